@@ -1,0 +1,45 @@
+# The two commands of the quick start: `make run` and `make test`.
+.DEFAULT_GOAL := run
+
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+DEV    := CASEWORK_ENV=development
+
+include Makefile.assets
+
+.PHONY: run test install system-packages migrate demo check clean
+
+# A virtual environment with the pinned dependencies, rebuilt when pyproject.toml changes.
+$(BIN)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+migrate: install
+	$(DEV) $(BIN)/alembic upgrade head
+
+demo: migrate
+	$(DEV) $(BIN)/flask --app wsgi casework demo
+
+# Migrate, load the demo partnership and serve on http://127.0.0.1:$(PORT).
+run: demo
+	$(DEV) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+
+# PostgreSQL and Chromium for the test suite (Debian packages; a no-op once installed).
+system-packages:
+	.ci/system-packages
+
+# The whole suite: every test on SQLite and on PostgreSQL, and the browser tests.
+test: install system-packages
+	$(BIN)/pytest
+
+# Models and migrations agree (against the development database).
+check: migrate
+	$(DEV) $(BIN)/alembic check
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

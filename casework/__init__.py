@@ -1,0 +1,55 @@
+"""Casework: a shared casebook for Community Safety Partnerships."""
+
+from pathlib import Path
+
+from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_app(config: object | None = None) -> Flask:
+    """Build the application. ``config`` defaults to the one CASEWORK_ENV names."""
+    if config is None:
+        import config as config_module
+
+        config = config_module.from_environment()
+    getattr(config, "validate", lambda: None)()
+
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.config.from_object(config)
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(TEMPLATES)),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    if proxies := app.config.get("TRUSTED_PROXIES", 0):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
+    from casework import cli, db, errors, logs, templating, web
+    from casework.extensions import csrf, limiter, login_manager
+    from casework.views import admin, auth, cases, health, main, people
+
+    logs.configure(app)
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    WTFormsHelpers(app)
+    web.init_app(app)
+    templating.init_app(app)
+    for blueprint in (auth.bp, health.bp, main.bp, cases.bp, people.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    errors.register(app)
+    app.cli.add_command(cli.casework)
+    return app

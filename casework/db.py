@@ -1,0 +1,109 @@
+"""Engine, the scoped session and the declarative base.
+
+The session is a plain SQLAlchemy scoped session (no Flask-SQLAlchemy) so tests can
+bind it to an outer transaction. Views and CLI commands commit; services only flush.
+"""
+
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, mapped_column, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    SQLite has no timezone type and hands back naive values; this puts UTC back on
+    them so comparisons and display never mix naive and aware datetimes.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        date: sa.Date(),
+        # VARCHAR enums storing the values: no ALTER TYPE in migrations, readable rows.
+        Enum: sa.Enum(Enum, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e]),
+    }
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+IntPK = Annotated[int, mapped_column(primary_key=True)]
+Str100 = Annotated[str, mapped_column(sa.String(100))]
+Str200 = Annotated[str, mapped_column(sa.String(200))]
+CreatedAt = Annotated[datetime, mapped_column(default=utcnow)]
+
+# expire_on_commit=False: objects stay readable after the view commits and redirects.
+session = scoped_session(sessionmaker(expire_on_commit=False))
+
+# SQLite: a request that will write starts its transaction with BEGIN IMMEDIATE, so it
+# waits for the write lock (busy_timeout) instead of failing on a lock upgrade.
+write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 5000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA secure_delete = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 5})
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["casework.engine"] = engine
+    session.remove()
+    session.configure(bind=engine)
+    app.teardown_appcontext(lambda _exc: session.remove())

@@ -1,0 +1,35 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from casework.forms.fields import max_length
+
+
+class SignInForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[DataRequired(message="Enter your email address"), max_length("Email address", 254)],
+    )
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[DataRequired(message="Enter your password"), Length(max=128, message="Enter your password")],
+    )
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[DataRequired(message="Enter your current password"), Length(max=128)],
+    )
+    password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description="12 characters or more. A few unrelated words make a strong password.",
+        validators=[DataRequired(message="Enter a new password"), max_length("New password", 128)],
+    )
+    submit = SubmitField("Change password", widget=GovSubmitInput())

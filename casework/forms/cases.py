@@ -1,0 +1,153 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Optional
+
+from casework.forms.fields import VersionField, max_length, required_version
+from casework.models import CaseStatus, CaseType, NoteKind
+
+CASE_TYPE_CHOICES = [(kind.value, kind.label) for kind in CaseType]
+NOTE_KIND_CHOICES = [(kind.value, kind.label) for kind in NoteKind if kind is not NoteKind.STATUS]
+
+
+def _optional_int(value: object) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(value)  # type: ignore[call-overload]
+
+
+class CaseFilterForm(FlaskForm):
+    """The filters of the case list. Read from the query string, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    scope = RadioField(
+        "Show",
+        choices=[("mine", "Cases my agency is involved in"), ("all", "All partnership cases")],
+        default="mine",
+        widget=GovRadioInput(),
+        validators=[Optional()],
+    )
+    text = StringField("Reference or title", widget=GovTextInput(), validators=[Optional(), max_length("Search", 100)])
+    status = SelectField(
+        "Status",
+        choices=[("", "Any status")] + [(status.value, status.label) for status in CaseStatus],
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    case_type = SelectField(
+        "Case type", choices=[("", "Any type")] + CASE_TYPE_CHOICES, widget=GovSelect(), validators=[Optional()]
+    )
+    lead_agency = SelectField("Lead agency", coerce=_optional_int, widget=GovSelect(), validators=[Optional()])
+    town = SelectField("Area", widget=GovSelect(), validators=[Optional()])
+    sort = SelectField(
+        "Sort by",
+        choices=[
+            ("opened-desc", "Newest first"),
+            ("opened-asc", "Oldest first"),
+            ("reference-asc", "Reference"),
+            ("type-asc", "Case type"),
+            ("lead-agency-asc", "Lead agency"),
+        ],
+        default="opened-desc",
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+
+
+class _CaseDetailsForm(FlaskForm):
+    case_type = RadioField(
+        "Case type",
+        choices=CASE_TYPE_CHOICES,
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select the case type")],
+    )
+    title = StringField(
+        "Title",
+        widget=GovTextInput(),
+        description="A short description others will recognise, for example 'Noise and threats, Waterlees'.",
+        validators=[DataRequired(message="Enter a title"), max_length("Title", 200)],
+    )
+    summary = TextAreaField(
+        "Summary",
+        widget=GovCharacterCount(),
+        validators=[Optional(), max_length("Summary", 5000)],
+    )
+    district = StringField("District", widget=GovTextInput(), validators=[Optional(), max_length("District", 100)])
+    town = StringField("Town or village", widget=GovTextInput(), validators=[Optional(), max_length("Town", 100)])
+    ward = StringField("Ward", widget=GovTextInput(), validators=[Optional(), max_length("Ward", 100)])
+    restricted = BooleanField(
+        "Restricted case",
+        description="For domestic abuse or witness protection: other agencies see only the reference and lead agency.",
+        widget=GovCheckboxInput(),
+    )
+
+
+class OpenCaseForm(_CaseDetailsForm):
+    lead_agency_id = SelectField(
+        "Lead agency",
+        coerce=_optional_int,
+        widget=GovSelect(),
+        validators=[InputRequired(message="Select the lead agency")],
+    )
+    submit = SubmitField("Open case", widget=GovSubmitInput())
+
+
+class EditCaseForm(_CaseDetailsForm):
+    version = VersionField(validators=[required_version])
+    lead_officer_id = SelectField("Lead officer", coerce=_optional_int, widget=GovSelect(), validators=[Optional()])
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+class NoteForm(FlaskForm):
+    kind = RadioField(
+        "Kind of note",
+        choices=NOTE_KIND_CHOICES,
+        default="note",
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select the kind of note")],
+    )
+    body = TextAreaField(
+        "Note",
+        widget=GovCharacterCount(),
+        validators=[DataRequired(message="Enter the note"), max_length("Note", 10000)],
+    )
+    submit = SubmitField("Add note", widget=GovSubmitInput())
+
+
+class AddAgencyForm(FlaskForm):
+    agency_id = SelectField(
+        "Agency",
+        coerce=_optional_int,
+        widget=GovSelect(),
+        validators=[InputRequired(message="Select an agency")],
+    )
+    submit = SubmitField("Add agency", widget=GovSubmitInput())
+
+
+class ChangeStatusForm(FlaskForm):
+    version = VersionField(validators=[required_version])
+    reason = TextAreaField(
+        "Reason",
+        widget=GovTextArea(),
+        validators=[DataRequired(message="Enter the reason"), max_length("Reason", 2000)],
+    )
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+class RequestAccessForm(FlaskForm):
+    reason = TextAreaField(
+        "Why does your agency need to see this case?",
+        widget=GovTextArea(),
+        validators=[DataRequired(message="Enter why your agency needs access"), max_length("Reason", 1000)],
+    )
+    submit = SubmitField("Ask for access", widget=GovSubmitInput())

@@ -1,0 +1,34 @@
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework.db import Base, CreatedAt, IntPK, Str100
+
+
+class Person(Base):
+    """Someone a case is about: victims, perpetrators, witnesses. Never a user account."""
+
+    __tablename__ = "people"
+
+    id: Mapped[IntPK]
+    first_name: Mapped[Str100]
+    last_name: Mapped[Str100] = mapped_column(index=True)
+    date_of_birth: Mapped[date | None]
+    address: Mapped[str] = mapped_column(sa.String(500), default="")
+    postcode: Mapped[str] = mapped_column(sa.String(10), default="", index=True)
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    vulnerabilities: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[CreatedAt]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def __repr__(self) -> str:
+        return f"<Person {self.id}>"

@@ -1,0 +1,51 @@
+"""Roles and permissions as enums, with no other imports, so models can use them."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    PSG_MEMBER = "psg_member"
+    PSG_CHAIR = "psg_chair"
+    LICENSING_OFFICER = "licensing_officer"
+    MANAGER = "manager"
+    PARTNER = "partner"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.PSG_MEMBER: "PSG member",
+    Role.PSG_CHAIR: "PSG chair",
+    Role.LICENSING_OFFICER: "Licensing officer",
+    Role.MANAGER: "Community safety manager",
+    Role.PARTNER: "Partner practitioner",
+    Role.ANALYST: "Analyst",
+    Role.ADMIN: "Administrator",
+}
+
+
+class Permission(StrEnum):
+    # Cases: reading
+    CASE_LIST = "case.list"  # the case list at all
+    CASE_VIEW_INVOLVED = "case.view_involved"  # full view where my agency is involved
+    CASE_VIEW_ANY = "case.view_any"  # full view of every case in the partnership
+    CASE_VIEW_STUB = "case.view_stub"  # stub view of the cases I cannot fully see
+    CASE_REQUEST_ACCESS = "case.request_access"
+    # Cases: writing (always on a case I can fully see)
+    CASE_OPEN = "case.open"
+    CASE_EDIT = "case.edit"
+    CASE_NOTE = "case.note"
+    CASE_ADD_PERSON = "case.add_person"
+    CASE_ADD_AGENCY = "case.add_agency"
+    CASE_CLOSE = "case.close"
+    CASE_CLOSE_ANY = "case.close_any"  # close or reopen a case my agency does not lead
+    # Contact details of victims and witnesses (address, phone, e-mail, date of birth)
+    CONTACT_DETAILS_VIEW = "contact_details.view"
+    # Administration
+    AUDIT_VIEW = "audit.view"
+    USER_MANAGE = "user.manage"
+    AGENCY_MANAGE = "agency.manage"

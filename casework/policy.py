@@ -1,0 +1,179 @@
+"""Who may do what: the only module that decides access.
+
+Two layers:
+- the role's permission set (ROLE_PERMISSIONS), checked with ``can``/``authorize``;
+- the object's relationship to the user's agency, expressed as SQL so that lists,
+  counts and pages are filtered by the database, never row by row in Python.
+
+A user who may not see an object gets NotFound, so its existence does not leak.
+"""
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Select, select
+
+from casework.exceptions import NotFound, PermissionDenied
+from casework.models import Case, CaseAgency, CaseParty, PartyRole, Person, User
+from casework.permissions import Permission, Role
+
+P = Permission
+
+_MEMBER = frozenset(
+    {
+        P.CASE_LIST,
+        P.CASE_VIEW_INVOLVED,
+        P.CASE_VIEW_STUB,
+        P.CASE_REQUEST_ACCESS,
+        P.CASE_OPEN,
+        P.CASE_EDIT,
+        P.CASE_NOTE,
+        P.CASE_ADD_PERSON,
+        P.CASE_CLOSE,
+        P.CONTACT_DETAILS_VIEW,
+    }
+)
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.PSG_MEMBER: _MEMBER,
+    Role.PSG_CHAIR: _MEMBER | {P.CASE_ADD_AGENCY},
+    Role.LICENSING_OFFICER: frozenset(
+        {P.CASE_LIST, P.CASE_VIEW_INVOLVED, P.CASE_NOTE, P.CONTACT_DETAILS_VIEW}
+    ),
+    Role.MANAGER: frozenset(
+        {
+            P.CASE_LIST,
+            P.CASE_VIEW_ANY,
+            P.CASE_EDIT,
+            P.CASE_NOTE,
+            P.CASE_ADD_AGENCY,
+            P.CASE_CLOSE,
+            P.CASE_CLOSE_ANY,
+            P.CONTACT_DETAILS_VIEW,
+            P.AUDIT_VIEW,
+        }
+    ),
+    Role.PARTNER: frozenset({P.CASE_LIST, P.CASE_VIEW_INVOLVED}),
+    Role.ANALYST: frozenset(),
+    Role.ADMIN: frozenset(
+        {
+            P.CASE_LIST,
+            P.CASE_VIEW_ANY,
+            P.CONTACT_DETAILS_VIEW,
+            P.AUDIT_VIEW,
+            P.USER_MANAGE,
+            P.AGENCY_MANAGE,
+        }
+    ),
+}
+
+# Contact details that partners never see for these parties (DESIGN.md section 1).
+PROTECTED_PARTY_ROLES = frozenset({PartyRole.VICTIM, PartyRole.WITNESS})
+
+
+def can(user: User, permission: Permission) -> bool:
+    return user.active and permission in ROLE_PERMISSIONS[user.role]
+
+
+def authorize(user: User, permission: Permission) -> None:
+    if not can(user, permission):
+        raise PermissionDenied(permission)
+
+
+# --- Cases -------------------------------------------------------------------------
+
+
+def involved_clause(user: User) -> ColumnElement[bool]:
+    """True for cases the user's agency is involved in."""
+    return (
+        select(CaseAgency.id)
+        .where(CaseAgency.case_id == Case.id, CaseAgency.agency_id == user.agency_id)
+        .exists()
+    )
+
+
+def full_view_clause(user: User) -> ColumnElement[bool]:
+    """SQL truth of 'this user sees the whole case'."""
+    if can(user, P.CASE_VIEW_ANY):
+        return sa.true()
+    if can(user, P.CASE_VIEW_INVOLVED):
+        return involved_clause(user)
+    return sa.false()
+
+
+def listable_clause(user: User) -> ColumnElement[bool]:
+    """SQL truth of 'this user sees at least the stub of this case'."""
+    if can(user, P.CASE_VIEW_ANY) or can(user, P.CASE_VIEW_STUB):
+        return sa.true()
+    return full_view_clause(user)
+
+
+def visible_cases(user: User) -> Select[tuple[Case, bool]]:
+    """Every case read starts here: (case, full_view) for the cases the user may list."""
+    if not can(user, P.CASE_LIST):
+        return select(Case, sa.false()).where(sa.false())
+    full_view = full_view_clause(user).label("full_view")
+    return select(Case, full_view).where(listable_clause(user))
+
+
+def stub_safe(user: User, condition: ColumnElement[bool], *, shown_on_stub: bool) -> ColumnElement[bool]:
+    """A list filter that cannot be used to learn what a stub hides.
+
+    A filter on something the stub shows (case type) may match ordinary stubs but not
+    restricted ones; a filter on something no stub shows (status, area, title) only
+    matches cases the user sees in full.
+    """
+    full_view = full_view_clause(user)
+    if shown_on_stub:
+        return sa.and_(condition, sa.or_(full_view, Case.restricted.is_(False)))
+    return sa.and_(condition, full_view)
+
+
+def case_permission_check(user: User, permission: Permission, case: Case, *, full_view: bool) -> None:
+    """Raise unless the user may do this to this case.
+
+    Every change to a case needs the full view; closing a case another agency leads
+    also needs CASE_CLOSE_ANY.
+    """
+    if not full_view:
+        raise NotFound("case", case.reference)
+    authorize(user, permission)
+    if permission is P.CASE_CLOSE and case.lead_agency_id != user.agency_id:
+        authorize(user, P.CASE_CLOSE_ANY)
+
+
+def may_on_case(user: User, permission: Permission, case: Case, *, full_view: bool) -> bool:
+    """The same decision as case_permission_check, for showing or hiding buttons."""
+    try:
+        case_permission_check(user, permission, case, full_view=full_view)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
+
+
+# --- People ------------------------------------------------------------------------
+
+
+def visible_people(user: User) -> Select[tuple[Person]]:
+    """People on at least one case the user sees in full."""
+    if can(user, P.CASE_VIEW_ANY):
+        return select(Person)
+    on_visible_case = (
+        select(CaseParty.id)
+        .join(Case, Case.id == CaseParty.case_id)
+        .where(CaseParty.person_id == Person.id, full_view_clause(user))
+        .exists()
+    )
+    return select(Person).where(on_visible_case)
+
+
+def shows_contact_details(user: User, party_roles: Iterable[PartyRole]) -> bool:
+    """Partners never see the address, phone, e-mail or date of birth of victims and witnesses."""
+    if can(user, P.CONTACT_DETAILS_VIEW):
+        return True
+    return PROTECTED_PARTY_ROLES.isdisjoint(party_roles)
+
+
+def permissions_of(user: User) -> frozenset[Permission]:
+    """For templates deciding which links to offer; services still check each action."""
+    return ROLE_PERMISSIONS[user.role] if user.active else frozenset()

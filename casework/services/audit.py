@@ -1,0 +1,109 @@
+"""The audit trail: written in the same transaction as the change it records."""
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
+
+from casework import db
+from casework.models import AuditEvent, Case, User
+from casework.permissions import Permission
+from casework.policy import authorize
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    ip: str = ""
+    request_id: str = ""
+
+
+# Set by the web layer for each request so services need not know about Flask.
+request_meta: ContextVar[RequestMeta] = ContextVar("request_meta", default=RequestMeta())
+
+
+def record(
+    actor: User | None,
+    verb: str,
+    object_type: str,
+    object_id: int | None,
+    *,
+    case_id: int | None = None,
+    person_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    meta = request_meta.get()
+    event = AuditEvent(
+        actor_id=actor.id if actor else None,
+        verb=verb,
+        object_type=object_type,
+        object_id=object_id,
+        case_id=case_id,
+        person_id=person_id,
+        detail=detail or {},
+        ip=meta.ip,
+        request_id=meta.request_id,
+    )
+    db.session.add(event)
+    return event
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The fields that differ, as {field: {"from": old, "to": new}}, for the audit detail."""
+    return {
+        key: {"from": before[key], "to": after[key]}
+        for key in after
+        if before.get(key) != after[key]
+    }
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    user_id: int | None = None
+    case_reference: str = ""
+    person_id: int | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    events: list[AuditEvent]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _filtered(criteria: AuditFilter) -> Select[tuple[AuditEvent]]:
+    query = select(AuditEvent)
+    if criteria.user_id is not None:
+        query = query.where(AuditEvent.actor_id == criteria.user_id)
+    if criteria.case_reference:
+        case_id = select(Case.id).where(Case.reference == criteria.case_reference.upper()).scalar_subquery()
+        query = query.where(AuditEvent.case_id == case_id)
+    if criteria.person_id is not None:
+        query = query.where(AuditEvent.person_id == criteria.person_id)
+    if criteria.date_from is not None:
+        query = query.where(AuditEvent.at >= criteria.date_from)
+    if criteria.date_to is not None:
+        query = query.where(AuditEvent.at < criteria.date_to)
+    return query
+
+
+def search_events(actor: User, criteria: AuditFilter, *, page: int, per_page: int) -> AuditPage:
+    authorize(actor, Permission.AUDIT_VIEW)
+    query = _filtered(criteria)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    events = db.session.scalars(
+        query.options(joinedload(AuditEvent.actor), joinedload(AuditEvent.case))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return AuditPage(list(events), total, page, per_page)

@@ -1,0 +1,467 @@
+"""Cases: the list, the case page, opening, editing, notes, agencies, closing."""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from casework import db
+from casework.db import utcnow
+from casework.exceptions import InvalidInput, InvalidTransition, NotFound
+from casework.models import (
+    Agency,
+    AuditEvent,
+    Case,
+    CaseAgency,
+    CaseParty,
+    CaseReferenceCounter,
+    CaseStatus,
+    CaseType,
+    Note,
+    NoteKind,
+    PartyRole,
+    User,
+)
+from casework.permissions import Permission
+from casework.policy import (
+    authorize,
+    can,
+    case_permission_check,
+    full_view_clause,
+    may_on_case,
+    shows_contact_details,
+    stub_safe,
+    visible_cases,
+)
+from casework.services import audit, ensure_version
+
+P = Permission
+
+SORTS = {
+    "opened": Case.opened_at,
+    "reference": Case.reference,
+    "type": Case.case_type,
+    "lead-agency": Agency.name,
+}
+
+
+# --- The list ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    scope: str = "mine"  # "mine": my agency's cases; "all": every case I may list
+    status: CaseStatus | None = None
+    case_type: CaseType | None = None
+    lead_agency_id: int | None = None
+    town: str = ""
+    text: str = ""
+    sort: str = "opened"
+    descending: bool = True
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case: Case
+    full_view: bool
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[CaseRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> CasePage:
+    authorize(actor, P.CASE_LIST)
+    query = visible_cases(actor).join(Case.lead_agency)
+    conditions = []
+    if criteria.scope == "mine" and not can(actor, P.CASE_VIEW_ANY):
+        conditions.append(full_view_clause(actor))
+    if criteria.status is not None:
+        conditions.append(stub_safe(actor, Case.status == criteria.status, shown_on_stub=False))
+    if criteria.case_type is not None:
+        conditions.append(stub_safe(actor, Case.case_type == criteria.case_type, shown_on_stub=True))
+    if criteria.lead_agency_id is not None:
+        conditions.append(Case.lead_agency_id == criteria.lead_agency_id)  # every stub shows it
+    if criteria.town:
+        conditions.append(stub_safe(actor, Case.town == criteria.town, shown_on_stub=False))
+    if text := criteria.text.strip():
+        in_title = stub_safe(actor, func.lower(Case.title).contains(text.lower(), autoescape=True), shown_on_stub=False)
+        conditions.append(sa.or_(Case.reference.contains(text.upper(), autoescape=True), in_title))
+    query = query.where(*conditions)
+
+    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Case.id).subquery())) or 0
+    sort_column = SORTS.get(criteria.sort, Case.opened_at)
+    order = sort_column.desc() if criteria.descending else sort_column.asc()
+    page = max(1, min(criteria.page, max(1, -(-total // per_page))))
+    rows = db.session.execute(
+        query.options(contains_eager(Case.lead_agency))
+        .order_by(order, Case.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return CasePage([CaseRow(case, bool(full)) for case, full in rows], total, page, per_page)
+
+
+def known_towns(actor: User) -> list[str]:
+    """Towns of the cases the user sees in full, for the area filter."""
+    query = (
+        select(Case.town)
+        .where(Case.town != "", full_view_clause(actor))
+        .distinct()
+        .order_by(Case.town)
+    )
+    return list(db.session.scalars(query))
+
+
+# --- One case ----------------------------------------------------------------------
+
+
+def _load(actor: User, reference: str) -> tuple[Case, bool]:
+    query = visible_cases(actor).where(Case.reference == reference.upper())
+    row = db.session.execute(query).first()
+    if row is None:
+        raise NotFound("case", reference)
+    return row[0], bool(row[1])
+
+
+def get_case(actor: User, reference: str, permission: Permission) -> Case:
+    """A case the user may change in the way ``permission`` names."""
+    case, full_view = _load(actor, reference)
+    case_permission_check(actor, permission, case, full_view=full_view)
+    return case
+
+
+@dataclass(frozen=True)
+class PartyView:
+    party: CaseParty
+    contact_details_shown: bool
+
+
+@dataclass
+class CasePageData:
+    case: Case
+    full_view: bool
+    subject_name: str = ""
+    parties: dict[PartyRole, list[PartyView]] = field(default_factory=dict)
+    agencies: list[CaseAgency] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    access_requests: list[AuditEvent] = field(default_factory=list)
+    allowed: frozenset[Permission] = frozenset()
+
+
+def _subject_name(case: Case) -> str:
+    """The person the case is about, as shown on a stub: the first victim or perpetrator."""
+    wanted = {CaseType.VICTIM: PartyRole.VICTIM, CaseType.PERPETRATOR: PartyRole.PERPETRATOR}.get(case.case_type)
+    parties = sorted(case.parties, key=lambda p: p.id)
+    for party in parties:
+        if party.role == wanted:
+            return party.person.full_name
+    return parties[0].person.full_name if parties and wanted else ""
+
+
+def case_page(actor: User, reference: str) -> CasePageData:
+    """Everything the case page shows, and the audit record of this view."""
+    query = (
+        visible_cases(actor)
+        .where(Case.reference == reference.upper())
+        .options(
+            joinedload(Case.lead_agency),
+            joinedload(Case.lead_officer),
+            selectinload(Case.parties).joinedload(CaseParty.person),
+            selectinload(Case.agencies).joinedload(CaseAgency.agency),
+        )
+    )
+    row = db.session.execute(query).first()
+    if row is None:
+        raise NotFound("case", reference)
+    case, full_view = row[0], bool(row[1])
+    data = CasePageData(case=case, full_view=full_view)
+    audit.record(actor, "case.viewed", "case", case.id, case_id=case.id, detail={"view": "full" if full_view else "stub"})
+    if not full_view:
+        if not case.restricted:
+            data.subject_name = _subject_name(case)
+            data.agencies = list(case.agencies)
+        if can(actor, P.CASE_REQUEST_ACCESS):
+            data.allowed = frozenset({P.CASE_REQUEST_ACCESS})
+        return data
+
+    data.subject_name = _subject_name(case)
+    roles_by_person = _roles_anywhere({party.person_id for party in case.parties})
+    for role in PartyRole:
+        data.parties[role] = [
+            PartyView(party, shows_contact_details(actor, roles_by_person[party.person_id]))
+            for party in case.parties
+            if party.role is role
+        ]
+    data.agencies = list(case.agencies)
+    data.notes = list(
+        db.session.scalars(
+            select(Note)
+            .where(Note.case_id == case.id)
+            .options(joinedload(Note.author))
+            .order_by(Note.created_at.desc(), Note.id.desc())
+        )
+    )
+    data.allowed = frozenset(
+        permission
+        for permission in (P.CASE_EDIT, P.CASE_NOTE, P.CASE_ADD_PERSON, P.CASE_ADD_AGENCY, P.CASE_CLOSE)
+        if may_on_case(actor, permission, case, full_view=True)
+    )
+    if P.CASE_ADD_AGENCY in data.allowed:
+        data.access_requests = pending_access_requests(case)
+    return data
+
+
+def _roles_anywhere(person_ids: set[int]) -> dict[int, set[PartyRole]]:
+    """Each person's roles on every case, so a victim elsewhere stays protected here too."""
+    roles: dict[int, set[PartyRole]] = {person_id: set() for person_id in person_ids}
+    if person_ids:
+        rows = db.session.execute(
+            select(CaseParty.person_id, CaseParty.role).where(CaseParty.person_id.in_(person_ids)).distinct()
+        )
+        for person_id, role in rows:
+            roles[person_id].add(role)
+    return roles
+
+
+def pending_access_requests(case: Case) -> list[AuditEvent]:
+    """Requests for access from users whose agency is still not involved."""
+    involved = select(CaseAgency.agency_id).where(CaseAgency.case_id == case.id)
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .join(User, User.id == AuditEvent.actor_id)
+            .where(
+                AuditEvent.case_id == case.id,
+                AuditEvent.verb == "case.access_requested",
+                User.agency_id.not_in(involved),
+            )
+            .options(contains_eager(AuditEvent.actor).joinedload(User.agency))
+            .order_by(AuditEvent.at.desc())
+        )
+    )
+
+
+# --- Changes -----------------------------------------------------------------------
+
+
+def _next_reference(prefix: str, year: int) -> str:
+    """The next number for the year, taken inside the caller's transaction.
+
+    The UPDATE locks the counter row (PostgreSQL) or runs under the SQLite write lock,
+    so two cases opened at once never share a number.
+    """
+    bump = (
+        update(CaseReferenceCounter)
+        .where(CaseReferenceCounter.year == year)
+        .values(last_number=CaseReferenceCounter.last_number + 1)
+        .returning(CaseReferenceCounter.last_number)
+    )
+    number = db.session.scalar(bump)
+    if number is None:
+        db.session.add(CaseReferenceCounter(year=year, last_number=1))
+        db.session.flush()
+        number = 1
+    return f"{prefix}-{year}-{number:05d}"
+
+
+def _require_agency(agency_id: int, field_name: str) -> Agency:
+    agency = db.session.get(Agency, agency_id)
+    if agency is None or not agency.active:
+        raise InvalidInput("Select an agency from the list", field=field_name)
+    return agency
+
+
+def _require_lead_officer(user_id: int | None, agency_id: int) -> None:
+    if user_id is None:
+        return
+    officer = db.session.get(User, user_id)
+    if officer is None or not officer.active or officer.agency_id != agency_id:
+        raise InvalidInput("Select a lead officer from the lead agency", field="lead_officer_id")
+
+
+def open_case(
+    actor: User,
+    *,
+    case_type: CaseType,
+    title: str,
+    summary: str,
+    lead_agency_id: int,
+    district: str,
+    town: str,
+    ward: str,
+    restricted: bool,
+    reference_prefix: str,
+) -> Case:
+    authorize(actor, P.CASE_OPEN)
+    _require_agency(lead_agency_id, "lead_agency_id")
+    now = utcnow()
+    case = Case(
+        reference=_next_reference(reference_prefix, now.year),
+        case_type=case_type,
+        title=title.strip(),
+        summary=summary.strip(),
+        lead_agency_id=lead_agency_id,
+        lead_officer_id=actor.id if actor.agency_id == lead_agency_id else None,
+        district=district.strip(),
+        town=town.strip(),
+        ward=ward.strip(),
+        restricted=restricted,
+        opened_at=now,
+        opened_by_id=actor.id,
+    )
+    db.session.add(case)
+    db.session.flush()
+    # The opener's agency stays involved even when another agency leads.
+    for agency_id in dict.fromkeys([lead_agency_id, actor.agency_id]):
+        db.session.add(CaseAgency(case_id=case.id, agency_id=agency_id, added_by_id=actor.id, added_at=now))
+    audit.record(
+        actor,
+        "case.opened",
+        "case",
+        case.id,
+        case_id=case.id,
+        detail={"reference": case.reference, "case_type": case_type.value, "restricted": restricted},
+    )
+    return case
+
+
+def lead_officer_choices(actor: User, reference: str) -> list[User]:
+    case = get_case(actor, reference, P.CASE_EDIT)
+    return list(
+        db.session.scalars(
+            select(User).where(User.agency_id == case.lead_agency_id, User.active.is_(True)).order_by(User.name)
+        )
+    )
+
+
+def edit_case(
+    actor: User,
+    reference: str,
+    *,
+    version: int,
+    case_type: CaseType,
+    title: str,
+    summary: str,
+    district: str,
+    town: str,
+    ward: str,
+    restricted: bool,
+    lead_officer_id: int | None,
+) -> Case:
+    case = get_case(actor, reference, P.CASE_EDIT)
+    ensure_version(case, version)
+    _require_lead_officer(lead_officer_id, case.lead_agency_id)
+    fields = ("case_type", "title", "summary", "district", "town", "ward", "restricted", "lead_officer_id")
+    before = {name: getattr(case, name) for name in fields}
+    after = {
+        "case_type": case_type,
+        "title": title.strip(),
+        "summary": summary.strip(),
+        "district": district.strip(),
+        "town": town.strip(),
+        "ward": ward.strip(),
+        "restricted": restricted,
+        "lead_officer_id": lead_officer_id,
+    }
+    diff = audit.changes(before, after)
+    if diff:
+        for name, value in after.items():
+            setattr(case, name, value)
+        db.session.flush()
+        # Summaries are free text about people: the audit keeps which fields changed, not the text.
+        detail = {
+            name: change if name not in ("title", "summary") else "changed"
+            for name, change in diff.items()
+        }
+        audit.record(actor, "case.updated", "case", case.id, case_id=case.id, detail=_jsonable(detail))
+    return case
+
+
+def _jsonable(detail: dict[str, object]) -> dict[str, object]:
+    def plain(value: object) -> object:
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        return value.value if hasattr(value, "value") else value
+
+    return {key: plain(value) for key, value in detail.items()}
+
+
+def add_note(actor: User, reference: str, *, kind: NoteKind, body: str) -> Note:
+    case = get_case(actor, reference, P.CASE_NOTE)
+    if kind is NoteKind.STATUS:
+        raise InvalidInput("Select the kind of note", field="kind")
+    note = Note(case_id=case.id, author_id=actor.id, kind=kind, body=body.strip(), created_at=utcnow())
+    db.session.add(note)
+    db.session.flush()
+    audit.record(actor, "note.added", "note", note.id, case_id=case.id, detail={"kind": kind.value})
+    return note
+
+
+def add_agency(actor: User, reference: str, *, agency_id: int) -> CaseAgency:
+    case = get_case(actor, reference, P.CASE_ADD_AGENCY)
+    _require_agency(agency_id, "agency_id")
+    already = db.session.scalar(
+        select(CaseAgency.id).where(CaseAgency.case_id == case.id, CaseAgency.agency_id == agency_id)
+    )
+    if already is not None:
+        raise InvalidInput("This agency is already involved in the case", field="agency_id")
+    involvement = CaseAgency(case_id=case.id, agency_id=agency_id, added_by_id=actor.id, added_at=utcnow())
+    db.session.add(involvement)
+    db.session.flush()
+    audit.record(actor, "case.agency_added", "case", case.id, case_id=case.id, detail={"agency_id": agency_id})
+    return involvement
+
+
+def agencies_not_involved(actor: User, reference: str) -> list[Agency]:
+    case = get_case(actor, reference, P.CASE_ADD_AGENCY)
+    involved = select(CaseAgency.agency_id).where(CaseAgency.case_id == case.id)
+    return list(
+        db.session.scalars(
+            select(Agency).where(Agency.active.is_(True), Agency.id.not_in(involved)).order_by(Agency.name)
+        )
+    )
+
+
+def request_access(actor: User, reference: str, *, reason: str) -> Case:
+    case, full_view = _load(actor, reference)
+    if full_view:
+        raise InvalidTransition("Your agency can already see this case")
+    authorize(actor, P.CASE_REQUEST_ACCESS)
+    audit.record(actor, "case.access_requested", "case", case.id, case_id=case.id, detail={"reason": reason.strip()})
+    return case
+
+
+def _change_status(actor: User, reference: str, *, version: int, reason: str, to: CaseStatus) -> Case:
+    case = get_case(actor, reference, P.CASE_CLOSE)
+    ensure_version(case, version)
+    if case.status is to:
+        raise InvalidTransition(f"This case is already {to.value}")
+    now = utcnow()
+    case.status = to
+    case.closed_at = now if to is CaseStatus.CLOSED else None
+    verb = "closed" if to is CaseStatus.CLOSED else "reopened"
+    db.session.add(
+        Note(case_id=case.id, author_id=actor.id, kind=NoteKind.STATUS, body=f"Case {verb}: {reason.strip()}", created_at=now)
+    )
+    db.session.flush()
+    audit.record(actor, f"case.{verb}", "case", case.id, case_id=case.id)
+    return case
+
+
+def close_case(actor: User, reference: str, *, version: int, reason: str) -> Case:
+    return _change_status(actor, reference, version=version, reason=reason, to=CaseStatus.CLOSED)
+
+
+def reopen_case(actor: User, reference: str, *, version: int, reason: str) -> Case:
+    return _change_status(actor, reference, version=version, reason=reason, to=CaseStatus.OPEN)

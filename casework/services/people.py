@@ -1,0 +1,169 @@
+"""People on cases: adding them (new or existing), finding duplicates, the person page."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from casework import db
+from casework.db import utcnow
+from casework.exceptions import DomainError, InvalidInput, NotFound
+from casework.models import Case, CaseParty, PartyRole, Person, User
+from casework.permissions import Permission
+from casework.policy import full_view_clause, shows_contact_details, visible_people
+from casework.services import audit
+from casework.services.cases import get_case
+
+P = Permission
+
+
+class SimilarPeopleExist(DomainError):
+    """People the user can see look like the one about to be created."""
+
+    def __init__(self, matches: list[Person]) -> None:
+        super().__init__(f"{len(matches)} similar people")
+        self.matches = matches
+
+
+def normalise_postcode(postcode: str) -> str:
+    compact = "".join(postcode.split()).upper()
+    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+
+
+def find_similar(actor: User, *, first_name: str, last_name: str, date_of_birth: date | None, postcode: str) -> list[Person]:
+    """Same name and date of birth, or same name and postcode, among people the user may see."""
+    same_name = sa.and_(
+        func.lower(Person.first_name) == first_name.strip().lower(),
+        func.lower(Person.last_name) == last_name.strip().lower(),
+    )
+    also = []
+    if date_of_birth is not None:
+        also.append(Person.date_of_birth == date_of_birth)
+    if postcode.strip():
+        also.append(Person.postcode == normalise_postcode(postcode))
+    if not also:
+        return []
+    query = visible_people(actor).where(same_name, sa.or_(*also)).order_by(Person.id).limit(10)
+    return list(db.session.scalars(query))
+
+
+def add_new_person(
+    actor: User,
+    reference: str,
+    *,
+    role: PartyRole,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date | None,
+    address: str,
+    postcode: str,
+    phone: str,
+    email: str,
+    vulnerabilities: str,
+    confirmed_new: bool,
+) -> CaseParty:
+    """Create a person and add them to the case.
+
+    Unless the user has already seen and set aside the similar people, raise
+    SimilarPeopleExist so that they can pick an existing record instead.
+    """
+    case = get_case(actor, reference, P.CASE_ADD_PERSON)
+    if not confirmed_new:
+        matches = find_similar(
+            actor, first_name=first_name, last_name=last_name, date_of_birth=date_of_birth, postcode=postcode
+        )
+        if matches:
+            raise SimilarPeopleExist(matches)
+    person = Person(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        address=address.strip(),
+        postcode=normalise_postcode(postcode),
+        phone=phone.strip(),
+        email=email.strip(),
+        vulnerabilities=vulnerabilities.strip(),
+        created_by_id=actor.id,
+    )
+    db.session.add(person)
+    db.session.flush()
+    audit.record(actor, "person.created", "person", person.id, person_id=person.id, case_id=case.id)
+    return _add_party(actor, case, person, role)
+
+
+def add_existing_person(actor: User, reference: str, *, person_id: int, role: PartyRole) -> CaseParty:
+    case = get_case(actor, reference, P.CASE_ADD_PERSON)
+    person = db.session.scalar(visible_people(actor).where(Person.id == person_id))
+    if person is None:
+        raise InvalidInput("Select a person from the list", field="person_id")
+    return _add_party(actor, case, person, role)
+
+
+def _add_party(actor: User, case: Case, person: Person, role: PartyRole) -> CaseParty:
+    duplicate = db.session.scalar(
+        select(CaseParty.id).where(
+            CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == role
+        )
+    )
+    if duplicate is not None:
+        raise InvalidInput(f"{person.full_name} is already a {role.label.lower()} on this case", field="role")
+    party = CaseParty(case_id=case.id, person_id=person.id, role=role, added_by_id=actor.id, added_at=utcnow())
+    db.session.add(party)
+    db.session.flush()
+    audit.record(
+        actor, "case.person_added", "case_party", party.id, case_id=case.id, person_id=person.id, detail={"role": role.value}
+    )
+    return party
+
+
+def search_people(actor: User, reference: str, *, name: str) -> list[Person]:
+    """People the user may see whose name contains every word typed, for 'add existing'."""
+    get_case(actor, reference, P.CASE_ADD_PERSON)
+    words = name.lower().split()
+    if not words:
+        return []
+    full_name = func.lower(Person.first_name + " " + Person.last_name)
+    query = visible_people(actor).where(*(full_name.contains(word, autoescape=True) for word in words))
+    return list(db.session.scalars(query.order_by(Person.last_name, Person.first_name, Person.id).limit(25)))
+
+
+@dataclass(frozen=True)
+class PersonCase:
+    case: Case
+    roles: list[PartyRole]
+
+
+@dataclass
+class PersonPageData:
+    person: Person
+    contact_details_shown: bool
+    cases: list[PersonCase] = field(default_factory=list)
+
+
+def person_page(actor: User, person_id: int) -> PersonPageData:
+    person = db.session.scalar(visible_people(actor).where(Person.id == person_id))
+    if person is None:
+        raise NotFound("person", person_id)
+    # Only the cases this user sees in full; other cases stay unmentioned.
+    rows = db.session.execute(
+        select(CaseParty.role, Case)
+        .join(Case, Case.id == CaseParty.case_id)
+        .where(CaseParty.person_id == person.id, full_view_clause(actor))
+        .options(joinedload(Case.lead_agency))
+        .order_by(Case.opened_at.desc(), CaseParty.id)
+    ).all()
+    all_roles = set(
+        db.session.scalars(select(CaseParty.role).where(CaseParty.person_id == person.id).distinct())
+    )
+    by_case: dict[int, PersonCase] = {}
+    for role, case in rows:
+        by_case.setdefault(case.id, PersonCase(case, [])).roles.append(role)
+    audit.record(actor, "person.viewed", "person", person.id, person_id=person.id)
+    return PersonPageData(
+        person=person,
+        # Judged on every case the person is on, so a victim elsewhere stays protected.
+        contact_details_shown=shows_contact_details(actor, all_roles),
+        cases=list(by_case.values()),
+    )

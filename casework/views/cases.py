@@ -1,0 +1,214 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from casework import db
+from casework.exceptions import InvalidInput
+from casework.forms.cases import (
+    AddAgencyForm,
+    CaseFilterForm,
+    ChangeStatusForm,
+    EditCaseForm,
+    NoteForm,
+    OpenCaseForm,
+    RequestAccessForm,
+)
+from casework.models import CaseStatus, CaseType, NoteKind
+from casework.permissions import Permission
+from casework.policy import authorize
+from casework.services import agencies, cases
+from casework.services.cases import CaseFilter
+from casework.views import actor, show_error
+from casework.web import writes_on_get
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+def _agency_choices(placeholder: str) -> list[tuple[object, str]]:
+    return [("", placeholder)] + [(agency.id, agency.name) for agency in agencies.active_agencies()]
+
+
+def _case_filter(form: CaseFilterForm) -> CaseFilter:
+    """The filter the form describes; a value that fails validation is ignored."""
+    form.validate()
+    valid = lambda field: field.data if not field.errors else None  # noqa: E731
+    sort, _, direction = (valid(form.sort) or "opened-desc").rpartition("-")
+    page = request.args.get("page", "1")
+    return CaseFilter(
+        scope=valid(form.scope) or "mine",
+        status=CaseStatus(form.status.data) if valid(form.status) else None,
+        case_type=CaseType(form.case_type.data) if valid(form.case_type) else None,
+        lead_agency_id=valid(form.lead_agency),
+        town=valid(form.town) or "",
+        text=valid(form.text) or "",
+        sort=sort,
+        descending=direction == "desc",
+        page=int(page) if page.isdigit() else 1,
+    )
+
+
+@bp.get("")
+def index() -> str:
+    user = actor()
+    form = CaseFilterForm(request.args)
+    form.lead_agency.choices = _agency_choices("Any agency")
+    form.town.choices = [("", "Any area")] + [(town, town) for town in cases.known_towns(user)]
+    criteria = _case_filter(form)
+    page = cases.list_cases(user, criteria, per_page=current_app.config["CASES_PER_PAGE"])
+    return render_template("cases/index.html", form=form, page=page, criteria=criteria)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> Response | str:
+    user = actor()
+    authorize(user, Permission.CASE_OPEN)
+    form = OpenCaseForm()
+    if request.method == "GET":
+        form.lead_agency_id.data = user.agency_id
+    form.lead_agency_id.choices = _agency_choices("Select an agency")
+    if form.validate_on_submit():
+        try:
+            case = cases.open_case(
+                user,
+                case_type=CaseType(form.case_type.data),
+                title=form.title.data,
+                summary=form.summary.data or "",
+                lead_agency_id=form.lead_agency_id.data,
+                district=form.district.data or "",
+                town=form.town.data or "",
+                ward=form.ward.data or "",
+                restricted=form.restricted.data,
+                reference_prefix=current_app.config["CASE_REFERENCE_PREFIX"],
+            )
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Case {case.reference} opened.", "success")
+            return redirect(url_for("cases.detail", reference=case.reference))
+    return render_template("cases/new.html", form=form)
+
+
+def _render_case(reference: str, note_form: NoteForm | None = None, status: int = 200) -> tuple[str, int]:
+    data = cases.case_page(actor(), reference)
+    return render_template("cases/detail.html", data=data, note_form=note_form or NoteForm()), status
+
+
+@bp.get("/<reference>")
+@writes_on_get
+def detail(reference: str) -> tuple[str, int] | Response:
+    if reference != reference.upper():
+        return redirect(url_for("cases.detail", reference=reference.upper()))
+    page = _render_case(reference)
+    db.session.commit()  # the audit record of this view
+    return page
+
+
+@bp.post("/<reference>/notes")
+def add_note(reference: str) -> Response | tuple[str, int]:
+    cases.get_case(actor(), reference, Permission.CASE_NOTE)  # 404 before looking at the form
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            cases.add_note(actor(), reference, kind=NoteKind(form.kind.data), body=form.body.data)
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Note added.", "success")
+            return redirect(url_for("cases.detail", reference=reference, _anchor="timeline"))
+    page = _render_case(reference, note_form=form, status=400)
+    db.session.commit()
+    return page
+
+
+@bp.route("/<reference>/edit", methods=["GET", "POST"])
+def edit(reference: str) -> Response | str:
+    user = actor()
+    case = cases.get_case(user, reference, Permission.CASE_EDIT)
+    form = EditCaseForm(obj=case if request.method == "GET" else None)
+    if request.method == "GET":
+        form.case_type.data = case.case_type.value
+    form.lead_officer_id.choices = [("", "No lead officer")] + [
+        (officer.id, officer.name) for officer in cases.lead_officer_choices(user, reference)
+    ]
+    if form.validate_on_submit():
+        try:
+            cases.edit_case(
+                user,
+                reference,
+                version=form.version.data,
+                case_type=CaseType(form.case_type.data),
+                title=form.title.data,
+                summary=form.summary.data or "",
+                district=form.district.data or "",
+                town=form.town.data or "",
+                ward=form.ward.data or "",
+                restricted=form.restricted.data,
+                lead_officer_id=form.lead_officer_id.data,
+            )
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Case details saved.", "success")
+            return redirect(url_for("cases.detail", reference=case.reference))
+    return render_template("cases/edit.html", case=case, form=form)
+
+
+@bp.route("/<reference>/agencies/new", methods=["GET", "POST"])
+def add_agency(reference: str) -> Response | str:
+    user = actor()
+    case = cases.get_case(user, reference, Permission.CASE_ADD_AGENCY)
+    form = AddAgencyForm()
+    form.agency_id.choices = [("", "Select an agency")] + [
+        (agency.id, agency.name) for agency in cases.agencies_not_involved(user, reference)
+    ]
+    if form.validate_on_submit():
+        try:
+            cases.add_agency(user, reference, agency_id=form.agency_id.data)
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Agency added to the case.", "success")
+            return redirect(url_for("cases.detail", reference=case.reference))
+    return render_template("cases/add_agency.html", case=case, form=form)
+
+
+def _change_status(reference: str, *, closing: bool) -> Response | str:
+    user = actor()
+    case = cases.get_case(user, reference, Permission.CASE_CLOSE)
+    form = ChangeStatusForm()
+    if request.method == "GET":
+        form.version.data = case.version
+    if form.validate_on_submit():
+        change = cases.close_case if closing else cases.reopen_case
+        change(user, reference, version=form.version.data, reason=form.reason.data)
+        db.session.commit()
+        flash(f"Case {'closed' if closing else 'reopened'}.", "success")
+        return redirect(url_for("cases.detail", reference=case.reference))
+    return render_template("cases/change_status.html", case=case, form=form, closing=closing)
+
+
+@bp.route("/<reference>/close", methods=["GET", "POST"])
+def close(reference: str) -> Response | str:
+    return _change_status(reference, closing=True)
+
+
+@bp.route("/<reference>/reopen", methods=["GET", "POST"])
+def reopen(reference: str) -> Response | str:
+    return _change_status(reference, closing=False)
+
+
+@bp.route("/<reference>/request-access", methods=["GET", "POST"])
+@writes_on_get
+def request_access(reference: str) -> Response | str:
+    form = RequestAccessForm()
+    if form.validate_on_submit():
+        case = cases.request_access(actor(), reference, reason=form.reason.data)
+        db.session.commit()
+        flash("Your request has been sent to the lead agency's chair and managers.", "success")
+        return redirect(url_for("cases.detail", reference=case.reference))
+    data = cases.case_page(actor(), reference)
+    db.session.commit()
+    return render_template("cases/request_access.html", data=data, form=form)

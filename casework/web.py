@@ -1,0 +1,92 @@
+"""The request pipeline: who is signed in, session timeouts, request ids, security headers."""
+
+import secrets
+import time
+import uuid
+
+from flask import Flask, Response, current_app, flash, g, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from casework import db
+from casework.extensions import login_manager
+from casework.models import User
+from casework.services import audit, users
+
+# The only endpoints a signed-out visitor may reach.
+PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "health.healthz", "static"})
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes_on_get(view):  # type: ignore[no-untyped-def]
+    """Mark a view that writes on GET (an audited page view), so that on SQLite its
+    transaction takes the write lock from the start."""
+    view.writes_on_get = True
+    return view
+
+
+@login_manager.user_loader
+def load_user(session_token: str) -> User | None:
+    return users.load_by_session_token(session_token)
+
+
+def _start_request() -> None:
+    g.request_id = request.headers.get("X-Request-Id", "")[:36] or str(uuid.uuid4())
+    g.csp_nonce = secrets.token_urlsafe(16)
+    audit.request_meta.set(audit.RequestMeta(ip=request.remote_addr or "", request_id=g.request_id))
+    view = current_app.view_functions.get(request.endpoint or "")
+    db.write_intent.set(request.method not in SAFE_METHODS or getattr(view, "writes_on_get", False))
+
+
+def _require_sign_in() -> Response | None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    now = time.time()
+    idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
+    absolute = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    if now - session.get("last_seen", 0) > idle or now - session.get("signed_in_at", 0) > absolute:
+        logout_user()
+        session.clear()
+        flash("You were signed out because your session timed out. Sign in again to continue.", "info")
+        return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
+    session["last_seen"] = now
+    return None
+
+
+def start_session(user: User) -> None:
+    """A fresh session for a user who has just proved who they are."""
+    from flask_login import login_user
+
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session["signed_in_at"] = session["last_seen"] = time.time()
+
+
+def _security_headers(response: Response) -> Response:
+    nonce = g.get("csp_nonce", "")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    if request.endpoint != "static":
+        # Pages hold personal data: never keep them in a browser or proxy cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start_request)
+    app.before_request(_require_sign_in)
+    app.after_request(_security_headers)

@@ -1,0 +1,117 @@
+"""Configuration classes, read from the environment.
+
+CASEWORK_ENV picks one: ``production`` (the default, so a server started without
+thought is the safe one), ``development`` or ``test``.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    SECRET_KEY = ""
+    DATABASE_URL = ""
+    DEBUG = False
+    TESTING = False
+
+    # Sessions: 12 hours absolute, 30 minutes idle (OWASP ASVS 7.3).
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("SESSION_ABSOLUTE_HOURS", 12))
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(0)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # Flask-Limiter: memory storage is per process; use redis:// or memcached://
+    # when more than one worker or server shares the load.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+    SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "5 per 5 minutes")
+    SIGN_IN_IP_RATE_LIMIT = os.environ.get("SIGN_IN_IP_RATE_LIMIT", "30 per 5 minutes")
+
+    CASES_PER_PAGE = _env_int("CASES_PER_PAGE", 25)
+    AUDIT_EVENTS_PER_PAGE = 50
+    CASE_REFERENCE_PREFIX = os.environ.get("CASE_REFERENCE_PREFIX", "ASB")
+    DISPLAY_TIMEZONE = "Europe/London"
+
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+
+    def __init__(self) -> None:
+        # Read when the app is created, not when this module is imported.
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", self.SECRET_KEY)
+        self.DATABASE_URL = os.environ.get("DATABASE_URL", self.DATABASE_URL)
+        self.DEBUG = os.environ.get("FLASK_DEBUG", "") == "1"
+
+    def validate(self) -> None:
+        """Refuse to start with a configuration that would be unsafe to serve."""
+
+
+def _development_secret_key() -> str:
+    """A random key kept under instance/, so sessions survive a restart of `make run`."""
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class DevelopmentConfig(Config):
+    DATABASE_URL = f"sqlite:///{INSTANCE / 'casework.sqlite'}"
+
+    def __init__(self) -> None:
+        super().__init__()
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _development_secret_key()
+
+
+class TestConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+
+    def __init__(self, database_url: str = "sqlite://") -> None:
+        self.SECRET_KEY = "test-secret-key-not-for-production"
+        self.DATABASE_URL = database_url
+        self.DEBUG = False
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+    PREFERRED_URL_SCHEME = "https"
+
+    def validate(self) -> None:
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not getattr(self, name)]
+        if missing:
+            raise RuntimeError(f"Production needs {' and '.join(missing)} in the environment")
+        if self.DEBUG:
+            raise RuntimeError("Production refuses to run with debug on (unset FLASK_DEBUG)")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "production": ProductionConfig,
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+}
+
+
+def from_environment() -> Config:
+    name = os.environ.get("CASEWORK_ENV", "production")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(f"CASEWORK_ENV must be one of {', '.join(CONFIGS)}") from None

@@ -1,0 +1,68 @@
+"""Alembic environment. The database URL comes from the caller or from the app's config."""
+
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy import Connection
+
+from casework import db
+import casework.models  # noqa: F401  (importing the models fills the metadata)
+
+config = context.config
+if config.config_file_name and not config.attributes.get("skip_logging_config"):
+    fileConfig(config.config_file_name)
+
+target_metadata = db.Base.metadata
+
+
+def _url() -> str:
+    url = config.get_main_option("sqlalchemy.url")
+    if url:
+        return url
+    import config as app_config  # the same settings the app would use
+
+    return app_config.from_environment().DATABASE_URL
+
+
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Write the app's UTC column type as a plain DateTime, so migrations never import app code."""
+    if type_ == "type" and isinstance(obj, db.UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _configure(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,  # SQLite can only alter tables by copying them
+        compare_type=True,
+        render_item=_render_item,
+    )
+
+
+def run_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, render_as_batch=True, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = db.make_engine(_url())
+    with engine.connect() as connection:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

@@ -1,0 +1,135 @@
+"""Keyword-only builders. Each adds and commits: under the test fixture a commit only
+releases a SAVEPOINT, and the test's outer transaction still rolls everything back."""
+
+import itertools
+from datetime import date, datetime
+
+from casework import db
+from casework.db import utcnow
+from casework.models import (
+    Agency,
+    AgencyKind,
+    Case,
+    CaseAgency,
+    CaseParty,
+    CaseStatus,
+    CaseType,
+    Note,
+    NoteKind,
+    PartyRole,
+    Person,
+    User,
+)
+from casework.permissions import Role
+from casework.services.passwords import hash_password
+
+PASSWORD = "correct horse battery staple"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2id is slow on purpose
+_numbers = itertools.count(1)
+
+
+def make_agency(*, name: str | None = None, kind: AgencyKind = AgencyKind.COUNCIL, active: bool = True) -> Agency:
+    agency = Agency(name=name or f"Agency {next(_numbers)}", kind=kind, statutory=True, active=active)
+    db.session.add(agency)
+    db.session.commit()
+    return agency
+
+
+def make_user(
+    *,
+    role: Role = Role.PSG_MEMBER,
+    agency: Agency | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    active: bool = True,
+) -> User:
+    number = next(_numbers)
+    user = User(
+        email=email or f"user{number}@example.test",
+        name=name or f"User {number}",
+        role=role,
+        agency_id=(agency or make_agency()).id,
+        password_hash=_PASSWORD_HASH,
+        active=active,
+    )
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_case(
+    *,
+    lead_agency: Agency,
+    opened_by: User | None = None,
+    involved: list[Agency] = (),  # type: ignore[assignment]
+    title: str = "Noise and threats from a neighbour",
+    case_type: CaseType = CaseType.VICTIM,
+    status: CaseStatus = CaseStatus.OPEN,
+    restricted: bool = False,
+    town: str = "Wisbech",
+    opened_at: datetime | None = None,
+    reference: str | None = None,
+) -> Case:
+    opener = opened_by or make_user(agency=lead_agency)
+    when = opened_at or utcnow()
+    case = Case(
+        reference=reference or f"ASB-{when.year}-{90000 + next(_numbers):05d}",
+        case_type=case_type,
+        title=title,
+        summary="Summary of the case.",
+        status=status,
+        lead_agency_id=lead_agency.id,
+        lead_officer_id=opener.id,
+        district="Fenland",
+        town=town,
+        ward="Waterlees",
+        restricted=restricted,
+        opened_at=when,
+        opened_by_id=opener.id,
+        closed_at=when if status is CaseStatus.CLOSED else None,
+    )
+    db.session.add(case)
+    db.session.flush()
+    for agency in {lead_agency.id: lead_agency, **{a.id: a for a in involved}}.values():
+        db.session.add(CaseAgency(case_id=case.id, agency_id=agency.id, added_by_id=opener.id, added_at=when))
+    db.session.commit()
+    return case
+
+
+def make_person(
+    *,
+    created_by: User,
+    first_name: str = "Ada",
+    last_name: str = "Ashdown",
+    date_of_birth: date | None = date(1980, 5, 17),
+    postcode: str = "PE13 1ZZ",
+    address: str = "1 Orchard Road, Wisbech",
+    phone: str = "07700 900123",
+) -> Person:
+    person = Person(
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        address=address,
+        postcode=postcode,
+        phone=phone,
+        email="ada@example.org",
+        created_by_id=created_by.id,
+    )
+    db.session.add(person)
+    db.session.commit()
+    return person
+
+
+def add_party(*, case: Case, person: Person, role: PartyRole = PartyRole.VICTIM) -> CaseParty:
+    party = CaseParty(case_id=case.id, person_id=person.id, role=role, added_by_id=case.opened_by_id, added_at=utcnow())
+    db.session.add(party)
+    db.session.commit()
+    return party
+
+
+def make_note(*, case: Case, author: User, body: str = "Visited the victim.", kind: NoteKind = NoteKind.NOTE) -> Note:
+    note = Note(case_id=case.id, author_id=author.id, kind=kind, body=body, created_at=utcnow())
+    db.session.add(note)
+    db.session.commit()
+    return note

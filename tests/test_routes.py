@@ -1,0 +1,81 @@
+"""Structural guards over every route: signed-out visitors reach nothing but the public
+list, URLs are kebab-case, and every page about one record answers 404 to a user of
+another agency."""
+
+import re
+
+import pytest
+from flask import url_for
+
+from casework.permissions import Role
+from casework.web import PUBLIC_ENDPOINTS
+from tests.factories import make_agency, make_case, make_person, add_party, make_user
+
+SEGMENT = re.compile(r"^([a-z0-9]+(-[a-z0-9]+)*|<[a-z_:]+>)$")
+
+
+def _rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+def test_public_endpoints_are_exactly_the_listed_ones(app):
+    assert PUBLIC_ENDPOINTS == {"auth.sign_in", "health.healthz", "static"}
+    assert PUBLIC_ENDPOINTS <= {rule.endpoint for rule in app.url_map.iter_rules()}
+
+
+def test_signed_out_visitors_are_sent_to_sign_in_from_every_other_route(app, client):
+    for rule in _rules(app):
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **dict.fromkeys(rule.arguments, 1))
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code == 302, (rule.endpoint, method)
+            assert response.location.startswith("/sign-in?next="), (rule.endpoint, method)
+
+
+def test_urls_are_kebab_case(app):
+    for rule in _rules(app):
+        segments = [segment for segment in rule.rule.split("/") if segment]
+        assert all(SEGMENT.match(segment) for segment in segments), rule.rule
+
+
+def test_state_changing_routes_never_accept_get_alone(app):
+    """Every POST route either has no GET or shows a form on GET (checked by name)."""
+    post_only = {rule.endpoint for rule in _rules(app) if "POST" in rule.methods and "GET" not in rule.methods}
+    assert {"auth.sign_out", "cases.add_note", "people.add_existing"} <= post_only
+
+
+@pytest.fixture
+def other_agency_records(session):
+    """A case, its person, a user and an agency, all belonging to agency A."""
+    home = make_agency(name="Agency A")
+    owner = make_user(agency=home)
+    case = make_case(lead_agency=home, opened_by=owner, restricted=True)
+    person = make_person(created_by=owner)
+    add_party(case=case, person=person)
+    return {"reference": case.reference, "person_id": person.id, "user_id": owner.id, "agency_id": home.id}
+
+
+@pytest.mark.parametrize("role", [Role.PSG_MEMBER, Role.PSG_CHAIR, Role.LICENSING_OFFICER, Role.PARTNER, Role.ANALYST])
+def test_records_of_another_agency_answer_404_on_every_route(app, client_as, other_agency_records, role):
+    outsider = make_user(role=role, agency=make_agency(name="Agency B"))
+    client = client_as(outsider)
+    checked = 0
+    for rule in _rules(app):
+        if not rule.arguments or rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{name: other_agency_records[name] for name in rule.arguments})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            # A restricted case's stub is visible to PSG members (reference and lead
+            # agency only); everything else about it must be a 404.
+            if rule.endpoint in ("cases.detail", "cases.request_access") and role in (Role.PSG_MEMBER, Role.PSG_CHAIR):
+                assert response.status_code in (200, 400), (rule.endpoint, method)
+                assert "Noise and threats" not in response.text
+                continue
+            assert response.status_code == 404, (rule.endpoint, method, response.status_code)
+            checked += 1
+    assert checked > 15

@@ -2,7 +2,7 @@
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casework import db
 from casework.exceptions import InvalidInput
@@ -24,7 +24,8 @@ def casework() -> None:
 @with_appcontext
 def create_admin(email: str, name: str, agency_name: str, password: str) -> None:
     """Create an administrator account. There is no default password."""
-    agency = db.session.scalar(select(Agency).where(Agency.name == agency_name.strip()))
+    # Agency names are unique whatever their case, so find an existing one the same way.
+    agency = db.session.scalar(select(Agency).where(func.lower(Agency.name) == agency_name.strip().lower()))
     try:
         if agency is None:
             agency = agencies.create_agency(None, name=agency_name, kind=AgencyKind.COUNCIL, statutory=True)

@@ -50,7 +50,8 @@ def _require_sign_in() -> Response | None:
         logout_user()
         session.clear()
         flash("You were signed out because your session timed out. Sign in again to continue.", "info")
-        return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
+        back_to = request.full_path if request.query_string else request.path
+        return redirect(url_for("auth.sign_in", next=back_to if request.method == "GET" else None))
     session["last_seen"] = now
     return None
 
@@ -87,6 +88,8 @@ def _security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_start_request)
+    # First of all, ahead of the CSRF check: a request refused there still gets its
+    # request id, and its error page a CSP nonce for its scripts.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
     app.before_request(_require_sign_in)
     app.after_request(_security_headers)

@@ -2,17 +2,27 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovPasswordInput,
-    GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, InputRequired, Optional
+from email_validator import EmailNotValidError, validate_email
+from wtforms import BooleanField, Field, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from casework.forms.fields import GovDateField, VersionField, max_length, required_version
+from casework.forms.fields import GovDateField, RadiosWidget, VersionField, max_length, required_version
 from casework.models import AgencyKind
 from casework.permissions import Role
+
+
+def _email_address(_form: object, field: Field) -> None:
+    """The shape of an address only; spaces around it are ignored, as the service strips
+    them. The reserved .test domain (RFC 2606) is allowed: the demo accounts use it, and
+    an administrator must be able to edit them."""
+    try:
+        validate_email((field.data or "").strip(), check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        raise ValidationError("Enter an email address in the correct format, like name@example.com") from None
 
 
 def _optional_int(value: object) -> int | None:
@@ -31,16 +41,22 @@ class _UserDetailsForm(FlaskForm):
         validators=[
             DataRequired(message="Enter the email address"),
             max_length("Email address", 254),
-            Email(message="Enter an email address in the correct format, like name@example.com", check_deliverability=False),
+            _email_address,
         ],
     )
+    # The service refuses an unknown or inactive agency with a message fit to show;
+    # WTForms' own choice check would only say "Not a valid choice."
     agency_id = SelectField(
-        "Agency", coerce=_optional_int, widget=GovSelect(), validators=[InputRequired(message="Select the agency")]
+        "Agency",
+        coerce=_optional_int,
+        widget=GovSelect(),
+        validate_choice=False,
+        validators=[InputRequired(message="Select the agency")],
     )
     role = RadioField(
         "Role",
         choices=[(role.value, role.label) for role in Role],
-        widget=GovRadioInput(),
+        widget=RadiosWidget(),
         validators=[InputRequired(message="Select the role")],
     )
 
@@ -69,7 +85,7 @@ class AgencyForm(FlaskForm):
     kind = RadioField(
         "Kind of agency",
         choices=[(kind.value, kind.label) for kind in AgencyKind],
-        widget=GovRadioInput(),
+        widget=RadiosWidget(),
         validators=[InputRequired(message="Select the kind of agency")],
     )
     statutory = BooleanField("Statutory partner", widget=GovCheckboxInput())

@@ -2,7 +2,6 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxInput,
-    GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
@@ -11,7 +10,14 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from casework.forms.fields import VersionField, max_length, required_version
+from casework.forms.fields import (
+    ChoiceRadioField,
+    ChoiceSelectField,
+    RadiosWidget,
+    VersionField,
+    max_length,
+    required_version,
+)
 from casework.models import CaseStatus, CaseType, NoteKind
 
 CASE_TYPE_CHOICES = [(kind.value, kind.label) for kind in CaseType]
@@ -34,7 +40,7 @@ class CaseFilterForm(FlaskForm):
         "Show",
         choices=[("mine", "Cases my agency is involved in"), ("all", "All partnership cases")],
         default="mine",
-        widget=GovRadioInput(),
+        widget=RadiosWidget(),
         validators=[Optional()],
     )
     text = StringField("Reference or title", widget=GovTextInput(), validators=[Optional(), max_length("Search", 100)])
@@ -54,9 +60,12 @@ class CaseFilterForm(FlaskForm):
         choices=[
             ("opened-desc", "Newest first"),
             ("opened-asc", "Oldest first"),
-            ("reference-asc", "Reference"),
-            ("type-asc", "Case type"),
-            ("lead-agency-asc", "Lead agency"),
+            ("reference-asc", "Reference (ascending)"),
+            ("reference-desc", "Reference (descending)"),
+            ("type-asc", "Case type (A to Z)"),
+            ("type-desc", "Case type (Z to A)"),
+            ("lead-agency-asc", "Lead agency (A to Z)"),
+            ("lead-agency-desc", "Lead agency (Z to A)"),
         ],
         default="opened-desc",
         widget=GovSelect(),
@@ -65,10 +74,11 @@ class CaseFilterForm(FlaskForm):
 
 
 class _CaseDetailsForm(FlaskForm):
-    case_type = RadioField(
+    case_type = ChoiceRadioField(
         "Case type",
         choices=CASE_TYPE_CHOICES,
-        widget=GovRadioInput(),
+        widget=RadiosWidget(),
+        invalid_message="Select the case type",
         validators=[InputRequired(message="Select the case type")],
     )
     title = StringField(
@@ -93,10 +103,11 @@ class _CaseDetailsForm(FlaskForm):
 
 
 class OpenCaseForm(_CaseDetailsForm):
-    lead_agency_id = SelectField(
+    lead_agency_id = ChoiceSelectField(
         "Lead agency",
         coerce=_optional_int,
         widget=GovSelect(),
+        invalid_message="Select the lead agency from the list",
         validators=[InputRequired(message="Select the lead agency")],
     )
     submit = SubmitField("Open case", widget=GovSubmitInput())
@@ -104,16 +115,23 @@ class OpenCaseForm(_CaseDetailsForm):
 
 class EditCaseForm(_CaseDetailsForm):
     version = VersionField(validators=[required_version])
-    lead_officer_id = SelectField("Lead officer", coerce=_optional_int, widget=GovSelect(), validators=[Optional()])
+    lead_officer_id = ChoiceSelectField(
+        "Lead officer",
+        coerce=_optional_int,
+        widget=GovSelect(),
+        invalid_message="Select a lead officer from the lead agency",
+        validators=[Optional()],
+    )
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
 
 class NoteForm(FlaskForm):
-    kind = RadioField(
+    kind = ChoiceRadioField(
         "Kind of note",
         choices=NOTE_KIND_CHOICES,
         default="note",
-        widget=GovRadioInput(),
+        widget=RadiosWidget(),
+        invalid_message="Select the kind of note",
         validators=[InputRequired(message="Select the kind of note")],
     )
     body = TextAreaField(
@@ -125,10 +143,11 @@ class NoteForm(FlaskForm):
 
 
 class AddAgencyForm(FlaskForm):
-    agency_id = SelectField(
+    agency_id = ChoiceSelectField(
         "Agency",
         coerce=_optional_int,
         widget=GovSelect(),
+        invalid_message="Select an agency from the list",
         validators=[InputRequired(message="Select an agency")],
     )
     submit = SubmitField("Add agency", widget=GovSubmitInput())

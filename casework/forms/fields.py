@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput
-from wtforms import DateField, Field, IntegerField
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput
+from wtforms import DateField, Field, IntegerField, RadioField, SelectField
 from wtforms.validators import Length, ValidationError
 from wtforms.widgets import HiddenInput
 
@@ -12,10 +12,32 @@ def max_length(label: str, maximum: int) -> Length:
     return Length(max=maximum, message=f"{label} must be {maximum} characters or fewer")
 
 
+class _LegendFromLabel:
+    """Keep the field's label as the fieldset legend when a template styles the legend.
+
+    govuk-frontend-wtf fills the legend only when no fieldset params are passed, so
+    `params={'fieldset': {'legend': {'classes': ...}}}` would leave it empty.
+    """
+
+    def map_gov_params(self, field: Field, **kwargs: object) -> dict[str, object]:
+        params = super().map_gov_params(field, **kwargs)  # type: ignore[misc]
+        legend = params.setdefault("fieldset", {}).setdefault("legend", {})
+        legend.setdefault("text", field.label.text)
+        return params  # type: ignore[no-any-return]
+
+
+class RadiosWidget(_LegendFromLabel, GovRadioInput):
+    pass
+
+
+class DateWidget(_LegendFromLabel, GovDateInput):
+    pass
+
+
 class GovDateField(DateField):
     """Day, month and year boxes, with messages a person can act on."""
 
-    widget = GovDateInput()
+    widget = DateWidget()
 
     def __init__(self, label: str, *, past_only: bool = False, **kwargs: object) -> None:
         super().__init__(label, format="%d %m %Y", **kwargs)  # type: ignore[arg-type]
@@ -45,6 +67,13 @@ class GovDateField(DateField):
         if self.past_only and self.data is not None and self.data > date.today():
             raise ValidationError(f"{self.label.text} must be in the past")
 
+    def post_validate(self, form: object, validation_stopped: bool) -> None:
+        # Optional() clears the errors whenever the day box is blank, which would let a
+        # date with only a month or a year through as no date at all: put them back.
+        for message in self.process_errors:
+            if message not in self.errors:
+                self.errors.append(message)
+
 
 class VersionField(IntegerField):
     """The version of the record the form was loaded from, for spotting stale edits."""
@@ -62,3 +91,35 @@ class VersionField(IntegerField):
 def required_version(_form: object, field: Field) -> None:
     if field.data is None:
         raise ValidationError("The form was changed before it was sent. Reload the page and try again.")
+
+
+class _ChoiceMessage:
+    """Replace WTForms' "Not a valid choice" with a message a person can act on.
+
+    Used where a tampered or stale form can send a value that is not on the list.
+    """
+
+    def __init__(self, *args: object, invalid_message: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.invalid_message = invalid_message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)  # type: ignore[misc]
+        except ValueError:
+            self.data = None
+            raise ValueError(self.invalid_message) from None
+
+    def pre_validate(self, form: object) -> None:
+        try:
+            super().pre_validate(form)  # type: ignore[misc]
+        except ValidationError:
+            raise ValidationError(self.invalid_message) from None
+
+
+class ChoiceSelectField(_ChoiceMessage, SelectField):
+    pass
+
+
+class ChoiceRadioField(_ChoiceMessage, RadioField):
+    pass

@@ -1,20 +1,21 @@
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import HiddenField, IntegerField, RadioField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from casework.forms.fields import GovDateField, max_length
+from casework.forms.fields import ChoiceRadioField, GovDateField, RadiosWidget, max_length
 from casework.models import PartyRole
 
 ROLE_CHOICES = [(role.value, role.label) for role in PartyRole]
 
 
-def _role_field() -> RadioField:
-    return RadioField(
+def _role_field() -> ChoiceRadioField:
+    return ChoiceRadioField(
         "Role on this case",
         choices=ROLE_CHOICES,
-        widget=GovRadioInput(),
+        widget=RadiosWidget(),
+        invalid_message="Select the person's role on this case",
         validators=[InputRequired(message="Select the person's role on this case")],
     )
 

@@ -53,7 +53,7 @@ class PartyRole(enum.StrEnum):
 
     @property
     def plural(self) -> str:
-        return {"family_member": "Family members"}.get(self.value, f"{self.label}s")
+        return {"family_member": "Family members", "witness": "Witnesses"}.get(self.value, f"{self.label}s")
 
 
 class Case(Base):
@@ -86,7 +86,10 @@ class Case(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (sa.Index("ix_cases_status_opened_at", "status", "opened_at"),)
+    __table_args__ = (
+        sa.Index("ix_cases_status_opened_at", "status", "opened_at"),
+        sa.Index("ix_cases_opened_at_id", "opened_at", "id"),  # the list's default order
+    )
 
     @property
     def is_open(self) -> bool:

@@ -38,4 +38,7 @@ class Note(Base):
     author: Mapped[User] = relationship(lazy="raise")
     case: Mapped["Case"] = relationship(lazy="raise")
 
-    __table_args__ = (sa.Index("ix_notes_case_id_created_at", "case_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_notes_case_id_created_at", "case_id", "created_at"),
+        sa.Index("ix_notes_created_at_id", "created_at", "id"),  # latest activity on My work
+    )

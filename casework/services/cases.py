@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from casework import db
@@ -100,7 +101,7 @@ def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> CasePage:
     query = query.where(*conditions)
 
     total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Case.id).subquery())) or 0
-    sort_column = SORTS.get(criteria.sort, Case.opened_at)
+    sort_column = _sort_column(actor, criteria.sort)
     order = sort_column.desc() if criteria.descending else sort_column.asc()
     page = max(1, min(criteria.page, max(1, -(-total // per_page))))
     rows = db.session.execute(
@@ -110,6 +111,14 @@ def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> CasePage:
         .offset((page - 1) * per_page)
     ).all()
     return CasePage([CaseRow(case, bool(full)) for case, full in rows], total, page, per_page)
+
+
+def _sort_column(actor: User, sort: str) -> sa.ColumnElement[object]:
+    if sort == "type":
+        # A restricted stub hides its type, so it must not sort among the cases of that type.
+        hidden = sa.and_(Case.restricted.is_(True), sa.not_(full_view_clause(actor)))
+        return sa.case((hidden, ""), else_=Case.case_type)
+    return SORTS.get(sort, Case.opened_at)
 
 
 def known_towns(actor: User) -> list[str]:
@@ -269,9 +278,14 @@ def _next_reference(prefix: str, year: int) -> str:
     )
     number = db.session.scalar(bump)
     if number is None:
-        db.session.add(CaseReferenceCounter(year=year, last_number=1))
-        db.session.flush()
-        number = 1
+        # The year's first case. Another request may be creating the row right now:
+        # the savepoint lets this one lose that race and then take the next number.
+        try:
+            with db.session.begin_nested():
+                db.session.add(CaseReferenceCounter(year=year, last_number=0))
+        except IntegrityError:
+            pass
+        number = db.session.scalar(bump)
     return f"{prefix}-{year}-{number:05d}"
 
 

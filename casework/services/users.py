@@ -1,11 +1,12 @@
 """Staff accounts: signing in, and the administrators' user management."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from casework import db
 from casework.db import utcnow
 from casework.exceptions import InvalidInput, NotFound
 from casework.models import Agency, User
+from casework.models.user import new_session_token
 from casework.permissions import Permission, Role
 from casework.policy import authorize
 from casework.services import audit, ensure_version
@@ -25,16 +26,23 @@ def authenticate(email: str, password: str) -> User | None:
     if not user.active:
         audit.record(user, "auth.sign_in_refused_inactive", "user", user.id)
         return None
+    changes: dict[str, object] = {"last_signed_in_at": utcnow()}
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.last_signed_in_at = utcnow()
+        changes["password_hash"] = hash_password(password)
+    _update_bookkeeping(user, **changes)
     audit.record(user, "auth.signed_in", "user", user.id)
     return user
 
 
 def sign_out(user: User) -> None:
-    user.rotate_session_token()  # the old cookie no longer names anyone
+    _update_bookkeeping(user, session_token=new_session_token())  # the old cookie no longer names anyone
     audit.record(user, "auth.signed_out", "user", user.id)
+
+
+def _update_bookkeeping(user: User, **values: object) -> None:
+    """Write sign-in bookkeeping without bumping the account's version, so a user
+    signing in or out does not make an administrator's open edit of the account stale."""
+    db.session.execute(update(User).where(User.id == user.id).values(**values))
 
 
 def load_by_session_token(token: str) -> User | None:

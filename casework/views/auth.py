@@ -31,7 +31,9 @@ def _failed_sign_in(response: Response) -> bool:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], key_func=sign_in_key, methods=["POST"], deduct_when=_failed_sign_in)
-@limiter.limit(lambda: current_app.config["SIGN_IN_IP_RATE_LIMIT"], methods=["POST"])
+# Failures only, for the client's address too: staff of one office often share an
+# address, and a busy morning of sign-ins must not lock them all out.
+@limiter.limit(lambda: current_app.config["SIGN_IN_IP_RATE_LIMIT"], methods=["POST"], deduct_when=_failed_sign_in)
 def sign_in() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))

@@ -1,0 +1,126 @@
+"""axe-core on the main pages: no serious or critical WCAG 2.2 AA violation, and the
+GOV.UK and MoJ scripts run under the Content-Security-Policy without an error."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+from sqlalchemy import select
+
+from casework import db
+from casework.models import Case, CaseAgency, CaseParty, Note, User
+from tests.browser.conftest import ADMIN, MEMBER, Browsing, assert_scripts_ran
+
+pytestmark = pytest.mark.browser
+
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+BLOCKING = {"serious", "critical"}
+
+
+def axe_violations(page: Page) -> list[dict]:  # type: ignore[type-arg]
+    # The page's CSP (rightly) refuses an injected <script>, so add_script_tag cannot be
+    # used; evaluating the source through the DevTools protocol is not subject to it.
+    page.evaluate(AXE_SOURCE)
+    return page.evaluate(  # type: ignore[no-any-return]
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(results => results.violations)",
+        WCAG_TAGS,
+    )
+
+
+def describe(violations: list[dict]) -> str:  # type: ignore[type-arg]
+    lines = []
+    for violation in violations:
+        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']} ({violation['helpUrl']})")
+        for node in violation["nodes"][:5]:
+            lines.append(f"    {' > '.join(map(str, node['target']))}: {node['html'][:160]}")
+        if len(violation["nodes"]) > 5:
+            lines.append(f"    ... and {len(violation['nodes']) - 5} more")
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Page, browsing: Browsing) -> None:
+    page.wait_for_load_state("load")
+    violations = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
+    assert not violations, f"axe found on {page.url}:\n{describe(violations)}"
+    assert_scripts_ran(page)
+    assert browsing.problems == []
+
+
+def member_case_reference() -> str:
+    """An open, unrestricted demo case the member's agency is involved in, with people and notes."""
+    member_agency = select(User.agency_id).where(User.email == MEMBER).scalar_subquery()
+    try:
+        return db.session.scalars(
+            select(Case.reference)
+            .join(CaseAgency, CaseAgency.case_id == Case.id)
+            .where(
+                CaseAgency.agency_id == member_agency,
+                Case.restricted.is_(False),
+                select(CaseParty.id).where(CaseParty.case_id == Case.id).exists(),
+                select(Note.id).where(Note.case_id == Case.id).exists(),
+            )
+            .order_by(Case.id)
+        ).first()  # type: ignore[return-value]
+    finally:
+        db.session.remove()
+
+
+def test_sign_in_page(browsing: Browsing) -> None:
+    page = browsing.page()
+    page.goto("/sign-in")
+    assert_accessible(page, browsing)
+
+
+def test_sign_in_page_with_errors(browsing: Browsing) -> None:
+    page = browsing.page()
+    page.goto("/sign-in")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_my_work(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto("/")
+    page.get_by_role("heading", name="My work").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_case_list(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto("/cases?scope=all")
+    assert page.locator("#case-list tbody tr").count() > 1
+    assert_accessible(page, browsing)
+
+
+def test_case_page_in_full(browsing: Browsing) -> None:
+    reference = member_case_reference()
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/cases/{reference}")
+    page.get_by_role("heading", name="People").wait_for()
+    assert page.locator(".moj-timeline__item").count() >= 1
+    assert page.get_by_role("button", name="Add note").is_visible()
+    assert_accessible(page, browsing)
+
+
+def test_open_a_case_form_with_errors(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto("/cases/new")
+    page.get_by_role("button", name="Open case").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_add_person_form(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/cases/{member_case_reference()}/people/new")
+    page.get_by_role("heading", name="Add a new person").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_admin_users_page(browsing: Browsing) -> None:
+    page = browsing.page(as_user=ADMIN)
+    page.goto("/admin/users")
+    page.get_by_role("heading", name="Users", exact=True).wait_for()
+    assert_accessible(page, browsing)

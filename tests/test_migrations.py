@@ -1,0 +1,154 @@
+"""Alembic owns the schema: one head, a working downgrade, and models that match.
+
+Each backend gets a fresh, empty database of its own, so these tests neither depend on
+nor disturb the one the rest of the suite runs in.
+"""
+
+import ast
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
+
+from casework import db
+from tests.conftest import ROOT, alembic_config
+
+VERSIONS = ROOT / "migrations" / "versions"
+FILE_NAME = re.compile(r"^(?P<date>\d{8})_(?P<time>\d{4})_(?P<revision>[0-9a-f]+)_(?P<slug>[a-z0-9_]+)\.py$")
+
+
+def _migration_files() -> list[Path]:
+    return sorted(path for path in VERSIONS.glob("*.py") if path.name != "__init__.py")
+
+
+@pytest.fixture
+def empty_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A brand-new empty database on the same backend as ``database_url``."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
+        return
+    name = f"casework_migrations_{uuid.uuid4().hex[:12]}"
+    server = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _tables(url: str) -> set[str]:
+    engine = db.make_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_there_is_one_head():
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, heads
+
+
+def test_history_is_one_unbroken_line():
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    revisions = list(script.walk_revisions())
+    assert revisions[-1].down_revision is None
+    assert all(not revision.is_merge_point for revision in revisions)
+    assert len(revisions) == len(_migration_files())
+
+
+def test_upgrade_downgrade_and_upgrade_again(empty_database):
+    migrations = alembic_config(empty_database)
+    model_tables = set(db.Base.metadata.tables)
+
+    command.upgrade(migrations, "head")
+    assert _tables(empty_database) == model_tables | {"alembic_version"}
+
+    command.downgrade(migrations, "base")
+    assert _tables(empty_database) <= {"alembic_version"}
+
+    command.upgrade(migrations, "head")
+    assert _tables(empty_database) == model_tables | {"alembic_version"}
+
+
+def test_models_match_the_migrated_schema(empty_database):
+    """What `alembic check` does: autogenerate finds nothing to write."""
+    migrations = alembic_config(empty_database)
+    command.upgrade(migrations, "head")
+    engine = db.make_engine(empty_database)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, db.Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
+    command.check(migrations)  # the same through the project's env.py
+
+
+def test_each_step_downgrades_and_upgrades_on_its_own(empty_database):
+    """Walk up one revision at a time, stepping back and forth at each."""
+    migrations = alembic_config(empty_database)
+    script = ScriptDirectory.from_config(migrations)
+    for revision in reversed(list(script.walk_revisions())):
+        command.upgrade(migrations, revision.revision)
+        command.downgrade(migrations, "-1")
+        command.upgrade(migrations, revision.revision)
+    assert _tables(empty_database) == set(db.Base.metadata.tables) | {"alembic_version"}
+
+
+@pytest.mark.parametrize("path", _migration_files(), ids=lambda path: path.name)
+def test_migration_file_is_date_prefixed_and_named_after_its_revision(path):
+    match = FILE_NAME.match(path.name)
+    assert match, f"{path.name} should look like YYYYMMDD_HHMM_<revision>_<slug>.py"
+    module = ast.parse(path.read_text())
+    revision = next(
+        node.value.value
+        for node in module.body
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        and getattr(node.targets[0] if isinstance(node, ast.Assign) else node.target, "id", None) == "revision"
+    )
+    assert match["revision"] == revision
+
+
+def _does_something(function: ast.FunctionDef) -> bool:
+    """More than a docstring and `pass`."""
+    body = [
+        statement
+        for statement in function.body
+        if not isinstance(statement, ast.Pass)
+        and not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant))
+    ]
+    return bool(body)
+
+
+@pytest.mark.parametrize("path", _migration_files(), ids=lambda path: path.name)
+def test_every_migration_has_an_upgrade_and_a_real_downgrade(path):
+    functions = {node.name: node for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)}
+    assert {"upgrade", "downgrade"} <= set(functions)
+    assert _does_something(functions["upgrade"])
+    assert _does_something(functions["downgrade"]), f"{path.name} has an empty downgrade"
+
+
+@pytest.mark.parametrize("path", _migration_files(), ids=lambda path: path.name)
+def test_migrations_never_import_app_code(path):
+    """A migration must keep working after the models it was written against change."""
+    imports = [
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    ]
+    assert not [name for name in imports if name and name.split(".")[0] in ("casework", "config")]

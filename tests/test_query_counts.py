@@ -1,0 +1,161 @@
+"""Pages send as many SQL queries for 50 rows as for 5 (no N+1), within the budgets of
+DESIGN.md section 6: a list at most 8, a detail page at most 12, a dashboard at most 8."""
+
+import difflib
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from casework import db
+from casework.models import Agency, Case, PartyRole, User
+from casework.permissions import Role
+from casework.services import cases
+from tests.factories import add_party, make_agency, make_case, make_note, make_person, make_user
+from tests.support.queries import recorded_statements
+
+LIST_BUDGET = 8
+DETAIL_BUDGET = 12
+DASHBOARD_BUDGET = 8
+
+ClientAs = Callable[[User], FlaskClient]
+
+
+def page_queries(app: Flask, client: FlaskClient, url: str) -> tuple[str, list[str]]:
+    """The page's text and the statements its request sent."""
+    db.session.remove()  # start from an empty identity map, as every real request does
+    with recorded_statements(app.extensions["casework.engine"]) as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True), statements
+
+
+def assert_same_queries(few: list[str], many: list[str]) -> None:
+    assert len(many) == len(few), "the query count grows with the rows:\n" + "\n".join(
+        difflib.unified_diff(few, many, "few rows", "many rows", lineterm="")
+    )
+
+
+def case_links(page: str) -> int:
+    return page.count('href="/cases/ASB-')
+
+
+# --- The case list -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/cases?scope=all", "/cases"])
+def test_case_list(app: Flask, client_as: ClientAs, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setitem(app.config, "CASES_PER_PAGE", 50)
+    mine, theirs = make_agency(), make_agency()
+    member, outsider = make_user(agency=mine), make_user(agency=theirs)
+    builders: list[Callable[[], Case]] = [
+        lambda: make_case(lead_agency=mine, opened_by=member),
+        lambda: make_case(lead_agency=theirs, opened_by=outsider, involved=[mine]),
+    ]
+    if url == "/cases?scope=all":  # stubs of cases my agency is not involved in, restricted or not
+        builders += [
+            lambda: make_case(lead_agency=theirs, opened_by=outsider),
+            lambda: make_case(lead_agency=theirs, opened_by=outsider, restricted=True),
+        ]
+
+    def add_cases(count: int) -> None:
+        for number in range(count):
+            builders[number % len(builders)]()
+
+    client = client_as(member)
+    add_cases(5)
+    few_page, few = page_queries(app, client, url)
+    add_cases(45)
+    many_page, many = page_queries(app, client, url)
+
+    assert (case_links(few_page), case_links(many_page)) == (5, 50)
+    assert_same_queries(few, many)
+    assert len(many) <= LIST_BUDGET, many
+
+
+# --- The case page -----------------------------------------------------------------
+
+
+def case_with(rows: int, *, lead: Agency, opener: User) -> Case:
+    """A case with ``rows`` parties, notes, involved agencies and requests for access."""
+    case = make_case(lead_agency=lead, opened_by=opener, involved=[make_agency() for _ in range(rows - 1)])
+    roles = list(PartyRole)
+    for number in range(rows):
+        person = make_person(created_by=opener, first_name=f"Person{number}")
+        add_party(case=case, person=person, role=roles[number % len(roles)])
+        make_note(case=case, author=make_user(agency=lead), body=f"Note {number}")
+        cases.request_access(make_user(agency=make_agency()), case.reference, reason="Same family")
+    db.session.commit()
+    return case
+
+
+@pytest.mark.parametrize(
+    "viewer",
+    [
+        "chair",  # full view, with requests for access
+        "partner",  # full view, contact details of victims and witnesses redacted
+        "member elsewhere",  # the stub of a case their agency is not involved in
+    ],
+)
+def test_case_page(app: Flask, client_as: ClientAs, viewer: str) -> None:
+    lead = make_agency()
+    opener = make_user(agency=lead)
+    user = {
+        "chair": lambda: make_user(role=Role.PSG_CHAIR, agency=lead),
+        "partner": lambda: make_user(role=Role.PARTNER, agency=lead),
+        "member elsewhere": lambda: make_user(agency=make_agency()),
+    }[viewer]()
+    client = client_as(user)
+
+    few_page, few = page_queries(app, client, f"/cases/{case_with(5, lead=lead, opener=opener).reference}")
+    many_page, many = page_queries(app, client, f"/cases/{case_with(50, lead=lead, opener=opener).reference}")
+
+    if viewer != "member elsewhere":
+        assert (few_page.count("moj-timeline__item"), many_page.count("moj-timeline__item")) == (5, 50)
+    assert_same_queries(few, many)
+    assert len(many) <= DETAIL_BUDGET, many
+
+
+# --- The person page and My work ---------------------------------------------------
+
+
+def test_person_page(app: Flask, client_as: ClientAs) -> None:
+    mine = make_agency()
+    member = make_user(agency=mine)
+    client = client_as(member)
+
+    def person_on(count: int) -> int:
+        person = make_person(created_by=member)
+        for number in range(count):
+            lead = make_agency()
+            case = make_case(lead_agency=lead, opened_by=make_user(agency=lead), involved=[mine])
+            add_party(case=case, person=person, role=PartyRole.VICTIM if number % 2 else PartyRole.WITNESS)
+        return person.id
+
+    few_page, few = page_queries(app, client, f"/people/{person_on(5)}")
+    many_page, many = page_queries(app, client, f"/people/{person_on(50)}")
+
+    assert (case_links(few_page), case_links(many_page)) == (5, 50)
+    assert_same_queries(few, many)
+    assert len(many) <= DETAIL_BUDGET, many
+
+
+def test_my_work(app: Flask, client_as: ClientAs) -> None:
+    mine = make_agency()
+    member = make_user(agency=mine)
+    client = client_as(member)
+
+    def add_cases(count: int) -> None:
+        for _ in range(count):
+            lead = make_agency()
+            case = make_case(lead_agency=lead, opened_by=make_user(agency=lead), involved=[mine])
+            make_note(case=case, author=make_user(agency=lead))
+
+    add_cases(5)
+    _, few = page_queries(app, client, "/")
+    add_cases(45)
+    _, many = page_queries(app, client, "/")
+
+    assert_same_queries(few, many)
+    assert len(many) <= DASHBOARD_BUDGET, many

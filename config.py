@@ -50,7 +50,8 @@ class Config:
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
     def __init__(self) -> None:
-        # Read when the app is created, not when this module is imported.
+        # Read when the app is created, so tests and tools can set them per app; the
+        # other settings are read once, when this module is imported.
         self.SECRET_KEY = os.environ.get("SECRET_KEY", self.SECRET_KEY)
         self.DATABASE_URL = os.environ.get("DATABASE_URL", self.DATABASE_URL)
         self.DEBUG = os.environ.get("FLASK_DEBUG", "") == "1"
@@ -79,6 +80,7 @@ class DevelopmentConfig(Config):
 
 
 class TestConfig(Config):
+    __test__ = False  # a configuration, not a test class for pytest to collect
     TESTING = True
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"

@@ -6,21 +6,19 @@ nor disturb the one the rest of the suite runs in.
 
 import ast
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 
 from casework import db
 from tests.conftest import ROOT, alembic_config
+from tests.support.databases import fresh_database
 
 VERSIONS = ROOT / "migrations" / "versions"
 FILE_NAME = re.compile(r"^(?P<date>\d{8})_(?P<time>\d{4})_(?P<revision>[0-9a-f]+)_(?P<slug>[a-z0-9_]+)\.py$")
@@ -33,19 +31,8 @@ def _migration_files() -> list[Path]:
 @pytest.fixture
 def empty_database(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A brand-new empty database on the same backend as ``database_url``."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
-        return
-    name = f"casework_migrations_{uuid.uuid4().hex[:12]}"
-    server = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(database_url, tmp_path, prefix="casework_migrations") as url:
+        yield url
 
 
 def _tables(url: str) -> set[str]:

@@ -10,7 +10,14 @@ from email_validator import EmailNotValidError, validate_email
 from wtforms import BooleanField, Field, PasswordField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from casework.forms.fields import GovDateField, RadiosWidget, VersionField, max_length, required_version
+from casework.forms.fields import (
+    GovDateField,
+    RadiosWidget,
+    VersionField,
+    max_length,
+    optional_int,
+    required_version,
+)
 from casework.models import AgencyKind
 from casework.permissions import Role
 
@@ -23,12 +30,6 @@ def _email_address(_form: object, field: Field) -> None:
         validate_email((field.data or "").strip(), check_deliverability=False, test_environment=True)
     except EmailNotValidError:
         raise ValidationError("Enter an email address in the correct format, like name@example.com") from None
-
-
-def _optional_int(value: object) -> int | None:
-    if value in (None, ""):
-        return None
-    return int(value)  # type: ignore[call-overload]
 
 
 class _UserDetailsForm(FlaskForm):
@@ -48,7 +49,7 @@ class _UserDetailsForm(FlaskForm):
     # WTForms' own choice check would only say "Not a valid choice."
     agency_id = SelectField(
         "Agency",
-        coerce=_optional_int,
+        coerce=optional_int,
         widget=GovSelect(),
         validate_choice=False,
         validators=[InputRequired(message="Select the agency")],
@@ -100,7 +101,7 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    user = SelectField("User", coerce=_optional_int, widget=GovSelect(), validators=[Optional()])
+    user = SelectField("User", coerce=optional_int, widget=GovSelect(), validators=[Optional()])
     case = StringField("Case reference", widget=GovTextInput(), validators=[Optional(), max_length("Case reference", 20)])
     person = StringField("Person number", widget=GovTextInput(), validators=[Optional(), max_length("Person number", 12)])
     date_from = GovDateField("From", validators=[Optional()])

@@ -16,18 +16,13 @@ from casework.forms.fields import (
     RadiosWidget,
     VersionField,
     max_length,
+    optional_int,
     required_version,
 )
 from casework.models import CaseStatus, CaseType, NoteKind
 
 CASE_TYPE_CHOICES = [(kind.value, kind.label) for kind in CaseType]
 NOTE_KIND_CHOICES = [(kind.value, kind.label) for kind in NoteKind if kind is not NoteKind.STATUS]
-
-
-def _optional_int(value: object) -> int | None:
-    if value in (None, ""):
-        return None
-    return int(value)  # type: ignore[call-overload]
 
 
 class CaseFilterForm(FlaskForm):
@@ -53,7 +48,7 @@ class CaseFilterForm(FlaskForm):
     case_type = SelectField(
         "Case type", choices=[("", "Any type")] + CASE_TYPE_CHOICES, widget=GovSelect(), validators=[Optional()]
     )
-    lead_agency = SelectField("Lead agency", coerce=_optional_int, widget=GovSelect(), validators=[Optional()])
+    lead_agency = SelectField("Lead agency", coerce=optional_int, widget=GovSelect(), validators=[Optional()])
     town = SelectField("Area", widget=GovSelect(), validators=[Optional()])
     sort = SelectField(
         "Sort by",
@@ -105,7 +100,7 @@ class _CaseDetailsForm(FlaskForm):
 class OpenCaseForm(_CaseDetailsForm):
     lead_agency_id = ChoiceSelectField(
         "Lead agency",
-        coerce=_optional_int,
+        coerce=optional_int,
         widget=GovSelect(),
         invalid_message="Select the lead agency from the list",
         validators=[InputRequired(message="Select the lead agency")],
@@ -117,7 +112,7 @@ class EditCaseForm(_CaseDetailsForm):
     version = VersionField(validators=[required_version])
     lead_officer_id = ChoiceSelectField(
         "Lead officer",
-        coerce=_optional_int,
+        coerce=optional_int,
         widget=GovSelect(),
         invalid_message="Select a lead officer from the lead agency",
         validators=[Optional()],
@@ -145,7 +140,7 @@ class NoteForm(FlaskForm):
 class AddAgencyForm(FlaskForm):
     agency_id = ChoiceSelectField(
         "Agency",
-        coerce=_optional_int,
+        coerce=optional_int,
         widget=GovSelect(),
         invalid_message="Select an agency from the list",
         validators=[InputRequired(message="Select an agency")],

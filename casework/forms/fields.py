@@ -8,6 +8,13 @@ from wtforms.validators import Length, ValidationError
 from wtforms.widgets import HiddenInput
 
 
+def optional_int(value: object) -> int | None:
+    """Coerce a select's value: the empty choice is None."""
+    if value in (None, ""):
+        return None
+    return int(value)  # type: ignore[call-overload]
+
+
 def max_length(label: str, maximum: int) -> Length:
     return Length(max=maximum, message=f"{label} must be {maximum} characters or fewer")
 

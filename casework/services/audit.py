@@ -12,6 +12,7 @@ from casework import db
 from casework.models import AuditEvent, Case, User
 from casework.permissions import Permission
 from casework.policy import authorize
+from casework.services.paging import Page, clamp
 
 
 @dataclass(frozen=True)
@@ -68,18 +69,6 @@ class AuditFilter:
     date_to: datetime | None = None  # exclusive
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    events: list[AuditEvent]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def _filtered(criteria: AuditFilter) -> Select[tuple[AuditEvent]]:
     query = select(AuditEvent)
     if criteria.user_id is not None:
@@ -96,14 +85,15 @@ def _filtered(criteria: AuditFilter) -> Select[tuple[AuditEvent]]:
     return query
 
 
-def search_events(actor: User, criteria: AuditFilter, *, page: int, per_page: int) -> AuditPage:
+def search_events(actor: User, criteria: AuditFilter, *, page: int, per_page: int) -> Page[AuditEvent]:
     authorize(actor, Permission.AUDIT_VIEW)
     query = _filtered(criteria)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = clamp(page, total, per_page)
     events = db.session.scalars(
         query.options(joinedload(AuditEvent.actor), joinedload(AuditEvent.case))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return AuditPage(list(events), total, page, per_page)
+    return Page(list(events), total, page, per_page)

@@ -36,6 +36,7 @@ from casework.policy import (
     visible_cases,
 )
 from casework.services import audit, ensure_version
+from casework.services.paging import Page, clamp
 
 P = Permission
 
@@ -69,19 +70,7 @@ class CaseRow:
     full_view: bool
 
 
-@dataclass(frozen=True)
-class CasePage:
-    rows: list[CaseRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> CasePage:
+def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> Page[CaseRow]:
     authorize(actor, P.CASE_LIST)
     query = visible_cases(actor).join(Case.lead_agency)
     conditions = []
@@ -103,14 +92,14 @@ def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> CasePage:
     total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Case.id).subquery())) or 0
     sort_column = _sort_column(actor, criteria.sort)
     order = sort_column.desc() if criteria.descending else sort_column.asc()
-    page = max(1, min(criteria.page, max(1, -(-total // per_page))))
+    page = clamp(criteria.page, total, per_page)
     rows = db.session.execute(
         query.options(contains_eager(Case.lead_agency))
         .order_by(order, Case.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return CasePage([CaseRow(case, bool(full)) for case, full in rows], total, page, per_page)
+    return Page([CaseRow(case, bool(full)) for case, full in rows], total, page, per_page)
 
 
 def _sort_column(actor: User, sort: str) -> sa.ColumnElement[object]:

@@ -2,7 +2,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from werkzeug.wrappers import Response
 
 from casework import db
-from casework.exceptions import InvalidInput
+from casework.exceptions import EditConflict, InvalidInput
 from casework.forms.cases import (
     AddAgencyForm,
     CaseFilterForm,
@@ -21,6 +21,11 @@ from casework.views import actor, show_error
 from casework.web import writes_on_get
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+EDIT_CONFLICT = (
+    "Someone else saved changes to this case after you opened it. Your changes are below "
+    "and have not been saved yet: compare them with the saved details, then save again."
+)
 
 
 def _agency_choices(placeholder: str) -> list[tuple[object, str]]:
@@ -122,7 +127,7 @@ def add_note(reference: str) -> Response | tuple[str, int]:
 
 
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
-def edit(reference: str) -> Response | str:
+def edit(reference: str) -> Response | str | tuple[str, int]:
     user = actor()
     case = cases.get_case(user, reference, Permission.CASE_EDIT)
     form = EditCaseForm(obj=case if request.method == "GET" else None)
@@ -148,6 +153,12 @@ def edit(reference: str) -> Response | str:
             )
         except InvalidInput as error:
             show_error(form, error)
+        except EditConflict:
+            # Nothing is lost: the form keeps what this user typed, the page shows what
+            # is saved now, and saving again is checked against the current version.
+            show_error(form, InvalidInput(EDIT_CONFLICT))
+            form.version.data, form.version.raw_data = case.version, [str(case.version)]
+            return render_template("cases/edit.html", case=case, form=form, conflict=True), 409
         else:
             db.session.commit()
             flash("Case details saved.", "success")

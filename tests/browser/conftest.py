@@ -9,24 +9,23 @@ rolled back, and the database is thrown away at the end.
 Chromium is Debian's (/usr/bin/chromium), launched once per test session.
 """
 
-import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from alembic import command
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, sync_playwright
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from casework import create_app, db
 from casework.demo import DEMO_PASSWORD, load_demo
 from config import TestConfig
 from tests.conftest import IN_CI, alembic_config
+from tests.support.databases import fresh_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,7 +37,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-BROWSER_DATABASE = "casework_browser"
 
 MEMBER = "member@demo.test"
 ADMIN = "admin@demo.test"
@@ -87,23 +85,6 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_role("heading", name="My work").wait_for()
 
 
-@contextlib.contextmanager
-def _own_database(database_url: str, directory: Path) -> Iterator[str]:
-    """A new, empty database next to the one the other tests use."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite:///{directory / 'browser.sqlite'}"
-        return
-    server = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BROWSER_DATABASE} WITH (FORCE)")  # left by an interrupted run
-        admin.execute(f"CREATE DATABASE {BROWSER_DATABASE}")
-        try:
-            yield url.set(database=BROWSER_DATABASE).render_as_string(hide_password=False)
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {BROWSER_DATABASE} WITH (FORCE)")
-
-
 def _bound_engine() -> Any:
     return db.session.session_factory.kw.get("bind")
 
@@ -127,7 +108,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with _own_database(database_url, tmp_path_factory.mktemp("browser")) as url:
+    with fresh_database(database_url, tmp_path_factory.mktemp("browser"), prefix="casework_browser") as url:
         command.upgrade(alembic_config(url), "head")
         # create_app points the global db.session at the new engine: put back what
         # the rest of the suite had, and let each browser test bind it for itself.

@@ -107,9 +107,9 @@ def partnership(session):
 
 def every_page(actor, criteria: CaseFilter, per_page: int = 3):
     first = cases.list_cases(actor, criteria, per_page=per_page)
-    rows = list(first.rows)
+    rows = list(first.items)
     for number in range(2, first.pages + 1):
-        rows += cases.list_cases(actor, CaseFilter(**{**criteria.__dict__, "page": number}), per_page=per_page).rows
+        rows += cases.list_cases(actor, CaseFilter(**{**criteria.__dict__, "page": number}), per_page=per_page).items
     return first, rows
 
 

@@ -557,17 +557,27 @@ def test_editing_a_case_saves_and_audits_the_changed_fields(client_as, casepage)
     assert event.detail["title"] == "changed"  # free text stays out of the audit log
 
 
-def test_a_stale_edit_gets_the_conflict_page_and_changes_nothing(client_as, casepage):
+def test_a_stale_edit_keeps_both_changes_and_saves_only_when_sent_again(client_as, casepage):
+    reference, version = casepage.case.reference, casepage.case.version
     stale = edit_form(casepage.case, title="Alice's title")
     other = make_user(agency=casepage.council)
     assert client_as(other).post(
-        f"/cases/{casepage.case.reference}/edit", data=edit_form(casepage.case, title="Bob's title")
+        f"/cases/{reference}/edit", data=edit_form(casepage.case, title="Bob's title")
     ).status_code == 302
-    response = client_as(casepage.member).post(f"/cases/{casepage.case.reference}/edit", data=stale)
+
+    member = client_as(casepage.member)
+    response = member.post(f"/cases/{reference}/edit", data=stale)
     assert response.status_code == 409
-    assert "Someone else changed this record" in response.text
+    assert "Someone else saved changes to this case after you opened it" in response.text
+    assert "Bob&#39;s title" in response.text  # what is saved now
+    assert 'value="Alice&#39;s title"' in response.text  # what this user typed, kept
+    assert f'name="version" type="hidden" value="{version + 1}"' in response.text
     assert reload(casepage.case).title == "Bob's title"
     assert len(audit_events("case.updated")) == 1
+
+    # Sending the form again, now against the current version, saves it.
+    assert member.post(f"/cases/{reference}/edit", data={**stale, "version": str(version + 1)}).status_code == 302
+    assert reload(casepage.case).title == "Alice's title"
 
 
 @pytest.mark.parametrize("version", ["abc", "", None])

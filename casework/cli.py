@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from casework import db
 from casework.exceptions import InvalidInput
+from casework.forms.fields import EMAIL_FORMAT, is_email_address
 from casework.models import Agency, AgencyKind
 from casework.permissions import Role
 from casework.services import agencies, users
@@ -24,6 +25,10 @@ def casework() -> None:
 @with_appcontext
 def create_admin(email: str, name: str, agency_name: str, password: str) -> None:
     """Create an administrator account. There is no default password."""
+    if not is_email_address(email):
+        raise click.ClickException(EMAIL_FORMAT)
+    if not name.strip() or not agency_name.strip():
+        raise click.ClickException("Enter a full name and an agency name")
     # Agency names are unique whatever their case, so find an existing one the same way.
     agency = db.session.scalar(select(Agency).where(func.lower(Agency.name) == agency_name.strip().lower()))
     try:

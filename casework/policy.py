@@ -129,6 +129,13 @@ def stub_safe(user: User, condition: ColumnElement[bool], *, shown_on_stub: bool
     return sa.and_(condition, full_view)
 
 
+def case_type_as_seen(user: User) -> ColumnElement[object]:
+    """The case type as this user may see it, for sorting: blank on a restricted stub,
+    so the order of the list does not give the hidden type away."""
+    hidden = sa.and_(Case.restricted.is_(True), sa.not_(full_view_clause(user)))
+    return sa.case((hidden, ""), else_=Case.case_type)
+
+
 def case_permission_check(user: User, permission: Permission, case: Case, *, full_view: bool) -> None:
     """Raise unless the user may do this to this case.
 

@@ -70,6 +70,22 @@ def test_create_admin_refuses_a_weak_password_and_writes_nothing(run, password, 
     assert counts() == before  # not even the new agency
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("email", "not-an-address", "Enter an email address in the correct format"),
+        ("name", "   ", "Enter a full name and an agency name"),
+        ("agency", "  ", "Enter a full name and an agency name"),
+    ],
+)
+def test_create_admin_refuses_bad_details_and_writes_nothing(run, option, value, message):
+    before = counts()
+    result = create_admin(run, **{option: value})
+    assert result.exit_code != 0
+    assert message in result.output
+    assert counts() == before
+
+
 def test_create_admin_refuses_an_address_already_in_use(run):
     make_user(email="admin@example.test")
     before = counts()

@@ -6,30 +6,20 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from email_validator import EmailNotValidError, validate_email
-from wtforms import BooleanField, Field, PasswordField, RadioField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Optional
 
 from casework.forms.fields import (
     GovDateField,
     RadiosWidget,
     VersionField,
+    email_address,
     max_length,
     optional_int,
     required_version,
 )
 from casework.models import AgencyKind
 from casework.permissions import Role
-
-
-def _email_address(_form: object, field: Field) -> None:
-    """The shape of an address only; spaces around it are ignored, as the service strips
-    them. The reserved .test domain (RFC 2606) is allowed: the demo accounts use it, and
-    an administrator must be able to edit them."""
-    try:
-        validate_email((field.data or "").strip(), check_deliverability=False, test_environment=True)
-    except EmailNotValidError:
-        raise ValidationError("Enter an email address in the correct format, like name@example.com") from None
 
 
 class _UserDetailsForm(FlaskForm):
@@ -42,7 +32,7 @@ class _UserDetailsForm(FlaskForm):
         validators=[
             DataRequired(message="Enter the email address"),
             max_length("Email address", 254),
-            _email_address,
+            email_address,
         ],
     )
     # The service refuses an unknown or inactive agency with a message fit to show;

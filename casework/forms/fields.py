@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from email_validator import EmailNotValidError, validate_email
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput
 from wtforms import DateField, Field, IntegerField, RadioField, SelectField
 from wtforms.validators import Length, ValidationError
@@ -13,6 +14,24 @@ def optional_int(value: object) -> int | None:
     if value in (None, ""):
         return None
     return int(value)  # type: ignore[call-overload]
+
+
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
+
+
+def is_email_address(value: str) -> bool:
+    """The shape of an address only; surrounding spaces are ignored, as services strip
+    them. The reserved .test domain (RFC 2606) is allowed: the demo accounts use it."""
+    try:
+        validate_email(value.strip(), check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def email_address(_form: object, field: Field) -> None:
+    if not is_email_address(field.data or ""):
+        raise ValidationError(EMAIL_FORMAT)
 
 
 def max_length(label: str, maximum: int) -> Length:

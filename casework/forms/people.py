@@ -1,10 +1,10 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from casework.forms.fields import ChoiceRadioField, GovDateField, RadiosWidget, max_length
+from casework.forms.fields import ChoiceRadioField, GovDateField, RadiosWidget, email_address, max_length
 from casework.models import PartyRole
 
 ROLE_CHOICES = [(role.value, role.label) for role in PartyRole]
@@ -44,7 +44,7 @@ class NewPersonForm(FlaskForm):
         validators=[
             Optional(),
             max_length("Email address", 254),
-            Email(message="Enter an email address in the correct format, like name@example.com", check_deliverability=False),
+            email_address,
         ],
     )
     vulnerabilities = TextAreaField(

@@ -29,6 +29,7 @@ from casework.policy import (
     authorize,
     can,
     case_permission_check,
+    case_type_as_seen,
     full_view_clause,
     may_on_case,
     shows_contact_details,
@@ -43,7 +44,6 @@ P = Permission
 SORTS = {
     "opened": Case.opened_at,
     "reference": Case.reference,
-    "type": Case.case_type,
     "lead-agency": Agency.name,
 }
 
@@ -104,9 +104,7 @@ def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> Page[Case
 
 def _sort_column(actor: User, sort: str) -> sa.ColumnElement[object]:
     if sort == "type":
-        # A restricted stub hides its type, so it must not sort among the cases of that type.
-        hidden = sa.and_(Case.restricted.is_(True), sa.not_(full_view_clause(actor)))
-        return sa.case((hidden, ""), else_=Case.case_type)
+        return case_type_as_seen(actor)
     return SORTS.get(sort, Case.opened_at)
 
 

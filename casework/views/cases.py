@@ -1,5 +1,6 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
+from wtforms import Field
 
 from casework import db
 from casework.exceptions import EditConflict, InvalidInput
@@ -32,19 +33,23 @@ def _agency_choices(placeholder: str) -> list[tuple[object, str]]:
     return [("", placeholder)] + [(agency.id, agency.name) for agency in agencies.active_agencies()]
 
 
+def _valid(field: Field) -> object:
+    """A filter's value, or None if it failed validation: a mangled link is ignored."""
+    return None if field.errors else field.data
+
+
 def _case_filter(form: CaseFilterForm) -> CaseFilter:
-    """The filter the form describes; a value that fails validation is ignored."""
+    """The filter the form describes."""
     form.validate()
-    valid = lambda field: field.data if not field.errors else None  # noqa: E731
-    sort, _, direction = (valid(form.sort) or "opened-desc").rpartition("-")
+    sort, _, direction = (_valid(form.sort) or "opened-desc").rpartition("-")
     page = request.args.get("page", "1")
     return CaseFilter(
-        scope=valid(form.scope) or "mine",
-        status=CaseStatus(form.status.data) if valid(form.status) else None,
-        case_type=CaseType(form.case_type.data) if valid(form.case_type) else None,
-        lead_agency_id=valid(form.lead_agency),
-        town=valid(form.town) or "",
-        text=valid(form.text) or "",
+        scope=_valid(form.scope) or "mine",
+        status=CaseStatus(form.status.data) if _valid(form.status) else None,
+        case_type=CaseType(form.case_type.data) if _valid(form.case_type) else None,
+        lead_agency_id=_valid(form.lead_agency),
+        town=_valid(form.town) or "",
+        text=_valid(form.text) or "",
         sort=sort,
         descending=direction == "desc",
         page=int(page) if page.isdigit() else 1,

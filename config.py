@@ -111,8 +111,8 @@ CONFIGS: dict[str, type[Config]] = {
 }
 
 
-def from_environment() -> Config:
-    name = os.environ.get("CASEWORK_ENV", "production")
+def from_environment(default: str = "production") -> Config:
+    name = os.environ.get("CASEWORK_ENV", default)
     try:
         return CONFIGS[name]()
     except KeyError:

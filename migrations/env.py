@@ -21,7 +21,12 @@ def _url() -> str:
         return url
     import config as app_config  # the same settings the app would use
 
-    return app_config.from_environment().DATABASE_URL
+    # Run by hand with nothing set, migrate the development database; a production
+    # run names its database with DATABASE_URL.
+    url = app_config.from_environment(default="development").DATABASE_URL
+    if not url:
+        raise RuntimeError("Set DATABASE_URL to the database to migrate")
+    return url
 
 
 def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:

@@ -37,6 +37,16 @@ def test_production_is_the_default(production_env):
     assert type(config.from_environment()) is ProductionConfig
 
 
+def test_migrations_run_by_hand_default_to_the_development_database(production_env, monkeypatch):
+    """`alembic upgrade head` with nothing set migrates the database `make run` uses."""
+    monkeypatch.delenv("CASEWORK_ENV", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "a-secret-for-this-test")
+    chosen = config.from_environment(default="development")
+    assert type(chosen) is DevelopmentConfig
+    assert chosen.DATABASE_URL == f"sqlite:///{config.INSTANCE / 'casework.sqlite'}"
+
+
 @pytest.mark.parametrize(("name", "expected"), [("production", ProductionConfig), ("development", DevelopmentConfig), ("test", config.TestConfig)])
 def test_casework_env_picks_the_configuration(production_env, monkeypatch, name, expected):
     monkeypatch.setenv("CASEWORK_ENV", name)

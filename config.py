@@ -40,6 +40,12 @@ class Config:
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "5 per 5 minutes")
     SIGN_IN_IP_RATE_LIMIT = os.environ.get("SIGN_IN_IP_RATE_LIMIT", "30 per 5 minutes")
 
+    # Victim SLA clocks (DESIGN.md section 3.2): elapsed hours, and the target.
+    SLA_CONFERENCE_HOURS = _env_int("SLA_CONFERENCE_HOURS", 72)
+    SLA_REDUCE_HOURS = _env_int("SLA_REDUCE_HOURS", 168)
+    SLA_DUE_SOON_HOURS = _env_int("SLA_DUE_SOON_HOURS", 24)
+    SLA_TARGET_PERCENT = _env_int("SLA_TARGET_PERCENT", 85)
+
     CASES_PER_PAGE = _env_int("CASES_PER_PAGE", 25)
     AUDIT_EVENTS_PER_PAGE = 50
     CASE_REFERENCE_PREFIX = os.environ.get("CASE_REFERENCE_PREFIX", "ASB")

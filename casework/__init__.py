@@ -38,6 +38,7 @@ def create_app(config: object | None = None) -> Flask:
 
     from casework import cli, db, errors, logs, templating, web
     from casework.extensions import csrf, limiter, login_manager
+    from casework.services import sla
     from casework.views import admin, auth, cases, health, main, people
 
     logs.configure(app)
@@ -47,6 +48,7 @@ def create_app(config: object | None = None) -> Flask:
     limiter.init_app(app)
     WTFormsHelpers(app)
     web.init_app(app)
+    sla.configure(sla.SlaRules.from_config(app.config))
     templating.init_app(app)
     for blueprint in (auth.bp, health.bp, main.bp, cases.bp, people.bp, admin.bp):
         app.register_blueprint(blueprint)

@@ -43,6 +43,14 @@ class Permission(StrEnum):
     CASE_ADD_AGENCY = "case.add_agency"
     CASE_CLOSE = "case.close"
     CASE_CLOSE_ANY = "case.close_any"  # close or reopen a case my agency does not lead
+    CASE_REMOVE_PERSON = "case.remove_person"
+    # Victims' risk and the SLA clocks (always on a case I can fully see)
+    RISK_ASSESS = "risk.assess"
+    CONFERENCE_RECORD = "conference.record"
+    # The SLA dashboard: named cases, or only the partnership's figures; CSV export
+    SLA_VIEW = "sla.view"
+    SLA_VIEW_FIGURES = "sla.view_figures"
+    SLA_EXPORT = "sla.export"
     # Contact details of victims and witnesses (address, phone, e-mail, date of birth)
     CONTACT_DETAILS_VIEW = "contact_details.view"
     # Administration

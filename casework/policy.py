@@ -30,13 +30,16 @@ _MEMBER = frozenset(
         P.CASE_NOTE,
         P.CASE_ADD_PERSON,
         P.CASE_CLOSE,
+        P.CASE_REMOVE_PERSON,
+        P.RISK_ASSESS,
+        P.CONFERENCE_RECORD,
         P.CONTACT_DETAILS_VIEW,
     }
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PSG_MEMBER: _MEMBER,
-    Role.PSG_CHAIR: _MEMBER | {P.CASE_ADD_AGENCY},
+    Role.PSG_CHAIR: _MEMBER | {P.CASE_ADD_AGENCY, P.SLA_VIEW, P.SLA_VIEW_FIGURES},
     Role.LICENSING_OFFICER: frozenset(
         {P.CASE_LIST, P.CASE_VIEW_INVOLVED, P.CASE_NOTE, P.CONTACT_DETAILS_VIEW}
     ),
@@ -51,10 +54,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CASE_CLOSE_ANY,
             P.CONTACT_DETAILS_VIEW,
             P.AUDIT_VIEW,
+            P.SLA_VIEW,
+            P.SLA_VIEW_FIGURES,
+            P.SLA_EXPORT,
         }
     ),
     Role.PARTNER: frozenset({P.CASE_LIST, P.CASE_VIEW_INVOLVED}),
-    Role.ANALYST: frozenset(),
+    Role.ANALYST: frozenset({P.SLA_VIEW_FIGURES}),
     Role.ADMIN: frozenset(
         {
             P.CASE_LIST,
@@ -63,6 +69,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.AUDIT_VIEW,
             P.USER_MANAGE,
             P.AGENCY_MANAGE,
+            P.SLA_VIEW,
+            P.SLA_VIEW_FIGURES,
+            P.SLA_EXPORT,
         }
     ),
 }

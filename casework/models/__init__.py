@@ -11,13 +11,17 @@ from casework.models.case import (
     CaseType,
     PartyRole,
 )
+from casework.models.meeting import AttendanceStatus, Meeting, MeetingAttendance, MeetingKind
 from casework.models.note import Note, NoteKind
 from casework.models.person import Person
+from casework.models.risk import RiskAssessment, RiskLevel, RiskMatrix
+from casework.models.sla import ClockKind, ClockOutcome, ClockStatus, SlaClock, SlaStop
 from casework.models.user import User
 
 __all__ = [
     "Agency",
     "AgencyKind",
+    "AttendanceStatus",
     "AuditEvent",
     "Case",
     "CaseAgency",
@@ -25,9 +29,20 @@ __all__ = [
     "CaseReferenceCounter",
     "CaseStatus",
     "CaseType",
+    "ClockKind",
+    "ClockOutcome",
+    "ClockStatus",
+    "Meeting",
+    "MeetingAttendance",
+    "MeetingKind",
     "Note",
     "NoteKind",
     "PartyRole",
     "Person",
+    "RiskAssessment",
+    "RiskLevel",
+    "RiskMatrix",
+    "SlaClock",
+    "SlaStop",
     "User",
 ]

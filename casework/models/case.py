@@ -110,6 +110,9 @@ class CaseParty(Base):
     role: Mapped[PartyRole]
     added_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     added_at: Mapped[CreatedAt]
+    # Taken off the case: kept for the record, shown as removed, stops the SLA clocks.
+    removed_at: Mapped[datetime | None]
+    removal_reason: Mapped[str] = mapped_column(sa.String(500), default="")
 
     case: Mapped[Case] = relationship(back_populates="parties", lazy="raise")
     person: Mapped[Person] = relationship(lazy="raise")

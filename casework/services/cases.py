@@ -22,6 +22,8 @@ from casework.models import (
     Note,
     NoteKind,
     PartyRole,
+    RiskAssessment,
+    SlaClock,
     User,
 )
 from casework.permissions import Permission
@@ -36,7 +38,7 @@ from casework.policy import (
     stub_safe,
     visible_cases,
 )
-from casework.services import audit, ensure_version
+from casework.services import audit, ensure_version, sla
 from casework.services.paging import Page, clamp
 
 P = Permission
@@ -153,12 +155,16 @@ class CasePageData:
     notes: list[Note] = field(default_factory=list)
     access_requests: list[AuditEvent] = field(default_factory=list)
     allowed: frozenset[Permission] = frozenset()
+    # Victims' latest assessment and open SLA clocks, by person id.
+    risk: dict[int, RiskAssessment] = field(default_factory=dict)
+    clocks: dict[int, list[SlaClock]] = field(default_factory=dict)
+    removed: list[CaseParty] = field(default_factory=list)
 
 
 def _subject_name(case: Case) -> str:
     """The person the case is about, as shown on a stub: the first victim or perpetrator."""
     wanted = {CaseType.VICTIM: PartyRole.VICTIM, CaseType.PERPETRATOR: PartyRole.PERPETRATOR}.get(case.case_type)
-    parties = sorted(case.parties, key=lambda p: p.id)
+    parties = sorted((p for p in case.parties if p.removed_at is None), key=lambda p: p.id)
     for party in parties:
         if party.role == wanted:
             return party.person.full_name
@@ -192,13 +198,18 @@ def case_page(actor: User, reference: str) -> CasePageData:
         return data
 
     data.subject_name = _subject_name(case)
+    current = [party for party in case.parties if party.removed_at is None]
+    data.removed = [party for party in case.parties if party.removed_at is not None]
     roles_by_person = _roles_anywhere({party.person_id for party in case.parties})
     for role in PartyRole:
         data.parties[role] = [
             PartyView(party, shows_contact_details(actor, roles_by_person[party.person_id]))
-            for party in case.parties
+            for party in current
             if party.role is role
         ]
+    if data.parties[PartyRole.VICTIM]:
+        data.risk = sla.latest_assessments(case.id)
+        data.clocks = sla.open_victim_clocks(case.id)
     data.agencies = list(case.agencies)
     data.notes = list(
         db.session.scalars(
@@ -210,7 +221,16 @@ def case_page(actor: User, reference: str) -> CasePageData:
     )
     data.allowed = frozenset(
         permission
-        for permission in (P.CASE_EDIT, P.CASE_NOTE, P.CASE_ADD_PERSON, P.CASE_ADD_AGENCY, P.CASE_CLOSE)
+        for permission in (
+            P.CASE_EDIT,
+            P.CASE_NOTE,
+            P.CASE_ADD_PERSON,
+            P.CASE_REMOVE_PERSON,
+            P.CASE_ADD_AGENCY,
+            P.CASE_CLOSE,
+            P.RISK_ASSESS,
+            P.CONFERENCE_RECORD,
+        )
         if may_on_case(actor, permission, case, full_view=True)
     )
     if P.CASE_ADD_AGENCY in data.allowed:
@@ -457,6 +477,8 @@ def _change_status(actor: User, reference: str, *, version: int, reason: str, to
     )
     db.session.flush()
     audit.record(actor, f"case.{verb}", "case", case.id, case_id=case.id)
+    if to is CaseStatus.CLOSED:
+        sla.stop(case.id, None, at=now, reason=f"Case closed: {reason.strip()}")
     return case
 
 

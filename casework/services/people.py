@@ -13,7 +13,7 @@ from casework.exceptions import DomainError, InvalidInput, NotFound
 from casework.models import Case, CaseParty, PartyRole, Person, User
 from casework.permissions import Permission
 from casework.policy import full_view_clause, shows_contact_details, visible_people
-from casework.services import audit
+from casework.services import audit, sla
 from casework.services.cases import get_case
 
 P = Permission
@@ -102,19 +102,51 @@ def add_existing_person(actor: User, reference: str, *, person_id: int, role: Pa
 
 
 def _add_party(actor: User, case: Case, person: Person, role: PartyRole) -> CaseParty:
-    duplicate = db.session.scalar(
-        select(CaseParty.id).where(
-            CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == role
-        )
+    existing = db.session.scalar(
+        select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == role)
     )
-    if duplicate is not None:
+    if existing is not None and existing.removed_at is None:
         raise InvalidInput(f"{person.full_name} is already a {role.label.lower()} on this case", field="role")
+    if existing is not None:
+        # Back on the case in the same role: the earlier record of them is reused.
+        existing.removed_at, existing.removal_reason = None, ""
+        db.session.flush()
+        audit.record(
+            actor, "case.person_added", "case_party", existing.id, case_id=case.id, person_id=person.id, detail={"role": role.value}
+        )
+        return existing
     party = CaseParty(case_id=case.id, person_id=person.id, role=role, added_by_id=actor.id, added_at=utcnow())
     db.session.add(party)
     db.session.flush()
     audit.record(
         actor, "case.person_added", "case_party", party.id, case_id=case.id, person_id=person.id, detail={"role": role.value}
     )
+    return party
+
+
+def remove_from_case(actor: User, reference: str, *, party_id: int, reason: str) -> CaseParty:
+    """Take a person off a case. The record stays, marked removed; a victim's open
+    SLA clocks stop with the reason."""
+    case = get_case(actor, reference, P.CASE_REMOVE_PERSON)
+    party = db.session.scalar(
+        select(CaseParty).where(CaseParty.id == party_id, CaseParty.case_id == case.id, CaseParty.removed_at.is_(None))
+    )
+    if party is None:
+        raise InvalidInput("Select a person on this case", field="party_id")
+    now = utcnow()
+    party.removed_at, party.removal_reason = now, reason.strip()
+    db.session.flush()
+    audit.record(
+        actor,
+        "case.person_removed",
+        "case_party",
+        party.id,
+        case_id=case.id,
+        person_id=party.person_id,
+        detail={"role": party.role.value},
+    )
+    if party.role is PartyRole.VICTIM:
+        sla.stop(case.id, party.person_id, at=now, reason=f"Victim removed from the case: {reason.strip()}")
     return party
 
 

@@ -1,0 +1,1 @@
+"""Risk matrix versions shipped with Casework, as data files."""

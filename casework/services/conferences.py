@@ -1,0 +1,73 @@
+"""Case conferences: a meeting about one case, which meets the 72-hour clock."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from casework import db
+from casework.db import utcnow
+from casework.exceptions import InvalidInput
+from casework.models import Agency, AttendanceStatus, Meeting, MeetingAttendance, MeetingKind, User
+from casework.permissions import Permission
+from casework.services import audit, sla
+from casework.services.cases import get_case
+
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def record_conference(
+    actor: User,
+    reference: str,
+    *,
+    held_at: datetime,
+    present: list[int],
+    apologies: list[int],
+    outcome: str,
+) -> Meeting:
+    case = get_case(actor, reference, Permission.CONFERENCE_RECORD)
+    if held_at > utcnow() + CLOCK_SKEW:
+        raise InvalidInput("A conference can only be recorded once it has been held: the date and time must not be in the future", field="held_on")
+    if not present:
+        raise InvalidInput("Select the agencies that were present", field="present")
+    if set(present) & set(apologies):
+        raise InvalidInput("An agency cannot be both present and sending apologies", field="apologies")
+    wanted = set(present) | set(apologies)
+    known = set(db.session.scalars(select(Agency.id).where(Agency.id.in_(wanted), Agency.active.is_(True))))
+    if known != wanted:
+        raise InvalidInput("Select agencies from the list", field="present")
+    meeting = Meeting(
+        kind=MeetingKind.CASE_CONFERENCE, case_id=case.id, held_at=held_at, outcome=outcome.strip(), recorded_by_id=actor.id
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    for agency_id in present:
+        db.session.add(MeetingAttendance(meeting_id=meeting.id, agency_id=agency_id, status=AttendanceStatus.PRESENT))
+    for agency_id in apologies:
+        db.session.add(MeetingAttendance(meeting_id=meeting.id, agency_id=agency_id, status=AttendanceStatus.APOLOGIES))
+    db.session.flush()
+    audit.record(
+        actor,
+        "conference.recorded",
+        "meeting",
+        meeting.id,
+        case_id=case.id,
+        detail={"held_at": held_at.isoformat(), "present": sorted(present), "apologies": sorted(apologies)},
+    )
+    sla.recompute_case(case.id)
+    return meeting
+
+
+def conferences_of(case_id: int) -> list[Meeting]:
+    """A case's conferences, newest first, with attendance, in two queries."""
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.case_id == case_id, Meeting.kind == MeetingKind.CASE_CONFERENCE)
+            .options(
+                selectinload(Meeting.attendance).joinedload(MeetingAttendance.agency),
+                joinedload(Meeting.recorded_by),
+            )
+            .order_by(Meeting.held_at.desc())
+        )
+    )

@@ -1,5 +1,8 @@
 """`flask --app wsgi casework ...` commands. Each commits once, like a request."""
 
+import json
+from pathlib import Path
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
@@ -7,9 +10,9 @@ from sqlalchemy import func, select
 from casework import db
 from casework.exceptions import InvalidInput
 from casework.forms.fields import EMAIL_FORMAT, is_email_address
-from casework.models import Agency, AgencyKind
+from casework.models import Agency, AgencyKind, RiskMatrix
 from casework.permissions import Role
-from casework.services import agencies, users
+from casework.services import agencies, risk, riskmatrix, users
 
 
 @click.group()
@@ -56,3 +59,45 @@ def demo() -> None:
     click.echo(f"Demo sign-ins, all with the password {DEMO_PASSWORD}:")
     for email, _name, role, _agency in DEMO_ACCOUNTS:
         click.echo(f"  {role.label:<26} {email}")
+
+
+@casework.group("risk-matrix")
+def risk_matrix() -> None:
+    """Risk matrix versions."""
+
+
+@risk_matrix.command("load")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def load_risk_matrix(path: Path) -> None:
+    """Load a new version of the risk matrix from a JSON file.
+
+    A version, once loaded, is never changed: loading the same file again does nothing,
+    and a changed file must carry a new version number.
+    """
+    try:
+        definition = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path} is not a text file in UTF-8; save the matrix as JSON") from None
+    except json.JSONDecodeError as error:
+        raise click.ClickException(
+            f"{path} is not valid JSON: {error.msg} on line {error.lineno}, column {error.colno}"
+        ) from None
+    try:
+        parsed = riskmatrix.parse(definition)
+        loaded_before = db.session.scalar(
+            select(RiskMatrix.id).where(RiskMatrix.name == parsed.name, RiskMatrix.version == parsed.version)
+        )
+        matrix = risk.store_matrix(definition)
+    except riskmatrix.MatrixInvalid as invalid:
+        db.session.rollback()
+        problems = "\n".join(f"  - {problem}" for problem in invalid.problems)
+        count = len(invalid.problems)
+        raise click.ClickException(
+            f"{path} cannot be loaded ({count} {'problem' if count == 1 else 'problems'}); nothing was changed:\n{problems}"
+        ) from None
+    if loaded_before is not None:
+        click.echo(f"{matrix.title} is already loaded with the same content; nothing was changed.")
+        return
+    db.session.commit()
+    click.echo(f"Loaded {matrix.title}. New assessments use it from now on.")

@@ -5,7 +5,10 @@ Cambridgeshire; every person, address and officer is invented.
 """
 
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -14,6 +17,7 @@ from casework.db import utcnow
 from casework.models import (
     Agency,
     AgencyKind,
+    AttendanceStatus,
     AuditEvent,
     Case,
     CaseAgency,
@@ -21,13 +25,22 @@ from casework.models import (
     CaseReferenceCounter,
     CaseStatus,
     CaseType,
+    ClockKind,
+    ClockOutcome,
+    Meeting,
+    MeetingAttendance,
+    MeetingKind,
     Note,
     NoteKind,
     PartyRole,
     Person,
+    RiskAssessment,
+    RiskLevel,
+    SlaStop,
     User,
 )
 from casework.permissions import Role
+from casework.services import risk, riskmatrix, sla
 from casework.services.passwords import hash_password
 
 DEMO_PASSWORD = "casework-demo"
@@ -106,12 +119,15 @@ NOTES = [
 ]
 
 
-def load_demo(*, seed: int = 2026) -> bool:
-    """Create the demo partnership unless it is already there. Returns whether it did."""
+def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
+    """Create the demo partnership unless it is already there. Returns whether it did.
+
+    Everything is placed relative to ``now`` (the time it loads, unless given).
+    """
     if db.session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0][0])) is not None:
         return False
     rng = random.Random(seed)
-    now = utcnow()
+    now = now or utcnow()
     agencies = {}
     for name, kind, statutory in AGENCIES:
         agency = db.session.scalar(select(Agency).where(Agency.name == name))
@@ -216,6 +232,10 @@ def load_demo(*, seed: int = 2026) -> bool:
             db.session.add(Note(case_id=case.id, author_id=opener.id, kind=NoteKind.STATUS,
                                 body="Case closed: risk reduced and no incidents for six weeks.", created_at=case.closed_at))
 
+    _load_high_risk_victims(
+        random.Random(seed + 1), now, agencies=agencies, officers=members, reference=reference, person=person
+    )
+
     for year, count in year_counts.items():
         counter = db.session.get(CaseReferenceCounter, year)
         if counter is None:
@@ -225,3 +245,293 @@ def load_demo(*, seed: int = 2026) -> bool:
     db.session.add(AuditEvent(verb="demo.loaded", object_type="demo", object_id=None, at=datetime.now(UTC)))
     db.session.flush()
     return True
+
+
+# --- High-risk victims and their SLA clocks ---------------------------------------------
+
+LONDON = ZoneInfo("Europe/London")
+
+# The last complete quarter looks like the source reports: a case conference within
+# 72 hours for 74 percent of 19 high-risk victims (14 on time, 5 late), and the risk
+# brought down within 7 days for 78.6 percent of 14 (11 on time, 3 late; the other
+# victims left the case or their case closed first, so those clocks stopped).
+CONFERENCES_ON_TIME, CONFERENCES_LATE = 14, 5
+REDUCED_ON_TIME, REDUCED_LATE = 11, 3
+
+CONFERENCE_OUTCOMES = [
+    "Joint visit by police and housing agreed; CCTV and a target-hardening visit offered.",
+    "Community Protection Warning to be served on the perpetrator; victim referred to victim support.",
+    "Safety plan agreed with the victim; extra police patrols for two weeks.",
+    "Housing to consider a management move; fire and rescue home safety visit booked.",
+    "Mediation ruled out; tenancy enforcement to start; weekly welfare calls by the ASB officer.",
+]
+STOP_REASONS = {
+    "removed": "Moved out of the area; referred to the receiving partnership",
+    "closed": "Victim rehoused out of the district",
+}
+OVERRIDE_REASON = "The victim's carer has moved away and the perpetrator lives next door"
+
+
+def last_complete_quarter(now: datetime) -> tuple[datetime, datetime]:
+    """The financial quarter before the one ``now`` falls in, bounded at local midnight.
+
+    Financial quarters start in April, July, October and January, as calendar quarters do.
+    """
+    local = now.astimezone(LONDON)
+    month = (local.month - 1) // 3 * 3 + 1
+    current = datetime(local.year, month, 1, tzinfo=LONDON)
+    previous = datetime(local.year - (month == 1), (month - 4) % 12 + 1, 1, tzinfo=LONDON)
+    return previous.astimezone(UTC), current.astimezone(UTC)
+
+
+@dataclass
+class _Episode:
+    """One victim's high-risk episode as it will be recorded."""
+
+    start: datetime
+    lead: User
+    conference: datetime | None = None
+    reduced: datetime | None = None
+    stop: datetime | None = None
+    stop_kind: str = ""  # "removed" or "closed"
+    override: bool = False
+
+    def clocks(self, rules: sla.SlaRules) -> list[sla.Clock]:
+        assessments = [sla.Assessed(self.start, RiskLevel.HIGH, 1)]
+        if self.reduced:
+            assessments.append(sla.Assessed(self.reduced, RiskLevel.MEDIUM, 2))
+        stops = [sla.Stopped(self.stop, self.stop_kind)] if self.stop else []
+        return sla.derive_clocks(assessments, [self.conference] if self.conference else [], stops, rules)
+
+
+def _counted(clock: sla.Clock, now: datetime) -> str | None:
+    """How a clock counts towards a compliance rate at ``now``: on time, not, or not at all."""
+    if clock.outcome is ClockOutcome.MET:
+        return "met"
+    if clock.outcome is ClockOutcome.MET_LATE or (clock.outcome is ClockOutcome.OPEN and clock.due_at < now):
+        return "missed"
+    return None
+
+
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+def _office_hours(at: datetime, keep: Callable[[datetime], bool]) -> datetime:
+    """The time moved into the working day (local), unless that would change what it means."""
+    local = at.astimezone(LONDON)
+    if local.hour < 9:
+        local = local.replace(hour=9, minute=30)
+    elif local.hour >= 17:
+        local = local.replace(hour=16, minute=15)
+    moved = _minute(local.astimezone(UTC))
+    return moved if keep(moved) else _minute(at)
+
+
+def _plan(rng: random.Random, now: datetime, officers: list[User], rules: sla.SlaRules) -> list[_Episode]:
+    conference_time, reduce_time = rules.duration(ClockKind.CONFERENCE_72H), rules.duration(ClockKind.REDUCE_7D)
+    soon = min(timedelta(hours=rules.due_soon_hours), conference_time)
+    member, chair, police, asb, fire = officers
+    # Relative to now: clocks due soon, overdue, and one just started.
+    live = [
+        _Episode(_minute(now - conference_time + soon / 2), member),  # conference due soon
+        _Episode(_minute(now - conference_time + soon / 4), police),  # conference due soon
+        _Episode(_minute(now - reduce_time + soon / 3), asb),  # conference held, reduction due soon
+        _Episode(_minute(now - conference_time - timedelta(hours=5)), member),  # conference overdue
+        _Episode(_minute(now - reduce_time - timedelta(hours=20)), chair),  # conference held, reduction overdue
+        _Episode(_minute(now - timedelta(hours=6)), fire),  # just started
+    ]
+    live[2].conference = _minute(live[2].start + conference_time / 2)
+    live[4].conference = _minute(live[4].start + conference_time * 0.6)
+
+    # In the first days of a quarter some of those started in the last one: they count
+    # towards its figures, so the planned victims make up only the rest.
+    quarter_start, quarter_end = last_complete_quarter(now)
+    tally = {(kind, how): 0 for kind in ClockKind for how in ("met", "missed")}
+    for episode in live:
+        if quarter_start <= episode.start < quarter_end:
+            for clock in episode.clocks(rules):
+                if how := _counted(clock, now):
+                    tally[clock.kind, how] += 1
+    conference = (
+        ["met"] * (CONFERENCES_ON_TIME - tally[ClockKind.CONFERENCE_72H, "met"])
+        + ["late"] * (CONFERENCES_LATE - tally[ClockKind.CONFERENCE_72H, "missed"])
+    )
+    reduction = (
+        ["met"] * (REDUCED_ON_TIME - tally[ClockKind.REDUCE_7D, "met"])
+        + ["late"] * (REDUCED_LATE - tally[ClockKind.REDUCE_7D, "missed"])
+    )
+    reduction += ["stopped"] * (len(conference) - len(reduction))
+    rng.shuffle(conference)
+    rng.shuffle(reduction)
+
+    # Spread over the quarter, leaving time for everything to have happened by its end.
+    first, last = quarter_start + timedelta(days=1), quarter_end - timedelta(days=12)
+    step = (last - first) / len(conference)
+    planned = []
+    for n, (held, reduced) in enumerate(zip(conference, reduction, strict=True)):
+        day = (first + step * n).astimezone(LONDON)
+        start = _minute(day.replace(hour=rng.randint(9, 16), minute=rng.choice([0, 15, 30, 45])).astimezone(UTC))
+        episode = _Episode(start, officers[n % len(officers)], override=n == 4)
+        due = start + conference_time
+        if held == "met":
+            on_time = start + conference_time * rng.uniform(0.2, 0.95)
+            episode.conference = _office_hours(on_time, lambda at, due=due, start=start: start <= at <= due)
+        else:
+            late = start + conference_time + (reduce_time - conference_time) * rng.uniform(0.05, 0.3)
+            episode.conference = _office_hours(late, lambda at, due=due, start=start: due < at < start + reduce_time)
+        due = start + reduce_time
+        if reduced == "met":
+            earliest = min(episode.conference + timedelta(hours=6), due - timedelta(hours=2))
+            at = earliest + (due - timedelta(hours=1) - earliest) * rng.uniform(0.1, 0.9)
+            episode.reduced = _office_hours(at, lambda at, due=due, earliest=earliest: earliest <= at <= due)
+        elif reduced == "late":
+            episode.reduced = _office_hours(due + timedelta(hours=rng.randint(4, 72)), lambda at, due=due: at > due)
+        else:
+            after = episode.conference + timedelta(minutes=1)
+            at = after + (due - after) * rng.uniform(0.2, 0.8)
+            episode.stop = _office_hours(at, lambda at, due=due, after=after: after <= at < due)
+            episode.stop_kind = "removed" if n % 2 else "closed"
+        planned.append(episode)
+    return planned + live
+
+
+def _answers(
+    rng: random.Random,
+    matrix: riskmatrix.Matrix,
+    level: RiskLevel,
+    *,
+    like: dict[str, str] | None = None,
+    critical: bool = False,
+) -> dict[str, str]:
+    """Answers to every question that score ``level`` (with a critical answer if asked).
+
+    ``like``: earlier answers about the same victim; what is said about the victim
+    stays the same, and the behaviour and its impact are no worse.
+    """
+    about_victim = {q.id for group in matrix.groups if "victim" in group.title.lower() for q in group.questions}
+    # The lower the level, the more questions get their lowest answer; a critical answer
+    # is there to show a victim who is high risk at a score below the threshold.
+    lowest = 0.55 if critical else {RiskLevel.HIGH: 0.0, RiskLevel.MEDIUM: 0.4, RiskLevel.STANDARD: 0.75}[level]
+    for attempt in range(3000):
+        chosen = {}
+        for question in matrix.questions:
+            options = [o for o in question.options if not o.critical] or list(question.options)
+            earlier = question.option(like[question.id]) if like and attempt < 300 else None
+            if earlier and question.id in about_victim:
+                options = [earlier]
+            elif earlier:
+                options = [o for o in options if o.points <= earlier.points] or options
+            options.sort(key=lambda o: o.points)
+            chosen[question.id] = options[0].id if rng.random() < lowest else rng.choice(options).id
+        if critical:
+            question, option = rng.choice([(q, o) for q in matrix.questions for o in q.options if o.critical])
+            chosen[question.id] = option.id
+        if riskmatrix.score(matrix, chosen).level is level:
+            return chosen
+    raise RuntimeError(f"the risk matrix gives no {level.value} answers for the demo")
+
+
+def _load_high_risk_victims(
+    rng: random.Random,
+    now: datetime,
+    *,
+    agencies: dict[str, Agency],
+    officers: list[User],
+    reference: Callable[[datetime], str],
+    person: Callable[[], Person],
+) -> None:
+    """Victims whose risk was assessed high, with their conferences, reductions and
+    stops, so the SLA figures of the last quarter, and the clocks due now, look real.
+
+    The clocks come from the SLA rules themselves (``sla.recompute``), as in use.
+    """
+    stored = risk.current_matrix()
+    matrix = riskmatrix.parse(stored.definition)
+    rules = sla.rules()
+    police, housing = agencies["Cambridgeshire Constabulary"], agencies["Roddons Housing Association"]
+    others = [a for a in agencies.values() if a.statutory and a.id not in (police.id, housing.id)]
+
+    def assessed(case: Case, victim: Person, by: User, at: datetime, level: RiskLevel, answers: dict[str, str], *,
+                 override: bool = False) -> None:
+        result = riskmatrix.score(matrix, answers)
+        db.session.add(
+            RiskAssessment(
+                case_id=case.id, person_id=victim.id, matrix_id=stored.id, answers=answers, score=result.score,
+                computed_level=result.level, override_level=RiskLevel.HIGH if override else None,
+                override_reason=OVERRIDE_REASON if override else "", level=level, assessed_at=at,
+                assessed_by_id=by.id, recorded_at=min(at + timedelta(minutes=rng.randint(5, 90)), now),
+            )
+        )  # fmt: skip
+
+    victims = []
+    for n, episode in enumerate(_plan(rng, now, officers, rules)):
+        lead = episode.lead
+        opened = _minute(episode.start - timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 5)))
+        district, town, ward = rng.choice(PLACES)
+        case = Case(
+            reference=reference(opened), case_type=CaseType.VICTIM, title=VICTIM_TITLES[n % len(VICTIM_TITLES)],
+            summary="High-risk victim referred to the Problem Solving Group for a case conference.",
+            lead_agency_id=lead.agency_id, lead_officer_id=lead.id, district=district, town=town, ward=ward,
+            opened_at=opened, opened_by_id=lead.id,
+        )  # fmt: skip
+        db.session.add(case)
+        victim, perpetrator = person(), person()
+        db.session.flush()
+        involved = {lead.agency_id, police.id, (housing if n % 3 == 0 else rng.choice(others)).id}
+        for agency_id in sorted(involved):
+            db.session.add(CaseAgency(case_id=case.id, agency_id=agency_id, added_by_id=lead.id, added_at=opened))
+        victim_party = CaseParty(case_id=case.id, person_id=victim.id, role=PartyRole.VICTIM, added_by_id=lead.id,
+                                 added_at=opened)
+        db.session.add(victim_party)
+        db.session.add(CaseParty(case_id=case.id, person_id=perpetrator.id, role=PartyRole.PERPETRATOR,
+                                 added_by_id=lead.id, added_at=opened))
+
+        # The risk: sometimes medium when the case opened, then high; brought down later.
+        if episode.override:  # scored medium, raised to high on professional judgement
+            high = _answers(rng, matrix, RiskLevel.MEDIUM)
+        else:
+            high = _answers(rng, matrix, RiskLevel.HIGH, critical=n % 3 == 1)
+            if n % 2 == 0:
+                earlier = _answers(rng, matrix, RiskLevel.MEDIUM, like=high)
+                assessed(case, victim, lead, opened + timedelta(hours=2), RiskLevel.MEDIUM, earlier)
+        assessed(case, victim, lead, episode.start, RiskLevel.HIGH, high, override=episode.override)
+        if episode.reduced:
+            lower = _answers(rng, matrix, RiskLevel.MEDIUM, like=high)
+            assessed(case, victim, lead, episode.reduced, RiskLevel.MEDIUM, lower)
+            follow_up = episode.reduced + timedelta(days=rng.randint(14, 28))
+            if n % 3 == 0 and follow_up < now:
+                standard = _answers(rng, matrix, RiskLevel.STANDARD, like=lower)
+                assessed(case, victim, lead, follow_up, RiskLevel.STANDARD, standard)
+
+        if episode.conference:
+            meeting = Meeting(
+                kind=MeetingKind.CASE_CONFERENCE, case_id=case.id, held_at=episode.conference,
+                outcome=rng.choice(CONFERENCE_OUTCOMES), recorded_by_id=lead.id,
+                recorded_at=min(episode.conference + timedelta(hours=rng.randint(1, 6)), now),
+            )  # fmt: skip
+            db.session.add(meeting)
+            db.session.flush()
+            absent = [a.id for a in others if a.id not in involved][: n % 2]
+            for agency_id, status in [(a, AttendanceStatus.PRESENT) for a in sorted(involved)] + [
+                (a, AttendanceStatus.APOLOGIES) for a in absent
+            ]:
+                db.session.add(MeetingAttendance(meeting_id=meeting.id, agency_id=agency_id, status=status))
+
+        if episode.stop:
+            reason = STOP_REASONS[episode.stop_kind]
+            if episode.stop_kind == "removed":
+                victim_party.removed_at, victim_party.removal_reason = episode.stop, reason
+                db.session.add(SlaStop(case_id=case.id, person_id=victim.id, stopped_at=episode.stop,
+                                       reason=f"Victim removed from the case: {reason}", recorded_at=episode.stop))
+            else:
+                case.status, case.closed_at = CaseStatus.CLOSED, episode.stop
+                db.session.add(Note(case_id=case.id, author_id=lead.id, kind=NoteKind.STATUS,
+                                    body=f"Case closed: {reason}", created_at=episode.stop))
+                db.session.add(SlaStop(case_id=case.id, person_id=None, stopped_at=episode.stop,
+                                       reason=f"Case closed: {reason}", recorded_at=episode.stop))
+        victims.append((case.id, victim.id))
+
+    db.session.flush()
+    for case_id, person_id in victims:
+        sla.recompute(case_id, person_id)

@@ -1,18 +1,23 @@
 """Template filters and the values every page needs."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 
+from casework.db import utcnow
+from casework.models import ClockOutcome, ClockStatus, SlaClock
 from casework.permissions import Permission
 from casework.policy import can, permissions_of
+from casework.services import sla
+from casework.services import audit
 
 # (endpoint, label, permission needed or None, endpoints that mark it as the current section)
 NAVIGATION = (
     ("main.home", "My work", None, ("main.",)),
     ("cases.index", "Cases", Permission.CASE_LIST, ("cases.", "people.")),
+    ("sla.index", "SLA", Permission.SLA_VIEW_FIGURES, ("sla.",)),
     ("admin.audit_log", "Audit log", Permission.AUDIT_VIEW, ("admin.audit",)),
     ("admin.users_index", "Users", Permission.USER_MANAGE, ("admin.user",)),
     ("admin.agencies_index", "Agencies", Permission.AGENCY_MANAGE, ("admin.agenc",)),
@@ -34,6 +39,40 @@ def local_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
     return f"{value.day} {value:%B %Y}"
+
+
+def _amount(number: int, unit: str) -> str:
+    return f"{number} {unit}{'' if number == 1 else 's'}"
+
+
+def countdown(due_at: datetime, now: datetime | None = None) -> str:
+    """'due in 14 hours', 'due in 2 days', 'overdue by 3 hours', from now.
+
+    Minutes under an hour, hours under two days, days after that, each to the nearest.
+    """
+    remaining = due_at - (now or utcnow())
+    minutes = round(abs(remaining) / timedelta(minutes=1))
+    if minutes == 0:
+        return "due now"
+    if minutes < 60:
+        amount = _amount(minutes, "minute")
+    elif minutes < 48 * 60:
+        amount = _amount(round(minutes / 60), "hour")
+    else:
+        amount = _amount(round(minutes / (24 * 60)), "day")
+    return f"due in {amount}" if remaining > timedelta(0) else f"overdue by {amount}"
+
+
+def clock_status(clock: SlaClock, now: datetime | None = None) -> ClockStatus:
+    """What a clock's status is now: an open clock is pending, due soon or overdue."""
+    if clock.outcome is not ClockOutcome.OPEN:
+        return ClockStatus(clock.outcome.value)
+    now = now or utcnow()
+    if clock.due_at < now:
+        return ClockStatus.OVERDUE
+    if clock.due_at <= now + timedelta(hours=sla.rules().due_soon_hours):
+        return ClockStatus.DUE_SOON
+    return ClockStatus.PENDING
 
 
 def pagination(endpoint: str, page: int, pages: int, **values: object) -> dict[str, object]:
@@ -70,6 +109,9 @@ def _navigation() -> list[dict[str, object]]:
 def init_app(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_date)
+    app.add_template_filter(countdown)
+    app.add_template_filter(clock_status)
+    app.add_template_filter(audit.verb_label, "audit_verb")
     app.add_template_global(pagination)
 
     @app.context_processor

@@ -54,8 +54,14 @@ def other_agency_records(session):
     owner = make_user(agency=home)
     case = make_case(lead_agency=home, opened_by=owner, restricted=True)
     person = make_person(created_by=owner)
-    add_party(case=case, person=person)
-    return {"reference": case.reference, "person_id": person.id, "user_id": owner.id, "agency_id": home.id}
+    party = add_party(case=case, person=person)
+    return {
+        "reference": case.reference,
+        "person_id": person.id,
+        "user_id": owner.id,
+        "agency_id": home.id,
+        "party_id": party.id,
+    }
 
 
 @pytest.mark.parametrize("role", [Role.PSG_MEMBER, Role.PSG_CHAIR, Role.LICENSING_OFFICER, Role.PARTNER, Role.ANALYST])

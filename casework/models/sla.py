@@ -88,6 +88,9 @@ class SlaClock(Base):
         # "Unmet clocks by due time": the dashboard's now view and My work.
         sa.Index("ix_sla_clocks_outcome_due_at", "outcome", "due_at"),
         sa.Index("ix_sla_clocks_started_at", "started_at"),
+        # The dashboard's quarterly figures: every column they read is in the index, so
+        # the database counts a quarter's clocks by kind and outcome without the table.
+        sa.Index("ix_sla_clocks_kind_outcome_started_at", "kind", "outcome", "started_at", "due_at", "person_id"),
         sa.Index("ix_sla_clocks_case_id_person_id", "case_id", "person_id"),
     )
 

@@ -15,6 +15,44 @@ from casework.policy import authorize
 from casework.services.paging import Page, clamp
 
 
+# What each verb means, for people reading the log; unknown verbs show as recorded.
+VERB_LABELS = {
+    "auth.signed_in": "Signed in",
+    "auth.signed_out": "Signed out",
+    "auth.sign_in_failed": "Failed sign-in",
+    "auth.sign_in_refused_inactive": "Sign-in refused: account deactivated",
+    "case.opened": "Opened case",
+    "case.viewed": "Viewed case",
+    "case.updated": "Changed case details",
+    "case.closed": "Closed case",
+    "case.reopened": "Reopened case",
+    "case.agency_added": "Added agency to case",
+    "case.access_requested": "Asked for access to case",
+    "case.person_added": "Added person to case",
+    "case.person_removed": "Took person off case",
+    "note.added": "Added note",
+    "person.created": "Added person",
+    "person.viewed": "Viewed person",
+    "risk.assessed": "Assessed risk",
+    "risk.history_viewed": "Viewed risk history",
+    "risk_matrix.loaded": "Loaded risk matrix",
+    "conference.recorded": "Recorded case conference",
+    "sla.exported": "Exported SLA clocks",
+    "user.created": "Created user",
+    "user.updated": "Changed user",
+    "user.activated": "Reactivated user",
+    "user.deactivated": "Deactivated user",
+    "user.password_changed": "Changed password",
+    "agency.created": "Added agency",
+    "agency.updated": "Changed agency",
+    "demo.loaded": "Loaded demo data",
+}
+
+
+def verb_label(verb: str) -> str:
+    return VERB_LABELS.get(verb, verb)
+
+
 @dataclass(frozen=True)
 class RequestMeta:
     ip: str = ""

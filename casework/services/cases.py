@@ -19,6 +19,9 @@ from casework.models import (
     CaseReferenceCounter,
     CaseStatus,
     CaseType,
+    Meeting,
+    MeetingAttendance,
+    MeetingKind,
     Note,
     NoteKind,
     PartyRole,
@@ -159,6 +162,7 @@ class CasePageData:
     risk: dict[int, RiskAssessment] = field(default_factory=dict)
     clocks: dict[int, list[SlaClock]] = field(default_factory=dict)
     removed: list[CaseParty] = field(default_factory=list)
+    conferences: list[Meeting] = field(default_factory=list)
 
 
 def _subject_name(case: Case) -> str:
@@ -210,6 +214,7 @@ def case_page(actor: User, reference: str) -> CasePageData:
     if data.parties[PartyRole.VICTIM]:
         data.risk = sla.latest_assessments(case.id)
         data.clocks = sla.open_victim_clocks(case.id)
+    data.conferences = _conferences(case.id)
     data.agencies = list(case.agencies)
     data.notes = list(
         db.session.scalars(
@@ -236,6 +241,18 @@ def case_page(actor: User, reference: str) -> CasePageData:
     if P.CASE_ADD_AGENCY in data.allowed:
         data.access_requests = pending_access_requests(case)
     return data
+
+
+def _conferences(case_id: int) -> list[Meeting]:
+    """The case's conferences, newest first, with who attended."""
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.case_id == case_id, Meeting.kind == MeetingKind.CASE_CONFERENCE)
+            .options(selectinload(Meeting.attendance).joinedload(MeetingAttendance.agency))
+            .order_by(Meeting.held_at.desc())
+        )
+    )
 
 
 def _roles_anywhere(person_ids: set[int]) -> dict[int, set[PartyRole]]:

@@ -3,17 +3,27 @@
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from casework import db
 from casework.db import utcnow
 from casework.exceptions import InvalidInput
-from casework.models import Agency, AttendanceStatus, Meeting, MeetingAttendance, MeetingKind, User
+from casework.models import Agency, AttendanceStatus, Case, CaseAgency, Meeting, MeetingAttendance, MeetingKind, User
 from casework.permissions import Permission
 from casework.services import audit, sla
 from casework.services.cases import get_case
 
 CLOCK_SKEW = timedelta(minutes=2)
+
+
+def attendance_choices(actor: User, reference: str) -> tuple[Case, list[Agency]]:
+    """The case, and the active agencies for its attendance lists: those involved in the
+    case first, then the rest, each by name."""
+    case = get_case(actor, reference, Permission.CONFERENCE_RECORD)
+    involved = select(CaseAgency.id).where(CaseAgency.case_id == case.id, CaseAgency.agency_id == Agency.id).exists()
+    agencies = db.session.scalars(
+        select(Agency).where(Agency.active.is_(True)).order_by(involved.desc(), Agency.name)
+    )
+    return case, list(agencies)
 
 
 def record_conference(
@@ -57,17 +67,3 @@ def record_conference(
     sla.recompute_case(case.id)
     return meeting
 
-
-def conferences_of(case_id: int) -> list[Meeting]:
-    """A case's conferences, newest first, with attendance, in two queries."""
-    return list(
-        db.session.scalars(
-            select(Meeting)
-            .where(Meeting.case_id == case_id, Meeting.kind == MeetingKind.CASE_CONFERENCE)
-            .options(
-                selectinload(Meeting.attendance).joinedload(MeetingAttendance.agency),
-                joinedload(Meeting.recorded_by),
-            )
-            .order_by(Meeting.held_at.desc())
-        )
-    )

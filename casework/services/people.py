@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from casework import db
 from casework.db import utcnow
-from casework.exceptions import DomainError, InvalidInput, NotFound
+from casework.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
 from casework.models import Case, CaseParty, PartyRole, Person, User
 from casework.permissions import Permission
 from casework.policy import full_view_clause, shows_contact_details, visible_people
@@ -17,6 +17,8 @@ from casework.services import audit, sla
 from casework.services.cases import get_case
 
 P = Permission
+
+REMOVAL_REASON_MAX = 400
 
 
 class SimilarPeopleExist(DomainError):
@@ -124,10 +126,29 @@ def _add_party(actor: User, case: Case, person: Person, role: PartyRole) -> Case
     return party
 
 
+def removable_party(actor: User, reference: str, party_id: int) -> tuple[Case, CaseParty]:
+    """The case and a person on it, for the page that asks why they are being taken off.
+    Someone not on this case is not found; someone already taken off cannot be again."""
+    case = get_case(actor, reference, P.CASE_REMOVE_PERSON)
+    party = db.session.scalar(
+        select(CaseParty)
+        .where(CaseParty.id == party_id, CaseParty.case_id == case.id)
+        .options(joinedload(CaseParty.person))
+    )
+    if party is None:
+        raise NotFound("case party", party_id)
+    if party.removed_at is not None:
+        raise InvalidTransition(f"{party.person.full_name} has already been taken off this case")
+    return case, party
+
+
 def remove_from_case(actor: User, reference: str, *, party_id: int, reason: str) -> CaseParty:
     """Take a person off a case. The record stays, marked removed; a victim's open
     SLA clocks stop with the reason."""
     case = get_case(actor, reference, P.CASE_REMOVE_PERSON)
+    if len(reason.strip()) > REMOVAL_REASON_MAX:
+        # It is kept on the record and in the SLA stop reason, which has room for this much.
+        raise InvalidInput(f"Reason must be {REMOVAL_REASON_MAX} characters or fewer", field="reason")
     party = db.session.scalar(
         select(CaseParty).where(CaseParty.id == party_id, CaseParty.case_id == case.id, CaseParty.removed_at.is_(None))
     )

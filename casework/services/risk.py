@@ -113,6 +113,13 @@ def record_assessment(
         raise InvalidInput("The risk matrix has changed since this form was opened. Reload the page and answer again.")
     if assessed_at > utcnow() + CLOCK_SKEW:
         raise InvalidInput("The date and time of the assessment must not be in the future", field="assessed_on")
+    if case.closed_at is not None and assessed_at > case.closed_at:
+        # It would start clocks on a closed case; one made before the case closed can
+        # still be recorded late.
+        raise InvalidInput(
+            "The case was closed before this date and time: reopen the case to record a new assessment",
+            field="assessed_on",
+        )
     try:
         result = riskmatrix.score(riskmatrix.parse(matrix.definition), answers)
     except AnswersInvalid as invalid:
@@ -161,9 +168,11 @@ class ScoredAssessment:
 
 
 def history(actor: User, reference: str, person_id: int) -> tuple[Case, Person, list[ScoredAssessment]]:
-    """Every assessment of the victim on this case, newest first, each with why it came out as it did."""
+    """Every assessment of the victim on this case, newest first, each with why it came out as it did.
+    Reading a victim's risk history is audited, like any view of a person's record."""
     case = get_case(actor, reference, Permission.RISK_ASSESS)
     person = _victim(case, person_id)
+    audit.record(actor, "risk.history_viewed", "person", person.id, case_id=case.id, person_id=person.id)
     assessments = db.session.scalars(
         select(RiskAssessment)
         .where(RiskAssessment.case_id == case.id, RiskAssessment.person_id == person.id)

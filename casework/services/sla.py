@@ -8,7 +8,7 @@ function) and the stored rows are brought in line (``recompute``).
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -105,11 +105,14 @@ _ASSESSED, _CONFERENCE, _STOPPED = 0, 1, 2
 def derive_clocks(
     assessments: list[Assessed], conferences: list[datetime], stops: list[Stopped], rules: SlaRules
 ) -> list[Clock]:
-    """A victim's clocks, worked out from everything recorded about them, in time order."""
+    """A victim's clocks, worked out from everything recorded about them, in time order.
+
+    Times are taken in UTC, so durations are elapsed hours whatever zone they come in.
+    """
     timeline: list[tuple[datetime, int, int, Any]] = []
-    timeline += [(a.at, _ASSESSED, a.assessment_id, a) for a in assessments]
-    timeline += [(held_at, _CONFERENCE, 0, held_at) for held_at in conferences]
-    timeline += [(s.at, _STOPPED, 0, s) for s in stops]
+    timeline += [(a.at.astimezone(UTC), _ASSESSED, a.assessment_id, a) for a in assessments]
+    timeline += [(held_at.astimezone(UTC), _CONFERENCE, 0, held_at) for held_at in conferences]
+    timeline += [(s.at.astimezone(UTC), _STOPPED, 0, s) for s in stops]
     timeline.sort(key=lambda event: event[:3])
 
     clocks: list[Clock] = []

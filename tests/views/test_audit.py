@@ -51,7 +51,7 @@ def make_event(*, verb, actor=None, at=None, case=None, person=None):
 
 def verbs_shown(html):
     """The verbs listed on the page, top to bottom."""
-    return re.findall(r"<code>([^<]+)</code>", html)
+    return re.findall(r"<code[^>]*>([^<]+)</code>", html)
 
 
 def date_query(name, day):
@@ -75,6 +75,12 @@ def test_admins_and_managers_read_the_audit_log(client_as, home, role):
     assert response.status_code == 200
     assert "Audit log" in response.text
     assert "case.viewed" in verbs_shown(response.text)
+
+
+def test_each_event_reads_in_plain_english_beside_its_verb(client_as, home):
+    make_event(verb="case.viewed")
+    response = client_as(make_user(role=Role.ADMIN, agency=home)).get("/admin/audit")
+    assert "Viewed case" in response.text
 
 
 @pytest.mark.parametrize("role", NOT_AUDIT_READERS)

@@ -138,6 +138,14 @@ def stub_safe(user: User, condition: ColumnElement[bool], *, shown_on_stub: bool
     return sa.and_(condition, full_view)
 
 
+def seen_on_case(user: User, column: ColumnElement[object], *, shown_on_stub: bool) -> ColumnElement[object]:
+    """A column of a case (or of someone on it) as this user may see it, NULL otherwise:
+    the full view shows everything; a stub shows what stubs show, unless restricted."""
+    if shown_on_stub:
+        return sa.case((sa.or_(full_view_clause(user), Case.restricted.is_(False)), column))
+    return sa.case((full_view_clause(user), column))
+
+
 def case_type_as_seen(user: User) -> ColumnElement[object]:
     """The case type as this user may see it, for sorting: blank on a restricted stub,
     so the order of the list does not give the hidden type away."""

@@ -35,7 +35,7 @@ from casework import db
 from casework.exceptions import InvalidInput
 from casework.models import Agency, Case, ClockKind, ClockOutcome, ClockStatus, Person, SlaClock, User
 from casework.permissions import Permission
-from casework.policy import authorize, can, full_view_clause
+from casework.policy import authorize, can, seen_on_case
 from casework.services import audit, sla
 
 # The now view lists at most this many clocks, most overdue first; the counts by
@@ -244,16 +244,15 @@ def now_view(actor: User, now: datetime) -> NowView:
     if not view.named or not groups:
         return view
 
-    full_view = full_view_clause(actor)
     rows = db.session.execute(
         select(
             SlaClock.kind,
             SlaClock.due_at,
             status,
             Case.lead_agency_id,
-            sa.case((full_view | Case.restricted.is_(False), Case.reference)),
-            sa.case((full_view, Person.first_name)),
-            sa.case((full_view, Person.last_name)),
+            seen_on_case(actor, Case.reference, shown_on_stub=True),
+            seen_on_case(actor, Person.first_name, shown_on_stub=False),
+            seen_on_case(actor, Person.last_name, shown_on_stub=False),
         )
         .join(Case, Case.id == SlaClock.case_id)
         .join(Person, Person.id == SlaClock.person_id)

@@ -8,8 +8,10 @@ from playwright.sync_api import Page
 from sqlalchemy import select
 
 from casework import db
-from casework.models import Case, CaseAgency, CaseParty, Note, User
+from casework.models import Case, CaseAgency, CaseParty, CaseStatus, Note, RiskAssessment, User
 from tests.browser.conftest import ADMIN, MEMBER, Browsing, assert_scripts_ran
+
+MANAGER, ANALYST = "manager@demo.test", "analyst@demo.test"
 
 pytestmark = pytest.mark.browser
 
@@ -123,4 +125,63 @@ def test_admin_users_page(browsing: Browsing) -> None:
     page = browsing.page(as_user=ADMIN)
     page.goto("/admin/users")
     page.get_by_role("heading", name="Users", exact=True).wait_for()
+    assert_accessible(page, browsing)
+
+
+# --- Victims' risk and the SLA clocks --------------------------------------------------
+
+
+def member_assessed_victim() -> tuple[str, int]:
+    """A demo victim with an assessment, on an unrestricted case the member's agency is involved in."""
+    member_agency = select(User.agency_id).where(User.email == MEMBER).scalar_subquery()
+    try:
+        return db.session.execute(  # type: ignore[return-value]
+            select(Case.reference, RiskAssessment.person_id)
+            .join(RiskAssessment, RiskAssessment.case_id == Case.id)
+            .join(CaseAgency, CaseAgency.case_id == Case.id)
+            .where(CaseAgency.agency_id == member_agency, Case.restricted.is_(False), Case.status == CaseStatus.OPEN)
+            .order_by(Case.id)
+            .limit(1)
+        ).one()
+    finally:
+        db.session.remove()
+
+
+def test_case_page_with_a_victims_level_and_clocks(browsing: Browsing) -> None:
+    reference, _person_id = member_assessed_victim()
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/cases/{reference}")
+    page.get_by_role("heading", name="Case conferences").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_risk_assessment_form_with_errors(browsing: Browsing) -> None:
+    reference, person_id = member_assessed_victim()
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/cases/{reference}/victims/{person_id}/risk-assessments/new")
+    page.get_by_role("button", name="Save assessment").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_risk_history(browsing: Browsing) -> None:
+    reference, person_id = member_assessed_victim()
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/cases/{reference}/victims/{person_id}/risk-assessments")
+    assert_accessible(page, browsing)
+
+
+def test_record_a_case_conference_form(browsing: Browsing) -> None:
+    reference, _person_id = member_assessed_victim()
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/cases/{reference}/conferences/new")
+    page.get_by_role("button", name="Record conference").wait_for()
+    assert_accessible(page, browsing)
+
+
+@pytest.mark.parametrize("email", [MANAGER, ANALYST])
+def test_sla_dashboard(browsing: Browsing, email: str) -> None:
+    page = browsing.page(as_user=email)
+    page.goto("/sla")
+    page.get_by_role("heading", level=1).wait_for()
     assert_accessible(page, browsing)

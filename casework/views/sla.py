@@ -131,7 +131,7 @@ def trend_chart(points: list[sla_reports.TrendPoint], target: int) -> Chart:
             rate = figures.rate
             top_y = y(rate) if rate is not None else bottom
             bars.append(
-                Bar(round(x, 1), top_y, round(bottom - top_y, 1), BAR_COLOURS[kind], f"{figures.percent}%" if rate is not None else "none due")
+                Bar(round(x, 1), top_y, round(bottom - top_y, 1), BAR_COLOURS[kind], f"{figures.percent}%" if rate is not None else "–")
             )
     return Chart(
         width, height, left, right, top, bottom, bar_width, bars, groups,

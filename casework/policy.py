@@ -117,7 +117,7 @@ def listable_clause(user: User) -> ColumnElement[bool]:
     return full_view_clause(user)
 
 
-def visible_cases(user: User) -> Select[tuple[Case, bool]]:
+def visible_cases(user: User) -> Select[Case, bool]:
     """Every case read starts here: (case, full_view) for the cases the user may list."""
     if not can(user, P.CASE_LIST):
         return select(Case, sa.false()).where(sa.false())
@@ -178,7 +178,7 @@ def may_on_case(user: User, permission: Permission, case: Case, *, full_view: bo
 # --- People ------------------------------------------------------------------------
 
 
-def visible_people(user: User) -> Select[tuple[Person]]:
+def visible_people(user: User) -> Select[Person]:
     """People on at least one case the user sees in full."""
     if can(user, P.CASE_VIEW_ANY):
         return select(Person)

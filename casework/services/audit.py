@@ -107,7 +107,7 @@ class AuditFilter:
     date_to: datetime | None = None  # exclusive
 
 
-def _filtered(criteria: AuditFilter) -> Select[tuple[AuditEvent]]:
+def _filtered(criteria: AuditFilter) -> Select[AuditEvent]:
     query = select(AuditEvent)
     if criteria.user_id is not None:
         query = query.where(AuditEvent.actor_id == criteria.user_id)

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -174,7 +174,7 @@ def agency_edit(agency_id: int) -> Response | str:
 # --- Audit -------------------------------------------------------------------------
 
 
-def _local_midnight(day: datetime | None) -> datetime | None:
+def _local_midnight(day: date | None) -> datetime | None:
     if day is None:
         return None
     zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])

@@ -26,6 +26,7 @@ from casework.models import (
     NoteKind,
     PartyRole,
     RiskAssessment,
+    RiskLevel,
     SlaClock,
     User,
 )
@@ -163,6 +164,8 @@ class CasePageData:
     clocks: dict[int, list[SlaClock]] = field(default_factory=dict)
     removed: list[CaseParty] = field(default_factory=list)
     conferences: list[Meeting] = field(default_factory=list)
+    # On a stub: the highest current level among the case's victims (DESIGN.md section 1).
+    stub_risk: RiskLevel | None = None
 
 
 def _subject_name(case: Case) -> str:
@@ -197,6 +200,7 @@ def case_page(actor: User, reference: str) -> CasePageData:
         if not case.restricted:
             data.subject_name = _subject_name(case)
             data.agencies = list(case.agencies)
+            data.stub_risk = _highest_current_level(case)
         if can(actor, P.CASE_REQUEST_ACCESS):
             data.allowed = frozenset({P.CASE_REQUEST_ACCESS})
         return data
@@ -241,6 +245,12 @@ def case_page(actor: User, reference: str) -> CasePageData:
     if P.CASE_ADD_AGENCY in data.allowed:
         data.access_requests = pending_access_requests(case)
     return data
+
+
+def _highest_current_level(case: Case) -> RiskLevel | None:
+    victims = {party.person_id for party in case.parties if party.role is PartyRole.VICTIM and party.removed_at is None}
+    levels = [a.level for person_id, a in sla.latest_assessments(case.id).items() if person_id in victims]
+    return max(levels, key=lambda level: level.rank, default=None)
 
 
 def _conferences(case_id: int) -> list[Meeting]:

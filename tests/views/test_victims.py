@@ -598,3 +598,18 @@ def test_only_psg_members_and_chairs_of_involved_agencies_may_take_people_off(wo
     assert client.post(remove_url(world, world.victim_party), data={"reason": "Test"}).status_code == status
     db.session.expire_all()
     assert db.session.get(CaseParty, world.victim_party).removed_at is None
+
+
+def test_a_stub_shows_the_highest_current_risk_level_but_a_restricted_stub_does_not(world):
+    outsider = world.client_as(make_user(agency=world.agencies["housing"]))
+    stub = outsider.get(f"/cases/{world.reference}").text
+    assert "Limited view" in stub and "Not assessed" in stub
+
+    assess(world.member, world.reference, world.victim, when=a_minute_ago(1), answers=CRITICAL)
+    stub = outsider.get(f"/cases/{world.reference}").text
+    assert re.search(r"Risk level\s*</dt>\s*<dd[^>]*>\s*High", stub)
+
+    the_case = db.session.get(Case, world.case_id)
+    the_case.restricted = True
+    db.session.commit()
+    assert "Risk level" not in outsider.get(f"/cases/{world.reference}").text

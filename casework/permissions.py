@@ -51,6 +51,11 @@ class Permission(StrEnum):
     SLA_VIEW = "sla.view"
     SLA_VIEW_FIGURES = "sla.view_figures"
     SLA_EXPORT = "sla.export"
+    # Licensed premises: the traffic light register, changing it, the TLS report and its CSV
+    PREMISES_VIEW = "premises.view"
+    PREMISES_EDIT = "premises.edit"
+    PREMISES_REPORT = "premises.report"
+    PREMISES_EXPORT = "premises.export"
     # Contact details of victims and witnesses (address, phone, e-mail, date of birth)
     CONTACT_DETAILS_VIEW = "contact_details.view"
     # Administration

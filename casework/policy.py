@@ -39,9 +39,9 @@ _MEMBER = frozenset(
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PSG_MEMBER: _MEMBER,
-    Role.PSG_CHAIR: _MEMBER | {P.CASE_ADD_AGENCY, P.SLA_VIEW, P.SLA_VIEW_FIGURES},
+    Role.PSG_CHAIR: _MEMBER | {P.CASE_ADD_AGENCY, P.SLA_VIEW, P.SLA_VIEW_FIGURES, P.PREMISES_VIEW, P.PREMISES_REPORT},
     Role.LICENSING_OFFICER: frozenset(
-        {P.CASE_LIST, P.CASE_VIEW_INVOLVED, P.CASE_NOTE, P.CONTACT_DETAILS_VIEW}
+        {P.CASE_LIST, P.CASE_VIEW_INVOLVED, P.CASE_NOTE, P.CONTACT_DETAILS_VIEW, P.PREMISES_VIEW, P.PREMISES_EDIT}
     ),
     Role.MANAGER: frozenset(
         {
@@ -57,10 +57,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SLA_VIEW,
             P.SLA_VIEW_FIGURES,
             P.SLA_EXPORT,
+            P.PREMISES_VIEW,
+            P.PREMISES_REPORT,
+            P.PREMISES_EXPORT,
         }
     ),
     Role.PARTNER: frozenset({P.CASE_LIST, P.CASE_VIEW_INVOLVED}),
-    Role.ANALYST: frozenset({P.SLA_VIEW_FIGURES}),
+    Role.ANALYST: frozenset({P.SLA_VIEW_FIGURES, P.PREMISES_REPORT}),
     Role.ADMIN: frozenset(
         {
             P.CASE_LIST,
@@ -72,6 +75,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SLA_VIEW,
             P.SLA_VIEW_FIGURES,
             P.SLA_EXPORT,
+            P.PREMISES_VIEW,
+            P.PREMISES_EDIT,
+            P.PREMISES_REPORT,
+            P.PREMISES_EXPORT,
         }
     ),
 }

@@ -18,6 +18,9 @@ from casework.models import (
     NoteKind,
     PartyRole,
     Person,
+    Premises,
+    PremisesKind,
+    TlsStatus,
     User,
 )
 from casework.permissions import Role
@@ -133,3 +136,32 @@ def make_note(*, case: Case, author: User, body: str = "Visited the victim.", ki
     db.session.add(note)
     db.session.commit()
     return note
+
+
+def make_premises(
+    *,
+    name: str | None = None,
+    status: TlsStatus = TlsStatus.GREEN,
+    status_since: datetime | None = None,
+    kind: PremisesKind = PremisesKind.ON_SALES,
+    town: str = "Wisbech",
+    cluster: str = "Wisbech pub cluster",
+    licence_number: str | None = None,
+) -> Premises:
+    number = next(_numbers)
+    premises = Premises(
+        name=name or f"The Crown {number}",
+        address=f"{number} Market Place, {town}",
+        postcode="PE13 1AB",
+        licence_number=licence_number or f"PL-{number:05d}",
+        kind=kind,
+        town=town,
+        cluster=cluster,
+        licence_holder="Fenland Taverns Ltd",
+        designated_premises_supervisor="Sam Barker",
+        status=status,
+        status_since=status_since or utcnow(),
+    )
+    db.session.add(premises)
+    db.session.commit()
+    return premises

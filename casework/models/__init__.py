@@ -14,11 +14,31 @@ from casework.models.case import (
 from casework.models.meeting import AttendanceStatus, Meeting, MeetingAttendance, MeetingKind
 from casework.models.note import Note, NoteKind
 from casework.models.person import Person
+from casework.models.premises import (
+    AccreditationChange,
+    AccreditationField,
+    HearingKind,
+    HearingOutcome,
+    IncidentCategory,
+    IncidentSeverity,
+    IncidentSource,
+    LicensingHearing,
+    Premises,
+    PremisesIncident,
+    PremisesKind,
+    PremisesStatusChange,
+    PremisesVisit,
+    TlsStatus,
+    VisitKind,
+    VisitResult,
+)
 from casework.models.risk import RiskAssessment, RiskLevel, RiskMatrix
 from casework.models.sla import ClockKind, ClockOutcome, ClockStatus, SlaClock, SlaStop
 from casework.models.user import User
 
 __all__ = [
+    "AccreditationChange",
+    "AccreditationField",
     "Agency",
     "AgencyKind",
     "AttendanceStatus",
@@ -32,6 +52,12 @@ __all__ = [
     "ClockKind",
     "ClockOutcome",
     "ClockStatus",
+    "HearingKind",
+    "HearingOutcome",
+    "IncidentCategory",
+    "IncidentSeverity",
+    "IncidentSource",
+    "LicensingHearing",
     "Meeting",
     "MeetingAttendance",
     "MeetingKind",
@@ -39,10 +65,18 @@ __all__ = [
     "NoteKind",
     "PartyRole",
     "Person",
+    "Premises",
+    "PremisesIncident",
+    "PremisesKind",
+    "PremisesStatusChange",
+    "PremisesVisit",
     "RiskAssessment",
     "RiskLevel",
     "RiskMatrix",
     "SlaClock",
     "SlaStop",
+    "TlsStatus",
     "User",
+    "VisitKind",
+    "VisitResult",
 ]

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from casework import db
 from casework.db import utcnow
+from casework.demo_premises import load_premises
 from casework.models import (
     Agency,
     AgencyKind,
@@ -54,6 +55,7 @@ AGENCIES = [
     ("Fenland Health Partnership", AgencyKind.HEALTH, True),
     ("Probation Service", AgencyKind.PROBATION, True),
     ("Fenland Community Support", AgencyKind.VOLUNTARY, False),
+    ("East of England Ambulance Service", AgencyKind.HEALTH, True),
 ]
 
 # (email, name, role, agency)
@@ -235,6 +237,8 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
     _load_high_risk_victims(
         random.Random(seed + 1), now, agencies=agencies, officers=members, reference=reference, person=person
     )
+
+    load_premises(random.Random(seed + 2), now, agencies=agencies, officer=staff["licensing@demo.test"])
 
     for year, count in year_counts.items():
         counter = db.session.get(CaseReferenceCounter, year)

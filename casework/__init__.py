@@ -39,8 +39,9 @@ def create_app(config: object | None = None) -> Flask:
     from casework import cli, db, errors, logs, templating, web
     from casework.extensions import csrf, limiter, login_manager
     from casework.services import sla
-    from casework.views import admin, auth, cases, health, main, people, victims
+    from casework.views import admin, auth, cases, health, main, people, premises, victims
     from casework.views import sla as sla_views
+    from casework.views import tls_report
 
     logs.configure(app)
     db.init_app(app)
@@ -51,8 +52,9 @@ def create_app(config: object | None = None) -> Flask:
     web.init_app(app)
     sla.configure(sla.SlaRules.from_config(app.config))
     templating.init_app(app)
-    for blueprint in (auth.bp, health.bp, main.bp, cases.bp, people.bp, victims.bp, admin.bp, sla_views.bp):
+    for blueprint in (auth.bp, health.bp, main.bp, cases.bp, people.bp, victims.bp, admin.bp, sla_views.bp, premises.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(tls_report.bp)
     errors.register(app)
     app.cli.add_command(cli.casework)
     return app

@@ -18,6 +18,8 @@ NAVIGATION = (
     ("main.home", "My work", None, ("main.",)),
     ("cases.index", "Cases", Permission.CASE_LIST, ("cases.", "people.")),
     ("sla.index", "SLA", Permission.SLA_VIEW_FIGURES, ("sla.",)),
+    ("premises.index", "Premises", Permission.PREMISES_VIEW, ("premises.",)),
+    ("tls_report.index", "TLS report", Permission.PREMISES_REPORT, ("tls_report.",)),
     ("admin.audit_log", "Audit log", Permission.AUDIT_VIEW, ("admin.audit",)),
     ("admin.users_index", "Users", Permission.USER_MANAGE, ("admin.user",)),
     ("admin.agencies_index", "Agencies", Permission.AGENCY_MANAGE, ("admin.agenc",)),

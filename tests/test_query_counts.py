@@ -193,3 +193,59 @@ def test_sla_dashboard(app: Flask, client_as: ClientAs) -> None:
     assert (case_links(few_page), case_links(many_page)) == (5, 100)
     assert_same_queries(few, many)
     assert len(many) <= DASHBOARD_BUDGET, many
+
+
+# --- The premises register ---------------------------------------------------------
+
+
+def test_premises_register(app: Flask, client_as: ClientAs) -> None:
+    """A page of the register (suggested colours, next deadlines) costs the same for 10
+    premises as for 100, each with incidents from two agencies and a visit."""
+    from datetime import timedelta
+
+    from casework.db import utcnow
+    from casework.models import (
+        IncidentCategory,
+        IncidentSeverity,
+        IncidentSource,
+        PremisesIncident,
+        PremisesVisit,
+        TlsStatus,
+        VisitKind,
+    )
+    from tests.factories import make_premises
+
+    officer = make_user(role=Role.LICENSING_OFFICER)
+    reporters = [make_agency(), make_agency()]
+    client = client_as(officer)
+
+    def add_premises(count: int) -> None:
+        now = utcnow()
+        for number in range(count):
+            premises = make_premises(
+                status=list(TlsStatus)[number % 3], status_since=now - timedelta(days=number % 120)
+            )
+            for agency in reporters:
+                db.session.add(
+                    PremisesIncident(
+                        premises_id=premises.id, occurred_at=now - timedelta(days=2), reporting_agency_id=agency.id,
+                        source=IncidentSource.POLICE, category=IncidentCategory.DISORDER,
+                        severity=IncidentSeverity.LOW, recorded_by_id=officer.id,
+                    )
+                )
+            db.session.add(
+                PremisesVisit(
+                    premises_id=premises.id, kind=VisitKind.COMPLIANCE, officer_id=officer.id,
+                    visited_at=now - timedelta(days=1),
+                )
+            )
+        db.session.commit()
+
+    add_premises(10)
+    few_page, few = page_queries(app, client, "/premises?suggestion_differs=y&deadline_passed=")
+    add_premises(90)
+    many_page, many = page_queries(app, client, "/premises?suggestion_differs=y&deadline_passed=")
+
+    assert few_page.count('href="/premises/') < many_page.count('href="/premises/')
+    assert_same_queries(few, many)
+    assert len(many) <= LIST_BUDGET, many

@@ -43,6 +43,8 @@ VERB_LABELS = {
     "premises.visit_recorded": "Recorded premises visit",
     "premises.hearing_recorded": "Recorded licensing hearing",
     "premises.accreditation_changed": "Changed premises accreditation",
+    "premises.report_exported": "Exported premises report",
+    "premises.imported": "Imported premises",
     "user.created": "Created user",
     "user.updated": "Changed user",
     "user.activated": "Reactivated user",

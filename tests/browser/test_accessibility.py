@@ -185,3 +185,66 @@ def test_sla_dashboard(browsing: Browsing, email: str) -> None:
     page.goto("/sla")
     page.get_by_role("heading", level=1).wait_for()
     assert_accessible(page, browsing)
+
+
+# --- Licensed premises ---------------------------------------------------------------
+
+LICENSING = "licensing@demo.test"
+
+
+def red_premises_with_history() -> int:
+    """A red premises with an incident and a move on its timeline, made once in the live database."""
+    from datetime import timedelta
+
+    from casework.db import utcnow
+    from casework.models import Agency, IncidentCategory, IncidentSeverity, IncidentSource, Premises, PremisesKind, TlsStatus
+    from casework.services import premises as premises_service
+
+    try:
+        existing = db.session.scalar(select(Premises.id).where(Premises.licence_number == "AXE-00001"))
+        if existing is not None:
+            return existing
+        officer = db.session.scalars(select(User).where(User.email == LICENSING)).one()
+        item = Premises(
+            name="The Accessible Arms", licence_number="AXE-00001", kind=PremisesKind.ON_SALES, town="Wisbech",
+            cluster="Wisbech town centre", status=TlsStatus.AMBER, status_since=utcnow() - timedelta(days=40),
+        )
+        db.session.add(item)
+        db.session.flush()
+        agency = db.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.id)).first()
+        assert agency is not None
+        premises_service.record_incident(
+            officer, item.id, occurred_at=utcnow() - timedelta(days=3), reporting_agency_id=agency.id,
+            source=IncidentSource.POLICE, category=IncidentCategory.VIOLENCE, severity=IncidentSeverity.HIGH,
+            description="Fight at closing time",
+        )
+        premises_service.move_status(officer, item.id, version=item.version, to_status=TlsStatus.RED, reason="Violence")
+        db.session.commit()
+        return item.id
+    finally:
+        db.session.remove()
+
+
+def test_premises_register(browsing: Browsing) -> None:
+    red_premises_with_history()
+    page = browsing.page(as_user=LICENSING)
+    page.goto("/premises")
+    page.get_by_role("link", name="The Accessible Arms").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_premises_page(browsing: Browsing) -> None:
+    premises_id = red_premises_with_history()
+    page = browsing.page(as_user=LICENSING)
+    page.goto(f"/premises/{premises_id}")
+    page.get_by_role("heading", name="Timeline").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_move_colour_form_with_errors(browsing: Browsing) -> None:
+    premises_id = red_premises_with_history()
+    page = browsing.page(as_user=LICENSING)
+    page.goto(f"/premises/{premises_id}/status")
+    page.get_by_role("button", name="Move colour").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)

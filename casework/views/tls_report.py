@@ -1,0 +1,78 @@
+"""/premises/report, the traffic light report for managers, chairs, admins and analysts,
+and its CSV export for managers and admins."""
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from casework import db
+from casework.db import utcnow
+from casework.exceptions import InvalidInput
+from casework.forms.sla import ChooseQuarterForm
+from casework.permissions import Permission
+from casework.policy import authorize
+from casework.services import sla_reports, tls_reports
+from casework.services.tls_rules import TlsRules
+from casework.views import actor, show_error
+from casework.web import writes_on_get
+
+bp = Blueprint("tls_report", __name__, url_prefix="/premises/report")
+
+ACTIVITY_QUARTERS = 4
+QUARTERS_OFFERED = 8
+
+
+@bp.before_request
+def report_at_least() -> None:
+    authorize(actor(), Permission.PREMISES_REPORT)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+
+
+def _rules() -> TlsRules:
+    return TlsRules.from_config(current_app.config)
+
+
+@bp.get("")
+def index() -> str:
+    user, zone, now = actor(), _zone(), utcnow()
+    form = ChooseQuarterForm(request.args)
+    offered = sla_reports.recent_quarters(now, zone, QUARTERS_OFFERED)
+    quarter = offered[0]
+    if "quarter" in request.args:
+        form.validate()  # the shape; the service decides whether the key names a quarter
+        try:
+            quarter = sla_reports.parse_quarter(form.quarter.data, zone, now)
+        except InvalidInput as error:
+            show_error(form, error)
+    form.quarter.data = quarter.key
+    if quarter not in offered:  # an older quarter, from a link
+        offered.append(quarter)
+    form.quarter.choices = [(q.key, q.label) for q in offered]
+    target = int(current_app.config.get("TLS_RED_TO_AMBER_TARGET_PERCENT", 80))
+    report = tls_reports.report(
+        user, quarter, sla_reports.previous_quarters(quarter, ACTIVITY_QUARTERS, zone), now, _rules(), target, zone
+    )
+    return render_template("premises/report.html", form=form, report=report)
+
+
+@bp.get("/export")
+@writes_on_get
+def export() -> Response:
+    user, zone, now = actor(), _zone(), utcnow()
+    authorize(user, Permission.PREMISES_EXPORT)
+    key = request.args.get("quarter", "")
+    try:
+        quarter = sla_reports.parse_quarter(key, zone, now) if key else sla_reports.quarter_of(now, zone)
+    except InvalidInput:
+        return redirect(url_for("tls_report.index", quarter=key))  # the report explains what is wrong
+    body = sla_reports.to_csv(tls_reports.export_rows(user, quarter, _rules(), zone))
+    db.session.commit()  # the audit record of the export
+    return Response(
+        "\ufeff" + body,  # a byte order mark, so spreadsheet programs read the file as UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="premises-changes-{quarter.key}.csv"'},
+    )

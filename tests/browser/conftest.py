@@ -191,12 +191,20 @@ def browsing(browser: Browser, live_server: LiveServer) -> Iterator[Browsing]:
         session.close()
 
 
+UNINITIALISED = """[...document.querySelectorAll('[data-module]')]
+    .filter(el => !el.hasAttribute(`data-${el.dataset.module}-init`))
+    .map(el => el.dataset.module)"""
+
+
 def assert_scripts_ran(page: Page) -> None:
     """GOV.UK and MoJ Frontend initialised every component on the page (under the CSP)."""
+    # Module scripts run after the page is parsed, and a test may get here as soon as
+    # the element it waited for appears: let them finish (a busy machine is slow).
+    page.wait_for_load_state("load")
+    try:
+        page.wait_for_function(f"({UNINITIALISED}).length === 0", timeout=5_000)
+    except Error:
+        pass  # the assertion below says which components did not start
     assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')"), "js-enabled script did not run"
-    uninitialised = page.evaluate(
-        """[...document.querySelectorAll('[data-module]')]
-             .filter(el => !el.hasAttribute(`data-${el.dataset.module}-init`))
-             .map(el => el.dataset.module)"""
-    )
+    uninitialised = page.evaluate(UNINITIALISED)
     assert uninitialised == [], f"components not initialised: {uninitialised}"

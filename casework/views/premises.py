@@ -6,10 +6,8 @@ licensing officers and admins (PREMISES_EDIT) change them. Others get 403 on the
 register and 404 on a premises' pages, as they do for records they may not see.
 """
 
-from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from casework import db
@@ -23,7 +21,6 @@ from casework.forms.premises import (
     RegisterFilterForm,
     VisitForm,
 )
-from casework.localtime import NonexistentTime, local_now, to_utc
 from casework.models import (
     AccreditationField,
     HearingKind,
@@ -43,6 +40,7 @@ from casework.services.premises_pages import RegisterFilter
 from casework.services.tls_rules import TlsRules
 from casework.templating import local_datetime
 from casework.views import actor, show_error
+from casework.views.forms_support import fill_with_now, submitted_moment
 
 bp = Blueprint("premises", __name__, url_prefix="/premises")
 
@@ -62,26 +60,6 @@ def _premises_visible(premises_id: int) -> None:
     """A premises' pages are 404 to anyone without PREMISES_VIEW: they are not theirs to know of."""
     if not can(actor(), Permission.PREMISES_VIEW):
         raise NotFound("premises", premises_id)
-
-
-def _checked(form: FlaskForm, day_field: str, time_field: str) -> datetime | None:
-    """Validate the form and work out the UTC instant of its local date and time."""
-    valid = form.validate()
-    day, at = form[day_field], form[time_field]
-    if day.errors or at.errors or day.data is None or at.time is None:
-        return None
-    try:
-        when = to_utc(day.data, at.time)
-    except NonexistentTime as error:
-        show_error(form, InvalidInput(str(error), field=time_field))
-        return None
-    return when if valid else None
-
-
-def _default_now(form: FlaskForm, day_field: str, time_field: str) -> None:
-    now = local_now()
-    form[day_field].data = now.date()
-    form[time_field].data = f"{now:%H:%M}"
 
 
 # --- The register ----------------------------------------------------------------------
@@ -186,8 +164,8 @@ def record_incident(premises_id: int) -> Response | str:
         (agency.id, agency.name) for agency in agencies.active_agencies()
     ]
     if request.method == "GET":
-        _default_now(form, "occurred_on", "occurred_time")
-    if form.is_submitted() and (occurred_at := _checked(form, "occurred_on", "occurred_time")):
+        fill_with_now(form, "occurred_on", "occurred_time")
+    if form.is_submitted() and (occurred_at := submitted_moment(form, "occurred_on", "occurred_time")):
         try:
             premises.record_incident(
                 actor(),
@@ -213,8 +191,8 @@ def record_visit(premises_id: int) -> Response | str:
     item = _editable(premises_id)
     form = VisitForm()
     if request.method == "GET":
-        _default_now(form, "visited_on", "visited_time")
-    if form.is_submitted() and (visited_at := _checked(form, "visited_on", "visited_time")):
+        fill_with_now(form, "visited_on", "visited_time")
+    if form.is_submitted() and (visited_at := submitted_moment(form, "visited_on", "visited_time")):
         try:
             premises.record_visit(
                 actor(),

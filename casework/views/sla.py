@@ -7,12 +7,12 @@ from werkzeug.wrappers import Response
 from casework import db
 from casework.db import utcnow
 from casework.exceptions import InvalidInput
-from casework.forms.sla import ChooseQuarterForm
 from casework.models import ClockKind
 from casework.permissions import Permission
 from casework.policy import authorize
 from casework.services import sla, sla_reports
-from casework.views import actor, show_error
+from casework.views import actor
+from casework.views.forms_support import chosen_quarter
 from casework.web import writes_on_get
 
 bp = Blueprint("sla", __name__, url_prefix="/sla")
@@ -34,19 +34,7 @@ def _zone() -> ZoneInfo:
 @bp.get("")
 def index() -> str:
     user, zone, now = actor(), _zone(), utcnow()
-    form = ChooseQuarterForm(request.args)
-    offered = sla_reports.recent_quarters(now, zone, QUARTERS_OFFERED)
-    quarter = offered[0]
-    if "quarter" in request.args:
-        form.validate()  # the shape; the service decides whether the key names a quarter
-        try:
-            quarter = sla_reports.parse_quarter(form.quarter.data, zone, now)
-        except InvalidInput as error:
-            show_error(form, error)
-    form.quarter.data = quarter.key
-    if quarter not in offered:  # an older quarter, from a link
-        offered.append(quarter)
-    form.quarter.choices = [(q.key, q.label) for q in offered]
+    form, quarter = chosen_quarter(now, zone, QUARTERS_OFFERED)
     figures, trend = sla_reports.figures_and_trend(
         user, quarter, sla_reports.previous_quarters(quarter, TREND_QUARTERS, zone), now
     )

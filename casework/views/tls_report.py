@@ -9,12 +9,12 @@ from werkzeug.wrappers import Response
 from casework import db
 from casework.db import utcnow
 from casework.exceptions import InvalidInput
-from casework.forms.sla import ChooseQuarterForm
 from casework.permissions import Permission
 from casework.policy import authorize
 from casework.services import sla_reports, tls_reports
 from casework.services.tls_rules import TlsRules
-from casework.views import actor, show_error
+from casework.views import actor
+from casework.views.forms_support import chosen_quarter
 from casework.web import writes_on_get
 
 bp = Blueprint("tls_report", __name__, url_prefix="/premises/report")
@@ -39,19 +39,7 @@ def _rules() -> TlsRules:
 @bp.get("")
 def index() -> str:
     user, zone, now = actor(), _zone(), utcnow()
-    form = ChooseQuarterForm(request.args)
-    offered = sla_reports.recent_quarters(now, zone, QUARTERS_OFFERED)
-    quarter = offered[0]
-    if "quarter" in request.args:
-        form.validate()  # the shape; the service decides whether the key names a quarter
-        try:
-            quarter = sla_reports.parse_quarter(form.quarter.data, zone, now)
-        except InvalidInput as error:
-            show_error(form, error)
-    form.quarter.data = quarter.key
-    if quarter not in offered:  # an older quarter, from a link
-        offered.append(quarter)
-    form.quarter.choices = [(q.key, q.label) for q in offered]
+    form, quarter = chosen_quarter(now, zone, QUARTERS_OFFERED)
     target = int(current_app.config.get("TLS_RED_TO_AMBER_TARGET_PERCENT", 80))
     report = tls_reports.report(
         user, quarter, sla_reports.previous_quarters(quarter, ACTIVITY_QUARTERS, zone), now, _rules(), target, zone

@@ -4,45 +4,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from casework import db
 from casework.exceptions import InvalidInput
 from casework.forms.conferences import RecordConferenceForm, RemovePartyForm
 from casework.forms.risk import RiskAssessmentForm, assessment_form_class
-from casework.localtime import NonexistentTime, local_now, to_utc
 from casework.models import RiskLevel
 from casework.services import conferences, people, risk
 from casework.services.risk import ScoredAssessment
 from casework.views import actor, show_error
+from casework.views.forms_support import fill_with_now, submitted_moment
 from casework.web import writes_on_get
 
 bp = Blueprint("victims", __name__)
-
-
-def _checked(form: FlaskForm, day_field: str, time_field: str) -> datetime | None:
-    """Validate a submitted form and work out the UTC instant of its local date and time.
-
-    None unless the whole form is valid and the time existed; the time is checked even
-    when other fields have errors, so every problem is shown at once.
-    """
-    valid = form.validate()
-    day, at = form[day_field], form[time_field]
-    if day.errors or at.errors or day.data is None or at.time is None:
-        return None
-    try:
-        when = to_utc(day.data, at.time)
-    except NonexistentTime as error:
-        show_error(form, InvalidInput(str(error), field=time_field))
-        return None
-    return when if valid else None
-
-
-def _default_now(form: FlaskForm, day_field: str, time_field: str) -> None:
-    now = local_now()
-    form[day_field].data = now.date()
-    form[time_field].data = f"{now:%H:%M}"
 
 
 # --- Risk assessment -----------------------------------------------------------------
@@ -55,9 +30,9 @@ def assess(reference: str, person_id: int) -> Response | str:
     setup = risk.assessment_form(user, reference, person_id)
     form: RiskAssessmentForm = assessment_form_class(setup.parsed)()
     if request.method == "GET":
-        _default_now(form, "assessed_on", "assessed_time")
+        fill_with_now(form, "assessed_on", "assessed_time")
         form.matrix_id.data = setup.matrix.id
-    if form.is_submitted() and (assessed_at := _checked(form, "assessed_on", "assessed_time")):
+    if form.is_submitted() and (assessed_at := submitted_moment(form, "assessed_on", "assessed_time")):
         try:
             assessment = risk.record_assessment(
                 user,
@@ -155,8 +130,8 @@ def record_conference(reference: str) -> Response | str:
     form = RecordConferenceForm()
     form.present.choices = form.apologies.choices = [(agency.id, agency.name) for agency in agencies]
     if request.method == "GET":
-        _default_now(form, "held_on", "held_time")
-    if form.is_submitted() and (held_at := _checked(form, "held_on", "held_time")):
+        fill_with_now(form, "held_on", "held_time")
+    if form.is_submitted() and (held_at := submitted_moment(form, "held_on", "held_time")):
         try:
             conferences.record_conference(
                 user,

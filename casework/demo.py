@@ -35,6 +35,7 @@ from casework.models import (
     NoteKind,
     PartyRole,
     Person,
+    Premises,
     RiskAssessment,
     RiskLevel,
     SlaStop,
@@ -239,6 +240,7 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
     )
 
     load_premises(random.Random(seed + 2), now, agencies=agencies, officer=staff["licensing@demo.test"])
+    _link_a_case_to_premises(now, agencies=agencies, opener=staff["member@demo.test"], reference=reference)
 
     for year, count in year_counts.items():
         counter = db.session.get(CaseReferenceCounter, year)
@@ -249,6 +251,34 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
     db.session.add(AuditEvent(verb="demo.loaded", object_type="demo", object_id=None, at=datetime.now(UTC)))
     db.session.flush()
     return True
+
+
+def _link_a_case_to_premises(
+    now: datetime, *, agencies: dict[str, Agency], opener: User, reference: Callable[[datetime], str]
+) -> None:
+    """A case about the red premises past its deadline, so that the PSG member and the
+    partner (whose agencies are involved) can open that premises' page through it."""
+    premises = db.session.scalar(select(Premises).where(Premises.name == "The Drowned Eel"))
+    opened = now - timedelta(days=30)
+    case = Case(
+        reference=reference(opened),
+        case_type=CaseType.PREMISES_LINKED,
+        title="Disorder and noise at closing time, The Drowned Eel",
+        summary="Residents of the flats opposite report fights and noise after 1am. Housing, police and "
+        "licensing are sharing what they know before the licensing review.",
+        lead_agency_id=opener.agency_id,
+        lead_officer_id=opener.id,
+        district="Fenland",
+        town="Wisbech",
+        ward="Waterlees",
+        premises_id=premises.id if premises else None,
+        opened_at=opened,
+        opened_by_id=opener.id,
+    )
+    db.session.add(case)
+    db.session.flush()
+    for name in ("Roddons Housing Association", "Cambridgeshire Constabulary", "Fenland Community Support"):
+        db.session.add(CaseAgency(case_id=case.id, agency_id=agencies[name].id, added_by_id=opener.id, added_at=opened))
 
 
 # --- High-risk victims and their SLA clocks ---------------------------------------------

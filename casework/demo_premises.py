@@ -9,6 +9,7 @@ import random
 from datetime import datetime, timedelta
 
 from casework import db
+from casework.services.premises import refresh_incident_summary
 from casework.models import (
     Agency,
     HearingKind,
@@ -136,3 +137,5 @@ def load_premises(rng: random.Random, now: datetime, *, agencies: dict[str, Agen
                      12, "Complaint passed to the licensing team.")
         if colour is G and thumbs_up:
             visit(VisitKind.CHALLENGE_25_TRAINING, rng.randint(30, 200), notes="Staff completed Challenge 25 training.")
+    db.session.flush()
+    refresh_incident_summary()

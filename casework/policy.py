@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, select
 
 from casework.exceptions import NotFound, PermissionDenied
-from casework.models import Case, CaseAgency, CaseParty, PartyRole, Person, User
+from casework.models import Case, CaseAgency, CaseParty, PartyRole, Person, Premises, User
 from casework.permissions import Permission, Role
 
 P = Permission
@@ -196,6 +196,20 @@ def visible_people(user: User) -> Select[Person]:
         .exists()
     )
     return select(Person).where(on_visible_case)
+
+
+# --- Licensed premises ---------------------------------------------------------------
+
+
+def visible_premises(user: User) -> Select[Premises]:
+    """Premises are partnership-wide for those with PREMISES_VIEW; anyone else sees a
+    premises only through a case linked to it that they see in full (need to know)."""
+    if can(user, P.PREMISES_VIEW):
+        return select(Premises)
+    if not can(user, P.CASE_LIST):
+        return select(Premises).where(sa.false())
+    through_a_case = select(Case.id).where(Case.premises_id == Premises.id, full_view_clause(user)).exists()
+    return select(Premises).where(through_a_case)
 
 
 def shows_contact_details(user: User, party_roles: Iterable[PartyRole]) -> bool:

@@ -72,6 +72,7 @@ def make_case(
     town: str = "Wisbech",
     opened_at: datetime | None = None,
     reference: str | None = None,
+    premises: Premises | None = None,
 ) -> Case:
     opener = opened_by or make_user(agency=lead_agency)
     when = opened_at or utcnow()
@@ -87,6 +88,7 @@ def make_case(
         town=town,
         ward="Waterlees",
         restricted=restricted,
+        premises_id=premises.id if premises else None,
         opened_at=when,
         opened_by_id=opener.id,
         closed_at=when if status is CaseStatus.CLOSED else None,

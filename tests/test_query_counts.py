@@ -213,6 +213,7 @@ def test_premises_register(app: Flask, client_as: ClientAs) -> None:
         TlsStatus,
         VisitKind,
     )
+    from casework.services.premises import refresh_incident_summary
     from tests.factories import make_premises
 
     officer = make_user(role=Role.LICENSING_OFFICER)
@@ -239,6 +240,8 @@ def test_premises_register(app: Flask, client_as: ClientAs) -> None:
                     visited_at=now - timedelta(days=1),
                 )
             )
+        db.session.flush()
+        refresh_incident_summary()
         db.session.commit()
 
     add_premises(10)

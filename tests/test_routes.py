@@ -55,8 +55,10 @@ def other_agency_records(session):
     case = make_case(lead_agency=home, opened_by=owner, restricted=True)
     person = make_person(created_by=owner)
     party = add_party(case=case, person=person)
-    # Premises belong to the partnership, not to agency A: see the exemption below.
+    # Premises belong to the partnership, not to agency A: see the exemption below. The
+    # restricted case is about it, which must not open it to other agencies' members.
     premises = make_premises()
+    make_case(lead_agency=home, opened_by=owner, restricted=True, premises=premises)
     return {
         "reference": case.reference,
         "person_id": person.id,

@@ -90,6 +90,15 @@ class _CaseDetailsForm(FlaskForm):
     district = StringField("District", widget=GovTextInput(), validators=[Optional(), max_length("District", 100)])
     town = StringField("Town or village", widget=GovTextInput(), validators=[Optional(), max_length("Town", 100)])
     ward = StringField("Ward", widget=GovTextInput(), validators=[Optional(), max_length("Ward", 100)])
+    premises_licence = StringField(
+        "Licensed premises (optional)",
+        widget=GovTextInput(),
+        description=(
+            "If the case is about a licensed premises, its licence number, for example FDC/PL/0042. "
+            "Everyone who can see this case will be able to see the premises' page."
+        ),
+        validators=[Optional(), max_length("Licence number", 40)],
+    )
     restricted = BooleanField(
         "Restricted case",
         description="For domestic abuse or witness protection: other agencies see only the reference and lead agency.",

@@ -10,6 +10,7 @@ from casework.models.agency import Agency
 from casework.models.person import Person
 
 if TYPE_CHECKING:
+    from casework.models.premises import Premises
     from casework.models.user import User
 
 
@@ -67,6 +68,9 @@ class Case(Base):
     status: Mapped[CaseStatus] = mapped_column(default=CaseStatus.OPEN)
     lead_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
     lead_officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The licensed premises the case is about, if any: its page is then open to whoever
+    # sees this case in full (policy.visible_premises).
+    premises_id: Mapped[int | None] = mapped_column(sa.ForeignKey("premises.id"), index=True)
     district: Mapped[Str100] = mapped_column(default="")
     town: Mapped[Str100] = mapped_column(default="", index=True)
     ward: Mapped[Str100] = mapped_column(default="")
@@ -78,6 +82,7 @@ class Case(Base):
 
     lead_agency: Mapped[Agency] = relationship(lazy="raise")
     lead_officer: Mapped["User | None"] = relationship(foreign_keys=[lead_officer_id], lazy="raise")
+    premises: Mapped["Premises | None"] = relationship(lazy="raise")
     parties: Mapped[list["CaseParty"]] = relationship(
         back_populates="case", order_by="CaseParty.id", lazy="raise"
     )

@@ -154,13 +154,19 @@ class Premises(Base):
     licence_number: Mapped[str] = mapped_column(sa.String(40), unique=True)
     kind: Mapped[PremisesKind]
     town: Mapped[Str100] = mapped_column(default="", index=True)
-    cluster: Mapped[Str100] = mapped_column(default="")
+    cluster: Mapped[Str100] = mapped_column(default="", index=True)
     licence_holder: Mapped[Str200] = mapped_column(default="")
     designated_premises_supervisor: Mapped[Str200] = mapped_column(default="")
     sircs_member: Mapped[bool] = mapped_column(default=False)
     thumbs_up: Mapped[bool] = mapped_column(default=False)
     status: Mapped[TlsStatus] = mapped_column(default=TlsStatus.GREEN)
     status_since: Mapped[datetime] = mapped_column(default=utcnow)
+    # Kept up to date whenever an incident is recorded (premises.refresh_incident_summary),
+    # so that the register can tell the suggested colour of every premises without
+    # counting incidents: the window holds one agency or more when the latest incident is
+    # in it, and two or more when the latest incident of a second agency is.
+    last_incident_at: Mapped[datetime | None]
+    second_agency_incident_at: Mapped[datetime | None]
     created_at: Mapped[CreatedAt]
     version: Mapped[int] = mapped_column(default=1)
 

@@ -25,6 +25,7 @@ from casework.models import (
     Note,
     NoteKind,
     PartyRole,
+    Premises,
     RiskAssessment,
     RiskLevel,
     SlaClock,
@@ -186,6 +187,7 @@ def case_page(actor: User, reference: str) -> CasePageData:
         .options(
             joinedload(Case.lead_agency),
             joinedload(Case.lead_officer),
+            joinedload(Case.premises),
             selectinload(Case.parties).joinedload(CaseParty.person),
             selectinload(Case.agencies).joinedload(CaseAgency.agency),
         )
@@ -338,6 +340,28 @@ def _require_lead_officer(user_id: int | None, agency_id: int) -> None:
         raise InvalidInput("Select a lead officer from the lead agency", field="lead_officer_id")
 
 
+def _premises_by_licence(licence_number: str) -> Premises | None:
+    """The premises a case is linked to, found by its licence number (blank: none)."""
+    cleaned = licence_number.strip()
+    if not cleaned:
+        return None
+    premises = db.session.scalar(select(Premises).where(Premises.licence_number == cleaned))
+    if premises is None:
+        raise InvalidInput(
+            f"There is no licensed premises with licence number {cleaned}: check the number, "
+            "or leave this blank",
+            field="premises_licence",
+        )
+    return premises
+
+
+def premises_licence_of(case: Case) -> str:
+    """The licence number of the premises the case is linked to, for the edit form."""
+    if case.premises_id is None:
+        return ""
+    return db.session.scalar(select(Premises.licence_number).where(Premises.id == case.premises_id)) or ""
+
+
 def open_case(
     actor: User,
     *,
@@ -350,9 +374,11 @@ def open_case(
     ward: str,
     restricted: bool,
     reference_prefix: str,
+    premises_licence: str = "",
 ) -> Case:
     authorize(actor, P.CASE_OPEN)
     _require_agency(lead_agency_id, "lead_agency_id")
+    premises = _premises_by_licence(premises_licence)
     now = utcnow()
     case = Case(
         reference=_next_reference(reference_prefix, now.year),
@@ -365,6 +391,7 @@ def open_case(
         town=town.strip(),
         ward=ward.strip(),
         restricted=restricted,
+        premises_id=premises.id if premises else None,
         opened_at=now,
         opened_by_id=actor.id,
     )
@@ -379,7 +406,12 @@ def open_case(
         "case",
         case.id,
         case_id=case.id,
-        detail={"reference": case.reference, "case_type": case_type.value, "restricted": restricted},
+        detail={
+            "reference": case.reference,
+            "case_type": case_type.value,
+            "restricted": restricted,
+            "premises_id": case.premises_id,
+        },
     )
     return case
 
@@ -406,11 +438,15 @@ def edit_case(
     ward: str,
     restricted: bool,
     lead_officer_id: int | None,
+    premises_licence: str = "",
 ) -> Case:
     case = get_case(actor, reference, P.CASE_EDIT)
     ensure_version(case, version)
     _require_lead_officer(lead_officer_id, case.lead_agency_id)
-    fields = ("case_type", "title", "summary", "district", "town", "ward", "restricted", "lead_officer_id")
+    premises = _premises_by_licence(premises_licence)
+    fields = (
+        "case_type", "title", "summary", "district", "town", "ward", "restricted", "lead_officer_id", "premises_id"
+    )
     before = {name: getattr(case, name) for name in fields}
     after = {
         "case_type": case_type,
@@ -421,6 +457,7 @@ def edit_case(
         "ward": ward.strip(),
         "restricted": restricted,
         "lead_officer_id": lead_officer_id,
+        "premises_id": premises.id if premises else None,
     }
     diff = audit.changes(before, after)
     if diff:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework import db
@@ -36,7 +36,7 @@ from casework.models import (
     VisitResult,
 )
 from casework.permissions import Permission
-from casework.policy import authorize
+from casework.policy import authorize, visible_premises
 from casework.services import audit, ensure_version
 from casework.services.tls_rules import LONDON, Suggestion, TlsRules, suggest, window_start
 
@@ -44,11 +44,14 @@ from casework.services.tls_rules import LONDON, Suggestion, TlsRules, suggest, w
 CLOCK_SKEW = timedelta(minutes=2)
 
 
-def get_premises(actor: User, premises_id: int, permission: Permission = Permission.PREMISES_VIEW) -> Premises:
-    authorize(actor, permission)
-    premises = db.session.get(Premises, premises_id)
+def get_premises(actor: User, premises_id: int, permission: Permission | None = None) -> Premises:
+    """The premises, if the actor may see it (NotFound otherwise, so its existence does
+    not leak), after checking the actor may also do ``permission`` to it."""
+    premises = db.session.scalars(visible_premises(actor).where(Premises.id == premises_id)).one_or_none()
     if premises is None:
         raise NotFound("premises", premises_id)
+    if permission is not None:
+        authorize(actor, permission)
     return premises
 
 
@@ -149,6 +152,9 @@ def record_incident(
 ) -> PremisesIncident:
     premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
     _not_in_future(occurred_at, what="incident", field="occurred_at")
+    # Locked before the incident is added, so that of two incidents recorded at once the
+    # second summary is worked out after the first is committed and includes it.
+    db.session.execute(select(Premises.id).where(Premises.id == premises.id).with_for_update())
     agency = db.session.get(Agency, reporting_agency_id)
     if agency is None or not agency.active:
         raise InvalidInput("Choose the agency that reported the incident", field="reporting_agency_id")
@@ -164,6 +170,7 @@ def record_incident(
     )
     db.session.add(incident)
     db.session.flush()
+    refresh_incident_summary([premises.id])
     audit.record(
         actor,
         "premises.incident_recorded",
@@ -269,6 +276,40 @@ def change_accreditation(
 
 
 # --- The suggested colour -------------------------------------------------------------
+
+
+def refresh_incident_summary(premises_ids: Iterable[int] | None = None) -> None:
+    """Work out again the latest incident of each premises (all when ``premises_ids`` is
+    None) and the latest incident of any agency other than the one that reported it.
+
+    That second time is the latest of the agencies' own latest incidents after the first
+    agency's, so a window holds two agencies or more exactly when it reaches back to it.
+    The UPDATE leaves the version alone: an incident does not conflict with a move.
+    """
+    incident = PremisesIncident.__table__.alias("incident")
+    latest = PremisesIncident.__table__.alias("latest")
+    latest_agency = (
+        select(latest.c.reporting_agency_id)
+        .where(latest.c.premises_id == Premises.id)
+        .order_by(latest.c.occurred_at.desc(), latest.c.id.desc())
+        .limit(1)
+        .correlate(Premises)  # two levels down, so not correlated on its own
+        .scalar_subquery()
+    )
+    statement = update(Premises).values(
+        last_incident_at=select(func.max(incident.c.occurred_at))
+        .where(incident.c.premises_id == Premises.id)
+        .scalar_subquery(),
+        second_agency_incident_at=select(func.max(incident.c.occurred_at))
+        .where(incident.c.premises_id == Premises.id, incident.c.reporting_agency_id != latest_agency)
+        .scalar_subquery(),
+    )
+    if premises_ids is not None:
+        statement = statement.where(Premises.id.in_(list(premises_ids)))
+    db.session.execute(statement.execution_options(synchronize_session=False))
+    for premises in db.session.identity_map.values():
+        if isinstance(premises, Premises):
+            db.session.expire(premises, ["last_incident_at", "second_agency_incident_at"])
 
 
 def agency_counts(premises_ids: Iterable[int], now: datetime, rules: TlsRules) -> dict[int, int]:

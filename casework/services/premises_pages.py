@@ -3,7 +3,8 @@
 The register's filters run in SQL over every premises; only the page shown is loaded.
 "Deadline passed" compares ``status_since`` with cut-offs worked out in Python from the
 calendar rules (tls_rules), so it is exact and the database does plain comparisons.
-"Suggestion differs" counts reporting agencies in the window in a grouped subquery.
+"Suggestion differs" reads the incident summary kept on each premises, so it costs the
+same whatever the number of incidents.
 """
 
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from casework import db
 from casework.models import (
     AccreditationChange,
+    Case,
     LicensingHearing,
     Premises,
     PremisesIncident,
@@ -26,7 +28,7 @@ from casework.models import (
     User,
 )
 from casework.permissions import Permission
-from casework.policy import authorize
+from casework.policy import authorize, visible_cases
 from casework.services.paging import Page, clamp
 from casework.services.premises import get_premises, suggested_statuses
 from casework.services.tls_rules import (
@@ -86,15 +88,16 @@ def earliest_since(add: Callable[[datetime], datetime], now: datetime) -> dateti
     return high
 
 
-def _agency_count_subquery(now: datetime, rules: TlsRules) -> Any:
-    return (
-        select(
-            PremisesIncident.premises_id.label("premises_id"),
-            func.count(PremisesIncident.reporting_agency_id.distinct()).label("agencies"),
-        )
-        .where(PremisesIncident.occurred_at >= window_start(now, rules), PremisesIncident.occurred_at <= now)
-        .group_by(PremisesIncident.premises_id)
-        .subquery()
+def _suggestion_differs_clause(now: datetime, rules: TlsRules) -> Any:
+    """Premises whose suggested colour is not their colour, from the incident summary
+    kept on each premises (no counting of incidents: see Premises.last_incident_at)."""
+    start = window_start(now, rules)
+    one_or_more = and_(Premises.last_incident_at.is_not(None), Premises.last_incident_at >= start)
+    two_or_more = and_(Premises.second_agency_incident_at.is_not(None), Premises.second_agency_incident_at >= start)
+    return or_(
+        and_(Premises.status == TlsStatus.GREEN, one_or_more),
+        and_(Premises.status == TlsStatus.AMBER, or_(~one_or_more, two_or_more)),
+        and_(Premises.status == TlsStatus.RED, ~two_or_more),
     )
 
 
@@ -128,8 +131,6 @@ def register(
     """One page of the register: the filters and the order in SQL over every premises,
     then the suggested colours and last visits of the page's premises (one query each)."""
     authorize(actor, Permission.PREMISES_VIEW)
-    counts = _agency_count_subquery(now, rules)
-    agencies = func.coalesce(counts.c.agencies, 0)
     conditions: list[Any] = []
     if criteria.status is not None:
         conditions.append(Premises.status == criteria.status)
@@ -140,14 +141,8 @@ def register(
     if criteria.deadline_passed:
         conditions.append(_deadline_passed_clause(now, rules))
     if criteria.suggestion_differs:
-        conditions.append(
-            or_(
-                and_(agencies == 0, Premises.status != TlsStatus.GREEN),
-                and_(agencies == 1, Premises.status != TlsStatus.AMBER),
-                and_(agencies > 1, Premises.status != TlsStatus.RED),
-            )
-        )
-    base = select(Premises).outerjoin(counts, counts.c.premises_id == Premises.id).where(*conditions)
+        conditions.append(_suggestion_differs_clause(now, rules))
+    base = select(Premises).where(*conditions)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
     colour_rank = case((Premises.status == TlsStatus.RED, 0), (Premises.status == TlsStatus.AMBER, 1), else_=2)
     no_deadline = case((Premises.status == TlsStatus.GREEN, 1), else_=0)
@@ -204,6 +199,8 @@ class TimelineEntry:
     byline: str
     lines: list[str] = field(default_factory=list)
     kind: str = ""
+    # Hearings are recorded by date only: placed at midday to sort, shown without a time.
+    date_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -212,6 +209,8 @@ class PremisesPage:
     deadlines: list[Deadline]
     suggestion: Suggestion
     timeline: list[TimelineEntry]
+    # Cases about this premises that the viewer may list, with whether they see each in full.
+    linked_cases: list[tuple[Case, bool]]
 
 
 def _local_midday(day: Any) -> datetime:
@@ -287,6 +286,7 @@ def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRul
                 hearing.recorded_by.name,
                 [hearing.notes] if hearing.notes else [],
                 "hearing",
+                date_only=True,
             )
         )
     for accreditation in accreditations:
@@ -307,6 +307,12 @@ def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRul
         deadlines=deadlines(premises.status, premises.status_since, last_visit, rules),
         suggestion=suggested_statuses([premises.id], now, rules)[premises.id],
         timeline=timeline,
+        linked_cases=[
+            (case, full_view)
+            for case, full_view in db.session.execute(
+                visible_cases(actor).where(Case.premises_id == premises.id).order_by(Case.opened_at.desc())
+            )
+        ],
     )
 
 

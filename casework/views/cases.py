@@ -88,6 +88,7 @@ def new() -> Response | str:
                 ward=form.ward.data or "",
                 restricted=form.restricted.data,
                 reference_prefix=current_app.config["CASE_REFERENCE_PREFIX"],
+                premises_licence=form.premises_licence.data or "",
             )
         except InvalidInput as error:
             show_error(form, error)
@@ -138,6 +139,7 @@ def edit(reference: str) -> Response | str | tuple[str, int]:
     form = EditCaseForm(obj=case if request.method == "GET" else None)
     if request.method == "GET":
         form.case_type.data = case.case_type.value
+        form.premises_licence.data = cases.premises_licence_of(case)
     form.lead_officer_id.choices = [("", "No lead officer")] + [
         (officer.id, officer.name) for officer in cases.lead_officer_choices(user, reference)
     ]
@@ -155,6 +157,7 @@ def edit(reference: str) -> Response | str | tuple[str, int]:
                 ward=form.ward.data or "",
                 restricted=form.restricted.data,
                 lead_officer_id=form.lead_officer_id.data,
+                premises_licence=form.premises_licence.data or "",
             )
         except InvalidInput as error:
             show_error(form, error)

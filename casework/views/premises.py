@@ -3,7 +3,8 @@
 Premises are partnership-wide, not owned by an agency: everyone with PREMISES_VIEW
 (licensing officers of any agency, managers, chairs, admins) sees every premises, and
 licensing officers and admins (PREMISES_EDIT) change them. Others get 403 on the
-register and 404 on a premises' pages, as they do for records they may not see.
+register and see a premises' page only through a case linked to it that they see in
+full (policy.visible_premises); any other premises is 404 to them.
 """
 
 
@@ -12,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from casework import db
 from casework.db import utcnow
-from casework.exceptions import EditConflict, InvalidInput, NotFound
+from casework.exceptions import EditConflict, InvalidInput
 from casework.forms.premises import (
     AccreditationForm,
     HearingForm,
@@ -28,13 +29,12 @@ from casework.models import (
     IncidentCategory,
     IncidentSeverity,
     IncidentSource,
-    Premises,
     TlsStatus,
     VisitKind,
     VisitResult,
 )
 from casework.permissions import Permission
-from casework.policy import authorize, can
+from casework.policy import authorize
 from casework.services import agencies, premises, premises_pages
 from casework.services.premises_pages import RegisterFilter
 from casework.services.tls_rules import TlsRules
@@ -54,12 +54,6 @@ EDIT_CONFLICT = (
 
 def _rules() -> TlsRules:
     return TlsRules.from_config(current_app.config)
-
-
-def _premises_visible(premises_id: int) -> None:
-    """A premises' pages are 404 to anyone without PREMISES_VIEW: they are not theirs to know of."""
-    if not can(actor(), Permission.PREMISES_VIEW):
-        raise NotFound("premises", premises_id)
 
 
 # --- The register ----------------------------------------------------------------------
@@ -100,20 +94,13 @@ def index() -> str:
 
 @bp.get("/<int:premises_id>")
 def detail(premises_id: int) -> str:
-    _premises_visible(premises_id)
     now = utcnow()
     data = premises_pages.premises_page(actor(), premises_id, now=now, rules=_rules())
     return render_template("premises/detail.html", data=data, premises=data.premises, now=now)
 
 
-def _editable(premises_id: int) -> Premises:
-    _premises_visible(premises_id)
-    return premises_pages.editable(actor(), premises_id)
-
-
 @bp.route("/<int:premises_id>/status", methods=["GET", "POST"])
 def move_status(premises_id: int) -> Response | str | tuple[str, int]:
-    _premises_visible(premises_id)
     user, now = actor(), utcnow()
     item, evidence = premises_pages.recent_evidence(user, premises_id, now=now)
     form = MoveStatusForm()
@@ -158,7 +145,7 @@ def move_status(premises_id: int) -> Response | str | tuple[str, int]:
 
 @bp.route("/<int:premises_id>/incidents/new", methods=["GET", "POST"])
 def record_incident(premises_id: int) -> Response | str:
-    item = _editable(premises_id)
+    item = premises_pages.editable(actor(), premises_id)
     form = IncidentForm()
     form.reporting_agency_id.choices = [("", "Select an agency")] + [
         (agency.id, agency.name) for agency in agencies.active_agencies()
@@ -188,7 +175,7 @@ def record_incident(premises_id: int) -> Response | str:
 
 @bp.route("/<int:premises_id>/visits/new", methods=["GET", "POST"])
 def record_visit(premises_id: int) -> Response | str:
-    item = _editable(premises_id)
+    item = premises_pages.editable(actor(), premises_id)
     form = VisitForm()
     if request.method == "GET":
         fill_with_now(form, "visited_on", "visited_time")
@@ -213,7 +200,7 @@ def record_visit(premises_id: int) -> Response | str:
 
 @bp.route("/<int:premises_id>/hearings/new", methods=["GET", "POST"])
 def record_hearing(premises_id: int) -> Response | str:
-    item = _editable(premises_id)
+    item = premises_pages.editable(actor(), premises_id)
     form = HearingForm()
     if form.validate_on_submit():
         try:
@@ -237,7 +224,7 @@ def record_hearing(premises_id: int) -> Response | str:
 @bp.route("/<int:premises_id>/accreditation", methods=["GET", "POST"])
 def change_accreditation(premises_id: int) -> Response | str | tuple[str, int]:
     user = actor()
-    item = _editable(premises_id)
+    item = premises_pages.editable(actor(), premises_id)
     form = AccreditationForm()
     if request.method == "GET":
         form.version.data = item.version

@@ -37,6 +37,7 @@ from casework.models import (  # noqa: E402
     User,
 )
 from casework.permissions import Role  # noqa: E402
+from casework.services.premises import refresh_incident_summary  # noqa: E402
 from config import TestConfig  # noqa: E402
 from tests.benchmarks.sla_dashboard import WARM_UP, TIMED, insert, migrate, report, timed  # noqa: E402
 from tests.conftest import SignedInClient  # noqa: E402
@@ -87,6 +88,7 @@ def fill(now: datetime) -> int:
         }
         for _ in range(INCIDENTS)
     ])
+    refresh_incident_summary()
     return officer.id
 
 

@@ -19,6 +19,7 @@ from casework.models import (
     VisitResult,
 )
 from casework.permissions import Role
+from casework.services.premises import refresh_incident_summary
 from casework.services.tls_rules import add_months
 from tests.factories import make_agency, make_premises, make_user
 
@@ -40,6 +41,8 @@ def add_incident(*, premises, agency, recorder, days_ago: float = 1) -> None:
             recorded_by_id=recorder.id,
         )
     )
+    db.session.flush()
+    refresh_incident_summary([premises.id])
     db.session.commit()
 
 

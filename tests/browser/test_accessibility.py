@@ -8,7 +8,7 @@ from playwright.sync_api import Page
 from sqlalchemy import select
 
 from casework import db
-from casework.models import Case, CaseAgency, CaseParty, CaseStatus, Note, RiskAssessment, User
+from casework.models import Case, CaseAgency, CaseParty, CaseStatus, Note, Premises, RiskAssessment, User
 from tests.browser.conftest import ADMIN, MEMBER, Browsing, assert_scripts_ran
 
 MANAGER, ANALYST = "manager@demo.test", "analyst@demo.test"
@@ -247,4 +247,46 @@ def test_move_colour_form_with_errors(browsing: Browsing) -> None:
     page.goto(f"/premises/{premises_id}/status")
     page.get_by_role("button", name="Move colour").click()
     page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+@pytest.mark.parametrize(
+    ("form", "button"),
+    [
+        ("incidents/new", "Record incident"),
+        ("visits/new", "Record visit"),
+        ("hearings/new", "Record hearing"),
+        ("accreditation", "Save change"),
+    ],
+)
+def test_premises_recording_forms_with_errors(browsing: Browsing, form: str, button: str) -> None:
+    premises_id = red_premises_with_history()
+    page = browsing.page(as_user=LICENSING)
+    page.goto(f"/premises/{premises_id}/{form}")
+    # Blank the prefilled date so that every form comes back with at least one error.
+    for field in page.locator("input.govuk-date-input__input, input[type=text]").all():
+        field.fill("")
+    page.get_by_role("button", name=button).click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+@pytest.mark.parametrize("email", [MANAGER, ANALYST])
+def test_traffic_light_report(browsing: Browsing, email: str) -> None:
+    red_premises_with_history()
+    page = browsing.page(as_user=email)
+    page.goto("/premises/report")
+    page.get_by_role("heading", name="Traffic light report").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_premises_page_seen_through_a_linked_case(browsing: Browsing) -> None:
+    """The demo PSG member opens The Drowned Eel from the case about it."""
+    try:
+        premises_id = db.session.scalar(select(Premises.id).where(Premises.name == "The Drowned Eel"))
+    finally:
+        db.session.remove()
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/premises/{premises_id}")
+    page.get_by_role("heading", name="Cases about this premises").wait_for()
     assert_accessible(page, browsing)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from casework import db
 from casework.db import utcnow
 from casework.demo_premises import load_premises
+from casework.demo_work import load_partnership_work
 from casework.models import (
     Agency,
     AgencyKind,
@@ -42,7 +43,7 @@ from casework.models import (
     User,
 )
 from casework.permissions import Role
-from casework.services import risk, riskmatrix, sla
+from casework.services import agenda, risk, riskmatrix, sla
 from casework.services.passwords import hash_password
 
 DEMO_PASSWORD = "casework-demo"
@@ -241,6 +242,7 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
 
     load_premises(random.Random(seed + 2), now, agencies=agencies, officer=staff["licensing@demo.test"])
     _link_a_case_to_premises(now, agencies=agencies, opener=staff["member@demo.test"], reference=reference)
+    load_partnership_work(random.Random(seed + 3), now, agencies=agencies, staff=staff)
 
     for year, count in year_counts.items():
         counter = db.session.get(CaseReferenceCounter, year)
@@ -250,6 +252,13 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
             counter.last_number = count
     db.session.add(AuditEvent(verb="demo.loaded", object_type="demo", object_id=None, at=datetime.now(UTC)))
     db.session.flush()
+    # The next PSG meeting's agenda, generated from the casebook as the chair would.
+    next_meeting = db.session.scalar(
+        select(Meeting.id).where(Meeting.kind == MeetingKind.PSG_MEETING, Meeting.finished_at.is_(None))
+    )
+    if next_meeting is not None:
+        agenda.generate_agenda(staff["chair@demo.test"], next_meeting, now=now)
+        db.session.flush()
     return True
 
 

@@ -56,6 +56,21 @@ class Permission(StrEnum):
     PREMISES_EDIT = "premises.edit"
     PREMISES_REPORT = "premises.report"
     PREMISES_EXPORT = "premises.export"
+    # Multi-agency actions: creating one on a subject I see in full; my agency's inbox
+    # (seeing and updating the actions it owes); the partnership's overdue actions
+    ACTION_CREATE = "action.create"
+    ACTION_INBOX = "action.inbox"
+    ACTION_VIEW_OVERDUE = "action.view_overdue"
+    # PSG meetings: seeing them (agenda items as the viewer may see their cases), running them
+    MEETING_VIEW = "meeting.view"
+    MEETING_RUN = "meeting.run"
+    # Referrals: making one (any agency), deciding them (the chair)
+    REFERRAL_MAKE = "referral.make"
+    REFERRAL_DECIDE = "referral.decide"
+    # The partnership delivery plan
+    PLAN_VIEW = "plan.view"
+    PLAN_EDIT = "plan.edit"
+    PLAN_EXPORT = "plan.export"
     # Contact details of victims and witnesses (address, phone, e-mail, date of birth)
     CONTACT_DETAILS_VIEW = "contact_details.view"
     # Administration

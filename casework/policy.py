@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, select
 
 from casework.exceptions import NotFound, PermissionDenied
-from casework.models import Case, CaseAgency, CaseParty, PartyRole, Person, Premises, User
+from casework.models import Action, Case, CaseAgency, CaseParty, PartyRole, Person, Premises, Referral, User
 from casework.permissions import Permission, Role
 
 P = Permission
@@ -34,14 +34,41 @@ _MEMBER = frozenset(
         P.RISK_ASSESS,
         P.CONFERENCE_RECORD,
         P.CONTACT_DETAILS_VIEW,
+        P.ACTION_CREATE,
+        P.ACTION_INBOX,
+        P.MEETING_VIEW,
+        P.REFERRAL_MAKE,
+        P.PLAN_VIEW,
     }
 )
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PSG_MEMBER: _MEMBER,
-    Role.PSG_CHAIR: _MEMBER | {P.CASE_ADD_AGENCY, P.SLA_VIEW, P.SLA_VIEW_FIGURES, P.PREMISES_VIEW, P.PREMISES_REPORT},
+    Role.PSG_CHAIR: _MEMBER
+    | {
+        P.CASE_ADD_AGENCY,
+        P.SLA_VIEW,
+        P.SLA_VIEW_FIGURES,
+        P.PREMISES_VIEW,
+        P.PREMISES_REPORT,
+        P.MEETING_RUN,
+        P.REFERRAL_DECIDE,
+        P.PLAN_EDIT,
+        P.PLAN_EXPORT,
+    },
     Role.LICENSING_OFFICER: frozenset(
-        {P.CASE_LIST, P.CASE_VIEW_INVOLVED, P.CASE_NOTE, P.CONTACT_DETAILS_VIEW, P.PREMISES_VIEW, P.PREMISES_EDIT}
+        {
+            P.CASE_LIST,
+            P.CASE_VIEW_INVOLVED,
+            P.CASE_NOTE,
+            P.CONTACT_DETAILS_VIEW,
+            P.PREMISES_VIEW,
+            P.PREMISES_EDIT,
+            P.ACTION_CREATE,
+            P.ACTION_INBOX,
+            P.REFERRAL_MAKE,
+            P.PLAN_VIEW,
+        }
     ),
     Role.MANAGER: frozenset(
         {
@@ -60,9 +87,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PREMISES_VIEW,
             P.PREMISES_REPORT,
             P.PREMISES_EXPORT,
+            P.ACTION_CREATE,
+            P.ACTION_INBOX,
+            P.ACTION_VIEW_OVERDUE,
+            P.MEETING_VIEW,
+            P.REFERRAL_MAKE,
+            P.PLAN_VIEW,
+            P.PLAN_EDIT,
+            P.PLAN_EXPORT,
         }
     ),
-    Role.PARTNER: frozenset({P.CASE_LIST, P.CASE_VIEW_INVOLVED}),
+    Role.PARTNER: frozenset({P.CASE_LIST, P.CASE_VIEW_INVOLVED, P.ACTION_INBOX, P.REFERRAL_MAKE, P.PLAN_VIEW}),
     Role.ANALYST: frozenset({P.SLA_VIEW_FIGURES, P.PREMISES_REPORT}),
     Role.ADMIN: frozenset(
         {
@@ -79,6 +114,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PREMISES_EDIT,
             P.PREMISES_REPORT,
             P.PREMISES_EXPORT,
+            P.ACTION_VIEW_OVERDUE,
+            P.MEETING_VIEW,
+            P.REFERRAL_MAKE,
+            P.PLAN_VIEW,
+            P.PLAN_EXPORT,
         }
     ),
 }
@@ -210,6 +250,49 @@ def visible_premises(user: User) -> Select[Premises]:
         return select(Premises).where(sa.false())
     through_a_case = select(Case.id).where(Case.premises_id == Premises.id, full_view_clause(user)).exists()
     return select(Premises).where(through_a_case)
+
+
+# --- Actions, meetings, referrals ---------------------------------------------------
+
+
+def action_subject_visible_clause(user: User) -> ColumnElement[bool]:
+    """SQL truth of 'this user sees the action's subject in full'. Correlated, so each
+    action costs one index probe rather than a list of every case the user sees."""
+    return sa.or_(
+        select(Case.id).where(Case.id == Action.case_id, full_view_clause(user)).exists()
+        if can(user, P.CASE_LIST)
+        else sa.false(),
+        visible_premises(user).with_only_columns(Premises.id).where(Premises.id == Action.premises_id).exists(),
+        sa.and_(Action.meeting_id.is_not(None), sa.true() if can(user, P.MEETING_VIEW) else sa.false()),
+        sa.and_(Action.plan_action_id.is_not(None), sa.true() if can(user, P.PLAN_VIEW) else sa.false()),
+    )
+
+
+def owes_action_clause(user: User) -> ColumnElement[bool]:
+    """SQL truth of 'the action is owed by the user's agency' (their inbox)."""
+    if not can(user, P.ACTION_INBOX):
+        return sa.false()
+    return Action.assigned_agency_id == user.agency_id
+
+
+def visible_actions(user: User) -> Select[Action]:
+    """Actions the user sees: those their agency owes, and those on subjects they see in full."""
+    return select(Action).where(sa.or_(owes_action_clause(user), action_subject_visible_clause(user)))
+
+
+def may_update_action(user: User, action: Action) -> bool:
+    """The assigned agency's users (partners included) update an action's status and progress."""
+    return can(user, P.ACTION_INBOX) and action.assigned_agency_id == user.agency_id
+
+
+def visible_referrals(user: User) -> Select[Referral]:
+    """The chair (and managers, who read the whole casebook) see every referral; anyone
+    else who may refer sees their own agency's referrals and what was decided."""
+    if can(user, P.REFERRAL_DECIDE) or can(user, P.CASE_VIEW_ANY):
+        return select(Referral)
+    if can(user, P.REFERRAL_MAKE):
+        return select(Referral).where(Referral.referring_agency_id == user.agency_id)
+    return select(Referral).where(sa.false())
 
 
 def shows_contact_details(user: User, party_roles: Iterable[PartyRole]) -> bool:

@@ -17,9 +17,13 @@ from casework.services import audit
 NAVIGATION = (
     ("main.home", "My work", None, ("main.",)),
     ("cases.index", "Cases", Permission.CASE_LIST, ("cases.", "people.")),
+    ("actions.index", "Actions", Permission.ACTION_INBOX, ("actions.",)),
+    ("meetings.index", "Meetings", Permission.MEETING_VIEW, ("meetings.",)),
+    ("referrals.index", "Referrals", Permission.REFERRAL_MAKE, ("referrals.",)),
     ("sla.index", "SLA", Permission.SLA_VIEW_FIGURES, ("sla.",)),
     ("premises.index", "Premises", Permission.PREMISES_VIEW, ("premises.",)),
     ("tls_report.index", "TLS report", Permission.PREMISES_REPORT, ("tls_report.",)),
+    ("plan.index", "Plan", Permission.PLAN_VIEW, ("plan.",)),
     ("admin.audit_log", "Audit log", Permission.AUDIT_VIEW, ("admin.audit",)),
     ("admin.users_index", "Users", Permission.USER_MANAGE, ("admin.user",)),
     ("admin.agencies_index", "Agencies", Permission.AGENCY_MANAGE, ("admin.agenc",)),
@@ -79,7 +83,9 @@ def clock_status(clock: SlaClock, now: datetime | None = None) -> ClockStatus:
 
 def pagination(endpoint: str, page: int, pages: int, **values: object) -> dict[str, object]:
     """Parameters for govukPagination: first, last and two either side, with ellipses."""
-    args = {**request.args.to_dict(), **values}
+    # Every value of a repeated parameter: a GOV.UK date input sends day, month and year
+    # under one name.
+    args = {**request.args.to_dict(flat=False), **values}
 
     def href(number: int) -> str:
         return url_for(endpoint, **{**args, "page": number})

@@ -167,3 +167,185 @@ def make_premises(
     db.session.add(premises)
     db.session.commit()
     return premises
+
+
+# --- Actions ---------------------------------------------------------------------------
+
+from casework.models import Action, ActionStatus  # noqa: E402
+
+
+def make_action(
+    *,
+    agency: Agency,
+    created_by: User,
+    case: Case | None = None,
+    premises: Premises | None = None,
+    meeting_id: int | None = None,
+    plan_action_id: int | None = None,
+    title: str = "Visit the victim with the housing officer",
+    due_on: date | None = None,
+    status: ActionStatus = ActionStatus.OPEN,
+    assignee: User | None = None,
+) -> Action:
+    """An action as stored, without the checks of services.actions.create_action."""
+    action = Action(
+        case_id=case.id if case else None,
+        premises_id=premises.id if premises else None,
+        meeting_id=meeting_id,
+        plan_action_id=plan_action_id,
+        title=title,
+        assigned_agency_id=agency.id,
+        assignee_id=assignee.id if assignee else None,
+        due_on=due_on or date.today(),
+        status=status,
+        created_by_id=created_by.id,
+    )
+    db.session.add(action)
+    db.session.commit()
+    return action
+
+
+# --- Delivery plan ---------------------------------------------------------------------
+
+from casework.models import PlanAction, PlanActionKind, PlanActionStatus, PlanMilestone, Priority, Rag  # noqa: E402
+
+
+def make_priority(*, number: int, title: str | None = None, lead_officer: str = "", year_targets: str = "") -> Priority:
+    priority = Priority(
+        number=number, title=title or f"Priority {number}", lead_officer=lead_officer, year_targets=year_targets
+    )
+    db.session.add(priority)
+    db.session.commit()
+    return priority
+
+
+def make_plan_action(
+    *,
+    priority: Priority,
+    ref: str,
+    lead_agency: Agency,
+    action: str = "Run a summer diversionary programme",
+    kind: PlanActionKind = PlanActionKind.PREVENTION,
+    project: str = "",
+    partners: tuple[Agency, ...] = (),
+    milestones: tuple[tuple[date, str, bool], ...] = (),
+    rag: Rag | None = None,
+    rag_reason: str = "",
+    improvement: str = "",
+    progress: str = "",
+    status: PlanActionStatus = PlanActionStatus.OPEN,
+) -> PlanAction:
+    """A plan action as stored, without the checks of services.plan."""
+    plan_action = PlanAction(
+        priority_id=priority.id,
+        ref=ref,
+        kind=kind,
+        action=action,
+        project=project,
+        lead_agency_id=lead_agency.id,
+        rag=rag,
+        rag_reason=rag_reason,
+        improvement=improvement,
+        progress=progress,
+        status=status,
+        partners=list(partners),
+        milestones=[PlanMilestone(due_on=due_on, text=text, done=done) for due_on, text, done in milestones],
+    )
+    db.session.add(plan_action)
+    db.session.commit()
+    return plan_action
+
+
+# --- Referrals -------------------------------------------------------------------------
+
+from casework.models import Consent, Referral, ReferralStatus, ReferralSubject  # noqa: E402
+
+
+def make_referral(
+    *,
+    referrer: User,
+    subject: ReferralSubject = ReferralSubject.PERSON,
+    first_name: str = "Ada",
+    last_name: str = "Ashdown",
+    date_of_birth: date | None = date(1980, 5, 17),
+    postcode: str = "PE13 1ZZ",
+    address: str = "1 Orchard Road, Wisbech",
+    place: str = "",
+    what_is_happening: str = "Youths shouting and throwing stones at her windows most nights.",
+    consent: Consent = Consent.YES,
+    status: ReferralStatus = ReferralStatus.NEW,
+    received_at: datetime | None = None,
+) -> Referral:
+    referral = Referral(
+        subject=subject,
+        first_name=first_name if subject is ReferralSubject.PERSON else "",
+        last_name=last_name if subject is ReferralSubject.PERSON else "",
+        date_of_birth=date_of_birth if subject is ReferralSubject.PERSON else None,
+        address=address,
+        postcode=postcode,
+        place=place,
+        what_is_happening=what_is_happening,
+        risks="",
+        consent=consent,
+        consent_reason="" if consent is Consent.YES else "Could not reach her safely",
+        referring_agency_id=referrer.agency_id,
+        referrer_id=referrer.id,
+        received_at=received_at or utcnow(),
+        status=status,
+    )
+    db.session.add(referral)
+    db.session.commit()
+    return referral
+
+
+# --- Meetings --------------------------------------------------------------------------
+
+from casework.models import AgendaItem, Meeting, MeetingKind  # noqa: E402
+
+
+def make_psg_meeting(
+    *,
+    chair: User,
+    held_at: datetime | None = None,
+    location: str = "Fenland Hall, March",
+    finished_at: datetime | None = None,
+) -> Meeting:
+    """A PSG meeting as stored, without the checks of services.meetings.schedule_meeting
+    (so one can be made in the past, or already finished)."""
+    meeting = Meeting(
+        kind=MeetingKind.PSG_MEETING,
+        held_at=held_at or utcnow(),
+        location=location,
+        chair_id=chair.id,
+        recorded_by_id=chair.id,
+        finished_at=finished_at,
+    )
+    db.session.add(meeting)
+    db.session.commit()
+    return meeting
+
+
+def make_agenda_item(
+    *,
+    meeting: Meeting,
+    position: int,
+    case: Case | None = None,
+    referral_id: int | None = None,
+    topic: str = "",
+    reasons: tuple[str, ...] = ("Added by the chair",),
+    added_by_chair: bool = True,
+    minutes: str = "",
+) -> AgendaItem:
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        position=position,
+        case_id=case.id if case else None,
+        referral_id=referral_id,
+        topic=topic,
+        reasons=list(reasons),
+        added_by_chair=added_by_chair,
+        minutes=minutes,
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item

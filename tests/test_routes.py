@@ -3,13 +3,28 @@ list, URLs are kebab-case, and every page about one record answers 404 to a user
 another agency."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask import url_for
 
 from casework.permissions import Role
 from casework.web import PUBLIC_ENDPOINTS
-from tests.factories import make_agency, make_case, make_person, make_premises, add_party, make_user
+from casework import db
+from casework.db import utcnow
+from casework.services.conferences import record_conference
+from tests.factories import (
+    add_party,
+    make_action,
+    make_agency,
+    make_case,
+    make_person,
+    make_plan_action,
+    make_premises,
+    make_priority,
+    make_referral,
+    make_user,
+)
 
 SEGMENT = re.compile(r"^([a-z0-9]+(-[a-z0-9]+)*|<[a-z_:]+>)$")
 
@@ -59,6 +74,18 @@ def other_agency_records(session):
     # restricted case is about it, which must not open it to other agencies' members.
     premises = make_premises()
     make_case(lead_agency=home, opened_by=owner, restricted=True, premises=premises)
+    # An action agency A owes on its restricted case, and its case conference (which is
+    # not a PSG meeting, so the meeting pages do not show it to anyone).
+    action = make_action(agency=home, created_by=owner, case=case)
+    conference = record_conference(
+        owner, case.reference, held_at=utcnow() - timedelta(hours=1), present=[home.id], apologies=[], outcome="Plan"
+    )
+    db.session.commit()
+    # Agency A's referral: referrals are seen by the referring agency and by chairs.
+    referral = make_referral(referrer=owner)
+    # The delivery plan is the partnership's: see the exemption below.
+    priority = make_priority(number=9)
+    plan_action = make_plan_action(priority=priority, ref="9.1.1", lead_agency=home)
     return {
         "reference": case.reference,
         "person_id": person.id,
@@ -66,6 +93,12 @@ def other_agency_records(session):
         "agency_id": home.id,
         "party_id": party.id,
         "premises_id": premises.id,
+        "action_id": action.id,
+        "meeting_id": conference.id,
+        "item_id": 1,
+        "referral_id": referral.id,
+        "priority_id": priority.id,
+        "plan_action_id": plan_action.id,
     }
 
 
@@ -89,6 +122,9 @@ def test_records_of_another_agency_answer_404_on_every_route(app, client_as, oth
                 continue
             # Premises are partnership-wide: every chair and licensing officer sees them.
             if rule.endpoint.startswith("premises.") and role in (Role.PSG_CHAIR, Role.LICENSING_OFFICER):
+                continue
+            # The delivery plan is partnership-wide; chairs decide every agency's referrals.
+            if rule.endpoint.startswith("plan.") or (rule.endpoint.startswith("referrals.") and role is Role.PSG_CHAIR):
                 continue
             assert response.status_code == 404, (rule.endpoint, method, response.status_code)
             checked += 1

@@ -7,8 +7,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Optional
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 
 from casework.forms.fields import (
     ChoiceRadioField,
@@ -174,3 +174,20 @@ class RequestAccessForm(FlaskForm):
         validators=[DataRequired(message="Enter why your agency needs access"), max_length("Reason", 1000)],
     )
     submit = SubmitField("Ask for access", widget=GovSubmitInput())
+
+
+class PsgReviewForm(FlaskForm):
+    """The case page's button that sets or removes the "for PSG review" flag."""
+
+    version = VersionField(validators=[required_version])
+    flagged = HiddenField(validators=[AnyOf(["yes", "no"])])
+
+    def validate(self, extra_validators: object = None) -> bool:
+        if super().validate(extra_validators):  # type: ignore[arg-type]
+            return True
+        # Its fields are hidden: one message for the whole form, with nothing to link to.
+        for field in self:
+            field.errors = []
+        self.form_errors.append("The form was changed before it was sent. Reload the page and try again.")
+        self._errors = None
+        return False

@@ -46,8 +46,11 @@ SORT_CHOICES = [
     ("colour-desc", "Colour (green first)"),
     ("days-desc", "Longest in colour first"),
     ("days-asc", "Shortest in colour first"),
-    ("deadline-asc", "Next deadline (soonest first)"),
-    ("deadline-desc", "Next deadline (latest first)"),
+    # The colour's deadline (red to amber, amber to green), which follows status_since
+    # exactly; an amber premises' visit deadline is shown in its row and caught by the
+    # "deadline passed" filter, but does not take part in this order.
+    ("deadline-asc", "Colour deadline (soonest first)"),
+    ("deadline-desc", "Colour deadline (latest first)"),
 ]
 
 

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic sees the whole metadata."""
 
+from casework.models.action import LIVE_STATUSES, Action, ActionStatus, ActionUpdate, Rag
 from casework.models.agency import Agency, AgencyKind
 from casework.models.audit import AuditEvent
 from casework.models.case import (
@@ -11,7 +12,15 @@ from casework.models.case import (
     CaseType,
     PartyRole,
 )
-from casework.models.meeting import AttendanceStatus, Meeting, MeetingAttendance, MeetingKind
+from casework.models.meeting import (
+    AgendaItem,
+    AttendanceStatus,
+    Meeting,
+    MeetingAmendment,
+    MeetingAttendance,
+    MeetingDecision,
+    MeetingKind,
+)
 from casework.models.note import Note, NoteKind
 from casework.models.person import Person
 from casework.models.premises import (
@@ -32,6 +41,16 @@ from casework.models.premises import (
     VisitKind,
     VisitResult,
 )
+from casework.models.plan import (
+    PlanAction,
+    PlanActionKind,
+    PlanActionStatus,
+    PlanMilestone,
+    PlanUpdate,
+    Priority,
+    plan_action_partners,
+)
+from casework.models.referral import Consent, Referral, ReferralStatus, ReferralSubject
 from casework.models.risk import RiskAssessment, RiskLevel, RiskMatrix
 from casework.models.sla import ClockKind, ClockOutcome, ClockStatus, SlaClock, SlaStop
 from casework.models.user import User
@@ -39,8 +58,12 @@ from casework.models.user import User
 __all__ = [
     "AccreditationChange",
     "AccreditationField",
+    "Action",
+    "ActionStatus",
+    "ActionUpdate",
     "Agency",
     "AgencyKind",
+    "AgendaItem",
     "AttendanceStatus",
     "AuditEvent",
     "Case",
@@ -52,24 +75,39 @@ __all__ = [
     "ClockKind",
     "ClockOutcome",
     "ClockStatus",
+    "Consent",
     "HearingKind",
     "HearingOutcome",
     "IncidentCategory",
     "IncidentSeverity",
     "IncidentSource",
     "LicensingHearing",
+    "LIVE_STATUSES",
     "Meeting",
+    "MeetingAmendment",
     "MeetingAttendance",
+    "MeetingDecision",
     "MeetingKind",
     "Note",
     "NoteKind",
     "PartyRole",
     "Person",
+    "plan_action_partners",
+    "PlanAction",
+    "PlanActionKind",
+    "PlanActionStatus",
+    "PlanMilestone",
+    "PlanUpdate",
     "Premises",
     "PremisesIncident",
     "PremisesKind",
     "PremisesStatusChange",
     "PremisesVisit",
+    "Priority",
+    "Rag",
+    "Referral",
+    "ReferralStatus",
+    "ReferralSubject",
     "RiskAssessment",
     "RiskLevel",
     "RiskMatrix",

@@ -71,6 +71,8 @@ class Case(Base):
     # The licensed premises the case is about, if any: its page is then open to whoever
     # sees this case in full (policy.visible_premises).
     premises_id: Mapped[int | None] = mapped_column(sa.ForeignKey("premises.id"), index=True)
+    # Set by the lead agency to bring the case to the next PSG meeting's agenda.
+    psg_review: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     district: Mapped[Str100] = mapped_column(default="")
     town: Mapped[Str100] = mapped_column(default="", index=True)
     ward: Mapped[Str100] = mapped_column(default="")

@@ -1,16 +1,19 @@
-"""Cases: the list, the case page, opening, editing, notes, agencies, closing."""
+"""Cases: the list, the case page, opening, editing, notes, agencies, closing, the PSG review flag."""
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from casework import db
 from casework.db import utcnow
-from casework.exceptions import InvalidInput, InvalidTransition, NotFound
+from casework.exceptions import EditConflict, InvalidInput, InvalidTransition, NotFound
 from casework.models import (
+    Action,
     Agency,
     AuditEvent,
     Case,
@@ -44,7 +47,9 @@ from casework.policy import (
     visible_cases,
 )
 from casework.services import audit, ensure_version, sla
+from casework.services.action_timeline import SubjectAction, TimelineItem, action_events, subject_actions
 from casework.services.paging import Page, clamp
+from casework.services.tls_rules import LONDON
 
 P = Permission
 
@@ -158,6 +163,9 @@ class CasePageData:
     parties: dict[PartyRole, list[PartyView]] = field(default_factory=dict)
     agencies: list[CaseAgency] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    actions: list[SubjectAction] = field(default_factory=list)
+    # Notes and the actions' creation and updates, newest first.
+    timeline: list[TimelineItem] = field(default_factory=list)
     access_requests: list[AuditEvent] = field(default_factory=list)
     allowed: frozenset[Permission] = frozenset()
     # Victims' latest assessment and open SLA clocks, by person id.
@@ -169,7 +177,7 @@ class CasePageData:
     stub_risk: RiskLevel | None = None
 
 
-def _subject_name(case: Case) -> str:
+def subject_name(case: Case) -> str:
     """The person the case is about, as shown on a stub: the first victim or perpetrator."""
     wanted = {CaseType.VICTIM: PartyRole.VICTIM, CaseType.PERPETRATOR: PartyRole.PERPETRATOR}.get(case.case_type)
     parties = sorted((p for p in case.parties if p.removed_at is None), key=lambda p: p.id)
@@ -179,8 +187,11 @@ def _subject_name(case: Case) -> str:
     return parties[0].person.full_name if parties and wanted else ""
 
 
-def case_page(actor: User, reference: str) -> CasePageData:
-    """Everything the case page shows, and the audit record of this view."""
+def case_page(actor: User, reference: str, *, today: date | None = None) -> CasePageData:
+    """Everything the case page shows, and the audit record of this view.
+
+    ``today`` is the local date the actions' RAG is worked out for.
+    """
     query = (
         visible_cases(actor)
         .where(Case.reference == reference.upper())
@@ -200,14 +211,14 @@ def case_page(actor: User, reference: str) -> CasePageData:
     audit.record(actor, "case.viewed", "case", case.id, case_id=case.id, detail={"view": "full" if full_view else "stub"})
     if not full_view:
         if not case.restricted:
-            data.subject_name = _subject_name(case)
+            data.subject_name = subject_name(case)
             data.agencies = list(case.agencies)
             data.stub_risk = _highest_current_level(case)
         if can(actor, P.CASE_REQUEST_ACCESS):
             data.allowed = frozenset({P.CASE_REQUEST_ACCESS})
         return data
 
-    data.subject_name = _subject_name(case)
+    data.subject_name = subject_name(case)
     current = [party for party in case.parties if party.removed_at is None]
     data.removed = [party for party in case.parties if party.removed_at is not None]
     roles_by_person = _roles_anywhere({party.person_id for party in case.parties})
@@ -230,6 +241,13 @@ def case_page(actor: User, reference: str) -> CasePageData:
             .order_by(Note.created_at.desc(), Note.id.desc())
         )
     )
+    data.actions = subject_actions(actor, Action.case_id == case.id, today=today or _local_today())
+    data.timeline = sorted(
+        [TimelineItem(note.created_at, note.kind.label, note.author.name, [note.body]) for note in data.notes]
+        + action_events(row.action for row in data.actions),
+        key=lambda item: item.at,
+        reverse=True,
+    )
     data.allowed = frozenset(
         permission
         for permission in (
@@ -241,12 +259,17 @@ def case_page(actor: User, reference: str) -> CasePageData:
             P.CASE_CLOSE,
             P.RISK_ASSESS,
             P.CONFERENCE_RECORD,
+            P.ACTION_CREATE,
         )
         if may_on_case(actor, permission, case, full_view=True)
     )
     if P.CASE_ADD_AGENCY in data.allowed:
         data.access_requests = pending_access_requests(case)
     return data
+
+
+def _local_today() -> date:
+    return utcnow().astimezone(LONDON).date()
 
 
 def _highest_current_level(case: Case) -> RiskLevel | None:
@@ -552,3 +575,21 @@ def close_case(actor: User, reference: str, *, version: int, reason: str) -> Cas
 
 def reopen_case(actor: User, reference: str, *, version: int, reason: str) -> Case:
     return _change_status(actor, reference, version=version, reason=reason, to=CaseStatus.OPEN)
+
+
+def set_psg_review(actor: User, reference: str, *, flagged: bool, version: int) -> Case:
+    """Flag the case for the next PSG meeting's agenda, or take the flag off."""
+    case = get_case(actor, reference, P.CASE_EDIT)
+    ensure_version(case, version)
+    if case.psg_review == flagged:
+        return case
+    case.psg_review = flagged
+    body = "Flagged for the next PSG meeting" if flagged else "PSG review flag removed"
+    db.session.add(Note(case_id=case.id, author_id=actor.id, kind=NoteKind.STATUS, body=body, created_at=utcnow()))
+    try:
+        db.session.flush()
+    except StaleDataError as stale:
+        raise EditConflict() from stale
+    detail = {"from": not flagged, "to": flagged}
+    audit.record(actor, "case.psg_review_changed", "case", case.id, case_id=case.id, detail=detail)
+    return case

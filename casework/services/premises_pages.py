@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from casework import db
 from casework.models import (
     AccreditationChange,
+    Action,
     Case,
     LicensingHearing,
     Premises,
@@ -29,6 +30,7 @@ from casework.models import (
 )
 from casework.permissions import Permission
 from casework.policy import authorize, visible_cases
+from casework.services.action_timeline import SubjectAction, action_events, subject_actions
 from casework.services.paging import Page, clamp
 from casework.services.premises import get_premises, suggested_statuses
 from casework.services.tls_rules import (
@@ -152,8 +154,9 @@ def register(
         "colour": [flip(colour_rank), Premises.name],
         # Fewest days in the colour first: the latest status_since first.
         "days": [Premises.status_since if criteria.descending else Premises.status_since.desc(), Premises.name],
-        # Green premises have no deadline and come last either way; among the others,
-        # the order of status_since is the order of their colour deadlines.
+        # The colour deadline (red to amber, amber to green): green premises have none
+        # and come last either way; among the others, the order of status_since is
+        # exactly the order of their colour deadlines.
         "deadline": [no_deadline, flip(Premises.status_since), Premises.name],
     }
     order = orders.get(criteria.sort, orders["name"])
@@ -211,6 +214,7 @@ class PremisesPage:
     timeline: list[TimelineEntry]
     # Cases about this premises that the viewer may list, with whether they see each in full.
     linked_cases: list[tuple[Case, bool]]
+    actions: list[SubjectAction] = field(default_factory=list)
 
 
 def _local_midday(day: Any) -> datetime:
@@ -300,6 +304,9 @@ def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRul
                 "accreditation",
             )
         )
+    actions = subject_actions(actor, Action.premises_id == premises.id, today=now.astimezone(LONDON).date())
+    for event in action_events(row.action for row in actions):
+        timeline.append(TimelineEntry(event.at, event.title, event.byline, event.lines, "action"))
     timeline.sort(key=lambda entry: entry.at, reverse=True)
     last_visit = max((visit.visited_at for visit in visits), default=None)
     return PremisesPage(
@@ -313,6 +320,7 @@ def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRul
                 visible_cases(actor).where(Case.premises_id == premises.id).order_by(Case.opened_at.desc())
             )
         ],
+        actions=actions,
     )
 
 

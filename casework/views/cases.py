@@ -11,8 +11,10 @@ from casework.forms.cases import (
     EditCaseForm,
     NoteForm,
     OpenCaseForm,
+    PsgReviewForm,
     RequestAccessForm,
 )
+from casework.localtime import local_now
 from casework.models import CaseStatus, CaseType, NoteKind
 from casework.permissions import Permission
 from casework.policy import authorize
@@ -26,6 +28,11 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 EDIT_CONFLICT = (
     "Someone else saved changes to this case after you opened it. Your changes are below "
     "and have not been saved yet: compare them with the saved details, then save again."
+)
+
+PSG_REVIEW_CONFLICT = (
+    "Someone else changed this case after you opened it, so the PSG review flag was not changed. "
+    "Check the case below, then use the button again if it is still needed."
 )
 
 
@@ -99,9 +106,12 @@ def new() -> Response | str:
     return render_template("cases/new.html", form=form)
 
 
-def _render_case(reference: str, note_form: NoteForm | None = None, status: int = 200) -> tuple[str, int]:
-    data = cases.case_page(actor(), reference)
-    return render_template("cases/detail.html", data=data, note_form=note_form or NoteForm()), status
+def _render_case(
+    reference: str, note_form: NoteForm | None = None, status: int = 200, psg_form: PsgReviewForm | None = None
+) -> tuple[str, int]:
+    data = cases.case_page(actor(), reference, today=local_now().date())
+    page = render_template("cases/detail.html", data=data, note_form=note_form or NoteForm(), psg_form=psg_form)
+    return page, status
 
 
 @bp.get("/<reference>")
@@ -129,6 +139,29 @@ def add_note(reference: str) -> Response | tuple[str, int]:
             return redirect(url_for("cases.detail", reference=reference, _anchor="timeline"))
     page = _render_case(reference, note_form=form, status=400)
     db.session.commit()
+    return page
+
+
+@bp.post("/<reference>/psg-review")
+def psg_review(reference: str) -> Response | tuple[str, int]:
+    user = actor()
+    cases.get_case(user, reference, Permission.CASE_EDIT)  # 404 or 403 before looking at the form
+    form = PsgReviewForm()
+    status = 400
+    if form.validate_on_submit():
+        flagged = form.flagged.data == "yes"
+        try:
+            cases.set_psg_review(user, reference, flagged=flagged, version=form.version.data)
+        except EditConflict:
+            db.session.rollback()
+            show_error(form, InvalidInput(PSG_REVIEW_CONFLICT))
+            status = 409
+        else:
+            db.session.commit()
+            flash("Case flagged for the next PSG meeting" if flagged else "Flag removed", "success")
+            return redirect(url_for("cases.detail", reference=reference.upper()))
+    page = _render_case(reference, psg_form=form, status=status)
+    db.session.commit()  # the audit record of this view
     return page
 
 

@@ -171,8 +171,14 @@ class Browsing:
 
     def _console(self, page: Page, message: ConsoleMessage) -> None:
         # CSP violations ("Refused to load/execute ...") and uncaught errors are logged as errors.
-        if message.type == "error":
-            self.problems.append(f"{page.url}: console error: {message.text}")
+        if message.type != "error":
+            return
+        # A form sent back with errors (400) or a conflict (409) is the page itself, on
+        # purpose: Chromium logs its status as a failed load, which says nothing wrong.
+        own_status = message.text.startswith("Failed to load resource: the server responded with a status of 4")
+        if own_status and message.location.get("url") == page.url:
+            return
+        self.problems.append(f"{page.url}: console error: {message.text}")
 
     def _page_error(self, page: Page, error: Error) -> None:
         self.problems.append(f"{page.url}: uncaught {error.name}: {error.message}")

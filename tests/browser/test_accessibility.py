@@ -290,3 +290,274 @@ def test_premises_page_seen_through_a_linked_case(browsing: Browsing) -> None:
     page.goto(f"/premises/{premises_id}")
     page.get_by_role("heading", name="Cases about this premises").wait_for()
     assert_accessible(page, browsing)
+
+
+# --- Actions, PSG meetings, referrals and the delivery plan ----------------------------
+
+CHAIR, PARTNER = "chair@demo.test", "partner@demo.test"
+def member_live_action() -> int:
+    """A live demo action the member's agency owes, so its page has the update form."""
+    from casework.models import LIVE_STATUSES, Action
+
+    member_agency = select(User.agency_id).where(User.email == MEMBER).scalar_subquery()
+    try:
+        return db.session.scalars(  # type: ignore[return-value]
+            select(Action.id)
+            .where(Action.assigned_agency_id == member_agency, Action.status.in_(LIVE_STATUSES))
+            .order_by(Action.id)
+        ).first()
+    finally:
+        db.session.remove()
+
+
+def next_meeting() -> int:
+    """The demo's scheduled PSG meeting, with its generated agenda."""
+    from casework.models import Meeting, MeetingKind
+
+    try:
+        return db.session.scalars(  # type: ignore[return-value]
+            select(Meeting.id)
+            .where(Meeting.kind == MeetingKind.PSG_MEETING, Meeting.finished_at.is_(None))
+            .order_by(Meeting.held_at)
+        ).first()
+    finally:
+        db.session.remove()
+
+
+def chairs_agenda_item() -> tuple[int, int]:
+    """An item of the next meeting about a case the chair's agency is involved in, so the
+    chair records its minutes and decisions."""
+    from casework.models import AgendaItem
+
+    meeting_id = next_meeting()
+    chair_agency = select(User.agency_id).where(User.email == CHAIR).scalar_subquery()
+    try:
+        return db.session.execute(  # type: ignore[return-value]
+            select(AgendaItem.meeting_id, AgendaItem.id)
+            .join(CaseAgency, CaseAgency.case_id == AgendaItem.case_id)
+            .where(AgendaItem.meeting_id == meeting_id, CaseAgency.agency_id == chair_agency)
+            .order_by(AgendaItem.position)
+            .limit(1)
+        ).one()
+    finally:
+        db.session.remove()
+
+
+def new_person_referral() -> int:
+    """A person referral awaiting the chair's decision."""
+    from casework.models import Referral, ReferralStatus, ReferralSubject
+
+    try:
+        return db.session.scalars(  # type: ignore[return-value]
+            select(Referral.id)
+            .where(Referral.status == ReferralStatus.NEW, Referral.subject == ReferralSubject.PERSON)
+            .order_by(Referral.id)
+        ).first()
+    finally:
+        db.session.remove()
+
+
+def referral_about_a_known_person() -> int:
+    """A new referral, made once in the live database, naming someone the chair's agency
+    already knows (same name and date of birth), so the chair's checks list them."""
+    from casework.models import Consent, Person, Referral, ReferralSubject
+    from casework.services import referrals
+
+    marker = "Referred to check the similar people on the chair's page."
+    chair_agency = select(User.agency_id).where(User.email == CHAIR).scalar_subquery()
+    try:
+        existing = db.session.scalar(select(Referral.id).where(Referral.what_is_happening == marker))
+        if existing is not None:
+            return existing
+        known = db.session.scalars(
+            select(Person)
+            .join(CaseParty, CaseParty.person_id == Person.id)
+            .join(CaseAgency, CaseAgency.case_id == CaseParty.case_id)
+            .where(Person.date_of_birth.is_not(None), CaseAgency.agency_id == chair_agency)
+            .order_by(Person.id)
+        ).first()
+        assert known is not None
+        partner = db.session.scalars(select(User).where(User.email == PARTNER)).one()
+        referral = referrals.make_referral(
+            partner, subject=ReferralSubject.PERSON, first_name=known.first_name, last_name=known.last_name,
+            date_of_birth=known.date_of_birth, address="", postcode="", place="", what_is_happening=marker,
+            risks="", consent=Consent.YES, consent_reason="",
+        )  # fmt: skip
+        db.session.commit()
+        return referral.id
+    finally:
+        db.session.remove()
+
+
+def rated_plan_action() -> int:
+    """A delivery-plan action with a RAG, milestones and quarterly updates."""
+    from casework.models import PlanAction, PlanMilestone, PlanUpdate
+
+    try:
+        return db.session.scalars(  # type: ignore[return-value]
+            select(PlanAction.id)
+            .where(
+                PlanAction.rag.is_not(None),
+                select(PlanMilestone.id).where(PlanMilestone.plan_action_id == PlanAction.id).exists(),
+                select(PlanUpdate.id).where(PlanUpdate.plan_action_id == PlanAction.id).exists(),
+            )
+            .order_by(PlanAction.ref)
+        ).first()
+    finally:
+        db.session.remove()
+
+
+@pytest.mark.parametrize("email", [MEMBER, PARTNER])
+def test_actions_inbox(browsing: Browsing, email: str) -> None:
+    page = browsing.page(as_user=email)
+    page.goto("/actions")
+    assert page.locator("#actions-inbox tbody tr").count() >= 1
+    assert_accessible(page, browsing)
+
+
+def test_overdue_actions(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MANAGER)
+    page.goto("/actions/overdue")
+    page.get_by_role("table", name="Overdue actions by agency").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_action_page_with_its_update_form(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/actions/{member_live_action()}")
+    page.get_by_role("button", name="Save update").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_action_update_with_errors(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/actions/{member_live_action()}")
+    page.get_by_role("group", name="Status").get_by_label("Done").check()
+    page.get_by_role("button", name="Save update").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_new_action_form_with_errors(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/actions/new?case={member_case_reference()}")
+    page.get_by_role("button", name="Create action").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_meetings_list(browsing: Browsing) -> None:
+    page = browsing.page(as_user=CHAIR)
+    page.goto("/meetings")
+    page.get_by_role("table", name="Upcoming meetings").wait_for()
+    assert_accessible(page, browsing)
+
+
+@pytest.mark.parametrize("email", [CHAIR, MEMBER])
+def test_next_meeting_page(browsing: Browsing, email: str) -> None:
+    page = browsing.page(as_user=email)
+    page.goto(f"/meetings/{next_meeting()}")
+    page.get_by_role("heading", name="Agenda", exact=True).wait_for()
+    assert page.locator("section[id^=item-]").count() >= 1
+    assert_accessible(page, browsing)
+
+
+def test_schedule_meeting_form_with_errors(browsing: Browsing) -> None:
+    page = browsing.page(as_user=CHAIR)
+    page.goto("/meetings/new")
+    page.get_by_role("button", name="Schedule meeting").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_minutes_form(browsing: Browsing) -> None:
+    meeting_id, item_id = chairs_agenda_item()
+    page = browsing.page(as_user=CHAIR)
+    page.goto(f"/meetings/{meeting_id}/items/{item_id}/minutes")
+    page.get_by_role("button", name="Save minutes").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_decision_form_with_errors(browsing: Browsing) -> None:
+    meeting_id, item_id = chairs_agenda_item()
+    page = browsing.page(as_user=CHAIR)
+    page.goto(f"/meetings/{meeting_id}/items/{item_id}/decisions/new")
+    page.get_by_role("button", name="Record decision").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_referrals_list(browsing: Browsing) -> None:
+    page = browsing.page(as_user=CHAIR)
+    page.goto("/referrals")
+    assert page.locator("#referral-list tbody tr").count() >= 1
+    assert_accessible(page, browsing)
+
+
+def test_make_a_referral_form_with_errors(browsing: Browsing) -> None:
+    page = browsing.page(as_user=PARTNER)
+    page.goto("/referrals/new")
+    page.get_by_role("button", name="Send referral").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_referral_page_with_the_chairs_forms(browsing: Browsing) -> None:
+    page = browsing.page(as_user=CHAIR)
+    page.goto(f"/referrals/{new_person_referral()}")
+    page.get_by_role("button", name="Accept referral").wait_for()
+    page.get_by_role("button", name="Decline referral").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_referral_page_with_similar_people(browsing: Browsing) -> None:
+    page = browsing.page(as_user=CHAIR)
+    page.goto(f"/referrals/{referral_about_a_known_person()}")
+    page.get_by_role("table", name="Similar people and their cases").wait_for()
+    assert_accessible(page, browsing)
+
+
+@pytest.mark.parametrize("button", ["Accept referral", "Decline referral"])
+def test_referral_decision_with_errors(browsing: Browsing, button: str) -> None:
+    page = browsing.page(as_user=CHAIR)
+    page.goto(f"/referrals/{new_person_referral()}")
+    page.get_by_role("button", name=button).click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_delivery_plan(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto("/plan")
+    page.get_by_role("heading", level=1).wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_plan_action_page(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/plan/actions/{rated_plan_action()}")
+    page.get_by_role("heading", level=1).wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_plan_exceptions(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MANAGER)
+    page.goto("/plan/exceptions")
+    page.get_by_role("heading", level=1).wait_for()
+    assert_accessible(page, browsing)
+
+
+@pytest.mark.parametrize(
+    ("form", "button"),
+    [
+        ("priorities/new", "Save priority"),
+        ("actions/new", "Save action"),
+        ("actions/{id}/progress", "Save progress update"),
+    ],
+)
+def test_plan_forms_with_errors(browsing: Browsing, form: str, button: str) -> None:
+    page = browsing.page(as_user=MANAGER)
+    page.goto("/plan/" + form.format(id=rated_plan_action()))
+    page.get_by_role("button", name=button).click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)

@@ -225,6 +225,16 @@ def test_paging_keeps_the_filters(app, as_manager, home, monkeypatch):
     assert verbs_shown(second) == ["alice.1"]
 
 
+def test_paging_keeps_every_part_of_a_date_filter(app, as_manager, monkeypatch):
+    """A date is sent as day, month and year under one name: page 2 keeps all three."""
+    monkeypatch.setitem(app.config, "AUDIT_EVENTS_PER_PAGE", 1)
+    make_event(verb="early.1", at=datetime(2026, 3, 2, 12, tzinfo=UTC))
+    make_event(verb="early.2", at=datetime(2026, 3, 3, 12, tzinfo=UTC))
+    make_event(verb="too.early", at=datetime(2026, 2, 1, 12, tzinfo=UTC))
+    page = as_manager.get("/admin/audit", query_string=[("date_from", "1"), ("date_from", "3"), ("date_from", "2026")]).text
+    assert "date_from=1&amp;date_from=3&amp;date_from=2026" in page
+
+
 # --- Append-only and transactional --------------------------------------------------
 
 

@@ -280,6 +280,13 @@ def visible_actions(user: User) -> Select[Action]:
     return select(Action).where(sa.or_(owes_action_clause(user), action_subject_visible_clause(user)))
 
 
+def assignable_users_clause() -> ColumnElement[bool]:
+    """SQL truth of 'this user may be named on an action': active, in a role that works
+    through an agency's inbox of actions."""
+    roles = [role for role, granted in ROLE_PERMISSIONS.items() if P.ACTION_INBOX in granted]
+    return sa.and_(User.active.is_(True), User.role.in_(roles))
+
+
 def may_update_action(user: User, action: Action) -> bool:
     """The assigned agency's users (partners included) update an action's status and progress."""
     return can(user, P.ACTION_INBOX) and action.assigned_agency_id == user.agency_id

@@ -34,7 +34,15 @@ from casework.models import (
     User,
 )
 from casework.permissions import Permission
-from casework.policy import authorize, can, may_update_action, visible_actions, visible_cases, visible_premises
+from casework.policy import (
+    assignable_users_clause,
+    authorize,
+    can,
+    may_update_action,
+    visible_actions,
+    visible_cases,
+    visible_premises,
+)
 from casework.services import audit, ensure_version
 
 # Case, premises and meeting actions are amber this many days before they fall due.
@@ -244,7 +252,7 @@ def assignment_choices(actor: User, label: SubjectLabel) -> AssignmentChoices:
         select(User)
         .join(User.agency)
         .options(contains_eager(User.agency))
-        .where(User.active.is_(True), User.agency_id.in_([agency.id for agency in offered]))
+        .where(assignable_users_clause(), User.agency_id.in_([agency.id for agency in offered]))
         .order_by(Agency.name, User.name)
     )
     return AssignmentChoices(offered, list(officers))
@@ -291,6 +299,11 @@ def _assignee(agency: Agency, assignee_id: int | None) -> User | None:
             f"{assignee.name} works for {assignee.agency.name}, not {agency.name}: "
             f"choose an officer from {agency.name}, or nobody",
             field="assignee_id",
+        )
+    if not can(assignee, Permission.ACTION_INBOX):
+        # Analysts work from figures, not an inbox: an action named to them would go unseen.
+        raise InvalidInput(
+            f"{assignee.name} cannot be given actions: choose another officer, or nobody", field="assignee_id"
         )
     return assignee
 

@@ -40,8 +40,15 @@ from casework.models import (
     Referral,
     User,
 )
-from casework.permissions import Permission, Role
-from casework.policy import ROLE_PERMISSIONS, authorize, can, visible_actions, visible_cases, visible_referrals
+from casework.permissions import Permission
+from casework.policy import (
+    assignable_users_clause,
+    authorize,
+    can,
+    visible_actions,
+    visible_cases,
+    visible_referrals,
+)
 from casework.services import audit, ensure_version
 from casework.services.actions import Subject, create_action
 # The stub's subject follows the case page's rule exactly.
@@ -650,7 +657,7 @@ def decision_choices(actor: User, meeting_id: int, item_id: int) -> DecisionChoi
     officers_query = (
         select(User)
         .join(User.agency)
-        .where(User.active.is_(True), Agency.active.is_(True), User.role.in_(_action_owning_roles()))
+        .where(assignable_users_clause(), Agency.active.is_(True))
         .order_by(Agency.name, User.name)
     )
     if case_id is not None:
@@ -660,11 +667,6 @@ def decision_choices(actor: User, meeting_id: int, item_id: int) -> DecisionChoi
     else:
         agencies_query = agencies_query.order_by(Agency.name)
     return DecisionChoices(page, list(db.session.scalars(agencies_query)), list(db.session.scalars(officers_query)))
-
-
-def _action_owning_roles() -> list[Role]:
-    """Roles whose users work through an inbox of actions, so can be assigned one."""
-    return [role for role, granted in ROLE_PERMISSIONS.items() if P.ACTION_INBOX in granted]
 
 
 # --- Finishing and amending --------------------------------------------------------

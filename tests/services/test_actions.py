@@ -214,6 +214,16 @@ def test_an_inactive_officer_cannot_be_assigned(member, police, case):
     assert refused.value.field == "assignee_id"
 
 
+def test_an_officer_without_an_inbox_cannot_be_assigned(member, police, case):
+    analyst = make_user(agency=police, role=Role.ANALYST, name="Ana Lyst")
+    before = written()
+    with pytest.raises(InvalidInput) as refused:
+        create(member, Subject(case_id=case.id), assigned_agency_id=police.id, assignee_id=analyst.id)
+    assert refused.value.field == "assignee_id"
+    assert refused.value.message.startswith("Ana Lyst cannot be given actions")
+    assert written() == before
+
+
 def test_a_title_is_needed(member, police, case):
     with pytest.raises(InvalidInput) as refused:
         create(member, Subject(case_id=case.id), assigned_agency_id=police.id, title="   ")

@@ -7,6 +7,7 @@ nor disturb the one the rest of the suite runs in.
 import ast
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from casework import db
+from casework.models import Agency, AgencyKind, Case, CaseStatus, CaseType, Note, NoteKind, User
+from casework.permissions import Role
 from tests.conftest import ROOT, alembic_config
 from tests.support.databases import fresh_database
 
@@ -139,3 +142,46 @@ def test_migrations_never_import_app_code(path):
         for alias in node.names
     ]
     assert not [name for name in imports if name and name.split(".")[0] in ("casework", "config")]
+
+
+def test_a_database_in_use_upgrades_with_its_rows_kept(empty_database):
+    """Batch mode on SQLite copies a table and drops the old one; rows elsewhere that
+    point at it (a case's notes) must neither block that nor be left pointing nowhere."""
+    migrations = alembic_config(empty_database)
+    command.upgrade(migrations, "b2b6cfc57b8c")  # before the migrations that copy `cases`
+    now = datetime.now(UTC)
+    engine = db.make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(Agency.__table__),
+                [{"id": 1, "name": "Police", "kind": AgencyKind.POLICE, "statutory": True, "active": True, "created_at": now}],
+            )
+            connection.execute(
+                sa.insert(User.__table__),
+                [{"id": 1, "email": "o@example.test", "name": "O", "agency_id": 1, "role": Role.PSG_MEMBER,
+                  "password_hash": "x", "active": True, "session_token": "t", "created_at": now, "version": 1}],
+            )
+            # The columns `cases` had then, so none added later is written.
+            cases = sa.table("cases", *[
+                sa.column(name, Case.__table__.c[name].type)
+                for name in ("id", "reference", "case_type", "title", "summary", "status", "lead_agency_id",
+                             "district", "town", "ward", "restricted", "opened_at", "opened_by_id", "version")
+            ])
+            connection.execute(sa.insert(cases), [{
+                "id": 1, "reference": "ASB-2026-00001", "case_type": CaseType.VICTIM, "title": "Noise", "summary": "",
+                "status": CaseStatus.OPEN, "lead_agency_id": 1, "district": "", "town": "", "ward": "",
+                "restricted": False, "opened_at": now, "opened_by_id": 1, "version": 1,
+            }])
+            connection.execute(
+                sa.insert(Note.__table__),
+                [{"case_id": 1, "author_id": 1, "kind": NoteKind.NOTE, "body": "First visit", "created_at": now}],
+            )
+        command.upgrade(migrations, "head")
+        with engine.connect() as connection:
+            assert connection.execute(sa.select(Case.reference, Case.psg_review, Case.premises_id)).all() == [
+                ("ASB-2026-00001", False, None)
+            ]
+            assert connection.execute(sa.select(Note.body, Note.case_id)).all() == [("First visit", 1)]
+    finally:
+        engine.dispose()

@@ -31,6 +31,16 @@ class Config:
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_DURATION = timedelta(0)
 
+    # The TOTP second factor: always for administrators and managers; for every role
+    # when this is on (the production default). Demo accounts are exempt in demo data.
+    REQUIRE_MFA_FOR_ALL = os.environ.get("REQUIRE_MFA_FOR_ALL", "0") == "1"
+    TOTP_ISSUER = os.environ.get("TOTP_ISSUER", "Casework")
+
+    # Retention (UK GDPR Art. 5(1)(e)): how long after it ends each kind of record keeps
+    # its personal data before `flask casework retention --apply` anonymises it.
+    RETENTION_CLOSED_CASE_YEARS = _env_int("RETENTION_CLOSED_CASE_YEARS", 6)
+    RETENTION_DECLINED_REFERRAL_YEARS = _env_int("RETENTION_DECLINED_REFERRAL_YEARS", 1)
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     # Flask-Limiter: memory storage is per process; use redis:// or memcached://
@@ -39,6 +49,7 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "5 per 5 minutes")
     SIGN_IN_IP_RATE_LIMIT = os.environ.get("SIGN_IN_IP_RATE_LIMIT", "30 per 5 minutes")
+    TWO_FACTOR_RATE_LIMIT = os.environ.get("TWO_FACTOR_RATE_LIMIT", "5 per 5 minutes")
 
     # Victim SLA clocks (DESIGN.md section 3.2): elapsed hours, and the target.
     SLA_CONFERENCE_HOURS = _env_int("SLA_CONFERENCE_HOURS", 72)
@@ -104,6 +115,7 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    REQUIRE_MFA_FOR_ALL = os.environ.get("REQUIRE_MFA_FOR_ALL", "1") == "1"
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-session"
     PREFERRED_URL_SCHEME = "https"

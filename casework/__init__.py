@@ -41,7 +41,7 @@ def create_app(config: object | None = None) -> Flask:
     from casework.services import sla
     from casework.views import admin, auth, cases, health, main, people, premises, victims
     from casework.views import sla as sla_views
-    from casework.views import actions, meetings, plan, referrals, tls_report
+    from casework.views import actions, data_protection, meetings, plan, referrals, tls_report
 
     logs.configure(app)
     db.init_app(app)
@@ -54,8 +54,9 @@ def create_app(config: object | None = None) -> Flask:
     templating.init_app(app)
     for blueprint in (auth.bp, health.bp, main.bp, cases.bp, people.bp, victims.bp, admin.bp, sla_views.bp, premises.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (tls_report.bp, actions.bp, meetings.bp, referrals.bp, plan.bp):
+    for blueprint in (tls_report.bp, actions.bp, meetings.bp, referrals.bp, plan.bp, data_protection.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
+    web.check_every_route_is_governed(app)
     app.cli.add_command(cli.casework)
     return app

@@ -147,3 +147,49 @@ def import_premises(path: Path) -> None:
         raise click.ClickException(f"{path} cannot be imported; nothing was changed:\n{problems}") from None
     db.session.commit()
     click.echo(f"Imported {count} premises. New premises start green.")
+
+
+@casework.command("retention")
+@click.option("--dry-run", "mode", flag_value="dry-run", help="List what would be anonymised; change nothing.")
+@click.option("--apply", "mode", flag_value="apply", help="Anonymise what is past its retention period.")
+@with_appcontext
+def retention_command(mode: str | None) -> None:
+    """Anonymise closed cases and declined referrals past their retention period.
+
+    Run with --dry-run first. Only ids and case references are printed, never names.
+    """
+    from flask import current_app
+
+    from casework.services import retention
+
+    if mode is None:
+        raise click.UsageError("Choose --dry-run to see what would be anonymised, or --apply to anonymise it.")
+    config = current_app.config
+    closed_years = int(config["RETENTION_CLOSED_CASE_YEARS"])
+    declined_years = int(config["RETENTION_DECLINED_REFERRAL_YEARS"])
+    try:
+        plan, result = retention.run_retention(
+            closed_case_years=closed_years, declined_referral_years=declined_years, apply_changes=mode == "apply"
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+
+    def listed(label: str, items: list[str]) -> None:
+        click.echo(f"{label}: {len(items)}")
+        for item in items:
+            click.echo(f"  {item}")
+
+    click.echo(f"Closed cases closed before {plan.closed_before:%Y-%m-%d} ({closed_years} years); "
+               f"declined referrals decided before {plan.declined_before:%Y-%m-%d} ({declined_years} years).")
+    listed("Cases to anonymise", [case.reference for case in plan.cases])
+    listed("Cases kept under a legal hold", [case.reference for case in plan.held])
+    listed("Referrals to anonymise", [f"referral {referral_id}" for referral_id in
+                                      plan.case_referrals + [referral.id for referral in plan.referrals]])
+    listed("People to anonymise", [f"person {person_id}" for person_id in plan.people])
+    if result is None:
+        db.session.rollback()
+        click.echo("Dry run: nothing was changed. Run with --apply to anonymise these records.")
+        return
+    db.session.commit()
+    click.echo(f"Anonymised {result.cases} cases, {result.referrals} referrals and {result.people} people.")

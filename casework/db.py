@@ -94,11 +94,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    # Statement parameters are people's names and addresses: keep them out of the
+    # messages of database errors, which end up in logs.
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 5})
+        engine = sa.create_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def init_app(app: Flask) -> None:

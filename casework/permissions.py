@@ -73,6 +73,10 @@ class Permission(StrEnum):
     PLAN_EXPORT = "plan.export"
     # Contact details of victims and witnesses (address, phone, e-mail, date of birth)
     CONTACT_DETAILS_VIEW = "contact_details.view"
+    # Data protection: a subject access export of everything about a person; legal holds
+    # that keep a case out of the retention run
+    SUBJECT_ACCESS = "data.subject_access"
+    LEGAL_HOLD = "data.legal_hold"
     # Administration
     AUDIT_VIEW = "audit.view"
     USER_MANAGE = "user.manage"

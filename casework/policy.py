@@ -95,6 +95,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PLAN_VIEW,
             P.PLAN_EDIT,
             P.PLAN_EXPORT,
+            P.SUBJECT_ACCESS,
+            P.LEGAL_HOLD,
         }
     ),
     Role.PARTNER: frozenset({P.CASE_LIST, P.CASE_VIEW_INVOLVED, P.ACTION_INBOX, P.REFERRAL_MAKE, P.PLAN_VIEW}),
@@ -119,12 +121,136 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.REFERRAL_MAKE,
             P.PLAN_VIEW,
             P.PLAN_EXPORT,
+            P.SUBJECT_ACCESS,
+            P.LEGAL_HOLD,
         }
     ),
 }
 
 # Contact details that partners never see for these parties (DESIGN.md section 1).
 PROTECTED_PARTY_ROLES = frozenset({PartyRole.VICTIM, PartyRole.WITNESS})
+
+
+# What each page needs, before any record is looked at: one of these permissions.
+# SIGNED_IN pages are open to every signed-in user. Whether a role that may reach a
+# page may see the particular record is then decided by the SQL helpers below. tests/test_route_permissions.py
+# walks every route with every role against this table, and the app refuses to start
+# with a route missing from it.
+SIGNED_IN: frozenset[Permission] = frozenset()
+
+ENDPOINT_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    endpoint: frozenset(needed)
+    for endpoint, needed in {
+        "auth.sign_out": (),
+        "auth.change_password": (),
+        "main.home": (),
+        "cases.index": (P.CASE_LIST,),
+        "cases.new": (P.CASE_OPEN,),
+        "cases.detail": (P.CASE_VIEW_INVOLVED, P.CASE_VIEW_ANY, P.CASE_VIEW_STUB),
+        "cases.add_note": (P.CASE_NOTE,),
+        "cases.psg_review": (P.CASE_EDIT,),
+        "cases.edit": (P.CASE_EDIT,),
+        "cases.add_agency": (P.CASE_ADD_AGENCY,),
+        "cases.close": (P.CASE_CLOSE,),
+        "cases.reopen": (P.CASE_CLOSE,),
+        "cases.request_access": (P.CASE_REQUEST_ACCESS,),
+        "people.new": (P.CASE_ADD_PERSON,),
+        "people.find": (P.CASE_ADD_PERSON,),
+        "people.add_existing": (P.CASE_ADD_PERSON,),
+        "people.detail": (P.CASE_VIEW_INVOLVED, P.CASE_VIEW_ANY),
+        "victims.assess": (P.RISK_ASSESS,),
+        "victims.history": (P.RISK_ASSESS,),
+        "victims.record_conference": (P.CONFERENCE_RECORD,),
+        "victims.remove_party": (P.CASE_REMOVE_PERSON,),
+        "admin.users_index": (P.USER_MANAGE,),
+        "admin.user_new": (P.USER_MANAGE,),
+        "admin.user_edit": (P.USER_MANAGE,),
+        "admin.user_deactivate": (P.USER_MANAGE,),
+        "admin.user_reactivate": (P.USER_MANAGE,),
+        "admin.agencies_index": (P.AGENCY_MANAGE,),
+        "admin.agency_new": (P.AGENCY_MANAGE,),
+        "admin.agency_edit": (P.AGENCY_MANAGE,),
+        "admin.audit_log": (P.AUDIT_VIEW,),
+        "sla.index": (P.SLA_VIEW_FIGURES,),
+        "sla.export": (P.SLA_EXPORT,),
+        "premises.index": (P.PREMISES_VIEW,),
+        # Members and partners see a premises through a linked case they see in full.
+        "premises.detail": (P.PREMISES_VIEW, P.CASE_VIEW_INVOLVED),
+        "premises.move_status": (P.PREMISES_EDIT,),
+        "premises.record_incident": (P.PREMISES_EDIT,),
+        "premises.record_visit": (P.PREMISES_EDIT,),
+        "premises.record_hearing": (P.PREMISES_EDIT,),
+        "premises.change_accreditation": (P.PREMISES_EDIT,),
+        "tls_report.index": (P.PREMISES_REPORT,),
+        "tls_report.export": (P.PREMISES_EXPORT,),
+        "actions.index": (P.ACTION_INBOX,),
+        "actions.overdue": (P.ACTION_VIEW_OVERDUE,),
+        "actions.new": (P.ACTION_CREATE,),
+        "actions.detail": (P.ACTION_INBOX, P.ACTION_CREATE, P.ACTION_VIEW_OVERDUE),
+        "actions.update": (P.ACTION_INBOX,),
+        "meetings.index": (P.MEETING_VIEW,),
+        "meetings.detail": (P.MEETING_VIEW,),
+        "meetings.new": (P.MEETING_RUN,),
+        "meetings.generate_agenda": (P.MEETING_RUN,),
+        "meetings.move_item": (P.MEETING_RUN,),
+        "meetings.drop_item": (P.MEETING_RUN,),
+        "meetings.add_item": (P.MEETING_RUN,),
+        "meetings.attendance": (P.MEETING_RUN,),
+        "meetings.minutes": (P.MEETING_RUN,),
+        "meetings.new_decision": (P.MEETING_RUN,),
+        "meetings.finish": (P.MEETING_RUN,),
+        "meetings.new_amendment": (P.MEETING_RUN,),
+        "referrals.index": (P.REFERRAL_MAKE, P.REFERRAL_DECIDE),
+        "referrals.new": (P.REFERRAL_MAKE,),
+        "referrals.detail": (P.REFERRAL_MAKE, P.REFERRAL_DECIDE),
+        "referrals.accept": (P.REFERRAL_DECIDE,),
+        "referrals.decline": (P.REFERRAL_DECIDE,),
+        "plan.index": (P.PLAN_VIEW,),
+        "plan.detail": (P.PLAN_VIEW,),
+        "plan.exceptions": (P.PLAN_VIEW,),
+        "plan.export": (P.PLAN_EXPORT,),
+        "plan.new_priority": (P.PLAN_EDIT,),
+        "plan.edit_priority": (P.PLAN_EDIT,),
+        "plan.new_action": (P.PLAN_EDIT,),
+        "plan.edit_action": (P.PLAN_EDIT,),
+        "plan.record_progress": (P.PLAN_EDIT,),
+        # Security and data protection
+        "auth.recovery_codes": (),
+        "admin.user_sign_out_everywhere": (P.USER_MANAGE,),
+        "admin.user_reset_two_factor": (P.USER_MANAGE,),
+        "cases.search": (P.CASE_LIST,),
+        "cases.access_reason": (P.CASE_VIEW_INVOLVED, P.CASE_VIEW_ANY),
+        "data_protection.subject_access": (P.SUBJECT_ACCESS,),
+        "data_protection.subject_access_download": (P.SUBJECT_ACCESS,),
+        "data_protection.legal_hold": (P.LEGAL_HOLD,),
+    }.items()
+}
+
+
+def may_reach(user: User, endpoint: str) -> bool:
+    """Whether the user's role may open this page at all (before the record is checked)."""
+    needed = ENDPOINT_PERMISSIONS[endpoint]
+    return user.active and (not needed or not needed.isdisjoint(ROLE_PERMISSIONS[user.role]))
+
+
+def authorize_endpoint(user: User, endpoint: str) -> None:
+    if not may_reach(user, endpoint):
+        raise PermissionDenied(min(ENDPOINT_PERMISSIONS[endpoint]))
+
+
+# Roles whose accounts can change who sees what: always a second factor at sign-in.
+SECOND_FACTOR_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+
+
+def needs_second_factor(user: User, require_for_all: bool) -> bool:
+    """Whether signing in takes a TOTP code as well as the password (ASVS 6.3.3).
+
+    Administrators and managers always; every role when the deployment requires it;
+    anyone who has set one up keeps using it (say, after moving to another role).
+    Never the demo accounts, whose password is published with the code."""
+    if user.mfa_exempt:
+        return False
+    return require_for_all or user.role in SECOND_FACTOR_ROLES or user.totp_enrolled_at is not None
 
 
 def can(user: User, permission: Permission) -> bool:
@@ -220,6 +346,13 @@ def may_on_case(user: User, permission: Permission, case: Case, *, full_view: bo
     except (NotFound, PermissionDenied):
         return False
     return True
+
+
+def needs_access_reason(case: Case, *, full_view: bool) -> bool:
+    """Whether opening this case needs a stated reason first (DPA 2018 s.62: consultation
+    of the most sensitive cases is logged with its justification). Only restricted cases
+    seen in full: a stub shows nothing to justify."""
+    return full_view and case.restricted
 
 
 # --- People ------------------------------------------------------------------------

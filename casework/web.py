@@ -4,16 +4,18 @@ import secrets
 import time
 import uuid
 
-from flask import Flask, Response, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from casework import db
 from casework.extensions import login_manager
 from casework.models import User
+from casework.policy import ENDPOINT_PERMISSIONS, authorize_endpoint
 from casework.services import audit, users
 
-# The only endpoints a signed-out visitor may reach.
-PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "health.healthz", "static"})
+# The only endpoints a signed-out visitor may reach. The second-factor pages serve
+# someone who has given a correct password and nothing more; they check that themselves.
+PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.two_factor", "auth.two_factor_setup", "health.healthz", "static"})
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -38,6 +40,14 @@ def _start_request() -> None:
     db.write_intent.set(request.method not in SAFE_METHODS or getattr(view, "writes_on_get", False))
 
 
+def _refuse_nul_characters() -> None:
+    """No one types a NUL character, and PostgreSQL refuses to store one: a request
+    carrying one is refused whole, before anything reads it."""
+    for values in (request.args, request.form):
+        if any("\x00" in key or "\x00" in value for key, value in values.items(multi=True)):
+            abort(400)
+
+
 def _require_sign_in() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
@@ -53,6 +63,11 @@ def _require_sign_in() -> Response | None:
         back_to = request.full_path if request.query_string else request.path
         return redirect(url_for("auth.sign_in", next=back_to if request.method == "GET" else None))
     session["last_seen"] = now
+    # Pages about one record are checked by their service once the record is loaded:
+    # 403 if the user may see the record but not do this, 404 if not even that, so a
+    # refusal never confirms that a record exists.
+    if request.endpoint in current_app.view_functions and not request.view_args:
+        authorize_endpoint(current_user, request.endpoint)
     return None
 
 
@@ -87,9 +102,18 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def check_every_route_is_governed(app: Flask) -> None:
+    """Refuse to start if a page has no entry in policy.ENDPOINT_PERMISSIONS: a new route
+    must say who may reach it."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - PUBLIC_ENDPOINTS
+    if missing := sorted(endpoints - ENDPOINT_PERMISSIONS.keys()):
+        raise RuntimeError(f"No permission declared in casework/policy.py for {', '.join(missing)}")
+
+
 def init_app(app: Flask) -> None:
     # First of all, ahead of the CSRF check: a request refused there still gets its
     # request id, and its error page a CSP nonce for its scripts.
     app.before_request_funcs.setdefault(None, []).insert(0, _start_request)
+    app.before_request_funcs[None].insert(1, _refuse_nul_characters)
     app.before_request(_require_sign_in)
     app.after_request(_security_headers)

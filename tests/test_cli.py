@@ -1,5 +1,8 @@
 """The `flask casework` commands an operator runs: create-admin and demo."""
 
+import re
+
+import pyotp
 import pytest
 from sqlalchemy import func, select
 
@@ -53,7 +56,15 @@ def test_create_admin_joins_an_existing_agency_whatever_its_case(run):
 def test_the_new_admin_can_sign_in_and_manage_users(run, client):
     assert create_admin(run).exit_code == 0
     response = client.post("/sign-in", data={"email": "admin@example.test", "password": ADMIN_PASSWORD})
+    # There is no default account that skips the second factor: the first administrator
+    # sets up an authenticator app before reaching anything.
     assert response.status_code == 302
+    assert response.location == "/sign-in/two-factor/setup"
+    assert client.get("/admin/users").status_code == 302
+    shown = re.search(r'<code id="totp-secret">([A-Z2-7 ]+)</code>', client.get(response.location).text).group(1)
+    secret = shown.replace(" ", "")
+    enrolled = client.post(response.location, data={"code": pyotp.TOTP(secret).now()})
+    assert enrolled.status_code == 302
     assert client.get("/admin/users").status_code == 200
 
 

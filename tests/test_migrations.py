@@ -158,7 +158,7 @@ def test_a_database_in_use_upgrades_with_its_rows_kept(empty_database):
                 [{"id": 1, "name": "Police", "kind": AgencyKind.POLICE, "statutory": True, "active": True, "created_at": now}],
             )
             connection.execute(
-                sa.insert(User.__table__),
+                sa.insert(users_table_then()),
                 [{"id": 1, "email": "o@example.test", "name": "O", "agency_id": 1, "role": Role.PSG_MEMBER,
                   "password_hash": "x", "active": True, "session_token": "t", "created_at": now, "version": 1}],
             )
@@ -185,3 +185,9 @@ def test_a_database_in_use_upgrades_with_its_rows_kept(empty_database):
             assert connection.execute(sa.select(Note.body, Note.case_id)).all() == [("First visit", 1)]
     finally:
         engine.dispose()
+
+
+def users_table_then():
+    """The columns `users` had at that revision, so none added later is written."""
+    names = ("id", "email", "name", "agency_id", "role", "password_hash", "active", "session_token", "created_at", "version")
+    return sa.table("users", *[sa.column(name, User.__table__.c[name].type) for name in names])

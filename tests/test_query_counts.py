@@ -16,7 +16,7 @@ from tests.factories import add_party, make_agency, make_case, make_note, make_p
 from tests.support.queries import recorded_statements
 
 LIST_BUDGET = 8
-DETAIL_BUDGET = 12
+DETAIL_BUDGET = 13
 DASHBOARD_BUDGET = 8
 
 ClientAs = Callable[[User], FlaskClient]

@@ -33,3 +33,32 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(message="Enter a new password"), max_length("New password", 128)],
     )
     submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class TwoFactorForm(FlaskForm):
+    code = StringField(
+        "Security code",
+        widget=GovTextInput(),
+        description="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        validators=[DataRequired(message="Enter the security code"), max_length("Security code", 64)],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class TwoFactorSetupForm(FlaskForm):
+    code = StringField(
+        "Security code",
+        widget=GovTextInput(),
+        description="The 6-digit code your authenticator app shows for Casework.",
+        validators=[DataRequired(message="Enter the security code"), max_length("Security code", 16)],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class RegenerateRecoveryCodesForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        widget=GovPasswordInput(),
+        validators=[DataRequired(message="Enter your password"), Length(max=128, message="Enter your password")],
+    )
+    submit = SubmitField("Make new recovery codes", widget=GovSubmitInput())

@@ -20,16 +20,14 @@ from casework.forms.fields import (
     required_version,
 )
 from casework.models import CaseStatus, CaseType, NoteKind
+from casework.services.cases import ACCESS_REASONS
 
 CASE_TYPE_CHOICES = [(kind.value, kind.label) for kind in CaseType]
 NOTE_KIND_CHOICES = [(kind.value, kind.label) for kind in NoteKind if kind is not NoteKind.STATUS]
 
 
-class CaseFilterForm(FlaskForm):
-    """The filters of the case list. Read from the query string, so no CSRF token."""
-
-    class Meta:
-        csrf = False
+class _CaseFilterFields(FlaskForm):
+    """The filters of the case list."""
 
     scope = RadioField(
         "Show",
@@ -38,6 +36,7 @@ class CaseFilterForm(FlaskForm):
         widget=RadiosWidget(),
         validators=[Optional()],
     )
+    # Typed text may be a name or an address: it is only ever sent by POST, never put in a URL.
     text = StringField("Reference or title", widget=GovTextInput(), validators=[Optional(), max_length("Search", 100)])
     status = SelectField(
         "Status",
@@ -66,6 +65,39 @@ class CaseFilterForm(FlaskForm):
         widget=GovSelect(),
         validators=[Optional()],
     )
+
+
+class CaseFilterForm(_CaseFilterFields):
+    """The filters as read back from the list's query string (no CSRF token there; the
+    text is not read from it)."""
+
+    class Meta:
+        csrf = False
+
+
+class CaseSearchForm(_CaseFilterFields):
+    """The filter form as sent by POST to /cases/search."""
+
+
+ACCESS_REASON_CHOICES = list(ACCESS_REASONS.items())
+
+
+class AccessReasonForm(FlaskForm):
+    reason = ChoiceRadioField(
+        "Why do you need to open this case?",
+        choices=ACCESS_REASON_CHOICES,
+        widget=RadiosWidget(),
+        invalid_message="Select why you need to open this case",
+        validators=[InputRequired(message="Select why you need to open this case")],
+    )
+    details = TextAreaField(
+        "Details",
+        description="Required if you chose another reason. Do not include names or other personal details.",
+        widget=GovCharacterCount(),
+        validators=[Optional(), max_length("Details", 500)],
+    )
+    next = HiddenField()
+    submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
 class _CaseDetailsForm(FlaskForm):

@@ -53,7 +53,7 @@ from casework.models.plan import (
 from casework.models.referral import Consent, Referral, ReferralStatus, ReferralSubject
 from casework.models.risk import RiskAssessment, RiskLevel, RiskMatrix
 from casework.models.sla import ClockKind, ClockOutcome, ClockStatus, SlaClock, SlaStop
-from casework.models.user import User
+from casework.models.user import RecoveryCode, User
 
 __all__ = [
     "AccreditationChange",
@@ -108,6 +108,7 @@ __all__ = [
     "Referral",
     "ReferralStatus",
     "ReferralSubject",
+    "RecoveryCode",
     "RiskAssessment",
     "RiskLevel",
     "RiskMatrix",

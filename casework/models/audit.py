@@ -30,3 +30,32 @@ class AuditEvent(Base):
 
     actor: Mapped[User | None] = relationship(lazy="raise")
     case: Mapped["Case | None"] = relationship(lazy="raise")
+
+
+# The database itself refuses to change or delete an audit event, whatever the
+# application does. The migration creates the same triggers; these are for schemas
+# made with create_all (benchmarks, throwaway databases).
+AUDIT_IMMUTABLE_MESSAGE = "audit events cannot be changed or deleted"
+
+POSTGRESQL_AUDIT_TRIGGERS = [
+    f"""CREATE FUNCTION audit_events_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '{AUDIT_IMMUTABLE_MESSAGE}';
+END $$""",
+    """CREATE TRIGGER audit_events_immutable BEFORE UPDATE OR DELETE ON audit_events
+FOR EACH ROW EXECUTE FUNCTION audit_events_immutable()""",
+    """CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+FOR EACH STATEMENT EXECUTE FUNCTION audit_events_immutable()""",
+]
+
+SQLITE_AUDIT_TRIGGERS = [
+    f"""CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+BEGIN SELECT RAISE(ABORT, '{AUDIT_IMMUTABLE_MESSAGE}'); END""",
+    f"""CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+BEGIN SELECT RAISE(ABORT, '{AUDIT_IMMUTABLE_MESSAGE}'); END""",
+]
+
+for _statement in POSTGRESQL_AUDIT_TRIGGERS:
+    sa.event.listen(AuditEvent.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in SQLITE_AUDIT_TRIGGERS:
+    sa.event.listen(AuditEvent.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))

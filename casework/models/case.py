@@ -80,10 +80,16 @@ class Case(Base):
     opened_at: Mapped[CreatedAt]
     opened_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     closed_at: Mapped[datetime | None]
+    # A legal hold keeps the case out of the retention run, whatever its age.
+    legal_hold: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    legal_hold_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Set when the retention run replaced its personal data; statistics are kept.
+    anonymised_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 
     lead_agency: Mapped[Agency] = relationship(lazy="raise")
     lead_officer: Mapped["User | None"] = relationship(foreign_keys=[lead_officer_id], lazy="raise")
+    opened_by: Mapped["User"] = relationship(foreign_keys=[opened_by_id], lazy="raise")
     premises: Mapped["Premises | None"] = relationship(lazy="raise")
     parties: Mapped[list["CaseParty"]] = relationship(
         back_populates="case", order_by="CaseParty.id", lazy="raise"

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,6 +22,7 @@ class Person(Base):
     vulnerabilities: Mapped[str] = mapped_column(sa.String(500), default="")
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[CreatedAt]
+    anonymised_at: Mapped[datetime | None]  # names, contact details and notes replaced
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -65,6 +65,7 @@ class Referral(Base):
     decline_reason: Mapped[str] = mapped_column(sa.Text, default="")
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"))
+    anonymised_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 
     referring_agency: Mapped[Agency] = relationship(lazy="raise")

@@ -31,6 +31,14 @@ class User(UserMixin, Base):
     session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
     created_at: Mapped[CreatedAt]
     last_signed_in_at: Mapped[datetime | None]
+    # The TOTP second factor: the shared secret (base32), when it was set up, and the
+    # last time step accepted, so a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enrolled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Only the demo partnership's accounts are exempt from the second factor; nothing
+    # in the application sets this.
+    mfa_exempt: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     version: Mapped[int] = mapped_column(default=1)
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
@@ -49,3 +57,15 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[IntPK]
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[CreatedAt]
+    used_at: Mapped[datetime | None]

@@ -1,5 +1,6 @@
 """Cases: the list, the case page, opening, editing, notes, agencies, closing, the PSG review flag."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -42,6 +43,7 @@ from casework.policy import (
     case_type_as_seen,
     full_view_clause,
     may_on_case,
+    needs_access_reason,
     shows_contact_details,
     stub_safe,
     visible_cases,
@@ -187,10 +189,18 @@ def subject_name(case: Case) -> str:
     return parties[0].person.full_name if parties and wanted else ""
 
 
-def case_page(actor: User, reference: str, *, today: date | None = None) -> CasePageData:
+def case_page(
+    actor: User,
+    reference: str,
+    *,
+    today: date | None = None,
+    access_reasons: Mapping[int, dict[str, str]] | None = None,
+) -> CasePageData:
     """Everything the case page shows, and the audit record of this view.
 
-    ``today`` is the local date the actions' RAG is worked out for.
+    ``today`` is the local date the actions' RAG is worked out for; ``access_reasons``
+    are the reasons this user gave in this session for opening restricted cases, by case
+    id: the one for this case goes with every view of it.
     """
     query = (
         visible_cases(actor)
@@ -198,6 +208,7 @@ def case_page(actor: User, reference: str, *, today: date | None = None) -> Case
         .options(
             joinedload(Case.lead_agency),
             joinedload(Case.lead_officer),
+            joinedload(Case.opened_by),
             joinedload(Case.premises),
             selectinload(Case.parties).joinedload(CaseParty.person),
             selectinload(Case.agencies).joinedload(CaseAgency.agency),
@@ -208,7 +219,10 @@ def case_page(actor: User, reference: str, *, today: date | None = None) -> Case
         raise NotFound("case", reference)
     case, full_view = row[0], bool(row[1])
     data = CasePageData(case=case, full_view=full_view)
-    audit.record(actor, "case.viewed", "case", case.id, case_id=case.id, detail={"view": "full" if full_view else "stub"})
+    viewed: dict[str, object] = {"view": "full" if full_view else "stub"}
+    if needs_access_reason(case, full_view=full_view):
+        viewed["access_reason"] = (access_reasons or {}).get(case.id) or {}
+    audit.record(actor, "case.viewed", "case", case.id, case_id=case.id, detail=viewed)
     if not full_view:
         if not case.restricted:
             data.subject_name = subject_name(case)
@@ -318,6 +332,68 @@ def pending_access_requests(case: Case) -> list[AuditEvent]:
             .order_by(AuditEvent.at.desc())
         )
     )
+
+
+# --- Restricted cases: a reason before the full view ----------------------------------
+
+# Why someone opens a restricted case, for the audit trail (DPA 2018 s.62).
+ACCESS_REASONS = {
+    "works-on-case": "I work on this case",
+    "psg-preparation": "Preparing for a PSG meeting",
+    "safeguarding": "A safeguarding concern",
+    "management-review": "Management or supervision review",
+    "other": "Another reason",
+}
+ACCESS_REASON_DETAILS_MAX = 500
+
+
+def case_needing_reason(actor: User, reference: str) -> Case | None:
+    """The case, if this user must say why before opening it; None otherwise (including
+    a case they may not see at all, which the page itself answers with a 404)."""
+    row = db.session.execute(visible_cases(actor).where(Case.reference == reference.upper())).first()
+    if row is None or not needs_access_reason(row[0], full_view=bool(row[1])):
+        return None
+    return row[0]
+
+
+def restricted_cases_of_person(actor: User, person_id: int) -> list[Case]:
+    """The restricted cases a person is on that this user sees in full: their person page
+    shows what those cases hold, so each needs a reason too."""
+    query = (
+        visible_cases(actor)
+        .where(
+            Case.restricted.is_(True),
+            select(CaseParty.id).where(CaseParty.case_id == Case.id, CaseParty.person_id == person_id).exists(),
+        )
+        .order_by(Case.id)
+    )
+    return [case for case, full_view in db.session.execute(query) if needs_access_reason(case, full_view=bool(full_view))]
+
+
+def case_asking_reason(actor: User, reference: str) -> Case | None:
+    """For the reason page: the case if it needs a reason, None if the user sees it in full
+    without one. Only those who see a case in full are asked: 404 for anyone else."""
+    case, full_view = _load(actor, reference)
+    if not full_view:
+        raise NotFound("case", reference)
+    return case if needs_access_reason(case, full_view=full_view) else None
+
+
+def record_access_reason(actor: User, reference: str, *, reason: str, details: str) -> dict[str, str]:
+    """Record why this user is opening a restricted case; what is kept for this session."""
+    case = case_asking_reason(actor, reference)
+    if case is None:
+        raise InvalidTransition("You do not need to give a reason to open this case")
+    if reason not in ACCESS_REASONS:
+        raise InvalidInput("Select why you need to open this case", field="reason")
+    details = details.strip()
+    if reason == "other" and not details:
+        raise InvalidInput("Enter why you need to open this case", field="details")
+    if len(details) > ACCESS_REASON_DETAILS_MAX:
+        raise InvalidInput(f"Details must be {ACCESS_REASON_DETAILS_MAX} characters or fewer", field="details")
+    given = {"reason": reason, "label": ACCESS_REASONS[reason], "details": details}
+    audit.record(actor, "case.restricted_access_reason", "case", case.id, case_id=case.id, detail=given)
+    return given
 
 
 # --- Changes -----------------------------------------------------------------------
@@ -541,11 +617,18 @@ def agencies_not_involved(actor: User, reference: str) -> list[Agency]:
     )
 
 
-def request_access(actor: User, reference: str, *, reason: str) -> Case:
+def may_request_access(actor: User, reference: str) -> tuple[Case, bool]:
+    """The case (404 if the user may not even list it) and whether it is already seen in
+    full; 403 for a role that never asks for access."""
     case, full_view = _load(actor, reference)
+    authorize(actor, P.CASE_REQUEST_ACCESS)
+    return case, full_view
+
+
+def request_access(actor: User, reference: str, *, reason: str) -> Case:
+    case, full_view = may_request_access(actor, reference)
     if full_view:
         raise InvalidTransition("Your agency can already see this case")
-    authorize(actor, P.CASE_REQUEST_ACCESS)
     audit.record(actor, "case.access_requested", "case", case.id, case_id=case.id, detail={"reason": reason.strip()})
     return case
 

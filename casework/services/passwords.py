@@ -1,5 +1,8 @@
 """Password hashing (argon2id) and the password rules."""
 
+from functools import cache
+from importlib.resources import files
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -13,39 +16,12 @@ _DUMMY_HASH = _hasher.hash("casework-timing-equaliser")
 MIN_LENGTH = 12
 MAX_LENGTH = 128  # bounds the hashing cost of a single request
 
-# The most common passwords of 12 characters or more, refused outright (ASVS 6.2.4).
-_BLOCKLIST = frozenset(
-    {
-        "123456789012",
-        "1234567890123",
-        "12345678901234",
-        "qwertyuiopas",
-        "qwertyuiop12",
-        "passwordpassword",
-        "password1234",
-        "password12345",
-        "password123456",
-        "iloveyou1234",
-        "abcdefghijkl",
-        "aaaaaaaaaaaa",
-        "111111111111",
-        "000000000000",
-        "letmeinletmein",
-        "welcome12345",
-        "changeme1234",
-        "administrator",
-        "administrator1",
-        "casework-demo",
-        "caseworkcasework",
-        "football1234",
-        "monkeymonkey",
-        "sunshine1234",
-        "princess1234",
-        "qwerty123456",
-        "1q2w3e4r5t6y",
-        "zaq12wsxcde3",
-    }
-)
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (sources and licences in its header), read once."""
+    text = (files("casework") / "data" / "common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
 
 
 def hash_password(password: str) -> str:
@@ -68,6 +44,8 @@ def check_password_rules(password: str, *, email: str = "") -> None:
         raise InvalidInput(f"Password must be {MIN_LENGTH} characters or more", field="password")
     if len(password) > MAX_LENGTH:
         raise InvalidInput(f"Password must be {MAX_LENGTH} characters or fewer", field="password")
+    # No composition rules (ASVS 6.2.5): length, a list of common passwords, and a
+    # password that is not the address or one repeated character or two.
     lowered = password.lower()
-    if lowered in _BLOCKLIST or (email and lowered == email.lower()) or len(set(password)) < 4:
+    if lowered in common_passwords() or (email and lowered == email.lower()) or len(set(password)) < 4:
         raise InvalidInput("Choose a password that is harder to guess", field="password")

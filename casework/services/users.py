@@ -1,5 +1,10 @@
 """Staff accounts: signing in, and the administrators' user management."""
 
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Literal
+
 from sqlalchemy import func, select, update
 
 from casework import db
@@ -8,7 +13,7 @@ from casework.exceptions import InvalidInput, NotFound
 from casework.models import Agency, User
 from casework.models.user import new_session_token
 from casework.permissions import Permission, Role
-from casework.policy import authorize
+from casework.policy import authorize, needs_second_factor
 from casework.services import audit, ensure_version
 from casework.services.passwords import check_password_rules, hash_password, needs_rehash, verify_password
 
@@ -17,8 +22,20 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user for these credentials, or None; the same answer and cost for every failure."""
+@dataclass(frozen=True)
+class PasswordAccepted:
+    """A correct password for an active account, and what sign-in still needs:
+    nothing ("none"), a code from the user's authenticator ("verify"), or setting one
+    up first ("enrol")."""
+
+    user: User
+    second_factor: Literal["none", "verify", "enrol"]
+
+
+def authenticate(email: str, password: str, *, require_mfa_for_all: bool) -> PasswordAccepted | None:
+    """Check the password; None for every failure, with the same answer and cost.
+
+    Signs the user in (bookkeeping and audit) only when no second factor is needed."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if not verify_password(user.password_hash if user else None, password) or user is None:
         audit.record(None, "auth.sign_in_failed", "user", user.id if user else None)
@@ -26,17 +43,55 @@ def authenticate(email: str, password: str) -> User | None:
     if not user.active:
         audit.record(user, "auth.sign_in_refused_inactive", "user", user.id)
         return None
-    changes: dict[str, object] = {"last_signed_in_at": utcnow()}
     if needs_rehash(user.password_hash):
-        changes["password_hash"] = hash_password(password)
-    _update_bookkeeping(user, **changes)
-    audit.record(user, "auth.signed_in", "user", user.id)
+        _update_bookkeeping(user, password_hash=hash_password(password))
+    if not needs_second_factor(user, require_mfa_for_all):
+        finish_sign_in(user)
+        return PasswordAccepted(user, "none")
+    audit.record(user, "auth.password_accepted", "user", user.id)
+    return PasswordAccepted(user, "verify" if user.totp_enrolled_at else "enrol")
+
+
+def finish_sign_in(user: User, **detail: object) -> None:
+    """The user has proved who they are, with every factor they need."""
+    _update_bookkeeping(user, last_signed_in_at=utcnow())
+    audit.record(user, "auth.signed_in", "user", user.id, detail=dict(detail) or None)
+
+
+def record_throttled_sign_in(email: str) -> None:
+    user_id = db.session.scalar(select(User.id).where(User.email == normalise_email(email)))
+    audit.record(None, "auth.sign_in_throttled", "user", user_id)
+
+
+def pending_marker(user: User) -> str:
+    """Kept with a half-finished sign-in: once the session token rotates (sign out
+    everywhere, deactivation, a reset second factor), the half-finished sign-in is void."""
+    return hashlib.sha256(user.session_token.encode()).hexdigest()[:32]
+
+
+def load_pending(user_id: object, marker: object) -> User | None:
+    """The user whose password was accepted, if that still stands."""
+    if not isinstance(user_id, int) or not isinstance(marker, str):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or not hmac.compare_digest(pending_marker(user), marker):
+        return None
     return user
 
 
 def sign_out(user: User) -> None:
     _update_bookkeeping(user, session_token=new_session_token())  # the old cookie no longer names anyone
     audit.record(user, "auth.signed_out", "user", user.id)
+
+
+def sign_out_everywhere(actor: User, user_id: int, *, version: int) -> User:
+    """An administrator ends every session of an account, say after a lost laptop."""
+    user = get_user(actor, user_id)
+    ensure_version(user, version)
+    user.rotate_session_token()
+    db.session.flush()
+    audit.record(actor, "user.signed_out_everywhere", "user", user.id)
+    return user
 
 
 def _update_bookkeeping(user: User, **values: object) -> None:

@@ -10,7 +10,7 @@ from casework.forms.admin import AgencyForm, AuditFilterForm, CreateUserForm, Ed
 from casework.models import AgencyKind
 from casework.permissions import Permission, Role
 from casework.policy import authorize, can
-from casework.services import agencies, audit, users
+from casework.services import agencies, audit, two_factor, users
 from casework.views import actor, show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -93,7 +93,13 @@ def user_edit(user_id: int) -> Response | str:
             db.session.commit()
             flash("User details saved.", "success")
             return redirect(url_for("admin.users_index"))
-    return render_template("admin/user_edit.html", user=user, form=form, active_form=SetActiveForm(version=user.version))
+    return render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        active_form=SetActiveForm(version=user.version),
+        recovery_codes_left=two_factor.unused_recovery_codes(user),
+    )
 
 
 def _set_active(user_id: int, *, active: bool) -> Response:
@@ -119,6 +125,30 @@ def user_deactivate(user_id: int) -> Response:
 @bp.post("/users/<int:user_id>/reactivate")
 def user_reactivate(user_id: int) -> Response:
     return _set_active(user_id, active=True)
+
+
+@bp.post("/users/<int:user_id>/sign-out-everywhere")
+def user_sign_out_everywhere(user_id: int) -> Response:
+    form = SetActiveForm()
+    if not form.validate_on_submit():
+        flash("The form was changed before it was sent. Reload the page and try again.", "error")
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    user = users.sign_out_everywhere(actor(), user_id, version=form.version.data)
+    db.session.commit()
+    flash(f"{user.name} has been signed out everywhere.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/reset-two-factor")
+def user_reset_two_factor(user_id: int) -> Response:
+    form = SetActiveForm()
+    if not form.validate_on_submit():
+        flash("The form was changed before it was sent. Reload the page and try again.", "error")
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    user = two_factor.reset(actor(), user_id, version=form.version.data)
+    db.session.commit()
+    flash(f"{user.name}'s second factor has been reset. They will set up a new authenticator app when they next sign in.", "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
 
 
 # --- Agencies ----------------------------------------------------------------------

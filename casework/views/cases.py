@@ -1,12 +1,18 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, user_logged_out
 from werkzeug.wrappers import Response
 from wtforms import Field
 
 from casework import db
 from casework.exceptions import EditConflict, InvalidInput
 from casework.forms.cases import (
+    AccessReasonForm,
     AddAgencyForm,
     CaseFilterForm,
+    CaseSearchForm,
     ChangeStatusForm,
     EditCaseForm,
     NoteForm,
@@ -35,6 +41,64 @@ PSG_REVIEW_CONFLICT = (
     "Check the case below, then use the button again if it is still needed."
 )
 
+# What the session keeps, in the user's own signed cookie and never in a URL: the reasons
+# given for opening restricted cases, by case id, and the text of recent list searches,
+# by an opaque token that is all the list's URL carries.
+ACCESS_REASONS_KEY = "case_access_reasons"
+SEARCHES_KEY = "case_searches"
+SEARCHES_KEPT = 5
+FILTERS = ("scope", "status", "case_type", "lead_agency", "town", "sort")
+
+
+def _forget_on_sign_out(_app: object, **_extra: object) -> None:
+    session.pop(ACCESS_REASONS_KEY, None)
+    session.pop(SEARCHES_KEY, None)
+
+
+user_logged_out.connect(_forget_on_sign_out)
+
+
+def _given_reason(case_id: int) -> dict[str, str] | None:
+    reason: dict[str, str] | None = session.get(ACCESS_REASONS_KEY, {}).get(str(case_id))
+    return reason
+
+
+def given_reasons() -> dict[int, dict[str, str]]:
+    """The reasons given in this session, by case id, for the audit of each view."""
+    return {int(case_id): reason for case_id, reason in session.get(ACCESS_REASONS_KEY, {}).items()}
+
+
+def _local_path(target: str | None) -> str | None:
+    """A path on this site, or None: the reason page must not send anyone elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(char) < 32 for char in target):
+        return None
+    return target
+
+
+@bp.before_app_request
+def _ask_why_before_restricted_case() -> Response | None:
+    """Every page of a restricted case, and a person page showing one, waits for a reason,
+    given once per case per session."""
+    if not current_user.is_authenticated or request.endpoint == "cases.access_reason":
+        return None
+    args = request.view_args or {}
+    if isinstance(args.get("reference"), str):
+        case = cases.case_needing_reason(actor(), args["reference"])
+        needing = [case] if case is not None else []
+    elif request.endpoint == "people.detail" and isinstance(args.get("person_id"), int):
+        needing = cases.restricted_cases_of_person(actor(), args["person_id"])
+    else:
+        return None
+    for case in needing:
+        if _given_reason(case.id) is None:
+            wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+            back = wanted or url_for("cases.detail", reference=case.reference)
+            return redirect(url_for("cases.access_reason", reference=case.reference, next=back))
+    return None
+
 
 def _agency_choices(placeholder: str) -> list[tuple[object, str]]:
     return [("", placeholder)] + [(agency.id, agency.name) for agency in agencies.active_agencies()]
@@ -45,7 +109,7 @@ def _valid(field: Field) -> object:
     return None if field.errors else field.data
 
 
-def _case_filter(form: CaseFilterForm) -> CaseFilter:
+def _case_filter(form: CaseFilterForm | CaseSearchForm) -> CaseFilter:
     """The filter the form describes."""
     form.validate()
     sort, _, direction = (_valid(form.sort) or "opened-desc").rpartition("-")
@@ -63,15 +127,52 @@ def _case_filter(form: CaseFilterForm) -> CaseFilter:
     )
 
 
-@bp.get("")
-def index() -> str:
-    user = actor()
-    form = CaseFilterForm(request.args)
+def _filter_choices(form: CaseFilterForm | CaseSearchForm) -> None:
     form.lead_agency.choices = _agency_choices("Any agency")
-    form.town.choices = [("", "Any area")] + [(town, town) for town in cases.known_towns(user)]
+    form.town.choices = [("", "Any area")] + [(town, town) for town in cases.known_towns(actor())]
+
+
+def _render_list(form: CaseFilterForm | CaseSearchForm, *, expired: bool = False, status: int = 200) -> tuple[str, int]:
     criteria = _case_filter(form)
-    page = cases.list_cases(user, criteria, per_page=current_app.config["CASES_PER_PAGE"])
-    return render_template("cases/index.html", form=form, page=page, criteria=criteria)
+    page = cases.list_cases(actor(), criteria, per_page=current_app.config["CASES_PER_PAGE"])
+    return render_template("cases/index.html", form=form, page=page, criteria=criteria, expired=expired), status
+
+
+@bp.get("")
+def index() -> tuple[str, int]:
+    form = CaseFilterForm(request.args)
+    _filter_choices(form)
+    # Typed text is never read from the URL, only from the session by its token.
+    form.text.data = ""
+    expired = False
+    if token := request.args.get("search"):
+        text = session.get(SEARCHES_KEY, {}).get(token)
+        expired = text is None
+        form.text.data = text or ""
+    return _render_list(form, expired=expired)
+
+
+@bp.post("/search")
+def search() -> Response | tuple[str, int]:
+    """The list's filters, sent by POST so that typed text stays out of URLs, browser
+    history and access logs: the session keeps the text and the list's URL carries only
+    a random token for it."""
+    form = CaseSearchForm()
+    _filter_choices(form)
+    form.validate()
+    if form.text.errors:
+        return _render_list(form, status=400)
+    # A mangled choice is dropped, as on the list itself.
+    args: dict[str, object] = {
+        name: form[name].data for name in FILTERS if not form[name].errors and form[name].data not in (None, "")
+    }
+    if text := (form.text.data or "").strip():
+        token = secrets.token_urlsafe(16)
+        kept = dict(list(session.get(SEARCHES_KEY, {}).items())[-(SEARCHES_KEPT - 1) :])
+        kept[token] = text
+        session[SEARCHES_KEY] = kept
+        args["search"] = token
+    return redirect(url_for("cases.index", **args))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -109,7 +210,7 @@ def new() -> Response | str:
 def _render_case(
     reference: str, note_form: NoteForm | None = None, status: int = 200, psg_form: PsgReviewForm | None = None
 ) -> tuple[str, int]:
-    data = cases.case_page(actor(), reference, today=local_now().date())
+    data = cases.case_page(actor(), reference, today=local_now().date(), access_reasons=given_reasons())
     page = render_template("cases/detail.html", data=data, note_form=note_form or NoteForm(), psg_form=psg_form)
     return page, status
 
@@ -255,12 +356,42 @@ def reopen(reference: str) -> Response | str:
 @bp.route("/<reference>/request-access", methods=["GET", "POST"])
 @writes_on_get
 def request_access(reference: str) -> Response | str:
+    cases.may_request_access(actor(), reference)
     form = RequestAccessForm()
     if form.validate_on_submit():
         case = cases.request_access(actor(), reference, reason=form.reason.data)
         db.session.commit()
         flash("Your request has been sent to the lead agency's chair and managers.", "success")
         return redirect(url_for("cases.detail", reference=case.reference))
-    data = cases.case_page(actor(), reference)
+    data = cases.case_page(actor(), reference, access_reasons=given_reasons())
     db.session.commit()
     return render_template("cases/request_access.html", data=data, form=form)
+
+
+@bp.route("/<reference>/access-reason", methods=["GET", "POST"])
+def access_reason(reference: str) -> Response | tuple[str, int]:
+    """Why this user is opening a restricted case: asked once per case per session, kept
+    in the audit trail and with every view of the case (DPA 2018 s.62)."""
+    user = actor()
+    form = AccessReasonForm()
+    wanted = request.args.get("next") if request.method == "GET" else form.next.data
+    back = _local_path(wanted) or url_for("cases.detail", reference=reference.upper())
+    case = cases.case_asking_reason(user, reference)
+    if case is None:  # nothing to justify
+        return redirect(back)
+    form.next.data = back
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            try:
+                given = cases.record_access_reason(
+                    user, reference, reason=form.reason.data, details=form.details.data or ""
+                )
+            except InvalidInput as error:
+                show_error(form, error)
+            else:
+                db.session.commit()
+                session[ACCESS_REASONS_KEY] = {**session.get(ACCESS_REASONS_KEY, {}), str(case.id): given}
+                return redirect(back)
+    return render_template("cases/access_reason.html", case=case, form=form), status

@@ -119,7 +119,7 @@ def test_the_form_offers_the_cases_involved_agencies_and_their_officers(client_a
         ("chair elsewhere (sees the stub)", 404),
         ("member elsewhere (sees the stub)", 404),
         ("partner of an involved agency", 403),
-        ("analyst", 404),
+        ("analyst", 403),  # no actions at all: the form itself is refused
         ("manager", 200),
     ],
 )
@@ -174,7 +174,7 @@ def test_meeting_and_plan_actions_need_to_see_meetings_and_the_plan(client_as, c
     assert "Plan action 3.2.1" in client_as(member).get(f"/actions/new?plan-action={item.id}").text
     licensing = make_user(role=Role.LICENSING_OFFICER, agency=council)  # no meetings
     assert client_as(licensing).get(f"/actions/new?meeting={meeting.id}").status_code == 404
-    assert client_as(make_user(role=Role.ANALYST, agency=council)).get(f"/actions/new?plan-action={item.id}").status_code == 404
+    assert client_as(make_user(role=Role.ANALYST, agency=council)).get(f"/actions/new?plan-action={item.id}").status_code == 403
 
 
 # --- Saving ------------------------------------------------------------------------------------

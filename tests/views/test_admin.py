@@ -401,3 +401,96 @@ def test_inactive_agencies_are_not_offered_as_lead_agency(client_as, home):
     assert page.status_code == 200
     assert "Going Concern Trust" in page.text
     assert "Wound Up Trust" not in page.text
+
+
+# --- Sessions and second factor ---------------------------------------------------
+
+
+def enrol(user, secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"):
+    from casework.db import utcnow
+    from casework.models import RecoveryCode
+
+    user.totp_secret = secret
+    user.totp_enrolled_at = utcnow()
+    user.totp_last_step = 1
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=f"hash-{number}") for number in range(3))
+    db.session.commit()
+    return user
+
+
+def test_user_page_shows_the_second_factor_and_session_buttons(as_admin, home):
+    user = enrol(make_user(agency=home))
+    page = as_admin.get(f"/admin/users/{user.id}")
+    assert "Sign out everywhere" in page.text
+    assert "Reset second factor" in page.text
+    assert re.search(r'id="second-factor-status">\s*Set up', page.text)
+    plain = make_user(agency=home)
+    page = as_admin.get(f"/admin/users/{plain.id}")
+    assert re.search(r'id="second-factor-status">\s*Not set up', page.text)
+    assert "Reset second factor" not in page.text
+
+
+def test_signing_a_user_out_everywhere(as_admin, client_as, home):
+    user = make_user(agency=home)
+    browsers = [client_as(user), client_as(user)]
+    assert all(browser.get("/").status_code == 200 for browser in browsers)
+    response = as_admin.post(f"/admin/users/{user.id}/sign-out-everywhere", data={"version": user.version})
+    assert response.status_code == 302
+    assert response.location == f"/admin/users/{user.id}"
+    assert "has been signed out everywhere" in as_admin.get(response.location).text
+    assert all(browser.get("/").status_code == 302 for browser in browsers)
+    [event] = audit_events("user.signed_out_everywhere")
+    assert event.object_id == user.id
+    assert db.session.get(User, user.id).active  # the account itself is untouched
+
+
+def test_resetting_a_users_second_factor(as_admin, client_as, client, home):
+    from casework.models import RecoveryCode
+
+    user = enrol(make_user(role=Role.MANAGER, agency=home))
+    browser = client_as(user)
+    assert browser.get("/").status_code == 200
+    response = as_admin.post(f"/admin/users/{user.id}/reset-two-factor", data={"version": user.version})
+    assert response.status_code == 302
+    assert browser.get("/").status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(User, user.id)
+    assert stored.totp_secret is None and stored.totp_enrolled_at is None and stored.totp_last_step is None
+    assert count(RecoveryCode) == 0
+    [event] = audit_events("user.two_factor_reset")
+    assert event.object_id == user.id
+    # At the next sign-in the user sets up a new authenticator app.
+    signed_in = client.post("/sign-in", data={"email": user.email, "password": factories.PASSWORD})
+    assert signed_in.location == "/sign-in/two-factor/setup"
+
+
+@pytest.mark.parametrize("action", ["sign-out-everywhere", "reset-two-factor"])
+def test_session_actions_check_the_version(as_admin, client_as, home, action):
+    user = enrol(make_user(agency=home))
+    old_version = user.version
+    as_admin.post(f"/admin/users/{user.id}", data=edit_form(user, name="Renamed"))
+    browser = client_as(db.session.get(User, user.id))
+    response = as_admin.post(f"/admin/users/{user.id}/{action}", data={"version": old_version})
+    assert response.status_code == 409
+    assert browser.get("/").status_code == 200
+    assert db.session.get(User, user.id).totp_secret is not None
+    missing = as_admin.post(f"/admin/users/{user.id}/{action}", data={})
+    assert missing.status_code == 302
+    assert browser.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("role", NOT_ADMINS)
+@pytest.mark.parametrize("action", ["sign-out-everywhere", "reset-two-factor"])
+def test_only_admins_end_other_peoples_sessions(client_as, home, role, action):
+    user = enrol(make_user(agency=home))
+    user_id, version = user.id, user.version
+    victim = client_as(user)
+    response = client_as(make_user(role=role, agency=home)).post(f"/admin/users/{user_id}/{action}", data={"version": version})
+    assert response.status_code == 404
+    assert victim.get("/").status_code == 200
+    assert db.session.get(User, user_id).totp_secret is not None
+
+
+def test_session_actions_on_an_unknown_user_are_404(as_admin):
+    for action in ("sign-out-everywhere", "reset-two-factor"):
+        assert as_admin.post(f"/admin/users/999999/{action}", data={"version": 1}).status_code == 404

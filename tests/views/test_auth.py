@@ -423,3 +423,194 @@ def test_changing_password_signs_out_other_sessions_but_not_this_one(app, client
     stored = db.session.get(User, user.id).password_hash
     assert verify_password(stored, "a brand new long passphrase")
     assert not verify_password(stored, factories.PASSWORD)
+
+
+# --- Every way of ending sessions: an old cookie stops working at once -------------
+
+
+def _sign_out(app, user, browser):
+    assert browser.post("/sign-out").status_code == 302
+
+
+def _change_password(app, user, browser):
+    assert change_password(browser, factories.PASSWORD, "a brand new long passphrase").status_code == 302
+
+
+def _admin_post(path):
+    def act(app, user, browser):
+        admin = make_user(role=Role.ADMIN)
+        version = db.session.get(User, user.id).version
+        response = app.test_client(user=admin).post(f"/admin/users/{user.id}/{path}", data={"version": version})
+        assert response.status_code == 302
+
+    return act
+
+
+def _enrol(user):
+    stored = db.session.get(User, user.id)
+    stored.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    stored.totp_enrolled_at = stored.created_at
+    db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "end_sessions",
+    [_sign_out, _change_password, _admin_post("deactivate"), _admin_post("sign-out-everywhere"), _admin_post("reset-two-factor")],
+    ids=["sign-out", "password-change", "deactivation", "sign-out-everywhere", "reset-two-factor"],
+)
+def test_an_old_cookie_stops_working_at_once(app, client, session, end_sessions):
+    user = make_user()
+    _enrol(user)  # so resetting the second factor has something to reset
+    browser = app.test_client(user=db.session.get(User, user.id))
+    assert browser.get("/").status_code == 200
+    copied = session_cookie(browser)
+    assert with_cookie(app, copied).get("/").status_code == 200
+    end_sessions(app, user, browser)
+    replayed = with_cookie(app, copied).get("/")
+    assert replayed.status_code == 302
+    assert replayed.location.startswith("/sign-in")
+
+
+# --- Password hashes are upgraded -------------------------------------------------
+
+
+def test_a_hash_with_old_parameters_is_rehashed_at_sign_in(client, session):
+    from argon2 import PasswordHasher
+
+    from casework.services.passwords import needs_rehash
+
+    user = make_user()
+    old_hash = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(factories.PASSWORD)
+    stored = db.session.get(User, user.id)
+    stored.password_hash = old_hash
+    db.session.commit()
+    assert needs_rehash(old_hash)
+    version = stored.version
+    assert sign_in(client, user.email).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(User, user.id)
+    assert stored.password_hash != old_hash
+    assert not needs_rehash(stored.password_hash)
+    assert verify_password(stored.password_hash, factories.PASSWORD)
+    assert stored.version == version  # bookkeeping, not an edit of the account
+
+
+# --- Throttling: audited, and aimed at the attacker -------------------------------
+
+
+def test_throttled_attempts_are_audited(client, session, limit_of_two):
+    user = make_user()
+    sign_in(client, user.email, "wrong guess number x")
+    sign_in(client, user.email, "wrong guess number x")
+    assert sign_in(client, user.email).status_code == 429
+    assert sign_in(client, "nobody@example.test", "x" * 12).status_code == 200
+    verbs = audit_verbs()
+    assert verbs == ["auth.sign_in_failed", "auth.sign_in_failed", "auth.sign_in_throttled", "auth.sign_in_failed"]
+    throttled = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "auth.sign_in_throttled"))
+    assert throttled.object_id == user.id and throttled.actor_id is None
+
+
+def test_an_attackers_failures_do_not_block_the_user_from_elsewhere(app, session, limit_of_two):
+    user = make_user()
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    for _attempt in range(3):
+        sign_in(attacker, user.email, "wrong guess number x")
+    assert sign_in(attacker, user.email).status_code == 429
+    real_user = app.test_client()
+    real_user.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert sign_in(real_user, user.email).status_code == 302
+    assert real_user.get("/").status_code == 200
+    assert audit_verbs(user)[-1] == "auth.signed_in"
+    addresses = list(db.session.scalars(select(AuditEvent.ip).where(AuditEvent.object_id == user.id).order_by(AuditEvent.id)))
+    assert addresses == ["203.0.113.66"] * 4 + ["198.51.100.7"]
+
+
+# --- Timeouts come from the settings ----------------------------------------------
+
+
+def _config_from_environment(monkeypatch, **env):
+    """Config reads these variables when it is imported: look in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    script = "import config; c = config.TestConfig(); print(c.SESSION_IDLE_TIMEOUT.total_seconds(), c.PERMANENT_SESSION_LIFETIME.total_seconds())"
+    output = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout
+    idle, absolute = output.split()
+    return float(idle), float(absolute)
+
+
+def test_the_timeouts_are_read_from_the_environment(monkeypatch):
+    assert _config_from_environment(monkeypatch, SESSION_IDLE_MINUTES="7", SESSION_ABSOLUTE_HOURS="3") == (7 * 60, 3 * 3600)
+
+
+def test_the_idle_timeout_is_the_configured_one(app, client_as, session, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_IDLE_TIMEOUT", timedelta(minutes=7))
+    browser = client_as(make_user())
+    with browser.session_transaction() as browser_session:
+        browser_session["last_seen"] = time.time() - 6 * 60
+    assert browser.get("/").status_code == 200
+    with browser.session_transaction() as browser_session:
+        browser_session["last_seen"] = time.time() - 8 * 60
+    response = browser.get("/")
+    assert response.status_code == 302 and response.location.startswith("/sign-in")
+
+
+def test_the_absolute_lifetime_is_the_configured_one(app, client_as, session, monkeypatch):
+    monkeypatch.setitem(app.config, "PERMANENT_SESSION_LIFETIME", timedelta(hours=3))
+    browser = client_as(make_user())
+    with browser.session_transaction() as browser_session:
+        browser_session["signed_in_at"] = time.time() - 2.9 * 3600
+    assert browser.get("/").status_code == 200  # busy all along: last_seen is fresh
+    with browser.session_transaction() as browser_session:
+        browser_session["signed_in_at"] = time.time() - 3.1 * 3600
+    response = browser.get("/")
+    assert response.status_code == 302 and response.location.startswith("/sign-in")
+
+
+# --- The production session cookie ------------------------------------------------
+
+
+def test_production_sign_in_sets_a_host_only_secure_cookie_and_no_remember_me(database_url, session, monkeypatch):
+    from casework import create_app
+
+    monkeypatch.setenv("CASEWORK_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-production-secret-key-for-this-test-only-0123456789")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.delenv("REQUIRE_MFA_FOR_ALL", raising=False)
+    user = make_user()
+    user.mfa_exempt = True  # the cookie after the password step is checked below as well
+    db.session.commit()
+    bound = db.session.session_factory.kw.get("bind")
+    production = create_app()  # from CASEWORK_ENV, as the server starts it
+    # create_app pointed the shared session at a new engine: back to this test's transaction.
+    production.extensions["casework.engine"].dispose()
+    db.session.remove()
+    db.session.configure(bind=bound)
+    assert production.config["SESSION_COOKIE_NAME"] == "__Host-session"
+
+    browser = production.test_client()
+    https = {"base_url": "https://casework.example"}
+    form = browser.get("/sign-in", **https)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text).group(1)
+    response = browser.post(
+        "/sign-in",
+        data={"email": user.email, "password": factories.PASSWORD, "csrf_token": token},
+        headers={"Referer": "https://casework.example/sign-in"},
+        **https,
+    )
+    assert response.status_code == 302, response.text[:500]
+    cookies = response.headers.getlist("Set-Cookie")
+    assert len(cookies) == 1  # the session, and no remember-me cookie
+    name, *attributes = [part.strip() for part in cookies[0].split(";")]
+    assert name.startswith("__Host-session=")
+    keys = {attribute.split("=")[0].lower() for attribute in attributes}
+    assert {"secure", "httponly", "path"} <= keys
+    assert "Path=/" in attributes
+    assert "SameSite=Lax" in attributes
+    assert "domain" not in keys
+    assert browser.get("/", **https).status_code == 200
+    assert not any("remember" in cookie.lower() for cookie in browser.get("/", **https).headers.getlist("Set-Cookie"))

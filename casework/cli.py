@@ -180,8 +180,8 @@ def retention_command(mode: str | None) -> None:
         for item in items:
             click.echo(f"  {item}")
 
-    click.echo(f"Closed cases closed before {plan.closed_before:%Y-%m-%d} ({closed_years} years); "
-               f"declined referrals decided before {plan.declined_before:%Y-%m-%d} ({declined_years} years).")
+    click.echo(f"Closed cases closed before {plan.closed_before:%Y-%m-%d} ({_years(closed_years)}); "
+               f"declined referrals decided before {plan.declined_before:%Y-%m-%d} ({_years(declined_years)}).")
     listed("Cases to anonymise", [case.reference for case in plan.cases])
     listed("Cases kept under a legal hold", [case.reference for case in plan.held])
     listed("Referrals to anonymise", [f"referral {referral_id}" for referral_id in
@@ -193,3 +193,7 @@ def retention_command(mode: str | None) -> None:
         return
     db.session.commit()
     click.echo(f"Anonymised {result.cases} cases, {result.referrals} referrals and {result.people} people.")
+
+
+def _years(count: int) -> str:
+    return f"{count} year" if count == 1 else f"{count} years"

@@ -370,6 +370,15 @@ def restricted_cases_of_person(actor: User, person_id: int) -> list[Case]:
     return [case for case, full_view in db.session.execute(query) if needs_access_reason(case, full_view=bool(full_view))]
 
 
+def restricted_case_of_action(actor: User, action_id: int) -> list[Case]:
+    """The restricted case an action is about, if this user sees it in full."""
+    query = visible_cases(actor).where(
+        Case.restricted.is_(True),
+        select(Action.id).where(Action.id == action_id, Action.case_id == Case.id).exists(),
+    )
+    return [case for case, full_view in db.session.execute(query) if needs_access_reason(case, full_view=bool(full_view))]
+
+
 def case_asking_reason(actor: User, reference: str) -> Case | None:
     """For the reason page: the case if it needs a reason, None if the user sees it in full
     without one. Only those who see a case in full are asked: 404 for anyone else."""

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -7,7 +8,7 @@ from werkzeug.wrappers import Response
 from casework import db
 from casework.exceptions import InvalidInput, NotFound
 from casework.forms.admin import AgencyForm, AuditFilterForm, CreateUserForm, EditAgencyForm, EditUserForm, SetActiveForm
-from casework.models import AgencyKind
+from casework.models import AgencyKind, User
 from casework.permissions import Permission, Role
 from casework.policy import authorize, can
 from casework.services import agencies, audit, two_factor, users
@@ -127,28 +128,35 @@ def user_reactivate(user_id: int) -> Response:
     return _set_active(user_id, active=True)
 
 
-@bp.post("/users/<int:user_id>/sign-out-everywhere")
-def user_sign_out_everywhere(user_id: int) -> Response:
+def _end_sessions(user_id: int, change: Callable[[User, int, int], User], done: str) -> Response:
+    """A button on the user's page that ends their sessions: the form carries the
+    version the administrator saw."""
     form = SetActiveForm()
     if not form.validate_on_submit():
         flash("The form was changed before it was sent. Reload the page and try again.", "error")
         return redirect(url_for("admin.user_edit", user_id=user_id))
-    user = users.sign_out_everywhere(actor(), user_id, version=form.version.data)
+    user = change(actor(), user_id, form.version.data)
     db.session.commit()
-    flash(f"{user.name} has been signed out everywhere.", "success")
+    flash(done.format(name=user.name), "success")
     return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/sign-out-everywhere")
+def user_sign_out_everywhere(user_id: int) -> Response:
+    return _end_sessions(
+        user_id,
+        lambda admin, target, version: users.sign_out_everywhere(admin, target, version=version),
+        "{name} has been signed out everywhere.",
+    )
 
 
 @bp.post("/users/<int:user_id>/reset-two-factor")
 def user_reset_two_factor(user_id: int) -> Response:
-    form = SetActiveForm()
-    if not form.validate_on_submit():
-        flash("The form was changed before it was sent. Reload the page and try again.", "error")
-        return redirect(url_for("admin.user_edit", user_id=user_id))
-    user = two_factor.reset(actor(), user_id, version=form.version.data)
-    db.session.commit()
-    flash(f"{user.name}'s second factor has been reset. They will set up a new authenticator app when they next sign in.", "success")
-    return redirect(url_for("admin.user_edit", user_id=user_id))
+    return _end_sessions(
+        user_id,
+        lambda admin, target, version: two_factor.reset(admin, target, version=version),
+        "{name}'s second factor has been reset. They will set up a new authenticator app when they next sign in.",
+    )
 
 
 # --- Agencies ----------------------------------------------------------------------

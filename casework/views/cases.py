@@ -80,8 +80,8 @@ def _local_path(target: str | None) -> str | None:
 
 @bp.before_app_request
 def _ask_why_before_restricted_case() -> Response | None:
-    """Every page of a restricted case, and a person page showing one, waits for a reason,
-    given once per case per session."""
+    """Every page of a restricted case, and a person's or an action's page showing one,
+    waits for a reason, given once per case per session."""
     if not current_user.is_authenticated or request.endpoint == "cases.access_reason":
         return None
     args = request.view_args or {}
@@ -90,6 +90,11 @@ def _ask_why_before_restricted_case() -> Response | None:
         needing = [case] if case is not None else []
     elif request.endpoint == "people.detail" and isinstance(args.get("person_id"), int):
         needing = cases.restricted_cases_of_person(actor(), args["person_id"])
+    elif isinstance(args.get("action_id"), int):  # an action's page shows its case's work
+        needing = cases.restricted_case_of_action(actor(), args["action_id"])
+    elif request.endpoint == "actions.new" and request.args.get("case"):
+        case = cases.case_needing_reason(actor(), request.args["case"])
+        needing = [case] if case is not None else []
     else:
         return None
     for case in needing:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from casework import db
 from casework.models import AuditEvent, Note, PartyRole
 from casework.permissions import Role
-from tests.factories import add_party, make_agency, make_case, make_note, make_person, make_user
+from tests.factories import add_party, make_action, make_agency, make_case, make_note, make_person, make_user
 
 TITLE = "Threats to Philippa Gorringe-Vantablack"
 NOTE = "Moved to the refuge on Quenby Lane"
@@ -84,6 +84,18 @@ def test_every_page_of_the_case_asks_for_a_reason_first(client_as, world):
         for secret in (TITLE, NOTE, "Gorringe"):
             assert secret not in response.text
     assert events("case.viewed", world.case.id) == []
+
+
+def test_an_action_on_the_case_asks_for_the_reason_too(client_as, world):
+    action = make_action(agency=world.council, created_by=world.member, case=world.case, title="Fit a panic alarm")
+    client = client_as(world.member)
+    for path in (f"/actions/{action.id}", f"/actions/new?case={world.case.reference}"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert urlsplit(response.location).path == reason_page(world)
+    assert "Fit a panic alarm" not in client.get(f"/actions/{action.id}", follow_redirects=True).text
+    give_reason(client, world)
+    assert "Fit a panic alarm" in client.get(f"/actions/{action.id}").text
 
 
 def test_the_reason_page_shows_nothing_of_the_case(client_as, world):

@@ -1,5 +1,6 @@
 """Grading a victim's risk with the risk matrix, and the record of earlier grades."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -167,12 +168,16 @@ class ScoredAssessment:
     score: riskmatrix.Score
 
 
-def history(actor: User, reference: str, person_id: int) -> tuple[Case, Person, list[ScoredAssessment]]:
+def history(
+    actor: User, reference: str, person_id: int, *, access_reasons: Mapping[int, dict[str, str]] | None = None
+) -> tuple[Case, Person, list[ScoredAssessment]]:
     """Every assessment of the victim on this case, newest first, each with why it came out as it did.
-    Reading a victim's risk history is audited, like any view of a person's record."""
+    Reading a victim's risk history is audited, like any view of a person's record, with
+    the reason given for opening a restricted case."""
     case = get_case(actor, reference, Permission.RISK_ASSESS)
     person = _victim(case, person_id)
-    audit.record(actor, "risk.history_viewed", "person", person.id, case_id=case.id, person_id=person.id)
+    detail = {"access_reason": (access_reasons or {}).get(case.id) or {}} if case.restricted else None
+    audit.record(actor, "risk.history_viewed", "person", person.id, case_id=case.id, person_id=person.id, detail=detail)
     assessments = db.session.scalars(
         select(RiskAssessment)
         .where(RiskAssessment.case_id == case.id, RiskAssessment.person_id == person.id)

@@ -14,6 +14,7 @@ from casework.models import RiskLevel
 from casework.services import conferences, people, risk
 from casework.services.risk import ScoredAssessment
 from casework.views import actor, show_error
+from casework.views.cases import given_reasons
 from casework.views.forms_support import fill_with_now, submitted_moment
 from casework.web import writes_on_get
 
@@ -106,7 +107,7 @@ def _level_chart(scored: list[ScoredAssessment]) -> LevelChart | None:
 @bp.get("/cases/<reference>/victims/<int:person_id>/risk-assessments")
 @writes_on_get  # the audit record of this view
 def history(reference: str, person_id: int) -> str:
-    case, person, scored = risk.history(actor(), reference, person_id)
+    case, person, scored = risk.history(actor(), reference, person_id, access_reasons=given_reasons())
     page = render_template(
         "victims/history.html",
         case=case,

@@ -123,6 +123,8 @@ def test_a_reason_is_audited_and_opens_the_page_wanted(client_as, world):
     assert client.get(f"/people/{world.victim.id}").status_code == 200
     [viewed] = events("case.viewed", world.case.id)
     assert viewed.detail["access_reason"]["reason"] == "works-on-case"
+    [history_viewed] = events("risk.history_viewed", world.case.id)
+    assert history_viewed.detail["access_reason"]["reason"] == "works-on-case"
 
 
 def test_every_view_of_the_case_carries_the_reason(client_as, world):

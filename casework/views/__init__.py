@@ -1,5 +1,7 @@
 """Blueprints: parse the request, call one service, commit once, render or redirect."""
 
+from urllib.parse import urlsplit
+
 from flask_wtf import FlaskForm
 
 from casework.exceptions import InvalidInput
@@ -21,3 +23,14 @@ def actor() -> User:
     from flask_login import current_user
 
     return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def local_path(target: str | None) -> str | None:
+    """A path on this site, or None: a ``next`` address must not send anyone elsewhere
+    (browsers read a backslash as a slash and drop tabs and newlines)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(char) < 32 for char in target):
+        return None
+    return target

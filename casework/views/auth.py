@@ -1,5 +1,4 @@
 import time
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
@@ -19,7 +18,7 @@ from casework.forms.auth import (
 from casework.models import User
 from casework.services import two_factor as two_factor_service
 from casework.services import users
-from casework.views import actor, show_error
+from casework.views import actor, local_path, show_error
 from casework.web import start_session
 
 bp = Blueprint("auth", __name__)
@@ -41,10 +40,7 @@ AFTER_RECOVERY_CODES = "after_recovery_codes"
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site, so the sign-in page cannot send people elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("main.home")
+    return local_path(target) or url_for("main.home")
 
 
 def _failed_sign_in(response: Response) -> bool:

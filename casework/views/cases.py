@@ -1,5 +1,4 @@
 import secrets
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, user_logged_out
@@ -26,7 +25,7 @@ from casework.permissions import Permission
 from casework.policy import authorize
 from casework.services import agencies, cases
 from casework.services.cases import CaseFilter
-from casework.views import actor, show_error
+from casework.views import actor, local_path, show_error
 from casework.web import writes_on_get
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -66,16 +65,6 @@ def _given_reason(case_id: int) -> dict[str, str] | None:
 def given_reasons() -> dict[int, dict[str, str]]:
     """The reasons given in this session, by case id, for the audit of each view."""
     return {int(case_id): reason for case_id, reason in session.get(ACCESS_REASONS_KEY, {}).items()}
-
-
-def _local_path(target: str | None) -> str | None:
-    """A path on this site, or None: the reason page must not send anyone elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or any(ord(char) < 32 for char in target):
-        return None
-    return target
 
 
 @bp.before_app_request
@@ -380,7 +369,7 @@ def access_reason(reference: str) -> Response | tuple[str, int]:
     user = actor()
     form = AccessReasonForm()
     wanted = request.args.get("next") if request.method == "GET" else form.next.data
-    back = _local_path(wanted) or url_for("cases.detail", reference=reference.upper())
+    back = local_path(wanted) or url_for("cases.detail", reference=reference.upper())
     case = cases.case_asking_reason(user, reference)
     if case is None:  # nothing to justify
         return redirect(back)

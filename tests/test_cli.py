@@ -4,7 +4,7 @@ import re
 
 import pyotp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from casework import db
 from casework.demo import DEMO_PASSWORD
@@ -157,6 +157,25 @@ def test_demo_has_an_account_for_every_role_with_the_demo_password(run):
     for password_hash in {user.password_hash for user in accounts.values()}:  # hashed once, shared
         assert verify_password(password_hash, DEMO_PASSWORD)
     assert DEMO_PASSWORD == "casework-demo"
+
+
+def test_a_demo_loaded_before_the_second_factor_gets_its_exemption_back(run, client):
+    """Databases loaded before accounts had a second factor kept their demo accounts
+    without the exemption; loading the demo again gives it, to demo accounts only."""
+    assert run("demo").exit_code == 0
+    db.session.execute(update(User).values(mfa_exempt=False))
+    someone = make_user(role=Role.ADMIN, email="real.admin@example.test")
+    assert run("demo").exit_code == 0
+    assert db.session.scalar(select(User.mfa_exempt).where(User.email == "admin@demo.test")) is True
+    assert db.session.get(User, someone.id).mfa_exempt is False
+    response = client.post("/sign-in", data={"email": "admin@demo.test", "password": DEMO_PASSWORD})
+    assert response.location == "/"
+
+
+def test_no_demo_no_exemption(run):
+    make_user(email="member@demo.test")  # a real account that happens to have the address
+    assert run("demo").output.startswith("Demo partnership already present.")
+    assert db.session.scalar(select(User.mfa_exempt).where(User.email == "member@demo.test")) is False
 
 
 def test_demo_output_lists_the_sign_ins(run):

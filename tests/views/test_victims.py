@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from markupsafe import escape
 from sqlalchemy import func, select
 
@@ -64,7 +65,7 @@ def world(session, client_as):
         reference=case.reference, case_id=case.id,
         victim=victim.id, perpetrator=perpetrator.id,
         victim_party=victim_party.id, perpetrator_party=perpetrator_party.id,
-        member=client_as(member), chair=client_as(chair),
+        member=client_as(member), chair=client_as(chair), member_user=member,
         agencies={"council": council, "police": police, "housing": housing},
         client_as=client_as,
     )
@@ -139,11 +140,21 @@ def test_the_running_score_is_an_external_script_with_a_polite_live_region(world
         assert "Score so far" in script.get_data(as_text=True)
 
 
-def test_the_form_starts_at_the_local_date_and_time_now(world):
-    html = world.member.get(assessment_url(world.reference, world.victim)).text
-    now = datetime.now(LONDON)
-    assert re.search(rf'id="assessed_on-day" name="assessed_on" type="text" value="{now.day}"', html)
-    assert re.search(rf'id="assessed_on-year" name="assessed_on" type="text" value="{now.year}"', html)
+@pytest.mark.parametrize(
+    ("instant", "day", "month", "year", "at"),
+    [
+        (datetime(2026, 3, 3, 9, 5, tzinfo=UTC), "03", "03", "2026", "09:05"),  # a day under 10
+        (datetime(2026, 7, 31, 23, 30, tzinfo=UTC), "01", "08", "2026", "00:30"),  # BST: already tomorrow
+        (datetime(2025, 12, 31, 23, 30, tzinfo=UTC), "31", "12", "2025", "23:30"),
+    ],
+)
+def test_the_form_starts_at_the_local_date_and_time_now(world, instant, day, month, year, at):
+    with time_machine.travel(instant, tick=False):
+        member = world.client_as(world.member_user)  # signed in at the pinned instant
+        html = member.get(assessment_url(world.reference, world.victim)).text
+    for part, value in (("day", day), ("month", month), ("year", year)):
+        assert f'id="assessed_on-{part}" name="assessed_on" type="text" value="{value}"' in html
+    assert re.search(rf'id="assessed_time"[^>]*value="{at}"', html)
     assert checked(html).get("override_level") == [""]  # "No change"
 
 

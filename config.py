@@ -66,7 +66,6 @@ class Config:
     CASES_PER_PAGE = _env_int("CASES_PER_PAGE", 25)
     AUDIT_EVENTS_PER_PAGE = 50
     CASE_REFERENCE_PREFIX = os.environ.get("CASE_REFERENCE_PREFIX", "ASB")
-    DISPLAY_TIMEZONE = "Europe/London"
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.

@@ -7,7 +7,8 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# The layout, shared macros and error pages; each feature's blueprint brings its own templates.
+TEMPLATES = Path(__file__).resolve().parent / "ui" / "templates"
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -36,12 +37,24 @@ def create_app(config: object | None = None) -> Flask:
     if proxies := app.config.get("TRUSTED_PROXIES", 0):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from casework import cli, db, errors, logs, templating, web
+    from casework import cli, db, errors, logs, schema, web  # noqa: F401  (schema: every model mapped)
+    from casework.accounts import views as auth
+    from casework.actions import views as actions
+    from casework.admin import views as admin
+    from casework.cases import views as cases
+    from casework.data_protection import views as data_protection
     from casework.extensions import csrf, limiter, login_manager
-    from casework.services import sla
-    from casework.views import admin, auth, cases, health, main, people, premises, victims
-    from casework.views import sla as sla_views
-    from casework.views import actions, data_protection, meetings, plan, referrals, tls_report
+    from casework.health import views as health
+    from casework.home import views as main
+    from casework.meetings import views as meetings
+    from casework.people import views as people
+    from casework.plan import views as plan
+    from casework.premises.views import premises, tls_report
+    from casework.referrals import views as referrals
+    from casework.ui import templating
+    from casework.victims.services import sla
+    from casework.victims.views import sla as sla_views
+    from casework.victims.views import victims
 
     logs.configure(app)
     db.init_app(app)

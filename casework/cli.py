@@ -10,11 +10,14 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from casework import db
+from casework.accounts.services import users
+from casework.agencies import services as agencies
+from casework.agencies.models import Agency, AgencyKind
 from casework.exceptions import InvalidInput
-from casework.forms.fields import EMAIL_FORMAT, is_email_address
-from casework.models import Agency, AgencyKind, RiskMatrix
 from casework.permissions import Role
-from casework.services import agencies, risk, riskmatrix, users
+from casework.ui.fields import EMAIL_FORMAT, is_email_address
+from casework.victims.models import RiskMatrix
+from casework.victims.services import risk, riskmatrix
 
 
 @click.group()
@@ -123,7 +126,7 @@ def import_premises(path: Path) -> None:
     Every row is checked first; if any is bad, each is reported with its line number
     and nothing is written.
     """
-    from casework.services import premises_import
+    from casework.premises.services import premises_import
 
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -160,7 +163,7 @@ def retention_command(mode: str | None) -> None:
     """
     from flask import current_app
 
-    from casework.services import retention
+    from casework.data_protection.services import retention
 
     if mode is None:
         raise click.UsageError("Choose --dry-run to see what would be anonymised, or --apply to anonymise it.")

@@ -7,7 +7,7 @@ bind it to an outer transaction. Views and CLI commands commit; services only fl
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import sqlalchemy as sa
 from flask import Flask
@@ -15,6 +15,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from casework.clock import utcnow
+from casework.exceptions import EditConflict
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -57,9 +60,6 @@ class Base(DeclarativeBase):
         Enum: sa.Enum(Enum, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e]),
     }
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 IntPK = Annotated[int, mapped_column(primary_key=True)]
@@ -109,3 +109,13 @@ def init_app(app: Flask) -> None:
     session.remove()
     session.configure(bind=engine)
     app.teardown_appcontext(lambda _exc: session.remove())
+
+
+class Versioned(Protocol):
+    version: int
+
+
+def ensure_version(obj: Versioned, submitted: int) -> None:
+    """Refuse an edit made from a page loaded before someone else's save."""
+    if obj.version != submitted:
+        raise EditConflict()

@@ -13,9 +13,14 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, select
 
+from casework.accounts.models import User
+from casework.actions.models import Action
+from casework.cases.models import Case, CaseAgency, CaseParty, PartyRole
 from casework.exceptions import NotFound, PermissionDenied
-from casework.models import Action, Case, CaseAgency, CaseParty, PartyRole, Person, Premises, Referral, User
+from casework.people.models import Person
 from casework.permissions import Permission, Role
+from casework.premises.models import Premises
+from casework.referrals.models import Referral
 
 P = Permission
 

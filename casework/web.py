@@ -1,17 +1,19 @@
 """The request pipeline: who is signed in, session timeouts, request ids, security headers."""
 
 import secrets
-import time
 import uuid
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from casework import db
+from casework.accounts.models import User
+from casework.accounts.services import users
+from casework.audit import services as audit
+from casework.clock import timestamp
 from casework.extensions import login_manager
-from casework.models import User
 from casework.policy import ENDPOINT_PERMISSIONS, authorize_endpoint
-from casework.services import audit, users
 
 # The only endpoints a signed-out visitor may reach. The second-factor pages serve
 # someone who has given a correct password and nothing more; they check that themselves.
@@ -53,7 +55,7 @@ def _require_sign_in() -> Response | None:
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    now = time.time()
+    now = timestamp()
     idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
     absolute = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
     if now - session.get("last_seen", 0) > idle or now - session.get("signed_in_at", 0) > absolute:
@@ -78,7 +80,7 @@ def start_session(user: User) -> None:
     session.clear()
     login_user(user)
     session.permanent = True
-    session["signed_in_at"] = session["last_seen"] = time.time()
+    session["signed_in_at"] = session["last_seen"] = timestamp()
 
 
 def _security_headers(response: Response) -> Response:
@@ -117,3 +119,32 @@ def init_app(app: Flask) -> None:
     app.before_request_funcs[None].insert(1, _refuse_nul_characters)
     app.before_request(_require_sign_in)
     app.after_request(_security_headers)
+
+
+def actor() -> User:
+    """The signed-in user as a model object (services want the real thing, not a proxy)."""
+    from flask_login import current_user
+
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def local_path(target: str | None) -> str | None:
+    """A path on this site, or None: a ``next`` address must not send anyone elsewhere
+    (browsers read a backslash as a slash and drop tabs and newlines)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(char) < 32 for char in target):
+        return None
+    return target
+
+
+# What the session keeps, in the user's own signed cookie and never in a URL: the reasons
+# given for opening restricted cases, by case id, and the text of recent list searches,
+# by an opaque token that is all the list's URL carries.
+ACCESS_REASONS_KEY = "case_access_reasons"
+
+
+def given_reasons() -> dict[int, dict[str, str]]:
+    """The reasons given in this session, by case id, for the audit of each view."""
+    return {int(case_id): reason for case_id, reason in session.get(ACCESS_REASONS_KEY, {}).items()}

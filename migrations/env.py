@@ -5,8 +5,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection
 
+import casework.schema  # noqa: F401  (importing the models fills the metadata)
 from casework import db
-import casework.models  # noqa: F401  (importing the models fills the metadata)
 
 config = context.config
 if config.config_file_name and not config.attributes.get("skip_logging_config"):

@@ -2,27 +2,88 @@
 
 The schema comes from the real migrations, once per backend per session. Each test
 runs inside an outer transaction that is rolled back, so tests never see each other.
+
+Time is pinned: every test but the browser tests starts at the same instant (``--now``,
+by default ``DEFAULT_NOW``) and time moves on from there, so no test reads the
+machine's clock. Tests marked ``calendar`` run again at each of ``CALENDAR_INSTANTS``:
+the first of a month, a leap day, both clock changes and the turn of the year.
 """
 
 import os
-import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask
 from flask.testing import FlaskClient
 
 from casework import create_app, db
+from casework.accounts.models import User
+from casework.clock import timestamp
 from casework.extensions import limiter
-from casework.models import User
 from config import TestConfig
 from tests.support.postgres import PostgresUnavailable, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# An ordinary Wednesday morning, after every fixed date the tests use as the past.
+DEFAULT_NOW = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+# Where calendar arithmetic goes wrong if it is going to.
+CALENDAR_INSTANTS = {
+    "first-of-march": datetime(2027, 3, 1, 10, 0, tzinfo=UTC),
+    "leap-day": datetime(2028, 2, 29, 12, 0, tzinfo=UTC),
+    "before-clocks-go-forward": datetime(2027, 3, 28, 0, 30, tzinfo=UTC),
+    "after-clocks-go-forward": datetime(2027, 3, 28, 1, 30, tzinfo=UTC),
+    "first-of-the-repeated-hour": datetime(2027, 10, 31, 0, 30, tzinfo=UTC),
+    "second-of-the-repeated-hour": datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
+    "new-years-eve": datetime(2027, 12, 31, 23, 30, tzinfo=UTC),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--now",
+        type=datetime.fromisoformat,
+        default=DEFAULT_NOW,
+        help="the instant every test starts at (ISO 8601 with an offset); default %(default)s",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "calendar: runs again at each of CALENDAR_INSTANTS")
+    # Module-level values computed while tests are collected see the pinned instant too.
+    config.stash[_COLLECTION_CLOCK] = time_machine.travel(config.getoption("now"), tick=False)
+    config.stash[_COLLECTION_CLOCK].start()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[_COLLECTION_CLOCK].stop()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("calendar"):
+        instants = [("now", metafunc.config.getoption("now")), *CALENDAR_INSTANTS.items()]
+        metafunc.parametrize("pinned_now", [at for _, at in instants], ids=[name for name, _ in instants], indirect=True)
+
+
+_COLLECTION_CLOCK = pytest.StashKey[time_machine.travel]()
+
+
+@pytest.fixture(autouse=True)
+def pinned_now(request: pytest.FixtureRequest) -> Iterator[datetime | None]:
+    """The instant the test starts at; the browser tests keep the real clock, which
+    Chromium's cookie expiry follows."""
+    if request.node.get_closest_marker("browser"):
+        yield None
+        return
+    instant = getattr(request, "param", request.config.getoption("now"))
+    with time_machine.travel(instant, tick=True):
+        yield instant
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -59,7 +120,7 @@ class SignedInClient(FlaskClient):
             with self.session_transaction() as session:
                 session["_user_id"] = user.get_id()
                 session["_fresh"] = True
-                session["signed_in_at"] = session["last_seen"] = time.time()
+                session["signed_in_at"] = session["last_seen"] = timestamp()
 
 
 @pytest.fixture(scope="session")

@@ -5,26 +5,14 @@ import itertools
 from datetime import date, datetime
 
 from casework import db
-from casework.db import utcnow
-from casework.models import (
-    Agency,
-    AgencyKind,
-    Case,
-    CaseAgency,
-    CaseParty,
-    CaseStatus,
-    CaseType,
-    Note,
-    NoteKind,
-    PartyRole,
-    Person,
-    Premises,
-    PremisesKind,
-    TlsStatus,
-    User,
-)
+from casework.accounts.models import User
+from casework.accounts.services.passwords import hash_password
+from casework.agencies.models import Agency, AgencyKind
+from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, Note, NoteKind, PartyRole
+from casework.clock import today, utcnow
+from casework.people.models import Person
 from casework.permissions import Role
-from casework.services.passwords import hash_password
+from casework.premises.models import Premises, PremisesKind, TlsStatus
 
 PASSWORD = "correct horse battery staple"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2id is slow on purpose
@@ -171,7 +159,7 @@ def make_premises(
 
 # --- Actions ---------------------------------------------------------------------------
 
-from casework.models import Action, ActionStatus  # noqa: E402
+from casework.actions.models import Action, ActionStatus  # noqa: E402
 
 
 def make_action(
@@ -196,7 +184,7 @@ def make_action(
         title=title,
         assigned_agency_id=agency.id,
         assignee_id=assignee.id if assignee else None,
-        due_on=due_on or date.today(),
+        due_on=due_on or today(),
         status=status,
         created_by_id=created_by.id,
     )
@@ -207,7 +195,8 @@ def make_action(
 
 # --- Delivery plan ---------------------------------------------------------------------
 
-from casework.models import PlanAction, PlanActionKind, PlanActionStatus, PlanMilestone, Priority, Rag  # noqa: E402
+from casework.actions.models import Rag  # noqa: E402
+from casework.plan.models import PlanAction, PlanActionKind, PlanActionStatus, PlanMilestone, Priority
 
 
 def make_priority(*, number: int, title: str | None = None, lead_officer: str = "", year_targets: str = "") -> Priority:
@@ -258,7 +247,7 @@ def make_plan_action(
 
 # --- Referrals -------------------------------------------------------------------------
 
-from casework.models import Consent, Referral, ReferralStatus, ReferralSubject  # noqa: E402
+from casework.referrals.models import Consent, Referral, ReferralStatus, ReferralSubject  # noqa: E402
 
 
 def make_referral(
@@ -300,7 +289,7 @@ def make_referral(
 
 # --- Meetings --------------------------------------------------------------------------
 
-from casework.models import AgendaItem, Meeting, MeetingKind  # noqa: E402
+from casework.meetings.models import AgendaItem, Meeting, MeetingKind  # noqa: E402
 
 
 def make_psg_meeting(

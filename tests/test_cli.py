@@ -7,10 +7,14 @@ import pytest
 from sqlalchemy import func, select, update
 
 from casework import db
+from casework.accounts.models import User
+from casework.accounts.services.passwords import verify_password
+from casework.agencies.models import Agency
+from casework.audit.models import AuditEvent
+from casework.cases.models import Case, CaseParty, Note
 from casework.demo import DEMO_PASSWORD
-from casework.models import Agency, AuditEvent, Case, CaseParty, Note, Person, User
+from casework.people.models import Person
 from casework.permissions import Role
-from casework.services.passwords import verify_password
 from tests.factories import make_agency, make_user
 
 ADMIN_PASSWORD = "a long admin passphrase"

@@ -16,7 +16,8 @@ from alembic import command
 from flask import Flask
 
 from casework import create_app, db
-from casework.models import AuditEvent, Case, CaseType
+from casework.audit.models import AuditEvent
+from casework.cases.models import Case, CaseType
 from config import TestConfig
 from tests.conftest import SignedInClient, alembic_config
 from tests.factories import make_agency, make_case, make_user

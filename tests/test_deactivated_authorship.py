@@ -2,31 +2,27 @@
 and nothing they made is changed or removed. Users are never deleted."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import inspect, select
 
 from casework import db
-from casework.db import utcnow
-from casework.models import (
-    Action,
-    AuditEvent,
-    Case,
-    CaseType,
-    Consent,
-    Note,
-    NoteKind,
-    PartyRole,
-    Person,
-    Referral,
-    ReferralSubject,
-    RiskAssessment,
-    User,
-)
+from casework.accounts.models import User
+from casework.actions.models import Action
+from casework.actions.services import actions
+from casework.actions.services.actions import Subject
+from casework.audit.models import AuditEvent
+from casework.cases import services as cases
+from casework.cases.models import Case, CaseType, Note, NoteKind, PartyRole
+from casework.clock import today, utcnow
+from casework.people import services as people
+from casework.people.models import Person
 from casework.permissions import Role
-from casework.services import actions, cases, people, referrals, risk
-from casework.services.actions import Subject
+from casework.referrals import services as referrals
+from casework.referrals.models import Consent, Referral, ReferralSubject
+from casework.victims.models import RiskAssessment
+from casework.victims.services import risk
 from tests.factories import make_agency, make_user
 from tests.support.victims import LOWEST
 
@@ -61,7 +57,7 @@ def test_a_deactivated_users_records_keep_their_name(app, session, client_as) ->
         )
         action = actions.create_action(
             author, Subject(case_id=case.id), title="Fit window locks", detail="", assigned_agency_id=agency.id,
-            assignee_id=None, due_on=date.today() + timedelta(days=7),
+            assignee_id=None, due_on=today() + timedelta(days=7),
         )
         referral = referrals.make_referral(
             author, subject=ReferralSubject.PERSON, first_name="Ada", last_name="Ashdown", date_of_birth=None,

@@ -30,9 +30,12 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from casework import db
-from casework.db import Base, utcnow
+from casework.accounts.models import User
+from casework.cases.models import CaseStatus
+from casework.clock import utcnow
+from casework.db import Base
 from casework.extensions import limiter
-from casework.models import CaseStatus, MeetingKind, User
+from casework.meetings.models import MeetingKind
 from casework.permissions import Role
 from casework.policy import ENDPOINT_PERMISSIONS, ROLE_PERMISSIONS
 from tests.factories import (
@@ -88,9 +91,9 @@ ROUTES: dict[str, Route] = {
     "auth.sign_in": Route(signed_out=True),
     "auth.sign_out": Route(fields_from="main.home"),
     "auth.change_password": Route(),
-    "auth.two_factor": Route(signed_out=True, form="casework.forms.auth:TwoFactorForm"),
-    "auth.two_factor_setup": Route(signed_out=True, form="casework.forms.auth:TwoFactorSetupForm"),
-    "auth.recovery_codes": Route(form="casework.forms.auth:RegenerateRecoveryCodesForm"),
+    "auth.two_factor": Route(signed_out=True, form="casework.accounts.forms:TwoFactorForm"),
+    "auth.two_factor_setup": Route(signed_out=True, form="casework.accounts.forms:TwoFactorSetupForm"),
+    "auth.recovery_codes": Route(form="casework.accounts.forms:RegenerateRecoveryCodesForm"),
     "admin.user_new": Route(),
     "admin.user_edit": Route(),
     "admin.user_deactivate": Route(fields_from="admin.user_edit"),
@@ -111,7 +114,7 @@ ROUTES: dict[str, Route] = {
     "cases.search": Route(fields_from="cases.index"),
     "people.new": Route(),
     "people.find": Route(),
-    "people.add_existing": Route(form="casework.forms.people:AddExistingPersonForm"),
+    "people.add_existing": Route(form="casework.people.forms:AddExistingPersonForm"),
     "victims.assess": Route(),
     "victims.record_conference": Route(),
     "victims.remove_party": Route(),

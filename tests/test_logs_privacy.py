@@ -6,14 +6,15 @@ import io
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import text
 
 from casework import db, logs
-from casework.services import people as people_service
+from casework.clock import utcnow
+from casework.people import services as people_service
 from tests.factories import make_agency, make_user
 from tests.support.victims import MEDIUM, assess
 
@@ -53,7 +54,7 @@ class AccessLog:
 
     def request(self, method: str, url: str, **kwargs):
         response = getattr(self.client, method)(url, **kwargs)
-        now = datetime.now(UTC).strftime("%d/%b/%Y %H:%M:%S")
+        now = utcnow().strftime("%d/%b/%Y %H:%M:%S")
         self.log.info('%s - - [%s] "%s %s HTTP/1.1" %s -', "127.0.0.1", now, method.upper(), url, response.status_code)
         return response
 
@@ -119,7 +120,7 @@ def test_a_whole_journey_logs_no_personal_data(all_logs, session, client_as, mon
     person_id = int(re.search(r'href="/people/(\d+)"', page.text).group(1))
 
     # Assess the risk, raising the level with a reason.
-    when = datetime.now(UTC) - timedelta(minutes=5)
+    when = utcnow() - timedelta(minutes=5)
     assessed = assess(web.client, reference, person_id, when=when, answers=MEDIUM, override="high", reason=OVERRIDE_REASON)
     web.log.info('127.0.0.1 - - "POST /cases/%s/victims/%s/risk-assessments/new HTTP/1.1" %s -',
                  reference, person_id, assessed.status_code)

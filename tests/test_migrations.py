@@ -7,7 +7,6 @@ nor disturb the one the rest of the suite runs in.
 import ast
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from casework import db
-from casework.models import Agency, AgencyKind, Case, CaseStatus, CaseType, Note, NoteKind, User
+from casework.accounts.models import User
+from casework.agencies.models import Agency, AgencyKind
+from casework.cases.models import Case, CaseStatus, CaseType, Note, NoteKind
+from casework.clock import utcnow
 from casework.permissions import Role
 from tests.conftest import ROOT, alembic_config
 from tests.support.databases import fresh_database
@@ -149,7 +151,7 @@ def test_a_database_in_use_upgrades_with_its_rows_kept(empty_database):
     point at it (a case's notes) must neither block that nor be left pointing nowhere."""
     migrations = alembic_config(empty_database)
     command.upgrade(migrations, "b2b6cfc57b8c")  # before the migrations that copy `cases`
-    now = datetime.now(UTC)
+    now = utcnow()
     engine = db.make_engine(empty_database)
     try:
         with engine.begin() as connection:

@@ -12,7 +12,7 @@ crawl is shown to reach the pages where they would appear.
 
 import re
 from collections import deque
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from html import unescape
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -21,7 +21,8 @@ import pytest
 from flask import url_for
 
 from casework import db
-from casework.models import PartyRole
+from casework.cases.models import PartyRole
+from casework.clock import utcnow
 from casework.permissions import Role
 from casework.web import PUBLIC_ENDPOINTS
 from tests.factories import (
@@ -156,7 +157,7 @@ def assessed(world, client_as):
     """A risk assessment of the victim, made through the form (its answers describe her)."""
     response = assess(
         client_as(world.member), world.case.reference, world.victim.id,
-        when=datetime.now(UTC) - timedelta(minutes=5), answers=CRITICAL,
+        when=utcnow() - timedelta(minutes=5), answers=CRITICAL,
     )
     assert response.status_code == 302
     return world

@@ -9,9 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from casework import db
-from casework.models import Agency, Case, PartyRole, User
+from casework.accounts.models import User
+from casework.agencies.models import Agency
+from casework.cases import services as cases
+from casework.cases.models import Case, PartyRole
 from casework.permissions import Role
-from casework.services import cases
 from tests.factories import add_party, make_agency, make_case, make_note, make_person, make_user
 from tests.support.queries import recorded_statements
 
@@ -169,7 +171,7 @@ def test_sla_dashboard(app: Flask, client_as: ClientAs) -> None:
     clocks there are, for a manager who sees every name."""
     from datetime import timedelta
 
-    from casework.db import utcnow
+    from casework.clock import utcnow
     from tests.support.sla_clocks import make_clock_due
 
     agencies = [make_agency() for _ in range(3)]
@@ -203,8 +205,8 @@ def test_premises_register(app: Flask, client_as: ClientAs) -> None:
     premises as for 100, each with incidents from two agencies and a visit."""
     from datetime import timedelta
 
-    from casework.db import utcnow
-    from casework.models import (
+    from casework.clock import utcnow
+    from casework.premises.models import (
         IncidentCategory,
         IncidentSeverity,
         IncidentSource,
@@ -213,7 +215,7 @@ def test_premises_register(app: Flask, client_as: ClientAs) -> None:
         TlsStatus,
         VisitKind,
     )
-    from casework.services.premises import refresh_incident_summary
+    from casework.premises.services.premises import refresh_incident_summary
     from tests.factories import make_premises
 
     officer = make_user(role=Role.LICENSING_OFFICER)

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from flask import url_for
 
+from casework import db
+from casework.clock import utcnow
 from casework.permissions import Role
 from casework.policy import may_reach
+from casework.victims.services.conferences import record_conference
 from casework.web import PUBLIC_ENDPOINTS
-from casework import db
-from casework.db import utcnow
-from casework.services.conferences import record_conference
 from tests.factories import (
     add_party,
     make_action,

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casework import db
-from casework.models import Agency
+from casework.agencies.models import Agency
 from casework.permissions import Role
 from tests import factories
 from tests.factories import make_user
@@ -214,7 +214,7 @@ def test_unexpected_error_gets_a_generic_page(signed_in, monkeypatch):
     def broken(_user):
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr("casework.views.main.my_work", broken)
+    monkeypatch.setattr("casework.home.views.my_work", broken)
     response = signed_in.get("/")
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in response.text

@@ -7,7 +7,6 @@ Create Date: 2026-11-21 07:32:19.835264
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 revision: str = '8d0a9d317b18'

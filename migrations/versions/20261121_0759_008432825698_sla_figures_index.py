@@ -7,7 +7,6 @@ Create Date: 2026-11-21 07:59:16.957403
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 revision: str = '008432825698'

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-# The same statements as casework/models/audit.py; kept here so the migration does not
+# The same statements as casework/audit/models.py; kept here so the migration does not
 # change if the application's copy does.
 MESSAGE = "audit events cannot be changed or deleted"
 

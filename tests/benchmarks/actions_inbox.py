@@ -29,9 +29,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -40,23 +39,15 @@ import sqlalchemy as sa  # noqa: E402
 from flask import Flask  # noqa: E402
 
 from casework import create_app, db  # noqa: E402
-from casework.models import (  # noqa: E402
-    Action,
-    ActionStatus,
-    Agency,
-    AgencyKind,
-    Case,
-    CaseAgency,
-    Meeting,
-    MeetingKind,
-    PlanAction,
-    PlanActionKind,
-    Premises,
-    PremisesKind,
-    Priority,
-    User,
-)
+from casework.accounts.models import User
+from casework.actions.models import Action, ActionStatus
+from casework.agencies.models import Agency, AgencyKind
+from casework.cases.models import Case, CaseAgency
+from casework.clock import ZONE, today, utcnow
+from casework.meetings.models import Meeting, MeetingKind
 from casework.permissions import Role  # noqa: E402
+from casework.plan.models import PlanAction, PlanActionKind, Priority
+from casework.premises.models import Premises, PremisesKind
 from config import TestConfig  # noqa: E402
 from tests.benchmarks.sla_dashboard import TIMED, WARM_UP, insert, migrate, report, timed  # noqa: E402
 from tests.conftest import SignedInClient  # noqa: E402
@@ -67,7 +58,7 @@ AGENCY_WEIGHTS = [25, 20, 12, 10, 8, 7, 6, 5, 4, 3]
 OFFICERS_PER_AGENCY = 10
 CASES, PREMISES, MEETINGS, PLAN_ITEMS = 100_000, 2_000, 500, 60
 BATCH = 20_000
-TODAY = datetime.now(ZoneInfo("Europe/London")).date()
+TODAY = today()
 
 
 def _day(n: int) -> date:
@@ -112,7 +103,7 @@ def _actions(
     eight_years = 8 * 365
     for _ in range(count):
         created = now - timedelta(days=rng.randrange(eight_years), minutes=rng.randrange(24 * 60))
-        due = created.astimezone(ZoneInfo("Europe/London")).date() + timedelta(days=rng.randint(1, 90))
+        due = created.astimezone(ZONE).date() + timedelta(days=rng.randint(1, 90))
         status = _status(rng, due)
         draw = rng.random()
         subject: dict[str, object] = {"case_id": None, "premises_id": None, "meeting_id": None, "plan_action_id": None}
@@ -329,7 +320,7 @@ def _prepared(app: Flask, count: int, extra_sql: str) -> tuple[int, int, int, in
                 db.session.scalar(sa.select(User.id).where(User.role == Role.MANAGER).limit(1)),
             )
         else:
-            users = fill(count, datetime.now(UTC))
+            users = fill(count, utcnow())
         db.session.remove()
     if extra_sql:
         with engine.begin() as connection:

@@ -15,7 +15,7 @@ number of statements. Not collected by pytest (no ``test_`` prefix).
 import random
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,9 +24,11 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from casework import create_app, db  # noqa: E402
-from casework.models import (  # noqa: E402
-    Agency,
-    AgencyKind,
+from casework.accounts.models import User
+from casework.agencies.models import Agency, AgencyKind
+from casework.clock import utcnow
+from casework.permissions import Role  # noqa: E402
+from casework.premises.models import (
     IncidentCategory,
     IncidentSeverity,
     IncidentSource,
@@ -34,12 +36,10 @@ from casework.models import (  # noqa: E402
     PremisesIncident,
     PremisesKind,
     TlsStatus,
-    User,
 )
-from casework.permissions import Role  # noqa: E402
-from casework.services.premises import refresh_incident_summary  # noqa: E402
+from casework.premises.services.premises import refresh_incident_summary  # noqa: E402
 from config import TestConfig  # noqa: E402
-from tests.benchmarks.sla_dashboard import WARM_UP, TIMED, insert, migrate, report, timed  # noqa: E402
+from tests.benchmarks.sla_dashboard import TIMED, WARM_UP, insert, migrate, report, timed  # noqa: E402
 from tests.conftest import SignedInClient  # noqa: E402
 from tests.support.postgres import PostgresUnavailable, throwaway_postgres  # noqa: E402
 from tests.support.queries import recorded_statements  # noqa: E402
@@ -97,7 +97,7 @@ def run(name: str, url: str) -> None:
     migrate(url)
     app = create_app(TestConfig(url))
     with app.app_context():
-        officer_id = fill(datetime.now(UTC))
+        officer_id = fill(utcnow())
         db.session.commit()
         db.session.remove()
     engine = app.extensions["casework.engine"]

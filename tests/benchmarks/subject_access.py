@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,28 +45,18 @@ import sqlalchemy as sa  # noqa: E402
 from flask import Flask  # noqa: E402
 
 from casework import create_app, db  # noqa: E402
-from casework.models import (  # noqa: E402
-    Action,
-    ActionUpdate,
-    Agency,
-    AgencyKind,
-    AgendaItem,
-    AuditEvent,
-    Case,
-    CaseAgency,
-    CaseParty,
-    Meeting,
-    MeetingDecision,
-    MeetingKind,
-    Note,
-    Person,
-    Referral,
-    RiskAssessment,
-    SlaClock,
-    User,
-)
+from casework.accounts.models import User
+from casework.actions.models import Action, ActionUpdate
+from casework.agencies.models import Agency, AgencyKind
+from casework.audit.models import AuditEvent
+from casework.cases.models import Case, CaseAgency, CaseParty, Note
+from casework.clock import utcnow
+from casework.meetings.models import AgendaItem, Meeting, MeetingDecision, MeetingKind
+from casework.people.models import Person
 from casework.permissions import Role  # noqa: E402
-from casework.services import risk  # noqa: E402
+from casework.referrals.models import Referral
+from casework.victims.models import RiskAssessment, SlaClock
+from casework.victims.services import risk  # noqa: E402
 from config import TestConfig  # noqa: E402
 from tests.benchmarks.actions_inbox import explain  # noqa: E402
 from tests.benchmarks.sla_dashboard import TIMED, WARM_UP, insert, migrate, report, timed  # noqa: E402
@@ -333,7 +323,7 @@ def _analyse(engine: sa.Engine) -> None:
 def _prepared(app: Flask) -> tuple[int, int]:
     engine = app.extensions["casework.engine"]
     with app.app_context():
-        ids = fill(datetime.now(UTC))
+        ids = fill(utcnow())
         db.session.remove()
     _analyse(engine)
     engine.dispose()

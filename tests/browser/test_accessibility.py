@@ -8,7 +8,10 @@ from playwright.sync_api import Page
 from sqlalchemy import select
 
 from casework import db
-from casework.models import Case, CaseAgency, CaseParty, CaseStatus, Note, Premises, RiskAssessment, User
+from casework.accounts.models import User
+from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, Note
+from casework.premises.models import Premises
+from casework.victims.models import RiskAssessment
 from tests.browser.conftest import ADMIN, MEMBER, Browsing, assert_scripts_ran
 
 MANAGER, ANALYST = "manager@demo.test", "analyst@demo.test"
@@ -196,9 +199,17 @@ def red_premises_with_history() -> int:
     """A red premises with an incident and a move on its timeline, made once in the live database."""
     from datetime import timedelta
 
-    from casework.db import utcnow
-    from casework.models import Agency, IncidentCategory, IncidentSeverity, IncidentSource, Premises, PremisesKind, TlsStatus
-    from casework.services import premises as premises_service
+    from casework.agencies.models import Agency
+    from casework.clock import utcnow
+    from casework.premises.models import (
+        IncidentCategory,
+        IncidentSeverity,
+        IncidentSource,
+        Premises,
+        PremisesKind,
+        TlsStatus,
+    )
+    from casework.premises.services import premises as premises_service
 
     try:
         existing = db.session.scalar(select(Premises.id).where(Premises.licence_number == "AXE-00001"))
@@ -297,7 +308,7 @@ def test_premises_page_seen_through_a_linked_case(browsing: Browsing) -> None:
 CHAIR, PARTNER = "chair@demo.test", "partner@demo.test"
 def member_live_action() -> int:
     """A live demo action the member's agency owes, so its page has the update form."""
-    from casework.models import LIVE_STATUSES, Action
+    from casework.actions.models import LIVE_STATUSES, Action
 
     member_agency = select(User.agency_id).where(User.email == MEMBER).scalar_subquery()
     try:
@@ -312,7 +323,7 @@ def member_live_action() -> int:
 
 def next_meeting() -> int:
     """The demo's scheduled PSG meeting, with its generated agenda."""
-    from casework.models import Meeting, MeetingKind
+    from casework.meetings.models import Meeting, MeetingKind
 
     try:
         return db.session.scalars(  # type: ignore[return-value]
@@ -327,7 +338,7 @@ def next_meeting() -> int:
 def chairs_agenda_item() -> tuple[int, int]:
     """An item of the next meeting about a case the chair's agency is involved in, so the
     chair records its minutes and decisions."""
-    from casework.models import AgendaItem
+    from casework.meetings.models import AgendaItem
 
     meeting_id = next_meeting()
     chair_agency = select(User.agency_id).where(User.email == CHAIR).scalar_subquery()
@@ -345,7 +356,7 @@ def chairs_agenda_item() -> tuple[int, int]:
 
 def new_person_referral() -> int:
     """A person referral awaiting the chair's decision."""
-    from casework.models import Referral, ReferralStatus, ReferralSubject
+    from casework.referrals.models import Referral, ReferralStatus, ReferralSubject
 
     try:
         return db.session.scalars(  # type: ignore[return-value]
@@ -360,8 +371,9 @@ def new_person_referral() -> int:
 def referral_about_a_known_person() -> int:
     """A new referral, made once in the live database, naming someone the chair's agency
     already knows (same name and date of birth), so the chair's checks list them."""
-    from casework.models import Consent, Person, Referral, ReferralSubject
-    from casework.services import referrals
+    from casework.people.models import Person
+    from casework.referrals import services as referrals
+    from casework.referrals.models import Consent, Referral, ReferralSubject
 
     marker = "Referred to check the similar people on the chair's page."
     chair_agency = select(User.agency_id).where(User.email == CHAIR).scalar_subquery()
@@ -391,7 +403,7 @@ def referral_about_a_known_person() -> int:
 
 def rated_plan_action() -> int:
     """A delivery-plan action with a RAG, milestones and quarterly updates."""
-    from casework.models import PlanAction, PlanMilestone, PlanUpdate
+    from casework.plan.models import PlanAction, PlanMilestone, PlanUpdate
 
     try:
         return db.session.scalars(  # type: ignore[return-value]

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from casework import db
-from casework.models import Case, CaseParty, PartyRole
+from casework.cases.models import Case, CaseParty, PartyRole
 from tests.browser.conftest import Browsing
 from tests.browser.test_accessibility import MANAGER, assert_accessible
 

@@ -1,14 +1,15 @@
 """A caseworker's day in a real browser: sign in, open a case, write on its timeline, sign out."""
 
 import re
-from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from casework import db
-from casework.models import Agency, Case, Note, NoteKind
+from casework.agencies.models import Agency
+from casework.cases.models import Case, Note, NoteKind
+from casework.clock import utcnow
 from tests.browser.conftest import MEMBER, Browsing, LiveServer, assert_scripts_ran, sign_in
 
 pytestmark = pytest.mark.browser
@@ -42,7 +43,7 @@ def test_sign_in_open_a_case_add_a_note_and_sign_out(browsing: Browsing, live_se
     page.get_by_role("button", name="Open case").click()
 
     caption = page.locator(".govuk-caption-l")
-    expect(caption).to_have_text(re.compile(rf"ASB-{datetime.now(UTC).year}-\d{{5}}"))
+    expect(caption).to_have_text(re.compile(rf"ASB-{utcnow().year}-\d{{5}}"))
     reference = caption.inner_text().strip()
     expect(page).to_have_url(re.compile(rf"/cases/{reference}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)

@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from casework import db
-from casework.models import Premises, PremisesStatusChange, TlsStatus
+from casework.premises.models import Premises, PremisesStatusChange, TlsStatus
 from tests.browser.conftest import Browsing, assert_scripts_ran
 
 pytestmark = pytest.mark.browser

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from casework import db
-from casework.models import Agency, User
+from casework.accounts.models import User
+from casework.accounts.services.passwords import hash_password
+from casework.agencies.models import Agency
 from casework.permissions import Role
-from casework.services.passwords import hash_password
 from tests.browser.conftest import Browsing
 from tests.browser.test_accessibility import assert_accessible
 

@@ -2,22 +2,22 @@
 records the case conference, and the manager sees the 72-hour clock met on /sla."""
 
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from casework import db
-from casework.models import ClockKind, ClockOutcome, Person, SlaClock
-from casework.services import riskmatrix
+from casework.clock import ZONE, local_now
+from casework.people.models import Person
+from casework.victims.models import ClockKind, ClockOutcome, SlaClock
+from casework.victims.services import riskmatrix
 from tests.browser.conftest import MEMBER, Browsing, assert_scripts_ran
 
 pytestmark = pytest.mark.browser
 
 CHAIR, MANAGER = "chair@demo.test", "manager@demo.test"
-LONDON = ZoneInfo("Europe/London")
+LONDON = ZONE
 
 
 def victim_clocks(first_name: str) -> dict[ClockKind, SlaClock]:
@@ -79,7 +79,7 @@ def test_member_rates_a_victim_high_chair_holds_the_conference_manager_sees_it_m
     chair = browsing.page(as_user=CHAIR)
     chair.goto(f"/cases/{reference}")
     chair.get_by_role("link", name="Record a case conference").click()
-    held = datetime.now(LONDON)
+    held = local_now()
     date_group = chair.get_by_role("group", name="Date of the conference")
     date_group.get_by_label("Day").fill(str(held.day))
     date_group.get_by_label("Month").fill(str(held.month))

@@ -4,15 +4,18 @@ the partner's agency an action, and the partner marks that action done."""
 
 import re
 import uuid
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from casework import db
-from casework.models import Action, ActionStatus, Agency, Case, Referral, ReferralStatus
+from casework.actions.models import Action, ActionStatus
+from casework.agencies.models import Agency
+from casework.cases.models import Case
+from casework.clock import ZONE, local_now
+from casework.referrals.models import Referral, ReferralStatus
 from tests.browser.conftest import Browsing, assert_scripts_ran
 
 pytestmark = pytest.mark.browser
@@ -20,7 +23,7 @@ pytestmark = pytest.mark.browser
 PARTNER, CHAIR = "partner@demo.test", "chair@demo.test"
 PARTNER_AGENCY = "Fenland Community Support"
 LEAD_AGENCY = "Roddons Housing Association"
-LONDON = ZoneInfo("Europe/London")
+LONDON = ZONE
 
 
 def stored(reference: str) -> tuple[Referral, str, list[Action]]:
@@ -54,7 +57,7 @@ def test_partner_refers_chair_takes_it_to_the_psg_partner_completes_the_action(b
     title = f"Intimidation of neighbours, Coronation Avenue ({token})"
     action_title = f"Support visit to {person}"
     completion = f"Visited with the tenancy officer on Tuesday; support plan agreed ({token})."
-    due = datetime.now(LONDON).date() + timedelta(days=4)
+    due = local_now().date() + timedelta(days=4)
 
     # The partner refers a person through the form.
     partner = browsing.page(as_user=PARTNER)

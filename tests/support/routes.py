@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, scoped_session
 from werkzeug.routing import Rule
 
 from casework import db
-from casework.db import Base, utcnow
-from casework.models import User
+from casework.accounts.models import User
+from casework.clock import utcnow
+from casework.db import Base
 from casework.permissions import Role
-from casework.services import risk
+from casework.victims.services import risk
 from tests.factories import (
     add_party,
     make_action,

@@ -8,8 +8,10 @@ conferences through the services; the rules that derive clocks have tests of the
 from datetime import datetime, timedelta
 
 from casework import db
-from casework.models import Case, ClockKind, ClockOutcome, Person, RiskAssessment, RiskLevel, SlaClock
-from casework.services import risk, sla
+from casework.cases.models import Case
+from casework.people.models import Person
+from casework.victims.models import ClockKind, ClockOutcome, RiskAssessment, RiskLevel, SlaClock
+from casework.victims.services import risk, sla
 
 
 def make_clock(

@@ -3,14 +3,14 @@
 import re
 from datetime import datetime
 from html.parser import HTMLParser
-from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from casework.services import riskmatrix
+from casework.clock import ZONE
+from casework.victims.services import riskmatrix
 
-LONDON = ZoneInfo("Europe/London")
+LONDON = ZONE
 MATRIX = riskmatrix.parse(riskmatrix.packaged_default())
 
 # Answers to the packaged matrix, by question id.

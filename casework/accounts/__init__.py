@@ -1,0 +1,1 @@
+"""Accounts: users, signing in, passwords and the second factor."""

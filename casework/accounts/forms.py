@@ -1,0 +1,64 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from casework.ui.fields import max_length
+
+
+class SignInForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[DataRequired(message="Enter your email address"), max_length("Email address", 254)],
+    )
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[DataRequired(message="Enter your password"), Length(max=128, message="Enter your password")],
+    )
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[DataRequired(message="Enter your current password"), Length(max=128)],
+    )
+    password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description="12 characters or more. A few unrelated words make a strong password.",
+        validators=[DataRequired(message="Enter a new password"), max_length("New password", 128)],
+    )
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class TwoFactorForm(FlaskForm):
+    code = StringField(
+        "Security code",
+        widget=GovTextInput(),
+        description="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        validators=[DataRequired(message="Enter the security code"), max_length("Security code", 64)],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class TwoFactorSetupForm(FlaskForm):
+    code = StringField(
+        "Security code",
+        widget=GovTextInput(),
+        description="The 6-digit code your authenticator app shows for Casework.",
+        validators=[DataRequired(message="Enter the security code"), max_length("Security code", 16)],
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class RegenerateRecoveryCodesForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        widget=GovPasswordInput(),
+        validators=[DataRequired(message="Enter your password"), Length(max=128, message="Enter your password")],
+    )
+    submit = SubmitField("Make new recovery codes", widget=GovSubmitInput())

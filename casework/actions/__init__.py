@@ -1,0 +1,1 @@
+"""Actions: the work each agency owes, with progress and deadlines."""

@@ -1,0 +1,1 @@
+"""Creating and progressing actions, and the lists that show them."""

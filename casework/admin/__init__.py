@@ -1,0 +1,1 @@
+"""The administrators' pages: users, agencies and the audit trail."""

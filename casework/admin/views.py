@@ -1,0 +1,257 @@
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from casework import db
+from casework.accounts.models import User
+from casework.accounts.services import two_factor, users
+from casework.admin.forms import (
+    AgencyForm,
+    AuditFilterForm,
+    CreateUserForm,
+    EditAgencyForm,
+    EditUserForm,
+    SetActiveForm,
+)
+from casework.agencies import services as agencies
+from casework.agencies.models import AgencyKind
+from casework.audit import services as audit
+from casework.clock import start_of_day
+from casework.exceptions import InvalidInput, NotFound
+from casework.permissions import Permission, Role
+from casework.policy import authorize, can
+from casework.ui.forms import show_error
+from casework.web import actor
+
+bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
+
+
+@bp.before_request
+def admins_only() -> None:
+    """Function-level check for the whole area; each service checks again.
+
+    A page about one record answers 404 rather than 403, so it does not confirm the
+    record exists.
+    """
+    if request.endpoint == "admin.audit_log":
+        needed = Permission.AUDIT_VIEW
+    elif request.endpoint and request.endpoint.startswith("admin.agenc"):
+        needed = Permission.AGENCY_MANAGE
+    else:
+        needed = Permission.USER_MANAGE
+    if request.view_args and not can(actor(), needed):
+        raise NotFound("admin record", request.path)
+    authorize(actor(), needed)
+
+
+def _agency_choices() -> list[tuple[object, str]]:
+    return [("", "Select an agency")] + [(agency.id, agency.name) for agency in agencies.active_agencies()]
+
+
+# --- Users -------------------------------------------------------------------------
+
+
+@bp.get("/users")
+def users_index() -> str:
+    return render_template("admin/users.html", users=users.list_users(actor()))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new() -> Response | str:
+    form = CreateUserForm()
+    form.agency_id.choices = _agency_choices()
+    if form.validate_on_submit():
+        try:
+            user = users.create_user(
+                actor(),
+                email=form.email.data,
+                name=form.name.data,
+                agency_id=form.agency_id.data,
+                role=Role(form.role.data),
+                password=form.password.data,
+            )
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"User {user.name} created.", "success")
+            return redirect(url_for("admin.users_index"))
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int) -> Response | str:
+    user = users.get_user(actor(), user_id)
+    form = EditUserForm(obj=user if request.method == "GET" else None)
+    if request.method == "GET":
+        form.role.data = user.role.value
+    form.agency_id.choices = _agency_choices()
+    if form.validate_on_submit():
+        try:
+            users.update_user(
+                actor(),
+                user_id,
+                version=form.version.data,
+                name=form.name.data,
+                email=form.email.data,
+                agency_id=form.agency_id.data,
+                role=Role(form.role.data),
+            )
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("User details saved.", "success")
+            return redirect(url_for("admin.users_index"))
+    return render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        active_form=SetActiveForm(version=user.version),
+        recovery_codes_left=two_factor.unused_recovery_codes(user),
+    )
+
+
+def _set_active(user_id: int, *, active: bool) -> Response:
+    form = SetActiveForm()
+    if not form.validate_on_submit():
+        flash("The form was changed before it was sent. Reload the page and try again.", "error")
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    try:
+        user = users.set_user_active(actor(), user_id, version=form.version.data, active=active)
+    except InvalidInput as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    db.session.commit()
+    flash(f"{user.name} {'reactivated' if active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.users_index"))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def user_deactivate(user_id: int) -> Response:
+    return _set_active(user_id, active=False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def user_reactivate(user_id: int) -> Response:
+    return _set_active(user_id, active=True)
+
+
+def _end_sessions(user_id: int, change: Callable[[User, int, int], User], done: str) -> Response:
+    """A button on the user's page that ends their sessions: the form carries the
+    version the administrator saw."""
+    form = SetActiveForm()
+    if not form.validate_on_submit():
+        flash("The form was changed before it was sent. Reload the page and try again.", "error")
+        return redirect(url_for("admin.user_edit", user_id=user_id))
+    user = change(actor(), user_id, form.version.data)
+    db.session.commit()
+    flash(done.format(name=user.name), "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/sign-out-everywhere")
+def user_sign_out_everywhere(user_id: int) -> Response:
+    return _end_sessions(
+        user_id,
+        lambda admin, target, version: users.sign_out_everywhere(admin, target, version=version),
+        "{name} has been signed out everywhere.",
+    )
+
+
+@bp.post("/users/<int:user_id>/reset-two-factor")
+def user_reset_two_factor(user_id: int) -> Response:
+    return _end_sessions(
+        user_id,
+        lambda admin, target, version: two_factor.reset(admin, target, version=version),
+        "{name}'s second factor has been reset. They will set up a new authenticator app when they next sign in.",
+    )
+
+
+# --- Agencies ----------------------------------------------------------------------
+
+
+@bp.get("/agencies")
+def agencies_index() -> str:
+    return render_template("admin/agencies.html", rows=agencies.list_agencies(actor()))
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+def agency_new() -> Response | str:
+    form = AgencyForm()
+    if form.validate_on_submit():
+        try:
+            agency = agencies.create_agency(
+                actor(), name=form.name.data, kind=AgencyKind(form.kind.data), statutory=form.statutory.data
+            )
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Agency {agency.name} added.", "success")
+            return redirect(url_for("admin.agencies_index"))
+    return render_template("admin/agency_form.html", form=form, agency=None)
+
+
+@bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
+def agency_edit(agency_id: int) -> Response | str:
+    agency = agencies.get_agency(actor(), agency_id)
+    form = EditAgencyForm(obj=agency if request.method == "GET" else None)
+    if request.method == "GET":
+        form.kind.data = agency.kind.value
+    if form.validate_on_submit():
+        try:
+            agencies.update_agency(
+                actor(),
+                agency_id,
+                name=form.name.data,
+                kind=AgencyKind(form.kind.data),
+                statutory=form.statutory.data,
+                active=form.active.data,
+            )
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Agency saved.", "success")
+            return redirect(url_for("admin.agencies_index"))
+    return render_template("admin/agency_form.html", form=form, agency=agency)
+
+
+# --- Audit -------------------------------------------------------------------------
+
+
+def _local_midnight(day: date | None) -> datetime | None:
+    if day is None:
+        return None
+    return start_of_day(day)
+
+
+@bp.get("/audit")
+def audit_log() -> str:
+    form = AuditFilterForm(request.args)
+    form.user.choices = [("", "Any user")] + [(user.id, f"{user.name} ({user.email})") for user in users.all_users_for_filter(actor())]
+    criteria = audit.AuditFilter()
+    if request.args and form.validate():
+        person = (form.person.data or "").strip()
+        if person and not person.isdigit():
+            show_error(form, InvalidInput("Person number must be a number, like 1042", field="person"))
+        else:
+            end = form.date_to.data
+            criteria = audit.AuditFilter(
+                user_id=form.user.data,
+                case_reference=(form.case.data or "").strip(),
+                person_id=int(person) if person else None,
+                date_from=_local_midnight(form.date_from.data),
+                date_to=_local_midnight(end + timedelta(days=1)) if end else None,
+            )
+    page_number = request.args.get("page", "1")
+    page = audit.search_events(
+        actor(),
+        criteria,
+        page=int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1,
+        per_page=current_app.config["AUDIT_EVENTS_PER_PAGE"],
+    )
+    return render_template("admin/audit.html", form=form, page=page)

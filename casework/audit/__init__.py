@@ -1,0 +1,1 @@
+"""The audit trail: who saw or changed what, and when."""

@@ -1,0 +1,1 @@
+"""Cases: the casebook, its parties, agencies and notes."""

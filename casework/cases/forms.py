@@ -1,0 +1,226 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
+
+from casework.cases.models import CaseStatus, CaseType, NoteKind
+from casework.cases.services import ACCESS_REASONS
+from casework.ui.fields import (
+    ChoiceRadioField,
+    ChoiceSelectField,
+    RadiosWidget,
+    VersionField,
+    choices,
+    max_length,
+    optional_int,
+    required_version,
+)
+
+CASE_TYPE_CHOICES = choices(CaseType)
+NOTE_KIND_CHOICES = [(kind.value, kind.label) for kind in NoteKind if kind is not NoteKind.STATUS]
+
+
+class _CaseFilterFields(FlaskForm):
+    """The filters of the case list."""
+
+    scope = RadioField(
+        "Show",
+        choices=[("mine", "Cases my agency is involved in"), ("all", "All partnership cases")],
+        default="mine",
+        widget=RadiosWidget(),
+        validators=[Optional()],
+    )
+    # Typed text may be a name or an address: it is only ever sent by POST, never put in a URL.
+    text = StringField("Reference or title", widget=GovTextInput(), validators=[Optional(), max_length("Search", 100)])
+    status = SelectField(
+        "Status",
+        choices=[("", "Any status")] + choices(CaseStatus),
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    case_type = SelectField(
+        "Case type", choices=[("", "Any type")] + CASE_TYPE_CHOICES, widget=GovSelect(), validators=[Optional()]
+    )
+    lead_agency = SelectField("Lead agency", coerce=optional_int, widget=GovSelect(), validators=[Optional()])
+    town = SelectField("Area", widget=GovSelect(), validators=[Optional()])
+    sort = SelectField(
+        "Sort by",
+        choices=[
+            ("opened-desc", "Newest first"),
+            ("opened-asc", "Oldest first"),
+            ("reference-asc", "Reference (ascending)"),
+            ("reference-desc", "Reference (descending)"),
+            ("type-asc", "Case type (A to Z)"),
+            ("type-desc", "Case type (Z to A)"),
+            ("lead-agency-asc", "Lead agency (A to Z)"),
+            ("lead-agency-desc", "Lead agency (Z to A)"),
+        ],
+        default="opened-desc",
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+
+
+class CaseFilterForm(_CaseFilterFields):
+    """The filters as read back from the list's query string (no CSRF token there; the
+    text is not read from it)."""
+
+    class Meta:
+        csrf = False
+
+
+class CaseSearchForm(_CaseFilterFields):
+    """The filter form as sent by POST to /cases/search."""
+
+
+ACCESS_REASON_CHOICES = list(ACCESS_REASONS.items())
+
+
+class AccessReasonForm(FlaskForm):
+    reason = ChoiceRadioField(
+        "Why do you need to open this case?",
+        choices=ACCESS_REASON_CHOICES,
+        widget=RadiosWidget(),
+        invalid_message="Select why you need to open this case",
+        validators=[InputRequired(message="Select why you need to open this case")],
+    )
+    details = TextAreaField(
+        "Details",
+        description="Required if you chose another reason. Do not include names or other personal details.",
+        widget=GovCharacterCount(),
+        validators=[Optional(), max_length("Details", 500)],
+    )
+    next = HiddenField()
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class _CaseDetailsForm(FlaskForm):
+    case_type = ChoiceRadioField(
+        "Case type",
+        choices=CASE_TYPE_CHOICES,
+        widget=RadiosWidget(),
+        invalid_message="Select the case type",
+        validators=[InputRequired(message="Select the case type")],
+    )
+    title = StringField(
+        "Title",
+        widget=GovTextInput(),
+        description="A short description others will recognise, for example 'Noise and threats, Waterlees'.",
+        validators=[DataRequired(message="Enter a title"), max_length("Title", 200)],
+    )
+    summary = TextAreaField(
+        "Summary",
+        widget=GovCharacterCount(),
+        validators=[Optional(), max_length("Summary", 5000)],
+    )
+    district = StringField("District", widget=GovTextInput(), validators=[Optional(), max_length("District", 100)])
+    town = StringField("Town or village", widget=GovTextInput(), validators=[Optional(), max_length("Town", 100)])
+    ward = StringField("Ward", widget=GovTextInput(), validators=[Optional(), max_length("Ward", 100)])
+    premises_licence = StringField(
+        "Licensed premises (optional)",
+        widget=GovTextInput(),
+        description=(
+            "If the case is about a licensed premises, its licence number, for example FDC/PL/0042. "
+            "Everyone who can see this case will be able to see the premises' page."
+        ),
+        validators=[Optional(), max_length("Licence number", 40)],
+    )
+    restricted = BooleanField(
+        "Restricted case",
+        description="For domestic abuse or witness protection: other agencies see only the reference and lead agency.",
+        widget=GovCheckboxInput(),
+    )
+
+
+class OpenCaseForm(_CaseDetailsForm):
+    lead_agency_id = ChoiceSelectField(
+        "Lead agency",
+        coerce=optional_int,
+        widget=GovSelect(),
+        invalid_message="Select the lead agency from the list",
+        validators=[InputRequired(message="Select the lead agency")],
+    )
+    submit = SubmitField("Open case", widget=GovSubmitInput())
+
+
+class EditCaseForm(_CaseDetailsForm):
+    version = VersionField(validators=[required_version])
+    lead_officer_id = ChoiceSelectField(
+        "Lead officer",
+        coerce=optional_int,
+        widget=GovSelect(),
+        invalid_message="Select a lead officer from the lead agency",
+        validators=[Optional()],
+    )
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+class NoteForm(FlaskForm):
+    kind = ChoiceRadioField(
+        "Kind of note",
+        choices=NOTE_KIND_CHOICES,
+        default="note",
+        widget=RadiosWidget(),
+        invalid_message="Select the kind of note",
+        validators=[InputRequired(message="Select the kind of note")],
+    )
+    body = TextAreaField(
+        "Note",
+        widget=GovCharacterCount(),
+        validators=[DataRequired(message="Enter the note"), max_length("Note", 10000)],
+    )
+    submit = SubmitField("Add note", widget=GovSubmitInput())
+
+
+class AddAgencyForm(FlaskForm):
+    agency_id = ChoiceSelectField(
+        "Agency",
+        coerce=optional_int,
+        widget=GovSelect(),
+        invalid_message="Select an agency from the list",
+        validators=[InputRequired(message="Select an agency")],
+    )
+    submit = SubmitField("Add agency", widget=GovSubmitInput())
+
+
+class ChangeStatusForm(FlaskForm):
+    version = VersionField(validators=[required_version])
+    reason = TextAreaField(
+        "Reason",
+        widget=GovTextArea(),
+        validators=[DataRequired(message="Enter the reason"), max_length("Reason", 2000)],
+    )
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+class RequestAccessForm(FlaskForm):
+    reason = TextAreaField(
+        "Why does your agency need to see this case?",
+        widget=GovTextArea(),
+        validators=[DataRequired(message="Enter why your agency needs access"), max_length("Reason", 1000)],
+    )
+    submit = SubmitField("Ask for access", widget=GovSubmitInput())
+
+
+class PsgReviewForm(FlaskForm):
+    """The case page's button that sets or removes the "for PSG review" flag."""
+
+    version = VersionField(validators=[required_version])
+    flagged = HiddenField(validators=[AnyOf(["yes", "no"])])
+
+    def validate(self, extra_validators: object = None) -> bool:
+        if super().validate(extra_validators):  # type: ignore[arg-type]
+            return True
+        # Its fields are hidden: one message for the whole form, with nothing to link to.
+        for field in self:
+            field.errors = []
+        self.form_errors.append("The form was changed before it was sent. Reload the page and try again.")
+        self._errors = None
+        return False

@@ -1,0 +1,689 @@
+"""Cases: the list, the case page, opening, editing, notes, agencies, closing, the PSG review flag."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework import db
+from casework.accounts.models import User
+from casework.actions.models import Action
+from casework.actions.services.action_timeline import (
+    SubjectAction,
+    TimelineItem,
+    action_events,
+    subject_actions,
+)
+from casework.agencies.models import Agency
+from casework.audit import services as audit
+from casework.audit.models import AuditEvent
+from casework.cases.models import (
+    Case,
+    CaseAgency,
+    CaseParty,
+    CaseReferenceCounter,
+    CaseStatus,
+    CaseType,
+    Note,
+    NoteKind,
+    PartyRole,
+)
+from casework.clock import today, utcnow
+from casework.db import ensure_version
+from casework.exceptions import EditConflict, InvalidInput, InvalidTransition, NotFound
+from casework.meetings.models import Meeting, MeetingAttendance, MeetingKind
+from casework.paging import Page, clamp
+from casework.permissions import Permission
+from casework.policy import (
+    authorize,
+    can,
+    case_permission_check,
+    case_type_as_seen,
+    full_view_clause,
+    may_on_case,
+    needs_access_reason,
+    shows_contact_details,
+    stub_safe,
+    visible_cases,
+)
+from casework.premises.models import Premises
+from casework.victims.models import RiskAssessment, RiskLevel, SlaClock
+from casework.victims.services import sla
+
+P = Permission
+
+SORTS = {
+    "opened": Case.opened_at,
+    "reference": Case.reference,
+    "lead-agency": Agency.name,
+}
+
+
+# --- The list ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    scope: str = "mine"  # "mine": my agency's cases; "all": every case I may list
+    status: CaseStatus | None = None
+    case_type: CaseType | None = None
+    lead_agency_id: int | None = None
+    town: str = ""
+    text: str = ""
+    sort: str = "opened"
+    descending: bool = True
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case: Case
+    full_view: bool
+
+
+def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> Page[CaseRow]:
+    authorize(actor, P.CASE_LIST)
+    query = visible_cases(actor).join(Case.lead_agency)
+    conditions = []
+    if criteria.scope == "mine" and not can(actor, P.CASE_VIEW_ANY):
+        conditions.append(full_view_clause(actor))
+    if criteria.status is not None:
+        conditions.append(stub_safe(actor, Case.status == criteria.status, shown_on_stub=False))
+    if criteria.case_type is not None:
+        conditions.append(stub_safe(actor, Case.case_type == criteria.case_type, shown_on_stub=True))
+    if criteria.lead_agency_id is not None:
+        conditions.append(Case.lead_agency_id == criteria.lead_agency_id)  # every stub shows it
+    if criteria.town:
+        conditions.append(stub_safe(actor, Case.town == criteria.town, shown_on_stub=False))
+    if text := criteria.text.strip():
+        in_title = stub_safe(actor, func.lower(Case.title).contains(text.lower(), autoescape=True), shown_on_stub=False)
+        conditions.append(sa.or_(Case.reference.contains(text.upper(), autoescape=True), in_title))
+    query = query.where(*conditions)
+
+    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Case.id).subquery())) or 0
+    sort_column = _sort_column(actor, criteria.sort)
+    order = sort_column.desc() if criteria.descending else sort_column.asc()
+    page = clamp(criteria.page, total, per_page)
+    rows = db.session.execute(
+        query.options(contains_eager(Case.lead_agency))
+        .order_by(order, Case.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page([CaseRow(case, bool(full)) for case, full in rows], total, page, per_page)
+
+
+def _sort_column(actor: User, sort: str) -> sa.ColumnElement[object]:
+    if sort == "type":
+        return case_type_as_seen(actor)
+    return SORTS.get(sort, Case.opened_at)
+
+
+def known_towns(actor: User) -> list[str]:
+    """Towns of the cases the user sees in full, for the area filter."""
+    query = (
+        select(Case.town)
+        .where(Case.town != "", full_view_clause(actor))
+        .distinct()
+        .order_by(Case.town)
+    )
+    return list(db.session.scalars(query))
+
+
+# --- One case ----------------------------------------------------------------------
+
+
+def _load(actor: User, reference: str) -> tuple[Case, bool]:
+    query = visible_cases(actor).where(Case.reference == reference.upper())
+    row = db.session.execute(query).first()
+    if row is None:
+        raise NotFound("case", reference)
+    return row[0], bool(row[1])
+
+
+def get_case(actor: User, reference: str, permission: Permission) -> Case:
+    """A case the user may change in the way ``permission`` names."""
+    case, full_view = _load(actor, reference)
+    case_permission_check(actor, permission, case, full_view=full_view)
+    return case
+
+
+@dataclass(frozen=True)
+class PartyView:
+    party: CaseParty
+    contact_details_shown: bool
+
+
+@dataclass
+class CasePageData:
+    case: Case
+    full_view: bool
+    subject_name: str = ""
+    parties: dict[PartyRole, list[PartyView]] = field(default_factory=dict)
+    agencies: list[CaseAgency] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    actions: list[SubjectAction] = field(default_factory=list)
+    # Notes and the actions' creation and updates, newest first.
+    timeline: list[TimelineItem] = field(default_factory=list)
+    access_requests: list[AuditEvent] = field(default_factory=list)
+    allowed: frozenset[Permission] = frozenset()
+    # Victims' latest assessment and open SLA clocks, by person id.
+    risk: dict[int, RiskAssessment] = field(default_factory=dict)
+    clocks: dict[int, list[SlaClock]] = field(default_factory=dict)
+    removed: list[CaseParty] = field(default_factory=list)
+    conferences: list[Meeting] = field(default_factory=list)
+    # On a stub: the highest current level among the case's victims (DESIGN.md section 1).
+    stub_risk: RiskLevel | None = None
+
+
+def subject_name(case: Case) -> str:
+    """The person the case is about, as shown on a stub: the first victim or perpetrator."""
+    wanted = {CaseType.VICTIM: PartyRole.VICTIM, CaseType.PERPETRATOR: PartyRole.PERPETRATOR}.get(case.case_type)
+    parties = sorted((p for p in case.parties if p.removed_at is None), key=lambda p: p.id)
+    for party in parties:
+        if party.role == wanted:
+            return party.person.full_name
+    return parties[0].person.full_name if parties and wanted else ""
+
+
+def case_page(
+    actor: User,
+    reference: str,
+    *,
+    today: date | None = None,
+    access_reasons: Mapping[int, dict[str, str]] | None = None,
+) -> CasePageData:
+    """Everything the case page shows, and the audit record of this view.
+
+    ``today`` is the local date the actions' RAG is worked out for; ``access_reasons``
+    are the reasons this user gave in this session for opening restricted cases, by case
+    id: the one for this case goes with every view of it.
+    """
+    query = (
+        visible_cases(actor)
+        .where(Case.reference == reference.upper())
+        .options(
+            joinedload(Case.lead_agency),
+            joinedload(Case.lead_officer),
+            joinedload(Case.opened_by),
+            joinedload(Case.premises),
+            selectinload(Case.parties).joinedload(CaseParty.person),
+            selectinload(Case.agencies).joinedload(CaseAgency.agency),
+        )
+    )
+    row = db.session.execute(query).first()
+    if row is None:
+        raise NotFound("case", reference)
+    case, full_view = row[0], bool(row[1])
+    data = CasePageData(case=case, full_view=full_view)
+    viewed: dict[str, object] = {"view": "full" if full_view else "stub"}
+    if needs_access_reason(case, full_view=full_view):
+        viewed["access_reason"] = (access_reasons or {}).get(case.id) or {}
+    audit.record(actor, "case.viewed", "case", case.id, case_id=case.id, detail=viewed)
+    if not full_view:
+        if not case.restricted:
+            data.subject_name = subject_name(case)
+            data.agencies = list(case.agencies)
+            data.stub_risk = _highest_current_level(case)
+        if can(actor, P.CASE_REQUEST_ACCESS):
+            data.allowed = frozenset({P.CASE_REQUEST_ACCESS})
+        return data
+
+    data.subject_name = subject_name(case)
+    current = [party for party in case.parties if party.removed_at is None]
+    data.removed = [party for party in case.parties if party.removed_at is not None]
+    roles_by_person = _roles_anywhere({party.person_id for party in case.parties})
+    for role in PartyRole:
+        data.parties[role] = [
+            PartyView(party, shows_contact_details(actor, roles_by_person[party.person_id]))
+            for party in current
+            if party.role is role
+        ]
+    if data.parties[PartyRole.VICTIM]:
+        data.risk = sla.latest_assessments(case.id)
+        data.clocks = sla.open_victim_clocks(case.id)
+    data.conferences = _conferences(case.id)
+    data.agencies = list(case.agencies)
+    data.notes = list(
+        db.session.scalars(
+            select(Note)
+            .where(Note.case_id == case.id)
+            .options(joinedload(Note.author))
+            .order_by(Note.created_at.desc(), Note.id.desc())
+        )
+    )
+    data.actions = subject_actions(actor, Action.case_id == case.id, today=today or _local_today())
+    data.timeline = sorted(
+        [TimelineItem(note.created_at, note.kind.label, note.author.name, [note.body]) for note in data.notes]
+        + action_events(row.action for row in data.actions),
+        key=lambda item: item.at,
+        reverse=True,
+    )
+    data.allowed = frozenset(
+        permission
+        for permission in (
+            P.CASE_EDIT,
+            P.CASE_NOTE,
+            P.CASE_ADD_PERSON,
+            P.CASE_REMOVE_PERSON,
+            P.CASE_ADD_AGENCY,
+            P.CASE_CLOSE,
+            P.RISK_ASSESS,
+            P.CONFERENCE_RECORD,
+            P.ACTION_CREATE,
+        )
+        if may_on_case(actor, permission, case, full_view=True)
+    )
+    if P.CASE_ADD_AGENCY in data.allowed:
+        data.access_requests = pending_access_requests(case)
+    return data
+
+
+def _local_today() -> date:
+    return today()
+
+
+def _highest_current_level(case: Case) -> RiskLevel | None:
+    victims = {party.person_id for party in case.parties if party.role is PartyRole.VICTIM and party.removed_at is None}
+    levels = [a.level for person_id, a in sla.latest_assessments(case.id).items() if person_id in victims]
+    return max(levels, key=lambda level: level.rank, default=None)
+
+
+def _conferences(case_id: int) -> list[Meeting]:
+    """The case's conferences, newest first, with who attended."""
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.case_id == case_id, Meeting.kind == MeetingKind.CASE_CONFERENCE)
+            .options(selectinload(Meeting.attendance).joinedload(MeetingAttendance.agency))
+            .order_by(Meeting.held_at.desc())
+        )
+    )
+
+
+def _roles_anywhere(person_ids: set[int]) -> dict[int, set[PartyRole]]:
+    """Each person's roles on every case, so a victim elsewhere stays protected here too."""
+    roles: dict[int, set[PartyRole]] = {person_id: set() for person_id in person_ids}
+    if person_ids:
+        rows = db.session.execute(
+            select(CaseParty.person_id, CaseParty.role).where(CaseParty.person_id.in_(person_ids)).distinct()
+        )
+        for person_id, role in rows:
+            roles[person_id].add(role)
+    return roles
+
+
+def pending_access_requests(case: Case) -> list[AuditEvent]:
+    """Requests for access from users whose agency is still not involved."""
+    involved = select(CaseAgency.agency_id).where(CaseAgency.case_id == case.id)
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .join(User, User.id == AuditEvent.actor_id)
+            .where(
+                AuditEvent.case_id == case.id,
+                AuditEvent.verb == "case.access_requested",
+                User.agency_id.not_in(involved),
+            )
+            .options(contains_eager(AuditEvent.actor).joinedload(User.agency))
+            .order_by(AuditEvent.at.desc())
+        )
+    )
+
+
+# --- Restricted cases: a reason before the full view ----------------------------------
+
+# Why someone opens a restricted case, for the audit trail (DPA 2018 s.62).
+ACCESS_REASONS = {
+    "works-on-case": "I work on this case",
+    "psg-preparation": "Preparing for a PSG meeting",
+    "safeguarding": "A safeguarding concern",
+    "management-review": "Management or supervision review",
+    "other": "Another reason",
+}
+ACCESS_REASON_DETAILS_MAX = 500
+
+
+def case_needing_reason(actor: User, reference: str) -> Case | None:
+    """The case, if this user must say why before opening it; None otherwise (including
+    a case they may not see at all, which the page itself answers with a 404)."""
+    row = db.session.execute(visible_cases(actor).where(Case.reference == reference.upper())).first()
+    if row is None or not needs_access_reason(row[0], full_view=bool(row[1])):
+        return None
+    return row[0]
+
+
+def restricted_cases_of_person(actor: User, person_id: int) -> list[Case]:
+    """The restricted cases a person is on that this user sees in full: their person page
+    shows what those cases hold, so each needs a reason too."""
+    query = (
+        visible_cases(actor)
+        .where(
+            Case.restricted.is_(True),
+            select(CaseParty.id).where(CaseParty.case_id == Case.id, CaseParty.person_id == person_id).exists(),
+        )
+        .order_by(Case.id)
+    )
+    return [case for case, full_view in db.session.execute(query) if needs_access_reason(case, full_view=bool(full_view))]
+
+
+def restricted_case_of_action(actor: User, action_id: int) -> list[Case]:
+    """The restricted case an action is about, if this user sees it in full."""
+    query = visible_cases(actor).where(
+        Case.restricted.is_(True),
+        select(Action.id).where(Action.id == action_id, Action.case_id == Case.id).exists(),
+    )
+    return [case for case, full_view in db.session.execute(query) if needs_access_reason(case, full_view=bool(full_view))]
+
+
+def case_asking_reason(actor: User, reference: str) -> Case | None:
+    """For the reason page: the case if it needs a reason, None if the user sees it in full
+    without one. Only those who see a case in full are asked: 404 for anyone else."""
+    case, full_view = _load(actor, reference)
+    if not full_view:
+        raise NotFound("case", reference)
+    return case if needs_access_reason(case, full_view=full_view) else None
+
+
+def record_access_reason(actor: User, reference: str, *, reason: str, details: str) -> dict[str, str]:
+    """Record why this user is opening a restricted case; what is kept for this session."""
+    case = case_asking_reason(actor, reference)
+    if case is None:
+        raise InvalidTransition("You do not need to give a reason to open this case")
+    if reason not in ACCESS_REASONS:
+        raise InvalidInput("Select why you need to open this case", field="reason")
+    details = details.strip()
+    if reason == "other" and not details:
+        raise InvalidInput("Enter why you need to open this case", field="details")
+    if len(details) > ACCESS_REASON_DETAILS_MAX:
+        raise InvalidInput(f"Details must be {ACCESS_REASON_DETAILS_MAX} characters or fewer", field="details")
+    given = {"reason": reason, "label": ACCESS_REASONS[reason], "details": details}
+    audit.record(actor, "case.restricted_access_reason", "case", case.id, case_id=case.id, detail=given)
+    return given
+
+
+# --- Changes -----------------------------------------------------------------------
+
+
+def _next_reference(prefix: str, year: int) -> str:
+    """The next number for the year, taken inside the caller's transaction.
+
+    The UPDATE locks the counter row (PostgreSQL) or runs under the SQLite write lock,
+    so two cases opened at once never share a number.
+    """
+    bump = (
+        update(CaseReferenceCounter)
+        .where(CaseReferenceCounter.year == year)
+        .values(last_number=CaseReferenceCounter.last_number + 1)
+        .returning(CaseReferenceCounter.last_number)
+    )
+    number = db.session.scalar(bump)
+    if number is None:
+        # The year's first case. Another request may be creating the row right now:
+        # the savepoint lets this one lose that race and then take the next number.
+        try:
+            with db.session.begin_nested():
+                db.session.add(CaseReferenceCounter(year=year, last_number=0))
+        except IntegrityError:
+            pass
+        number = db.session.scalar(bump)
+    return f"{prefix}-{year}-{number:05d}"
+
+
+def _require_agency(agency_id: int, field_name: str) -> Agency:
+    agency = db.session.get(Agency, agency_id)
+    if agency is None or not agency.active:
+        raise InvalidInput("Select an agency from the list", field=field_name)
+    return agency
+
+
+def _require_lead_officer(user_id: int | None, agency_id: int) -> None:
+    if user_id is None:
+        return
+    officer = db.session.get(User, user_id)
+    if officer is None or not officer.active or officer.agency_id != agency_id:
+        raise InvalidInput("Select a lead officer from the lead agency", field="lead_officer_id")
+
+
+def _premises_by_licence(licence_number: str) -> Premises | None:
+    """The premises a case is linked to, found by its licence number (blank: none)."""
+    cleaned = licence_number.strip()
+    if not cleaned:
+        return None
+    premises = db.session.scalar(select(Premises).where(Premises.licence_number == cleaned))
+    if premises is None:
+        raise InvalidInput(
+            f"There is no licensed premises with licence number {cleaned}: check the number, "
+            "or leave this blank",
+            field="premises_licence",
+        )
+    return premises
+
+
+def premises_licence_of(case: Case) -> str:
+    """The licence number of the premises the case is linked to, for the edit form."""
+    if case.premises_id is None:
+        return ""
+    return db.session.scalar(select(Premises.licence_number).where(Premises.id == case.premises_id)) or ""
+
+
+def open_case(
+    actor: User,
+    *,
+    case_type: CaseType,
+    title: str,
+    summary: str,
+    lead_agency_id: int,
+    district: str,
+    town: str,
+    ward: str,
+    restricted: bool,
+    reference_prefix: str,
+    premises_licence: str = "",
+) -> Case:
+    authorize(actor, P.CASE_OPEN)
+    _require_agency(lead_agency_id, "lead_agency_id")
+    premises = _premises_by_licence(premises_licence)
+    now = utcnow()
+    case = Case(
+        reference=_next_reference(reference_prefix, now.year),
+        case_type=case_type,
+        title=title.strip(),
+        summary=summary.strip(),
+        lead_agency_id=lead_agency_id,
+        lead_officer_id=actor.id if actor.agency_id == lead_agency_id else None,
+        district=district.strip(),
+        town=town.strip(),
+        ward=ward.strip(),
+        restricted=restricted,
+        premises_id=premises.id if premises else None,
+        opened_at=now,
+        opened_by_id=actor.id,
+    )
+    db.session.add(case)
+    db.session.flush()
+    # The opener's agency stays involved even when another agency leads.
+    for agency_id in dict.fromkeys([lead_agency_id, actor.agency_id]):
+        db.session.add(CaseAgency(case_id=case.id, agency_id=agency_id, added_by_id=actor.id, added_at=now))
+    audit.record(
+        actor,
+        "case.opened",
+        "case",
+        case.id,
+        case_id=case.id,
+        detail={
+            "reference": case.reference,
+            "case_type": case_type.value,
+            "restricted": restricted,
+            "premises_id": case.premises_id,
+        },
+    )
+    return case
+
+
+def lead_officer_choices(actor: User, reference: str) -> list[User]:
+    case = get_case(actor, reference, P.CASE_EDIT)
+    return list(
+        db.session.scalars(
+            select(User).where(User.agency_id == case.lead_agency_id, User.active.is_(True)).order_by(User.name)
+        )
+    )
+
+
+def edit_case(
+    actor: User,
+    reference: str,
+    *,
+    version: int,
+    case_type: CaseType,
+    title: str,
+    summary: str,
+    district: str,
+    town: str,
+    ward: str,
+    restricted: bool,
+    lead_officer_id: int | None,
+    premises_licence: str = "",
+) -> Case:
+    case = get_case(actor, reference, P.CASE_EDIT)
+    ensure_version(case, version)
+    _require_lead_officer(lead_officer_id, case.lead_agency_id)
+    premises = _premises_by_licence(premises_licence)
+    fields = (
+        "case_type", "title", "summary", "district", "town", "ward", "restricted", "lead_officer_id", "premises_id"
+    )
+    before = {name: getattr(case, name) for name in fields}
+    after = {
+        "case_type": case_type,
+        "title": title.strip(),
+        "summary": summary.strip(),
+        "district": district.strip(),
+        "town": town.strip(),
+        "ward": ward.strip(),
+        "restricted": restricted,
+        "lead_officer_id": lead_officer_id,
+        "premises_id": premises.id if premises else None,
+    }
+    diff = audit.changes(before, after)
+    if diff:
+        for name, value in after.items():
+            setattr(case, name, value)
+        db.session.flush()
+        # Summaries are free text about people: the audit keeps which fields changed, not the text.
+        detail = {
+            name: change if name not in ("title", "summary") else "changed"
+            for name, change in diff.items()
+        }
+        audit.record(actor, "case.updated", "case", case.id, case_id=case.id, detail=_jsonable(detail))
+    return case
+
+
+def _jsonable(detail: dict[str, object]) -> dict[str, object]:
+    def plain(value: object) -> object:
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        return value.value if hasattr(value, "value") else value
+
+    return {key: plain(value) for key, value in detail.items()}
+
+
+def add_note(actor: User, reference: str, *, kind: NoteKind, body: str) -> Note:
+    case = get_case(actor, reference, P.CASE_NOTE)
+    if kind is NoteKind.STATUS:
+        raise InvalidInput("Select the kind of note", field="kind")
+    note = Note(case_id=case.id, author_id=actor.id, kind=kind, body=body.strip(), created_at=utcnow())
+    db.session.add(note)
+    db.session.flush()
+    audit.record(actor, "note.added", "note", note.id, case_id=case.id, detail={"kind": kind.value})
+    return note
+
+
+def add_agency(actor: User, reference: str, *, agency_id: int) -> CaseAgency:
+    case = get_case(actor, reference, P.CASE_ADD_AGENCY)
+    _require_agency(agency_id, "agency_id")
+    already = db.session.scalar(
+        select(CaseAgency.id).where(CaseAgency.case_id == case.id, CaseAgency.agency_id == agency_id)
+    )
+    if already is not None:
+        raise InvalidInput("This agency is already involved in the case", field="agency_id")
+    involvement = CaseAgency(case_id=case.id, agency_id=agency_id, added_by_id=actor.id, added_at=utcnow())
+    db.session.add(involvement)
+    db.session.flush()
+    audit.record(actor, "case.agency_added", "case", case.id, case_id=case.id, detail={"agency_id": agency_id})
+    return involvement
+
+
+def agencies_not_involved(actor: User, reference: str) -> list[Agency]:
+    case = get_case(actor, reference, P.CASE_ADD_AGENCY)
+    involved = select(CaseAgency.agency_id).where(CaseAgency.case_id == case.id)
+    return list(
+        db.session.scalars(
+            select(Agency).where(Agency.active.is_(True), Agency.id.not_in(involved)).order_by(Agency.name)
+        )
+    )
+
+
+def may_request_access(actor: User, reference: str) -> tuple[Case, bool]:
+    """The case (404 if the user may not even list it) and whether it is already seen in
+    full; 403 for a role that never asks for access."""
+    case, full_view = _load(actor, reference)
+    authorize(actor, P.CASE_REQUEST_ACCESS)
+    return case, full_view
+
+
+def request_access(actor: User, reference: str, *, reason: str) -> Case:
+    case, full_view = may_request_access(actor, reference)
+    if full_view:
+        raise InvalidTransition("Your agency can already see this case")
+    audit.record(actor, "case.access_requested", "case", case.id, case_id=case.id, detail={"reason": reason.strip()})
+    return case
+
+
+def _change_status(actor: User, reference: str, *, version: int, reason: str, to: CaseStatus) -> Case:
+    case = get_case(actor, reference, P.CASE_CLOSE)
+    ensure_version(case, version)
+    if case.status is to:
+        raise InvalidTransition(f"This case is already {to.value}")
+    now = utcnow()
+    case.status = to
+    case.closed_at = now if to is CaseStatus.CLOSED else None
+    verb = "closed" if to is CaseStatus.CLOSED else "reopened"
+    db.session.add(
+        Note(case_id=case.id, author_id=actor.id, kind=NoteKind.STATUS, body=f"Case {verb}: {reason.strip()}", created_at=now)
+    )
+    db.session.flush()
+    audit.record(actor, f"case.{verb}", "case", case.id, case_id=case.id)
+    if to is CaseStatus.CLOSED:
+        sla.stop(case.id, None, at=now, reason=f"Case closed: {reason.strip()}")
+    return case
+
+
+def close_case(actor: User, reference: str, *, version: int, reason: str) -> Case:
+    return _change_status(actor, reference, version=version, reason=reason, to=CaseStatus.CLOSED)
+
+
+def reopen_case(actor: User, reference: str, *, version: int, reason: str) -> Case:
+    return _change_status(actor, reference, version=version, reason=reason, to=CaseStatus.OPEN)
+
+
+def set_psg_review(actor: User, reference: str, *, flagged: bool, version: int) -> Case:
+    """Flag the case for the next PSG meeting's agenda, or take the flag off."""
+    case = get_case(actor, reference, P.CASE_EDIT)
+    ensure_version(case, version)
+    if case.psg_review == flagged:
+        return case
+    case.psg_review = flagged
+    body = "Flagged for the next PSG meeting" if flagged else "PSG review flag removed"
+    db.session.add(Note(case_id=case.id, author_id=actor.id, kind=NoteKind.STATUS, body=body, created_at=utcnow()))
+    try:
+        db.session.flush()
+    except StaleDataError as stale:
+        raise EditConflict() from stale
+    detail = {"from": not flagged, "to": flagged}
+    audit.record(actor, "case.psg_review_changed", "case", case.id, case_id=case.id, detail=detail)
+    return case

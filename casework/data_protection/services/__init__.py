@@ -1,0 +1,1 @@
+"""Subject access exports and retention."""

@@ -1,0 +1,372 @@
+"""Subject access (UK GDPR Art. 15): everything held about one person, in one export.
+
+The same export feeds the printable page and the JSON download, so both always hold
+the same data. It is read with a fixed number of queries whatever the number of
+records, and is audited. Nothing is redacted automatically: what concerns other
+people is listed under ``third_parties`` and every free-text section is flagged, for
+the data protection officer to review before anything is disclosed.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from casework import db
+from casework.accounts.models import User
+from casework.actions.models import Action, ActionUpdate
+from casework.audit import services as audit
+from casework.audit.models import AuditEvent
+from casework.cases.models import Case, CaseParty, Note
+from casework.clock import utcnow
+from casework.exceptions import NotFound
+from casework.meetings.models import AgendaItem, Meeting, MeetingDecision, MeetingKind
+from casework.people.models import Person
+from casework.permissions import Permission
+from casework.policy import authorize, visible_people
+from casework.referrals.models import Referral
+from casework.victims.models import RiskAssessment, SlaClock
+
+# Bumped whenever the JSON shape changes in a way a reader would notice.
+EXPORT_FORMAT = "casework-subject-access"
+EXPORT_VERSION = 1
+
+REVIEW_NOTICE = (
+    "Review before disclosure: other people on these cases are listed as third parties, "
+    "and notes, actions, minutes and decisions are free text that may name or describe them. "
+    "Remove or redact third-party data unless they consent or it is reasonable to disclose it "
+    "(Data Protection Act 2018, Schedule 2, paragraph 16)."
+)
+
+
+@dataclass(frozen=True)
+class SubjectAccessExport:
+    person: Person
+    data: dict[str, Any]  # JSON-ready: dates and times as ISO 8601 strings (times in UTC)
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _user(user: User | None) -> str | None:
+    return user.name if user is not None else None
+
+
+def _reason(detail: object) -> str:
+    """The reason a user gave, if the event has one: a chosen reason's label and any details."""
+    if not isinstance(detail, dict):
+        return ""
+    given = detail.get("label") or detail.get("reason") or ""
+    extra = detail.get("details") or ""
+    return ": ".join(str(part) for part in (given, extra) if part)
+
+
+def export_person(actor: User, person_id: int, *, file_format: str) -> SubjectAccessExport:
+    """Everything held about a person, recorded as ``person.subject_access_exported``."""
+    # Someone who may not see the person gets 404, as everywhere; 403 only for the export.
+    person = db.session.scalar(visible_people(actor).where(Person.id == person_id))
+    if person is None:
+        raise NotFound("person", person_id)
+    authorize(actor, Permission.SUBJECT_ACCESS)
+
+    # Every case the person is or was on (taken off cases included: the record remains).
+    own_parties = list(
+        db.session.scalars(
+            select(CaseParty)
+            .where(CaseParty.person_id == person.id)
+            .options(
+                joinedload(CaseParty.case).options(
+                    joinedload(Case.lead_agency), joinedload(Case.lead_officer)
+                )
+            )
+            .order_by(CaseParty.id)
+        )
+    )
+    cases: dict[int, Case] = {}
+    for party in own_parties:
+        cases.setdefault(party.case_id, party.case)
+    case_ids = list(cases)
+    in_cases = CaseParty.case_id.in_(case_ids) if case_ids else sa.false()
+
+    opened_by = {
+        user.id: user
+        for user in db.session.scalars(
+            select(User).where(User.id.in_({case.opened_by_id for case in cases.values()} or {0}))
+        )
+    }
+    others = list(
+        db.session.scalars(
+            select(CaseParty)
+            .where(in_cases, CaseParty.person_id != person.id)
+            .options(joinedload(CaseParty.person))
+            .order_by(CaseParty.case_id, CaseParty.id)
+        )
+    )
+    notes = list(
+        db.session.scalars(
+            select(Note)
+            .where(Note.case_id.in_(case_ids) if case_ids else sa.false())
+            .options(joinedload(Note.author))
+            .order_by(Note.case_id, Note.created_at, Note.id)
+        )
+    )
+    actions = list(
+        db.session.scalars(
+            select(Action)
+            .where(Action.case_id.in_(case_ids) if case_ids else sa.false())
+            .options(
+                joinedload(Action.assigned_agency),
+                joinedload(Action.assignee),
+                joinedload(Action.created_by),
+                selectinload(Action.updates).joinedload(ActionUpdate.author),
+            )
+            .order_by(Action.case_id, Action.id)
+        )
+    )
+    items = list(
+        db.session.scalars(
+            select(AgendaItem)
+            .where(AgendaItem.case_id.in_(case_ids) if case_ids else sa.false())
+            .options(
+                joinedload(AgendaItem.meeting),
+                selectinload(AgendaItem.decisions).joinedload(MeetingDecision.recorded_by),
+            )
+            .order_by(AgendaItem.case_id, AgendaItem.id)
+        )
+    )
+    conferences = list(
+        db.session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.kind == MeetingKind.CASE_CONFERENCE,
+                Meeting.case_id.in_(case_ids) if case_ids else sa.false(),
+            )
+            .options(joinedload(Meeting.recorded_by))
+            .order_by(Meeting.case_id, Meeting.held_at, Meeting.id)
+        )
+    )
+    assessments = list(
+        db.session.scalars(
+            select(RiskAssessment)
+            .where(RiskAssessment.person_id == person.id)
+            .options(joinedload(RiskAssessment.matrix), joinedload(RiskAssessment.assessed_by))
+            .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
+        )
+    )
+    clocks = list(
+        db.session.scalars(
+            select(SlaClock).where(SlaClock.person_id == person.id).order_by(SlaClock.started_at, SlaClock.id)
+        )
+    )
+    referrals = list(
+        db.session.scalars(
+            select(Referral)
+            .where(Referral.person_id == person.id)
+            .options(
+                joinedload(Referral.referring_agency),
+                joinedload(Referral.referrer),
+                joinedload(Referral.decided_by),
+            )
+            .order_by(Referral.received_at, Referral.id)
+        )
+    )
+    events = list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(
+                sa.or_(
+                    AuditEvent.person_id == person.id,
+                    AuditEvent.case_id.in_(case_ids) if case_ids else sa.false(),
+                )
+            )
+            .options(joinedload(AuditEvent.actor))
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )
+
+    reference_of = {case.id: case.reference for case in cases.values()}
+    case_entries: dict[int, dict[str, Any]] = {}
+    for case in cases.values():
+        case_entries[case.id] = {
+            "reference": case.reference,
+            "case_type": case.case_type.label,
+            "title": case.title,
+            "summary": case.summary,
+            "status": case.status.label,
+            "restricted": case.restricted,
+            "district": case.district,
+            "town": case.town,
+            "ward": case.ward,
+            "lead_agency": case.lead_agency.name,
+            "lead_officer": _user(case.lead_officer),
+            "opened_at": _iso(case.opened_at),
+            "opened_by": _user(opened_by.get(case.opened_by_id)),
+            "closed_at": _iso(case.closed_at),
+            "anonymised_at": _iso(case.anonymised_at),
+            "roles": [],
+            "third_parties": [],
+            "notes": [],
+            "actions": [],
+            "psg_meetings": [],
+            "case_conferences": [],
+        }
+    for party in own_parties:
+        case_entries[party.case_id]["roles"].append(
+            {
+                "role": party.role.label,
+                "added_at": _iso(party.added_at),
+                "removed_at": _iso(party.removed_at),
+                "removal_reason": party.removal_reason,
+            }
+        )
+    for party in others:
+        case_entries[party.case_id]["third_parties"].append(
+            {"person_id": party.person_id, "name": party.person.full_name, "role": party.role.label}
+        )
+    for note in notes:
+        case_entries[note.case_id]["notes"].append(
+            {"at": _iso(note.created_at), "kind": note.kind.label, "author": _user(note.author), "text": note.body}
+        )
+    for action in actions:
+        assert action.case_id is not None
+        case_entries[action.case_id]["actions"].append(
+            {
+                "id": action.id,
+                "title": action.title,
+                "detail": action.detail,
+                "assigned_agency": action.assigned_agency.name,
+                "assignee": _user(action.assignee),
+                "due_on": _iso(action.due_on),
+                "status": action.status.label,
+                "created_by": _user(action.created_by),
+                "created_at": _iso(action.created_at),
+                "completed_at": _iso(action.completed_at),
+                "completion_note": action.completion_note,
+                "updates": [
+                    {
+                        "at": _iso(update.at),
+                        "author": _user(update.author),
+                        "from_status": update.from_status.label if update.from_status else None,
+                        "to_status": update.to_status.label if update.to_status else None,
+                        "note": update.note,
+                    }
+                    for update in action.updates
+                ],
+            }
+        )
+    for item in items:
+        assert item.case_id is not None
+        case_entries[item.case_id]["psg_meetings"].append(
+            {
+                "held_at": _iso(item.meeting.held_at),
+                "reasons": list(item.reasons),
+                "minutes": item.minutes,
+                "decisions": [
+                    {"text": decision.text, "recorded_by": _user(decision.recorded_by), "at": _iso(decision.recorded_at)}
+                    for decision in item.decisions
+                ],
+            }
+        )
+    for meeting in conferences:
+        assert meeting.case_id is not None
+        case_entries[meeting.case_id]["case_conferences"].append(
+            {"held_at": _iso(meeting.held_at), "outcome": meeting.outcome, "recorded_by": _user(meeting.recorded_by)}
+        )
+
+    data: dict[str, Any] = {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "generated_at": _iso(utcnow()),
+        "generated_by": actor.name,
+        "review_notice": REVIEW_NOTICE,
+        "person": {
+            "id": person.id,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "date_of_birth": _iso(person.date_of_birth),
+            "address": person.address,
+            "postcode": person.postcode,
+            "phone": person.phone,
+            "email": person.email,
+            "vulnerabilities": person.vulnerabilities,
+            "created_at": _iso(person.created_at),
+            "anonymised_at": _iso(person.anonymised_at),
+        },
+        "cases": list(case_entries.values()),
+        "risk_assessments": [
+            {
+                "case": reference_of.get(assessment.case_id),
+                "assessed_at": _iso(assessment.assessed_at),
+                "assessed_by": _user(assessment.assessed_by),
+                "matrix": assessment.matrix.title,
+                "score": assessment.score,
+                "computed_level": assessment.computed_level.label,
+                "override_level": assessment.override_level.label if assessment.override_level else None,
+                "override_reason": assessment.override_reason,
+                "level": assessment.level.label,
+                "answers": dict(assessment.answers),
+            }
+            for assessment in assessments
+        ],
+        "sla_clocks": [
+            {
+                "case": reference_of.get(clock.case_id),
+                "kind": clock.kind.label,
+                "started_at": _iso(clock.started_at),
+                "due_at": _iso(clock.due_at),
+                "outcome": clock.outcome.value,
+                "met_at": _iso(clock.met_at),
+                "stopped_at": _iso(clock.stopped_at),
+                "stop_reason": clock.stop_reason,
+            }
+            for clock in clocks
+        ],
+        "referrals": [
+            {
+                "id": referral.id,
+                "received_at": _iso(referral.received_at),
+                "referring_agency": referral.referring_agency.name,
+                "referrer": _user(referral.referrer),
+                "subject": referral.subject.label,
+                "first_name": referral.first_name,
+                "last_name": referral.last_name,
+                "date_of_birth": _iso(referral.date_of_birth),
+                "address": referral.address,
+                "postcode": referral.postcode,
+                "place": referral.place,
+                "what_is_happening": referral.what_is_happening,
+                "risks": referral.risks,
+                "consent": referral.consent.label,
+                "consent_reason": referral.consent_reason,
+                "status": referral.status.label,
+                "decided_by": _user(referral.decided_by),
+                "decided_at": _iso(referral.decided_at),
+                "decline_reason": referral.decline_reason,
+                "case": reference_of.get(referral.case_id) if referral.case_id else None,
+            }
+            for referral in referrals
+        ],
+        "audit": [
+            {
+                "at": _iso(event.at),
+                "who": _user(event.actor) or "System",
+                "action": audit.verb_label(event.verb),
+                "case": reference_of.get(event.case_id) if event.case_id else None,
+                "reason": _reason(event.detail),
+            }
+            for event in events
+        ],
+    }
+    audit.record(
+        actor,
+        "person.subject_access_exported",
+        "person",
+        person.id,
+        person_id=person.id,
+        detail={"format": file_format},
+    )
+    return SubjectAccessExport(person=person, data=data)

@@ -1,1 +1,0 @@
-"""WTForms classes: the shape of input only. Choices come from the views."""

@@ -1,0 +1,1 @@
+"""The health check a load balancer asks."""

@@ -1,0 +1,1 @@
+"""My work: the page a user lands on."""

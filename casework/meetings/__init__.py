@@ -1,0 +1,1 @@
+"""PSG meetings: agendas, attendance, decisions and minutes."""

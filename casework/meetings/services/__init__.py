@@ -1,0 +1,1 @@
+"""Meetings and the agenda drawn from the casebook."""

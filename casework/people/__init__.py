@@ -1,0 +1,1 @@
+"""People: victims, perpetrators and others named on cases."""

@@ -1,0 +1,76 @@
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
+from wtforms.widgets import HiddenInput
+
+from casework.cases.models import PartyRole
+from casework.ui.fields import ChoiceRadioField, GovDateField, RadiosWidget, choices, email_address, max_length
+
+ROLE_CHOICES = choices(PartyRole)
+
+
+def _role_field() -> ChoiceRadioField:
+    return ChoiceRadioField(
+        "Role on this case",
+        choices=ROLE_CHOICES,
+        widget=RadiosWidget(),
+        invalid_message="Select the person's role on this case",
+        validators=[InputRequired(message="Select the person's role on this case")],
+    )
+
+
+class NewPersonForm(FlaskForm):
+    role = _role_field()
+    first_name = StringField(
+        "First name",
+        widget=GovTextInput(),
+        validators=[DataRequired(message="Enter the first name"), max_length("First name", 100)],
+    )
+    last_name = StringField(
+        "Last name",
+        widget=GovTextInput(),
+        validators=[DataRequired(message="Enter the last name"), max_length("Last name", 100)],
+    )
+    date_of_birth = GovDateField(
+        "Date of birth", past_only=True, description="For example, 27 3 1985", validators=[Optional()]
+    )
+    address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), max_length("Address", 500)])
+    postcode = StringField("Postcode", widget=GovTextInput(), validators=[Optional(), max_length("Postcode", 10)])
+    phone = StringField("Phone number", widget=GovTextInput(), validators=[Optional(), max_length("Phone number", 40)])
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            max_length("Email address", 254),
+            email_address,
+        ],
+    )
+    vulnerabilities = TextAreaField(
+        "Vulnerabilities",
+        widget=GovTextArea(),
+        description="For example: lives alone, mental health needs, hoarding.",
+        validators=[Optional(), max_length("Vulnerabilities", 500)],
+    )
+    # Set once the user has seen the similar people and chosen to create a new record.
+    confirmed_new = HiddenField(validators=[AnyOf(["", "yes"], message="Reload the page and try again")])
+    submit = SubmitField("Add person", widget=GovSubmitInput())
+
+
+class FindPersonForm(FlaskForm):
+    name = StringField(
+        "Name",
+        widget=GovTextInput(),
+        validators=[DataRequired(message="Enter a name to search for"), max_length("Name", 200)],
+    )
+    submit = SubmitField("Search", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--secondary"}})
+
+
+class AddExistingPersonForm(FlaskForm):
+    person_id = IntegerField(
+        widget=HiddenInput(),
+        validators=[InputRequired(message="Select a person from the list")],
+    )
+    role = _role_field()
+    submit = SubmitField("Add to case", widget=GovSubmitInput())

@@ -1,0 +1,225 @@
+"""People on cases: adding them (new or existing), finding duplicates, the person page."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from casework import db
+from casework.accounts.models import User
+from casework.audit import services as audit
+from casework.cases.models import Case, CaseParty, PartyRole
+from casework.cases.services import get_case
+from casework.clock import utcnow
+from casework.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
+from casework.people.models import Person
+from casework.permissions import Permission
+from casework.policy import full_view_clause, shows_contact_details, visible_people
+from casework.victims.services import sla
+
+P = Permission
+
+REMOVAL_REASON_MAX = 400
+
+
+class SimilarPeopleExist(DomainError):
+    """People the user can see look like the one about to be created."""
+
+    def __init__(self, matches: list[Person]) -> None:
+        super().__init__(f"{len(matches)} similar people")
+        self.matches = matches
+
+
+def normalise_postcode(postcode: str) -> str:
+    compact = "".join(postcode.split()).upper()
+    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+
+
+def find_similar(actor: User, *, first_name: str, last_name: str, date_of_birth: date | None, postcode: str) -> list[Person]:
+    """Same name and date of birth, or same name and postcode, among people the user may see."""
+    same_name = sa.and_(
+        func.lower(Person.first_name) == first_name.strip().lower(),
+        func.lower(Person.last_name) == last_name.strip().lower(),
+    )
+    also = []
+    if date_of_birth is not None:
+        also.append(Person.date_of_birth == date_of_birth)
+    if postcode.strip():
+        also.append(Person.postcode == normalise_postcode(postcode))
+    if not also:
+        return []
+    query = visible_people(actor).where(same_name, sa.or_(*also)).order_by(Person.id).limit(10)
+    return list(db.session.scalars(query))
+
+
+def add_new_person(
+    actor: User,
+    reference: str,
+    *,
+    role: PartyRole,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date | None,
+    address: str,
+    postcode: str,
+    phone: str,
+    email: str,
+    vulnerabilities: str,
+    confirmed_new: bool,
+) -> CaseParty:
+    """Create a person and add them to the case.
+
+    Unless the user has already seen and set aside the similar people, raise
+    SimilarPeopleExist so that they can pick an existing record instead.
+    """
+    case = get_case(actor, reference, P.CASE_ADD_PERSON)
+    if not confirmed_new:
+        matches = find_similar(
+            actor, first_name=first_name, last_name=last_name, date_of_birth=date_of_birth, postcode=postcode
+        )
+        if matches:
+            raise SimilarPeopleExist(matches)
+    person = Person(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        date_of_birth=date_of_birth,
+        address=address.strip(),
+        postcode=normalise_postcode(postcode),
+        phone=phone.strip(),
+        email=email.strip(),
+        vulnerabilities=vulnerabilities.strip(),
+        created_by_id=actor.id,
+    )
+    db.session.add(person)
+    db.session.flush()
+    audit.record(actor, "person.created", "person", person.id, person_id=person.id, case_id=case.id)
+    return _add_party(actor, case, person, role)
+
+
+def add_existing_person(actor: User, reference: str, *, person_id: int, role: PartyRole) -> CaseParty:
+    case = get_case(actor, reference, P.CASE_ADD_PERSON)
+    person = db.session.scalar(visible_people(actor).where(Person.id == person_id))
+    if person is None:
+        raise InvalidInput("Select a person from the list", field="person_id")
+    return _add_party(actor, case, person, role)
+
+
+def _add_party(actor: User, case: Case, person: Person, role: PartyRole) -> CaseParty:
+    existing = db.session.scalar(
+        select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == role)
+    )
+    if existing is not None and existing.removed_at is None:
+        raise InvalidInput(f"{person.full_name} is already a {role.label.lower()} on this case", field="role")
+    if existing is not None:
+        # Back on the case in the same role: the earlier record of them is reused.
+        existing.removed_at, existing.removal_reason = None, ""
+        db.session.flush()
+        audit.record(
+            actor, "case.person_added", "case_party", existing.id, case_id=case.id, person_id=person.id, detail={"role": role.value}
+        )
+        return existing
+    party = CaseParty(case_id=case.id, person_id=person.id, role=role, added_by_id=actor.id, added_at=utcnow())
+    db.session.add(party)
+    db.session.flush()
+    audit.record(
+        actor, "case.person_added", "case_party", party.id, case_id=case.id, person_id=person.id, detail={"role": role.value}
+    )
+    return party
+
+
+def removable_party(actor: User, reference: str, party_id: int) -> tuple[Case, CaseParty]:
+    """The case and a person on it, for the page that asks why they are being taken off.
+    Someone not on this case is not found; someone already taken off cannot be again."""
+    case = get_case(actor, reference, P.CASE_REMOVE_PERSON)
+    party = db.session.scalar(
+        select(CaseParty)
+        .where(CaseParty.id == party_id, CaseParty.case_id == case.id)
+        .options(joinedload(CaseParty.person))
+    )
+    if party is None:
+        raise NotFound("case party", party_id)
+    if party.removed_at is not None:
+        raise InvalidTransition(f"{party.person.full_name} has already been taken off this case")
+    return case, party
+
+
+def remove_from_case(actor: User, reference: str, *, party_id: int, reason: str) -> CaseParty:
+    """Take a person off a case. The record stays, marked removed; a victim's open
+    SLA clocks stop with the reason."""
+    case = get_case(actor, reference, P.CASE_REMOVE_PERSON)
+    if len(reason.strip()) > REMOVAL_REASON_MAX:
+        # It is kept on the record and in the SLA stop reason, which has room for this much.
+        raise InvalidInput(f"Reason must be {REMOVAL_REASON_MAX} characters or fewer", field="reason")
+    party = db.session.scalar(
+        select(CaseParty).where(CaseParty.id == party_id, CaseParty.case_id == case.id, CaseParty.removed_at.is_(None))
+    )
+    if party is None:
+        raise InvalidInput("Select a person on this case", field="party_id")
+    now = utcnow()
+    party.removed_at, party.removal_reason = now, reason.strip()
+    db.session.flush()
+    audit.record(
+        actor,
+        "case.person_removed",
+        "case_party",
+        party.id,
+        case_id=case.id,
+        person_id=party.person_id,
+        detail={"role": party.role.value},
+    )
+    if party.role is PartyRole.VICTIM:
+        sla.stop(case.id, party.person_id, at=now, reason=f"Victim removed from the case: {reason.strip()}")
+    return party
+
+
+def search_people(actor: User, reference: str, *, name: str) -> list[Person]:
+    """People the user may see whose name contains every word typed, for 'add existing'."""
+    get_case(actor, reference, P.CASE_ADD_PERSON)
+    words = name.lower().split()
+    if not words:
+        return []
+    full_name = func.lower(Person.first_name + " " + Person.last_name)
+    query = visible_people(actor).where(*(full_name.contains(word, autoescape=True) for word in words))
+    return list(db.session.scalars(query.order_by(Person.last_name, Person.first_name, Person.id).limit(25)))
+
+
+@dataclass(frozen=True)
+class PersonCase:
+    case: Case
+    roles: list[PartyRole]
+
+
+@dataclass
+class PersonPageData:
+    person: Person
+    contact_details_shown: bool
+    cases: list[PersonCase] = field(default_factory=list)
+
+
+def person_page(actor: User, person_id: int) -> PersonPageData:
+    person = db.session.scalar(visible_people(actor).where(Person.id == person_id))
+    if person is None:
+        raise NotFound("person", person_id)
+    # Only the cases this user sees in full; other cases stay unmentioned.
+    rows = db.session.execute(
+        select(CaseParty.role, Case)
+        .join(Case, Case.id == CaseParty.case_id)
+        .where(CaseParty.person_id == person.id, full_view_clause(actor))
+        .options(joinedload(Case.lead_agency))
+        .order_by(Case.opened_at.desc(), CaseParty.id)
+    ).all()
+    all_roles = set(
+        db.session.scalars(select(CaseParty.role).where(CaseParty.person_id == person.id).distinct())
+    )
+    by_case: dict[int, PersonCase] = {}
+    for role, case in rows:
+        by_case.setdefault(case.id, PersonCase(case, [])).roles.append(role)
+    audit.record(actor, "person.viewed", "person", person.id, person_id=person.id)
+    return PersonPageData(
+        person=person,
+        # Judged on every case the person is on, so a victim elsewhere stays protected.
+        contact_details_shown=shows_contact_details(actor, all_roles),
+        cases=list(by_case.values()),
+    )

@@ -1,0 +1,1 @@
+"""The partnership's delivery plan: priorities, actions and milestones."""

@@ -1,0 +1,1 @@
+"""Licensed premises and the traffic light system."""

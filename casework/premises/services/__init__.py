@@ -1,0 +1,1 @@
+"""Premises: moves, incidents and visits, the register, imports and the TLS report."""

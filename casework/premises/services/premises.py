@@ -1,0 +1,356 @@
+"""Licensed premises: moving a premises' colour and recording what happens to it.
+
+Only licensing officers and admins change premises data (Permission.PREMISES_EDIT).
+Every change writes its own row and an audit event in the same transaction. A move of
+colour carries the version the officer saw, so of two officers moving the same premises
+at once the second gets EditConflict and nothing of either is lost.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework import db
+from casework.accounts.models import User
+from casework.agencies.models import Agency
+from casework.audit import services as audit
+from casework.clock import today, utcnow
+from casework.db import ensure_version
+from casework.exceptions import EditConflict, InvalidInput, NotFound
+from casework.permissions import Permission
+from casework.policy import authorize, visible_premises
+from casework.premises.models import (
+    AccreditationChange,
+    AccreditationField,
+    HearingKind,
+    HearingOutcome,
+    IncidentCategory,
+    IncidentSeverity,
+    IncidentSource,
+    LicensingHearing,
+    Premises,
+    PremisesIncident,
+    PremisesStatusChange,
+    PremisesVisit,
+    TlsStatus,
+    VisitKind,
+    VisitResult,
+)
+from casework.premises.services.tls_rules import Suggestion, TlsRules, suggest, window_start
+
+# A little allowance for a clock that is slightly fast, before "in the future" is refused.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def get_premises(actor: User, premises_id: int, permission: Permission | None = None) -> Premises:
+    """The premises, if the actor may see it (NotFound otherwise, so its existence does
+    not leak), after checking the actor may also do ``permission`` to it."""
+    premises = db.session.scalars(visible_premises(actor).where(Premises.id == premises_id)).one_or_none()
+    if premises is None:
+        raise NotFound("premises", premises_id)
+    if permission is not None:
+        authorize(actor, permission)
+    return premises
+
+
+def _not_in_future(moment: datetime, *, what: str, field: str) -> None:
+    if moment > utcnow() + CLOCK_SKEW:
+        raise InvalidInput(f"The date and time of the {what} must not be in the future", field=field)
+
+
+def _required(text: str, message: str, *, field: str) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidInput(message, field=field)
+    return cleaned
+
+
+def _own_ids(
+    model: type[PremisesIncident] | type[PremisesVisit], premises_id: int, ids: Iterable[int], *, field: str, what: str
+) -> list[int]:
+    """The ids, each once, after checking every one belongs to this premises."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    found = set(db.session.scalars(select(model.id).where(model.id.in_(wanted), model.premises_id == premises_id)))
+    if found != set(wanted):
+        raise InvalidInput(f"Link only {what} recorded for this premises", field=field)
+    return wanted
+
+
+# --- Moving the colour ----------------------------------------------------------------
+
+
+def move_status(
+    actor: User,
+    premises_id: int,
+    *,
+    version: int,
+    to_status: TlsStatus,
+    reason: str,
+    incident_ids: Sequence[int] = (),
+    visit_ids: Sequence[int] = (),
+) -> PremisesStatusChange:
+    """Move the premises to another colour, with the reason and the evidence for it.
+
+    ``version`` is the premises' version when the officer loaded the page: an older one
+    is refused at once, and a move saved by someone else in between makes the UPDATE
+    find no row (version_id_col), which is refused the same way.
+    """
+    premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    ensure_version(premises, version)
+    if to_status is premises.status:
+        raise InvalidInput(
+            f"This premises is already {premises.status.value}: choose a different colour", field="to_status"
+        )
+    cleaned = _required(reason, "Give the reason for the move", field="reason")
+    incidents = _own_ids(PremisesIncident, premises.id, incident_ids, field="incident_ids", what="incidents")
+    visits = _own_ids(PremisesVisit, premises.id, visit_ids, field="visit_ids", what="visits")
+
+    now = utcnow()
+    change = PremisesStatusChange(
+        premises_id=premises.id,
+        from_status=premises.status,
+        to_status=to_status,
+        reason=cleaned,
+        officer_id=actor.id,
+        at=now,
+        incident_ids=incidents,
+        visit_ids=visits,
+    )
+    db.session.add(change)
+    audit.record(
+        actor,
+        "premises.status_changed",
+        "premises",
+        premises.id,
+        detail={"from": premises.status.value, "to": to_status.value},
+    )
+    premises.status, premises.status_since = to_status, now
+    try:
+        db.session.flush()
+    except StaleDataError as stale:
+        raise EditConflict() from stale
+    return change
+
+
+# --- Recording what happens -------------------------------------------------------------
+
+
+def record_incident(
+    actor: User,
+    premises_id: int,
+    *,
+    occurred_at: datetime,
+    reporting_agency_id: int,
+    source: IncidentSource,
+    category: IncidentCategory,
+    severity: IncidentSeverity,
+    description: str,
+) -> PremisesIncident:
+    premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    _not_in_future(occurred_at, what="incident", field="occurred_at")
+    # Locked before the incident is added, so that of two incidents recorded at once the
+    # second summary is worked out after the first is committed and includes it.
+    db.session.execute(select(Premises.id).where(Premises.id == premises.id).with_for_update())
+    agency = db.session.get(Agency, reporting_agency_id)
+    if agency is None or not agency.active:
+        raise InvalidInput("Choose the agency that reported the incident", field="reporting_agency_id")
+    incident = PremisesIncident(
+        premises_id=premises.id,
+        occurred_at=occurred_at,
+        reporting_agency_id=agency.id,
+        source=source,
+        category=category,
+        severity=severity,
+        description=description.strip(),
+        recorded_by_id=actor.id,
+    )
+    db.session.add(incident)
+    db.session.flush()
+    refresh_incident_summary([premises.id])
+    audit.record(
+        actor,
+        "premises.incident_recorded",
+        "premises",
+        premises.id,
+        detail={"incident_id": incident.id, "agency": agency.name, "category": category.value},
+    )
+    return incident
+
+
+def record_visit(
+    actor: User,
+    premises_id: int,
+    *,
+    kind: VisitKind,
+    result: VisitResult,
+    visited_at: datetime,
+    notes: str = "",
+) -> PremisesVisit:
+    premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    _not_in_future(visited_at, what="visit", field="visited_at")
+    if kind is VisitKind.TEST_PURCHASE and result is VisitResult.NOT_APPLICABLE:
+        # The pass rate of test purchases is what follow-up action is decided on.
+        raise InvalidInput("Say whether the premises passed or failed the test purchase", field="result")
+    visit = PremisesVisit(
+        premises_id=premises.id, kind=kind, result=result, notes=notes.strip(), officer_id=actor.id, visited_at=visited_at
+    )
+    db.session.add(visit)
+    db.session.flush()
+    audit.record(
+        actor,
+        "premises.visit_recorded",
+        "premises",
+        premises.id,
+        detail={"visit_id": visit.id, "kind": kind.value, "result": result.value},
+    )
+    return visit
+
+
+def record_hearing(
+    actor: User,
+    premises_id: int,
+    *,
+    kind: HearingKind,
+    held_on: date,
+    outcome: HearingOutcome,
+    notes: str = "",
+    ) -> LicensingHearing:
+    """A hearing or review already held: its outcome is known, so its date is not ahead."""
+    premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    if held_on > today():
+        raise InvalidInput("The date of the hearing must not be in the future", field="held_on")
+    hearing = LicensingHearing(
+        premises_id=premises.id, kind=kind, held_on=held_on, outcome=outcome, notes=notes.strip(), recorded_by_id=actor.id
+    )
+    db.session.add(hearing)
+    db.session.flush()
+    audit.record(
+        actor,
+        "premises.hearing_recorded",
+        "premises",
+        premises.id,
+        detail={"hearing_id": hearing.id, "kind": kind.value, "outcome": outcome.value},
+    )
+    return hearing
+
+
+def change_accreditation(
+    actor: User,
+    premises_id: int,
+    *,
+    version: int,
+    field: AccreditationField,
+    value: bool,
+    reason: str,
+) -> AccreditationChange:
+    """Give or take away Thumbs Up accreditation or SIRCS membership, with a reason."""
+    premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    ensure_version(premises, version)
+    current = bool(getattr(premises, field.value))
+    if current is value:
+        state = "already has" if value else "does not have"
+        raise InvalidInput(f"This premises {state} {field.label}", field="value")
+    cleaned = _required(reason, "Give the reason for the change", field="reason")
+    change = AccreditationChange(
+        premises_id=premises.id, field=field, value=value, reason=cleaned, officer_id=actor.id, at=utcnow()
+    )
+    db.session.add(change)
+    audit.record(
+        actor,
+        "premises.accreditation_changed",
+        "premises",
+        premises.id,
+        detail={"field": field.value, "from": current, "to": value},
+    )
+    setattr(premises, field.value, value)
+    try:
+        db.session.flush()
+    except StaleDataError as stale:
+        raise EditConflict() from stale
+    return change
+
+
+# --- The suggested colour -------------------------------------------------------------
+
+
+def refresh_incident_summary(premises_ids: Iterable[int] | None = None) -> None:
+    """Work out again the latest incident of each premises (all when ``premises_ids`` is
+    None) and the latest incident of any agency other than the one that reported it.
+
+    That second time is the latest of the agencies' own latest incidents after the first
+    agency's, so a window holds two agencies or more exactly when it reaches back to it.
+    The UPDATE leaves the version alone: an incident does not conflict with a move.
+    """
+    incident = PremisesIncident.__table__.alias("incident")
+    latest = PremisesIncident.__table__.alias("latest")
+    latest_agency = (
+        select(latest.c.reporting_agency_id)
+        .where(latest.c.premises_id == Premises.id)
+        .order_by(latest.c.occurred_at.desc(), latest.c.id.desc())
+        .limit(1)
+        .correlate(Premises)  # two levels down, so not correlated on its own
+        .scalar_subquery()
+    )
+    statement = update(Premises).values(
+        last_incident_at=select(func.max(incident.c.occurred_at))
+        .where(incident.c.premises_id == Premises.id)
+        .scalar_subquery(),
+        second_agency_incident_at=select(func.max(incident.c.occurred_at))
+        .where(incident.c.premises_id == Premises.id, incident.c.reporting_agency_id != latest_agency)
+        .scalar_subquery(),
+    )
+    if premises_ids is not None:
+        statement = statement.where(Premises.id.in_(list(premises_ids)))
+    db.session.execute(statement.execution_options(synchronize_session=False))
+    for premises in db.session.identity_map.values():
+        if isinstance(premises, Premises):
+            db.session.expire(premises, ["last_incident_at", "second_agency_incident_at"])
+
+
+def agency_counts(premises_ids: Iterable[int], now: datetime, rules: TlsRules) -> dict[int, int]:
+    """Distinct reporting agencies per premises in the window, counted by the database
+    in one grouped query; premises with no incident in the window are left out."""
+    ids = list(set(premises_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(PremisesIncident.premises_id, func.count(PremisesIncident.reporting_agency_id.distinct()))
+        .where(
+            PremisesIncident.premises_id.in_(ids),
+            PremisesIncident.occurred_at >= window_start(now, rules),
+            PremisesIncident.occurred_at <= now,
+        )
+        .group_by(PremisesIncident.premises_id)
+    )
+    return {premises_id: count for premises_id, count in rows}
+
+
+def suggested_statuses(premises_ids: Iterable[int], now: datetime, rules: TlsRules) -> dict[int, Suggestion]:
+    """The suggested colour, explained, of each premises (a page of the register).
+
+    Two queries whatever the number of premises: the counts, then the names of the
+    agencies for the explanations, only for premises that have any.
+    """
+    ids = list(set(premises_ids))
+    counts = agency_counts(ids, now, rules)
+    names: dict[int, list[str]] = {premises_id: [] for premises_id in ids}
+    if counts:
+        rows = db.session.execute(
+            select(PremisesIncident.premises_id, Agency.name)
+            .join(Agency, Agency.id == PremisesIncident.reporting_agency_id)
+            .where(
+                PremisesIncident.premises_id.in_(list(counts)),
+                PremisesIncident.occurred_at >= window_start(now, rules),
+                PremisesIncident.occurred_at <= now,
+            )
+            .distinct()
+        )
+        for premises_id, name in rows:
+            names[premises_id].append(name)
+    return {
+        premises_id: suggest(names[premises_id], window_days=rules.suggestion_window_days) for premises_id in ids
+    }

@@ -1,0 +1,347 @@
+"""The read side of the premises pages: the register and a premises' timeline.
+
+The register's filters run in SQL over every premises; only the page shown is loaded.
+"Deadline passed" compares ``status_since`` with cut-offs worked out in Python from the
+calendar rules (tls_rules), so it is exact and the database does plain comparisons.
+"Suggestion differs" reads the incident summary kept on each premises, so it costs the
+same whatever the number of incidents.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from casework import db
+from casework.accounts.models import User
+from casework.actions.models import Action
+from casework.actions.services.action_timeline import SubjectAction, action_events, subject_actions
+from casework.cases.models import Case
+from casework.clock import ZONE, add_days, add_months, local_date
+from casework.paging import Page, clamp
+from casework.permissions import Permission
+from casework.policy import authorize, visible_cases
+from casework.premises.models import (
+    AccreditationChange,
+    LicensingHearing,
+    Premises,
+    PremisesIncident,
+    PremisesStatusChange,
+    PremisesVisit,
+    TlsStatus,
+)
+from casework.premises.services.premises import get_premises, suggested_statuses
+from casework.premises.services.tls_rules import Deadline, Suggestion, TlsRules, deadlines, window_start
+
+SORTS = ("name", "colour", "days", "deadline")
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    status: TlsStatus | None = None
+    town: str = ""
+    cluster: str = ""
+    deadline_passed: bool = False
+    suggestion_differs: bool = False
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    premises: Premises
+    days_in_colour: int
+    next_deadline: Deadline | None
+    suggestion: Suggestion
+
+    @property
+    def suggestion_differs(self) -> bool:
+        return self.suggestion.status is not self.premises.status
+
+
+def earliest_since(add: Callable[[datetime], datetime], now: datetime) -> datetime:
+    """The earliest ``since`` whose deadline ``add(since)`` is not yet passed.
+
+    A deadline is passed when ``add(since) < now``; ``add`` never goes backwards, so
+    the premises past it are exactly those with ``since`` before the instant found here
+    (a search to the microsecond, from far enough back that the deadline has passed).
+    """
+    low, high = now - timedelta(days=400), now
+    while add(low) >= now:
+        low -= timedelta(days=400)
+    while high - low > timedelta(microseconds=1):
+        middle = low + (high - low) / 2
+        if add(middle) < now:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def _suggestion_differs_clause(now: datetime, rules: TlsRules) -> Any:
+    """Premises whose suggested colour is not their colour, from the incident summary
+    kept on each premises (no counting of incidents: see Premises.last_incident_at)."""
+    start = window_start(now, rules)
+    one_or_more = and_(Premises.last_incident_at.is_not(None), Premises.last_incident_at >= start)
+    two_or_more = and_(Premises.second_agency_incident_at.is_not(None), Premises.second_agency_incident_at >= start)
+    return or_(
+        and_(Premises.status == TlsStatus.GREEN, one_or_more),
+        and_(Premises.status == TlsStatus.AMBER, or_(~one_or_more, two_or_more)),
+        and_(Premises.status == TlsStatus.RED, ~two_or_more),
+    )
+
+
+def _deadline_passed_clause(now: datetime, rules: TlsRules) -> Any:
+    red_cut = earliest_since(lambda since: add_months(since, rules.red_to_amber_months), now)
+    green_cut = earliest_since(lambda since: add_months(since, rules.amber_to_green_months), now)
+    visit_cut = earliest_since(lambda since: add_days(since, rules.amber_visit_days), now)
+    visited = exists().where(
+        PremisesVisit.premises_id == Premises.id, PremisesVisit.visited_at >= Premises.status_since
+    )
+    return or_(
+        and_(Premises.status == TlsStatus.RED, Premises.status_since < red_cut),
+        and_(Premises.status == TlsStatus.AMBER, Premises.status_since < green_cut),
+        and_(Premises.status == TlsStatus.AMBER, Premises.status_since < visit_cut, ~visited),
+    )
+
+
+def register_choices(actor: User) -> tuple[list[str], list[str]]:
+    """The towns and clusters that premises are in, for the filters."""
+    authorize(actor, Permission.PREMISES_VIEW)
+    towns = db.session.scalars(select(Premises.town).where(Premises.town != "").distinct().order_by(Premises.town))
+    clusters = db.session.scalars(
+        select(Premises.cluster).where(Premises.cluster != "").distinct().order_by(Premises.cluster)
+    )
+    return list(towns), list(clusters)
+
+
+def register(
+    actor: User, criteria: RegisterFilter, *, now: datetime, rules: TlsRules, per_page: int = 25
+) -> Page[RegisterRow]:
+    """One page of the register: the filters and the order in SQL over every premises,
+    then the suggested colours and last visits of the page's premises (one query each)."""
+    authorize(actor, Permission.PREMISES_VIEW)
+    conditions: list[Any] = []
+    if criteria.status is not None:
+        conditions.append(Premises.status == criteria.status)
+    if criteria.town:
+        conditions.append(Premises.town == criteria.town)
+    if criteria.cluster:
+        conditions.append(Premises.cluster == criteria.cluster)
+    if criteria.deadline_passed:
+        conditions.append(_deadline_passed_clause(now, rules))
+    if criteria.suggestion_differs:
+        conditions.append(_suggestion_differs_clause(now, rules))
+    base = select(Premises).where(*conditions)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    colour_rank = case((Premises.status == TlsStatus.RED, 0), (Premises.status == TlsStatus.AMBER, 1), else_=2)
+    no_deadline = case((Premises.status == TlsStatus.GREEN, 1), else_=0)
+    flip = (lambda column: column.desc()) if criteria.descending else (lambda column: column)
+    orders: dict[str, list[Any]] = {
+        "name": [flip(Premises.name)],
+        "colour": [flip(colour_rank), Premises.name],
+        # Fewest days in the colour first: the latest status_since first.
+        "days": [Premises.status_since if criteria.descending else Premises.status_since.desc(), Premises.name],
+        # The colour deadline (red to amber, amber to green): green premises have none
+        # and come last either way; among the others, the order of status_since is
+        # exactly the order of their colour deadlines.
+        "deadline": [no_deadline, flip(Premises.status_since), Premises.name],
+    }
+    order = orders.get(criteria.sort, orders["name"])
+    page = clamp(criteria.page, total, per_page)
+    premises = list(
+        db.session.scalars(base.order_by(*order, Premises.id).limit(per_page).offset((page - 1) * per_page))
+    )
+    ids = [item.id for item in premises]
+    suggestions = suggested_statuses(ids, now, rules)
+    last_visits = _last_visits(ids)
+    rows = []
+    for item in premises:
+        pending = [d for d in deadlines(item.status, item.status_since, last_visits.get(item.id), rules) if not d.met]
+        rows.append(
+            RegisterRow(
+                premises=item,
+                days_in_colour=(now - item.status_since).days,
+                next_deadline=min(pending, key=lambda d: d.due_at) if pending else None,
+                suggestion=suggestions[item.id],
+            )
+        )
+    return Page(items=rows, total=total, page=page, per_page=per_page)
+
+
+def _last_visits(ids: list[int]) -> dict[int, datetime]:
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(PremisesVisit.premises_id, func.max(PremisesVisit.visited_at))
+        .where(PremisesVisit.premises_id.in_(ids))
+        .group_by(PremisesVisit.premises_id)
+    )
+    return {premises_id: at for premises_id, at in rows}
+
+
+# --- The premises page ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    title: str
+    byline: str
+    lines: list[str] = field(default_factory=list)
+    kind: str = ""
+    # Hearings are recorded by date only: placed at midday to sort, shown without a time.
+    date_only: bool = False
+
+
+@dataclass(frozen=True)
+class PremisesPage:
+    premises: Premises
+    deadlines: list[Deadline]
+    suggestion: Suggestion
+    timeline: list[TimelineEntry]
+    # Cases about this premises that the viewer may list, with whether they see each in full.
+    linked_cases: list[tuple[Case, bool]]
+    actions: list[SubjectAction] = field(default_factory=list)
+
+
+def _local_midday(day: Any) -> datetime:
+    return datetime.combine(day, datetime.min.time().replace(hour=12), tzinfo=ZONE)
+
+
+def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRules) -> PremisesPage:
+    premises = get_premises(actor, premises_id)
+    changes = db.session.scalars(
+        select(PremisesStatusChange)
+        .options(joinedload(PremisesStatusChange.officer))
+        .where(PremisesStatusChange.premises_id == premises.id)
+    )
+    incidents = db.session.scalars(
+        select(PremisesIncident)
+        .options(joinedload(PremisesIncident.reporting_agency), joinedload(PremisesIncident.recorded_by))
+        .where(PremisesIncident.premises_id == premises.id)
+    )
+    visits = list(
+        db.session.scalars(
+            select(PremisesVisit)
+            .options(joinedload(PremisesVisit.officer))
+            .where(PremisesVisit.premises_id == premises.id)
+        )
+    )
+    hearings = db.session.scalars(
+        select(LicensingHearing)
+        .options(joinedload(LicensingHearing.recorded_by))
+        .where(LicensingHearing.premises_id == premises.id)
+    )
+    accreditations = db.session.scalars(
+        select(AccreditationChange)
+        .options(joinedload(AccreditationChange.officer))
+        .where(AccreditationChange.premises_id == premises.id)
+    )
+    timeline: list[TimelineEntry] = []
+    for change in changes:
+        timeline.append(
+            TimelineEntry(
+                change.at,
+                f"Moved from {change.from_status.label.lower()} to {change.to_status.label.lower()}",
+                change.officer.name,
+                [change.reason],
+                "status",
+            )
+        )
+    for incident in incidents:
+        timeline.append(
+            TimelineEntry(
+                incident.occurred_at,
+                f"Incident: {incident.category.label.lower()} ({incident.severity.label.lower()} severity)",
+                f"{incident.reporting_agency.name}, recorded by {incident.recorded_by.name}",
+                [f"Source: {incident.source.label}"] + ([incident.description] if incident.description else []),
+                "incident",
+            )
+        )
+    for visit in visits:
+        result = "" if visit.result.value == "not_applicable" else f": {visit.result.label.lower()}"
+        timeline.append(
+            TimelineEntry(
+                visit.visited_at,
+                f"{visit.kind.label}{result}",
+                visit.officer.name,
+                [visit.notes] if visit.notes else [],
+                "visit",
+            )
+        )
+    for hearing in hearings:
+        timeline.append(
+            TimelineEntry(
+                _local_midday(hearing.held_on),
+                f"{hearing.kind.label}: {hearing.outcome.label.lower()}",
+                hearing.recorded_by.name,
+                [hearing.notes] if hearing.notes else [],
+                "hearing",
+                date_only=True,
+            )
+        )
+    for accreditation in accreditations:
+        verb = "given" if accreditation.value else "taken away"
+        timeline.append(
+            TimelineEntry(
+                accreditation.at,
+                f"{accreditation.field.label} {verb}",
+                accreditation.officer.name,
+                [accreditation.reason],
+                "accreditation",
+            )
+        )
+    actions = subject_actions(actor, Action.premises_id == premises.id, today=local_date(now))
+    for event in action_events(row.action for row in actions):
+        timeline.append(TimelineEntry(event.at, event.title, event.byline, event.lines, "action"))
+    timeline.sort(key=lambda entry: entry.at, reverse=True)
+    last_visit = max((visit.visited_at for visit in visits), default=None)
+    return PremisesPage(
+        premises=premises,
+        deadlines=deadlines(premises.status, premises.status_since, last_visit, rules),
+        suggestion=suggested_statuses([premises.id], now, rules)[premises.id],
+        timeline=timeline,
+        linked_cases=[
+            (case, full_view)
+            for case, full_view in db.session.execute(
+                visible_cases(actor).where(Case.premises_id == premises.id).order_by(Case.opened_at.desc())
+            )
+        ],
+        actions=actions,
+    )
+
+
+@dataclass(frozen=True)
+class EvidenceChoices:
+    incidents: list[PremisesIncident]
+    visits: list[PremisesVisit]
+
+
+def recent_evidence(
+    actor: User, premises_id: int, *, now: datetime, days: int = 90
+) -> tuple[Premises, EvidenceChoices]:
+    """The premises and its incidents and visits of the last ``days`` days, to link to a move."""
+    premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    since = now - timedelta(days=days)
+    incidents = db.session.scalars(
+        select(PremisesIncident)
+        .options(joinedload(PremisesIncident.reporting_agency))
+        .where(PremisesIncident.premises_id == premises.id, PremisesIncident.occurred_at >= since)
+        .order_by(PremisesIncident.occurred_at.desc())
+    )
+    visits = db.session.scalars(
+        select(PremisesVisit)
+        .where(PremisesVisit.premises_id == premises.id, PremisesVisit.visited_at >= since)
+        .order_by(PremisesVisit.visited_at.desc())
+    )
+    return premises, EvidenceChoices(list(incidents), list(visits))
+
+
+def editable(actor: User, premises_id: int) -> Premises:
+    return get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+

@@ -1,0 +1,322 @@
+"""The traffic light report: premises per colour now, the quarter's red-to-amber and
+amber-to-green figures, activity per quarter, overdue deadlines, and the CSV export.
+
+Quarters are the financial quarters of the SLA dashboard (``Quarter``).
+
+The cohort of a quarter is the status changes made in it:
+
+- Red to amber: the premises that turned red (a ``PremisesStatusChange`` to red) in the
+  quarter. One is *met* when the next change of that premises, to amber (or straight to
+  green), happened within ``red_to_amber_months`` calendar months of turning red (at
+  the deadline instant itself still counts); *late* when it happened after; *not met*
+  when there has been no change yet and the deadline has passed; *pending* while the
+  deadline has not passed. A premises that turned red twice in the quarter is counted
+  twice, once for each time.
+- Amber to green, likewise, over the premises that turned amber in the quarter: met
+  when the next change, to green, happened within ``amber_to_green_months``. A next
+  change back to red is *not met*, whenever it happened.
+
+The rate is met as a share of met, late and not met; pending ones are shown but not
+counted, as with the SLA clocks, and the RAG is the SLA dashboard's.
+
+The database does the grouping: the page costs four queries whatever the number of
+premises. The deadline is a calendar date in the partnership's zone (``add_months``),
+so the last step, comparing each cohort change's next change with its deadline, is
+done here on the rows of the cohort (one row per change made in the quarter).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from casework import db
+from casework.accounts.models import User
+from casework.agencies.models import Agency
+from casework.audit import services as audit
+from casework.clock import ZONE, Quarter, add_months, local_date
+from casework.permissions import Permission
+from casework.policy import authorize, can
+from casework.premises.models import (
+    LicensingHearing,
+    Premises,
+    PremisesStatusChange,
+    PremisesVisit,
+    TlsStatus,
+)
+from casework.premises.services.tls_rules import TlsRules, deadlines
+from casework.victims.services.sla_reports import AMBER_POINTS, Rag
+
+RED, AMBER, GREEN = TlsStatus.RED, TlsStatus.AMBER, TlsStatus.GREEN
+# The colour each cohort must reach, and the better colours that count as reaching it.
+_REACHES = {RED: (AMBER, GREEN), AMBER: (GREEN,)}
+
+
+def _months(rules: TlsRules, status: TlsStatus) -> int:
+    return rules.red_to_amber_months if status is RED else rules.amber_to_green_months
+
+
+# --- The quarter's cohorts ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortFigures:
+    from_status: TlsStatus  # red (to reach amber) or amber (to reach green)
+    months: int
+    target: int
+    entered: int = 0  # the cohort: changes to from_status in the quarter
+    met: int = 0
+    late: int = 0
+    not_met: int = 0
+    pending: int = 0
+
+    @property
+    def to_label(self) -> str:
+        return "amber" if self.from_status is RED else "green"
+
+    @property
+    def title(self) -> str:
+        return f"{self.from_status.label} reaching {self.to_label} within {self.months} months"
+
+    @property
+    def counted(self) -> int:
+        return self.met + self.late + self.not_met
+
+    @property
+    def percent(self) -> int | None:
+        """Whole percent rounded down, so a rate just short of the target never shows as reaching it."""
+        return self.met * 100 // self.counted if self.counted else None
+
+    @property
+    def rag(self) -> tuple[str, str] | None:
+        """As on the SLA dashboard: green at or above target, amber within AMBER_POINTS below."""
+        if not self.counted:
+            return None
+        scaled = self.met * 100
+        if scaled >= self.target * self.counted:
+            return Rag.GREEN
+        if scaled >= (self.target - AMBER_POINTS) * self.counted:
+            return Rag.AMBER
+        return Rag.RED
+
+
+def _outcome(
+    entered: TlsStatus, at: datetime, next_at: datetime | None, next_to: TlsStatus | None,
+    now: datetime, rules: TlsRules, ) -> str:
+    due = add_months(at, _months(rules, entered))
+    if next_at is None:
+        return "pending" if now <= due else "not_met"
+    if next_to not in _REACHES[entered]:
+        return "not_met"
+    return "met" if next_at <= due else "late"
+
+
+def cohorts(quarter: Quarter, now: datetime, rules: TlsRules, target: int) -> list[CohortFigures]:
+    """Red to amber and amber to green for the changes made in the quarter, in one query."""
+    change = aliased(PremisesStatusChange)
+    later, candidate = aliased(PremisesStatusChange), aliased(PremisesStatusChange)
+    first_later = (
+        select(candidate.id)
+        .where(candidate.premises_id == change.premises_id, candidate.at > change.at)
+        .order_by(candidate.at, candidate.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(change.to_status, change.at, later.at, later.to_status)
+        .outerjoin(later, later.id == first_later)
+        .where(change.to_status.in_([RED, AMBER]), change.at >= quarter.start, change.at < quarter.end)
+    )
+    tallies = {status: dict.fromkeys(("entered", "met", "late", "not_met", "pending"), 0) for status in (RED, AMBER)}
+    for entered, at, next_at, next_to in rows:
+        tally = tallies[entered]
+        tally["entered"] += 1
+        tally[_outcome(entered, at, next_at, next_to, now, rules)] += 1
+    return [CohortFigures(status, _months(rules, status), target, **tallies[status]) for status in (RED, AMBER)]
+
+
+# --- Activity per quarter -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Activity:
+    quarter: Quarter
+    moves: int
+    visits: int
+    hearings: int
+
+
+def activity(quarters: list[Quarter]) -> list[Activity]:
+    """Moves, visits and hearings in each quarter, in one query (a UNION ALL of three
+    rows, each with one count per quarter)."""
+
+    def counts(column: sa.ColumnElement, bounds: list[tuple[object, object]]) -> list[sa.ColumnElement[int]]:
+        return [func.count(sa.case(((column >= start) & (column < end), 1))) for start, end in bounds]
+
+    instants = [(q.start, q.end) for q in quarters]
+    # Hearings are held on a local date: the quarter's local calendar dates.
+    dates = [(local_date(q.start), local_date(q.end)) for q in quarters]
+    statement = sa.union_all(
+        select(sa.literal("moves"), *counts(PremisesStatusChange.at, instants)),
+        select(sa.literal("visits"), *counts(PremisesVisit.visited_at, instants)),
+        select(sa.literal("hearings"), *counts(LicensingHearing.held_on, dates)),
+    )
+    found = {row[0]: row[1:] for row in db.session.execute(statement)}
+    return [
+        Activity(q, found["moves"][i], found["visits"][i], found["hearings"][i]) for i, q in enumerate(quarters)
+    ]
+
+
+# --- Now ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverduePremises:
+    premises_id: int
+    name: str | None  # None for users who see figures only
+    status: TlsStatus
+    deadline: str
+    due_at: datetime
+
+
+def overdue_now(now: datetime, rules: TlsRules, *, named: bool) -> tuple[int, list[OverduePremises]]:
+    """The red and amber premises with a deadline passed now, most overdue first.
+
+    One query reads the red and amber premises that entered their colour long enough
+    ago for a deadline to have passed (a day's margin below the shortest calendar
+    span), with their latest visit; the exact calendar deadline is then checked on
+    those rows. Names are read only when ``named``.
+    """
+    margin = timedelta(days=1)
+    red_before = now - timedelta(days=28 * rules.red_to_amber_months) + margin
+    amber_before = now - timedelta(days=min(28 * rules.amber_to_green_months, rules.amber_visit_days)) + margin
+    last_visit = (
+        select(func.max(PremisesVisit.visited_at)).where(PremisesVisit.premises_id == Premises.id).scalar_subquery()
+    )
+    columns = [Premises.id, Premises.status, Premises.status_since, last_visit]
+    if named:
+        columns.append(Premises.name)
+    rows = db.session.execute(
+        select(*columns).where(
+            ((Premises.status == RED) & (Premises.status_since < red_before))
+            | ((Premises.status == AMBER) & (Premises.status_since < amber_before))
+        )
+    )
+    overdue = []
+    for row in rows:
+        passed = [d for d in deadlines(row[1], row[2], row[3], rules) if d.overdue(now)]
+        if passed:
+            first = min(passed, key=lambda d: d.due_at)
+            overdue.append(OverduePremises(row[0], row[4] if named else None, row[1], first.kind.label, first.due_at))
+    overdue.sort(key=lambda p: (p.due_at, p.premises_id))
+    return len(overdue), overdue if named else []
+
+
+# --- The page -------------------------------------------------------------------------
+
+
+@dataclass
+class TlsReport:
+    at: datetime
+    quarter: Quarter
+    colours: dict[TlsStatus, int]
+    cohorts: list[CohortFigures]
+    activity: list[Activity]  # oldest first, ending with the chosen quarter
+    overdue: int
+    named: bool  # whether the overdue premises are listed by name
+    overdue_premises: list[OverduePremises] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.colours.values())
+
+
+def report(
+    actor: User, quarter: Quarter, activity_quarters: list[Quarter], now: datetime,
+    rules: TlsRules, target: int, ) -> TlsReport:
+    """The whole page in four queries. Users without PREMISES_VIEW (analysts) get the
+    counts only: no premises name is read from the database for them."""
+    authorize(actor, Permission.PREMISES_REPORT)
+    named = can(actor, Permission.PREMISES_VIEW)
+    colours = dict.fromkeys(TlsStatus, 0)
+    colours.update(
+        {TlsStatus(status): count for status, count in db.session.execute(
+            select(Premises.status, func.count()).group_by(Premises.status)
+        )}
+    )
+    overdue, listed = overdue_now(now, rules, named=named)
+    return TlsReport(
+        at=now,
+        quarter=quarter,
+        colours={status: colours[status] for status in (RED, AMBER, GREEN)},
+        cohorts=cohorts(quarter, now, rules, target),
+        activity=activity(sorted(activity_quarters, key=lambda q: q.start)),
+        overdue=overdue,
+        named=named,
+        overdue_premises=listed,
+    )
+
+
+# --- The export -----------------------------------------------------------------------
+
+EXPORT_HEADER = (
+    "Premises",
+    "Licence number",
+    "Town",
+    "From",
+    "To",
+    "At",
+    "Officer's agency",
+    "Within deadline",
+)
+
+
+def _within_deadline(
+    from_status: TlsStatus, to_status: TlsStatus, at: datetime, entered_at: datetime | None,
+    rules: TlsRules, ) -> str:
+    """For a move to a better colour: whether it came within the deadline of the colour
+    it left, counted from the change that entered that colour."""
+    if from_status not in _REACHES or to_status not in _REACHES[from_status]:
+        return "Not applicable"
+    if entered_at is None:  # no recorded change into the colour it left
+        return "Not known"
+    return "Yes" if at <= add_months(entered_at, _months(rules, from_status)) else "No"
+
+
+def export_rows(actor: User, quarter: Quarter, rules: TlsRules) -> list[tuple[str, ...]]:
+    """The quarter's status changes as rows of text, header first, in one query;
+    audited as ``premises.report_exported``."""
+    authorize(actor, Permission.PREMISES_EXPORT)
+    change = PremisesStatusChange
+    earlier = aliased(PremisesStatusChange)
+    entered_at = (
+        select(func.max(earlier.at))
+        .where(earlier.premises_id == change.premises_id, earlier.at < change.at)
+        .scalar_subquery()
+    )
+    result = db.session.execute(
+        select(
+            Premises.name, Premises.licence_number, Premises.town,
+            change.from_status, change.to_status, change.at, Agency.name, entered_at,
+        )
+        .join(Premises, Premises.id == change.premises_id)
+        .join(User, User.id == change.officer_id)
+        .join(Agency, Agency.id == User.agency_id)
+        .where(change.at >= quarter.start, change.at < quarter.end)
+        .order_by(change.at, change.id)
+    )
+    rows: list[tuple[str, ...]] = [EXPORT_HEADER]
+    for name, licence, town, from_status, to_status, at, agency, entered in result:
+        rows.append(
+            (
+                name, licence, town, from_status.label, to_status.label,
+                at.astimezone(ZONE).isoformat(timespec="minutes"), agency,
+                _within_deadline(from_status, to_status, at, entered, rules),
+            )
+        )
+    audit.record(
+        actor, "premises.report_exported", "tls_report", None, detail={"quarter": quarter.key, "rows": len(rows) - 1}
+    )
+    return rows

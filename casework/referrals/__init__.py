@@ -1,0 +1,1 @@
+"""Referrals into the partnership and their decisions."""

@@ -1,0 +1,80 @@
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.accounts.models import User
+from casework.agencies.models import Agency
+from casework.db import Base, IntPK, Str100, Str200
+
+
+class ReferralStatus(enum.StrEnum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class ReferralSubject(enum.StrEnum):
+    PERSON = "person"
+    PLACE = "place"
+
+    @property
+    def label(self) -> str:
+        return {"person": "A person", "place": "A place"}[self.value]
+
+
+class Consent(enum.StrEnum):
+    YES = "yes"
+    NO = "no"
+    NOT_ASKED = "not_asked"
+
+    @property
+    def label(self) -> str:
+        return {"yes": "Yes", "no": "No", "not_asked": "Not asked"}[self.value]
+
+
+class Referral(Base):
+    """A referral to the PSG from any agency, about a person or a place, until the chair
+    accepts it into a case or declines it with a reason the referrer sees."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[IntPK]
+    subject: Mapped[ReferralSubject]
+    first_name: Mapped[Str100] = mapped_column(default="")
+    last_name: Mapped[Str100] = mapped_column(default="")
+    date_of_birth: Mapped[date | None]
+    address: Mapped[str] = mapped_column(sa.String(500), default="")
+    postcode: Mapped[str] = mapped_column(sa.String(10), default="")
+    place: Mapped[Str200] = mapped_column(default="")  # where, for a place or as well as a person
+    what_is_happening: Mapped[str] = mapped_column(sa.Text)
+    risks: Mapped[str] = mapped_column(sa.Text, default="")
+    consent: Mapped[Consent]
+    consent_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    referring_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    referrer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    received_at: Mapped[datetime]
+    status: Mapped[ReferralStatus] = mapped_column(default=ReferralStatus.NEW)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decline_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"))
+    anonymised_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    referring_agency: Mapped[Agency] = relationship(lazy="raise")
+    referrer: Mapped[User] = relationship(foreign_keys=[referrer_id], lazy="raise")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (sa.Index("ix_referrals_status_received_at", "status", "received_at"),)
+
+    @property
+    def subject_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or self.place

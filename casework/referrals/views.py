@@ -1,0 +1,197 @@
+"""Referrals: making one, the list, the referral page and the chair's decision."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from casework import db
+from casework.agencies import services as agencies
+from casework.cases.models import CaseType, PartyRole
+from casework.exceptions import InvalidInput
+from casework.permissions import Permission
+from casework.policy import authorize
+from casework.referrals import services as referrals
+from casework.referrals.forms import (
+    NEW_PERSON,
+    AcceptPersonReferralForm,
+    AcceptReferralForm,
+    DeclineReferralForm,
+    MakeReferralForm,
+    ReferralFilterForm,
+)
+from casework.referrals.models import Consent, Referral, ReferralStatus, ReferralSubject
+from casework.referrals.services import NewCase, ReferredPerson, SimilarPerson
+from casework.ui.forms import show_error
+from casework.ui.templating import local_date
+from casework.web import actor, writes_on_get
+
+bp = Blueprint("referrals", __name__, template_folder="templates", url_prefix="/referrals")
+
+PER_PAGE = 25
+
+
+@bp.get("")
+def index() -> str:
+    user = actor()
+    form = ReferralFilterForm(request.args)
+    form.validate()
+    status = ReferralStatus(form.status.data) if form.status.data and not form.status.errors else None
+    page_number = request.args.get("page", "1")
+    page = referrals.list_referrals(
+        user, status=status, page=int(page_number) if page_number.isdigit() else 1, per_page=PER_PAGE
+    )
+    return render_template("referrals/index.html", form=form, page=page, status=status)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> Response | str:
+    user = actor()
+    authorize(user, Permission.REFERRAL_MAKE)
+    form = MakeReferralForm()
+    if form.validate_on_submit():
+        try:
+            referral = referrals.make_referral(
+                user,
+                subject=ReferralSubject(form.subject.data),
+                first_name=form.first_name.data or "",
+                last_name=form.last_name.data or "",
+                date_of_birth=form.date_of_birth.data,
+                address=form.address.data or "",
+                postcode=form.postcode.data or "",
+                place=form.place.data or "",
+                what_is_happening=form.what_is_happening.data or "",
+                risks=form.risks.data or "",
+                consent=Consent(form.consent.data),
+                consent_reason=form.consent_reason.data or "",
+            )
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Referral sent to the PSG chair.", "success")
+            return redirect(url_for("referrals.detail", referral_id=referral.id))
+    return render_template("referrals/new.html", form=form)
+
+
+def _person_label(similar: SimilarPerson) -> str:
+    person = similar.person
+    details = [f"born {local_date(person.date_of_birth)}" if person.date_of_birth else "", person.postcode]
+    return ", ".join([person.full_name] + [detail for detail in details if detail])
+
+
+def _accept_form(referral: Referral, similar: list[SimilarPerson], *, submitted: bool) -> AcceptReferralForm:
+    """The accept form, bound to the request only when it is the form that was sent."""
+    form_class = AcceptPersonReferralForm if referral.subject is ReferralSubject.PERSON else AcceptReferralForm
+    form = form_class(prefix="accept", formdata=request.form if submitted else None)
+    form.lead_agency_id.choices = [("", "Select an agency")] + [
+        (agency.id, agency.name) for agency in agencies.active_agencies()
+    ]
+    if isinstance(form, AcceptPersonReferralForm):
+        form.person_id.choices = [(str(match.person.id), _person_label(match)) for match in similar] + [
+            (NEW_PERSON, "A new person record, from the referral's details")
+        ]
+        if not similar and not submitted:
+            form.person_id.data = NEW_PERSON
+    if not submitted:
+        form.version.data = referral.version
+    return form
+
+
+def _decline_form(referral: Referral, *, submitted: bool) -> DeclineReferralForm:
+    form = DeclineReferralForm(prefix="decline", formdata=request.form if submitted else None)
+    if not submitted:
+        form.version.data = referral.version
+    return form
+
+
+def _render(
+    referral_id: int,
+    *,
+    accept_form: AcceptReferralForm | None = None,
+    decline_form: DeclineReferralForm | None = None,
+) -> str:
+    data = referrals.referral_page(actor(), referral_id)
+    sent: FlaskForm | None = accept_form if accept_form is not None else decline_form
+    if data.may_decide:
+        if accept_form is None:
+            accept_form = _accept_form(data.referral, data.similar, submitted=False)
+        if decline_form is None:
+            decline_form = _decline_form(data.referral, submitted=False)
+    return render_template(
+        "referrals/detail.html",
+        data=data,
+        referral=data.referral,
+        accept_form=accept_form,
+        decline_form=decline_form,
+        sent_form=sent,
+    )
+
+
+@bp.get("/<int:referral_id>")
+@writes_on_get
+def detail(referral_id: int) -> str:
+    page = _render(referral_id)
+    db.session.commit()  # the audit record of this view
+    return page
+
+
+@bp.post("/<int:referral_id>/accept")
+def accept(referral_id: int) -> Response | str:
+    user = actor()
+    referral = referrals.decidable_referral(user, referral_id)  # 404, 403 or 409 before the form
+    similar = referrals.similar_people(user, referral)
+    form = _accept_form(referral, similar, submitted=True)
+    if form.validate():
+        person = None
+        if isinstance(form, AcceptPersonReferralForm):
+            chosen = form.person_id.data
+            person = ReferredPerson(
+                role=PartyRole(form.role.data),
+                existing_person_id=None if chosen == NEW_PERSON else int(chosen),
+            )
+        into_new = form.into.data == "new"
+        try:
+            case = referrals.accept_referral(
+                user,
+                referral_id,
+                version=form.version.data,
+                reference_prefix=current_app.config["CASE_REFERENCE_PREFIX"],
+                existing_case=None if into_new else form.case_reference.data or "",
+                new_case=NewCase(
+                    case_type=CaseType(form.case_type.data),
+                    title=form.title.data or "",
+                    lead_agency_id=form.lead_agency_id.data,
+                    restricted=form.restricted.data,
+                )
+                if into_new
+                else None,
+                person=person,
+            )
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Referral accepted into case {case.reference}.", "success")
+            return redirect(url_for("referrals.detail", referral_id=referral_id))
+    page = _render(referral_id, accept_form=form)
+    db.session.commit()  # the audit record of this view
+    return page
+
+
+@bp.post("/<int:referral_id>/decline")
+def decline(referral_id: int) -> Response | str:
+    user = actor()
+    referral = referrals.decidable_referral(user, referral_id)
+    form = _decline_form(referral, submitted=True)
+    if form.validate():
+        try:
+            referrals.decline_referral(user, referral_id, version=form.version.data, reason=form.reason.data)
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Referral declined. The referring agency can see your reason.", "success")
+            return redirect(url_for("referrals.detail", referral_id=referral_id))
+    page = _render(referral_id, decline_form=form)
+    db.session.commit()
+    return page

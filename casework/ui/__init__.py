@@ -1,0 +1,1 @@
+"""What every page shares: the form flow, form fields and template helpers."""

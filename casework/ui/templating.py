@@ -1,0 +1,131 @@
+"""Template filters and the values every page needs."""
+
+from datetime import date, datetime, timedelta
+
+from flask import Flask, g, request, url_for
+from flask_login import current_user
+
+from casework.audit import services as audit
+from casework.clock import ZONE, utcnow
+from casework.permissions import Permission
+from casework.policy import can, permissions_of
+from casework.victims.models import ClockOutcome, ClockStatus, SlaClock
+from casework.victims.services import sla
+
+# (endpoint, label, permission needed or None, endpoints that mark it as the current section)
+NAVIGATION = (
+    ("main.home", "My work", None, ("main.",)),
+    ("cases.index", "Cases", Permission.CASE_LIST, ("cases.", "people.")),
+    ("actions.index", "Actions", Permission.ACTION_INBOX, ("actions.",)),
+    ("meetings.index", "Meetings", Permission.MEETING_VIEW, ("meetings.",)),
+    ("referrals.index", "Referrals", Permission.REFERRAL_MAKE, ("referrals.",)),
+    ("sla.index", "SLA", Permission.SLA_VIEW_FIGURES, ("sla.",)),
+    ("premises.index", "Premises", Permission.PREMISES_VIEW, ("premises.",)),
+    ("tls_report.index", "TLS report", Permission.PREMISES_REPORT, ("tls_report.",)),
+    ("plan.index", "Plan", Permission.PLAN_VIEW, ("plan.",)),
+    ("admin.audit_log", "Audit log", Permission.AUDIT_VIEW, ("admin.audit",)),
+    ("admin.users_index", "Users", Permission.USER_MANAGE, ("admin.user",)),
+    ("admin.agencies_index", "Agencies", Permission.AGENCY_MANAGE, ("admin.agenc",)),
+)
+
+
+def local_datetime(value: datetime | None) -> str:
+    """'21 November 2026 at 2:05pm', in the partnership's time zone."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZONE)
+    hour = local.strftime("%I").lstrip("0")
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{local:%p}".replace("AM", "am").replace("PM", "pm")
+
+
+def local_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(ZONE).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def _amount(number: int, unit: str) -> str:
+    return f"{number} {unit}{'' if number == 1 else 's'}"
+
+
+def countdown(due_at: datetime, now: datetime | None = None) -> str:
+    """'due in 14 hours', 'due in 2 days', 'overdue by 3 hours', from now.
+
+    Minutes under an hour, hours under two days, days after that, each to the nearest.
+    """
+    remaining = due_at - (now or utcnow())
+    minutes = round(abs(remaining) / timedelta(minutes=1))
+    if minutes == 0:
+        return "due now"
+    if minutes < 60:
+        amount = _amount(minutes, "minute")
+    elif minutes < 48 * 60:
+        amount = _amount(round(minutes / 60), "hour")
+    else:
+        amount = _amount(round(minutes / (24 * 60)), "day")
+    return f"due in {amount}" if remaining > timedelta(0) else f"overdue by {amount}"
+
+
+def clock_status(clock: SlaClock, now: datetime | None = None) -> ClockStatus:
+    """What a clock's status is now: an open clock is pending, due soon or overdue."""
+    if clock.outcome is not ClockOutcome.OPEN:
+        return ClockStatus(clock.outcome.value)
+    now = now or utcnow()
+    if clock.due_at < now:
+        return ClockStatus.OVERDUE
+    if clock.due_at <= now + timedelta(hours=sla.rules().due_soon_hours):
+        return ClockStatus.DUE_SOON
+    return ClockStatus.PENDING
+
+
+def pagination(endpoint: str, page: int, pages: int, **values: object) -> dict[str, object]:
+    """Parameters for govukPagination: first, last and two either side, with ellipses."""
+    # Every value of a repeated parameter: a GOV.UK date input sends day, month and year
+    # under one name.
+    args = {**request.args.to_dict(flat=False), **values}
+
+    def href(number: int) -> str:
+        return url_for(endpoint, **{**args, "page": number})
+
+    items: list[dict[str, object]] = []
+    for number in range(1, pages + 1):
+        if number in (1, pages) or abs(number - page) <= 2:
+            items.append({"number": number, "href": href(number), "current": number == page})
+        elif items and not items[-1].get("ellipsis"):
+            items.append({"ellipsis": True})
+    return {
+        "items": items,
+        "previous": {"href": href(page - 1)} if page > 1 else None,
+        "next": {"href": href(page + 1)} if page < pages else None,
+    }
+
+
+def _navigation() -> list[dict[str, object]]:
+    if not current_user.is_authenticated:
+        return []
+    endpoint = request.endpoint or ""
+    return [
+        {"href": url_for(target), "text": label, "active": endpoint.startswith(prefixes)}
+        for target, label, permission, prefixes in NAVIGATION
+        if permission is None or can(current_user, permission)
+    ]
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(local_datetime)
+    app.add_template_filter(local_date)
+    app.add_template_filter(countdown)
+    app.add_template_filter(clock_status)
+    app.add_template_filter(audit.verb_label, "audit_verb")
+    app.add_template_global(pagination)
+
+    @app.context_processor
+    def page_values() -> dict[str, object]:
+        return {
+            "csp_nonce": g.get("csp_nonce", ""),
+            "navigation": _navigation(),
+            "Permission": Permission,
+            "permissions": permissions_of(current_user) if current_user.is_authenticated else frozenset(),
+        }

@@ -1,0 +1,1 @@
+"""Victims' risk: assessments, case conferences and the SLA clocks."""

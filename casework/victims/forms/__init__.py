@@ -1,0 +1,1 @@
+"""Risk assessment, case conference and quarter forms."""

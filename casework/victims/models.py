@@ -1,0 +1,174 @@
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.accounts.models import User
+from casework.cases.models import Case
+from casework.db import Base, CreatedAt, IntPK, Str200
+from casework.people.models import Person
+
+
+class RiskLevel(enum.StrEnum):
+    STANDARD = "standard"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def rank(self) -> int:
+        return list(RiskLevel).index(self)
+
+    @property
+    def colour(self) -> str:
+        return {"standard": "green", "medium": "yellow", "high": "red"}[self.value]
+
+
+class RiskMatrix(Base):
+    """One version of a risk matrix. Stored once and never changed, so every assessment
+    can be scored again with exactly the questions and points it was made with."""
+
+    __tablename__ = "risk_matrices"
+
+    id: Mapped[IntPK]
+    name: Mapped[Str200]
+    version: Mapped[int]
+    definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    checksum: Mapped[str] = mapped_column(sa.String(64))  # sha256 of the canonical JSON
+    loaded_at: Mapped[CreatedAt]
+
+    __table_args__ = (sa.UniqueConstraint("name", "version"),)
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class RiskAssessment(Base):
+    """A victim's risk graded with a matrix. History: never edited or deleted."""
+
+    __tablename__ = "risk_assessments"
+
+    id: Mapped[IntPK]
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id"))
+    matrix_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_matrices.id"))
+    answers: Mapped[dict[str, str]] = mapped_column(sa.JSON)
+    score: Mapped[int]
+    computed_level: Mapped[RiskLevel]
+    override_level: Mapped[RiskLevel | None]
+    override_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    level: Mapped[RiskLevel]  # the final level: the override if there is one
+    assessed_at: Mapped[datetime]
+    assessed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    recorded_at: Mapped[CreatedAt]
+
+    matrix: Mapped[RiskMatrix] = relationship(lazy="raise")
+    assessed_by: Mapped[User] = relationship(lazy="raise")
+
+    __table_args__ = (sa.Index("ix_risk_assessments_case_id_person_id_assessed_at", "case_id", "person_id", "assessed_at"),)
+
+
+class ClockKind(enum.StrEnum):
+    CONFERENCE_72H = "conference_72h"
+    REDUCE_7D = "reduce_7d"
+
+    @property
+    def label(self) -> str:
+        return {
+            "conference_72h": "Case conference within 72 hours",
+            "reduce_7d": "Risk brought down to medium within 7 days",
+        }[self.value]
+
+    @property
+    def short_label(self) -> str:
+        return {"conference_72h": "Case conference", "reduce_7d": "Risk reduced"}[self.value]
+
+
+class ClockOutcome(enum.StrEnum):
+    """What has happened to a clock. Whether an open clock is pending, due soon or
+    overdue depends on the time you look, so it is worked out when read."""
+
+    OPEN = "open"
+    MET = "met"
+    MET_LATE = "met_late"
+    STOPPED = "stopped"
+
+
+class ClockStatus(enum.StrEnum):
+    PENDING = "pending"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    MET = "met"
+    MET_LATE = "met_late"
+    STOPPED = "stopped"
+
+    @property
+    def label(self) -> str:
+        return {"due_soon": "Due soon", "met_late": "Met late"}.get(self.value, self.value.capitalize())
+
+    @property
+    def colour(self) -> str:
+        return {
+            "pending": "blue",
+            "due_soon": "orange",
+            "overdue": "red",
+            "met": "green",
+            "met_late": "yellow",
+            "stopped": "grey",
+        }[self.value]
+
+
+class SlaClock(Base):
+    """One of the two clocks a victim's high-risk episode starts.
+
+    Clocks are derived from the recorded assessments, conferences and stops, and are
+    worked out again whenever one of those is recorded (casework.victims.services.sla).
+    """
+
+    __tablename__ = "sla_clocks"
+
+    id: Mapped[IntPK]
+    kind: Mapped[ClockKind]
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id"))
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    outcome: Mapped[ClockOutcome] = mapped_column(default=ClockOutcome.OPEN)
+    met_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+    stop_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    # The assessment that started the episode, so the clocks can be traced to it.
+    started_by_assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_assessments.id"))
+
+    case: Mapped[Case] = relationship(lazy="raise")
+    person: Mapped[Person] = relationship(lazy="raise")
+
+    __table_args__ = (
+        # "Unmet clocks by due time": the dashboard's now view and My work.
+        sa.Index("ix_sla_clocks_outcome_due_at", "outcome", "due_at"),
+        sa.Index("ix_sla_clocks_started_at", "started_at"),
+        # The dashboard's quarterly figures: every column they read is in the index, so
+        # the database counts a quarter's clocks by kind and outcome without the table.
+        sa.Index("ix_sla_clocks_kind_outcome_started_at", "kind", "outcome", "started_at", "due_at", "person_id"),
+        sa.Index("ix_sla_clocks_case_id_person_id", "case_id", "person_id"),
+    )
+
+
+class SlaStop(Base):
+    """Something that stops a victim's open clocks: the case closed, or the victim
+    taken off the case. ``person_id`` is None when it applies to every victim."""
+
+    __tablename__ = "sla_stops"
+
+    id: Mapped[IntPK]
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"))
+    stopped_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    recorded_at: Mapped[CreatedAt]

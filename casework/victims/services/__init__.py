@@ -1,0 +1,1 @@
+"""Risk assessments, the risk matrix, conferences and the SLA clocks and reports."""

@@ -1,0 +1,73 @@
+"""Case conferences: a meeting about one case, which meets the 72-hour clock."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from casework import db
+from casework.accounts.models import User
+from casework.agencies.models import Agency
+from casework.audit import services as audit
+from casework.cases.models import Case, CaseAgency
+from casework.cases.services import get_case
+from casework.clock import utcnow
+from casework.exceptions import InvalidInput
+from casework.meetings.models import AttendanceStatus, Meeting, MeetingAttendance, MeetingKind
+from casework.permissions import Permission
+from casework.victims.services import sla
+
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def attendance_choices(actor: User, reference: str) -> tuple[Case, list[Agency]]:
+    """The case, and the active agencies for its attendance lists: those involved in the
+    case first, then the rest, each by name."""
+    case = get_case(actor, reference, Permission.CONFERENCE_RECORD)
+    involved = select(CaseAgency.id).where(CaseAgency.case_id == case.id, CaseAgency.agency_id == Agency.id).exists()
+    agencies = db.session.scalars(
+        select(Agency).where(Agency.active.is_(True)).order_by(involved.desc(), Agency.name)
+    )
+    return case, list(agencies)
+
+
+def record_conference(
+    actor: User,
+    reference: str,
+    *,
+    held_at: datetime,
+    present: list[int],
+    apologies: list[int],
+    outcome: str,
+) -> Meeting:
+    case = get_case(actor, reference, Permission.CONFERENCE_RECORD)
+    if held_at > utcnow() + CLOCK_SKEW:
+        raise InvalidInput("A conference can only be recorded once it has been held: the date and time must not be in the future", field="held_on")
+    if not present:
+        raise InvalidInput("Select the agencies that were present", field="present")
+    if set(present) & set(apologies):
+        raise InvalidInput("An agency cannot be both present and sending apologies", field="apologies")
+    wanted = set(present) | set(apologies)
+    known = set(db.session.scalars(select(Agency.id).where(Agency.id.in_(wanted), Agency.active.is_(True))))
+    if known != wanted:
+        raise InvalidInput("Select agencies from the list", field="present")
+    meeting = Meeting(
+        kind=MeetingKind.CASE_CONFERENCE, case_id=case.id, held_at=held_at, outcome=outcome.strip(), recorded_by_id=actor.id
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    for agency_id in present:
+        db.session.add(MeetingAttendance(meeting_id=meeting.id, agency_id=agency_id, status=AttendanceStatus.PRESENT))
+    for agency_id in apologies:
+        db.session.add(MeetingAttendance(meeting_id=meeting.id, agency_id=agency_id, status=AttendanceStatus.APOLOGIES))
+    db.session.flush()
+    audit.record(
+        actor,
+        "conference.recorded",
+        "meeting",
+        meeting.id,
+        case_id=case.id,
+        detail={"held_at": held_at.isoformat(), "present": sorted(present), "apologies": sorted(apologies)},
+    )
+    sla.recompute_case(case.id)
+    return meeting
+

@@ -1,0 +1,473 @@
+"""The managers' SLA dashboard: clocks due now, quarterly compliance, the trend, the export.
+
+Every figure is counted by the database from the ``sla_clocks`` rows (DESIGN.md
+section 3.2), so the page costs the same handful of queries however many clocks there
+are. A clock's status depends on when you look; ``clock_status`` works it out in SQL
+for a given moment (the statuses of ``ClockStatus``):
+
+- open and past its due time: overdue (at exactly the due instant it is not yet);
+- open and due within the due-soon window: due soon;
+- open otherwise: pending;
+- else what happened to it: met (on time), met late or stopped.
+
+Quarters are financial quarters (Q1 is April to June, Q4 January to March), bounded
+at local midnight in the partnership's time zone, as in the source reports.
+
+The cohort of a quarter is the clocks started in it. The source reports say "74% - 18
+victims" without saying whether 18 is the cohort or those who met the SLA
+(reference/domain-notes.md section 1.1); Casework reads it as the cohort and counts
+*distinct victims* whose clock of that kind started in the quarter. The rate itself is
+over clocks: a victim with two episodes in a quarter has two clocks of each kind.
+"""
+
+import csv
+import functools
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, func, select
+
+from casework import db
+from casework.accounts.models import User
+from casework.agencies.models import Agency
+from casework.audit import services as audit
+from casework.cases.models import Case
+from casework.clock import ZONE, Quarter
+from casework.people.models import Person
+from casework.permissions import Permission
+from casework.policy import authorize, can, seen_on_case
+from casework.victims.models import ClockKind, ClockOutcome, ClockStatus, SlaClock
+from casework.victims.services import sla
+
+# The now view lists at most this many clocks, most overdue first; the counts by
+# agency are always complete. A hundred is more than anyone works through at once, and
+# keeps the page within its time budget (each row costs about 0.1 ms to fetch and show;
+# docs/performance.md).
+NOW_ROWS = 100
+# How far below the target a rate may fall and still be amber, in percentage points.
+AMBER_POINTS = 10
+
+
+# --- A clock's status, in SQL -------------------------------------------------------
+
+
+def _word(value: str) -> ColumnElement[str]:
+    """A string constant written into the SQL, not a bound parameter."""
+    return sa.literal_column(f"'{value}'", sa.String())
+
+
+def _overdue(at: datetime | sa.BindParameter[datetime]) -> ColumnElement[bool]:
+    """Past due at ``at``: at exactly the due instant a clock is not overdue yet."""
+    return SlaClock.due_at < at
+
+
+def _due_by(end_of_window: datetime | sa.BindParameter[datetime]) -> ColumnElement[bool]:
+    return SlaClock.due_at <= end_of_window
+
+
+def clock_status(now: datetime, rules: sla.SlaRules | None = None) -> ColumnElement[str]:
+    """The status of each clock at ``now`` (a ClockStatus value), as a SQL CASE."""
+    rules = rules or sla.rules()
+    is_open = SlaClock.outcome == ClockOutcome.OPEN
+    return sa.case(
+        (is_open & _overdue(now), _word(ClockStatus.OVERDUE)),
+        (is_open & _due_by(now + timedelta(hours=rules.due_soon_hours)), _word(ClockStatus.DUE_SOON)),
+        (is_open, _word(ClockStatus.PENDING)),
+        else_=sa.type_coerce(SlaClock.outcome, sa.String()),
+    )
+
+
+def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows of the group meet the condition (0, never NULL, for none)."""
+    return func.count(sa.case((condition, 1)))
+
+
+# --- Financial quarters -------------------------------------------------------------
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+# --- Now: overdue and due soon --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NowRow:
+    kind: ClockKind
+    due_at: datetime
+    status: ClockStatus
+    # Shown as the user may see the case: a restricted case the user cannot fully see
+    # shows neither; a case they see only as a stub shows the reference, not the name.
+    reference: str | None
+    victim_name: str | None
+
+
+@dataclass
+class AgencyClocks:
+    agency_id: int
+    agency_name: str
+    overdue: int
+    due_soon: int
+    rows: list[NowRow] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.overdue + self.due_soon
+
+
+@dataclass
+class NowView:
+    at: datetime
+    due_soon_hours: int
+    agencies: list[AgencyClocks]
+    named: bool  # whether rows were loaded at all (never for figures-only users)
+    listed: int = 0
+
+    @property
+    def overdue(self) -> int:
+        return sum(group.overdue for group in self.agencies)
+
+    @property
+    def due_soon(self) -> int:
+        return sum(group.due_soon for group in self.agencies)
+
+    @property
+    def total(self) -> int:
+        return self.overdue + self.due_soon
+
+
+def now_view(actor: User, now: datetime) -> NowView:
+    """Overdue clocks and clocks due within the due-soon window, by lead agency.
+
+    Two queries: the complete counts by agency, then (for users who may see named
+    cases) the first NOW_ROWS clocks, most overdue first. Both read only open clocks
+    due before the end of the window, through the (outcome, due_at) index.
+    """
+    authorize(actor, Permission.SLA_VIEW_FIGURES)
+    rules = sla.rules()
+    status = clock_status(now, rules)
+    due_now = (SlaClock.outcome == ClockOutcome.OPEN) & _due_by(now + timedelta(hours=rules.due_soon_hours))
+    # The lead agency of each clock's case by primary key, so the few clocks due now are
+    # joined to their cases one by one, however many cases there are.
+    lead_agency = select(Case.lead_agency_id).where(Case.id == SlaClock.case_id).scalar_subquery()
+    by_agency = (
+        select(
+            lead_agency.label("agency_id"),
+            _count_where(status == ClockStatus.OVERDUE.value).label("overdue"),
+            _count_where(status == ClockStatus.DUE_SOON.value).label("due_soon"),
+        )
+        .where(due_now)
+        .group_by(lead_agency)
+        .subquery()
+    )
+    counts = db.session.execute(
+        select(Agency.id, Agency.name, by_agency.c.overdue, by_agency.c.due_soon).join(
+            by_agency, by_agency.c.agency_id == Agency.id
+        )
+    )
+    groups = {
+        agency_id: AgencyClocks(agency_id, name, overdue, due_soon) for agency_id, name, overdue, due_soon in counts
+    }
+    view = NowView(
+        at=now,
+        due_soon_hours=rules.due_soon_hours,
+        agencies=sorted(groups.values(), key=lambda g: (-g.overdue, -g.due_soon, g.agency_name)),
+        named=can(actor, Permission.SLA_VIEW),
+    )
+    if not view.named or not groups:
+        return view
+
+    rows = db.session.execute(
+        select(
+            SlaClock.kind,
+            SlaClock.due_at,
+            status,
+            Case.lead_agency_id,
+            seen_on_case(actor, Case.reference, shown_on_stub=True),
+            seen_on_case(actor, Person.first_name, shown_on_stub=False),
+            seen_on_case(actor, Person.last_name, shown_on_stub=False),
+        )
+        .join(Case, Case.id == SlaClock.case_id)
+        .join(Person, Person.id == SlaClock.person_id)
+        .where(due_now)
+        .order_by(SlaClock.due_at, SlaClock.id)
+        .limit(NOW_ROWS)
+    )
+    for kind, due_at, status_value, agency_id, reference, first_name, last_name in rows:
+        name = f"{first_name} {last_name}" if first_name is not None else None
+        groups[agency_id].rows.append(NowRow(kind, due_at, ClockStatus(status_value), reference, name))
+        view.listed += 1
+    return view
+
+
+# --- Quarterly compliance -------------------------------------------------------------
+
+
+class Rag:
+    """(text, GOV.UK tag colour). Amber is written out, so colour is not the only signal."""
+
+    GREEN = ("Green", "green")
+    AMBER = ("Amber", "yellow")
+    RED = ("Red", "red")
+
+
+@dataclass(frozen=True)
+class KindFigures:
+    kind: ClockKind
+    clocks: int  # the cohort: clocks of this kind started in the quarter
+    victims: int  # distinct victims in the cohort
+    met: int
+    met_late: int
+    overdue: int
+    pending: int  # including due soon
+    due_soon: int
+    stopped: int
+    target: int
+
+    @property
+    def counted(self) -> int:
+        """The rate's denominator: the clocks that have fallen due or been met."""
+        return self.met + self.met_late + self.overdue
+
+    @property
+    def rate(self) -> float | None:
+        """Met on time as a percentage of met, met late and overdue; None when none is."""
+        return 100 * self.met / self.counted if self.counted else None
+
+    @property
+    def percent(self) -> int | None:
+        """The rate in whole percent, rounded down, so a rate just short of the target
+        is never shown as reaching it."""
+        return self.met * 100 // self.counted if self.counted else None
+
+    @property
+    def rag(self) -> tuple[str, str] | None:
+        """(text, GOV.UK tag colour): green at or above target, amber within
+        AMBER_POINTS below it, red below that. Exact, in whole numbers: no rounding."""
+        if not self.counted:
+            return None
+        scaled = self.met * 100
+        if scaled >= self.target * self.counted:
+            return Rag.GREEN
+        if scaled >= (self.target - AMBER_POINTS) * self.counted:
+            return Rag.AMBER
+        return Rag.RED
+
+    @property
+    def victims_text(self) -> str:
+        return f"{self.victims} victim{'' if self.victims == 1 else 's'}"
+
+    @property
+    def summary(self) -> str:
+        """Shaped like the source reports: '74% - 18 victims'."""
+        if self.percent is None:
+            return f"No clocks due yet - {self.victims_text}"
+        return f"{self.percent}% - {self.victims_text}"
+
+
+@dataclass(frozen=True)
+class QuarterFigures:
+    quarter: Quarter
+    at: datetime
+    kinds: list[KindFigures]
+
+
+# How the figures are counted: one statement, a UNION ALL of small counts, each
+# answered from the index on (kind, outcome, started_at, due_at, person_id) without
+# reading the table. For each quarter, kind and outcome, the number of clocks started
+# in the quarter is a plain count over one range of the index (cheaper than grouping
+# the quarter's rows, on both databases); open clocks are also split at ``now`` and at
+# the end of the due-soon window, with the same tests as ``clock_status``. For the
+# chosen quarter, the distinct victims of each kind are counted too.
+# Every part returns one row: (quarter number in the list, kind, outcome or VICTIMS,
+# count, of those overdue, of those due by the end of the window). The statement is
+# built once for each shape and then only given its parameters: building forty
+# SELECTs costs more than running them.
+_VICTIMS = "victims"
+
+
+def _started_in(number: int) -> tuple[ColumnElement[bool], ...]:
+    return SlaClock.started_at >= sa.bindparam(f"start_{number}"), SlaClock.started_at < sa.bindparam(f"end_{number}")
+
+
+@functools.cache
+def _figures_statement(quarters: int, victims_of: int | None) -> sa.CompoundSelect:
+    zero = sa.literal_column("0")
+    overdue, due_by_window = _overdue(sa.bindparam("now")), _due_by(sa.bindparam("end_of_window"))
+    parts = []
+    for number in range(quarters):
+        for kind in ClockKind:
+            for outcome in ClockOutcome:
+                split = (_count_where(overdue), _count_where(due_by_window)) if outcome is ClockOutcome.OPEN else (zero, zero)
+                parts.append(
+                    select(sa.literal_column(str(number)), _word(kind), _word(outcome), func.count(), *split).where(
+                        SlaClock.kind == kind, SlaClock.outcome == outcome, *_started_in(number)
+                    )
+                )
+    if victims_of is not None:
+        for kind in ClockKind:
+            parts.append(
+                select(
+                    sa.literal_column(str(victims_of)),
+                    _word(kind),
+                    _word(_VICTIMS),
+                    func.count(sa.distinct(SlaClock.person_id)),
+                    zero,
+                    zero,
+                ).where(
+                    # Every outcome, listed so that SQLite walks the index by kind and outcome.
+                    SlaClock.kind == kind, SlaClock.outcome.in_(list(ClockOutcome)), *_started_in(victims_of)
+                )
+            )
+    return sa.union_all(*parts)
+
+
+def _count(quarters: list[Quarter], now: datetime, *, victims_of: Quarter | None) -> dict[str, dict[ClockKind, KindFigures]]:
+    """The figures of each quarter, in one statement; the victims only for ``victims_of``."""
+    rules = sla.rules()
+    statement = _figures_statement(len(quarters), quarters.index(victims_of) if victims_of else None)
+    parameters: dict[str, datetime] = {"now": now, "end_of_window": now + timedelta(hours=rules.due_soon_hours)}
+    for number, quarter in enumerate(quarters):
+        parameters |= {f"start_{number}": quarter.start, f"end_{number}": quarter.end}
+    names = ("clocks", "victims", "met", "met_late", "overdue", "pending", "due_soon", "stopped")
+    counts = {(number, kind): dict.fromkeys(names, 0) for number in range(len(quarters)) for kind in ClockKind}
+    for number, kind, outcome, clocks, overdue, due_by_window in db.session.execute(statement, parameters):
+        tally = counts[(int(number), ClockKind(kind))]
+        if outcome == _VICTIMS:
+            tally["victims"] = clocks
+            continue
+        tally["clocks"] += clocks
+        if outcome == ClockOutcome.OPEN:
+            tally["overdue"] = overdue
+            tally["due_soon"] = due_by_window - overdue
+            tally["pending"] = clocks - overdue  # pending includes due soon
+        else:
+            tally[outcome] = clocks
+    target = rules.target_percent
+    return {
+        quarter.key: {kind: KindFigures(kind, **counts[(number, kind)], target=target) for kind in ClockKind}
+        for number, quarter in enumerate(quarters)
+    }
+
+
+def quarter_figures(actor: User, quarter: Quarter, now: datetime) -> QuarterFigures:
+    """Each clock kind's figures for the clocks started in the quarter, in one query."""
+    authorize(actor, Permission.SLA_VIEW_FIGURES)
+    figures = _count([quarter], now, victims_of=quarter)[quarter.key]
+    return QuarterFigures(quarter, now, [figures[kind] for kind in ClockKind])
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    quarter: Quarter
+    kinds: dict[ClockKind, KindFigures]  # victims are not counted for the trend: always 0
+
+
+def trend(actor: User, quarters: list[Quarter], now: datetime) -> list[TrendPoint]:
+    """The figures of each kind in each quarter, oldest first, in one query."""
+    authorize(actor, Permission.SLA_VIEW_FIGURES)
+    quarters = sorted(quarters, key=lambda q: q.start)
+    figures = _count(quarters, now, victims_of=None) if quarters else {}
+    return [TrendPoint(q, figures[q.key]) for q in quarters]
+
+
+def figures_and_trend(
+    actor: User, quarter: Quarter, trend_quarters: list[Quarter], now: datetime
+) -> tuple[QuarterFigures, list[TrendPoint]]:
+    """``quarter_figures`` and ``trend`` together, in one query, for the dashboard: the
+    chosen quarter is counted once even when it is one of the trend's quarters."""
+    authorize(actor, Permission.SLA_VIEW_FIGURES)
+    quarters = sorted({*trend_quarters, quarter}, key=lambda q: q.start)
+    figures = _count(quarters, now, victims_of=quarter)
+    chosen = QuarterFigures(quarter, now, [figures[quarter.key][kind] for kind in ClockKind])
+    return chosen, [TrendPoint(q, figures[q.key]) for q in sorted(trend_quarters, key=lambda q: q.start)]
+
+
+# --- The export --------------------------------------------------------------------
+
+# No names, dates of birth or contact details: the file leaves the system, and the
+# partnership works paperless "to improve data protection" (domain notes 1.1). The
+# person number lets a manager find the victim in Casework, where access is checked
+# and audited. For the same reason a stop's reason is exported as its kind only
+# ("Case closed"), without the free text typed after it, which may name people.
+EXPORT_HEADER = (
+    "Case reference",
+    "Lead agency",
+    "Person number",
+    "Clock",
+    "Started",
+    "Due",
+    "Met or stopped at",
+    "Status now",
+    "Stop reason",
+)
+
+
+def _local_iso(value: datetime | None) -> str:
+    return value.astimezone(ZONE).isoformat(timespec="minutes") if value else ""
+
+
+def export_rows(actor: User, quarter: Quarter, now: datetime) -> list[tuple[str, ...]]:
+    """The quarter's clocks as rows of text, header first; audited as ``sla.exported``."""
+    authorize(actor, Permission.SLA_EXPORT)
+    result = db.session.execute(
+        select(
+            Case.reference,
+            Agency.name,
+            SlaClock.person_id,
+            SlaClock.kind,
+            SlaClock.started_at,
+            SlaClock.due_at,
+            func.coalesce(SlaClock.met_at, SlaClock.stopped_at),
+            clock_status(now),
+            SlaClock.stop_reason,
+        )
+        .join(Case, Case.id == SlaClock.case_id)
+        .join(Agency, Agency.id == Case.lead_agency_id)
+        .where(SlaClock.started_at >= quarter.start, SlaClock.started_at < quarter.end)
+        .order_by(SlaClock.started_at, SlaClock.id)
+    )
+    rows: list[tuple[str, ...]] = [EXPORT_HEADER]
+    for reference, agency, person_id, kind, started_at, due_at, ended_at, status, stop_reason in result:
+        rows.append(
+            (
+                reference,
+                agency,
+                str(person_id),
+                kind.label,
+                _local_iso(started_at),
+                _local_iso(due_at),
+                _local_iso(ended_at),
+                ClockStatus(status).label,
+                stop_reason.split(":", 1)[0],
+            )
+        )
+    audit.record(actor, "sla.exported", "sla_report", None, detail={"quarter": quarter.key, "rows": len(rows) - 1})
+    return rows
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell: str) -> str:
+    """A spreadsheet must not run a cell as a formula (CSV injection): prefix a quote."""
+    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def to_csv(rows: list[tuple[str, ...]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows([_inert(cell) for cell in row] for row in rows)
+    return buffer.getvalue()

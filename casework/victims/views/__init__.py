@@ -1,0 +1,1 @@
+"""The victims' pages and the SLA dashboard."""

@@ -1,0 +1,170 @@
+"""Victims' risk, case conferences and taking people off a case."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from casework import db
+from casework.exceptions import InvalidInput
+from casework.people import services as people
+from casework.ui.forms import fill_with_now, show_error, submitted_moment
+from casework.victims.forms.conferences import RecordConferenceForm, RemovePartyForm
+from casework.victims.forms.risk import RiskAssessmentForm, assessment_form_class
+from casework.victims.models import RiskLevel
+from casework.victims.services import conferences, risk
+from casework.victims.services.risk import ScoredAssessment
+from casework.web import actor, given_reasons, writes_on_get
+
+bp = Blueprint("victims", __name__, template_folder="../templates")
+
+
+# --- Risk assessment -----------------------------------------------------------------
+
+
+@bp.route("/cases/<reference>/victims/<int:person_id>/risk-assessments/new", methods=["GET", "POST"])
+@writes_on_get  # the first use of the risk matrix stores the packaged default
+def assess(reference: str, person_id: int) -> Response | str:
+    user = actor()
+    setup = risk.assessment_form(user, reference, person_id)
+    form: RiskAssessmentForm = assessment_form_class(setup.parsed)()
+    if request.method == "GET":
+        fill_with_now(form, "assessed_on", "assessed_time")
+        form.matrix_id.data = setup.matrix.id
+    if form.is_submitted() and (assessed_at := submitted_moment(form, "assessed_on", "assessed_time")):
+        try:
+            assessment = risk.record_assessment(
+                user,
+                reference,
+                person_id,
+                matrix_id=form.matrix_id.data or 0,
+                answers=form.answers(),
+                assessed_at=assessed_at,
+                override_level=form.override(),
+                override_reason=form.override_reason.data or "",
+            )
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            raised = ", raised on professional judgement" if assessment.override_level else ""
+            flash(f"Risk assessed: {assessment.level.value} (score {assessment.score}{raised})", "success")
+            return redirect(
+                url_for("victims.history", reference=setup.case.reference, person_id=setup.person.id)
+            )
+    if form.errors:
+        # Sent again, the form is checked against the matrix it now shows.
+        form.matrix_id.data, form.matrix_id.raw_data = setup.matrix.id, [str(setup.matrix.id)]
+    page = render_template(
+        "victims/assess.html", case=setup.case, person=setup.person, matrix=setup.parsed, form=form
+    )
+    db.session.commit()  # the packaged matrix, if this was its first use
+    return page
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    level: RiskLevel
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LevelChart:
+    width: int
+    height: int
+    left: int
+    points: list[ChartPoint]
+    path: str
+    rows: dict[RiskLevel, float]
+
+
+def _level_chart(scored: list[ScoredAssessment]) -> LevelChart | None:
+    """A step chart of the final level over time, oldest on the left."""
+    width, height, left, right, top, bottom = 640, 170, 90, 20, 20, 45
+    rows = {level: top + (height - top - bottom) * (2 - level.rank) / 2 for level in RiskLevel}
+    history = [item.assessment for item in reversed(scored)]
+    if not history:
+        return None
+    first, last = history[0].assessed_at, history[-1].assessed_at
+    span = (last - first).total_seconds()
+    usable = width - left - right
+
+    def x(at: datetime) -> float:
+        return left + (usable * (at - first).total_seconds() / span if span else usable / 2)
+
+    points = [ChartPoint(round(x(a.assessed_at), 1), rows[a.level], a.level, a.assessed_at) for a in history]
+    path = f"M {points[0].x} {points[0].y}"
+    for point in points[1:]:
+        path += f" H {point.x} V {point.y}"
+    path += f" H {width - right}"
+    return LevelChart(width, height, left, points, path, rows)
+
+
+@bp.get("/cases/<reference>/victims/<int:person_id>/risk-assessments")
+@writes_on_get  # the audit record of this view
+def history(reference: str, person_id: int) -> str:
+    case, person, scored = risk.history(actor(), reference, person_id, access_reasons=given_reasons())
+    page = render_template(
+        "victims/history.html",
+        case=case,
+        person=person,
+        latest=scored[0] if scored else None,
+        earlier=scored[1:],
+        scored=scored,
+        chart=_level_chart(scored),
+    )
+    db.session.commit()
+    return page
+
+
+# --- Case conferences ----------------------------------------------------------------
+
+
+@bp.route("/cases/<reference>/conferences/new", methods=["GET", "POST"])
+def record_conference(reference: str) -> Response | str:
+    user = actor()
+    case, agencies = conferences.attendance_choices(user, reference)
+    form = RecordConferenceForm()
+    form.present.choices = form.apologies.choices = [(agency.id, agency.name) for agency in agencies]
+    if request.method == "GET":
+        fill_with_now(form, "held_on", "held_time")
+    if form.is_submitted() and (held_at := submitted_moment(form, "held_on", "held_time")):
+        try:
+            conferences.record_conference(
+                user,
+                reference,
+                held_at=held_at,
+                present=form.present.data or [],
+                apologies=form.apologies.data or [],
+                outcome=form.outcome.data or "",
+            )
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Case conference recorded.", "success")
+            return redirect(url_for("cases.detail", reference=case.reference, _anchor="conferences"))
+    return render_template("victims/conference.html", case=case, form=form)
+
+
+# --- Taking someone off a case ---------------------------------------------------------
+
+
+@bp.route("/cases/<reference>/people/<int:party_id>/remove", methods=["GET", "POST"])
+def remove_party(reference: str, party_id: int) -> Response | str:
+    user = actor()
+    case, party = people.removable_party(user, reference, party_id)
+    form = RemovePartyForm()
+    if form.validate_on_submit():
+        try:
+            people.remove_from_case(user, reference, party_id=party_id, reason=form.reason.data)
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{party.person.full_name} taken off this case.", "success")
+            return redirect(url_for("cases.detail", reference=case.reference, _anchor="people"))
+    return render_template("victims/remove.html", case=case, party=party, form=form)

@@ -1,0 +1,325 @@
+"""The audit log: who may read it, how it is searched, and that it is append-only and
+written in the same transaction as the change it records."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from casework import db
+from casework.accounts.models import User
+from casework.accounts.services import users
+from casework.audit.models import AuditEvent
+from casework.clock import utcnow
+from casework.permissions import Role
+from tests import factories
+from tests.factories import add_party, make_agency, make_case, make_note, make_person, make_user
+
+AUDIT_READERS = [Role.ADMIN, Role.MANAGER]
+NOT_AUDIT_READERS = [role for role in Role if role not in AUDIT_READERS]
+
+
+@pytest.fixture
+def home(session):
+    return make_agency()
+
+
+@pytest.fixture
+def manager(home):
+    return make_user(role=Role.MANAGER, agency=home)
+
+
+@pytest.fixture
+def as_manager(client_as, manager):
+    return client_as(manager)
+
+
+def make_event(*, verb, actor=None, at=None, case=None, person=None):
+    event = AuditEvent(
+        verb=verb,
+        object_type="test",
+        object_id=None,
+        actor_id=actor.id if actor else None,
+        case_id=case.id if case else None,
+        person_id=person.id if person else None,
+        at=at or utcnow(),
+    )
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def verbs_shown(html):
+    """The verbs listed on the page, top to bottom."""
+    return re.findall(r"<code[^>]*>([^<]+)</code>", html)
+
+
+def date_query(name, day):
+    return [(name, part) for part in (str(day.day), str(day.month), str(day.year))] if day else []
+
+
+def all_audit_rows():
+    return {
+        row.id: (row.at, row.actor_id, row.verb, row.object_type, row.object_id, row.case_id, row.person_id, row.detail, row.ip, row.request_id)
+        for row in db.session.scalars(select(AuditEvent))
+    }
+
+
+# --- Who may ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", AUDIT_READERS)
+def test_admins_and_managers_read_the_audit_log(client_as, home, role):
+    make_event(verb="case.viewed")
+    response = client_as(make_user(role=role, agency=home)).get("/admin/audit")
+    assert response.status_code == 200
+    assert "Audit log" in response.text
+    assert "case.viewed" in verbs_shown(response.text)
+
+
+def test_each_event_reads_in_plain_english_beside_its_verb(client_as, home):
+    make_event(verb="case.viewed")
+    response = client_as(make_user(role=Role.ADMIN, agency=home)).get("/admin/audit")
+    assert "Viewed case" in response.text
+
+
+@pytest.mark.parametrize("role", NOT_AUDIT_READERS)
+def test_nobody_else_reads_the_audit_log(client_as, home, role):
+    make_event(verb="case.viewed")
+    response = client_as(make_user(role=role, agency=home)).get("/admin/audit")
+    assert response.status_code == 403
+    assert "case.viewed" not in response.text
+
+
+# --- Searching ----------------------------------------------------------------------
+
+
+def test_newest_first(as_manager):
+    now = utcnow()
+    make_event(verb="first.event", at=now - timedelta(hours=2))
+    make_event(verb="third.event", at=now)
+    make_event(verb="second.event", at=now - timedelta(hours=1))
+    shown = [verb for verb in verbs_shown(as_manager.get("/admin/audit").text) if verb.endswith(".event")]
+    assert shown == ["third.event", "second.event", "first.event"]
+
+
+def test_filter_by_user(as_manager, home):
+    alice, bob = make_user(agency=home, name="Alice Ash"), make_user(agency=home, name="Bob Birch")
+    make_event(verb="alice.did", actor=alice)
+    make_event(verb="bob.did", actor=bob)
+    page = as_manager.get("/admin/audit", query_string={"user": alice.id}).text
+    assert "alice.did" in verbs_shown(page)
+    assert "bob.did" not in verbs_shown(page)
+    assert "1 event" in page
+
+
+def test_user_filter_lists_deactivated_accounts_too(as_manager, home):
+    make_user(agency=home, name="Gone Person", active=False)
+    assert "Gone Person" in as_manager.get("/admin/audit").text
+
+
+def test_filter_by_case_reference_in_any_case(as_manager, home):
+    wanted, other = make_case(lead_agency=home), make_case(lead_agency=home)
+    make_event(verb="wanted.case", case=wanted)
+    make_event(verb="other.case", case=other)
+    page = as_manager.get("/admin/audit", query_string={"case": f" {wanted.reference.lower()} "}).text
+    assert verbs_shown(page) == ["wanted.case"]
+    assert wanted.reference in page
+
+
+def test_filter_by_person_number(as_manager, manager):
+    wanted, other = make_person(created_by=manager), make_person(created_by=manager, first_name="Ben")
+    make_event(verb="wanted.person", person=wanted)
+    make_event(verb="other.person", person=other)
+    page = as_manager.get("/admin/audit", query_string={"person": str(wanted.id)}).text
+    assert verbs_shown(page) == ["wanted.person"]
+
+
+def test_filters_combine(as_manager, home):
+    alice, bob = make_user(agency=home), make_user(agency=home)
+    case = make_case(lead_agency=home)
+    make_event(verb="alice.on.case", actor=alice, case=case)
+    make_event(verb="bob.on.case", actor=bob, case=case)
+    make_event(verb="alice.elsewhere", actor=alice)
+    page = as_manager.get("/admin/audit", query_string={"user": alice.id, "case": case.reference}).text
+    assert verbs_shown(page) == ["alice.on.case"]
+
+
+def test_non_numeric_person_number_gets_a_field_error(as_manager):
+    response = as_manager.get("/admin/audit", query_string={"person": "Ada Ashdown"})
+    assert response.status_code == 200
+    assert "There is a problem" in response.text
+    assert "Person number must be a number, like 1042" in response.text
+    assert 'value="Ada Ashdown"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        (("31", "2", "2026"), "From must be a real date"),
+        (("1", "13", "2026"), "From must be a real date"),
+        (("x", "y", "z"), "From must be a real date"),
+        (("1", "", "2026"), "From must include a day, month and year"),
+    ],
+)
+def test_impossible_date_gets_a_field_error_not_a_crash(as_manager, parts, message):
+    query = MultiDict([("date_from", part) for part in parts])
+    response = as_manager.get("/admin/audit", query_string=query)
+    assert response.status_code == 200
+    assert "There is a problem" in response.text
+    assert message in response.text
+    assert 'href="#date_from-day"' in response.text
+
+
+def test_dates_are_days_in_london(as_manager):
+    """00:30 on 1 July in London is 23:30 on 30 June in UTC."""
+    make_event(verb="late.on.june.30.utc", at=datetime(2026, 6, 30, 23, 30, tzinfo=UTC))
+    make_event(verb="early.on.june.30.utc", at=datetime(2026, 6, 30, 22, 30, tzinfo=UTC))
+    make_event(verb="late.on.july.1.utc", at=datetime(2026, 7, 1, 23, 30, tzinfo=UTC))
+    make_event(verb="winter.evening", at=datetime(2026, 1, 15, 23, 30, tzinfo=UTC))
+
+    def shown(start, end):
+        query = MultiDict(date_query("date_from", start) + date_query("date_to", end))
+        response = as_manager.get("/admin/audit", query_string=query)
+        assert response.status_code == 200
+        return set(verbs_shown(response.text))
+
+    july_1 = datetime(2026, 7, 1).date()
+    june_30 = datetime(2026, 6, 30).date()
+    assert shown(july_1, july_1) == {"late.on.june.30.utc"}
+    assert shown(june_30, june_30) == {"early.on.june.30.utc"}
+    assert shown(june_30, july_1) == {"early.on.june.30.utc", "late.on.june.30.utc"}
+    assert shown(datetime(2026, 1, 15).date(), datetime(2026, 1, 15).date()) == {"winter.evening"}
+    assert "winter.evening" not in shown(datetime(2026, 1, 16).date(), None)
+    assert shown(None, datetime(2026, 1, 15).date()) == {"winter.evening"}
+
+
+def test_pages(app, as_manager, monkeypatch):
+    monkeypatch.setitem(app.config, "AUDIT_EVENTS_PER_PAGE", 3)
+    start = utcnow() - timedelta(days=1)
+    for number in range(7):
+        make_event(verb=f"event.{number}", at=start + timedelta(minutes=number))
+    first = as_manager.get("/admin/audit")
+    assert "7 events, page 1 of 3" in first.text
+    assert verbs_shown(first.text) == ["event.6", "event.5", "event.4"]
+    assert "page=2" in first.text
+    assert verbs_shown(as_manager.get("/admin/audit?page=2").text) == ["event.3", "event.2", "event.1"]
+    assert verbs_shown(as_manager.get("/admin/audit?page=3").text) == ["event.0"]
+    # Nonsense page numbers fall back to the first page rather than failing.
+    for page in ("0", "-1", "abc"):
+        response = as_manager.get(f"/admin/audit?page={page}")
+        assert response.status_code == 200
+        assert verbs_shown(response.text) == ["event.6", "event.5", "event.4"]
+
+
+def test_paging_keeps_the_filters(app, as_manager, home, monkeypatch):
+    monkeypatch.setitem(app.config, "AUDIT_EVENTS_PER_PAGE", 1)
+    alice = make_user(agency=home)
+    make_event(verb="alice.1", actor=alice)
+    make_event(verb="alice.2", actor=alice)
+    make_event(verb="someone.else")
+    page = as_manager.get("/admin/audit", query_string={"user": alice.id}).text
+    assert "2 events, page 1 of 2" in page
+    assert f"user={alice.id}" in page and "page=2" in page
+    second = as_manager.get("/admin/audit", query_string={"user": alice.id, "page": 2}).text
+    assert verbs_shown(second) == ["alice.1"]
+
+
+def test_paging_keeps_every_part_of_a_date_filter(app, as_manager, monkeypatch):
+    """A date is sent as day, month and year under one name: page 2 keeps all three."""
+    monkeypatch.setitem(app.config, "AUDIT_EVENTS_PER_PAGE", 1)
+    make_event(verb="early.1", at=datetime(2026, 3, 2, 12, tzinfo=UTC))
+    make_event(verb="early.2", at=datetime(2026, 3, 3, 12, tzinfo=UTC))
+    make_event(verb="too.early", at=datetime(2026, 2, 1, 12, tzinfo=UTC))
+    page = as_manager.get("/admin/audit", query_string=[("date_from", "1"), ("date_from", "3"), ("date_from", "2026")]).text
+    assert "date_from=1&amp;date_from=3&amp;date_from=2026" in page
+
+
+# --- Append-only and transactional --------------------------------------------------
+
+
+def test_earlier_audit_rows_never_change(app, client_as, client, home, manager):
+    """A sequence of ordinary work, including deactivating an actor: every row that was
+    there before is still there, unchanged, and new rows only ever add to the end."""
+    admin = make_user(role=Role.ADMIN, agency=home)
+    member = make_user(role=Role.PSG_MEMBER, agency=home)
+    case = make_case(lead_agency=home, opened_by=member)
+    person = make_person(created_by=member)
+    add_party(case=case, person=person)
+    make_note(case=case, author=member)
+    member_id, member_version, reference, person_id = member.id, member.version, case.reference, person.id
+    as_member, as_admin = client_as(member), client_as(admin)
+    as_member.get(f"/cases/{reference}")
+    as_member.get(f"/people/{person_id}")
+    client.post("/sign-in", data={"email": member.email, "password": "not the password!"})
+    before = all_audit_rows()
+    assert len(before) >= 3
+
+    client.post("/sign-in", data={"email": member.email, "password": factories.PASSWORD})
+    as_member.post(f"/cases/{reference}/notes", data={"kind": "note", "body": "Called the victim."})
+    as_member.get(f"/cases/{reference}")
+    as_admin.post("/admin/agencies/new", data={"name": "New Partner", "kind": "other"})
+    as_admin.post(f"/admin/users/{member_id}/deactivate", data={"version": member_version})
+    as_admin.get("/admin/audit")
+    client_as(manager).get("/admin/audit", query_string={"case": reference})
+
+    after = all_audit_rows()
+    assert {key: after[key] for key in before} == before
+    assert len(after) > len(before) + 3
+    assert min(set(after) - set(before)) > max(before)
+
+
+def test_a_failure_after_the_audit_is_written_leaves_neither(session, home):
+    """The audit event and the change are one transaction: roll back, and both go."""
+    admin = make_user(role=Role.ADMIN, agency=home)
+    users_before = db.session.scalar(select(func.count(User.id)))
+    events_before = db.session.scalar(select(func.count(AuditEvent.id)))
+    users.create_user(admin, email="new@example.test", name="New", agency_id=home.id, role=Role.PSG_MEMBER, password="a long temporary passphrase")
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == events_before + 1  # recorded, not yet committed
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(User.id))) == users_before
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == events_before
+
+
+def test_a_view_that_fails_after_the_service_stores_nothing(as_admin_with_failing_commit_step, home):
+    browser, failing = as_admin_with_failing_commit_step
+    users_before = db.session.scalar(select(func.count(User.id)))
+    events_before = db.session.scalar(select(func.count(AuditEvent.id)))
+    response = browser.post(
+        "/admin/users/new",
+        data={"name": "New", "email": "new@example.test", "agency_id": home.id, "role": "psg_member", "password": "a long temporary passphrase"},
+    )
+    assert failing.called
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.text
+    assert db.session.scalar(select(func.count(User.id))) == users_before
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == events_before
+
+
+@pytest.fixture
+def as_admin_with_failing_commit_step(client_as, home, monkeypatch):
+    """The real create_user runs (and records its audit event), then the request fails
+    before the view commits, as an unexpected error would."""
+    real = users.create_user
+
+    class Failing:
+        called = False
+
+        def __call__(self, *args, **kwargs):
+            real(*args, **kwargs)
+            Failing.called = True
+            raise RuntimeError("failure after the service, before the commit")
+
+    monkeypatch.setattr(users, "create_user", Failing())
+    return client_as(make_user(role=Role.ADMIN, agency=home)), Failing
+
+
+def test_audit_record_carries_the_request(client, session):
+    """Each event names the request and the client address it came from."""
+    user = make_user()
+    client.post("/sign-in", data={"email": user.email, "password": factories.PASSWORD}, headers={"X-Request-Id": "req-123"})
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "auth.signed_in"))
+    assert event.request_id == "req-123"
+    assert event.ip == "127.0.0.1"

@@ -1,0 +1,178 @@
+"""Subject access (UK GDPR Art. 15): the printable page and the JSON download of
+everything held about a person, for managers and administrators only, audited."""
+
+import json
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from casework import db
+from casework.accounts.models import User
+from casework.actions.models import ActionUpdate
+from casework.agencies.models import Agency
+from casework.audit import services as audit
+from casework.audit.models import AuditEvent
+from casework.cases.models import PartyRole
+from casework.clock import utcnow
+from casework.meetings.models import MeetingDecision
+from casework.permissions import Role
+from tests.factories import (
+    add_party,
+    make_action,
+    make_agency,
+    make_agenda_item,
+    make_case,
+    make_note,
+    make_person,
+    make_psg_meeting,
+    make_referral,
+    make_user,
+)
+from tests.support.queries import recorded_statements
+from tests.support.sla_clocks import make_clock
+
+ClientAs = Callable[[User], FlaskClient]
+
+
+def person_with_records(*, cases: int = 1):
+    """A victim on ``cases`` cases, with a perpetrator, a note, an action with a progress
+    note, a PSG item with minutes and a decision, a risk assessment and clock on each,
+    and a referral naming her."""
+    lead = make_agency(name=f"Fenland Council {time.monotonic_ns()}")
+    officer = make_user(agency=lead, name="Olive Officer")
+    chair = make_user(role=Role.PSG_CHAIR, agency=lead, name="Chris Chair")
+    victim = make_person(created_by=officer, first_name="Vera", last_name="Victim")
+    meeting = make_psg_meeting(chair=chair)
+    made = []
+    for number in range(cases):
+        case = make_case(lead_agency=lead, opened_by=officer, title=f"Stones at windows {number}")
+        add_party(case=case, person=victim, role=PartyRole.VICTIM)
+        add_party(case=case, person=make_person(created_by=officer, first_name="Percy", last_name=f"Perp{number}"),
+                  role=PartyRole.PERPETRATOR)
+        make_note(case=case, author=officer, body=f"Visited Vera at home {number}")
+        action = make_action(agency=lead, created_by=officer, case=case, title=f"Fit window locks {number}")
+        db.session.add(ActionUpdate(action_id=action.id, note=f"Locksmith booked {number}", author_id=officer.id))
+        item = make_agenda_item(meeting=meeting, position=number + 1, case=case, minutes=f"Discussed Vera {number}")
+        db.session.add(MeetingDecision(item_id=item.id, text=f"Refer to housing {number}", recorded_by_id=chair.id))
+        make_clock(case=case, person=victim, started_at=utcnow() - timedelta(days=1))
+        audit.record(officer, "case.viewed", "case", case.id, case_id=case.id)
+        audit.record(chair, "case.access_requested", "case", case.id, case_id=case.id, detail={"reason": "Same family"})
+        made.append(case)
+    referral = make_referral(referrer=officer, first_name="Vera", last_name="Victim",
+                             what_is_happening="Vera says stones hit her windows")
+    referral.person_id = victim.id
+    audit.record(officer, "person.viewed", "person", victim.id, person_id=victim.id)
+    db.session.commit()
+    return victim, made, officer
+
+
+def test_manager_sees_everything_held_about_the_person(client_as: ClientAs) -> None:
+    victim, (case,), officer = person_with_records()
+    manager = make_user(role=Role.MANAGER, name="Mina Manager")
+
+    page = client_as(manager).get(f"/people/{victim.id}/subject-access")
+
+    assert page.status_code == 200
+    text = page.text
+    for expected in (
+        "Vera Victim", "07700 900123", case.reference, "Stones at windows 0", "Victim",
+        "Visited Vera at home 0", "Fit window locks 0", "Locksmith booked 0",
+        "Discussed Vera 0", "Refer to housing 0", "Vera says stones hit her windows",
+        "Case conference within 72 hours", "Viewed case", "Viewed person", "Olive Officer",
+        "Asked for access to case", "Same family",
+    ):
+        assert expected in text, expected
+    # Other people on her cases are flagged for review, not silently included.
+    assert "Third parties on this case (review before disclosure)" in text
+    assert "Percy Perp0 (perpetrator)" in text
+    assert "Review before disclosure" in text
+
+
+def test_download_is_the_same_data_as_json(client_as: ClientAs) -> None:
+    victim, (case,), _officer = person_with_records()
+    manager = make_user(role=Role.MANAGER)
+
+    response = client_as(manager).get(f"/people/{victim.id}/subject-access/download")
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="subject-access-person-{victim.id}.json"'
+    data = json.loads(response.data)
+    assert (data["format"], data["version"]) == ("casework-subject-access", 1)
+    assert data["person"]["first_name"] == "Vera" and data["person"]["last_name"] == "Victim"
+    [exported] = data["cases"]
+    assert exported["reference"] == case.reference
+    assert [role["role"] for role in exported["roles"]] == ["Victim"]
+    assert [other["name"] for other in exported["third_parties"]] == ["Percy Perp0"]
+    assert [note["text"] for note in exported["notes"]] == ["Visited Vera at home 0"]
+    assert exported["actions"][0]["updates"][0]["note"] == "Locksmith booked 0"
+    assert exported["psg_meetings"][0]["decisions"][0]["text"] == "Refer to housing 0"
+    assert len(data["risk_assessments"]) == len(data["sla_clocks"]) == 1
+    assert data["referrals"][0]["what_is_happening"] == "Vera says stones hit her windows"
+    assert {"Viewed case", "Viewed person"} <= {event["action"] for event in data["audit"]}
+
+
+@pytest.mark.parametrize("path", ["", "/download"])
+def test_each_export_is_audited_with_its_format(client_as: ClientAs, path: str) -> None:
+    victim, _cases, _officer = person_with_records()
+    admin = make_user(role=Role.ADMIN)
+
+    assert client_as(admin).get(f"/people/{victim.id}/subject-access{path}").status_code == 200
+
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.verb == "person.subject_access_exported")
+    ).one()
+    assert (event.actor_id, event.person_id, event.detail) == (
+        admin.id, victim.id, {"format": "json" if path else "html"}
+    )
+    assert audit.verb_label(event.verb) == "Exported subject access data"
+
+
+@pytest.mark.parametrize("role", [Role.PSG_MEMBER, Role.PSG_CHAIR, Role.PARTNER, Role.LICENSING_OFFICER, Role.ANALYST])
+def test_other_roles_are_refused_and_nothing_is_recorded(client_as: ClientAs, role: Role) -> None:
+    victim, (case,), officer = person_with_records()
+    # In the lead agency: 403 to those who may see the person; 404 to those who may not.
+    colleague = make_user(role=role, agency=db.session.get(Agency, officer.agency_id))
+    outsider = make_user(role=role, agency=make_agency())
+
+    for path in ("", "/download"):
+        response = client_as(colleague).get(f"/people/{victim.id}/subject-access{path}")
+        assert response.status_code == (404 if role is Role.ANALYST else 403)
+        assert "Vera" not in response.text
+        assert client_as(outsider).get(f"/people/{victim.id}/subject-access{path}").status_code == 404
+    assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.verb == "person.subject_access_exported")) is None
+
+
+def test_unknown_person_is_not_found(client_as: ClientAs) -> None:
+    manager = make_user(role=Role.MANAGER)
+    assert client_as(manager).get("/people/999999/subject-access").status_code == 404
+    assert client_as(manager).get("/people/999999/subject-access/download").status_code == 404
+
+
+def test_query_count_does_not_grow_with_the_records(app: Flask, client_as: ClientAs) -> None:
+    manager = make_user(role=Role.MANAGER)
+    client = client_as(manager)
+
+    def queries(cases: int) -> list[str]:
+        victim, _made, _officer = person_with_records(cases=cases)
+        db.session.remove()
+        with recorded_statements(app.extensions["casework.engine"]) as statements:
+            response = client.get(f"/people/{victim.id}/subject-access")
+        assert response.status_code == 200
+        assert response.text.count("Third parties on this case") == cases
+        return statements
+
+    few, many = queries(2), queries(25)
+    assert len(many) == len(few), "\n".join(many)
+
+
+def test_the_person_page_links_to_the_export_for_those_who_may_use_it(client_as: ClientAs) -> None:
+    victim, (case,), officer = person_with_records()
+    link = f'href="/people/{victim.id}/subject-access"'
+    assert link in client_as(make_user(role=Role.MANAGER)).get(f"/people/{victim.id}").text
+    assert link not in client_as(officer).get(f"/people/{victim.id}").text

@@ -1,0 +1,100 @@
+"""The people services called directly: postcodes, the similar-person check, search
+and the person page, always limited to people on cases the user sees in full."""
+
+from datetime import date
+
+import pytest
+
+from casework import db
+from casework.cases.models import PartyRole
+from casework.exceptions import InvalidInput, NotFound
+from casework.people import services as people
+from casework.people.models import Person
+from casework.people.services import SimilarPeopleExist, normalise_postcode
+from casework.permissions import Role
+from tests.factories import add_party, make_agency, make_case, make_person, make_user
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("pe131zz", "PE13 1ZZ"), (" Pe13  1zz ", "PE13 1ZZ"), ("sw1a1aa", "SW1A 1AA"), ("m11ae", "M1 1AE"),
+        ("", ""), ("ab", "AB"),
+    ],  # fmt: skip
+)
+def test_postcodes_are_stored_in_one_form(typed, stored):
+    assert normalise_postcode(typed) == stored
+
+
+@pytest.fixture
+def world(session):
+    council, housing = make_agency(), make_agency()
+    member = make_user(agency=council)
+    owner = make_user(agency=housing)
+    case = make_case(lead_agency=council, opened_by=member)
+    hidden_case = make_case(lead_agency=housing, opened_by=owner)
+    known = make_person(created_by=member)  # Ada Ashdown, 17 May 1980, PE13 1ZZ
+    add_party(case=case, person=known, role=PartyRole.VICTIM)
+    hidden = make_person(created_by=owner, last_name="Hidden")
+    add_party(case=hidden_case, person=hidden, role=PartyRole.VICTIM)
+    return {"member": member, "case": case, "hidden_case": hidden_case, "known": known, "hidden": hidden}
+
+
+def similar(actor, **typed):
+    details = {"first_name": "Ada", "last_name": "Ashdown", "date_of_birth": None, "postcode": ""} | typed
+    return people.find_similar(actor, **details)
+
+
+def test_similar_means_the_same_name_and_date_of_birth_or_postcode(world):
+    member, known = world["member"], world["known"]
+    assert similar(member, date_of_birth=date(1980, 5, 17)) == [known]
+    assert similar(member, first_name="ADA", last_name="ashdown", postcode="pe13 1zz") == [known]
+    assert similar(member, date_of_birth=date(1980, 5, 18), postcode="CB1 1AA") == []
+    assert similar(member, first_name="Adam", date_of_birth=date(1980, 5, 17)) == []
+    # A name alone is too weak a match to offer.
+    assert similar(member) == []
+
+
+def test_similar_people_are_only_those_the_user_may_see(world):
+    assert similar(world["member"], last_name="Hidden", date_of_birth=date(1980, 5, 17)) == []
+    manager = make_user(role=Role.MANAGER)
+    assert similar(manager, last_name="Hidden", date_of_birth=date(1980, 5, 17)) == [world["hidden"]]
+
+
+def test_adding_a_new_person_stops_at_similar_people_until_confirmed(world):
+    details = dict(
+        role=PartyRole.WITNESS, first_name="Ada", last_name="Ashdown", date_of_birth=None, address="",
+        postcode="PE131ZZ", phone="", email="", vulnerabilities="",
+    )
+    with pytest.raises(SimilarPeopleExist) as found:
+        people.add_new_person(world["member"], world["case"].reference, confirmed_new=False, **details)
+    assert found.value.matches == [world["known"]]
+    party = people.add_new_person(world["member"], world["case"].reference, confirmed_new=True, **details)
+    assert party.person_id != world["known"].id
+    assert db.session.get(Person, party.person_id).postcode == "PE13 1ZZ"
+
+
+def test_an_existing_person_must_be_one_the_user_may_see(world):
+    with pytest.raises(InvalidInput) as refused:
+        people.add_existing_person(
+            world["member"], world["case"].reference, person_id=world["hidden"].id, role=PartyRole.WITNESS
+        )
+    assert refused.value.field == "person_id"
+
+
+def test_search_matches_every_word_among_visible_people_only(world):
+    member = world["member"]
+    make_person(created_by=member, first_name="Adam", last_name="Smith")  # on no case: never found
+    assert people.search_people(member, world["case"].reference, name="ada ash") == [world["known"]]
+    assert people.search_people(member, world["case"].reference, name="hidden") == []
+    assert people.search_people(member, world["case"].reference, name="%") == []
+    assert people.search_people(member, world["case"].reference, name="   ") == []
+
+
+def test_the_person_page_lists_only_cases_seen_in_full(world):
+    add_party(case=world["hidden_case"], person=world["known"], role=PartyRole.WITNESS)
+    page = people.person_page(world["member"], world["known"].id)
+    assert [(item.case.id, item.roles) for item in page.cases] == [(world["case"].id, [PartyRole.VICTIM])]
+    assert page.contact_details_shown
+    with pytest.raises(NotFound):
+        people.person_page(world["member"], world["hidden"].id)

@@ -1,0 +1,172 @@
+"""The premises register as its users meet it: who sees it, the filters (colour, town,
+cluster, deadline passed, suggested colour differs), sorting and pagination."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from casework import db
+from casework.clock import add_months, utcnow
+from casework.permissions import Role
+from casework.premises.models import (
+    IncidentCategory,
+    IncidentSeverity,
+    IncidentSource,
+    PremisesIncident,
+    PremisesVisit,
+    TlsStatus,
+    VisitKind,
+    VisitResult,
+)
+from casework.premises.services.premises import refresh_incident_summary
+from tests.factories import make_agency, make_premises, make_user
+
+
+def names(page: str) -> list[str]:
+    """The premises listed, in order."""
+    return re.findall(r'<a class="govuk-link" href="/premises/\d+">([^<]+)</a>', page)
+
+
+def add_incident(*, premises, agency, recorder, days_ago: float = 1) -> None:
+    db.session.add(
+        PremisesIncident(
+            premises_id=premises.id,
+            occurred_at=utcnow() - timedelta(days=days_ago),
+            reporting_agency_id=agency.id,
+            source=IncidentSource.POLICE,
+            category=IncidentCategory.VIOLENCE,
+            severity=IncidentSeverity.HIGH,
+            recorded_by_id=recorder.id,
+        )
+    )
+    db.session.flush()
+    refresh_incident_summary([premises.id])
+    db.session.commit()
+
+
+@pytest.fixture
+def officer():
+    return make_user(role=Role.LICENSING_OFFICER)
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (Role.LICENSING_OFFICER, 200),
+        (Role.MANAGER, 200),
+        (Role.PSG_CHAIR, 200),
+        (Role.ADMIN, 200),
+        (Role.PSG_MEMBER, 403),
+        (Role.PARTNER, 403),
+        (Role.ANALYST, 403),
+    ],
+)
+def test_who_sees_the_register(client_as, role, status):
+    make_premises(name="The Rose and Crown")
+    response = client_as(make_user(role=role)).get("/premises")
+    assert response.status_code == status
+    assert ("The Rose and Crown" in response.text) is (status == 200)
+
+
+def test_the_navigation_links_the_register_for_those_who_see_it(client_as):
+    assert 'href="/premises"' in client_as(make_user(role=Role.LICENSING_OFFICER)).get("/").text
+    assert 'href="/premises"' not in client_as(make_user(role=Role.PSG_MEMBER)).get("/").text
+
+
+def test_each_row_shows_colour_town_cluster_kind_days_and_next_deadline(client_as, officer):
+    make_premises(
+        name="The Ship", status=TlsStatus.AMBER, status_since=utcnow() - timedelta(days=10), town="March",
+        cluster="March town centre",
+    )
+    page = client_as(officer).get("/premises").text
+    assert "govuk-tag--orange" in page  # amber is the tag's orange
+    assert "March town centre" in page and "On-sales" in page
+    assert re.search(r"govuk-table__cell--numeric\">10<", page)
+    assert "Licensing visit:" in page  # 28 days beats 3 months
+
+
+def test_filters_by_colour_town_and_cluster(client_as, officer):
+    make_premises(name="Red Wisbech", status=TlsStatus.RED, town="Wisbech", cluster="North")
+    make_premises(name="Green Wisbech", town="Wisbech", cluster="North")
+    make_premises(name="Red March", status=TlsStatus.RED, town="March", cluster="South")
+    client = client_as(officer)
+    assert names(client.get("/premises?status=red").text) == ["Red March", "Red Wisbech"]
+    assert names(client.get("/premises?town=Wisbech").text) == ["Green Wisbech", "Red Wisbech"]
+    assert names(client.get("/premises?cluster=South").text) == ["Red March"]
+    assert names(client.get("/premises?status=red&town=Wisbech").text) == ["Red Wisbech"]
+
+
+def test_a_mangled_filter_is_ignored_not_an_error(client_as, officer):
+    make_premises(name="The Bell")
+    response = client_as(officer).get("/premises?status=purple&sort=bogus&page=x")
+    assert response.status_code == 200
+    assert names(response.text) == ["The Bell"]
+
+
+def test_deadline_passed_is_exact_at_the_month_end(client_as, officer):
+    """Red must reach amber within 3 calendar months: a premises red since just before
+    the cut-off is flagged, one red since just after it is not."""
+    now = utcnow()
+    make_premises(name="Overdue red", status=TlsStatus.RED, status_since=add_months(now, -3) - timedelta(minutes=5))
+    make_premises(name="Red in time", status=TlsStatus.RED, status_since=add_months(now, -3) + timedelta(minutes=5))
+    make_premises(name="Amber unvisited", status=TlsStatus.AMBER, status_since=now - timedelta(days=30))
+    visited = make_premises(name="Amber visited", status=TlsStatus.AMBER, status_since=now - timedelta(days=30))
+    make_premises(name="Old green", status_since=now - timedelta(days=900))
+    db.session.add(
+        PremisesVisit(
+            premises_id=visited.id, kind=VisitKind.COMPLIANCE, result=VisitResult.NOT_APPLICABLE,
+            officer_id=officer.id, visited_at=now - timedelta(days=2),
+        )
+    )
+    db.session.commit()
+    page = client_as(officer).get("/premises?deadline_passed=y").text
+    assert names(page) == ["Amber unvisited", "Overdue red"]
+    assert "Deadline passed" in page
+
+
+def test_suggestion_differs_filter_and_column(client_as, officer):
+    police, ambulance = make_agency(name="Constabulary"), make_agency(name="Ambulance Service")
+    red_suggested = make_premises(name="Green but two agencies")
+    add_incident(premises=red_suggested, agency=police, recorder=officer)
+    add_incident(premises=red_suggested, agency=ambulance, recorder=officer)
+    agrees = make_premises(name="Amber with one agency", status=TlsStatus.AMBER)
+    add_incident(premises=agrees, agency=police, recorder=officer)
+    make_premises(name="Red with none", status=TlsStatus.RED)
+    old = make_premises(name="Green with an old incident")
+    add_incident(premises=old, agency=police, recorder=officer, days_ago=120)
+    client = client_as(officer)
+    assert names(client.get("/premises?suggestion_differs=y").text) == ["Green but two agencies", "Red with none"]
+    page = client.get("/premises?suggestion_differs=y&status=green").text
+    assert names(page) == ["Green but two agencies"]
+    assert "govuk-tag--red" in page  # the suggested colour shown
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("name-asc", ["A green", "B red", "C amber"]),
+        ("name-desc", ["C amber", "B red", "A green"]),
+        ("colour-asc", ["B red", "C amber", "A green"]),
+        ("colour-desc", ["A green", "C amber", "B red"]),
+        ("days-desc", ["A green", "B red", "C amber"]),
+        ("days-asc", ["C amber", "B red", "A green"]),
+        ("deadline-asc", ["B red", "C amber", "A green"]),
+    ],
+)
+def test_sorting(client_as, officer, sort, expected):
+    now = utcnow()
+    make_premises(name="A green", status_since=now - timedelta(days=300))
+    make_premises(name="B red", status=TlsStatus.RED, status_since=now - timedelta(days=20))
+    make_premises(name="C amber", status=TlsStatus.AMBER, status_since=now - timedelta(days=5))
+    assert names(client_as(officer).get(f"/premises?sort={sort}").text) == expected
+
+
+def test_pagination_25_per_page(client_as, officer):
+    for number in range(27):
+        make_premises(name=f"Premises {number:02d}")
+    client = client_as(officer)
+    first = client.get("/premises").text
+    assert len(names(first)) == 25 and "27 premises, page 1 of 2" in first
+    second = client.get("/premises?page=2").text
+    assert names(second) == ["Premises 25", "Premises 26"]

@@ -65,7 +65,17 @@ def create_app(config: object | None = None) -> Flask:
     web.init_app(app)
     sla.configure(sla.SlaRules.from_config(app.config))
     templating.init_app(app)
-    for blueprint in (auth.bp, health.bp, main.bp, cases.bp, people.bp, victims.bp, admin.bp, sla_views.bp, premises.bp):
+    for blueprint in (
+        auth.bp,
+        health.bp,
+        main.bp,
+        cases.bp,
+        people.bp,
+        victims.bp,
+        admin.bp,
+        sla_views.bp,
+        premises.bp,
+    ):
         app.register_blueprint(blueprint)
     for blueprint in (tls_report.bp, actions.bp, meetings.bp, referrals.bp, plan.bp, data_protection.bp):
         app.register_blueprint(blueprint)

@@ -42,9 +42,7 @@ def create_admin(email: str, name: str, agency_name: str, password: str) -> None
     try:
         if agency is None:
             agency = agencies.create_agency(None, name=agency_name, kind=AgencyKind.COUNCIL, statutory=True)
-        user = users.create_user(
-            None, email=email, name=name, agency_id=agency.id, role=Role.ADMIN, password=password
-        )
+        user = users.create_user(None, email=email, name=name, agency_id=agency.id, role=Role.ADMIN, password=password)
     except InvalidInput as error:
         db.session.rollback()
         raise click.ClickException(error.message) from None
@@ -183,12 +181,19 @@ def retention_command(mode: str | None) -> None:
         for item in items:
             click.echo(f"  {item}")
 
-    click.echo(f"Closed cases closed before {plan.closed_before:%Y-%m-%d} ({_years(closed_years)}); "
-               f"declined referrals decided before {plan.declined_before:%Y-%m-%d} ({_years(declined_years)}).")
+    click.echo(
+        f"Closed cases closed before {plan.closed_before:%Y-%m-%d} ({_years(closed_years)}); "
+        f"declined referrals decided before {plan.declined_before:%Y-%m-%d} ({_years(declined_years)})."
+    )
     listed("Cases to anonymise", [case.reference for case in plan.cases])
     listed("Cases kept under a legal hold", [case.reference for case in plan.held])
-    listed("Referrals to anonymise", [f"referral {referral_id}" for referral_id in
-                                      plan.case_referrals + [referral.id for referral in plan.referrals]])
+    listed(
+        "Referrals to anonymise",
+        [
+            f"referral {referral_id}"
+            for referral_id in plan.case_referrals + [referral.id for referral in plan.referrals]
+        ],
+    )
     listed("People to anonymise", [f"person {person_id}" for person_id in plan.people])
     if result is None:
         db.session.rollback()

@@ -107,9 +107,7 @@ def to_utc(day: date, at: time) -> datetime:
     local = datetime.combine(day, at, tzinfo=ZONE)  # fold=0: the first occurrence
     instant = local.astimezone(UTC)
     if instant.astimezone(ZONE).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise NonexistentTime(
-            f"{spoken_time(at)} did not exist on {day.day} {day:%B %Y}: the clocks went forward"
-        )
+        raise NonexistentTime(f"{spoken_time(at)} did not exist on {day.day} {day:%B %Y}: the clocks went forward")
     return instant
 
 

@@ -61,7 +61,6 @@ class Base(DeclarativeBase):
     }
 
 
-
 IntPK = Annotated[int, mapped_column(primary_key=True)]
 Str100 = Annotated[str, mapped_column(sa.String(100))]
 Str200 = Annotated[str, mapped_column(sa.String(200))]

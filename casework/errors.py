@@ -21,23 +21,34 @@ def register(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found(_error: NotFound) -> tuple[str, int]:
         db.session.rollback()
-        return _page(404, "Page not found", "If you typed the web address, check it is correct. "
-                     "If you followed a link, the record may not exist or may not be shared with your agency.")
+        return _page(
+            404,
+            "Page not found",
+            "If you typed the web address, check it is correct. "
+            "If you followed a link, the record may not exist or may not be shared with your agency.",
+        )
 
     @app.errorhandler(PermissionDenied)
     def forbidden(error: PermissionDenied) -> tuple[str, int]:
         db.session.rollback()
         log.info("permission denied: %s on %s", error.permission, request.endpoint)
-        return _page(403, "You do not have access to this page", "Your role does not allow this. "
-                     "Ask your manager or an administrator if you think it should.")
+        return _page(
+            403,
+            "You do not have access to this page",
+            "Your role does not allow this. Ask your manager or an administrator if you think it should.",
+        )
 
     @app.errorhandler(EditConflict)
     @app.errorhandler(StaleDataError)
     def conflict(_error: Exception) -> tuple[str, int]:
         db.session.rollback()
-        return _page(409, "Someone else changed this record", "Your change was not saved because the record "
-                     "changed after you opened it. Go back, reload the page to see the latest version, "
-                     "and make your change again.")
+        return _page(
+            409,
+            "Someone else changed this record",
+            "Your change was not saved because the record "
+            "changed after you opened it. Go back, reload the page to see the latest version, "
+            "and make your change again.",
+        )
 
     @app.errorhandler(InvalidTransition)
     def invalid_transition(error: InvalidTransition) -> tuple[str, int]:
@@ -46,8 +57,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error: CSRFError) -> tuple[str, int]:
-        return _page(400, "Your form could not be sent", "The page was open too long or was sent from "
-                     "somewhere else. Go back, reload the page and try again.")
+        return _page(
+            400,
+            "Your form could not be sent",
+            "The page was open too long or was sent from somewhere else. Go back, reload the page and try again.",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
@@ -65,5 +79,8 @@ def register(app: Flask) -> None:
     def unexpected(error: Exception) -> tuple[str, int]:
         db.session.rollback()
         log.exception("unhandled error on %s", request.endpoint)
-        return _page(500, "Sorry, there is a problem with the service", "Try again later. "
-                     "Nothing you entered on the last page was saved.")
+        return _page(
+            500,
+            "Sorry, there is a problem with the service",
+            "Try again later. Nothing you entered on the last page was saved.",
+        )

@@ -272,11 +272,7 @@ def authorize(user: User, permission: Permission) -> None:
 
 def involved_clause(user: User) -> ColumnElement[bool]:
     """True for cases the user's agency is involved in."""
-    return (
-        select(CaseAgency.id)
-        .where(CaseAgency.case_id == Case.id, CaseAgency.agency_id == user.agency_id)
-        .exists()
-    )
+    return select(CaseAgency.id).where(CaseAgency.case_id == Case.id, CaseAgency.agency_id == user.agency_id).exists()
 
 
 def full_view_clause(user: User) -> ColumnElement[bool]:

@@ -68,7 +68,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.definition.get_closest_marker("calendar"):
         instants = [("now", metafunc.config.getoption("now")), *CALENDAR_INSTANTS.items()]
-        metafunc.parametrize("pinned_now", [at for _, at in instants], ids=[name for name, _ in instants], indirect=True)
+        metafunc.parametrize(
+            "pinned_now", [at for _, at in instants], ids=[name for name, _ in instants], indirect=True
+        )
 
 
 _COLLECTION_CLOCK = pytest.StashKey[time_machine.travel]()

@@ -7,12 +7,16 @@ from datetime import date, datetime
 from casework import db
 from casework.accounts.models import User
 from casework.accounts.services.passwords import hash_password
+from casework.actions.models import Action, ActionStatus, Rag
 from casework.agencies.models import Agency, AgencyKind
 from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, Note, NoteKind, PartyRole
 from casework.clock import today, utcnow
+from casework.meetings.models import AgendaItem, Meeting, MeetingKind
 from casework.people.models import Person
 from casework.permissions import Role
+from casework.plan.models import PlanAction, PlanActionKind, PlanActionStatus, PlanMilestone, Priority
 from casework.premises.models import Premises, PremisesKind, TlsStatus
+from casework.referrals.models import Consent, Referral, ReferralStatus, ReferralSubject
 
 PASSWORD = "correct horse battery staple"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2id is slow on purpose
@@ -159,8 +163,6 @@ def make_premises(
 
 # --- Actions ---------------------------------------------------------------------------
 
-from casework.actions.models import Action, ActionStatus  # noqa: E402
-
 
 def make_action(
     *,
@@ -194,9 +196,6 @@ def make_action(
 
 
 # --- Delivery plan ---------------------------------------------------------------------
-
-from casework.actions.models import Rag  # noqa: E402
-from casework.plan.models import PlanAction, PlanActionKind, PlanActionStatus, PlanMilestone, Priority
 
 
 def make_priority(*, number: int, title: str | None = None, lead_officer: str = "", year_targets: str = "") -> Priority:
@@ -247,8 +246,6 @@ def make_plan_action(
 
 # --- Referrals -------------------------------------------------------------------------
 
-from casework.referrals.models import Consent, Referral, ReferralStatus, ReferralSubject  # noqa: E402
-
 
 def make_referral(
     *,
@@ -288,8 +285,6 @@ def make_referral(
 
 
 # --- Meetings --------------------------------------------------------------------------
-
-from casework.meetings.models import AgendaItem, Meeting, MeetingKind  # noqa: E402
 
 
 def make_psg_meeting(

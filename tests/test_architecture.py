@@ -21,9 +21,7 @@ def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def features() -> set[str]:
-    return {
-        path.name for path in (ROOT / "casework").iterdir() if (path / "__init__.py").exists()
-    } - CORE_PACKAGES
+    return {path.name for path in (ROOT / "casework").iterdir() if (path / "__init__.py").exists()} - CORE_PACKAGES
 
 
 def contracts() -> list[dict]:

@@ -26,12 +26,22 @@ def run(app, session):
     return lambda *args, **kwargs: runner.invoke(args=["casework", *args], **kwargs)
 
 
-def create_admin(run, *, email="admin@example.test", name="Chris Allerton", agency="Fenland District Council", password=ADMIN_PASSWORD):
+def create_admin(
+    run,
+    *,
+    email="admin@example.test",
+    name="Chris Allerton",
+    agency="Fenland District Council",
+    password=ADMIN_PASSWORD,
+):
     return run("create-admin", "--email", email, "--name", name, "--agency", agency, "--password", password)
 
 
 def counts():
-    return {model.__name__: db.session.scalar(select(func.count()).select_from(model)) for model in (Agency, User, AuditEvent, Case, Person, CaseParty, Note)}
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in (Agency, User, AuditEvent, Case, Person, CaseParty, Note)
+    }
 
 
 # --- create-admin -------------------------------------------------------------------
@@ -42,7 +52,12 @@ def test_create_admin_creates_the_agency_and_the_account(run):
     assert result.exit_code == 0, result.output
     assert "Administrator admin@example.test created in Fenland District Council." in result.output
     user = db.session.scalar(select(User).where(User.email == "admin@example.test"))
-    assert (user.name, user.role, user.active, user.agency.name) == ("Chris Allerton", Role.ADMIN, True, "Fenland District Council")
+    assert (user.name, user.role, user.active, user.agency.name) == (
+        "Chris Allerton",
+        Role.ADMIN,
+        True,
+        "Fenland District Council",
+    )
     assert verify_password(user.password_hash, ADMIN_PASSWORD)
     verbs = list(db.session.scalars(select(AuditEvent.verb).order_by(AuditEvent.id)))
     assert verbs == ["agency.created", "user.created"]
@@ -74,7 +89,10 @@ def test_the_new_admin_can_sign_in_and_manage_users(run, client):
 
 @pytest.mark.parametrize(
     ("password", "message"),
-    [("too short", "Password must be 12 characters or more"), ("passwordpassword", "Choose a password that is harder to guess")],
+    [
+        ("too short", "Password must be 12 characters or more"),
+        ("passwordpassword", "Choose a password that is harder to guess"),
+    ],
 )
 def test_create_admin_refuses_a_weak_password_and_writes_nothing(run, password, message):
     before = counts()
@@ -203,7 +221,13 @@ def test_demo_admin_can_edit_a_demo_account(run, client_as):
     member = db.session.scalar(select(User).where(User.email == "member@demo.test"))
     response = client_as(admin).post(
         f"/admin/users/{member.id}",
-        data={"version": member.version, "name": member.name, "email": member.email, "agency_id": member.agency_id, "role": "psg_chair"},
+        data={
+            "version": member.version,
+            "name": member.name,
+            "email": member.email,
+            "agency_id": member.agency_id,
+            "role": "psg_chair",
+        },
     )
     assert response.status_code == 302
     assert db.session.get(User, member.id).role is Role.PSG_CHAIR

@@ -68,7 +68,11 @@ def test_cases_opened_at_once_all_succeed_with_distinct_consecutive_references(s
         return [
             client.post(
                 "/cases/new",
-                data={"case_type": CaseType.PLACE.value, "title": f"Writer {number} case {n}", "lead_agency_id": agency.id},
+                data={
+                    "case_type": CaseType.PLACE.value,
+                    "title": f"Writer {number} case {n}",
+                    "lead_agency_id": agency.id,
+                },
             ).status_code
             for n in range(3)
         ]

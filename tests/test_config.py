@@ -47,7 +47,10 @@ def test_migrations_run_by_hand_default_to_the_development_database(production_e
     assert chosen.DATABASE_URL == f"sqlite:///{config.INSTANCE / 'casework.sqlite'}"
 
 
-@pytest.mark.parametrize(("name", "expected"), [("production", ProductionConfig), ("development", DevelopmentConfig), ("test", config.TestConfig)])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("production", ProductionConfig), ("development", DevelopmentConfig), ("test", config.TestConfig)],
+)
 def test_casework_env_picks_the_configuration(production_env, monkeypatch, name, expected):
     monkeypatch.setenv("CASEWORK_ENV", name)
     assert type(config.from_environment()) is expected

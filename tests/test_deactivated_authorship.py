@@ -42,32 +42,74 @@ def test_a_deactivated_users_records_keep_their_name(app, session, client_as) ->
 
     with app.app_context():
         case = cases.open_case(
-            author, case_type=CaseType.VICTIM, title="Stones at windows", summary="", lead_agency_id=agency.id,
-            district="Fenland", town="Wisbech", ward="", restricted=False, reference_prefix="ASB",
+            author,
+            case_type=CaseType.VICTIM,
+            title="Stones at windows",
+            summary="",
+            lead_agency_id=agency.id,
+            district="Fenland",
+            town="Wisbech",
+            ward="",
+            restricted=False,
+            reference_prefix="ASB",
         )
         case.lead_officer_id = author.id
         note = cases.add_note(author, case.reference, kind=NoteKind.NOTE, body="Dora's note about the visit")
         party = people.add_new_person(
-            author, case.reference, role=PartyRole.VICTIM, first_name="Vera", last_name="Victim",
-            date_of_birth=None, address="", postcode="", phone="", email="", vulnerabilities="", confirmed_new=True,
+            author,
+            case.reference,
+            role=PartyRole.VICTIM,
+            first_name="Vera",
+            last_name="Victim",
+            date_of_birth=None,
+            address="",
+            postcode="",
+            phone="",
+            email="",
+            vulnerabilities="",
+            confirmed_new=True,
         )
         assessment = risk.record_assessment(
-            author, case.reference, party.person_id, matrix_id=risk.current_matrix().id, answers=LOWEST,
-            assessed_at=utcnow() - timedelta(minutes=5), override_level=None, override_reason="",
+            author,
+            case.reference,
+            party.person_id,
+            matrix_id=risk.current_matrix().id,
+            answers=LOWEST,
+            assessed_at=utcnow() - timedelta(minutes=5),
+            override_level=None,
+            override_reason="",
         )
         action = actions.create_action(
-            author, Subject(case_id=case.id), title="Fit window locks", detail="", assigned_agency_id=agency.id,
-            assignee_id=None, due_on=today() + timedelta(days=7),
+            author,
+            Subject(case_id=case.id),
+            title="Fit window locks",
+            detail="",
+            assigned_agency_id=agency.id,
+            assignee_id=None,
+            due_on=today() + timedelta(days=7),
         )
         referral = referrals.make_referral(
-            author, subject=ReferralSubject.PERSON, first_name="Ada", last_name="Ashdown", date_of_birth=None,
-            address="", postcode="", place="", what_is_happening="Youths throwing stones", risks="",
-            consent=Consent.YES, consent_reason="",
+            author,
+            subject=ReferralSubject.PERSON,
+            first_name="Ada",
+            last_name="Ashdown",
+            date_of_birth=None,
+            address="",
+            postcode="",
+            place="",
+            what_is_happening="Youths throwing stones",
+            risks="",
+            consent=Consent.YES,
+            consent_reason="",
         )
         db.session.commit()
     records = {
-        Case: case.id, Note: note.id, Person: party.person_id, RiskAssessment: assessment.id,
-        Action: action.id, Referral: referral.id,
+        Case: case.id,
+        Note: note.id,
+        Person: party.person_id,
+        RiskAssessment: assessment.id,
+        Action: action.id,
+        Referral: referral.id,
     }
     before = {model: snapshot(model, row_id) for model, row_id in records.items()}
 
@@ -89,9 +131,12 @@ def test_a_deactivated_users_records_keep_their_name(app, session, client_as) ->
     db.session.expire_all()
     assert {model: snapshot(model, row_id) for model, row_id in records.items()} == before
     assert db.session.get(User, author.id) is not None
-    assert db.session.scalar(
-        select(AuditEvent.id).where(AuditEvent.actor_id == author.id, AuditEvent.verb == "case.opened")
-    ) is not None
+    assert (
+        db.session.scalar(
+            select(AuditEvent.id).where(AuditEvent.actor_id == author.id, AuditEvent.verb == "case.opened")
+        )
+        is not None
+    )
 
 
 def test_no_foreign_key_to_users_cascades_on_delete(session) -> None:
@@ -111,7 +156,9 @@ def test_no_foreign_key_to_users_cascades_on_delete(session) -> None:
 
 def test_no_code_path_deletes_a_user() -> None:
     """Users are deactivated, never deleted: nothing in the application deletes one."""
-    pattern = re.compile(r"delete\(\s*User\b|session\.delete\(\s*(user|actor|author)\b|DELETE FROM users", re.IGNORECASE)
+    pattern = re.compile(
+        r"delete\(\s*User\b|session\.delete\(\s*(user|actor|author)\b|DELETE FROM users", re.IGNORECASE
+    )
     offenders = [
         str(path.relative_to(ROOT))
         for path in [*(ROOT / "casework").rglob("*.py"), *(ROOT / "migrations").rglob("*.py")]

@@ -186,7 +186,9 @@ def build_world() -> tuple[dict[str, int | str], dict[Role, User], list[str]]:
     enrolled = make_user(agency=home)
     enrolled.totp_secret, enrolled.totp_enrolled_at = "JBSWY3DPEHPK3PXP", utcnow()
     db.session.commit()
-    finished = make_psg_meeting(chair=chair, held_at=utcnow() - timedelta(days=2), finished_at=utcnow() - timedelta(days=1))
+    finished = make_psg_meeting(
+        chair=chair, held_at=utcnow() - timedelta(days=2), finished_at=utcnow() - timedelta(days=1)
+    )
     make_agenda_item(meeting=finished, position=1, case=case)
     priority = make_priority(number=1)
     plan_action = make_plan_action(priority=priority, ref="1.1.1", lead_agency=home)

@@ -38,9 +38,24 @@ OVERRIDE_REASON = "Her son Barnaby Quabblethorpe says threats are escalating"
 BAD_EMAIL = "zephyrine.q@@broken"
 
 PERSONAL = [
-    FIRST, LAST, VICTIM["address"], "Wimbleforth", VICTIM["postcode"], "PE147QJ", VICTIM["phone"], "07700913579",
-    VICTIM["email"], BAD_EMAIL, "1977-02-04", "4 February 1977", "Hollowmere", TITLE, "Ignatius", "Fothergill",
-    "Threlkeld", "Barnaby",
+    FIRST,
+    LAST,
+    VICTIM["address"],
+    "Wimbleforth",
+    VICTIM["postcode"],
+    "PE147QJ",
+    VICTIM["phone"],
+    "07700913579",
+    VICTIM["email"],
+    BAD_EMAIL,
+    "1977-02-04",
+    "4 February 1977",
+    "Hollowmere",
+    TITLE,
+    "Ignatius",
+    "Fothergill",
+    "Threlkeld",
+    "Barnaby",
 ]
 
 
@@ -103,10 +118,18 @@ def test_a_whole_journey_logs_no_personal_data(all_logs, session, client_as, mon
     web = AccessLog(client_as(member))
 
     # Open a case.
-    opened = web.post("/cases/new", data={
-        "case_type": "victim", "title": TITLE, "summary": SUMMARY, "lead_agency_id": str(council.id),
-        "district": "Fenland", "town": "Upwell", "ward": "Upwell",
-    })
+    opened = web.post(
+        "/cases/new",
+        data={
+            "case_type": "victim",
+            "title": TITLE,
+            "summary": SUMMARY,
+            "lead_agency_id": str(council.id),
+            "district": "Fenland",
+            "town": "Upwell",
+            "ward": "Upwell",
+        },
+    )
     assert opened.status_code == 302
     reference = opened.headers["Location"].rsplit("/", 1)[1]
     web.follow(opened)
@@ -121,9 +144,15 @@ def test_a_whole_journey_logs_no_personal_data(all_logs, session, client_as, mon
 
     # Assess the risk, raising the level with a reason.
     when = utcnow() - timedelta(minutes=5)
-    assessed = assess(web.client, reference, person_id, when=when, answers=MEDIUM, override="high", reason=OVERRIDE_REASON)
-    web.log.info('127.0.0.1 - - "POST /cases/%s/victims/%s/risk-assessments/new HTTP/1.1" %s -',
-                 reference, person_id, assessed.status_code)
+    assessed = assess(
+        web.client, reference, person_id, when=when, answers=MEDIUM, override="high", reason=OVERRIDE_REASON
+    )
+    web.log.info(
+        '127.0.0.1 - - "POST /cases/%s/victims/%s/risk-assessments/new HTTP/1.1" %s -',
+        reference,
+        person_id,
+        assessed.status_code,
+    )
     assert assessed.status_code == 302
     web.follow(assessed)
 

@@ -157,24 +157,78 @@ def test_a_database_in_use_upgrades_with_its_rows_kept(empty_database):
         with engine.begin() as connection:
             connection.execute(
                 sa.insert(Agency.__table__),
-                [{"id": 1, "name": "Police", "kind": AgencyKind.POLICE, "statutory": True, "active": True, "created_at": now}],
+                [
+                    {
+                        "id": 1,
+                        "name": "Police",
+                        "kind": AgencyKind.POLICE,
+                        "statutory": True,
+                        "active": True,
+                        "created_at": now,
+                    }
+                ],
             )
             connection.execute(
                 sa.insert(users_table_then()),
-                [{"id": 1, "email": "o@example.test", "name": "O", "agency_id": 1, "role": Role.PSG_MEMBER,
-                  "password_hash": "x", "active": True, "session_token": "t", "created_at": now, "version": 1}],
+                [
+                    {
+                        "id": 1,
+                        "email": "o@example.test",
+                        "name": "O",
+                        "agency_id": 1,
+                        "role": Role.PSG_MEMBER,
+                        "password_hash": "x",
+                        "active": True,
+                        "session_token": "t",
+                        "created_at": now,
+                        "version": 1,
+                    }
+                ],
             )
             # The columns `cases` had then, so none added later is written.
-            cases = sa.table("cases", *[
-                sa.column(name, Case.__table__.c[name].type)
-                for name in ("id", "reference", "case_type", "title", "summary", "status", "lead_agency_id",
-                             "district", "town", "ward", "restricted", "opened_at", "opened_by_id", "version")
-            ])
-            connection.execute(sa.insert(cases), [{
-                "id": 1, "reference": "ASB-2026-00001", "case_type": CaseType.VICTIM, "title": "Noise", "summary": "",
-                "status": CaseStatus.OPEN, "lead_agency_id": 1, "district": "", "town": "", "ward": "",
-                "restricted": False, "opened_at": now, "opened_by_id": 1, "version": 1,
-            }])
+            cases = sa.table(
+                "cases",
+                *[
+                    sa.column(name, Case.__table__.c[name].type)
+                    for name in (
+                        "id",
+                        "reference",
+                        "case_type",
+                        "title",
+                        "summary",
+                        "status",
+                        "lead_agency_id",
+                        "district",
+                        "town",
+                        "ward",
+                        "restricted",
+                        "opened_at",
+                        "opened_by_id",
+                        "version",
+                    )
+                ],
+            )
+            connection.execute(
+                sa.insert(cases),
+                [
+                    {
+                        "id": 1,
+                        "reference": "ASB-2026-00001",
+                        "case_type": CaseType.VICTIM,
+                        "title": "Noise",
+                        "summary": "",
+                        "status": CaseStatus.OPEN,
+                        "lead_agency_id": 1,
+                        "district": "",
+                        "town": "",
+                        "ward": "",
+                        "restricted": False,
+                        "opened_at": now,
+                        "opened_by_id": 1,
+                        "version": 1,
+                    }
+                ],
+            )
             connection.execute(
                 sa.insert(Note.__table__),
                 [{"case_id": 1, "author_id": 1, "kind": NoteKind.NOTE, "body": "First visit", "created_at": now}],
@@ -191,5 +245,16 @@ def test_a_database_in_use_upgrades_with_its_rows_kept(empty_database):
 
 def users_table_then():
     """The columns `users` had at that revision, so none added later is written."""
-    names = ("id", "email", "name", "agency_id", "role", "password_hash", "active", "session_token", "created_at", "version")
+    names = (
+        "id",
+        "email",
+        "name",
+        "agency_id",
+        "role",
+        "password_hash",
+        "active",
+        "session_token",
+        "created_at",
+        "version",
+    )
     return sa.table("users", *[sa.column(name, User.__table__.c[name].type) for name in names])

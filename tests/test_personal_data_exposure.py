@@ -98,9 +98,22 @@ def world(session):
     meeting = make_psg_meeting(chair=chair)
     item = make_agenda_item(meeting=meeting, position=1, case=case, minutes="Minutes text Wobblecombe agreed")
     return SimpleNamespace(
-        council=council, member=member, chair=chair, partner=partner, analyst=analyst, case=case,
-        victim=victim, witness=witness, perpetrator=perpetrator, victim_party=victim_party, note=note,
-        referral=referral, action=action, meeting=meeting, item=item, premises=premises,
+        council=council,
+        member=member,
+        chair=chair,
+        partner=partner,
+        analyst=analyst,
+        case=case,
+        victim=victim,
+        witness=witness,
+        perpetrator=perpetrator,
+        victim_party=victim_party,
+        note=note,
+        referral=referral,
+        action=action,
+        meeting=meeting,
+        item=item,
+        premises=premises,
         ids={
             "reference": case.reference,
             "person_id": victim.id,
@@ -156,8 +169,11 @@ def ok(pages) -> list[str]:
 def assessed(world, client_as):
     """A risk assessment of the victim, made through the form (its answers describe her)."""
     response = assess(
-        client_as(world.member), world.case.reference, world.victim.id,
-        when=utcnow() - timedelta(minutes=5), answers=CRITICAL,
+        client_as(world.member),
+        world.case.reference,
+        world.victim.id,
+        when=utcnow() - timedelta(minutes=5),
+        answers=CRITICAL,
     )
     assert response.status_code == 302
     return world
@@ -188,8 +204,15 @@ def test_an_analyst_never_receives_any_personal_field(app, client_as, assessed):
         for value in (someone.first_name, someone.last_name, someone.vulnerabilities, *contact_values(someone))
     ]
     personal += [
-        world.case.title, "Gribblesworth", "Refhilda", "Snorkelwane", "Ploverdale", "ZR8 8RF", "Tamblethwaite",
-        "Wobblecombe", *dates_of(date(1966, 6, 16)),
+        world.case.title,
+        "Gribblesworth",
+        "Refhilda",
+        "Snorkelwane",
+        "Ploverdale",
+        "ZR8 8RF",
+        "Tamblethwaite",
+        "Wobblecombe",
+        *dates_of(date(1966, 6, 16)),
     ]
     assert found(pages, personal) == []
     assert [url for url, (_, body) in pages.items() if re.search(r'href="/people/\d', body)] == []

@@ -231,14 +231,20 @@ def test_premises_register(app: Flask, client_as: ClientAs) -> None:
             for agency in reporters:
                 db.session.add(
                     PremisesIncident(
-                        premises_id=premises.id, occurred_at=now - timedelta(days=2), reporting_agency_id=agency.id,
-                        source=IncidentSource.POLICE, category=IncidentCategory.DISORDER,
-                        severity=IncidentSeverity.LOW, recorded_by_id=officer.id,
+                        premises_id=premises.id,
+                        occurred_at=now - timedelta(days=2),
+                        reporting_agency_id=agency.id,
+                        source=IncidentSource.POLICE,
+                        category=IncidentCategory.DISORDER,
+                        severity=IncidentSeverity.LOW,
+                        recorded_by_id=officer.id,
                     )
                 )
             db.session.add(
                 PremisesVisit(
-                    premises_id=premises.id, kind=VisitKind.COMPLIANCE, officer_id=officer.id,
+                    premises_id=premises.id,
+                    kind=VisitKind.COMPLIANCE,
+                    officer_id=officer.id,
                     visited_at=now - timedelta(days=1),
                 )
             )

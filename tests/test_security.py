@@ -39,7 +39,9 @@ def assert_security_headers(response):
 
 def csp_nonce(response):
     """The response's script nonce: one, long enough to be unguessable."""
-    nonces = [value[len("'nonce-") : -1] for value in csp_directives(response)["script-src"] if value.startswith("'nonce-")]
+    nonces = [
+        value[len("'nonce-") : -1] for value in csp_directives(response)["script-src"] if value.startswith("'nonce-")
+    ]
     assert len(nonces) == 1 and len(nonces[0]) >= 16
     return nonces[0]
 

@@ -1,4 +1,4 @@
-"""bandit and the project's semgrep rules pass on the code, offline; each semgrep rule
+"""ruff, bandit and the project's semgrep rules pass on the code, offline; each semgrep rule
 catches what it is there to catch; every suppression says why."""
 
 import json
@@ -35,6 +35,16 @@ def semgrep(*targets: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]
 def test_bandit_passes():
     result = run(str(BIN / "bandit"), "-r", "casework", "-c", "pyproject.toml", "-q")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_finds_nothing():
+    result = run(str(BIN / "ruff"), "check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_code_is_formatted():
+    result = run(str(BIN / "ruff"), "format", "--check", "--no-cache", ".")
+    assert result.returncode == 0, "run `.venv/bin/ruff format`:\n" + result.stdout + result.stderr
 
 
 def test_semgrep_rules_pass():
@@ -99,9 +109,16 @@ def test_each_semgrep_rule_catches_what_it_is_for(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(code)
     result = run(
-        str(BIN / "semgrep"), "scan", "--config", str(RULES), "--metrics=off", "--disable-version-check", "--json",
-        ".", cwd=tmp_path,
-    )  # fmt: skip
+        str(BIN / "semgrep"),
+        "scan",
+        "--config",
+        str(RULES),
+        "--metrics=off",
+        "--disable-version-check",
+        "--json",
+        ".",
+        cwd=tmp_path,
+    )
     found = json.loads(result.stdout)["results"]
     fired = {finding["check_id"].rsplit(".", 1)[-1] for finding in found}
     assert fired == EXPECTED
@@ -142,7 +159,9 @@ def test_every_suppression_says_why():
     """`# nosec B123 - why` / `# nosemgrep: rule-id - why`: a bare marker hides the next
     real finding on that line too, and nobody can review it."""
     bare = []
-    for path in sorted([*ROOT.glob("casework/**/*.py"), *ROOT.glob("casework/**/templates/**/*.html"), ROOT / "config.py"]):
+    for path in sorted(
+        [*ROOT.glob("casework/**/*.py"), *ROOT.glob("casework/**/templates/**/*.html"), ROOT / "config.py"]
+    ):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if match := SUPPRESSION.search(line):
                 reason = re.sub(r"^[:\s]*([A-Za-z0-9_.,-]+\s*)*?(\s[-:]|$)", "", match.group(2)).strip()

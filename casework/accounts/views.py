@@ -1,4 +1,3 @@
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, logout_user
@@ -52,7 +51,12 @@ def _two_factor_limit() -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], key_func=sign_in_key, methods=["POST"], deduct_when=_failed_sign_in)
+@limiter.limit(
+    lambda: current_app.config["SIGN_IN_RATE_LIMIT"],
+    key_func=sign_in_key,
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+)
 # Failures only, for the client's address too: staff of one office often share an
 # address, and a busy morning of sign-ins must not lock them all out.
 @limiter.limit(lambda: current_app.config["SIGN_IN_IP_RATE_LIMIT"], methods=["POST"], deduct_when=_failed_sign_in)
@@ -208,9 +212,7 @@ def change_password() -> Response | str:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            user = users.change_password(
-                actor(), current=form.current_password.data, new=form.password.data
-            )
+            user = users.change_password(actor(), current=form.current_password.data, new=form.password.data)
         except InvalidInput as error:
             show_error(form, error)
         else:

@@ -23,11 +23,7 @@ from casework.ui.fields import (
 # The inbox's status filter: the live ones unless the user asks for another.
 LIVE = ""
 ANY_STATUS = "all"
-STATUS_FILTER_CHOICES = (
-    [(LIVE, "Open and in progress")]
-    + choices(ActionStatus)
-    + [(ANY_STATUS, "Any status")]
-)
+STATUS_FILTER_CHOICES = [(LIVE, "Open and in progress")] + choices(ActionStatus) + [(ANY_STATUS, "Any status")]
 SUBJECT_FILTER_CHOICES = [("", "Any subject")] + choices(SubjectKind)
 
 

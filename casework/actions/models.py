@@ -86,8 +86,15 @@ class Action(Base):
         # need, so a page reads the index alone) and the partnership's overdue list.
         sa.Index(
             "ix_actions_assigned_agency_id_status_due_on",
-            "assigned_agency_id", "status", "due_on", "id",
-            "assignee_id", "case_id", "premises_id", "meeting_id", "plan_action_id",
+            "assigned_agency_id",
+            "status",
+            "due_on",
+            "id",
+            "assignee_id",
+            "case_id",
+            "premises_id",
+            "meeting_id",
+            "plan_action_id",
         ),
         sa.Index("ix_actions_status_due_on_assigned_agency_id", "status", "due_on", "id", "assigned_agency_id"),
         # "Assigned to me".

@@ -217,9 +217,7 @@ def _render_action(
         form = UpdateActionForm(status=data.action.status.value, version=data.action.version)
     if conflict and form is not None:  # what they typed stays; the next save is against the latest version
         form.version.data, form.version.raw_data = data.action.version, [str(data.action.version)]
-    return render_template(
-        "actions/detail.html", data=data, action=data.action, form=form, conflict=conflict
-    ), status
+    return render_template("actions/detail.html", data=data, action=data.action, form=form, conflict=conflict), status
 
 
 @bp.get("/<int:action_id>")

@@ -25,7 +25,9 @@ from casework.ui.fields import (
 
 class _UserDetailsForm(FlaskForm):
     name = StringField(
-        "Full name", widget=GovTextInput(), validators=[DataRequired(message="Enter the full name"), max_length("Full name", 200)]
+        "Full name",
+        widget=GovTextInput(),
+        validators=[DataRequired(message="Enter the full name"), max_length("Full name", 200)],
     )
     email = StringField(
         "Email address",
@@ -73,7 +75,11 @@ class SetActiveForm(FlaskForm):
 
 
 class AgencyForm(FlaskForm):
-    name = StringField("Name", widget=GovTextInput(), validators=[DataRequired(message="Enter the agency name"), max_length("Name", 200)])
+    name = StringField(
+        "Name",
+        widget=GovTextInput(),
+        validators=[DataRequired(message="Enter the agency name"), max_length("Name", 200)],
+    )
     kind = RadioField(
         "Kind of agency",
         choices=choices(AgencyKind),
@@ -85,7 +91,9 @@ class AgencyForm(FlaskForm):
 
 
 class EditAgencyForm(AgencyForm):
-    active = BooleanField("Active", description="Inactive agencies cannot be chosen for new cases or users.", widget=GovCheckboxInput())
+    active = BooleanField(
+        "Active", description="Inactive agencies cannot be chosen for new cases or users.", widget=GovCheckboxInput()
+    )
 
 
 class AuditFilterForm(FlaskForm):
@@ -93,8 +101,12 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     user = SelectField("User", coerce=optional_int, widget=GovSelect(), validators=[Optional()])
-    case = StringField("Case reference", widget=GovTextInput(), validators=[Optional(), max_length("Case reference", 20)])
-    person = StringField("Person number", widget=GovTextInput(), validators=[Optional(), max_length("Person number", 12)])
+    case = StringField(
+        "Case reference", widget=GovTextInput(), validators=[Optional(), max_length("Case reference", 20)]
+    )
+    person = StringField(
+        "Person number", widget=GovTextInput(), validators=[Optional(), max_length("Person number", 12)]
+    )
     date_from = GovDateField("From", validators=[Optional()])
     date_to = GovDateField("To", validators=[Optional()])
     submit = SubmitField("Filter", widget=GovSubmitInput())

@@ -232,7 +232,9 @@ def _local_midnight(day: date | None) -> datetime | None:
 @bp.get("/audit")
 def audit_log() -> str:
     form = AuditFilterForm(request.args)
-    form.user.choices = [("", "Any user")] + [(user.id, f"{user.name} ({user.email})") for user in users.all_users_for_filter(actor())]
+    form.user.choices = [("", "Any user")] + [
+        (user.id, f"{user.name} ({user.email})") for user in users.all_users_for_filter(actor())
+    ]
     criteria = audit.AuditFilter()
     if request.args and form.validate():
         person = (form.person.data or "").strip()

@@ -58,9 +58,7 @@ def create_agency(actor: User | None, *, name: str, kind: AgencyKind, statutory:
     return agency
 
 
-def update_agency(
-    actor: User, agency_id: int, *, name: str, kind: AgencyKind, statutory: bool, active: bool
-) -> Agency:
+def update_agency(actor: User, agency_id: int, *, name: str, kind: AgencyKind, statutory: bool, active: bool) -> Agency:
     agency = get_agency(actor, agency_id)
     name = name.strip()
     _require_unused_name(name, except_id=agency.id)

@@ -134,11 +134,7 @@ def record(
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The fields that differ, as {field: {"from": old, "to": new}}, for the audit detail."""
-    return {
-        key: {"from": before[key], "to": after[key]}
-        for key in after
-        if before.get(key) != after[key]
-    }
+    return {key: {"from": before[key], "to": after[key]} for key in after if before.get(key) != after[key]}
 
 
 @dataclass(frozen=True)

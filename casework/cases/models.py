@@ -91,12 +91,8 @@ class Case(Base):
     lead_officer: Mapped["User | None"] = relationship(foreign_keys=[lead_officer_id], lazy="raise")
     opened_by: Mapped["User"] = relationship(foreign_keys=[opened_by_id], lazy="raise")
     premises: Mapped["Premises | None"] = relationship(lazy="raise")
-    parties: Mapped[list["CaseParty"]] = relationship(
-        back_populates="case", order_by="CaseParty.id", lazy="raise"
-    )
-    agencies: Mapped[list["CaseAgency"]] = relationship(
-        back_populates="case", order_by="CaseAgency.id", lazy="raise"
-    )
+    parties: Mapped[list["CaseParty"]] = relationship(back_populates="case", order_by="CaseParty.id", lazy="raise")
+    agencies: Mapped[list["CaseAgency"]] = relationship(back_populates="case", order_by="CaseAgency.id", lazy="raise")
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (

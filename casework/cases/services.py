@@ -126,12 +126,7 @@ def _sort_column(actor: User, sort: str) -> sa.ColumnElement[object]:
 
 def known_towns(actor: User) -> list[str]:
     """Towns of the cases the user sees in full, for the area filter."""
-    query = (
-        select(Case.town)
-        .where(Case.town != "", full_view_clause(actor))
-        .distinct()
-        .order_by(Case.town)
-    )
+    query = select(Case.town).where(Case.town != "", full_view_clause(actor)).distinct().order_by(Case.town)
     return list(db.session.scalars(query))
 
 
@@ -369,7 +364,9 @@ def restricted_cases_of_person(actor: User, person_id: int) -> list[Case]:
         )
         .order_by(Case.id)
     )
-    return [case for case, full_view in db.session.execute(query) if needs_access_reason(case, full_view=bool(full_view))]
+    return [
+        case for case, full_view in db.session.execute(query) if needs_access_reason(case, full_view=bool(full_view))
+    ]
 
 
 def restricted_case_of_action(actor: User, action_id: int) -> list[Case]:
@@ -378,7 +375,9 @@ def restricted_case_of_action(actor: User, action_id: int) -> list[Case]:
         Case.restricted.is_(True),
         select(Action.id).where(Action.id == action_id, Action.case_id == Case.id).exists(),
     )
-    return [case for case, full_view in db.session.execute(query) if needs_access_reason(case, full_view=bool(full_view))]
+    return [
+        case for case, full_view in db.session.execute(query) if needs_access_reason(case, full_view=bool(full_view))
+    ]
 
 
 def case_asking_reason(actor: User, reference: str) -> Case | None:
@@ -458,8 +457,7 @@ def _premises_by_licence(licence_number: str) -> Premises | None:
     premises = db.session.scalar(select(Premises).where(Premises.licence_number == cleaned))
     if premises is None:
         raise InvalidInput(
-            f"There is no licensed premises with licence number {cleaned}: check the number, "
-            "or leave this blank",
+            f"There is no licensed premises with licence number {cleaned}: check the number, or leave this blank",
             field="premises_licence",
         )
     return premises
@@ -555,7 +553,15 @@ def edit_case(
     _require_lead_officer(lead_officer_id, case.lead_agency_id)
     premises = _premises_by_licence(premises_licence)
     fields = (
-        "case_type", "title", "summary", "district", "town", "ward", "restricted", "lead_officer_id", "premises_id"
+        "case_type",
+        "title",
+        "summary",
+        "district",
+        "town",
+        "ward",
+        "restricted",
+        "lead_officer_id",
+        "premises_id",
     )
     before = {name: getattr(case, name) for name in fields}
     after = {
@@ -575,10 +581,7 @@ def edit_case(
             setattr(case, name, value)
         db.session.flush()
         # Summaries are free text about people: the audit keeps which fields changed, not the text.
-        detail = {
-            name: change if name not in ("title", "summary") else "changed"
-            for name, change in diff.items()
-        }
+        detail = {name: change if name not in ("title", "summary") else "changed" for name, change in diff.items()}
         audit.record(actor, "case.updated", "case", case.id, case_id=case.id, detail=_jsonable(detail))
     return case
 
@@ -654,7 +657,13 @@ def _change_status(actor: User, reference: str, *, version: int, reason: str, to
     case.closed_at = now if to is CaseStatus.CLOSED else None
     verb = "closed" if to is CaseStatus.CLOSED else "reopened"
     db.session.add(
-        Note(case_id=case.id, author_id=actor.id, kind=NoteKind.STATUS, body=f"Case {verb}: {reason.strip()}", created_at=now)
+        Note(
+            case_id=case.id,
+            author_id=actor.id,
+            kind=NoteKind.STATUS,
+            body=f"Case {verb}: {reason.strip()}",
+            created_at=now,
+        )
     )
     db.session.flush()
     audit.record(actor, f"case.{verb}", "case", case.id, case_id=case.id)

@@ -59,8 +59,6 @@ def _given_reason(case_id: int) -> dict[str, str] | None:
     return reason
 
 
-
-
 @bp.before_app_request
 def _ask_why_before_restricted_case() -> Response | None:
     """Every page of a restricted case, and a person's or an action's page showing one,

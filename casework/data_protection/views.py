@@ -60,9 +60,7 @@ def legal_hold(reference: str) -> Response | str:
     placing = not case.legal_hold
     if form.validate_on_submit():
         try:
-            retention.set_legal_hold(
-                user, reference, hold=placing, reason=form.reason.data, version=form.version.data
-            )
+            retention.set_legal_hold(user, reference, hold=placing, reason=form.reason.data, version=form.version.data)
         except InvalidInput as error:
             show_error(form, error)
         else:

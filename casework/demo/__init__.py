@@ -80,10 +80,50 @@ PLACES = [
     ("Fenland", "Manea", "Manea"),
 ]
 
-FIRST_NAMES = ["Ada", "Ben", "Cara", "Dev", "Elin", "Finn", "Gwen", "Hal", "Iris", "Jay", "Kit", "Lena",
-               "Milo", "Nia", "Owen", "Pip", "Rhys", "Sian", "Toby", "Una", "Vic", "Wren", "Zac", "Ruth"]
-LAST_NAMES = ["Ashdown", "Brightwell", "Carrow", "Dunmere", "Elvaston", "Fennick", "Galloway", "Hartwell",
-              "Inskip", "Jessop", "Kettering", "Lowick", "Marwood", "Nettlefold", "Orchard", "Pennock"]
+FIRST_NAMES = [
+    "Ada",
+    "Ben",
+    "Cara",
+    "Dev",
+    "Elin",
+    "Finn",
+    "Gwen",
+    "Hal",
+    "Iris",
+    "Jay",
+    "Kit",
+    "Lena",
+    "Milo",
+    "Nia",
+    "Owen",
+    "Pip",
+    "Rhys",
+    "Sian",
+    "Toby",
+    "Una",
+    "Vic",
+    "Wren",
+    "Zac",
+    "Ruth",
+]
+LAST_NAMES = [
+    "Ashdown",
+    "Brightwell",
+    "Carrow",
+    "Dunmere",
+    "Elvaston",
+    "Fennick",
+    "Galloway",
+    "Hartwell",
+    "Inskip",
+    "Jessop",
+    "Kettering",
+    "Lowick",
+    "Marwood",
+    "Nettlefold",
+    "Orchard",
+    "Pennock",
+]
 
 VICTIM_TITLES = [
     "Repeated noise and verbal abuse from neighbours",
@@ -160,8 +200,13 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
         staff[email] = user
     db.session.flush()
 
-    members = [staff["member@demo.test"], staff["chair@demo.test"], staff["pc.dunmore@demo.test"],
-               staff["asb.officer@demo.test"], staff["fire.safety@demo.test"]]
+    members = [
+        staff["member@demo.test"],
+        staff["chair@demo.test"],
+        staff["pc.dunmore@demo.test"],
+        staff["asb.officer@demo.test"],
+        staff["fire.safety@demo.test"],
+    ]
     year_counts: dict[int, int] = {}
 
     def reference(opened: datetime) -> str:
@@ -237,21 +282,33 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
         people = [person() for _role in roles]
         db.session.flush()
         for role, party in zip(roles, people, strict=True):
-            db.session.add(CaseParty(case_id=case.id, person_id=party.id, role=role, added_by_id=opener.id, added_at=opened))
+            db.session.add(
+                CaseParty(case_id=case.id, person_id=party.id, role=role, added_by_id=opener.id, added_at=opened)
+            )
         for step, (kind, body) in enumerate(rng.sample(NOTES, k=rng.randint(1, 4))):
             db.session.add(
-                Note(case_id=case.id, author_id=opener.id, kind=kind, body=body,
-                     created_at=opened + timedelta(days=step * 3 + 1, hours=rng.randint(0, 8)))
+                Note(
+                    case_id=case.id,
+                    author_id=opener.id,
+                    kind=kind,
+                    body=body,
+                    created_at=opened + timedelta(days=step * 3 + 1, hours=rng.randint(0, 8)),
+                )
             )
         if case.status is CaseStatus.CLOSED:
-            db.session.add(Note(case_id=case.id, author_id=opener.id, kind=NoteKind.STATUS,
-                                body="Case closed: risk reduced and no incidents for six weeks.", created_at=case.closed_at))
+            db.session.add(
+                Note(
+                    case_id=case.id,
+                    author_id=opener.id,
+                    kind=NoteKind.STATUS,
+                    body="Case closed: risk reduced and no incidents for six weeks.",
+                    created_at=case.closed_at,
+                )
+            )
 
     # Each part of the demo has its own seeded generator, so changing one leaves the rest as they were.
     victims_rng, premises_rng, work_rng = (random.Random(seed + n) for n in (1, 2, 3))  # nosec B311: seeded for repeatable demo data, not for security
-    _load_high_risk_victims(
-        victims_rng, now, agencies=agencies, officers=members, reference=reference, person=person
-    )
+    _load_high_risk_victims(victims_rng, now, agencies=agencies, officers=members, reference=reference, person=person)
 
     load_premises(premises_rng, now, agencies=agencies, officer=staff["licensing@demo.test"])
     _link_a_case_to_premises(now, agencies=agencies, opener=staff["member@demo.test"], reference=reference)
@@ -408,13 +465,11 @@ def _plan(rng: random.Random, now: datetime, officers: list[User], rules: sla.Sl
             for clock in episode.clocks(rules):
                 if how := _counted(clock, now):
                     tally[clock.kind, how] += 1
-    conference = (
-        ["met"] * (CONFERENCES_ON_TIME - tally[ClockKind.CONFERENCE_72H, "met"])
-        + ["late"] * (CONFERENCES_LATE - tally[ClockKind.CONFERENCE_72H, "missed"])
+    conference = ["met"] * (CONFERENCES_ON_TIME - tally[ClockKind.CONFERENCE_72H, "met"]) + ["late"] * (
+        CONFERENCES_LATE - tally[ClockKind.CONFERENCE_72H, "missed"]
     )
-    reduction = (
-        ["met"] * (REDUCED_ON_TIME - tally[ClockKind.REDUCE_7D, "met"])
-        + ["late"] * (REDUCED_LATE - tally[ClockKind.REDUCE_7D, "missed"])
+    reduction = ["met"] * (REDUCED_ON_TIME - tally[ClockKind.REDUCE_7D, "met"]) + ["late"] * (
+        REDUCED_LATE - tally[ClockKind.REDUCE_7D, "missed"]
     )
     reduction += ["stopped"] * (len(conference) - len(reduction))
     rng.shuffle(conference)
@@ -507,8 +562,16 @@ def _load_high_risk_victims(
     police, housing = agencies["Cambridgeshire Constabulary"], agencies["Roddons Housing Association"]
     others = [a for a in agencies.values() if a.statutory and a.id not in (police.id, housing.id)]
 
-    def assessed(case: Case, victim: Person, by: User, at: datetime, level: RiskLevel, answers: dict[str, str], *,
-                 override: bool = False) -> None:
+    def assessed(
+        case: Case,
+        victim: Person,
+        by: User,
+        at: datetime,
+        level: RiskLevel,
+        answers: dict[str, str],
+        *,
+        override: bool = False,
+    ) -> None:
         result = riskmatrix.score(matrix, answers)
         db.session.add(
             RiskAssessment(
@@ -536,11 +599,19 @@ def _load_high_risk_victims(
         involved = {lead.agency_id, police.id, (housing if n % 3 == 0 else rng.choice(others)).id}
         for agency_id in sorted(involved):
             db.session.add(CaseAgency(case_id=case.id, agency_id=agency_id, added_by_id=lead.id, added_at=opened))
-        victim_party = CaseParty(case_id=case.id, person_id=victim.id, role=PartyRole.VICTIM, added_by_id=lead.id,
-                                 added_at=opened)
+        victim_party = CaseParty(
+            case_id=case.id, person_id=victim.id, role=PartyRole.VICTIM, added_by_id=lead.id, added_at=opened
+        )
         db.session.add(victim_party)
-        db.session.add(CaseParty(case_id=case.id, person_id=perpetrator.id, role=PartyRole.PERPETRATOR,
-                                 added_by_id=lead.id, added_at=opened))
+        db.session.add(
+            CaseParty(
+                case_id=case.id,
+                person_id=perpetrator.id,
+                role=PartyRole.PERPETRATOR,
+                added_by_id=lead.id,
+                added_at=opened,
+            )
+        )
 
         # The risk: sometimes medium when the case opened, then high; brought down later.
         if episode.override:  # scored medium, raised to high on professional judgement
@@ -577,14 +648,35 @@ def _load_high_risk_victims(
             reason = STOP_REASONS[episode.stop_kind]
             if episode.stop_kind == "removed":
                 victim_party.removed_at, victim_party.removal_reason = episode.stop, reason
-                db.session.add(SlaStop(case_id=case.id, person_id=victim.id, stopped_at=episode.stop,
-                                       reason=f"Victim removed from the case: {reason}", recorded_at=episode.stop))
+                db.session.add(
+                    SlaStop(
+                        case_id=case.id,
+                        person_id=victim.id,
+                        stopped_at=episode.stop,
+                        reason=f"Victim removed from the case: {reason}",
+                        recorded_at=episode.stop,
+                    )
+                )
             else:
                 case.status, case.closed_at = CaseStatus.CLOSED, episode.stop
-                db.session.add(Note(case_id=case.id, author_id=lead.id, kind=NoteKind.STATUS,
-                                    body=f"Case closed: {reason}", created_at=episode.stop))
-                db.session.add(SlaStop(case_id=case.id, person_id=None, stopped_at=episode.stop,
-                                       reason=f"Case closed: {reason}", recorded_at=episode.stop))
+                db.session.add(
+                    Note(
+                        case_id=case.id,
+                        author_id=lead.id,
+                        kind=NoteKind.STATUS,
+                        body=f"Case closed: {reason}",
+                        created_at=episode.stop,
+                    )
+                )
+                db.session.add(
+                    SlaStop(
+                        case_id=case.id,
+                        person_id=None,
+                        stopped_at=episode.stop,
+                        reason=f"Case closed: {reason}",
+                        recorded_at=episode.stop,
+                    )
+                )
         victims.append((case.id, victim.id))
 
     db.session.flush()

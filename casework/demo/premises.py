@@ -75,7 +75,9 @@ def load_premises(rng: random.Random, now: datetime, *, agencies: dict[str, Agen
             town=town,
             cluster=cluster,
             licence_holder=f"{name} Ltd",
-            designated_premises_supervisor=rng.choice(["J. Marwood", "S. Pennock", "R. Inskip", "T. Lowick", "A. Jessop"]),
+            designated_premises_supervisor=rng.choice(
+                ["J. Marwood", "S. Pennock", "R. Inskip", "T. Lowick", "A. Jessop"]
+            ),
             sircs_member=sircs,
             thumbs_up=thumbs_up,
             status=colour,
@@ -85,56 +87,128 @@ def load_premises(rng: random.Random, now: datetime, *, agencies: dict[str, Agen
         db.session.add(premises)
         db.session.flush()
 
-        def incident(agency: Agency, source: IncidentSource, category: IncidentCategory, days_ago: int, text: str) -> None:
+        # Each helper records for this iteration's premises (bound by the default).
+        def incident(
+            agency: Agency,
+            source: IncidentSource,
+            category: IncidentCategory,
+            days_ago: int,
+            text: str,
+            premises_id: int = premises.id,
+        ) -> None:
             db.session.add(
                 PremisesIncident(
-                    premises_id=premises.id,
+                    premises_id=premises_id,
                     occurred_at=now - timedelta(days=days_ago, hours=rng.randint(0, 5)),
                     reporting_agency_id=agency.id,
                     source=source,
                     category=category,
-                    severity=IncidentSeverity.HIGH if category is IncidentCategory.VIOLENCE else IncidentSeverity.MEDIUM,
+                    severity=IncidentSeverity.HIGH
+                    if category is IncidentCategory.VIOLENCE
+                    else IncidentSeverity.MEDIUM,
                     description=text,
                     recorded_by_id=officer.id,
                 )
             )
 
-        def move(to: TlsStatus, from_: TlsStatus, at: datetime, reason: str) -> None:
+        def move(to: TlsStatus, from_: TlsStatus, at: datetime, reason: str, premises_id: int = premises.id) -> None:
             db.session.add(
-                PremisesStatusChange(premises_id=premises.id, from_status=from_, to_status=to, reason=reason, officer_id=officer.id, at=at)
+                PremisesStatusChange(
+                    premises_id=premises_id,
+                    from_status=from_,
+                    to_status=to,
+                    reason=reason,
+                    officer_id=officer.id,
+                    at=at,
+                )
             )
 
-        def visit(kind: VisitKind, days_ago: int, result: VisitResult = VisitResult.NOT_APPLICABLE, notes: str = "") -> None:
+        def visit(
+            kind: VisitKind,
+            days_ago: int,
+            result: VisitResult = VisitResult.NOT_APPLICABLE,
+            notes: str = "",
+            premises_id: int = premises.id,
+        ) -> None:
             db.session.add(
-                PremisesVisit(premises_id=premises.id, kind=kind, result=result, notes=notes, officer_id=officer.id,
-                              visited_at=now - timedelta(days=days_ago, hours=2))
+                PremisesVisit(
+                    premises_id=premises_id,
+                    kind=kind,
+                    result=result,
+                    notes=notes,
+                    officer_id=officer.id,
+                    visited_at=now - timedelta(days=days_ago, hours=2),
+                )
             )
 
         if colour is R:
             # Incidents from two agencies in the last 90 days: the suggestion is red too.
-            incident(police, IncidentSource.POLICE, IncidentCategory.VIOLENCE, min(days, 80) // 2 + 3, "Assault outside at closing time; one arrest.")
-            incident(ambulance, IncidentSource.AMBULANCE, IncidentCategory.VIOLENCE, min(days, 80) // 3 + 2, "Ambulance called to an injured customer.")
-            incident(police, IncidentSource.CCTV, IncidentCategory.DISORDER, 6, "Large group fighting in the street, seen on CCTV.")
+            incident(
+                police,
+                IncidentSource.POLICE,
+                IncidentCategory.VIOLENCE,
+                min(days, 80) // 2 + 3,
+                "Assault outside at closing time; one arrest.",
+            )
+            incident(
+                ambulance,
+                IncidentSource.AMBULANCE,
+                IncidentCategory.VIOLENCE,
+                min(days, 80) // 3 + 2,
+                "Ambulance called to an injured customer.",
+            )
+            incident(
+                police,
+                IncidentSource.CCTV,
+                IncidentCategory.DISORDER,
+                6,
+                "Large group fighting in the street, seen on CCTV.",
+            )
             move(A, G, since - timedelta(days=70), "Repeated disorder reported by the police.")
             move(R, A, since, "Violence reported by two agencies and no improvement after the action plan.")
             visit(VisitKind.COMPLIANCE, days + 40, notes="Door staff numbers below the licence condition.")
             if days > 92:
                 db.session.add(
-                    LicensingHearing(premises_id=premises.id, kind=HearingKind.REVIEW, held_on=(now - timedelta(days=9)).date(),
-                                     outcome=HearingOutcome.CONDITIONS_ADDED, recorded_by_id=officer.id,
-                                     notes="Review brought by the police. Conditions added: door staff from 9pm, CCTV retained 31 days.")
+                    LicensingHearing(
+                        premises_id=premises.id,
+                        kind=HearingKind.REVIEW,
+                        held_on=(now - timedelta(days=9)).date(),
+                        outcome=HearingOutcome.CONDITIONS_ADDED,
+                        recorded_by_id=officer.id,
+                        notes="Review brought by the police. Conditions added: door staff from 9pm, CCTV retained 31 days.",
+                    )
                 )
         elif colour is A:
-            incident(police, IncidentSource.POLICE, IncidentCategory.DISORDER, min(days, 85) // 2 + 1, "Disorder inside; staff asked for police help.")
+            incident(
+                police,
+                IncidentSource.POLICE,
+                IncidentCategory.DISORDER,
+                min(days, 85) // 2 + 1,
+                "Disorder inside; staff asked for police help.",
+            )
             move(A, G, since, "Incidents reported by the police; action plan agreed with the licence holder.")
             if days > 28:
-                visit(VisitKind.COMPLIANCE, days - 12, notes="Action plan reviewed with the designated premises supervisor.")
+                visit(
+                    VisitKind.COMPLIANCE,
+                    days - 12,
+                    notes="Action plan reviewed with the designated premises supervisor.",
+                )
             if kind is OFF:
-                visit(VisitKind.TEST_PURCHASE, 5, VisitResult.FAIL, "Sold alcohol to a 16-year-old test purchaser; Challenge 25 not applied.")
+                visit(
+                    VisitKind.TEST_PURCHASE,
+                    5,
+                    VisitResult.FAIL,
+                    "Sold alcohol to a 16-year-old test purchaser; Challenge 25 not applied.",
+                )
         elif number in (11, 16):
             # Green, but one agency has reported recently: the register suggests amber.
-            incident(council, IncidentSource.LICENSING, IncidentCategory.NOISE if kind is not OFF else IncidentCategory.UNDERAGE_SALE,
-                     12, "Complaint passed to the licensing team.")
+            incident(
+                council,
+                IncidentSource.LICENSING,
+                IncidentCategory.NOISE if kind is not OFF else IncidentCategory.UNDERAGE_SALE,
+                12,
+                "Complaint passed to the licensing team.",
+            )
         if colour is G and thumbs_up:
             visit(VisitKind.CHALLENGE_25_TRAINING, rng.randint(30, 200), notes="Staff completed Challenge 25 training.")
     db.session.flush()

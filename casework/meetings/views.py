@@ -331,7 +331,12 @@ def new_decision(meeting_id: int, item_id: int) -> Page:
         outcome = _attempt(
             form,
             lambda: meetings.record_decision(
-                user, meeting_id, item_id, version=form.version.data, text=form.text.data or "", action=request_for_action
+                user,
+                meeting_id,
+                item_id,
+                version=form.version.data,
+                text=form.text.data or "",
+                action=request_for_action,
             ),
         )
         if not isinstance(outcome, Refused):

@@ -64,7 +64,9 @@ class FindPersonForm(FlaskForm):
         widget=GovTextInput(),
         validators=[DataRequired(message="Enter a name to search for"), max_length("Name", 200)],
     )
-    submit = SubmitField("Search", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--secondary"}})
+    submit = SubmitField(
+        "Search", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--secondary"}}
+    )
 
 
 class AddExistingPersonForm(FlaskForm):

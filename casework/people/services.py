@@ -37,7 +37,9 @@ def normalise_postcode(postcode: str) -> str:
     return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
 
 
-def find_similar(actor: User, *, first_name: str, last_name: str, date_of_birth: date | None, postcode: str) -> list[Person]:
+def find_similar(
+    actor: User, *, first_name: str, last_name: str, date_of_birth: date | None, postcode: str
+) -> list[Person]:
     """Same name and date of birth, or same name and postcode, among people the user may see."""
     same_name = sa.and_(
         func.lower(Person.first_name) == first_name.strip().lower(),
@@ -117,14 +119,26 @@ def _add_party(actor: User, case: Case, person: Person, role: PartyRole) -> Case
         existing.removed_at, existing.removal_reason = None, ""
         db.session.flush()
         audit.record(
-            actor, "case.person_added", "case_party", existing.id, case_id=case.id, person_id=person.id, detail={"role": role.value}
+            actor,
+            "case.person_added",
+            "case_party",
+            existing.id,
+            case_id=case.id,
+            person_id=person.id,
+            detail={"role": role.value},
         )
         return existing
     party = CaseParty(case_id=case.id, person_id=person.id, role=role, added_by_id=actor.id, added_at=utcnow())
     db.session.add(party)
     db.session.flush()
     audit.record(
-        actor, "case.person_added", "case_party", party.id, case_id=case.id, person_id=person.id, detail={"role": role.value}
+        actor,
+        "case.person_added",
+        "case_party",
+        party.id,
+        case_id=case.id,
+        person_id=person.id,
+        detail={"role": role.value},
     )
     return party
 
@@ -210,9 +224,7 @@ def person_page(actor: User, person_id: int) -> PersonPageData:
         .options(joinedload(Case.lead_agency))
         .order_by(Case.opened_at.desc(), CaseParty.id)
     ).all()
-    all_roles = set(
-        db.session.scalars(select(CaseParty.role).where(CaseParty.person_id == person.id).distinct())
-    )
+    all_roles = set(db.session.scalars(select(CaseParty.role).where(CaseParty.person_id == person.id).distinct()))
     by_case: dict[int, PersonCase] = {}
     for role, case in rows:
         by_case.setdefault(case.id, PersonCase(case, [])).roles.append(role)

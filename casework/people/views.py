@@ -60,9 +60,7 @@ def find(reference: str) -> str:
     results = None
     if form.validate_on_submit():
         results = people.search_people(user, reference, name=form.name.data)
-    return render_template(
-        "people/find.html", case=case, form=form, results=results, add_form=AddExistingPersonForm()
-    )
+    return render_template("people/find.html", case=case, form=form, results=results, add_form=AddExistingPersonForm())
 
 
 @bp.post("/cases/<reference>/people/add")

@@ -65,7 +65,6 @@ class PriorityForm(FlaskForm):
     submit = SubmitField("Save priority", widget=GovSubmitInput())
 
 
-
 def well_formed_ref(_form: object, field: Field) -> None:
     """The shape only, so it is reported with the other fields; whether the reference is
     free and fits the priority is the service's to say."""
@@ -112,9 +111,7 @@ class PlanActionForm(FlaskForm):
         widget=GovTextArea(),
         validators=[DataRequired(message="Enter the action"), max_length("The action", 5000)],
     )
-    outcome = TextAreaField(
-        "Outcome", widget=GovTextArea(), validators=[Optional(), max_length("The outcome", 5000)]
-    )
+    outcome = TextAreaField("Outcome", widget=GovTextArea(), validators=[Optional(), max_length("The outcome", 5000)])
     project = StringField("Project", widget=GovTextInput(), validators=[Optional(), max_length("The project", 200)])
     target = TextAreaField("Target", widget=GovTextArea(), validators=[Optional(), max_length("The target", 5000)])
     milestones = TextAreaField(

@@ -6,7 +6,6 @@ The plan belongs to the partnership, so an existing item is never hidden: a read
 who may not change it gets 403, and analysts get 403 on every page.
 """
 
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 

@@ -132,7 +132,9 @@ class IncidentForm(FlaskForm):
 
 class VisitForm(FlaskForm):
     visited_on = GovDateField(
-        "Date of the visit", description="For example, 27 3 2026", validators=[date_required("Enter the date of the visit")]
+        "Date of the visit",
+        description="For example, 27 3 2026",
+        validators=[date_required("Enter the date of the visit")],
     )
     visited_time = TimeField("Time of the visit")
     kind = ChoiceRadioField(

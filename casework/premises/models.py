@@ -225,9 +225,7 @@ class PremisesIncident(Base):
     __table_args__ = (
         # The suggested colour counts a premises' agencies over a window of occurred_at;
         # the agency is in the index so the count needs no visit to the table.
-        sa.Index(
-            "ix_premises_incidents_premises_id_occurred_at", "premises_id", "occurred_at", "reporting_agency_id"
-        ),
+        sa.Index("ix_premises_incidents_premises_id_occurred_at", "premises_id", "occurred_at", "reporting_agency_id"),
     )
 
 

@@ -83,9 +83,7 @@ def make_referral(
     if not what_is_happening.strip():
         raise InvalidInput("Enter what is happening", field="what_is_happening")
     if consent is not Consent.YES and not consent_reason.strip():
-        raise InvalidInput(
-            "Enter why consent was not given or not asked for", field="consent_reason"
-        )
+        raise InvalidInput("Enter why consent was not given or not asked for", field="consent_reason")
     referral = Referral(
         subject=subject,
         first_name=first_name.strip(),

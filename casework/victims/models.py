@@ -71,7 +71,9 @@ class RiskAssessment(Base):
     matrix: Mapped[RiskMatrix] = relationship(lazy="raise")
     assessed_by: Mapped[User] = relationship(lazy="raise")
 
-    __table_args__ = (sa.Index("ix_risk_assessments_case_id_person_id_assessed_at", "case_id", "person_id", "assessed_at"),)
+    __table_args__ = (
+        sa.Index("ix_risk_assessments_case_id_person_id_assessed_at", "case_id", "person_id", "assessed_at"),
+    )
 
 
 class ClockKind(enum.StrEnum):

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = 'daf89b50fb51'
-down_revision: str | None = 'b2b6cfc57b8c'
+revision: str = "daf89b50fb51"
+down_revision: str | None = "b2b6cfc57b8c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,26 +34,26 @@ UPDATE premises SET
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('premises_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_cases_premises_id'), ['premises_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_cases_premises_id_premises'), 'premises', ['premises_id'], ['id'])
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("premises_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_cases_premises_id"), ["premises_id"], unique=False)
+        batch_op.create_foreign_key(batch_op.f("fk_cases_premises_id_premises"), "premises", ["premises_id"], ["id"])
 
-    with op.batch_alter_table('premises', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_incident_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('second_agency_incident_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index(batch_op.f('ix_premises_cluster'), ['cluster'], unique=False)
+    with op.batch_alter_table("premises", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_incident_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("second_agency_incident_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index(batch_op.f("ix_premises_cluster"), ["cluster"], unique=False)
 
     op.execute(BACKFILL)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('premises', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_premises_cluster'))
-        batch_op.drop_column('second_agency_incident_at')
-        batch_op.drop_column('last_incident_at')
+    with op.batch_alter_table("premises", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_premises_cluster"))
+        batch_op.drop_column("second_agency_incident_at")
+        batch_op.drop_column("last_incident_at")
 
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_cases_premises_id_premises'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_cases_premises_id'))
-        batch_op.drop_column('premises_id')
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_cases_premises_id_premises"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_cases_premises_id"))
+        batch_op.drop_column("premises_id")

@@ -326,7 +326,13 @@ def test_deactivating_a_user_ends_their_open_sessions(client_as, session):
 
 
 def edit_user(browser, user, **changes):
-    data = {"version": user.version, "name": user.name, "email": user.email, "agency_id": user.agency_id, "role": user.role.value}
+    data = {
+        "version": user.version,
+        "name": user.name,
+        "email": user.email,
+        "agency_id": user.agency_id,
+        "role": user.role.value,
+    }
     return browser.post(f"/admin/users/{user.id}", data={**data, **changes})
 
 
@@ -456,7 +462,13 @@ def _enrol(user):
 
 @pytest.mark.parametrize(
     "end_sessions",
-    [_sign_out, _change_password, _admin_post("deactivate"), _admin_post("sign-out-everywhere"), _admin_post("reset-two-factor")],
+    [
+        _sign_out,
+        _change_password,
+        _admin_post("deactivate"),
+        _admin_post("sign-out-everywhere"),
+        _admin_post("reset-two-factor"),
+    ],
     ids=["sign-out", "password-change", "deactivation", "sign-out-everywhere", "reset-two-factor"],
 )
 def test_an_old_cookie_stops_working_at_once(app, client, session, end_sessions):
@@ -523,7 +535,9 @@ def test_an_attackers_failures_do_not_block_the_user_from_elsewhere(app, session
     assert sign_in(real_user, user.email).status_code == 302
     assert real_user.get("/").status_code == 200
     assert audit_verbs(user)[-1] == "auth.signed_in"
-    addresses = list(db.session.scalars(select(AuditEvent.ip).where(AuditEvent.object_id == user.id).order_by(AuditEvent.id)))
+    addresses = list(
+        db.session.scalars(select(AuditEvent.ip).where(AuditEvent.object_id == user.id).order_by(AuditEvent.id))
+    )
     assert addresses == ["203.0.113.66"] * 4 + ["198.51.100.7"]
 
 
@@ -544,7 +558,10 @@ def _config_from_environment(monkeypatch, **env):
 
 
 def test_the_timeouts_are_read_from_the_environment(monkeypatch):
-    assert _config_from_environment(monkeypatch, SESSION_IDLE_MINUTES="7", SESSION_ABSOLUTE_HOURS="3") == (7 * 60, 3 * 3600)
+    assert _config_from_environment(monkeypatch, SESSION_IDLE_MINUTES="7", SESSION_ABSOLUTE_HOURS="3") == (
+        7 * 60,
+        3 * 3600,
+    )
 
 
 def test_the_idle_timeout_is_the_configured_one(app, client_as, session, monkeypatch):

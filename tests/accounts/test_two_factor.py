@@ -137,7 +137,10 @@ def test_setting_up_an_authenticator_then_seeing_recovery_codes_once(client, ses
     assert page.status_code == 200
     assert "Set up your authenticator app" in page.text
     # The QR code is drawn here, as an image inside the page: no outside service sees the secret.
-    assert re.search(r'<img src="data:image/svg\+xml;charset=utf-8,%3Csvg[^"]+" alt="QR code to scan with your authenticator app">', page.text)
+    assert re.search(
+        r'<img src="data:image/svg\+xml;charset=utf-8,%3Csvg[^"]+" alt="QR code to scan with your authenticator app">',
+        page.text,
+    )
     secret = secret_on_page(page.text)
     assert len(secret) == 32
     assert secret_on_page(client.get("/sign-in/two-factor/setup").text) == secret  # stable while setting up
@@ -404,7 +407,9 @@ def test_making_new_recovery_codes_needs_the_password_and_ends_the_old_ones(clie
     assert response.location == "/account/recovery-codes"
     new_codes = codes_on_page(client.get("/account/recovery-codes").text)
     assert len(new_codes) == 10 and not set(new_codes) & set(old_codes)
-    assert db.session.scalar(select(func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == user.id)) == 10
+    assert (
+        db.session.scalar(select(func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == user.id)) == 10
+    )
     assert audit_verbs(user)[-1] == "auth.recovery_codes_regenerated"
     client.post("/sign-out")
 

@@ -26,7 +26,6 @@ from tests.factories import (
 LONDON = ZONE
 
 
-
 def titles(page: str, table: str) -> list[str]:
     """The actions listed in a table, in order."""
     body = re.search(rf'<table class="govuk-table" id="{table}">(.*?)</table>', page, re.S)
@@ -116,9 +115,7 @@ def test_the_inbox_lists_my_agencys_live_actions_overdue_first_then_by_due_date(
     ]:
         make_action(case=case, agency=police, created_by=officer, title=title, due_on=due, status=status)
     other = make_agency(name="Clarion Housing")
-    make_action(
-        case=make_case(lead_agency=other), agency=other, created_by=make_user(agency=other), title="Not ours"
-    )
+    make_action(case=make_case(lead_agency=other), agency=other, created_by=make_user(agency=other), title="Not ours")
 
     page = client_as(officer).get("/actions").text
 
@@ -315,7 +312,12 @@ def test_pagination_links_keep_the_filters_with_every_box_of_a_date(client_as, p
 def test_lists_with_finished_actions_page_on_without_a_total(client_as, police, officer, case):
     for n in range(30):
         make_action(
-            case=case, agency=police, created_by=officer, title=f"Done {n:02d}", due_on=days(-n), status=ActionStatus.DONE
+            case=case,
+            agency=police,
+            created_by=officer,
+            title=f"Done {n:02d}",
+            due_on=days(-n),
+            status=ActionStatus.DONE,
         )
     client = client_as(officer)
     first = client.get("/actions?status=done").text
@@ -326,7 +328,7 @@ def test_lists_with_finished_actions_page_on_without_a_total(client_as, police, 
     second = client.get("/actions?status=done&page=2").text
     assert titles(second, "actions-inbox") == [f"Done {n:02d}" for n in range(25, 30)]
     assert 'href="/actions?status=done&amp;page=1"' in second
-    assert 'page=3' not in second
+    assert "page=3" not in second
     assert titles(client.get(f"/actions?status=done&page={10**30}").text, "actions-inbox") == []
     beyond = client.get("/actions?status=done&page=9").text
     assert "No more actions match these filters." in beyond
@@ -347,7 +349,9 @@ def manager(session):
     return make_user(role=Role.MANAGER, agency=make_agency(name="Fenland District Council"))
 
 
-def test_overdue_actions_are_counted_by_agency_and_listed_longest_overdue_first(client_as, manager, police, officer, case):
+def test_overdue_actions_are_counted_by_agency_and_listed_longest_overdue_first(
+    client_as, manager, police, officer, case
+):
     housing = make_agency(name="Clarion Housing")
     housing_case = make_case(lead_agency=housing, restricted=True)
     housing_officer = make_user(agency=housing)

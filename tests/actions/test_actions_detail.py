@@ -30,7 +30,10 @@ def error_summary(page: str) -> list[str]:
 
 
 def timeline_titles(page: str) -> list[str]:
-    return [" ".join(html.unescape(t).split()) for t in re.findall(r'<h3 class="moj-timeline__title">(.*?)</h3>', page, re.S)]
+    return [
+        " ".join(html.unescape(t).split())
+        for t in re.findall(r'<h3 class="moj-timeline__title">(.*?)</h3>', page, re.S)
+    ]
 
 
 def written() -> tuple[int, int]:
@@ -90,7 +93,7 @@ def test_the_page_shows_the_action_its_subject_rag_and_history(client_as, action
     assert "Created" in shown and "by Sam Officer, Fenland District Council" in shown
     assert timeline_titles(page) == ["Progress note", "Status changed from open to in progress", "Action created"]
     assert "Rearranged" in shown and "by PC Jones, Cambridgeshire Constabulary" in shown
-    assert 'action="/actions/%d/update"' % action.id in page
+    assert f'action="/actions/{action.id}/update"' in page
 
 
 def test_a_done_action_shows_its_completion_and_no_rag(client_as, action, police):
@@ -185,7 +188,9 @@ def test_marking_done_without_a_note_is_explained_and_nothing_is_written(client_
     ],
 )
 def test_bad_updates_are_explained(client_as, action, police, overrides, message):
-    response = client_as(make_user(agency=police)).post(f"/actions/{action.id}/update", data=update_form(action, **overrides))
+    response = client_as(make_user(agency=police)).post(
+        f"/actions/{action.id}/update", data=update_form(action, **overrides)
+    )
     assert response.status_code == 400
     assert error_summary(response.text) == [message]
     assert written() == (0, 0)

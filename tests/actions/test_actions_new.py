@@ -94,7 +94,7 @@ def test_the_form_offers_the_cases_involved_agencies_and_their_officers(client_a
     make_user(agency=police, name="PC Jones")
     make_user(agency=make_agency(name="Clarion Housing"), name="Housing Officer")
     page = client_as(member).get(f"/actions/new?case={case.reference}").text
-    assert "<h1 class=\"govuk-heading-l\">New action</h1>" in page
+    assert '<h1 class="govuk-heading-l">New action</h1>' in page
     assert f'<a class="govuk-link" href="/cases/{case.reference}">{case.reference}</a>' in page
     assert options(page, "assigned_agency_id") == [
         "Select an agency",
@@ -141,7 +141,16 @@ def test_only_those_who_see_the_case_in_full_and_create_actions_may_open_the_for
 
 @pytest.mark.parametrize(
     "query",
-    ["", "?case=ASB-1999-00001", "?premises=abc", "?premises=²", "?premises=999999", "?meeting=-1", "?plan-action=999999", "?case="],
+    [
+        "",
+        "?case=ASB-1999-00001",
+        "?premises=abc",
+        "?premises=²",
+        "?premises=999999",
+        "?meeting=-1",
+        "?plan-action=999999",
+        "?case=",
+    ],
 )
 def test_a_missing_or_unknown_subject_is_not_found(client_as, member, query):
     assert client_as(member).get(f"/actions/new{query}").status_code == 404
@@ -172,7 +181,10 @@ def test_meeting_and_plan_actions_need_to_see_meetings_and_the_plan(client_as, c
     assert "Plan action 3.2.1" in client_as(member).get(f"/actions/new?plan-action={item.id}").text
     licensing = make_user(role=Role.LICENSING_OFFICER, agency=council)  # no meetings
     assert client_as(licensing).get(f"/actions/new?meeting={meeting.id}").status_code == 404
-    assert client_as(make_user(role=Role.ANALYST, agency=council)).get(f"/actions/new?plan-action={item.id}").status_code == 403
+    assert (
+        client_as(make_user(role=Role.ANALYST, agency=council)).get(f"/actions/new?plan-action={item.id}").status_code
+        == 403
+    )
 
 
 # --- Saving ------------------------------------------------------------------------------------
@@ -188,7 +200,14 @@ def test_saving_a_case_action_goes_back_to_the_case(client_as, member, police, c
     assert response.status_code == 302
     assert response.location == f"/cases/{case.reference}"
     action = db.session.scalars(select(Action)).one()
-    assert (action.case_id, action.title, action.detail, action.assigned_agency_id, action.assignee_id, action.due_on) == (
+    assert (
+        action.case_id,
+        action.title,
+        action.detail,
+        action.assigned_agency_id,
+        action.assignee_id,
+        action.due_on,
+    ) == (
         case.id,
         "Visit the victim",
         "Take the leaflet",
@@ -279,13 +298,15 @@ def test_bad_input_is_explained_and_nothing_is_written(client_as, member, police
     assert response.status_code == 200
     assert error_summary(response.text) == [message]
     assert written() == (0, 0)
-    assert 'Take the leaflet' in response.text  # what they typed is kept
+    assert "Take the leaflet" in response.text  # what they typed is kept
 
 
 def test_an_agency_not_involved_in_the_case_is_refused(client_as, member, case):
     housing = make_agency(name="Clarion Housing")
     response = client_as(member).post(f"/actions/new?case={case.reference}", data=form_for(housing))
-    assert error_summary(response.text) == ["Clarion Housing is not involved in this case: add the agency to the case first"]
+    assert error_summary(response.text) == [
+        "Clarion Housing is not involved in this case: add the agency to the case first"
+    ]
     assert written() == (0, 0)
 
 

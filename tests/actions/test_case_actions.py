@@ -73,7 +73,12 @@ def shared(session):
     officer = make_user(agency=police, name="Pat Constable")
     case = make_case(lead_agency=council, opened_by=member, involved=[police], title="Threats at Orchard Road")
     return SimpleNamespace(
-        council=council, police=police, housing=housing, member=member, officer=officer, case=case,
+        council=council,
+        police=police,
+        housing=housing,
+        member=member,
+        officer=officer,
+        case=case,
         url=f"/cases/{case.reference}",
     )
 
@@ -88,7 +93,9 @@ def test_actions_are_listed_live_first_by_due_date_with_their_rag(client_as, sha
         for title, fields in {
             "Fit a door alarm": dict(agency=shared.council, due_on=today + timedelta(days=30)),
             "Visit the victim": dict(
-                agency=shared.police, due_on=today - timedelta(days=3), assignee=shared.officer,
+                agency=shared.police,
+                due_on=today - timedelta(days=3),
+                assignee=shared.officer,
                 status=ActionStatus.IN_PROGRESS,
             ),
             "Send a warning letter": dict(agency=shared.council, due_on=today + timedelta(days=7)),
@@ -96,12 +103,15 @@ def test_actions_are_listed_live_first_by_due_date_with_their_rag(client_as, sha
             "Old referral to mediation": dict(
                 agency=shared.council, due_on=today - timedelta(days=40), status=ActionStatus.DONE
             ),
-            "Dropped idea": dict(agency=shared.council, due_on=today - timedelta(days=5), status=ActionStatus.CANCELLED),
+            "Dropped idea": dict(
+                agency=shared.council, due_on=today - timedelta(days=5), status=ActionStatus.CANCELLED
+            ),
         }.items()
     }
     other_case = make_case(lead_agency=shared.council, opened_by=shared.member)
-    add_action(case=other_case, agency=shared.council, created_by=shared.member, title="Another case's action",
-               due_on=today)
+    add_action(
+        case=other_case, agency=shared.council, created_by=shared.member, title="Another case's action", due_on=today
+    )
 
     page = client_as(shared.member).get(shared.url).text
 
@@ -134,8 +144,13 @@ def test_members_who_may_create_actions_get_the_button(client_as, shared):
 
 
 def test_a_partner_of_the_assigned_agency_sees_the_actions_but_cannot_add_one(client_as, shared):
-    add_action(case=shared.case, agency=shared.police, created_by=shared.member, title="Visit the victim",
-               due_on=clock.today() + timedelta(days=2))
+    add_action(
+        case=shared.case,
+        agency=shared.police,
+        created_by=shared.member,
+        title="Visit the victim",
+        due_on=clock.today() + timedelta(days=2),
+    )
     partner = make_user(role=Role.PARTNER, agency=shared.police)
     page = client_as(partner).get(shared.url).text
     assert [row[0] for row in action_rows(page)] == ["Visit the victim"]
@@ -146,8 +161,13 @@ def test_a_partner_of_the_assigned_agency_sees_the_actions_but_cannot_add_one(cl
 def test_a_stub_shows_nothing_of_the_actions(client_as, shared, restricted):
     shared.case.restricted = restricted
     db.session.commit()
-    add_action(case=shared.case, agency=shared.council, created_by=shared.member, title="Visit the victim",
-               due_on=clock.today())
+    add_action(
+        case=shared.case,
+        agency=shared.council,
+        created_by=shared.member,
+        title="Visit the victim",
+        due_on=clock.today(),
+    )
     outsider = make_user(agency=shared.housing)
     response = client_as(outsider).get(shared.url)
     assert response.status_code == 200
@@ -162,15 +182,26 @@ def test_a_stub_shows_nothing_of_the_actions(client_as, shared, restricted):
 def test_the_timeline_shows_an_action_being_created_and_every_update(client_as, shared):
     make_note(case=shared.case, author=shared.member, body="First visit to the victim.")
     action = actions.create_action(
-        shared.member, Subject(case_id=shared.case.id), title="Visit the victim", detail="Check the locks.",
-        assigned_agency_id=shared.police.id, assignee_id=shared.officer.id, due_on=clock.today() + timedelta(days=3),
+        shared.member,
+        Subject(case_id=shared.case.id),
+        title="Visit the victim",
+        detail="Check the locks.",
+        assigned_agency_id=shared.police.id,
+        assignee_id=shared.officer.id,
+        due_on=clock.today() + timedelta(days=3),
     )
     db.session.commit()
-    actions.update_action(shared.officer, action.id, version=action.version, status=ActionStatus.IN_PROGRESS,
-                          note="Booked for Tuesday.")
+    actions.update_action(
+        shared.officer, action.id, version=action.version, status=ActionStatus.IN_PROGRESS, note="Booked for Tuesday."
+    )
     db.session.commit()
-    actions.update_action(shared.officer, action.id, version=action.version, status=ActionStatus.IN_PROGRESS,
-                          note="Victim asked to move it to Thursday.")
+    actions.update_action(
+        shared.officer,
+        action.id,
+        version=action.version,
+        status=ActionStatus.IN_PROGRESS,
+        note="Victim asked to move it to Thursday.",
+    )
     db.session.commit()
 
     page = client_as(shared.member).get(shared.url).text
@@ -196,12 +227,18 @@ def test_the_timeline_shows_an_action_being_created_and_every_update(client_as, 
 def test_a_partner_marking_an_action_done_shows_on_the_timeline(client_as, shared):
     partner = make_user(role=Role.PARTNER, agency=shared.police, name="Sam Partner")
     action = actions.create_action(
-        shared.member, Subject(case_id=shared.case.id), title="Visit the victim", detail="",
-        assigned_agency_id=shared.police.id, assignee_id=None, due_on=clock.today() - timedelta(days=1),
+        shared.member,
+        Subject(case_id=shared.case.id),
+        title="Visit the victim",
+        detail="",
+        assigned_agency_id=shared.police.id,
+        assignee_id=None,
+        due_on=clock.today() - timedelta(days=1),
     )
     db.session.commit()
-    actions.update_action(partner, action.id, version=action.version, status=ActionStatus.DONE,
-                          note="Visited, locks changed.")
+    actions.update_action(
+        partner, action.id, version=action.version, status=ActionStatus.DONE, note="Visited, locks changed."
+    )
     db.session.commit()
 
     page = client_as(shared.member).get(shared.url).text
@@ -222,13 +259,21 @@ def test_the_case_page_costs_the_same_for_2_actions_as_for_12(app, client_as, sh
         case = make_case(lead_agency=shared.council, opened_by=shared.member, involved=[shared.police])
         make_note(case=case, author=shared.member)
         for number in range(count):
-            agency, assignee = (shared.police, make_user(agency=shared.police)) if number % 2 else (shared.council, None)
-            action = add_action(case=case, agency=agency, created_by=make_user(agency=shared.council),
-                                title=f"Action {number}", due_on=today + timedelta(days=number - 5),
-                                assignee=assignee)
+            agency, assignee = (
+                (shared.police, make_user(agency=shared.police)) if number % 2 else (shared.council, None)
+            )
+            action = add_action(
+                case=case,
+                agency=agency,
+                created_by=make_user(agency=shared.council),
+                title=f"Action {number}",
+                due_on=today + timedelta(days=number - 5),
+                assignee=assignee,
+            )
             for step in range(2):
-                db.session.add(ActionUpdate(action_id=action.id, note=f"Progress {step}",
-                                            author_id=make_user(agency=agency).id))
+                db.session.add(
+                    ActionUpdate(action_id=action.id, note=f"Progress {step}", author_id=make_user(agency=agency).id)
+                )
         db.session.commit()
         return f"/cases/{case.reference}"
 

@@ -20,12 +20,23 @@ from tests.test_query_counts import DETAIL_BUDGET, assert_same_queries, page_que
 
 
 def add_action(
-    *, premises: Premises, agency, created_by: User, title: str, due_on: date,
-    status: ActionStatus = ActionStatus.OPEN, assignee: User | None = None,
+    *,
+    premises: Premises,
+    agency,
+    created_by: User,
+    title: str,
+    due_on: date,
+    status: ActionStatus = ActionStatus.OPEN,
+    assignee: User | None = None,
 ) -> Action:
     action = Action(
-        premises_id=premises.id, title=title, assigned_agency_id=agency.id,
-        assignee_id=assignee.id if assignee else None, due_on=due_on, status=status, created_by_id=created_by.id,
+        premises_id=premises.id,
+        title=title,
+        assigned_agency_id=agency.id,
+        assignee_id=assignee.id if assignee else None,
+        due_on=due_on,
+        status=status,
+        created_by_id=created_by.id,
     )
     db.session.add(action)
     db.session.commit()
@@ -65,14 +76,32 @@ def test_the_premises_page_lists_its_actions_with_their_rag(client_as, officer, 
     police = make_agency(name="Cambridgeshire Constabulary")
     constable = make_user(agency=police, name="Pat Constable")
     today = clock.today()
-    add_action(premises=pub, agency=police, created_by=officer, title="Joint visit at closing time",
-               due_on=today + timedelta(days=3), assignee=constable)
-    add_action(premises=pub, agency=officer.agency, created_by=officer, title="Review the licence conditions",
-               due_on=today - timedelta(days=2), status=ActionStatus.IN_PROGRESS)
-    add_action(premises=pub, agency=officer.agency, created_by=officer, title="Check door staff register",
-               due_on=today + timedelta(days=20))
-    add_action(premises=pub, agency=police, created_by=officer, title="Test purchase", due_on=today,
-               status=ActionStatus.DONE)
+    add_action(
+        premises=pub,
+        agency=police,
+        created_by=officer,
+        title="Joint visit at closing time",
+        due_on=today + timedelta(days=3),
+        assignee=constable,
+    )
+    add_action(
+        premises=pub,
+        agency=officer.agency,
+        created_by=officer,
+        title="Review the licence conditions",
+        due_on=today - timedelta(days=2),
+        status=ActionStatus.IN_PROGRESS,
+    )
+    add_action(
+        premises=pub,
+        agency=officer.agency,
+        created_by=officer,
+        title="Check door staff register",
+        due_on=today + timedelta(days=20),
+    )
+    add_action(
+        premises=pub, agency=police, created_by=officer, title="Test purchase", due_on=today, status=ActionStatus.DONE
+    )
     add_action(premises=make_premises(), agency=police, created_by=officer, title="Another pub's action", due_on=today)
 
     page = client_as(officer).get(f"/premises/{pub.id}").text
@@ -108,8 +137,13 @@ def test_a_partner_who_sees_the_premises_through_a_case_sees_its_actions(client_
     council = make_agency(name="Fenland District Council")
     make_case(lead_agency=council, premises=pub)
     partner = make_user(role=Role.PARTNER, agency=council)
-    add_action(premises=pub, agency=council, created_by=officer, title="Letter to the licence holder",
-               due_on=clock.today() + timedelta(days=10))
+    add_action(
+        premises=pub,
+        agency=council,
+        created_by=officer,
+        title="Letter to the licence holder",
+        due_on=clock.today() + timedelta(days=10),
+    )
     page = client_as(partner).get(f"/premises/{pub.id}").text
     assert [row[0] for row in action_rows(page)] == ["Letter to the licence holder"]
     assert "Add an action" not in page
@@ -119,12 +153,18 @@ def test_the_timeline_shows_actions_created_and_updated_among_the_premises_event
     police = make_agency(name="Cambridgeshire Constabulary")
     constable = make_user(agency=police, name="Pat Constable")
     action = actions.create_action(
-        officer, Subject(premises_id=pub.id), title="Joint visit at closing time", detail="Bring the noise meter.",
-        assigned_agency_id=police.id, assignee_id=constable.id, due_on=clock.today() + timedelta(days=5),
+        officer,
+        Subject(premises_id=pub.id),
+        title="Joint visit at closing time",
+        detail="Bring the noise meter.",
+        assigned_agency_id=police.id,
+        assignee_id=constable.id,
+        due_on=clock.today() + timedelta(days=5),
     )
     db.session.commit()
-    actions.update_action(constable, action.id, version=action.version, status=ActionStatus.DONE,
-                          note="Visited on Friday; no breaches.")
+    actions.update_action(
+        constable, action.id, version=action.version, status=ActionStatus.DONE, note="Visited on Friday; no breaches."
+    )
     db.session.commit()
 
     page = client_as(officer).get(f"/premises/{pub.id}").text
@@ -146,12 +186,18 @@ def test_the_premises_page_costs_the_same_for_2_actions_as_for_12(app, client_as
         premises = make_premises()
         for number in range(count):
             agency, assignee = (police, make_user(agency=police)) if number % 2 else (licensing, None)
-            action = add_action(premises=premises, agency=agency, created_by=make_user(agency=agency),
-                                title=f"Action {number}", due_on=today + timedelta(days=number - 5),
-                                assignee=assignee)
+            action = add_action(
+                premises=premises,
+                agency=agency,
+                created_by=make_user(agency=agency),
+                title=f"Action {number}",
+                due_on=today + timedelta(days=number - 5),
+                assignee=assignee,
+            )
             for step in range(2):
-                db.session.add(ActionUpdate(action_id=action.id, note=f"Progress {step}",
-                                            author_id=make_user(agency=agency).id))
+                db.session.add(
+                    ActionUpdate(action_id=action.id, note=f"Progress {step}", author_id=make_user(agency=agency).id)
+                )
         db.session.commit()
         return f"/premises/{premises.id}"
 

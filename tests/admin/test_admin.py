@@ -77,7 +77,13 @@ def test_others_cannot_create_users_by_posting_the_form(client_as, home, role):
     users = count(User)
     response = browser.post(
         "/admin/users/new",
-        data={"name": "Eve", "email": "eve@example.test", "agency_id": home.id, "role": "admin", "password": NEW_PASSWORD},
+        data={
+            "name": "Eve",
+            "email": "eve@example.test",
+            "agency_id": home.id,
+            "role": "admin",
+            "password": NEW_PASSWORD,
+        },
     )
     assert response.status_code == 403
     assert count(User) == users
@@ -101,7 +107,13 @@ def test_unknown_user_is_404(as_admin):
 
 
 def new_user_form(agency, **changes):
-    data = {"name": "Priya Holloway", "email": "priya@example.test", "agency_id": agency.id, "role": "psg_chair", "password": NEW_PASSWORD}
+    data = {
+        "name": "Priya Holloway",
+        "email": "priya@example.test",
+        "agency_id": agency.id,
+        "role": "psg_chair",
+        "password": NEW_PASSWORD,
+    }
     return {**data, **changes}
 
 
@@ -180,7 +192,13 @@ def test_agency_choices_offer_only_active_agencies(as_admin):
 
 
 def edit_form(user, **changes):
-    data = {"version": user.version, "name": user.name, "email": user.email, "agency_id": user.agency_id, "role": user.role.value}
+    data = {
+        "version": user.version,
+        "name": user.name,
+        "email": user.email,
+        "agency_id": user.agency_id,
+        "role": user.role.value,
+    }
     return {**data, **changes}
 
 
@@ -362,7 +380,9 @@ def test_admin_creates_renames_and_deactivates_an_agency(as_admin, admin):
     assert deactivated.detail == {"active": {"from": True, "to": False}}
 
 
-@pytest.mark.parametrize("name", ["Fenland District Council", "FENLAND district council", "  fenland district council "])
+@pytest.mark.parametrize(
+    "name", ["Fenland District Council", "FENLAND district council", "  fenland district council "]
+)
 def test_duplicate_agency_name_is_refused_whatever_its_case(as_admin, home, name):
     agencies, events = count(Agency), count(AuditEvent)
     response = as_admin.post("/admin/agencies/new", data=agency_form(name=name))
@@ -374,7 +394,9 @@ def test_duplicate_agency_name_is_refused_whatever_its_case(as_admin, home, name
 
 def test_renaming_an_agency_to_anothers_name_is_refused(as_admin, home):
     other = make_agency(name="Probation Service", kind=AgencyKind.PROBATION)
-    response = as_admin.post(f"/admin/agencies/{other.id}", data=agency_form(name="fenland district council", active="y"))
+    response = as_admin.post(
+        f"/admin/agencies/{other.id}", data=agency_form(name="fenland district council", active="y")
+    )
     assert response.status_code == 200
     assert "An agency with this name already exists" in response.text
     assert db.session.get(Agency, other.id).name == "Probation Service"
@@ -487,7 +509,9 @@ def test_only_admins_end_other_peoples_sessions(client_as, home, role, action):
     user = enrol(make_user(agency=home))
     user_id, version = user.id, user.version
     victim = client_as(user)
-    response = client_as(make_user(role=role, agency=home)).post(f"/admin/users/{user_id}/{action}", data={"version": version})
+    response = client_as(make_user(role=role, agency=home)).post(
+        f"/admin/users/{user_id}/{action}", data={"version": version}
+    )
     assert response.status_code == 404
     assert victim.get("/").status_code == 200
     assert db.session.get(User, user_id).totp_secret is not None

@@ -62,7 +62,18 @@ def date_query(name, day):
 
 def all_audit_rows():
     return {
-        row.id: (row.at, row.actor_id, row.verb, row.object_type, row.object_id, row.case_id, row.person_id, row.detail, row.ip, row.request_id)
+        row.id: (
+            row.at,
+            row.actor_id,
+            row.verb,
+            row.object_type,
+            row.object_id,
+            row.case_id,
+            row.person_id,
+            row.detail,
+            row.ip,
+            row.request_id,
+        )
         for row in db.session.scalars(select(AuditEvent))
     }
 
@@ -233,7 +244,9 @@ def test_paging_keeps_every_part_of_a_date_filter(app, as_manager, monkeypatch):
     make_event(verb="early.1", at=datetime(2026, 3, 2, 12, tzinfo=UTC))
     make_event(verb="early.2", at=datetime(2026, 3, 3, 12, tzinfo=UTC))
     make_event(verb="too.early", at=datetime(2026, 2, 1, 12, tzinfo=UTC))
-    page = as_manager.get("/admin/audit", query_string=[("date_from", "1"), ("date_from", "3"), ("date_from", "2026")]).text
+    page = as_manager.get(
+        "/admin/audit", query_string=[("date_from", "1"), ("date_from", "3"), ("date_from", "2026")]
+    ).text
     assert "date_from=1&amp;date_from=3&amp;date_from=2026" in page
 
 
@@ -276,7 +289,14 @@ def test_a_failure_after_the_audit_is_written_leaves_neither(session, home):
     admin = make_user(role=Role.ADMIN, agency=home)
     users_before = db.session.scalar(select(func.count(User.id)))
     events_before = db.session.scalar(select(func.count(AuditEvent.id)))
-    users.create_user(admin, email="new@example.test", name="New", agency_id=home.id, role=Role.PSG_MEMBER, password="a long temporary passphrase")
+    users.create_user(
+        admin,
+        email="new@example.test",
+        name="New",
+        agency_id=home.id,
+        role=Role.PSG_MEMBER,
+        password="a long temporary passphrase",
+    )
     assert db.session.scalar(select(func.count(AuditEvent.id))) == events_before + 1  # recorded, not yet committed
     db.session.rollback()
     assert db.session.scalar(select(func.count(User.id))) == users_before
@@ -289,7 +309,13 @@ def test_a_view_that_fails_after_the_service_stores_nothing(as_admin_with_failin
     events_before = db.session.scalar(select(func.count(AuditEvent.id)))
     response = browser.post(
         "/admin/users/new",
-        data={"name": "New", "email": "new@example.test", "agency_id": home.id, "role": "psg_member", "password": "a long temporary passphrase"},
+        data={
+            "name": "New",
+            "email": "new@example.test",
+            "agency_id": home.id,
+            "role": "psg_member",
+            "password": "a long temporary passphrase",
+        },
     )
     assert failing.called
     assert response.status_code == 500
@@ -319,7 +345,9 @@ def as_admin_with_failing_commit_step(client_as, home, monkeypatch):
 def test_audit_record_carries_the_request(client, session):
     """Each event names the request and the client address it came from."""
     user = make_user()
-    client.post("/sign-in", data={"email": user.email, "password": factories.PASSWORD}, headers={"X-Request-Id": "req-123"})
+    client.post(
+        "/sign-in", data={"email": user.email, "password": factories.PASSWORD}, headers={"X-Request-Id": "req-123"}
+    )
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "auth.signed_in"))
     assert event.request_id == "req-123"
     assert event.ip == "127.0.0.1"

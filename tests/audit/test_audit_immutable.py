@@ -33,9 +33,7 @@ def refused(change: Callable[[], None]) -> None:
 
 
 def stored(event_id: int) -> tuple[str, dict[str, str]] | None:
-    row = db.session.execute(
-        sa.text("SELECT verb, detail FROM audit_events WHERE id = :id"), {"id": event_id}
-    ).first()
+    row = db.session.execute(sa.text("SELECT verb, detail FROM audit_events WHERE id = :id"), {"id": event_id}).first()
     if row is None:
         return None
     detail = row[1] if isinstance(row[1], dict) else json.loads(row[1])
@@ -56,7 +54,9 @@ def test_orm_delete_is_refused(event: AuditEvent) -> None:
 
 
 def test_raw_sql_update_is_refused(event: AuditEvent) -> None:
-    refused(lambda: db.session.execute(sa.text("UPDATE audit_events SET actor_id = NULL WHERE id = :id"), {"id": event.id}))
+    refused(
+        lambda: db.session.execute(sa.text("UPDATE audit_events SET actor_id = NULL WHERE id = :id"), {"id": event.id})
+    )
     refused(lambda: db.session.execute(sa.update(AuditEvent).values(detail={})))
     assert stored(event.id) == ("case.viewed", {"reason": "original"})
 
@@ -69,7 +69,9 @@ def test_raw_sql_delete_is_refused(event: AuditEvent) -> None:
 
 def test_emptying_the_table_is_refused(event: AuditEvent) -> None:
     # SQLite has no TRUNCATE; there, emptying the table is a DELETE without WHERE.
-    statement = "TRUNCATE audit_events" if db.session.get_bind().dialect.name == "postgresql" else "DELETE FROM audit_events"
+    statement = (
+        "TRUNCATE audit_events" if db.session.get_bind().dialect.name == "postgresql" else "DELETE FROM audit_events"
+    )
     refused(lambda: db.session.execute(sa.text(statement)))
     assert stored(event.id) is not None
 
@@ -87,10 +89,7 @@ def test_the_migrations_create_the_triggers(session) -> None:
     if bind.dialect.name == "postgresql":
         triggers = set(
             db.session.scalars(
-                sa.text(
-                    "SELECT tgname FROM pg_trigger"
-                    " WHERE tgrelid = 'audit_events'::regclass AND NOT tgisinternal"
-                )
+                sa.text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_events'::regclass AND NOT tgisinternal")
             )
         )
         assert {"audit_events_immutable", "audit_events_no_truncate"} <= triggers

@@ -35,24 +35,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
-from flask import Flask  # noqa: E402
+import sqlalchemy as sa
+from flask import Flask
 
-from casework import create_app, db  # noqa: E402
+from casework import create_app, db
 from casework.accounts.models import User
 from casework.actions.models import Action, ActionStatus
 from casework.agencies.models import Agency, AgencyKind
 from casework.cases.models import Case, CaseAgency
 from casework.clock import ZONE, today, utcnow
 from casework.meetings.models import Meeting, MeetingKind
-from casework.permissions import Role  # noqa: E402
+from casework.permissions import Role
 from casework.plan.models import PlanAction, PlanActionKind, Priority
 from casework.premises.models import Premises, PremisesKind
-from config import TestConfig  # noqa: E402
-from tests.benchmarks.sla_dashboard import TIMED, WARM_UP, insert, migrate, report, timed  # noqa: E402
-from tests.conftest import SignedInClient  # noqa: E402
-from tests.support.postgres import PostgresUnavailable, throwaway_postgres  # noqa: E402
-from tests.support.queries import recorded_statements  # noqa: E402
+from config import TestConfig
+from tests.benchmarks.sla_dashboard import TIMED, WARM_UP, insert, migrate, report, timed
+from tests.conftest import SignedInClient
+from tests.support.postgres import PostgresUnavailable, throwaway_postgres
+from tests.support.queries import recorded_statements
 
 AGENCY_WEIGHTS = [25, 20, 12, 10, 8, 7, 6, 5, 4, 3]
 OFFICERS_PER_AGENCY = 10
@@ -153,27 +153,51 @@ def fill(count: int, now: datetime) -> tuple[int, int]:
         connection,
         Agency.__table__,
         [
-            {"id": n, "name": f"Agency {n}", "kind": kinds[n % len(kinds)].value, "statutory": True, "active": True,
-             "created_at": now}
+            {
+                "id": n,
+                "name": f"Agency {n}",
+                "kind": kinds[n % len(kinds)].value,
+                "statutory": True,
+                "active": True,
+                "created_at": now,
+            }
             for n in range(1, len(AGENCY_WEIGHTS) + 1)
         ],
     )
     users, officers = [], {}
     for agency in range(1, len(AGENCY_WEIGHTS) + 1):
         officers[agency] = []
-        for n in range(OFFICERS_PER_AGENCY):
+        for _ in range(OFFICERS_PER_AGENCY):
             user_id = len(users) + 1
             officers[agency].append(user_id)
             users.append(
-                {"id": user_id, "email": f"user{user_id}@example.test", "name": f"Officer {user_id}",
-                 "agency_id": agency, "role": Role.PSG_MEMBER.value, "password_hash": "x", "active": True,
-                 "session_token": f"token-{user_id}", "created_at": now, "version": 1}
+                {
+                    "id": user_id,
+                    "email": f"user{user_id}@example.test",
+                    "name": f"Officer {user_id}",
+                    "agency_id": agency,
+                    "role": Role.PSG_MEMBER.value,
+                    "password_hash": "x",
+                    "active": True,
+                    "session_token": f"token-{user_id}",
+                    "created_at": now,
+                    "version": 1,
+                }
             )
     manager_id = len(users) + 1
     users.append(
-        {"id": manager_id, "email": "manager@example.test", "name": "Manager", "agency_id": 1,
-         "role": Role.MANAGER.value, "password_hash": "x", "active": True, "session_token": "token-manager",
-         "created_at": now, "version": 1}
+        {
+            "id": manager_id,
+            "email": "manager@example.test",
+            "name": "Manager",
+            "agency_id": 1,
+            "role": Role.MANAGER.value,
+            "password_hash": "x",
+            "active": True,
+            "session_token": "token-manager",
+            "created_at": now,
+            "version": 1,
+        }
     )
     insert(connection, User.__table__, users)
 
@@ -184,23 +208,53 @@ def fill(count: int, now: datetime) -> tuple[int, int]:
         opened = now - timedelta(days=rng.randrange(8 * 365))
         cases.append((n, lead, partner))
         case_rows.append(
-            {"id": n, "reference": f"ASB-{opened.year}-{n:06d}", "case_type": "victim", "title": f"Case {n}",
-             "summary": "", "status": "open", "lead_agency_id": lead, "lead_officer_id": officers[lead][0],
-             "psg_review": False, "district": "Fenland", "town": "Wisbech", "ward": "Waterlees",
-             "restricted": n % 20 == 0, "opened_at": opened, "opened_by_id": officers[lead][0], "version": 1}
+            {
+                "id": n,
+                "reference": f"ASB-{opened.year}-{n:06d}",
+                "case_type": "victim",
+                "title": f"Case {n}",
+                "summary": "",
+                "status": "open",
+                "lead_agency_id": lead,
+                "lead_officer_id": officers[lead][0],
+                "psg_review": False,
+                "district": "Fenland",
+                "town": "Wisbech",
+                "ward": "Waterlees",
+                "restricted": n % 20 == 0,
+                "opened_at": opened,
+                "opened_by_id": officers[lead][0],
+                "version": 1,
+            }
         )
         for agency in (lead, partner):
-            involvement.append({"case_id": n, "agency_id": agency, "added_by_id": officers[lead][0], "added_at": opened})
+            involvement.append(
+                {"case_id": n, "agency_id": agency, "added_by_id": officers[lead][0], "added_at": opened}
+            )
     insert(connection, Case.__table__, case_rows)
     insert(connection, CaseAgency.__table__, involvement)
     insert(
         connection,
         Premises.__table__,
         [
-            {"id": n, "name": f"Premises {n:04d}", "address": "1 High Street", "postcode": "PE13 1XX",
-             "licence_number": f"BENCH/{n:05d}", "kind": PremisesKind.ON_SALES.value, "town": "Wisbech",
-             "cluster": "", "licence_holder": "", "designated_premises_supervisor": "", "sircs_member": False,
-             "thumbs_up": False, "status": "green", "status_since": now, "created_at": now, "version": 1}
+            {
+                "id": n,
+                "name": f"Premises {n:04d}",
+                "address": "1 High Street",
+                "postcode": "PE13 1XX",
+                "licence_number": f"BENCH/{n:05d}",
+                "kind": PremisesKind.ON_SALES.value,
+                "town": "Wisbech",
+                "cluster": "",
+                "licence_holder": "",
+                "designated_premises_supervisor": "",
+                "sircs_member": False,
+                "thumbs_up": False,
+                "status": "green",
+                "status_since": now,
+                "created_at": now,
+                "version": 1,
+            }
             for n in range(1, PREMISES + 1)
         ],
     )
@@ -208,8 +262,16 @@ def fill(count: int, now: datetime) -> tuple[int, int]:
         connection,
         Meeting.__table__,
         [
-            {"id": n, "kind": MeetingKind.PSG_MEETING.value, "held_at": now - timedelta(days=7 * n), "location": "",
-             "outcome": "", "recorded_by_id": 1, "recorded_at": now, "version": 1}
+            {
+                "id": n,
+                "kind": MeetingKind.PSG_MEETING.value,
+                "held_at": now - timedelta(days=7 * n),
+                "location": "",
+                "outcome": "",
+                "recorded_by_id": 1,
+                "recorded_at": now,
+                "version": 1,
+            }
             for n in range(1, MEETINGS + 1)
         ],
     )
@@ -222,10 +284,22 @@ def fill(count: int, now: datetime) -> tuple[int, int]:
         connection,
         PlanAction.__table__,
         [
-            {"id": n, "priority_id": (n - 1) // 12 + 1, "ref": f"{(n - 1) // 12 + 1}.{(n - 1) % 12 // 4 + 1}.{(n - 1) % 4 + 1}",
-             "kind": PlanActionKind.PREVENTION.value, "action": "Youth project", "outcome": "", "project": "",
-             "target": "", "lead_agency_id": 1, "progress": "", "rag_reason": "", "improvement": "",
-             "status": "open", "version": 1}
+            {
+                "id": n,
+                "priority_id": (n - 1) // 12 + 1,
+                "ref": f"{(n - 1) // 12 + 1}.{(n - 1) % 12 // 4 + 1}.{(n - 1) % 4 + 1}",
+                "kind": PlanActionKind.PREVENTION.value,
+                "action": "Youth project",
+                "outcome": "",
+                "project": "",
+                "target": "",
+                "lead_agency_id": 1,
+                "progress": "",
+                "rag_reason": "",
+                "improvement": "",
+                "status": "open",
+                "version": 1,
+            }
             for n in range(1, PLAN_ITEMS + 1)
         ],
     )
@@ -351,6 +425,7 @@ def run(name: str, url: str, count: int, *, explain_plans: bool, extra_sql: str 
     pages.append((member, "an action owed", f"/actions/{owed_id}"))
     pages.append((member, "an action on a case led", f"/actions/{led_id}"))
     for client, label, path in pages:
+
         def get(client=client, path: str = path) -> None:
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code)
@@ -372,7 +447,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--explain", action="store_true", help="print the plan of each statement of each page")
     parser.add_argument(
-        "--url", help="use this database instead of fresh ones: filled on the first run, reused after (for EXPLAIN work)"
+        "--url",
+        help="use this database instead of fresh ones: filled on the first run, reused after (for EXPLAIN work)",
     )
     parser.add_argument(
         "--sql", metavar="FILE", help="SQL statements (separated by ;) to run once the data is in, to try other indexes"

@@ -21,13 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from casework import create_app, db  # noqa: E402
+from casework import create_app, db
 from casework.accounts.models import User
 from casework.agencies.models import Agency, AgencyKind
 from casework.clock import utcnow
-from casework.permissions import Role  # noqa: E402
+from casework.permissions import Role
 from casework.premises.models import (
     IncidentCategory,
     IncidentSeverity,
@@ -37,12 +37,12 @@ from casework.premises.models import (
     PremisesKind,
     TlsStatus,
 )
-from casework.premises.services.premises import refresh_incident_summary  # noqa: E402
-from config import TestConfig  # noqa: E402
-from tests.benchmarks.sla_dashboard import TIMED, WARM_UP, insert, migrate, report, timed  # noqa: E402
-from tests.conftest import SignedInClient  # noqa: E402
-from tests.support.postgres import PostgresUnavailable, throwaway_postgres  # noqa: E402
-from tests.support.queries import recorded_statements  # noqa: E402
+from casework.premises.services.premises import refresh_incident_summary
+from config import TestConfig
+from tests.benchmarks.sla_dashboard import TIMED, WARM_UP, insert, migrate, report, timed
+from tests.conftest import SignedInClient
+from tests.support.postgres import PostgresUnavailable, throwaway_postgres
+from tests.support.queries import recorded_statements
 
 PREMISES, INCIDENTS = 5_000, 200_000
 PAGES = {
@@ -57,37 +57,74 @@ def fill(now: datetime) -> int:
     """Insert the premises and incidents; return the licensing officer's id."""
     rng = random.Random(2026)
     connection = db.session.connection()
-    insert(connection, Agency.__table__, [
-        {"name": f"Agency {n}", "kind": AgencyKind.POLICE.value, "statutory": True, "active": True, "created_at": now}
-        for n in range(8)
-    ])
+    insert(
+        connection,
+        Agency.__table__,
+        [
+            {
+                "name": f"Agency {n}",
+                "kind": AgencyKind.POLICE.value,
+                "statutory": True,
+                "active": True,
+                "created_at": now,
+            }
+            for n in range(8)
+        ],
+    )
     agency_ids = list(db.session.scalars(sa.select(Agency.id)))
-    officer = User(email="officer@example.test", name="Licensing Officer", agency_id=agency_ids[0],
-                   role=Role.LICENSING_OFFICER, password_hash="x")
+    officer = User(
+        email="officer@example.test",
+        name="Licensing Officer",
+        agency_id=agency_ids[0],
+        role=Role.LICENSING_OFFICER,
+        password_hash="x",
+    )
     db.session.add(officer)
     db.session.flush()
     statuses = [TlsStatus.GREEN] * 7 + [TlsStatus.AMBER] * 2 + [TlsStatus.RED]
-    insert(connection, Premises.__table__, [
-        {
-            "name": f"Premises {n:05d}", "address": "1 High Street", "postcode": "PE13 1XX",
-            "licence_number": f"BENCH/{n:06d}", "kind": rng.choice(list(PremisesKind)).value,
-            "town": rng.choice(["Wisbech", "March", "Whittlesey", "Chatteris"]), "cluster": "Town centre",
-            "licence_holder": "", "designated_premises_supervisor": "", "sircs_member": False, "thumbs_up": False,
-            "status": rng.choice(statuses).value, "status_since": now - timedelta(days=rng.randint(1, 400)),
-            "created_at": now, "version": 1,
-        }
-        for n in range(PREMISES)
-    ])
+    insert(
+        connection,
+        Premises.__table__,
+        [
+            {
+                "name": f"Premises {n:05d}",
+                "address": "1 High Street",
+                "postcode": "PE13 1XX",
+                "licence_number": f"BENCH/{n:06d}",
+                "kind": rng.choice(list(PremisesKind)).value,
+                "town": rng.choice(["Wisbech", "March", "Whittlesey", "Chatteris"]),
+                "cluster": "Town centre",
+                "licence_holder": "",
+                "designated_premises_supervisor": "",
+                "sircs_member": False,
+                "thumbs_up": False,
+                "status": rng.choice(statuses).value,
+                "status_since": now - timedelta(days=rng.randint(1, 400)),
+                "created_at": now,
+                "version": 1,
+            }
+            for n in range(PREMISES)
+        ],
+    )
     premises_ids = list(db.session.scalars(sa.select(Premises.id)))
-    insert(connection, PremisesIncident.__table__, [
-        {
-            "premises_id": rng.choice(premises_ids), "occurred_at": now - timedelta(minutes=rng.randint(1, 730 * 24 * 60)),
-            "reporting_agency_id": rng.choice(agency_ids), "source": rng.choice(list(IncidentSource)).value,
-            "category": rng.choice(list(IncidentCategory)).value, "severity": rng.choice(list(IncidentSeverity)).value,
-            "description": "", "recorded_by_id": officer.id, "recorded_at": now,
-        }
-        for _ in range(INCIDENTS)
-    ])
+    insert(
+        connection,
+        PremisesIncident.__table__,
+        [
+            {
+                "premises_id": rng.choice(premises_ids),
+                "occurred_at": now - timedelta(minutes=rng.randint(1, 730 * 24 * 60)),
+                "reporting_agency_id": rng.choice(agency_ids),
+                "source": rng.choice(list(IncidentSource)).value,
+                "category": rng.choice(list(IncidentCategory)).value,
+                "severity": rng.choice(list(IncidentSeverity)).value,
+                "description": "",
+                "recorded_by_id": officer.id,
+                "recorded_at": now,
+            }
+            for _ in range(INCIDENTS)
+        ],
+    )
     refresh_incident_summary()
     return officer.id
 
@@ -108,6 +145,7 @@ def run(name: str, url: str) -> None:
         client = app.test_client(user=db.session.get(User, officer_id))
     db.session.remove()
     for label, path in PAGES.items():
+
         def get(path: str = path) -> None:
             response = client.get(path)
             assert response.status_code == 200, (path, response.status_code)

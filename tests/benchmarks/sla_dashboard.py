@@ -30,25 +30,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
-from alembic import command  # noqa: E402
-from alembic.config import Config as AlembicConfig  # noqa: E402
-from flask import Flask  # noqa: E402
-from flask.testing import FlaskClient  # noqa: E402
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask
+from flask.testing import FlaskClient
 
-from casework import create_app, db  # noqa: E402
+from casework import create_app, db
 from casework.accounts.models import User
 from casework.agencies.models import Agency, AgencyKind
 from casework.cases.models import Case, CaseAgency, CaseParty
 from casework.clock import previous_quarters, quarter_of, utcnow
 from casework.people.models import Person
-from casework.permissions import Role  # noqa: E402
+from casework.permissions import Role
 from casework.victims.models import ClockKind, ClockOutcome, RiskAssessment, SlaClock
-from casework.victims.services import risk, sla_reports  # noqa: E402
-from config import TestConfig  # noqa: E402
-from tests.conftest import SignedInClient  # noqa: E402
-from tests.support.postgres import PostgresUnavailable, throwaway_postgres  # noqa: E402
-from tests.support.queries import recorded_statements  # noqa: E402
+from casework.victims.services import risk, sla_reports
+from config import TestConfig
+from tests.conftest import SignedInClient
+from tests.support.postgres import PostgresUnavailable, throwaway_postgres
+from tests.support.queries import recorded_statements
 
 WARM_UP, TIMED = 5, 30
 CASES = 20_000
@@ -77,16 +77,33 @@ def fill(clocks: int, now: datetime) -> int:
     insert(
         connection,
         Agency.__table__,
-        [{"id": n + 1, "name": f"Agency {n + 1}", "kind": kinds[n], "statutory": True, "active": True, "created_at": now} for n in range(8)],
+        [
+            {
+                "id": n + 1,
+                "name": f"Agency {n + 1}",
+                "kind": kinds[n],
+                "statutory": True,
+                "active": True,
+                "created_at": now,
+            }
+            for n in range(8)
+        ],
     )
     insert(
         connection,
         User.__table__,
         [
             {
-                "id": n + 1, "email": f"user{n + 1}@example.test", "name": f"Officer {n + 1}", "agency_id": n % 8 + 1,
-                "role": Role.MANAGER if n == 0 else Role.PSG_MEMBER, "password_hash": "x", "active": True,
-                "session_token": f"token-{n + 1}", "created_at": now, "version": 1,
+                "id": n + 1,
+                "email": f"user{n + 1}@example.test",
+                "name": f"Officer {n + 1}",
+                "agency_id": n % 8 + 1,
+                "role": Role.MANAGER if n == 0 else Role.PSG_MEMBER,
+                "password_hash": "x",
+                "active": True,
+                "session_token": f"token-{n + 1}",
+                "created_at": now,
+                "version": 1,
             }
             for n in range(16)
         ],
@@ -98,20 +115,51 @@ def fill(clocks: int, now: datetime) -> int:
         lead = rng.randint(1, 8)
         cases.append(
             {
-                "id": n, "reference": f"ASB-{opened.year}-{n:05d}", "case_type": "victim", "title": f"Case {n}",
-                "summary": "", "status": "open", "lead_agency_id": lead, "lead_officer_id": lead, "district": "Fenland",
-                "town": "Wisbech", "ward": "Waterlees", "restricted": n % 20 == 0, "opened_at": opened,
-                "opened_by_id": lead, "version": 1,
+                "id": n,
+                "reference": f"ASB-{opened.year}-{n:05d}",
+                "case_type": "victim",
+                "title": f"Case {n}",
+                "summary": "",
+                "status": "open",
+                "lead_agency_id": lead,
+                "lead_officer_id": lead,
+                "district": "Fenland",
+                "town": "Wisbech",
+                "ward": "Waterlees",
+                "restricted": n % 20 == 0,
+                "opened_at": opened,
+                "opened_by_id": lead,
+                "version": 1,
             }
         )
         agencies.append({"case_id": n, "agency_id": lead, "added_by_id": lead, "added_at": opened})
     people = [
-        {"id": n, "first_name": f"Victim{n}", "last_name": "Example", "created_by_id": 1, "created_at": now, "version": 1,
-         "address": "", "postcode": "", "phone": "", "email": "", "vulnerabilities": ""}
+        {
+            "id": n,
+            "first_name": f"Victim{n}",
+            "last_name": "Example",
+            "created_by_id": 1,
+            "created_at": now,
+            "version": 1,
+            "address": "",
+            "postcode": "",
+            "phone": "",
+            "email": "",
+            "vulnerabilities": "",
+        }
         for n in range(1, 2 * CASES + 1)
     ]
     for n in range(1, 2 * CASES + 1):
-        parties.append({"case_id": (n - 1) // 2 + 1, "person_id": n, "role": "victim", "added_by_id": 1, "added_at": now, "removal_reason": ""})
+        parties.append(
+            {
+                "case_id": (n - 1) // 2 + 1,
+                "person_id": n,
+                "role": "victim",
+                "added_by_id": 1,
+                "added_at": now,
+                "removal_reason": "",
+            }
+        )
     insert(connection, Case.__table__, cases)
     insert(connection, CaseAgency.__table__, agencies)
     insert(connection, Person.__table__, people)
@@ -125,9 +173,20 @@ def fill(clocks: int, now: datetime) -> int:
         case = (person - 1) // 2 + 1
         started = now - two_years + timedelta(seconds=rng.randrange(int(two_years.total_seconds())))
         assessments.append(
-            {"id": n, "case_id": case, "person_id": person, "matrix_id": matrix_id, "answers": {}, "score": 25,
-             "computed_level": "high", "level": "high", "override_reason": "", "assessed_at": started,
-             "assessed_by_id": 2, "recorded_at": started}
+            {
+                "id": n,
+                "case_id": case,
+                "person_id": person,
+                "matrix_id": matrix_id,
+                "answers": {},
+                "score": 25,
+                "computed_level": "high",
+                "level": "high",
+                "override_reason": "",
+                "assessed_at": started,
+                "assessed_by_id": 2,
+                "recorded_at": started,
+            }
         )
         for kind, hours, on_time in ((ClockKind.CONFERENCE_72H, 72, 0.74), (ClockKind.REDUCE_7D, 168, 0.78)):
             due = started + timedelta(hours=hours)
@@ -145,22 +204,31 @@ def fill(clocks: int, now: datetime) -> int:
                 outcome, met_at, stopped_at = ClockOutcome.OPEN, None, None  # the backlog: overdue
                 backlog += 1
             rows.append(
-                {"kind": kind, "case_id": case, "person_id": person, "started_at": started, "due_at": due,
-                 "outcome": outcome, "met_at": met_at, "stopped_at": stopped_at,
-                 "stop_reason": "Case closed: done" if stopped_at else "", "started_by_assessment_id": n}
+                {
+                    "kind": kind,
+                    "case_id": case,
+                    "person_id": person,
+                    "started_at": started,
+                    "due_at": due,
+                    "outcome": outcome,
+                    "met_at": met_at,
+                    "stopped_at": stopped_at,
+                    "stop_reason": "Case closed: done" if stopped_at else "",
+                    "started_by_assessment_id": n,
+                }
             )
     insert(connection, RiskAssessment.__table__, assessments)
     insert(connection, SlaClock.__table__, rows)
     db.session.commit()
-    counts = dict(
-        db.session.execute(
-            sa.select(SlaClock.outcome, sa.func.count()).group_by(SlaClock.outcome)
-        ).all()
-    )
+    counts = dict(db.session.execute(sa.select(SlaClock.outcome, sa.func.count()).group_by(SlaClock.outcome)).all())
     overdue = db.session.scalar(
         sa.select(sa.func.count()).where(SlaClock.outcome == ClockOutcome.OPEN, SlaClock.due_at < now)
     )
-    print(f"  {sum(counts.values()):,} clocks: " + ", ".join(f"{k.value} {v:,}" for k, v in counts.items()) + f"; {overdue} open and overdue")
+    print(
+        f"  {sum(counts.values()):,} clocks: "
+        + ", ".join(f"{k.value} {v:,}" for k, v in counts.items())
+        + f"; {overdue} open and overdue"
+    )
     return 1
 
 
@@ -231,7 +299,9 @@ def explain_page(app: Flask, client: FlaskClient) -> None:
 
 
 def run(name: str, url: str, clocks: int, *, explain: bool, parallel: bool = True) -> None:
-    print(f"{name} (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs{'' if parallel else ', no parallel query'}):")
+    print(
+        f"{name} (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs{'' if parallel else ', no parallel query'}):"
+    )
     migrate(url)
     app = create_app(TestConfig(url))
     now = utcnow()
@@ -312,7 +382,9 @@ def main() -> None:
     parser.add_argument("--keep", metavar="PATH", help="build the SQLite database at PATH and keep it")
     parser.add_argument("--explain", action="store_true", help="print the plan of each statement of the page")
     parser.add_argument(
-        "--no-parallel", action="store_true", help="PostgreSQL: set max_parallel_workers_per_gather = 0 for the database"
+        "--no-parallel",
+        action="store_true",
+        help="PostgreSQL: set max_parallel_workers_per_gather = 0 for the database",
     )
     arguments = parser.parse_args()
     if arguments.backend in ("sqlite", "both"):

@@ -41,10 +41,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
-from flask import Flask  # noqa: E402
+import sqlalchemy as sa
+from flask import Flask
 
-from casework import create_app, db  # noqa: E402
+from casework import create_app, db
 from casework.accounts.models import User
 from casework.actions.models import Action, ActionUpdate
 from casework.agencies.models import Agency, AgencyKind
@@ -53,16 +53,16 @@ from casework.cases.models import Case, CaseAgency, CaseParty, Note
 from casework.clock import utcnow
 from casework.meetings.models import AgendaItem, Meeting, MeetingDecision, MeetingKind
 from casework.people.models import Person
-from casework.permissions import Role  # noqa: E402
+from casework.permissions import Role
 from casework.referrals.models import Referral
 from casework.victims.models import RiskAssessment, SlaClock
-from casework.victims.services import risk  # noqa: E402
-from config import TestConfig  # noqa: E402
-from tests.benchmarks.actions_inbox import explain  # noqa: E402
-from tests.benchmarks.sla_dashboard import TIMED, WARM_UP, insert, migrate, report, timed  # noqa: E402
-from tests.conftest import SignedInClient  # noqa: E402
-from tests.support.postgres import PostgresUnavailable, throwaway_postgres  # noqa: E402
-from tests.support.queries import recorded_statements  # noqa: E402
+from casework.victims.services import risk
+from config import TestConfig
+from tests.benchmarks.actions_inbox import explain
+from tests.benchmarks.sla_dashboard import TIMED, WARM_UP, insert, migrate, report, timed
+from tests.conftest import SignedInClient
+from tests.support.postgres import PostgresUnavailable, throwaway_postgres
+from tests.support.queries import recorded_statements
 
 AGENCIES, OFFICERS_PER_AGENCY = 8, 5
 CASES, NOTES, ACTIONS, MEETINGS, AGENDA_ITEMS, CONFERENCES = 20_000, 200_000, 40_000, 100, 5_000, 2_000
@@ -112,22 +112,46 @@ def fill(now: datetime) -> tuple[int, int]:
         connection,
         Agency.__table__,
         [
-            {"id": n, "name": f"Agency {n}", "kind": kinds[n % len(kinds)].value, "statutory": True, "active": True,
-             "created_at": now}
+            {
+                "id": n,
+                "name": f"Agency {n}",
+                "kind": kinds[n % len(kinds)].value,
+                "statutory": True,
+                "active": True,
+                "created_at": now,
+            }
             for n in range(1, AGENCIES + 1)
         ],
     )
     users = [
-        {"id": n, "email": f"user{n}@example.test", "name": f"Officer {n}", "agency_id": (n - 1) % AGENCIES + 1,
-         "role": Role.PSG_MEMBER.value, "password_hash": "x", "active": True, "session_token": f"token-{n}",
-         "created_at": now, "version": 1}
+        {
+            "id": n,
+            "email": f"user{n}@example.test",
+            "name": f"Officer {n}",
+            "agency_id": (n - 1) % AGENCIES + 1,
+            "role": Role.PSG_MEMBER.value,
+            "password_hash": "x",
+            "active": True,
+            "session_token": f"token-{n}",
+            "created_at": now,
+            "version": 1,
+        }
         for n in range(1, AGENCIES * OFFICERS_PER_AGENCY + 1)
     ]
     admin_id = len(users) + 1
     users.append(
-        {"id": admin_id, "email": "admin@example.test", "name": "Administrator", "agency_id": 1,
-         "role": Role.ADMIN.value, "password_hash": "x", "active": True, "session_token": "token-admin",
-         "created_at": now, "version": 1}
+        {
+            "id": admin_id,
+            "email": "admin@example.test",
+            "name": "Administrator",
+            "agency_id": 1,
+            "role": Role.ADMIN.value,
+            "password_hash": "x",
+            "active": True,
+            "session_token": "token-admin",
+            "created_at": now,
+            "version": 1,
+        }
     )
     insert(connection, User.__table__, users)
     officers = list(range(1, admin_id))
@@ -145,30 +169,66 @@ def fill(now: datetime) -> tuple[int, int]:
         opened_at[n] = opened
         lead = rng.randint(1, AGENCIES)
         case_rows.append(
-            {"id": n, "reference": f"ASB-{opened.year}-{n:06d}", "case_type": "victim", "title": f"Case {n}",
-             "summary": "Repeated noise and intimidation from a neighbour.", "status": "open", "lead_agency_id": lead,
-             "lead_officer_id": lead, "psg_review": False, "district": "Fenland", "town": "Wisbech",
-             "ward": "Waterlees", "restricted": n % 20 == 0, "opened_at": opened, "opened_by_id": lead, "version": 1}
+            {
+                "id": n,
+                "reference": f"ASB-{opened.year}-{n:06d}",
+                "case_type": "victim",
+                "title": f"Case {n}",
+                "summary": "Repeated noise and intimidation from a neighbour.",
+                "status": "open",
+                "lead_agency_id": lead,
+                "lead_officer_id": lead,
+                "psg_review": False,
+                "district": "Fenland",
+                "town": "Wisbech",
+                "ward": "Waterlees",
+                "restricted": n % 20 == 0,
+                "opened_at": opened,
+                "opened_by_id": lead,
+                "version": 1,
+            }
         )
         involvement.append({"case_id": n, "agency_id": lead, "added_by_id": lead, "added_at": opened})
     insert(connection, Case.__table__, case_rows)
     insert(connection, CaseAgency.__table__, involvement)
     people = [
-        {"id": n, "first_name": f"Person{n}", "last_name": "Example", "created_by_id": 1, "created_at": now,
-         "version": 1, "address": f"{n} Station Road, Wisbech", "postcode": "PE13 1AA", "phone": "01945 000000",
-         "email": "", "vulnerabilities": ""}
+        {
+            "id": n,
+            "first_name": f"Person{n}",
+            "last_name": "Example",
+            "created_by_id": 1,
+            "created_at": now,
+            "version": 1,
+            "address": f"{n} Station Road, Wisbech",
+            "postcode": "PE13 1AA",
+            "phone": "01945 000000",
+            "email": "",
+            "vulnerabilities": "",
+        }
         for n in range(1, SUBJECT_ID + 1)
     ]
     people[-1].update(first_name="Subject", last_name="Person", vulnerabilities="Anxiety; lives alone")
     insert(connection, Person.__table__, people)
     parties = [
-        {"case_id": (n - 1) // 2 + 1, "person_id": n, "role": "victim" if n % 2 else "perpetrator",
-         "added_by_id": 1, "added_at": opened_at[(n - 1) // 2 + 1], "removal_reason": ""}
+        {
+            "case_id": (n - 1) // 2 + 1,
+            "person_id": n,
+            "role": "victim" if n % 2 else "perpetrator",
+            "added_by_id": 1,
+            "added_at": opened_at[(n - 1) // 2 + 1],
+            "removal_reason": "",
+        }
         for n in range(1, 2 * CASES + 1)
     ]
     parties += [
-        {"case_id": case, "person_id": SUBJECT_ID, "role": "victim" if k < 40 else "witness", "added_by_id": 1,
-         "added_at": opened_at[case], "removal_reason": ""}
+        {
+            "case_id": case,
+            "person_id": SUBJECT_ID,
+            "role": "victim" if k < 40 else "witness",
+            "added_by_id": 1,
+            "added_at": opened_at[case],
+            "removal_reason": "",
+        }
         for k, case in enumerate(subject_cases)
     ]
     insert(connection, CaseParty.__table__, parties)
@@ -176,11 +236,21 @@ def fill(now: datetime) -> tuple[int, int]:
     def notes() -> Iterator[dict[str, object]]:
         for case in subject_cases:
             for _ in range(NOTES_EACH):
-                yield {"case_id": case, "author_id": rng.choice(officers), "kind": "note", "body": NOTE,
-                       "created_at": ago(6 * 365)}
+                yield {
+                    "case_id": case,
+                    "author_id": rng.choice(officers),
+                    "kind": "note",
+                    "body": NOTE,
+                    "created_at": ago(6 * 365),
+                }
         for _ in range(NOTES - SUBJECT_CASES * NOTES_EACH):
-            yield {"case_id": rng.choice(others), "author_id": rng.choice(officers), "kind": "note", "body": NOTE,
-                   "created_at": ago(6 * 365)}
+            yield {
+                "case_id": rng.choice(others),
+                "author_id": rng.choice(officers),
+                "kind": "note",
+                "body": NOTE,
+                "created_at": ago(6 * 365),
+            }
 
     _stream(connection, Note.__table__, notes())
 
@@ -192,33 +262,67 @@ def fill(now: datetime) -> tuple[int, int]:
         done = rng.random() < 0.7
         agency = rng.randint(1, AGENCIES)
         action_rows.append(
-            {"id": n, "case_id": case, "premises_id": None, "meeting_id": None, "plan_action_id": None,
-             "decision_id": None, "title": "Visit the victim with the housing officer",
-             "detail": "Check the door entry system and the lighting on the stairs.", "assigned_agency_id": agency,
-             "assignee_id": rng.choice(officers), "due_on": (created + timedelta(days=14)).date(),
-             "status": "done" if done else "open", "completion_note": "Visited" if done else "",
-             "completed_at": created + timedelta(days=10) if done else None, "created_by_id": rng.choice(officers),
-             "created_at": created, "version": 1}
+            {
+                "id": n,
+                "case_id": case,
+                "premises_id": None,
+                "meeting_id": None,
+                "plan_action_id": None,
+                "decision_id": None,
+                "title": "Visit the victim with the housing officer",
+                "detail": "Check the door entry system and the lighting on the stairs.",
+                "assigned_agency_id": agency,
+                "assignee_id": rng.choice(officers),
+                "due_on": (created + timedelta(days=14)).date(),
+                "status": "done" if done else "open",
+                "completion_note": "Visited" if done else "",
+                "completed_at": created + timedelta(days=10) if done else None,
+                "created_by_id": rng.choice(officers),
+                "created_at": created,
+                "version": 1,
+            }
         )
         for k in range(UPDATES_EACH if n <= subject_actions else 1):
             update_rows.append(
-                {"action_id": n, "from_status": "open" if k == 0 else None, "to_status": "in_progress" if k == 0 else None,
-                 "note": "Called the victim; visit arranged.", "author_id": rng.choice(officers),
-                 "at": created + timedelta(days=k + 1)}
+                {
+                    "action_id": n,
+                    "from_status": "open" if k == 0 else None,
+                    "to_status": "in_progress" if k == 0 else None,
+                    "note": "Called the victim; visit arranged.",
+                    "author_id": rng.choice(officers),
+                    "at": created + timedelta(days=k + 1),
+                }
             )
     insert(connection, Action.__table__, action_rows)
     insert(connection, ActionUpdate.__table__, update_rows)
 
     meetings = [
-        {"id": n, "kind": MeetingKind.PSG_MEETING.value, "case_id": None, "held_at": now - timedelta(days=14 * n),
-         "location": "Council offices", "outcome": "", "recorded_by_id": 1, "recorded_at": now, "version": 1}
+        {
+            "id": n,
+            "kind": MeetingKind.PSG_MEETING.value,
+            "case_id": None,
+            "held_at": now - timedelta(days=14 * n),
+            "location": "Council offices",
+            "outcome": "",
+            "recorded_by_id": 1,
+            "recorded_at": now,
+            "version": 1,
+        }
         for n in range(1, MEETINGS + 1)
     ]
     conference_cases = subject_cases + [rng.choice(others) for _ in range(CONFERENCES - SUBJECT_CASES)]
     meetings += [
-        {"id": MEETINGS + k + 1, "kind": MeetingKind.CASE_CONFERENCE.value, "case_id": case,
-         "held_at": opened_at[case] + timedelta(days=3), "location": "", "outcome": "Safety plan agreed.",
-         "recorded_by_id": rng.choice(officers), "recorded_at": now, "version": 1}
+        {
+            "id": MEETINGS + k + 1,
+            "kind": MeetingKind.CASE_CONFERENCE.value,
+            "case_id": case,
+            "held_at": opened_at[case] + timedelta(days=3),
+            "location": "",
+            "outcome": "Safety plan agreed.",
+            "recorded_by_id": rng.choice(officers),
+            "recorded_at": now,
+            "version": 1,
+        }
         for k, case in enumerate(conference_cases)
     ]
     insert(connection, Meeting.__table__, meetings)
@@ -229,13 +333,26 @@ def fill(now: datetime) -> tuple[int, int]:
         meeting = rng.randint(1, MEETINGS)
         positions[meeting] += 1
         items.append(
-            {"id": n, "meeting_id": meeting, "position": positions[meeting], "case_id": case, "referral_id": None,
-             "topic": "", "reasons": ["high_risk", "repeat"], "added_by_chair": False, "minutes": MINUTES}
+            {
+                "id": n,
+                "meeting_id": meeting,
+                "position": positions[meeting],
+                "case_id": case,
+                "referral_id": None,
+                "topic": "",
+                "reasons": ["high_risk", "repeat"],
+                "added_by_chair": False,
+                "minutes": MINUTES,
+            }
         )
         for _ in range(DECISIONS_EACH if case in subject_set else 1):
             decisions.append(
-                {"item_id": n, "text": "Housing to serve a community protection warning.",
-                 "recorded_by_id": rng.choice(officers), "recorded_at": now - timedelta(days=14 * meeting)}
+                {
+                    "item_id": n,
+                    "text": "Housing to serve a community protection warning.",
+                    "recorded_by_id": rng.choice(officers),
+                    "recorded_at": now - timedelta(days=14 * meeting),
+                }
             )
     insert(connection, AgendaItem.__table__, items)
     insert(connection, MeetingDecision.__table__, decisions)
@@ -249,15 +366,35 @@ def fill(now: datetime) -> tuple[int, int]:
     for n, (case, person) in enumerate(assessed, start=1):
         at = opened_at[case] + timedelta(days=rng.randrange(60))
         assessments.append(
-            {"id": n, "case_id": case, "person_id": person, "matrix_id": matrix_id, "answers": answers, "score": 25,
-             "computed_level": "high", "level": "high", "override_reason": "", "assessed_at": at,
-             "assessed_by_id": rng.choice(officers), "recorded_at": at}
+            {
+                "id": n,
+                "case_id": case,
+                "person_id": person,
+                "matrix_id": matrix_id,
+                "answers": answers,
+                "score": 25,
+                "computed_level": "high",
+                "level": "high",
+                "override_reason": "",
+                "assessed_at": at,
+                "assessed_by_id": rng.choice(officers),
+                "recorded_at": at,
+            }
         )
         for kind, hours in (("conference_72h", 72), ("reduce_7d", 168)):
             clocks.append(
-                {"kind": kind, "case_id": case, "person_id": person, "started_at": at,
-                 "due_at": at + timedelta(hours=hours), "outcome": "met", "met_at": at + timedelta(hours=hours // 2),
-                 "stopped_at": None, "stop_reason": "", "started_by_assessment_id": n}
+                {
+                    "kind": kind,
+                    "case_id": case,
+                    "person_id": person,
+                    "started_at": at,
+                    "due_at": at + timedelta(hours=hours),
+                    "outcome": "met",
+                    "met_at": at + timedelta(hours=hours // 2),
+                    "stopped_at": None,
+                    "stop_reason": "",
+                    "started_by_assessment_id": n,
+                }
             )
     insert(connection, RiskAssessment.__table__, assessments)
     insert(connection, SlaClock.__table__, clocks)
@@ -266,12 +403,28 @@ def fill(now: datetime) -> tuple[int, int]:
         connection,
         Referral.__table__,
         [
-            {"subject": "person", "first_name": "Subject", "last_name": "Person", "address": "1 Station Road",
-             "postcode": "PE13 1AA", "place": "", "what_is_happening": NOTE, "risks": "Lives alone",
-             "consent": "yes", "consent_reason": "", "referring_agency_id": 1 + k, "referrer_id": 1 + k,
-             "received_at": opened_at[case] - timedelta(days=2), "status": "accepted", "decided_by_id": 1,
-             "decided_at": opened_at[case] - timedelta(days=1), "decline_reason": "", "case_id": case,
-             "person_id": SUBJECT_ID, "version": 1}
+            {
+                "subject": "person",
+                "first_name": "Subject",
+                "last_name": "Person",
+                "address": "1 Station Road",
+                "postcode": "PE13 1AA",
+                "place": "",
+                "what_is_happening": NOTE,
+                "risks": "Lives alone",
+                "consent": "yes",
+                "consent_reason": "",
+                "referring_agency_id": 1 + k,
+                "referrer_id": 1 + k,
+                "received_at": opened_at[case] - timedelta(days=2),
+                "status": "accepted",
+                "decided_by_id": 1,
+                "decided_at": opened_at[case] - timedelta(days=1),
+                "decline_reason": "",
+                "case_id": case,
+                "person_id": SUBJECT_ID,
+                "version": 1,
+            }
             for k, case in enumerate(subject_cases[:3])
         ],
     )
@@ -282,22 +435,34 @@ def fill(now: datetime) -> tuple[int, int]:
         for k in range(SUBJECT_AUDIT_EVENTS):
             about_person = k % 2 == 0
             case = None if about_person else rng.choice(subject_cases)
-            yield {"at": ago(6 * 365), "actor_id": rng.choice(officers),
-                   "verb": "person.viewed" if about_person else "case.viewed",
-                   "object_type": "person" if about_person else "case",
-                   "object_id": SUBJECT_ID if about_person else case, "case_id": case,
-                   "person_id": SUBJECT_ID if about_person else None,
-                   "detail": reason if k % 5 == 0 else {}, "ip": "10.0.0.1", "request_id": ""}
+            yield {
+                "at": ago(6 * 365),
+                "actor_id": rng.choice(officers),
+                "verb": "person.viewed" if about_person else "case.viewed",
+                "object_type": "person" if about_person else "case",
+                "object_id": SUBJECT_ID if about_person else case,
+                "case_id": case,
+                "person_id": SUBJECT_ID if about_person else None,
+                "detail": reason if k % 5 == 0 else {},
+                "ip": "10.0.0.1",
+                "request_id": "",
+            }
         for k in range(AUDIT_EVENTS - SUBJECT_AUDIT_EVENTS):
             about_person = k % 3 == 0
             case = rng.choice(others)
             person = 2 * case - rng.randint(0, 1)
-            yield {"at": ago(6 * 365), "actor_id": rng.choice(officers),
-                   "verb": "person.viewed" if about_person else "case.viewed",
-                   "object_type": "person" if about_person else "case",
-                   "object_id": person if about_person else case, "case_id": None if about_person else case,
-                   "person_id": person if about_person else None,
-                   "detail": reason if k % 50 == 0 else {}, "ip": "10.0.0.1", "request_id": ""}
+            yield {
+                "at": ago(6 * 365),
+                "actor_id": rng.choice(officers),
+                "verb": "person.viewed" if about_person else "case.viewed",
+                "object_type": "person" if about_person else "case",
+                "object_id": person if about_person else case,
+                "case_id": None if about_person else case,
+                "person_id": person if about_person else None,
+                "detail": reason if k % 50 == 0 else {},
+                "ip": "10.0.0.1",
+                "request_id": "",
+            }
 
     _stream(connection, AuditEvent.__table__, events())
     db.session.commit()
@@ -382,7 +547,12 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as directory:
-            run("SQLite", f"sqlite:///{directory}/subject_access.sqlite", explain_plans=arguments.explain, profile_pages=arguments.profile)
+            run(
+                "SQLite",
+                f"sqlite:///{directory}/subject_access.sqlite",
+                explain_plans=arguments.explain,
+                profile_pages=arguments.profile,
+            )
     if arguments.backend in ("postgresql", "both"):
         try:
             with throwaway_postgres() as url:

@@ -211,6 +211,8 @@ def assert_scripts_ran(page: Page) -> None:
         page.wait_for_function(f"({UNINITIALISED}).length === 0", timeout=5_000)
     except Error:
         pass  # the assertion below says which components did not start
-    assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')"), "js-enabled script did not run"
+    assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')"), (
+        "js-enabled script did not run"
+    )
     uninitialised = page.evaluate(UNINITIALISED)
     assert uninitialised == [], f"components not initialised: {uninitialised}"

@@ -217,16 +217,26 @@ def red_premises_with_history() -> int:
             return existing
         officer = db.session.scalars(select(User).where(User.email == LICENSING)).one()
         item = Premises(
-            name="The Accessible Arms", licence_number="AXE-00001", kind=PremisesKind.ON_SALES, town="Wisbech",
-            cluster="Wisbech town centre", status=TlsStatus.AMBER, status_since=utcnow() - timedelta(days=40),
+            name="The Accessible Arms",
+            licence_number="AXE-00001",
+            kind=PremisesKind.ON_SALES,
+            town="Wisbech",
+            cluster="Wisbech town centre",
+            status=TlsStatus.AMBER,
+            status_since=utcnow() - timedelta(days=40),
         )
         db.session.add(item)
         db.session.flush()
         agency = db.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.id)).first()
         assert agency is not None
         premises_service.record_incident(
-            officer, item.id, occurred_at=utcnow() - timedelta(days=3), reporting_agency_id=agency.id,
-            source=IncidentSource.POLICE, category=IncidentCategory.VIOLENCE, severity=IncidentSeverity.HIGH,
+            officer,
+            item.id,
+            occurred_at=utcnow() - timedelta(days=3),
+            reporting_agency_id=agency.id,
+            source=IncidentSource.POLICE,
+            category=IncidentCategory.VIOLENCE,
+            severity=IncidentSeverity.HIGH,
             description="Fight at closing time",
         )
         premises_service.move_status(officer, item.id, version=item.version, to_status=TlsStatus.RED, reason="Violence")
@@ -306,6 +316,8 @@ def test_premises_page_seen_through_a_linked_case(browsing: Browsing) -> None:
 # --- Actions, PSG meetings, referrals and the delivery plan ----------------------------
 
 CHAIR, PARTNER = "chair@demo.test", "partner@demo.test"
+
+
 def member_live_action() -> int:
     """A live demo action the member's agency owes, so its page has the update form."""
     from casework.actions.models import LIVE_STATUSES, Action
@@ -391,10 +403,19 @@ def referral_about_a_known_person() -> int:
         assert known is not None
         partner = db.session.scalars(select(User).where(User.email == PARTNER)).one()
         referral = referrals.make_referral(
-            partner, subject=ReferralSubject.PERSON, first_name=known.first_name, last_name=known.last_name,
-            date_of_birth=known.date_of_birth, address="", postcode="", place="", what_is_happening=marker,
-            risks="", consent=Consent.YES, consent_reason="",
-        )  # fmt: skip
+            partner,
+            subject=ReferralSubject.PERSON,
+            first_name=known.first_name,
+            last_name=known.last_name,
+            date_of_birth=known.date_of_birth,
+            address="",
+            postcode="",
+            place="",
+            what_is_happening=marker,
+            risks="",
+            consent=Consent.YES,
+            consent_reason="",
+        )
         db.session.commit()
         return referral.id
     finally:

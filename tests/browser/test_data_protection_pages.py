@@ -35,7 +35,9 @@ def test_a_restricted_case_asks_why_before_it_opens(browsing: Browsing) -> None:
 
 
 def test_legal_hold_form_with_errors(browsing: Browsing) -> None:
-    reference, = _first(select(Case.reference).where(Case.restricted.is_(False), Case.legal_hold.is_(False)).order_by(Case.id))
+    (reference,) = _first(
+        select(Case.reference).where(Case.restricted.is_(False), Case.legal_hold.is_(False)).order_by(Case.id)
+    )
     page = browsing.page(as_user=MANAGER)
     page.goto(f"/cases/{reference}/legal-hold")
     page.get_by_role("button", name="Place legal hold").click()
@@ -44,7 +46,7 @@ def test_legal_hold_form_with_errors(browsing: Browsing) -> None:
 
 
 def test_subject_access_page(browsing: Browsing) -> None:
-    person_id, = _first(
+    (person_id,) = _first(
         select(CaseParty.person_id)
         .join(Case, Case.id == CaseParty.case_id)
         .where(CaseParty.role == PartyRole.VICTIM, Case.restricted.is_(False))

@@ -27,7 +27,13 @@ def new_manager() -> str:
     try:
         agency_id = db.session.scalars(select(Agency.id).order_by(Agency.id)).first()
         db.session.add(
-            User(email=email, name="Morgan Newman", role=Role.MANAGER, agency_id=agency_id, password_hash=hash_password(PASSWORD))
+            User(
+                email=email,
+                name="Morgan Newman",
+                role=Role.MANAGER,
+                agency_id=agency_id,
+                password_hash=hash_password(PASSWORD),
+            )
         )
         db.session.commit()
     finally:

@@ -23,7 +23,9 @@ LONDON = ZONE
 def victim_clocks(first_name: str) -> dict[ClockKind, SlaClock]:
     try:
         person_id = db.session.scalar(select(Person.id).where(Person.first_name == first_name))
-        return {clock.kind: clock for clock in db.session.scalars(select(SlaClock).where(SlaClock.person_id == person_id))}
+        return {
+            clock.kind: clock for clock in db.session.scalars(select(SlaClock).where(SlaClock.person_id == person_id))
+        }
     finally:
         db.session.remove()
 

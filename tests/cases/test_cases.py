@@ -75,24 +75,53 @@ def caselist(session):
     officer = make_user(agency=police)
     cases = SimpleNamespace(
         mine_open=make_case(
-            lead_agency=council, opened_by=member, reference="ASB-2025-00001", title="Loud music on Orchard Road",
-            town="Wisbech", case_type=CaseType.VICTIM, opened_at=at(3),
+            lead_agency=council,
+            opened_by=member,
+            reference="ASB-2025-00001",
+            title="Loud music on Orchard Road",
+            town="Wisbech",
+            case_type=CaseType.VICTIM,
+            opened_at=at(3),
         ),
         mine_closed=make_case(
-            lead_agency=council, opened_by=member, reference="ASB-2025-00002", title="Graffiti on the garages",
-            town="Chatteris", case_type=CaseType.PLACE, status=CaseStatus.CLOSED, opened_at=at(1),
+            lead_agency=council,
+            opened_by=member,
+            reference="ASB-2025-00002",
+            title="Graffiti on the garages",
+            town="Chatteris",
+            case_type=CaseType.PLACE,
+            status=CaseStatus.CLOSED,
+            opened_at=at(1),
         ),
         shared=make_case(
-            lead_agency=police, opened_by=officer, involved=[council, voluntary], reference="ASB-2025-00003",
-            title="Drug dealing from a flat", town="March", case_type=CaseType.PERPETRATOR, opened_at=at(5),
+            lead_agency=police,
+            opened_by=officer,
+            involved=[council, voluntary],
+            reference="ASB-2025-00003",
+            title="Drug dealing from a flat",
+            town="March",
+            case_type=CaseType.PERPETRATOR,
+            opened_at=at(5),
         ),
         stub=make_case(
-            lead_agency=police, opened_by=officer, reference="ASB-2025-00004", title="Quarrel over the allotments",
-            town="Chatteris", case_type=CaseType.FAMILY, status=CaseStatus.CLOSED, opened_at=at(2),
+            lead_agency=police,
+            opened_by=officer,
+            reference="ASB-2025-00004",
+            title="Quarrel over the allotments",
+            town="Chatteris",
+            case_type=CaseType.FAMILY,
+            status=CaseStatus.CLOSED,
+            opened_at=at(2),
         ),
         restricted=make_case(
-            lead_agency=police, opened_by=officer, reference="ASB-2025-00005", title="Hidden domestic abuse",
-            town="Chatteris", case_type=CaseType.PERPETRATOR, restricted=True, opened_at=at(4),
+            lead_agency=police,
+            opened_by=officer,
+            reference="ASB-2025-00005",
+            title="Hidden domestic abuse",
+            town="Chatteris",
+            case_type=CaseType.PERPETRATOR,
+            restricted=True,
+            opened_at=at(4),
         ),
     )
     return SimpleNamespace(council=council, police=police, voluntary=voluntary, member=member, cases=cases)
@@ -354,21 +383,33 @@ def casepage(session):
     housing = make_agency(name="Roddons Housing")
     member = make_user(agency=council, name="Priya Member")
     case = make_case(
-        lead_agency=council, opened_by=member, involved=[police], title="Noise and threats at Orchard Road",
+        lead_agency=council,
+        opened_by=member,
+        involved=[police],
+        title="Noise and threats at Orchard Road",
         case_type=CaseType.VICTIM,
     )
     people = {}
     for number, role in enumerate(PartyRole, start=1):
         person = make_person(
-            created_by=member, first_name=f"{role.value.title()}", last_name="Person",
-            phone=f"07700 90{number:04d}", address=f"{number} Sentinel Street", postcode=f"PE1{number} 1AA",
+            created_by=member,
+            first_name=f"{role.value.title()}",
+            last_name="Person",
+            phone=f"07700 90{number:04d}",
+            address=f"{number} Sentinel Street",
+            postcode=f"PE1{number} 1AA",
         )
         add_party(case=case, person=person, role=role)
         people[role] = person
     make_note(case=case, author=member, body="First visit to the victim.")
     make_note(case=case, author=member, body="Second visit, threats repeated.", kind=NoteKind.INCIDENT)
     return SimpleNamespace(
-        council=council, police=police, housing=housing, member=member, case=case, people=people,
+        council=council,
+        police=police,
+        housing=housing,
+        member=member,
+        case=case,
+        people=people,
         reference=case.reference,  # still readable after a refused request has rolled the session back
     )
 
@@ -568,9 +609,12 @@ def test_a_stale_edit_keeps_both_changes_and_saves_only_when_sent_again(client_a
     reference, version = casepage.case.reference, casepage.case.version
     stale = edit_form(casepage.case, title="Alice's title")
     other = make_user(agency=casepage.council)
-    assert client_as(other).post(
-        f"/cases/{reference}/edit", data=edit_form(casepage.case, title="Bob's title")
-    ).status_code == 302
+    assert (
+        client_as(other)
+        .post(f"/cases/{reference}/edit", data=edit_form(casepage.case, title="Bob's title"))
+        .status_code
+        == 302
+    )
 
     member = client_as(casepage.member)
     response = member.post(f"/cases/{reference}/edit", data=stale)

@@ -100,8 +100,11 @@ def partnership(session):
         make_case(lead_agency=council, opened_by=member, town="Wisbech", status=status)
     for number in range(5):
         make_case(
-            lead_agency=police, opened_by=officer, involved=[voluntary] if number < 2 else [],
-            restricted=number == 4, town="March",
+            lead_agency=police,
+            opened_by=officer,
+            involved=[voluntary] if number < 2 else [],
+            restricted=number == 4,
+            town="March",
         )
     return {"council": council, "police": police, "voluntary": voluntary, "member": member}
 

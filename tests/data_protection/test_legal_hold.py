@@ -37,7 +37,9 @@ def test_manager_places_then_lifts_a_hold(client_as, case) -> None:
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Case, case.id).legal_hold is False
-    verbs = db.session.scalars(select(AuditEvent.verb).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)).all()
+    verbs = db.session.scalars(
+        select(AuditEvent.verb).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)
+    ).all()
     assert verbs == ["case.legal_hold_placed", "case.legal_hold_lifted"]
 
 
@@ -51,7 +53,9 @@ def test_a_reason_is_required_and_nothing_is_written(client_as, case) -> None:
 
 
 def test_a_stale_form_is_refused(client_as, case) -> None:
-    response = client_as(make_user(role=Role.MANAGER)).post(url(case), data={"version": case.version + 1, "reason": "x"})
+    response = client_as(make_user(role=Role.MANAGER)).post(
+        url(case), data={"version": case.version + 1, "reason": "x"}
+    )
     assert response.status_code == 409
     db.session.expire_all()
     assert db.session.get(Case, case.id).legal_hold is False

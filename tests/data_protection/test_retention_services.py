@@ -49,8 +49,13 @@ def run(apply_changes: bool = True):
 def closed_case(*, closed_at: datetime, legal_hold: bool = False):
     lead = make_agency()
     officer = make_user(agency=lead)
-    case = make_case(lead_agency=lead, opened_by=officer, status=CaseStatus.CLOSED, opened_at=closed_at - timedelta(days=90),
-                     title="Vera Victim: stones at windows")
+    case = make_case(
+        lead_agency=lead,
+        opened_by=officer,
+        status=CaseStatus.CLOSED,
+        opened_at=closed_at - timedelta(days=90),
+        title="Vera Victim: stones at windows",
+    )
     case.closed_at, case.legal_hold = closed_at, legal_hold
     case.legal_hold_reason = "Civil claim" if legal_hold else ""
     db.session.commit()
@@ -70,8 +75,13 @@ def full_case(closed_at: datetime = OLD, **kwargs):
     meeting = make_psg_meeting(chair=officer)
     item = make_agenda_item(meeting=meeting, position=1, case=case, minutes="Vera is scared")
     db.session.add(MeetingDecision(item_id=item.id, text="Move Vera", recorded_by_id=officer.id))
-    clock = make_clock(case=case, person=victim, started_at=closed_at - timedelta(days=30),
-                       outcome=ClockOutcome.STOPPED, stop_reason="Case closed: Vera moved away")
+    clock = make_clock(
+        case=case,
+        person=victim,
+        started_at=closed_at - timedelta(days=30),
+        outcome=ClockOutcome.STOPPED,
+        stop_reason="Case closed: Vera moved away",
+    )
     assessment = db.session.get(RiskAssessment, clock.started_by_assessment_id)
     assessment.override_level, assessment.override_reason = RiskLevel.HIGH, "Vera's ex is back"
     referral = make_referral(referrer=officer, first_name="Vera", last_name="Victim", status=ReferralStatus.ACCEPTED)
@@ -110,23 +120,42 @@ def test_apply_anonymises_every_free_text_and_personal_column_and_keeps_statisti
     assert (case.title, case.summary, case.anonymised_at) == ("Anonymised case", "", NOW)
     assert (case.case_type, case.opened_at, case.closed_at, case.status, case.town) == kept
     person = db.session.get(Person, victim.id)
-    assert (person.first_name, person.last_name, person.date_of_birth, person.address, person.postcode,
-            person.phone, person.email, person.vulnerabilities, person.anonymised_at) == (
-        "Anonymised", "", None, "", "", "", "", "", NOW)
+    assert (
+        person.first_name,
+        person.last_name,
+        person.date_of_birth,
+        person.address,
+        person.postcode,
+        person.phone,
+        person.email,
+        person.vulnerabilities,
+        person.anonymised_at,
+    ) == ("Anonymised", "", None, "", "", "", "", "", NOW)
     assert db.session.scalars(select(Note.body).where(Note.case_id == case.id)).all() == ["Anonymised"]
     action = db.session.scalars(select(Action).where(Action.case_id == case.id)).one()
     assert (action.title, action.detail) == ("Anonymised action", "")
-    assert db.session.scalars(select(ActionUpdate.note).where(ActionUpdate.action_id == action.id)).all() == ["Anonymised"]
+    assert db.session.scalars(select(ActionUpdate.note).where(ActionUpdate.action_id == action.id)).all() == [
+        "Anonymised"
+    ]
     item = db.session.scalars(select(AgendaItem).where(AgendaItem.case_id == case.id)).one()
     assert item.minutes == "Anonymised"
-    assert db.session.scalars(select(MeetingDecision.text).where(MeetingDecision.item_id == item.id)).all() == ["Anonymised"]
+    assert db.session.scalars(select(MeetingDecision.text).where(MeetingDecision.item_id == item.id)).all() == [
+        "Anonymised"
+    ]
     assessment = db.session.scalars(select(RiskAssessment).where(RiskAssessment.case_id == case.id)).one()
     assert (assessment.override_reason, assessment.level, assessment.score) == ("Anonymised", RiskLevel.HIGH, 30)
     clock = db.session.scalars(select(SlaClock).where(SlaClock.case_id == case.id)).one()
     assert (clock.outcome, clock.stop_reason) == (ClockOutcome.STOPPED, "Case closed")
     referral = db.session.get(Referral, referral.id)
-    assert (referral.first_name, referral.last_name, referral.address, referral.postcode, referral.date_of_birth,
-            referral.what_is_happening, referral.anonymised_at) == ("Anonymised", "", "", "", None, "Anonymised", NOW)
+    assert (
+        referral.first_name,
+        referral.last_name,
+        referral.address,
+        referral.postcode,
+        referral.date_of_birth,
+        referral.what_is_happening,
+        referral.anonymised_at,
+    ) == ("Anonymised", "", "", "", None, "Anonymised", NOW)
     # The case still counts: its party and its clock remain.
     assert db.session.scalar(select(func.count()).select_from(CaseParty).where(CaseParty.case_id == case.id)) == 1
 
@@ -136,12 +165,16 @@ def test_one_audit_event_per_record_with_no_personal_data() -> None:
 
     run()
 
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.verb.like("retention.%")).order_by(AuditEvent.id)).all()
-    assert sorted((event.verb, event.object_id) for event in events) == sorted([
-        ("retention.case_anonymised", case.id),
-        ("retention.referral_anonymised", referral.id),
-        ("retention.person_anonymised", victim.id),
-    ])
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.verb.like("retention.%")).order_by(AuditEvent.id)
+    ).all()
+    assert sorted((event.verb, event.object_id) for event in events) == sorted(
+        [
+            ("retention.case_anonymised", case.id),
+            ("retention.referral_anonymised", referral.id),
+            ("retention.person_anonymised", victim.id),
+        ]
+    )
     assert all(event.actor_id is None for event in events)
     assert "Vera" not in repr([event.detail for event in events])
 
@@ -186,7 +219,12 @@ def test_declined_referrals_past_their_period_are_anonymised() -> None:
     assert [due.id for due in plan.referrals] == [old.id] and result.referrals == 1
     db.session.expire_all()
     old = db.session.get(Referral, old.id)
-    assert (old.first_name, old.address, old.decline_reason, old.status) == ("Anonymised", "", "Anonymised", ReferralStatus.DECLINED)
+    assert (old.first_name, old.address, old.decline_reason, old.status) == (
+        "Anonymised",
+        "",
+        "Anonymised",
+        ReferralStatus.DECLINED,
+    )
     assert db.session.get(Referral, recent.id).first_name == "Ada"
     assert db.session.get(Referral, undecided.id).first_name == "Ada"
 
@@ -231,13 +269,18 @@ def test_manager_places_and_lifts_a_hold_audited() -> None:
     verbs = db.session.execute(
         select(AuditEvent.verb, AuditEvent.detail).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)
     ).all()
-    assert verbs == [("case.legal_hold_placed", {"reason": "Civil claim"}), ("case.legal_hold_lifted", {"reason": "Settled"})]
+    assert verbs == [
+        ("case.legal_hold_placed", {"reason": "Civil claim"}),
+        ("case.legal_hold_lifted", {"reason": "Settled"}),
+    ]
 
 
 def test_a_hold_needs_a_reason() -> None:
     case, _officer = closed_case(closed_at=utcnow())
     with pytest.raises(InvalidInput) as refused:
-        retention.set_legal_hold(make_user(role=Role.ADMIN), case.reference, hold=True, reason="  ", version=case.version)
+        retention.set_legal_hold(
+            make_user(role=Role.ADMIN), case.reference, hold=True, reason="  ", version=case.version
+        )
     assert refused.value.field == "reason"
     assert case.legal_hold is False
 

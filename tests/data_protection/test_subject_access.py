@@ -52,8 +52,11 @@ def person_with_records(*, cases: int = 1):
     for number in range(cases):
         case = make_case(lead_agency=lead, opened_by=officer, title=f"Stones at windows {number}")
         add_party(case=case, person=victim, role=PartyRole.VICTIM)
-        add_party(case=case, person=make_person(created_by=officer, first_name="Percy", last_name=f"Perp{number}"),
-                  role=PartyRole.PERPETRATOR)
+        add_party(
+            case=case,
+            person=make_person(created_by=officer, first_name="Percy", last_name=f"Perp{number}"),
+            role=PartyRole.PERPETRATOR,
+        )
         make_note(case=case, author=officer, body=f"Visited Vera at home {number}")
         action = make_action(agency=lead, created_by=officer, case=case, title=f"Fit window locks {number}")
         db.session.add(ActionUpdate(action_id=action.id, note=f"Locksmith booked {number}", author_id=officer.id))
@@ -63,8 +66,9 @@ def person_with_records(*, cases: int = 1):
         audit.record(officer, "case.viewed", "case", case.id, case_id=case.id)
         audit.record(chair, "case.access_requested", "case", case.id, case_id=case.id, detail={"reason": "Same family"})
         made.append(case)
-    referral = make_referral(referrer=officer, first_name="Vera", last_name="Victim",
-                             what_is_happening="Vera says stones hit her windows")
+    referral = make_referral(
+        referrer=officer, first_name="Vera", last_name="Victim", what_is_happening="Vera says stones hit her windows"
+    )
     referral.person_id = victim.id
     audit.record(officer, "person.viewed", "person", victim.id, person_id=victim.id)
     db.session.commit()
@@ -80,11 +84,23 @@ def test_manager_sees_everything_held_about_the_person(client_as: ClientAs) -> N
     assert page.status_code == 200
     text = page.text
     for expected in (
-        "Vera Victim", "07700 900123", case.reference, "Stones at windows 0", "Victim",
-        "Visited Vera at home 0", "Fit window locks 0", "Locksmith booked 0",
-        "Discussed Vera 0", "Refer to housing 0", "Vera says stones hit her windows",
-        "Case conference within 72 hours", "Viewed case", "Viewed person", "Olive Officer",
-        "Asked for access to case", "Same family",
+        "Vera Victim",
+        "07700 900123",
+        case.reference,
+        "Stones at windows 0",
+        "Victim",
+        "Visited Vera at home 0",
+        "Fit window locks 0",
+        "Locksmith booked 0",
+        "Discussed Vera 0",
+        "Refer to housing 0",
+        "Vera says stones hit her windows",
+        "Case conference within 72 hours",
+        "Viewed case",
+        "Viewed person",
+        "Olive Officer",
+        "Asked for access to case",
+        "Same family",
     ):
         assert expected in text, expected
     # Other people on her cases are flagged for review, not silently included.
@@ -124,11 +140,11 @@ def test_each_export_is_audited_with_its_format(client_as: ClientAs, path: str) 
 
     assert client_as(admin).get(f"/people/{victim.id}/subject-access{path}").status_code == 200
 
-    event = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.verb == "person.subject_access_exported")
-    ).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "person.subject_access_exported")).one()
     assert (event.actor_id, event.person_id, event.detail) == (
-        admin.id, victim.id, {"format": "json" if path else "html"}
+        admin.id,
+        victim.id,
+        {"format": "json" if path else "html"},
     )
     assert audit.verb_label(event.verb) == "Exported subject access data"
 

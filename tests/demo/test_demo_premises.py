@@ -29,7 +29,9 @@ def test_demo_premises_cover_every_colour_and_deadline(session):
 
     visits = Counter(db.session.scalars(select(PremisesVisit.premises_id)))
     last_visit = {
-        premises_id: max(db.session.scalars(select(PremisesVisit.visited_at).where(PremisesVisit.premises_id == premises_id)))
+        premises_id: max(
+            db.session.scalars(select(PremisesVisit.visited_at).where(PremisesVisit.premises_id == premises_id))
+        )
         for premises_id in visits
     }
     visit_due = [

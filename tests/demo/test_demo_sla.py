@@ -125,7 +125,9 @@ def test_the_high_risk_victims_are_victims_of_victim_cases_spread_across_lead_ag
     cases = {case.id: case for case in db.session.scalars(select(Case).where(Case.id.in_({c.case_id for c in cohort})))}
     assert {case.case_type for case in cases.values()} == {CaseType.VICTIM}
     assert len({case.lead_agency_id for case in cases.values()}) >= 4
-    victims = set(db.session.execute(select(CaseParty.case_id, CaseParty.person_id).where(CaseParty.role == PartyRole.VICTIM)))
+    victims = set(
+        db.session.execute(select(CaseParty.case_id, CaseParty.person_id).where(CaseParty.role == PartyRole.VICTIM))
+    )
     assert {(c.case_id, c.person_id) for c in cohort} <= victims
 
 
@@ -149,13 +151,23 @@ def test_every_assessment_scores_what_its_answers_give_with_its_matrix(app, sess
     started_by = {a.id: a for a in assessments}
     for clock in all_clocks():
         assessment = started_by[clock.started_by_assessment_id]
-        assert (assessment.level, assessment.person_id, assessment.assessed_at) == (RiskLevel.HIGH, clock.person_id, clock.started_at)
+        assert (assessment.level, assessment.person_id, assessment.assessed_at) == (
+            RiskLevel.HIGH,
+            clock.person_id,
+            clock.started_at,
+        )
 
 
 def test_loading_the_demo_again_adds_no_victims_or_clocks(app, session):
     load(app)
-    counts = [db.session.scalar(select(func.count()).select_from(model)) for model in (RiskAssessment, SlaClock, RiskMatrix, Agency)]
+    counts = [
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (RiskAssessment, SlaClock, RiskMatrix, Agency)
+    ]
     with app.app_context():
         assert load_demo() is False
         db.session.commit()
-    assert [db.session.scalar(select(func.count()).select_from(model)) for model in (RiskAssessment, SlaClock, RiskMatrix, Agency)] == counts
+    assert [
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (RiskAssessment, SlaClock, RiskMatrix, Agency)
+    ] == counts

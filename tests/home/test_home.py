@@ -15,7 +15,9 @@ def partnership(session):
     officer = make_user(agency=theirs, name="Lee Dunmore")
     ours = make_case(lead_agency=mine, opened_by=colleague, title="Noise from number 12")
     shared = make_case(lead_agency=theirs, opened_by=officer, involved=[mine], title="Youths at the recreation ground")
-    closed = make_case(lead_agency=mine, opened_by=colleague, status=CaseStatus.CLOSED, title="Fly-tipping behind the shops")
+    closed = make_case(
+        lead_agency=mine, opened_by=colleague, status=CaseStatus.CLOSED, title="Fly-tipping behind the shops"
+    )
     elsewhere = make_case(lead_agency=theirs, opened_by=officer, title="Street drinking in the park")
     make_note(case=ours, author=colleague, body="Visited the victim.")
     make_note(case=elsewhere, author=officer, body="Patrol arranged.")

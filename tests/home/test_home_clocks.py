@@ -37,14 +37,22 @@ def world(session, client_as):
     people = {name: victim(ours, name) for name in ("Olive", "Sally", "Penny", "Mabel")}
     people["Tess"] = victim(theirs, "Tess")
     officer_client = client_as(officer)
-    assess(officer_client, ours.reference, people["Sally"], when=hours_ago(50), answers=CRITICAL)  # conference due in 22 h
-    assess(officer_client, ours.reference, people["Olive"], when=hours_ago(80), answers=CRITICAL)  # conference overdue by 8 h
+    assess(
+        officer_client, ours.reference, people["Sally"], when=hours_ago(50), answers=CRITICAL
+    )  # conference due in 22 h
+    assess(
+        officer_client, ours.reference, people["Olive"], when=hours_ago(80), answers=CRITICAL
+    )  # conference overdue by 8 h
     assess(officer_client, ours.reference, people["Penny"], when=hours_ago(1), answers=CRITICAL)  # due in 71 h: pending
     assess(officer_client, ours.reference, people["Mabel"], when=hours_ago(100), answers=CRITICAL)
     assess(officer_client, ours.reference, people["Mabel"], when=hours_ago(90), answers=MEDIUM)  # 7-day clock met
     assess(officer_client, theirs.reference, people["Tess"], when=hours_ago(80), answers=CRITICAL)  # another agency's
     return SimpleNamespace(
-        council=council, police=police, ours=ours.reference, theirs=theirs.reference, member=client_as(member),
+        council=council,
+        police=police,
+        ours=ours.reference,
+        theirs=theirs.reference,
+        member=client_as(member),
         client_as=client_as,
     )
 
@@ -56,7 +64,11 @@ def needing_action(html: str) -> str:
 def test_overdue_clocks_come_before_clocks_due_soon(world):
     section = needing_action(world.member.get("/").text)
     rows = section.split("<tr")[2:]  # after the header row
-    assert [re.search(r">(\w+ Victim)</td>", row).group(1) for row in rows] == ["Mabel Victim", "Olive Victim", "Sally Victim"]
+    assert [re.search(r">(\w+ Victim)</td>", row).group(1) for row in rows] == [
+        "Mabel Victim",
+        "Olive Victim",
+        "Sally Victim",
+    ]
     mabel, olive, sally = rows
     assert "Case conference within 72 hours" in mabel and "overdue by 28 hours" in mabel
     assert "Case conference within 72 hours" in olive and "overdue by 8 hours" in olive and "govuk-tag--red" in olive

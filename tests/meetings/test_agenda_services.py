@@ -55,8 +55,15 @@ def world(session):
     previous = make_psg_meeting(chair=chair, held_at=now - timedelta(days=20), finished_at=now - timedelta(days=20))
     meeting = make_psg_meeting(chair=chair, held_at=now + timedelta(days=2))
     return SimpleNamespace(
-        council=council, police=police, housing=housing, chair=chair, member=member, officer=officer,
-        now=now, previous=previous, meeting=meeting,
+        council=council,
+        police=police,
+        housing=housing,
+        chair=chair,
+        member=member,
+        officer=officer,
+        now=now,
+        previous=previous,
+        meeting=meeting,
     )
 
 
@@ -209,8 +216,13 @@ def test_closed_cases_never_join(world):
     case = a_case(world)
     assess(world.member, case, with_victim(world, case), HIGH, ago=timedelta(hours=1))
     create_action(
-        world.member, Subject(case_id=case.id), title="Visit", detail="", assigned_agency_id=world.council.id,
-        assignee_id=None, due_on=world.now.date() - timedelta(days=3),
+        world.member,
+        Subject(case_id=case.id),
+        title="Visit",
+        detail="",
+        assigned_agency_id=world.council.id,
+        assignee_id=None,
+        due_on=world.now.date() - timedelta(days=3),
     )
     flag(case)
     case.status, case.closed_at = CaseStatus.CLOSED, utcnow()
@@ -244,13 +256,23 @@ def test_a_case_with_a_live_action_due_before_today_joins(world):
     case = a_case(world, involved=[world.police])
     for agency in (world.council, world.police):
         create_action(
-            world.member, Subject(case_id=case.id), title="Visit", detail="", assigned_agency_id=agency.id,
-            assignee_id=None, due_on=world.now.astimezone(LONDON).date() - timedelta(days=1),
+            world.member,
+            Subject(case_id=case.id),
+            title="Visit",
+            detail="",
+            assigned_agency_id=agency.id,
+            assignee_id=None,
+            due_on=world.now.astimezone(LONDON).date() - timedelta(days=1),
         )
     single = a_case(world)
     create_action(
-        world.member, Subject(case_id=single.id), title="Visit", detail="", assigned_agency_id=world.council.id,
-        assignee_id=None, due_on=world.now.astimezone(LONDON).date() - timedelta(days=1),
+        world.member,
+        Subject(case_id=single.id),
+        title="Visit",
+        detail="",
+        assigned_agency_id=world.council.id,
+        assignee_id=None,
+        due_on=world.now.astimezone(LONDON).date() - timedelta(days=1),
     )
     db.session.commit()
     generate(world)
@@ -261,9 +283,19 @@ def test_actions_due_today_done_or_cancelled_are_not_overdue(world):
     case = a_case(world)
     today = world.now.astimezone(LONDON).date()
     make_action(agency=world.council, created_by=world.member, case=case, due_on=today)
-    make_action(agency=world.council, created_by=world.member, case=case, due_on=today - timedelta(days=5), status=ActionStatus.DONE)
     make_action(
-        agency=world.council, created_by=world.member, case=case, due_on=today - timedelta(days=5), status=ActionStatus.CANCELLED
+        agency=world.council,
+        created_by=world.member,
+        case=case,
+        due_on=today - timedelta(days=5),
+        status=ActionStatus.DONE,
+    )
+    make_action(
+        agency=world.council,
+        created_by=world.member,
+        case=case,
+        due_on=today - timedelta(days=5),
+        status=ActionStatus.CANCELLED,
     )
     assert generate(world) == []
 
@@ -286,8 +318,13 @@ def test_a_case_with_several_reasons_appears_once_with_all_of_them(world):
     case = a_case(world)
     assess(world.member, case, with_victim(world, case), HIGH, ago=timedelta(hours=1))
     create_action(
-        world.member, Subject(case_id=case.id), title="Visit", detail="", assigned_agency_id=world.council.id,
-        assignee_id=None, due_on=world.now.date() - timedelta(days=3),
+        world.member,
+        Subject(case_id=case.id),
+        title="Visit",
+        detail="",
+        assigned_agency_id=world.council.id,
+        assignee_id=None,
+        due_on=world.now.date() - timedelta(days=3),
     )
     flag(case)
     generate(world)
@@ -302,8 +339,13 @@ def test_items_come_referrals_first_then_high_risk_overdue_and_flagged_each_by_r
     flag(flagged_b)
     flag(flagged_a)
     create_action(
-        world.member, Subject(case_id=overdue.id), title="Visit", detail="", assigned_agency_id=world.council.id,
-        assignee_id=None, due_on=world.now.date() - timedelta(days=3),
+        world.member,
+        Subject(case_id=overdue.id),
+        title="Visit",
+        detail="",
+        assigned_agency_id=world.council.id,
+        assignee_id=None,
+        due_on=world.now.date() - timedelta(days=3),
     )
     assess(world.member, high, with_victim(world, high), HIGH, ago=timedelta(hours=1))
     accepted_referral(world, accepted, decided_ago=timedelta(days=1))
@@ -313,7 +355,13 @@ def test_items_come_referrals_first_then_high_risk_overdue_and_flagged_each_by_r
     generate(world)
 
     assert [subject for subject, _reasons in on_agenda(world)] == [
-        earlier.id, later.id, accepted.id, high.id, overdue.id, flagged_a.id, flagged_b.id,
+        earlier.id,
+        later.id,
+        accepted.id,
+        high.id,
+        overdue.id,
+        flagged_a.id,
+        flagged_b.id,
     ]
 
 
@@ -336,7 +384,10 @@ def test_the_chair_gets_cases_of_other_agencies_as_stubs(world):
     stub, hidden = page.items
     assert (stub.case.id, stub.full_view, stub.is_stub, stub.restricted_stub) == (open_stub.id, False, True, False)
     assert (stub.heading, stub.subject_name, stub.shows_reasons, stub.shows_record) == (
-        open_stub.reference, "Hidden Ashdown", True, False,
+        open_stub.reference,
+        "Hidden Ashdown",
+        True,
+        False,
     )
     assert (hidden.case.id, hidden.restricted_stub, hidden.heading) == (restricted.id, True, restricted.reference)
     assert (hidden.subject_name, hidden.shows_reasons, hidden.shows_record) == ("", False, False)
@@ -361,7 +412,9 @@ def test_generating_again_keeps_hand_added_items_and_minutes_of_items_that_stay(
     items = {item.case_id: item for item in db.session.scalars(select(AgendaItem))}
     items[stays.id].minutes = "Police to patrol Friday nights."
     items[with_record.id].minutes = "Discussed."
-    db.session.add(MeetingDecision(item_id=items[with_record.id].id, text="Refer to housing.", recorded_by_id=world.chair.id))
+    db.session.add(
+        MeetingDecision(item_id=items[with_record.id].id, text="Refer to housing.", recorded_by_id=world.chair.id)
+    )
     # Since then: two cases are no longer flagged, and the hand-added case is now.
     goes.psg_review = with_record.psg_review = False
     by_hand.psg_review = True

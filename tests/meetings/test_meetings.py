@@ -31,9 +31,17 @@ def world(session, client_as):
     officer = make_user(agency=police, name="Pat Police")
     meeting = make_psg_meeting(chair=chair, held_at=utcnow() + timedelta(days=2), location="Fenland Hall, March")
     return SimpleNamespace(
-        council=council, police=police, housing=housing, chair=chair, member=member, officer=officer,
+        council=council,
+        police=police,
+        housing=housing,
+        chair=chair,
+        member=member,
+        officer=officer,
         meeting=meeting,  # detached once a client is made: change it through db.session.get
-        meeting_id=meeting.id, as_chair=client_as(chair), as_member=client_as(member), client_as=client_as,
+        meeting_id=meeting.id,
+        as_chair=client_as(chair),
+        as_member=client_as(member),
+        client_as=client_as,
     )
 
 
@@ -79,7 +87,11 @@ def test_the_list_shows_past_meetings_and_their_status_but_never_case_conference
     past = make_psg_meeting(chair=world.chair, held_at=local(2026, 1, 14, 14), finished_at=local(2026, 1, 14, 16))
     case = make_case(lead_agency=world.council, opened_by=world.member)
     conferences.record_conference(
-        world.member, case.reference, held_at=utcnow() - timedelta(hours=1), present=[world.council.id], apologies=[],
+        world.member,
+        case.reference,
+        held_at=utcnow() - timedelta(hours=1),
+        present=[world.council.id],
+        apologies=[],
         outcome="Safety plan.",
     )
     db.session.commit()
@@ -92,7 +104,11 @@ def test_the_list_shows_past_meetings_and_their_status_but_never_case_conference
 def test_a_case_conference_has_no_meeting_page(world):
     case = make_case(lead_agency=world.council, opened_by=world.member)
     conference = conferences.record_conference(
-        world.member, case.reference, held_at=utcnow() - timedelta(hours=1), present=[world.council.id], apologies=[],
+        world.member,
+        case.reference,
+        held_at=utcnow() - timedelta(hours=1),
+        present=[world.council.id],
+        apologies=[],
         outcome="Safety plan.",
     )
     db.session.commit()
@@ -115,7 +131,11 @@ def test_scheduling_a_meeting(world):
     response = schedule(world, when=local(2027, 1, 12, 14), time_text="2pm")
     meeting = db.session.scalars(select(Meeting).order_by(Meeting.id.desc())).first()
     assert response.location == f"/meetings/{meeting.id}"
-    assert (meeting.held_at, meeting.chair_id, meeting.kind) == (local(2027, 1, 12, 14), world.chair.id, MeetingKind.PSG_MEETING)
+    assert (meeting.held_at, meeting.chair_id, meeting.kind) == (
+        local(2027, 1, 12, 14),
+        world.chair.id,
+        MeetingKind.PSG_MEETING,
+    )
     page = world.as_chair.get(response.location).text
     assert "Meeting scheduled." in page and "12 January 2027 at 2:00pm" in page and "Chris Chair" in page
     assert count(AuditEvent, AuditEvent.verb == "meeting.scheduled") == 1
@@ -164,16 +184,28 @@ def agenda(world):
     police_member = make_user(agency=world.police)
     ours = make_case(lead_agency=world.council, opened_by=world.member, title="Stones at windows, Orchard Road")
     theirs = make_case(lead_agency=world.police, opened_by=police_member, title="Drug dealing at the flats")
-    hidden = make_case(lead_agency=world.police, opened_by=police_member, restricted=True, title="Domestic abuse, Elm Close")
+    hidden = make_case(
+        lead_agency=world.police, opened_by=police_member, restricted=True, title="Domestic abuse, Elm Close"
+    )
     for position, case in enumerate((ours, theirs, hidden), start=1):
         make_agenda_item(
-            meeting=world.meeting, position=position, case=case, reasons=("High-risk victim",),
-            added_by_chair=False, minutes=f"Minutes about {case.title}.",
+            meeting=world.meeting,
+            position=position,
+            case=case,
+            reasons=("High-risk victim",),
+            added_by_chair=False,
+            minutes=f"Minutes about {case.title}.",
         )
-    referral = make_referral(referrer=police_member, first_name="Bea", last_name="Bramley", received_at=local(2026, 11, 2, 9))
+    referral = make_referral(
+        referrer=police_member, first_name="Bea", last_name="Bramley", received_at=local(2026, 11, 2, 9)
+    )
     make_agenda_item(
-        meeting=world.meeting, position=4, referral_id=referral.id, reasons=("New referral awaiting a decision",),
-        added_by_chair=False, minutes="Minutes about the referral.",
+        meeting=world.meeting,
+        position=4,
+        referral_id=referral.id,
+        reasons=("New referral awaiting a decision",),
+        added_by_chair=False,
+        minutes="Minutes about the referral.",
     )
     return SimpleNamespace(ours=ours, theirs=theirs, hidden=hidden, police=world.client_as(police_member))
 
@@ -192,7 +224,11 @@ def test_each_case_item_shows_what_the_viewer_may_see_of_the_case(world, agenda)
     assert "Cambridgeshire Constabulary" in theirs and "High-risk victim" in theirs
     assert "Minutes are shown to agencies involved in the case" in theirs
     # Restricted: the reference and the lead agency only.
-    assert f">{agenda.hidden.reference}</a>" in hidden and "Restricted" in hidden and "Cambridgeshire Constabulary" in hidden
+    assert (
+        f">{agenda.hidden.reference}</a>" in hidden
+        and "Restricted" in hidden
+        and "Cambridgeshire Constabulary" in hidden
+    )
     assert "High-risk victim" not in hidden and "Case type" not in hidden
     for title in ("Drug dealing", "Domestic abuse", "Minutes about Drug", "Minutes about Domestic"):
         assert title not in html

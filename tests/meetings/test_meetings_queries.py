@@ -24,8 +24,12 @@ def test_the_list_of_meetings(app, client_as):
     def add_meetings(how_many: int) -> None:
         for _ in range(how_many):
             days = next(_numbers) + 1
-            make_psg_meeting(chair=make_user(role=Role.PSG_CHAIR, agency=make_agency()), held_at=utcnow() + timedelta(days=days))
-            make_psg_meeting(chair=chair, held_at=utcnow() - timedelta(days=days), finished_at=utcnow() - timedelta(days=days))
+            make_psg_meeting(
+                chair=make_user(role=Role.PSG_CHAIR, agency=make_agency()), held_at=utcnow() + timedelta(days=days)
+            )
+            make_psg_meeting(
+                chair=chair, held_at=utcnow() - timedelta(days=days), finished_at=utcnow() - timedelta(days=days)
+            )
 
     add_meetings(3)
     few_page, few = page_queries(app, client, "/meetings")
@@ -69,8 +73,12 @@ def meeting_with(items: int, p: dict, *, finished: bool):
         elif position % 3 == 2:
             referral_id = make_referral(referrer=p["police_member"], first_name=f"Person{position}").id
         item = make_agenda_item(
-            meeting=meeting, position=position, case=case, referral_id=referral_id,
-            topic="" if case or referral_id else f"Topic {position}", minutes=f"Minutes {position}",
+            meeting=meeting,
+            position=position,
+            case=case,
+            referral_id=referral_id,
+            topic="" if case or referral_id else f"Topic {position}",
+            minutes=f"Minutes {position}",
         )
         decision = MeetingDecision(item_id=item.id, text=f"Decision {position}", recorded_by_id=p["chair"].id)
         db.session.add(decision)
@@ -79,11 +87,17 @@ def meeting_with(items: int, p: dict, *, finished: bool):
         create_action(
             p["police_member"] if case and police_case else p["member"],
             Subject(case_id=case.id) if case else Subject(meeting_id=meeting.id),
-            title=f"Action {position}", detail="", assigned_agency_id=lead.id, assignee_id=None,
-            due_on=today() + timedelta(days=7), decision_id=decision.id,
+            title=f"Action {position}",
+            detail="",
+            assigned_agency_id=lead.id,
+            assignee_id=None,
+            due_on=today() + timedelta(days=7),
+            decision_id=decision.id,
         )
         if finished:
-            db.session.add(MeetingAmendment(meeting_id=meeting.id, item_id=item.id, text="Correction", author_id=p["chair"].id))
+            db.session.add(
+                MeetingAmendment(meeting_id=meeting.id, item_id=item.id, text="Correction", author_id=p["chair"].id)
+            )
     if finished:
         meeting.finished_at = held_at + timedelta(hours=1)
     db.session.commit()
@@ -99,6 +113,9 @@ def test_the_meeting_page(app, client_as, partnership, viewer, finished):
     few_page, few = page_queries(app, client, f"/meetings/{meeting_with(3, partnership, finished=finished).id}")
     many_page, many = page_queries(app, client, f"/meetings/{meeting_with(15, partnership, finished=finished).id}")
 
-    assert (few_page.count('<section class="govuk-!-margin-bottom-8"'), many_page.count('<section class="govuk-!-margin-bottom-8"')) == (3, 15)
+    assert (
+        few_page.count('<section class="govuk-!-margin-bottom-8"'),
+        many_page.count('<section class="govuk-!-margin-bottom-8"'),
+    ) == (3, 15)
     assert_same_queries(few, many)
     assert len(many) <= DETAIL_BUDGET, many

@@ -32,13 +32,25 @@ def world(session, client_as):
     officer = make_user(agency=police, name="Pat Police")
     case = make_case(lead_agency=council, opened_by=member, involved=[police], title="Stones at windows")
     meeting = make_psg_meeting(chair=chair, held_at=utcnow() - timedelta(hours=1))
-    case_item = make_agenda_item(meeting=meeting, position=1, case=case, reasons=("High-risk victim",), added_by_chair=False)
+    case_item = make_agenda_item(
+        meeting=meeting, position=1, case=case, reasons=("High-risk victim",), added_by_chair=False
+    )
     topic_item = make_agenda_item(meeting=meeting, position=2, topic="Street drinking in Wisbech")
     return SimpleNamespace(
-        council=council.id, police=police.id, housing=housing.id, closed=closed.id, officer=officer.id,
-        member=member.id, case_id=case.id, reference=case.reference, meeting_id=meeting.id,
-        case_item=case_item.id, topic_item=topic_item.id,
-        as_chair=client_as(chair), as_member=client_as(member), as_officer=client_as(officer),
+        council=council.id,
+        police=police.id,
+        housing=housing.id,
+        closed=closed.id,
+        officer=officer.id,
+        member=member.id,
+        case_id=case.id,
+        reference=case.reference,
+        meeting_id=meeting.id,
+        case_item=case_item.id,
+        topic_item=topic_item.id,
+        as_chair=client_as(chair),
+        as_member=client_as(member),
+        as_officer=client_as(officer),
     )
 
 
@@ -51,7 +63,9 @@ def count(model, *where) -> int:
 
 
 def stored() -> tuple[int, ...]:
-    return tuple(count(model) for model in (AgendaItem, MeetingAttendance, MeetingDecision, Action, MeetingAmendment, AuditEvent))
+    return tuple(
+        count(model) for model in (AgendaItem, MeetingAttendance, MeetingDecision, Action, MeetingAmendment, AuditEvent)
+    )
 
 
 def current_version(world) -> int:
@@ -82,8 +96,13 @@ def test_the_attendance_form_lists_every_active_agency(world):
 
 def test_recording_attendance(world):
     response = post(
-        world, "/attendance",
-        **{f"agency_{world.council}": "present", f"agency_{world.police}": "apologies", f"agency_{world.housing}": "none"},
+        world,
+        "/attendance",
+        **{
+            f"agency_{world.council}": "present",
+            f"agency_{world.police}": "apologies",
+            f"agency_{world.housing}": "none",
+        },
     )
     assert response.location == url(world, "#attendance")
     html = world.as_member.get(url(world)).text
@@ -98,7 +117,10 @@ def test_a_tampered_attendance_is_refused_and_nothing_saved(world):
     before = stored()
     response = post(world, "/attendance", **{f"agency_{world.council}": "asleep"})
     assert response.status_code == 400
-    assert PROBLEM in response.text and "Choose present, apologies or not recorded for Fenland District Council" in response.text
+    assert (
+        PROBLEM in response.text
+        and "Choose present, apologies or not recorded for Fenland District Council" in response.text
+    )
     assert stored() == before
 
 
@@ -119,7 +141,9 @@ def test_minutes_typed_on_a_stale_page_are_kept_and_not_saved(world):
     stale = current_version(world)
     post(world, f"/items/{world.topic_item}/minutes", minutes="The first chair's minutes.")
     before = stored()
-    response = post(world, f"/items/{world.topic_item}/minutes", minutes="The second chair's minutes.", version=str(stale))
+    response = post(
+        world, f"/items/{world.topic_item}/minutes", minutes="The second chair's minutes.", version=str(stale)
+    )
     assert response.status_code == 409
     assert "Someone else changed this meeting after you opened it" in response.text
     assert "Saved minutes now" in response.text and "The first chair&#39;s minutes." in response.text
@@ -162,21 +186,34 @@ def test_the_decision_form_offers_the_cases_agencies_first_and_their_officers(wo
 def test_a_decision_creates_an_action_for_an_agency_in_one_step(world):
     in_a_fortnight = today() + timedelta(days=14)
     response = decide(
-        world, world.case_item, assigned_agency_id=str(world.police), assignee_id=str(world.officer), due_on=due(in_a_fortnight),
+        world,
+        world.case_item,
+        assigned_agency_id=str(world.police),
+        assignee_id=str(world.officer),
+        due_on=due(in_a_fortnight),
     )
     assert response.location == url(world, f"#item-{world.case_item}")
     [decision] = db.session.scalars(select(MeetingDecision))
     [action] = db.session.scalars(select(Action))
     assert (action.decision_id, action.case_id, action.assigned_agency_id, action.assignee_id, action.due_on) == (
-        decision.id, world.case_id, world.police, world.officer, in_a_fortnight,
+        decision.id,
+        world.case_id,
+        world.police,
+        world.officer,
+        in_a_fortnight,
     )
-    assert "Decision recorded, with an action for Cambridgeshire Constabulary." in world.as_chair.get(response.location).text
+    assert (
+        "Decision recorded, with an action for Cambridgeshire Constabulary."
+        in world.as_chair.get(response.location).text
+    )
     html = world.as_officer.get(response.location).text
     assert "Action for Cambridgeshire Constabulary (Pat Police): Police to patrol Orchard Road." in html
 
 
 def test_a_decision_with_a_past_due_date_is_saved_with_a_warning(world):
-    response = decide(world, world.topic_item, assigned_agency_id=str(world.housing), due_on=due(today() - timedelta(days=2)))
+    response = decide(
+        world, world.topic_item, assigned_agency_id=str(world.housing), due_on=due(today() - timedelta(days=2))
+    )
     html = world.as_chair.get(response.location).text
     assert "already passed, so it shows as overdue" in html
     assert count(Action, Action.meeting_id == world.meeting_id) == 1
@@ -194,13 +231,25 @@ BAD_DECISIONS = {
         "an officer from Cambridgeshire Constabulary, or nobody",
         "assignee_id",
     ),
-    "an agency that does not exist": ({"assigned_agency_id": "987654", "due_on": "soon"}, "Select the agency from the list", "assigned_agency_id"),
-    "an action without a due date": ({"assigned_agency_id": "police"}, "Enter the date the action is due", "due_on-day"),
+    "an agency that does not exist": (
+        {"assigned_agency_id": "987654", "due_on": "soon"},
+        "Select the agency from the list",
+        "assigned_agency_id",
+    ),
+    "an action without a due date": (
+        {"assigned_agency_id": "police"},
+        "Enter the date the action is due",
+        "due_on-day",
+    ),
     "an impossible due date": (
-        {"assigned_agency_id": "police", "due_on": ["31", "2", "2027"]}, "Date the action is due must be a real date", "due_on-day",
+        {"assigned_agency_id": "police", "due_on": ["31", "2", "2027"]},
+        "Date the action is due must be a real date",
+        "due_on-day",
     ),
     "an action without an agency": (
-        {"title": "Patrol", "due_on": "soon"}, "Select the agency the action is assigned to", "assigned_agency_id",
+        {"title": "Patrol", "due_on": "soon"},
+        "Select the agency the action is assigned to",
+        "assigned_agency_id",
     ),
 }
 
@@ -227,7 +276,7 @@ def test_bad_decisions_keep_what_was_typed_and_write_nothing(world, case):
 
 
 def test_finishing_locks_the_meeting(world):
-    assert 'href="/meetings/%d/finish">Finish meeting' % world.meeting_id in world.as_chair.get(url(world)).text
+    assert f'href="/meetings/{world.meeting_id}/finish">Finish meeting' in world.as_chair.get(url(world)).text
     assert "Finish the meeting" in world.as_chair.get(url(world, "/finish")).text
     finish(world)
     html = world.as_member.get(url(world)).text
@@ -238,7 +287,13 @@ def test_finishing_locks_the_meeting(world):
 
 def test_pages_that_change_a_finished_meeting_send_the_chair_back_with_the_reason(world):
     finish(world)
-    for path in ("/attendance", "/items/new", "/finish", f"/items/{world.topic_item}/minutes", f"/items/{world.topic_item}/decisions/new"):
+    for path in (
+        "/attendance",
+        "/items/new",
+        "/finish",
+        f"/items/{world.topic_item}/minutes",
+        f"/items/{world.topic_item}/decisions/new",
+    ):
         response = world.as_chair.get(url(world, path))
         assert response.status_code == 302, path
         assert FINISHED in world.as_chair.get(response.location).text
@@ -265,7 +320,9 @@ def test_amendments_show_on_the_meeting_page(world):
     finish(world)
     form = world.as_chair.get(url(world, "/amendments/new")).text
     assert "Item 1: " in form and "Item 2: Street drinking in Wisbech" in form
-    response = world.as_chair.post(url(world, "/amendments/new"), data={"item_id": str(world.case_item), "text": "Patrols are on Saturdays."})
+    response = world.as_chair.post(
+        url(world, "/amendments/new"), data={"item_id": str(world.case_item), "text": "Patrols are on Saturdays."}
+    )
     assert response.location == url(world, "#amendments")
     world.as_chair.post(url(world, "/amendments/new"), data={"item_id": "", "text": "Housing sent apologies."})
     html = world.as_officer.get(url(world)).text.split('id="amendments"', 1)[1]
@@ -275,7 +332,9 @@ def test_amendments_show_on_the_meeting_page(world):
 
 def test_an_amendment_about_a_case_is_hidden_from_agencies_not_involved(world, client_as):
     finish(world)
-    world.as_chair.post(url(world, "/amendments/new"), data={"item_id": str(world.case_item), "text": "Patrols are on Saturdays."})
+    world.as_chair.post(
+        url(world, "/amendments/new"), data={"item_id": str(world.case_item), "text": "Patrols are on Saturdays."}
+    )
     outsider = client_as(make_user(agency=db.session.get(Agency, world.housing)))
     html = outsider.get(url(world)).text
     assert "Patrols are on Saturdays." not in html

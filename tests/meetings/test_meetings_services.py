@@ -48,8 +48,14 @@ def world(session):
     case = make_case(lead_agency=council, opened_by=member, involved=[police], title="Stones at windows")
     meeting = make_psg_meeting(chair=chair, held_at=utcnow() - timedelta(hours=1))
     return SimpleNamespace(
-        council=council, police=police, housing=housing, chair=chair, member=member, officer=officer,
-        case=case, meeting=meeting,
+        council=council,
+        police=police,
+        housing=housing,
+        chair=chair,
+        member=member,
+        officer=officer,
+        case=case,
+        meeting=meeting,
     )
 
 
@@ -58,7 +64,9 @@ def count(model, *where) -> int:
 
 
 def stored() -> tuple[int, ...]:
-    return tuple(count(model) for model in (Meeting, AgendaItem, MeetingAttendance, MeetingDecision, Action, AuditEvent))
+    return tuple(
+        count(model) for model in (Meeting, AgendaItem, MeetingAttendance, MeetingDecision, Action, AuditEvent)
+    )
 
 
 def version(world) -> int:
@@ -78,7 +86,10 @@ def test_scheduling_a_meeting_makes_the_actor_its_chair(world):
     meeting = meetings.schedule_meeting(world.chair, held_at=held_at, location="  Fenland Hall, March ")
     db.session.commit()
     assert (meeting.kind, meeting.held_at, meeting.location, meeting.chair_id) == (
-        MeetingKind.PSG_MEETING, held_at, "Fenland Hall, March", world.chair.id,
+        MeetingKind.PSG_MEETING,
+        held_at,
+        "Fenland Hall, March",
+        world.chair.id,
     )
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "meeting.scheduled"))
     assert event.object_id == meeting.id
@@ -107,7 +118,11 @@ def test_the_list_splits_upcoming_from_past_and_leaves_out_case_conferences(worl
     sooner = make_psg_meeting(chair=world.chair, held_at=now + timedelta(days=3))
     older = make_psg_meeting(chair=world.chair, held_at=now - timedelta(days=40))
     conferences.record_conference(
-        world.member, world.case.reference, held_at=now - timedelta(days=2), present=[world.council.id], apologies=[],
+        world.member,
+        world.case.reference,
+        held_at=now - timedelta(days=2),
+        present=[world.council.id],
+        apologies=[],
         outcome="Safety plan.",
     )
     listing = meetings.list_meetings(world.member, page=1, per_page=10, now=now + timedelta(days=1))
@@ -127,8 +142,12 @@ def test_roles_without_meetings_get_no_list_and_no_meeting(world, role):
 
 def test_a_case_conference_is_not_a_psg_meeting(world):
     conference = conferences.record_conference(
-        world.member, world.case.reference, held_at=utcnow() - timedelta(hours=2), present=[world.council.id],
-        apologies=[], outcome="Safety plan.",
+        world.member,
+        world.case.reference,
+        held_at=utcnow() - timedelta(hours=2),
+        present=[world.council.id],
+        apologies=[],
+        outcome="Safety plan.",
     )
     with pytest.raises(NotFound):
         meetings.meeting_page(world.chair, conference.id)
@@ -155,11 +174,15 @@ def test_minutes_of_a_case_item_are_for_those_who_see_the_case_in_full(world):
 
 def test_referral_items_show_who_referred_and_whom_only_to_those_who_decide_referrals(world):
     referral = make_referral(referrer=world.officer, first_name="Bea", last_name="Bramley")
-    make_agenda_item(meeting=world.meeting, position=1, referral_id=referral.id, reasons=("New referral awaiting a decision",))
+    make_agenda_item(
+        meeting=world.meeting, position=1, referral_id=referral.id, reasons=("New referral awaiting a decision",)
+    )
     [for_chair] = meetings.meeting_page(world.chair, world.meeting.id).items
     [for_member] = meetings.meeting_page(world.member, world.meeting.id).items
     assert (for_chair.referral.subject_name, for_chair.heading, for_chair.shows_record) == (
-        "Bea Bramley", "Referral from Cambridgeshire Constabulary", True,
+        "Bea Bramley",
+        "Referral from Cambridgeshire Constabulary",
+        True,
     )
     assert (for_member.referral, for_member.heading, for_member.shows_record) == (None, "A new referral", False)
 
@@ -169,9 +192,17 @@ def test_referral_items_show_who_referred_and_whom_only_to_those_who_decide_refe
 
 def test_adding_a_case_by_reference_and_a_topic(world):
     other = make_case(lead_agency=world.police, opened_by=world.officer, restricted=True)
-    meetings.add_item(world.chair, world.meeting.id, version=version(world), case_reference=f" {world.case.reference.lower()} ", topic="")
+    meetings.add_item(
+        world.chair,
+        world.meeting.id,
+        version=version(world),
+        case_reference=f" {world.case.reference.lower()} ",
+        topic="",
+    )
     meetings.add_item(world.chair, world.meeting.id, version=version(world), case_reference=other.reference, topic="")
-    meetings.add_item(world.chair, world.meeting.id, version=version(world), case_reference="", topic="Community Trigger")
+    meetings.add_item(
+        world.chair, world.meeting.id, version=version(world), case_reference="", topic="Community Trigger"
+    )
     db.session.commit()
     items = db.session.scalars(select(AgendaItem).order_by(AgendaItem.position)).all()
     assert [(i.position, i.case_id, i.topic, i.reasons, i.added_by_chair) for i in items] == [
@@ -200,13 +231,13 @@ def test_adding_an_item_refuses_bad_input(world, reference, topic, message):
 def test_a_case_is_on_the_agenda_once(world):
     make_agenda_item(meeting=world.meeting, position=1, case=world.case)
     with pytest.raises(InvalidInput, match="is already on the agenda"):
-        meetings.add_item(world.chair, world.meeting.id, version=version(world), case_reference=world.case.reference, topic="")
+        meetings.add_item(
+            world.chair, world.meeting.id, version=version(world), case_reference=world.case.reference, topic=""
+        )
 
 
 def test_moving_and_dropping_items(world):
-    first, second, third = (
-        make_agenda_item(meeting=world.meeting, position=n, topic=f"Topic {n}") for n in (1, 2, 3)
-    )
+    first, second, third = (make_agenda_item(meeting=world.meeting, position=n, topic=f"Topic {n}") for n in (1, 2, 3))
     meetings.move_item(world.chair, world.meeting.id, third.id, version=version(world), up=True)
     meetings.move_item(world.chair, world.meeting.id, first.id, version=version(world), up=True)  # already first
     meetings.drop_item(world.chair, world.meeting.id, second.id, version=version(world))
@@ -241,11 +272,15 @@ def test_members_see_meetings_but_do_not_change_them(world):
 def test_attendance_is_recorded_and_changed_per_agency(world):
     present, apologies = AttendanceStatus.PRESENT, AttendanceStatus.APOLOGIES
     meetings.record_attendance(
-        world.chair, world.meeting.id, version=version(world),
+        world.chair,
+        world.meeting.id,
+        version=version(world),
         statuses={world.council.id: present, world.police.id: apologies, world.housing.id: None},
     )
     meetings.record_attendance(
-        world.chair, world.meeting.id, version=version(world),
+        world.chair,
+        world.meeting.id,
+        version=version(world),
         statuses={world.council.id: present, world.police.id: None, world.housing.id: present},
     )
     db.session.commit()
@@ -268,7 +303,9 @@ def test_attendance_of_an_agency_not_on_the_list_is_refused(world):
 
 def test_minutes_are_saved_and_audited_without_their_words(world):
     item = make_agenda_item(meeting=world.meeting, position=1, case=world.case)
-    meetings.record_minutes(world.chair, world.meeting.id, item.id, version=version(world), minutes=" Police to patrol. ")
+    meetings.record_minutes(
+        world.chair, world.meeting.id, item.id, version=version(world), minutes=" Police to patrol. "
+    )
     db.session.commit()
     assert db.session.get(AgendaItem, item.id).minutes == "Police to patrol."
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "meeting.minutes_recorded"))
@@ -286,17 +323,26 @@ def test_a_decision_can_create_an_action_on_the_items_case(world):
     item = make_agenda_item(meeting=world.meeting, position=1, case=world.case)
     due = today() + timedelta(days=14)
     recorded = meetings.record_decision(
-        world.chair, world.meeting.id, item.id, version=version(world),
+        world.chair,
+        world.meeting.id,
+        item.id,
+        version=version(world),
         text="Police to patrol Orchard Road on Friday nights.\nReview next month.",
         action=ActionRequest(assigned_agency_id=world.police.id, assignee_id=world.officer.id, due_on=due),
     )
     db.session.commit()
     action = recorded.action
     assert (action.case_id, action.meeting_id, action.decision_id, action.assigned_agency_id, action.assignee_id) == (
-        world.case.id, None, recorded.decision.id, world.police.id, world.officer.id,
+        world.case.id,
+        None,
+        recorded.decision.id,
+        world.police.id,
+        world.officer.id,
     )
     assert (action.title, action.due_on, recorded.agency.name) == (
-        "Police to patrol Orchard Road on Friday nights.", due, "Cambridgeshire Constabulary",
+        "Police to patrol Orchard Road on Friday nights.",
+        due,
+        "Cambridgeshire Constabulary",
     )
     assert verbs()[-2:] == ["action.created", "meeting.decision_recorded"]
 
@@ -304,18 +350,28 @@ def test_a_decision_can_create_an_action_on_the_items_case(world):
 def test_a_decision_on_a_topic_creates_an_action_about_the_meeting(world):
     item = make_agenda_item(meeting=world.meeting, position=1, topic="Street drinking in Wisbech")
     recorded = meetings.record_decision(
-        world.chair, world.meeting.id, item.id, version=version(world), text="Joint patrols.",
+        world.chair,
+        world.meeting.id,
+        item.id,
+        version=version(world),
+        text="Joint patrols.",
         action=ActionRequest(assigned_agency_id=world.housing.id, title="Arrange joint patrols", due_on=today()),
     )
     assert (recorded.action.meeting_id, recorded.action.case_id, recorded.action.title) == (
-        world.meeting.id, None, "Arrange joint patrols",
+        world.meeting.id,
+        None,
+        "Arrange joint patrols",
     )
 
 
 def test_a_decision_alone_creates_no_action(world):
     item = make_agenda_item(meeting=world.meeting, position=1, case=world.case)
     recorded = meetings.record_decision(
-        world.chair, world.meeting.id, item.id, version=version(world), text="Keep under review.",
+        world.chair,
+        world.meeting.id,
+        item.id,
+        version=version(world),
+        text="Keep under review.",
         action=ActionRequest(assigned_agency_id=None),
     )
     assert recorded.action is None and count(Action) == 0
@@ -343,7 +399,9 @@ def test_when_the_action_is_refused_nothing_is_written(world, request_for_action
     item = make_agenda_item(meeting=world.meeting, position=1, case=world.case)
     before, meeting_version = stored(), version(world)
     with pytest.raises(InvalidInput) as refused:
-        meetings.record_decision(world.chair, world.meeting.id, item.id, version=meeting_version, text="Patrol.", action=asked)
+        meetings.record_decision(
+            world.chair, world.meeting.id, item.id, version=meeting_version, text="Patrol.", action=asked
+        )
     assert refused.value.field == field
     db.session.rollback()  # as the view does
     assert stored() == before
@@ -380,7 +438,9 @@ def test_a_finished_meeting_refuses_every_change(world):
         lambda: meetings.move_item(world.chair, world.meeting.id, item.id, version=current, up=False),
         lambda: meetings.record_minutes(world.chair, world.meeting.id, item.id, version=current, minutes="Changed."),
         lambda: meetings.record_attendance(world.chair, world.meeting.id, version=current, statuses={}),
-        lambda: meetings.record_decision(world.chair, world.meeting.id, item.id, version=current, text="Late decision."),
+        lambda: meetings.record_decision(
+            world.chair, world.meeting.id, item.id, version=current, text="Late decision."
+        ),
         lambda: meetings.finish_meeting(world.chair, world.meeting.id, version=current),
     ]
     for change in changes:
@@ -408,7 +468,8 @@ def test_amendments_are_added_to_a_finished_meeting_only(world):
     shown = [(entry.item_number, entry.shown) for entry in meetings.meeting_page(outsider, world.meeting.id).amendments]
     assert shown == [(None, True), (1, False)]
     assert [a.text for a in db.session.scalars(select(MeetingAmendment).order_by(MeetingAmendment.id))] == [
-        "Housing sent apologies too.", "The patrols are on Saturdays.",
+        "Housing sent apologies too.",
+        "The patrols are on Saturdays.",
     ]
     assert verbs().count("meeting.amended") == 2
 

@@ -47,7 +47,11 @@ def flagging(session):
     member = make_user(agency=council, name="Priya Member")
     case = make_case(lead_agency=council, opened_by=member, involved=[police])
     return SimpleNamespace(
-        council=council, police=police, member=member, case=case, reference=case.reference,
+        council=council,
+        police=police,
+        member=member,
+        case=case,
+        reference=case.reference,
         url=f"/cases/{case.reference}/psg-review",
     )
 
@@ -93,7 +97,9 @@ def test_the_flag_is_removed_again(client_as, flagging):
 def test_a_stale_page_gets_a_clear_conflict_and_changes_nothing(client_as, flagging):
     stale_version = flagging.case.version
     other = make_user(agency=flagging.council)
-    assert client_as(other).post(flagging.url, data={"flagged": "yes", "version": str(stale_version)}).status_code == 302
+    assert (
+        client_as(other).post(flagging.url, data={"flagged": "yes", "version": str(stale_version)}).status_code == 302
+    )
 
     client = client_as(flagging.member)
     response = client.post(flagging.url, data={"flagged": "yes", "version": str(stale_version)})
@@ -162,5 +168,9 @@ def test_a_get_changes_nothing(client_as, flagging):
     response = client_as(flagging.member).get(f"{flagging.url}?flagged=yes&version={flagging.case.version}")
     assert response.status_code == 405
     assert reload(flagging.case).psg_review is False
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.verb == "case.psg_review_changed")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.verb == "case.psg_review_changed")
+        )
+        == 0
+    )

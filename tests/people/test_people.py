@@ -41,14 +41,27 @@ def world(session):
     ada = make_person(created_by=member)  # Ada Ashdown, 17 May 1980, PE13 1ZZ
     add_party(case=case, person=ada, role=PartyRole.VICTIM)
     hidden = make_person(
-        created_by=housing_member, first_name="Ada", last_name="Hidden", date_of_birth=date(1975, 1, 2),
-        postcode="PE15 8AA", address="9 Secret Lane", phone="07700 900999",
+        created_by=housing_member,
+        first_name="Ada",
+        last_name="Hidden",
+        date_of_birth=date(1975, 1, 2),
+        postcode="PE15 8AA",
+        address="9 Secret Lane",
+        phone="07700 900999",
     )
     add_party(case=other_case, person=hidden, role=PartyRole.VICTIM)
     return SimpleNamespace(
-        council=council, housing=housing, member=member, housing_member=housing_member,
-        case=case, other_case=other_case, ada=ada, hidden=hidden,
-        reference=case.reference, ada_id=ada.id, hidden_id=hidden.id,
+        council=council,
+        housing=housing,
+        member=member,
+        housing_member=housing_member,
+        case=case,
+        other_case=other_case,
+        ada=ada,
+        hidden=hidden,
+        reference=case.reference,
+        ada_id=ada.id,
+        hidden_id=hidden.id,
     )
 
 
@@ -135,8 +148,9 @@ def test_bad_input_is_refused_and_keeps_what_was_typed(client_as, world, changes
     if len(form["date_of_birth"]) == 3:
         for part in form["date_of_birth"]:
             if part:
-                assert re.search(rf'name="date_of_birth"[^>]*value="{part}"|value="{part}"[^>]*name="date_of_birth"',
-                                 response.text), part
+                assert re.search(
+                    rf'name="date_of_birth"[^>]*value="{part}"|value="{part}"[^>]*name="date_of_birth"', response.text
+                ), part
     assert count(Person) == people_before
     assert count(CaseParty, CaseParty.case_id == world.case.id) == 1
     assert count(AuditEvent) == audit_before

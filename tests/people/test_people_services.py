@@ -18,9 +18,13 @@ from tests.factories import add_party, make_agency, make_case, make_person, make
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [
-        ("pe131zz", "PE13 1ZZ"), (" Pe13  1zz ", "PE13 1ZZ"), ("sw1a1aa", "SW1A 1AA"), ("m11ae", "M1 1AE"),
-        ("", ""), ("ab", "AB"),
-    ],  # fmt: skip
+        ("pe131zz", "PE13 1ZZ"),
+        (" Pe13  1zz ", "PE13 1ZZ"),
+        ("sw1a1aa", "SW1A 1AA"),
+        ("m11ae", "M1 1AE"),
+        ("", ""),
+        ("ab", "AB"),
+    ],
 )
 def test_postcodes_are_stored_in_one_form(typed, stored):
     assert normalise_postcode(typed) == stored
@@ -63,8 +67,15 @@ def test_similar_people_are_only_those_the_user_may_see(world):
 
 def test_adding_a_new_person_stops_at_similar_people_until_confirmed(world):
     details = dict(
-        role=PartyRole.WITNESS, first_name="Ada", last_name="Ashdown", date_of_birth=None, address="",
-        postcode="PE131ZZ", phone="", email="", vulnerabilities="",
+        role=PartyRole.WITNESS,
+        first_name="Ada",
+        last_name="Ashdown",
+        date_of_birth=None,
+        address="",
+        postcode="PE131ZZ",
+        phone="",
+        email="",
+        vulnerabilities="",
     )
     with pytest.raises(SimilarPeopleExist) as found:
         people.add_new_person(world["member"], world["case"].reference, confirmed_new=False, **details)

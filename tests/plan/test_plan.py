@@ -39,27 +39,51 @@ def the_plan(council, police):
     """Two priorities (made out of order) with actions whose references sort wrongly as text."""
     second = make_priority(number=2, title="Intervention and emerging issues", lead_officer="Pat Police")
     first = make_priority(
-        number=1, title="Prevention, awareness and education", lead_officer="Sam Council",
+        number=1,
+        title="Prevention, awareness and education",
+        lead_officer="Sam Council",
         year_targets="Deliberate fires down 10%\nYouth engagement up 5%",
     )
     actions = {
         "1.3.10": make_plan_action(
-            priority=first, ref="1.3.10", lead_agency=council, action="Arson reduction visits",
-            rag=Rag.AMBER, rag_reason="Fire service capacity", improvement="Joint visits with housing",
-            project="Arson reduction", kind=PlanActionKind.PREVENTION_AND_INTERVENTION,
+            priority=first,
+            ref="1.3.10",
+            lead_agency=council,
+            action="Arson reduction visits",
+            rag=Rag.AMBER,
+            rag_reason="Fire service capacity",
+            improvement="Joint visits with housing",
+            project="Arson reduction",
+            kind=PlanActionKind.PREVENTION_AND_INTERVENTION,
         ),
         "1.3.9": make_plan_action(
-            priority=first, ref="1.3.9", lead_agency=police, action="Schools talks", rag=Rag.GREEN,
-            partners=(council,), milestones=((date(2026, 6, 30), "First talk", True),),
+            priority=first,
+            ref="1.3.9",
+            lead_agency=police,
+            action="Schools talks",
+            rag=Rag.GREEN,
+            partners=(council,),
+            milestones=((date(2026, 6, 30), "First talk", True),),
         ),
         "1.3.2": make_plan_action(priority=first, ref="1.3.2", lead_agency=council, action="Leaflet drop"),
         "2.3.1": make_plan_action(
-            priority=second, ref="2.3.1", lead_agency=police, action="Street drinkers", rag=Rag.RED,
-            rag_reason="No outreach worker", improvement="Recruit through the pooled fund", project="Street drinking",
+            priority=second,
+            ref="2.3.1",
+            lead_agency=police,
+            action="Street drinkers",
+            rag=Rag.RED,
+            rag_reason="No outreach worker",
+            improvement="Recruit through the pooled fund",
+            project="Street drinking",
         ),
         "2.3.2": make_plan_action(
-            priority=second, ref="2.3.2", lead_agency=police, action="Finished red", rag=Rag.RED,
-            rag_reason="Old", status=PlanActionStatus.COMPLETE,
+            priority=second,
+            ref="2.3.2",
+            lead_agency=police,
+            action="Finished red",
+            rag=Rag.RED,
+            rag_reason="Old",
+            status=PlanActionStatus.COMPLETE,
         ),
     }
     return {"first": first, "second": second, "actions": actions}
@@ -123,19 +147,39 @@ def test_the_action_page_shows_the_action_in_full(client_as, the_plan, council, 
     manager = make_user(role=Role.MANAGER, agency=council)
     action = the_plan["actions"]["1.3.9"]
     plan_service.record_progress(
-        manager, action.id, version=1, quarter="2026-27 Q1", progress="Planned the talks", rag=Rag.GREEN,
-        rag_reason="", improvement="",
+        manager,
+        action.id,
+        version=1,
+        quarter="2026-27 Q1",
+        progress="Planned the talks",
+        rag=Rag.GREEN,
+        rag_reason="",
+        improvement="",
     )
     plan_service.record_progress(
-        manager, action.id, version=2, quarter="2026-27 Q2", progress="Half the schools visited", rag=Rag.AMBER,
-        rag_reason="Two schools declined", improvement="Ask the head teachers' forum",
+        manager,
+        action.id,
+        version=2,
+        quarter="2026-27 Q2",
+        progress="Half the schools visited",
+        rag=Rag.AMBER,
+        rag_reason="Two schools declined",
+        improvement="Ask the head teachers' forum",
     )
     db.session.commit()
     text = client_as(make_user(role=Role.PARTNER, agency=police)).get(f"/plan/actions/{action.id}").text
-    assert "<h1 class=\"govuk-heading-l\">Action 1.3.9</h1>" in text
+    assert '<h1 class="govuk-heading-l">Action 1.3.9</h1>' in text
     assert "Priority 1: Prevention, awareness and education" in text
-    for shown in ("Schools talks", "Cambridgeshire Constabulary", "Fenland District Council", "Two schools declined",
-                  "Half the schools visited", "Ask the head teachers&#39; forum", "30 June 2026", "First talk"):
+    for shown in (
+        "Schools talks",
+        "Cambridgeshire Constabulary",
+        "Fenland District Council",
+        "Two schools declined",
+        "Half the schools visited",
+        "Ask the head teachers&#39; forum",
+        "30 June 2026",
+        "First talk",
+    ):
         assert shown in text, shown
     milestones = re.search(r'data-testid="milestones".*?</table>', text, re.S).group(0)
     assert "First talk" in milestones and "govuk-tag--green" in milestones and "Done" in milestones
@@ -150,8 +194,13 @@ def test_the_action_page_lists_linked_actions_with_their_rag(client_as, the_plan
     today = local_now().date()
     for days, title in ((-2, "Print the leaflets"), (30, "Deliver the leaflets")):
         action_service.create_action(
-            chair, action_service.Subject(plan_action_id=action.id), title=title, detail="",
-            assigned_agency_id=police.id, assignee_id=None, due_on=today + timedelta(days=days),
+            chair,
+            action_service.Subject(plan_action_id=action.id),
+            title=title,
+            detail="",
+            assigned_agency_id=police.id,
+            assignee_id=None,
+            due_on=today + timedelta(days=days),
         )
     db.session.commit()
     text = client_as(chair).get(f"/plan/actions/{action.id}").text
@@ -181,8 +230,14 @@ def test_the_exception_report_lists_open_amber_and_red_actions_with_the_action_t
     table = re.search(r'data-testid="exceptions".*?</table>', text, re.S).group(0)
     assert "Action to address moderate and unacceptable areas of performance" in table
     assert re.findall(r">(\d+(?:\.\d+)*)</a>", table) == ["1.3.10", "2.3.1"]
-    for shown in ("Arson reduction", "Fire service capacity", "Joint visits with housing", "Street drinking",
-                  "No outreach worker", "Recruit through the pooled fund"):
+    for shown in (
+        "Arson reduction",
+        "Fire service capacity",
+        "Joint visits with housing",
+        "Street drinking",
+        "No outreach worker",
+        "Recruit through the pooled fund",
+    ):
         assert shown in table, shown
     assert "Finished red" not in table and "Schools talks" not in table
 
@@ -245,16 +300,27 @@ def test_readers_posting_to_the_forms_get_403_and_change_nothing(client_as, the_
         "/plan/priorities/new": {"number": "7", "title": "Seven"},
         f"/plan/priorities/{first.id}/edit": {"number": "1", "title": "Renamed"},
         "/plan/actions/new": {
-            "priority_id": str(first.id), "ref": "1.9", "kind": "training", "action": "New",
-            "lead_agency_id": str(council.id), "status": "open",
+            "priority_id": str(first.id),
+            "ref": "1.9",
+            "kind": "training",
+            "action": "New",
+            "lead_agency_id": str(council.id),
+            "status": "open",
         },
         f"/plan/actions/{action.id}/edit": {
-            "priority_id": str(first.id), "ref": "1.3.2", "kind": "training", "action": "Changed",
-            "lead_agency_id": str(council.id), "status": "open", "version": "1",
+            "priority_id": str(first.id),
+            "ref": "1.3.2",
+            "kind": "training",
+            "action": "Changed",
+            "lead_agency_id": str(council.id),
+            "status": "open",
+            "version": "1",
         },
         f"/plan/actions/{action.id}/progress": {
-            "quarter": plan_service.quarter_choices(local_now())[0][0], "progress": "Done",
-            "rag": "green", "version": "1",
+            "quarter": plan_service.quarter_choices(local_now())[0][0],
+            "progress": "Done",
+            "rag": "green",
+            "version": "1",
         },
     }
     for url, data in posts.items():
@@ -284,9 +350,21 @@ def test_the_export_is_every_action_as_csv_audited(client_as, the_plan, role):
     assert [row[1] for row in rows[1:]] == ["1.3.2", "1.3.9", "1.3.10", "2.3.1", "2.3.2"]
     schools = rows[2]
     assert schools == [
-        "1. Prevention, awareness and education", "1.3.9", "Prevention", "Schools talks", "", "", "",
-        "30/06/2026 First talk (done)", "Cambridgeshire Constabulary", "Fenland District Council", "", "Green", "",
-        "", "Open",
+        "1. Prevention, awareness and education",
+        "1.3.9",
+        "Prevention",
+        "Schools talks",
+        "",
+        "",
+        "",
+        "30/06/2026 First talk (done)",
+        "Cambridgeshire Constabulary",
+        "Fenland District Council",
+        "",
+        "Green",
+        "",
+        "",
+        "Open",
     ]
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "plan.exported")).one()
     assert (event.actor_id, event.detail) == (user.id, {"rows": 5})
@@ -296,13 +374,25 @@ def test_cells_that_would_run_as_spreadsheet_formulas_are_made_inert(client_as, 
     agency = make_agency(name="@SUM(A1:A9)")
     priority = make_priority(number=1, title='=HYPERLINK("http://evil.example","Click")')
     make_plan_action(
-        priority=priority, ref="1.1", lead_agency=agency, action="+1+1", project="-2+3",
-        rag=Rag.RED, rag_reason="=cmd|' /C calc'!A0", improvement="\t=1",
+        priority=priority,
+        ref="1.1",
+        lead_agency=agency,
+        action="+1+1",
+        project="-2+3",
+        rag=Rag.RED,
+        rag_reason="=cmd|' /C calc'!A0",
+        improvement="\t=1",
     )
     rows = read_csv(client_as(make_user(role=Role.MANAGER)).get("/plan/export"))
     row = rows[1]
     assert row[0] == '1. =HYPERLINK("http://evil.example","Click")'  # starts with the number: inert already
-    assert (row[3], row[5], row[8], row[12], row[13]) == ("'+1+1", "'-2+3", "'@SUM(A1:A9)", "'=cmd|' /C calc'!A0", "'\t=1")
+    assert (row[3], row[5], row[8], row[12], row[13]) == (
+        "'+1+1",
+        "'-2+3",
+        "'@SUM(A1:A9)",
+        "'=cmd|' /C calc'!A0",
+        "'\t=1",
+    )
 
 
 @pytest.mark.parametrize("role", [Role.PSG_MEMBER, Role.PARTNER, Role.LICENSING_OFFICER])

@@ -63,7 +63,12 @@ def test_adding_a_priority(client_as, chair):
     )
     assert response.status_code == 302 and response.location == "/plan#priority-3"
     saved = db.session.scalars(select(Priority)).one()
-    assert (saved.number, saved.title, saved.lead_officer, saved.year_targets) == (3, "Reducing re-offending", "Sam Lead", "IOM 20")
+    assert (saved.number, saved.title, saved.lead_officer, saved.year_targets) == (
+        3,
+        "Reducing re-offending",
+        "Sam Lead",
+        "IOM 20",
+    )
     assert db.session.scalars(select(AuditEvent.verb)).all() == ["plan.priority_saved"]
 
 
@@ -92,7 +97,10 @@ def test_editing_a_priority_shows_it_and_refuses_another_ones_number(client_as, 
     form = client.get(f"/plan/priorities/{other.id}/edit").text
     assert 'value="2"' in form and 'value="Intervention"' in form
     before = written()
-    refused(client.post(f"/plan/priorities/{other.id}/edit", data={"number": "1", "title": "Renamed"}), "Priority 1 already exists")
+    refused(
+        client.post(f"/plan/priorities/{other.id}/edit", data={"number": "1", "title": "Renamed"}),
+        "Priority 1 already exists",
+    )
     assert written() == before
     saved = client.post(f"/plan/priorities/{other.id}/edit", data={"number": "2", "title": "Renamed"})
     assert saved.status_code == 302
@@ -133,7 +141,11 @@ def test_the_new_action_form_starts_on_the_priority_it_was_opened_from(client_as
 
 def test_without_priorities_the_new_action_page_says_to_add_one(client_as, chair):
     text = client_as(chair).get("/plan/actions/new").text
-    assert "the plan has none yet" in text and 'href="/plan/priorities/new"' in text and "<form" not in text.split("<main")[1]
+    assert (
+        "the plan has none yet" in text
+        and 'href="/plan/priorities/new"' in text
+        and "<form" not in text.split("<main")[1]
+    )
 
 
 def test_adding_an_action_with_partners_and_milestones(client_as, chair, priority, council, police):
@@ -145,7 +157,10 @@ def test_adding_an_action_with_partners_and_milestones(client_as, chair, priorit
     assert response.status_code == 302 and response.location == f"/plan/actions/{saved.id}"
     full = plan_service.get_plan_action(chair, saved.id)
     assert (full.ref, full.kind.value, full.lead_agency.name, [a.name for a in full.partners]) == (
-        "1.3.1", "prevention_and_intervention", "Fenland District Council", ["Cambridgeshire Constabulary"]
+        "1.3.1",
+        "prevention_and_intervention",
+        "Fenland District Council",
+        ["Cambridgeshire Constabulary"],
     )
     assert [(m.due_on, m.text, m.done) for m in full.milestones] == [
         (date(2026, 6, 30), "Launch", True),
@@ -204,7 +219,10 @@ def test_the_lead_agency_cannot_also_be_a_partner(client_as, chair, priority, co
 
 def test_editing_an_action_starts_from_what_is_saved(client_as, chair, priority, council, police):
     existing = make_plan_action(
-        priority=priority, ref="1.3.1", lead_agency=council, partners=(police,),
+        priority=priority,
+        ref="1.3.1",
+        lead_agency=council,
+        partners=(police,),
         milestones=((date(2026, 6, 30), "Launch", True),),
     )
     text = client_as(chair).get(f"/plan/actions/{existing.id}/edit").text
@@ -280,14 +298,21 @@ def test_recording_progress_keeps_history_and_sets_the_current_state(client_as, 
     response = client.post(
         f"/plan/actions/{existing.id}/progress",
         data={
-            "quarter": current_quarter(), "progress": "Two of four schemes launched", "rag": "amber",
-            "rag_reason": "Funding late", "improvement": "Bid to the pooled fund", "version": "1",
+            "quarter": current_quarter(),
+            "progress": "Two of four schemes launched",
+            "rag": "amber",
+            "rag_reason": "Funding late",
+            "improvement": "Bid to the pooled fund",
+            "version": "1",
         },
     )
     assert response.status_code == 302 and response.location == f"/plan/actions/{existing.id}"
     saved = db.session.get(PlanAction, existing.id)
     assert (saved.progress, saved.rag, saved.rag_reason, saved.improvement) == (
-        "Two of four schemes launched", Rag.AMBER, "Funding late", "Bid to the pooled fund"
+        "Two of four schemes launched",
+        Rag.AMBER,
+        "Funding late",
+        "Bid to the pooled fund",
     )
     update = db.session.scalars(select(PlanUpdate)).one()
     assert (update.quarter, update.rag, update.author_id) == (current_quarter(), Rag.AMBER, chair.id)
@@ -300,7 +325,10 @@ def test_recording_progress_keeps_history_and_sets_the_current_state(client_as, 
 @pytest.mark.parametrize(
     ("data", "messages"),
     [
-        ({"rag": "amber"}, ["Give the reason the action is amber", "Enter the action to improve performance: the action is amber"]),
+        (
+            {"rag": "amber"},
+            ["Give the reason the action is amber", "Enter the action to improve performance: the action is amber"],
+        ),
         ({"rag": "red", "rag_reason": "Stalled"}, ["Enter the action to improve performance: the action is red"]),
         ({"rag": "red", "improvement": "Escalate"}, ["Give the reason the action is red"]),
         ({"rag": ""}, ["Select red, amber or green"]),
@@ -309,7 +337,9 @@ def test_recording_progress_keeps_history_and_sets_the_current_state(client_as, 
         ({"rag": "green", "quarter": "2031-32 Q1"}, ["Select the quarter from the list"]),
     ],
 )
-def test_bad_progress_updates_keep_what_was_typed_and_write_nothing(client_as, chair, priority, council, data, messages):
+def test_bad_progress_updates_keep_what_was_typed_and_write_nothing(
+    client_as, chair, priority, council, data, messages
+):
     existing = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council)
     before = written()
     response = client_as(chair).post(
@@ -335,8 +365,14 @@ def test_green_needs_no_reason(client_as, chair, priority, council):
 def test_a_stale_progress_update_is_a_conflict_that_keeps_the_input(client_as, chair, priority, council):
     existing = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council)
     plan_service.record_progress(
-        chair, existing.id, version=1, quarter=current_quarter(), progress="Someone else's update",
-        rag=Rag.RED, rag_reason="Stalled", improvement="Escalate",
+        chair,
+        existing.id,
+        version=1,
+        quarter=current_quarter(),
+        progress="Someone else's update",
+        rag=Rag.RED,
+        rag_reason="Stalled",
+        improvement="Escalate",
     )
     db.session.commit()
     before = written()

@@ -36,7 +36,7 @@ def add_actions(count: int, priorities: list[Priority], agencies: list[Agency], 
             priority=priority,
             ref=f"{priority.number}.3.{number}",
             lead_agency=agencies[number % len(agencies)],
-            partners=tuple(agencies[(number + 1) % len(agencies):][:2]),
+            partners=tuple(agencies[(number + 1) % len(agencies) :][:2]),
             milestones=((date(2026, 6, 30), f"Milestone {number}", bool(number % 2)),),
             rag=Rag.AMBER if number % 2 else Rag.GREEN,
             rag_reason="Behind" if number % 2 else "",
@@ -71,13 +71,22 @@ def action_with(rows: int, *, priority: Priority, agencies: list[Agency], editor
     )
     for number in range(rows):
         plan_service.record_progress(
-            editor, plan_action.id, version=plan_action.version, quarter="2026-27 Q1", progress=f"Update {number}",
-            rag=Rag.GREEN, rag_reason="", improvement="",
+            editor,
+            plan_action.id,
+            version=plan_action.version,
+            quarter="2026-27 Q1",
+            progress=f"Update {number}",
+            rag=Rag.GREEN,
+            rag_reason="",
+            improvement="",
         )
         action_service.create_action(
             make_user(role=Role.PSG_CHAIR, agency=partners[number]),
             action_service.Subject(plan_action_id=plan_action.id),
-            title=f"Linked {number}", detail="", assigned_agency_id=partners[number].id, assignee_id=None,
+            title=f"Linked {number}",
+            detail="",
+            assigned_agency_id=partners[number].id,
+            assignee_id=None,
             due_on=date(2026, 12, 1),
         )
     db.session.commit()
@@ -89,8 +98,12 @@ def test_plan_action_page(app, client_as, agencies):
     editor = make_user(role=Role.MANAGER, agency=agencies[0])
     client = client_as(editor)
 
-    few_page, few = page_queries(app, client, f"/plan/actions/{action_with(2, priority=priority, agencies=agencies, editor=editor).id}")
-    many_page, many = page_queries(app, client, f"/plan/actions/{action_with(12, priority=priority, agencies=agencies, editor=editor).id}")
+    few_page, few = page_queries(
+        app, client, f"/plan/actions/{action_with(2, priority=priority, agencies=agencies, editor=editor).id}"
+    )
+    many_page, many = page_queries(
+        app, client, f"/plan/actions/{action_with(12, priority=priority, agencies=agencies, editor=editor).id}"
+    )
 
     assert (few_page.count("moj-timeline__item"), many_page.count("moj-timeline__item")) == (2, 12)
     assert (few_page.count(">Linked "), many_page.count(">Linked ")) == (2, 12)

@@ -86,7 +86,17 @@ def details(priority: Priority, lead, **changes) -> PlanActionDetails:
 
 def test_references_sort_by_their_numbers_not_as_text():
     refs = ["1.3.10", "1.3.9", "2.1", "1.3.1", "1.10", "1.3", "1.2.11", "10.1", "1.3.2"]
-    assert sorted(refs, key=plan.ref_key) == ["1.2.11", "1.3", "1.3.1", "1.3.2", "1.3.9", "1.3.10", "1.10", "2.1", "10.1"]
+    assert sorted(refs, key=plan.ref_key) == [
+        "1.2.11",
+        "1.3",
+        "1.3.1",
+        "1.3.2",
+        "1.3.9",
+        "1.3.10",
+        "1.10",
+        "2.1",
+        "10.1",
+    ]
 
 
 def test_a_stored_reference_that_is_not_all_numbers_still_sorts():
@@ -201,20 +211,29 @@ def test_an_unknown_plan_action_is_not_found(manager):
         plan.plan_action_page(manager, 999999, today=today())
 
 
-def test_the_action_page_has_history_newest_first_and_linked_actions_with_their_rag(
-    manager, priority, council, police
-):
+def test_the_action_page_has_history_newest_first_and_linked_actions_with_their_rag(manager, priority, council, police):
     plan_action = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council)
     for quarter, rag in (("2026-27 Q1", Rag.GREEN), ("2026-27 Q2", Rag.AMBER)):
         plan.record_progress(
-            manager, plan_action.id, version=plan_action.version, quarter=quarter, progress=f"Progress {quarter}",
-            rag=rag, rag_reason="Funding late" if rag is Rag.AMBER else "", improvement="Bid again",
+            manager,
+            plan_action.id,
+            version=plan_action.version,
+            quarter=quarter,
+            progress=f"Progress {quarter}",
+            rag=rag,
+            rag_reason="Funding late" if rag is Rag.AMBER else "",
+            improvement="Bid again",
         )
     today = date(2026, 11, 20)
     for days, title in ((-1, "Overdue"), (3, "Due soon"), (30, "Later")):
         action_service.create_action(
-            manager, action_service.Subject(plan_action_id=plan_action.id), title=title, detail="",
-            assigned_agency_id=police.id, assignee_id=None, due_on=today + timedelta(days=days),
+            manager,
+            action_service.Subject(plan_action_id=plan_action.id),
+            title=title,
+            detail="",
+            assigned_agency_id=police.id,
+            assignee_id=None,
+            due_on=today + timedelta(days=days),
         )
     db.session.commit()
     page = plan.plan_action_page(manager, plan_action.id, today=today)
@@ -243,12 +262,18 @@ def test_the_exception_report_lists_open_amber_and_red_actions_in_reference_orde
 
 
 def test_a_manager_adds_and_edits_a_priority_audited(manager):
-    priority = plan.create_priority(manager, number=3, title=" Reducing re-offending ", lead_officer="Sam Lead", year_targets="")
-    plan.edit_priority(manager, priority.id, number=3, title="Reducing reoffending", lead_officer="Sam Lead", year_targets="5%")
+    priority = plan.create_priority(
+        manager, number=3, title=" Reducing re-offending ", lead_officer="Sam Lead", year_targets=""
+    )
+    plan.edit_priority(
+        manager, priority.id, number=3, title="Reducing reoffending", lead_officer="Sam Lead", year_targets="5%"
+    )
     db.session.commit()
     saved = db.session.get(Priority, priority.id)
     assert (saved.number, saved.title, saved.year_targets) == (3, "Reducing reoffending", "5%")
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "plan.priority_saved").order_by(AuditEvent.id)).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.verb == "plan.priority_saved").order_by(AuditEvent.id)
+    ).all()
     assert [event.detail for event in events] == [
         {"number": 3, "created": True},
         {"number": 3, "changed": ["title", "year_targets"]},
@@ -289,7 +314,9 @@ def test_managers_and_chairs_add_an_action_with_partners_and_milestones(role, pr
     db.session.commit()
     saved = plan.get_plan_action(editor, created.id)
     assert (saved.ref, saved.lead_agency.name, [a.name for a in saved.partners]) == (
-        "1.3.1", "Fenland District Council", ["Cambridgeshire Constabulary"]
+        "1.3.1",
+        "Fenland District Council",
+        ["Cambridgeshire Constabulary"],
     )
     assert [(m.due_on, m.text, m.done) for m in saved.milestones] == [
         (date(2026, 6, 30), "Launch", True),
@@ -333,7 +360,9 @@ def test_an_inactive_agency_may_stay_but_not_be_newly_chosen(manager, priority, 
     with pytest.raises(InvalidInput, match="Select partner agencies"):
         plan.create_plan_action(manager, details(priority, council, partner_ids=[closed.id]))
     kept = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council, partners=(closed,))
-    plan.edit_plan_action(manager, kept.id, details(priority, council, partner_ids=[closed.id], action="Changed"), version=1)
+    plan.edit_plan_action(
+        manager, kept.id, details(priority, council, partner_ids=[closed.id], action="Changed"), version=1
+    )
     assert [agency.name for agency in plan.get_plan_action(manager, kept.id).partners] == ["Old Trust"]
 
 
@@ -348,7 +377,14 @@ def test_readers_may_not_add_or_edit_actions(role, priority, council):
         plan.edit_plan_action(user, existing.id, details(priority, council, action="Changed"), version=1)
     with pytest.raises(PermissionDenied):
         plan.record_progress(
-            user, existing.id, version=1, quarter="2026-27 Q1", progress="x", rag=Rag.GREEN, rag_reason="", improvement=""
+            user,
+            existing.id,
+            version=1,
+            quarter="2026-27 Q1",
+            progress="x",
+            rag=Rag.GREEN,
+            rag_reason="",
+            improvement="",
         )
     assert written() == before
 
@@ -361,8 +397,12 @@ def test_editing_an_action_replaces_its_milestones_and_partners(manager, priorit
         manager,
         existing.id,
         details(
-            priority, council, ref="1.3.2", partner_ids=[police.id],
-            milestones=[Milestone(date(2026, 7, 1), "New", False)], improvement="Monthly review",
+            priority,
+            council,
+            ref="1.3.2",
+            partner_ids=[police.id],
+            milestones=[Milestone(date(2026, 7, 1), "New", False)],
+            improvement="Monthly review",
         ),
         version=1,
     )
@@ -381,7 +421,9 @@ def test_editing_an_action_replaces_its_milestones_and_partners(manager, priorit
 
 
 def test_saving_an_unchanged_action_writes_nothing(manager, priority, council):
-    existing = plan.create_plan_action(manager, details(priority, council, milestones=[Milestone(date(2026, 7, 1), "M")]))
+    existing = plan.create_plan_action(
+        manager, details(priority, council, milestones=[Milestone(date(2026, 7, 1), "M")])
+    )
     db.session.commit()
     before = written()
     plan.edit_plan_action(
@@ -402,7 +444,14 @@ def test_a_stale_edit_is_refused_even_after_a_change_of_partners_only(manager, p
         plan.edit_plan_action(manager, existing.id, details(priority, council, action="Mine"), version=1)
     with pytest.raises(EditConflict):
         plan.record_progress(
-            manager, existing.id, version=1, quarter="2026-27 Q1", progress="x", rag=Rag.GREEN, rag_reason="", improvement=""
+            manager,
+            existing.id,
+            version=1,
+            quarter="2026-27 Q1",
+            progress="x",
+            rag=Rag.GREEN,
+            rag_reason="",
+            improvement="",
         )
     assert written() == before
 
@@ -413,16 +462,29 @@ def test_a_stale_edit_is_refused_even_after_a_change_of_partners_only(manager, p
 def test_a_progress_update_is_kept_and_becomes_the_current_state(manager, priority, council):
     existing = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council)
     update = plan.record_progress(
-        manager, existing.id, version=1, quarter="2026-27 Q3", progress=" Two schemes launched ",
-        rag=Rag.AMBER, rag_reason="Funding delayed", improvement="Apply to the pooled fund",
+        manager,
+        existing.id,
+        version=1,
+        quarter="2026-27 Q3",
+        progress=" Two schemes launched ",
+        rag=Rag.AMBER,
+        rag_reason="Funding delayed",
+        improvement="Apply to the pooled fund",
     )
     db.session.commit()
     saved = db.session.get(PlanAction, existing.id)
     assert (saved.progress, saved.rag, saved.rag_reason, saved.improvement, saved.version) == (
-        "Two schemes launched", Rag.AMBER, "Funding delayed", "Apply to the pooled fund", 2
+        "Two schemes launched",
+        Rag.AMBER,
+        "Funding delayed",
+        "Apply to the pooled fund",
+        2,
     )
     assert (update.quarter, update.rag, update.rag_reason, update.author_id) == (
-        "2026-27 Q3", Rag.AMBER, "Funding delayed", manager.id
+        "2026-27 Q3",
+        Rag.AMBER,
+        "Funding delayed",
+        manager.id,
     )
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "plan.progress_updated")).one()
     assert event.detail == {"ref": "1.3.1", "quarter": "2026-27 Q3", "rag": {"from": None, "to": "amber"}}
@@ -433,13 +495,21 @@ def test_a_progress_update_is_kept_and_becomes_the_current_state(manager, priori
     ("reason", "improvement", "field"),
     [("", "Bid again", "rag_reason"), ("  ", "Bid again", "rag_reason"), ("Late", "", "improvement")],
 )
-def test_amber_and_red_need_a_reason_and_an_action_to_improve(manager, priority, council, rag, reason, improvement, field):
+def test_amber_and_red_need_a_reason_and_an_action_to_improve(
+    manager, priority, council, rag, reason, improvement, field
+):
     existing = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council)
     before = written()
     with pytest.raises(InvalidInput) as refused:
         plan.record_progress(
-            manager, existing.id, version=1, quarter="2026-27 Q3", progress="Some", rag=rag,
-            rag_reason=reason, improvement=improvement,
+            manager,
+            existing.id,
+            version=1,
+            quarter="2026-27 Q3",
+            progress="Some",
+            rag=rag,
+            rag_reason=reason,
+            improvement=improvement,
         )
     assert refused.value.field == field
     assert written() == before
@@ -448,24 +518,40 @@ def test_amber_and_red_need_a_reason_and_an_action_to_improve(manager, priority,
 def test_green_needs_neither_reason_nor_improvement(manager, priority, council):
     existing = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council)
     plan.record_progress(
-        manager, existing.id, version=1, quarter="2026-27 Q3", progress="On track", rag=Rag.GREEN,
-        rag_reason="", improvement="",
+        manager,
+        existing.id,
+        version=1,
+        quarter="2026-27 Q3",
+        progress="On track",
+        rag=Rag.GREEN,
+        rag_reason="",
+        improvement="",
     )
     assert db.session.get(PlanAction, existing.id).rag is Rag.GREEN
 
 
 @pytest.mark.parametrize(
     ("quarter", "progress", "field"),
-    [("2026-Q3", "Some", "quarter"), ("2026-28 Q3", "Some", "quarter"), ("2026-27 Q5", "Some", "quarter"),
-     ("2026-27 Q3", "   ", "progress")],
+    [
+        ("2026-Q3", "Some", "quarter"),
+        ("2026-28 Q3", "Some", "quarter"),
+        ("2026-27 Q5", "Some", "quarter"),
+        ("2026-27 Q3", "   ", "progress"),
+    ],
 )
 def test_a_progress_update_needs_a_quarter_and_a_narrative(manager, priority, council, quarter, progress, field):
     existing = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council)
     before = written()
     with pytest.raises(InvalidInput) as refused:
         plan.record_progress(
-            manager, existing.id, version=1, quarter=quarter, progress=progress, rag=Rag.GREEN,
-            rag_reason="", improvement="",
+            manager,
+            existing.id,
+            version=1,
+            quarter=quarter,
+            progress=progress,
+            rag=Rag.GREEN,
+            rag_reason="",
+            improvement="",
         )
     assert refused.value.field == field
     assert written() == before
@@ -484,18 +570,37 @@ def test_quarter_names_are_financial_quarters():
 def test_the_export_has_every_action_in_plan_order_and_is_audited(manager, priority, council, police):
     make_plan_action(priority=make_priority(number=2, title="Intervention"), ref="2.1", lead_agency=police)
     make_plan_action(
-        priority=priority, ref="1.3.10", lead_agency=council, partners=(police,), project="Arson",
+        priority=priority,
+        ref="1.3.10",
+        lead_agency=council,
+        partners=(police,),
+        project="Arson",
         milestones=((date(2026, 6, 30), "Launch", True), (date(2026, 9, 1), "Review", False)),
-        rag=Rag.AMBER, rag_reason="Late", improvement="Chase", progress="Started",
+        rag=Rag.AMBER,
+        rag_reason="Late",
+        improvement="Chase",
+        progress="Started",
     )
     make_plan_action(priority=priority, ref="1.3.9", lead_agency=council)
     rows = plan.export_rows(manager)
     assert rows[0] == plan.EXPORT_HEADER
     assert [row[1] for row in rows[1:]] == ["1.3.9", "1.3.10", "2.1"]
     assert rows[2] == (
-        "1. Prevention, awareness and education", "1.3.10", "Prevention", "Run a summer diversionary programme", "",
-        "Arson", "", "30/06/2026 Launch (done); 01/09/2026 Review", "Fenland District Council",
-        "Cambridgeshire Constabulary", "Started", "Amber", "Late", "Chase", "Open",
+        "1. Prevention, awareness and education",
+        "1.3.10",
+        "Prevention",
+        "Run a summer diversionary programme",
+        "",
+        "Arson",
+        "",
+        "30/06/2026 Launch (done); 01/09/2026 Review",
+        "Fenland District Council",
+        "Cambridgeshire Constabulary",
+        "Started",
+        "Amber",
+        "Late",
+        "Chase",
+        "Open",
     )
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "plan.exported")).one()
     assert event.detail == {"rows": 3}
@@ -513,8 +618,13 @@ def test_linked_actions_are_the_ones_on_this_item_only(manager, priority, counci
     other = make_plan_action(priority=priority, ref="1.3.2", lead_agency=council)
     for subject in (mine, other):
         action_service.create_action(
-            manager, action_service.Subject(plan_action_id=subject.id), title=f"For {subject.ref}", detail="",
-            assigned_agency_id=police.id, assignee_id=None, due_on=date(2026, 12, 1),
+            manager,
+            action_service.Subject(plan_action_id=subject.id),
+            title=f"For {subject.ref}",
+            detail="",
+            assigned_agency_id=police.id,
+            assignee_id=None,
+            due_on=date(2026, 12, 1),
         )
     db.session.commit()
     page = plan.plan_action_page(manager, mine.id, today=date(2026, 11, 1))

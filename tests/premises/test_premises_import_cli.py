@@ -53,10 +53,18 @@ def test_a_good_file_is_loaded_with_every_field_and_audited(run):
     assert "Checking" not in result.output  # no progress bar for a short file
     shop = db.session.scalars(select(Premises).where(Premises.licence_number == "PL-0002")).one()
     assert (shop.name, shop.address, shop.postcode, shop.kind, shop.town, shop.cluster) == (
-        "Kwik Shop, Broad Street", "12 Broad Street", "PE15 8TP", PremisesKind.OFF_SALES, "March", "March town centre"
+        "Kwik Shop, Broad Street",
+        "12 Broad Street",
+        "PE15 8TP",
+        PremisesKind.OFF_SALES,
+        "March",
+        "March town centre",
     )
     assert (shop.licence_holder, shop.designated_premises_supervisor, shop.sircs_member, shop.thumbs_up) == (
-        "Kwik Ltd", "Ann Lee", False, True
+        "Kwik Ltd",
+        "Ann Lee",
+        False,
+        True,
     )
     assert shop.status is TlsStatus.GREEN
     assert stored() == 3
@@ -64,16 +72,18 @@ def test_a_good_file_is_loaded_with_every_field_and_audited(run):
 
 
 def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(run):
-    result = run(csv_text(
-        HEADER,
-        GOOD[0],
-        ",1 Market Place,PE13 1AB,PL-0010,on_sales,Wisbech,,,,no,no",  # line 3: no name
-        "The Ship,1 Quay,PE13 1AB,PL-0011,pub,Wisbech,,,,no,no",  # line 4: unknown kind
-        "The Anchor,1 Quay,PE13 1AB,PL-0012,both,Wisbech,,,,maybe,no",  # line 5: not yes/no
-        f"{'X' * 201},1 Quay,PE13 1AB,PL-0013,both,Wisbech,,,,no,no",  # line 6: name too long
-        "The Bell,1 Quay,PE13 1AB,PL-0014,both,Wisbech,,,,no",  # line 7: a value short
-        "The Swan,1 Quay,PE13 1AB-TOO-LONG,PL-0015,both,Wisbech,,,,no,no",  # line 8: postcode too long
-    ))
+    result = run(
+        csv_text(
+            HEADER,
+            GOOD[0],
+            ",1 Market Place,PE13 1AB,PL-0010,on_sales,Wisbech,,,,no,no",  # line 3: no name
+            "The Ship,1 Quay,PE13 1AB,PL-0011,pub,Wisbech,,,,no,no",  # line 4: unknown kind
+            "The Anchor,1 Quay,PE13 1AB,PL-0012,both,Wisbech,,,,maybe,no",  # line 5: not yes/no
+            f"{'X' * 201},1 Quay,PE13 1AB,PL-0013,both,Wisbech,,,,no,no",  # line 6: name too long
+            "The Bell,1 Quay,PE13 1AB,PL-0014,both,Wisbech,,,,no",  # line 7: a value short
+            "The Swan,1 Quay,PE13 1AB-TOO-LONG,PL-0015,both,Wisbech,,,,no,no",  # line 8: postcode too long
+        )
+    )
     assert result.exit_code != 0
     assert "nothing was changed" in result.output
     assert "Line 3: name is empty" in result.output
@@ -99,7 +109,11 @@ def test_duplicates_within_the_file_and_against_stored_premises_are_refused(run)
 
 
 def test_a_quoted_value_over_two_lines_keeps_later_line_numbers_right(run):
-    result = run(csv_text(HEADER, '"The\nCrown",1 Quay,PE13 1AB,PL-0020,both,Wisbech,,,,no,no', ",x,y,PL-0021,both,Wisbech,,,,no,no"))
+    result = run(
+        csv_text(
+            HEADER, '"The\nCrown",1 Quay,PE13 1AB,PL-0020,both,Wisbech,,,,no,no', ",x,y,PL-0021,both,Wisbech,,,,no,no"
+        )
+    )
     assert "Line 4: name is empty" in result.output
 
 

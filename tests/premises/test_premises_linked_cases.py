@@ -121,7 +121,9 @@ def test_editing_links_and_unlinks_a_premises_and_audits_it(client_as, linked):
 
     other = make_premises(licence_number="FDC/PL/0002")
     case = db.session.get(Case, linked.case.id)
-    assert client.post(f"/cases/{reference}/edit", data=edit_form(case, premises_licence="FDC/PL/0002")).status_code == 302
+    assert (
+        client.post(f"/cases/{reference}/edit", data=edit_form(case, premises_licence="FDC/PL/0002")).status_code == 302
+    )
     db.session.expire_all()
     case = db.session.get(Case, linked.case.id)
     assert case.premises_id == other.id

@@ -60,8 +60,13 @@ def test_page_shows_details_colour_deadlines_and_suggestion(client_as, officer, 
     police, ambulance = make_agency(name="Constabulary"), make_agency(name="Ambulance Service")
     for agency in (police, ambulance):
         premises_service.record_incident(
-            officer, red.id, occurred_at=utcnow() - timedelta(days=3), reporting_agency_id=agency.id,
-            source=IncidentSource.POLICE, category=IncidentCategory.VIOLENCE, severity=IncidentSeverity.HIGH,
+            officer,
+            red.id,
+            occurred_at=utcnow() - timedelta(days=3),
+            reporting_agency_id=agency.id,
+            source=IncidentSource.POLICE,
+            category=IncidentCategory.VIOLENCE,
+            severity=IncidentSeverity.HIGH,
             description="Fight at closing time",
         )
     db.session.commit()
@@ -77,20 +82,36 @@ def test_timeline_has_every_kind_newest_first(client_as, officer, red):
     police = make_agency(name="Constabulary")
     now = utcnow()
     premises_service.record_incident(
-        officer, red.id, occurred_at=now - timedelta(days=5), reporting_agency_id=police.id,
-        source=IncidentSource.POLICE, category=IncidentCategory.DISORDER, severity=IncidentSeverity.LOW, description="",
+        officer,
+        red.id,
+        occurred_at=now - timedelta(days=5),
+        reporting_agency_id=police.id,
+        source=IncidentSource.POLICE,
+        category=IncidentCategory.DISORDER,
+        severity=IncidentSeverity.LOW,
+        description="",
     )
     premises_service.record_visit(
-        officer, red.id, kind=premises_service.VisitKind.COMPLIANCE,
-        result=premises_service.VisitResult.NOT_APPLICABLE, visited_at=now - timedelta(days=4),
+        officer,
+        red.id,
+        kind=premises_service.VisitKind.COMPLIANCE,
+        result=premises_service.VisitResult.NOT_APPLICABLE,
+        visited_at=now - timedelta(days=4),
     )
     premises_service.record_hearing(
-        officer, red.id, kind=premises_service.HearingKind.REVIEW, held_on=(now - timedelta(days=2)).date(),
+        officer,
+        red.id,
+        kind=premises_service.HearingKind.REVIEW,
+        held_on=(now - timedelta(days=2)).date(),
         outcome=premises_service.HearingOutcome.CONDITIONS_ADDED,
     )
     premises_service.move_status(officer, red.id, version=red.version, to_status=TlsStatus.AMBER, reason="Improved")
     premises_service.change_accreditation(
-        officer, red.id, version=red.version, field=premises_service.AccreditationField.THUMBS_UP, value=True,
+        officer,
+        red.id,
+        version=red.version,
+        field=premises_service.AccreditationField.THUMBS_UP,
+        value=True,
         reason="Passed the assessment",
     )
     db.session.commit()
@@ -127,8 +148,13 @@ def test_unknown_premises_is_404(client_as, officer):
 def test_moving_the_colour_records_who_why_and_the_evidence(client_as, officer, red):
     police = make_agency(name="Constabulary")
     incident = premises_service.record_incident(
-        officer, red.id, occurred_at=utcnow() - timedelta(days=3), reporting_agency_id=police.id,
-        source=IncidentSource.POLICE, category=IncidentCategory.VIOLENCE, severity=IncidentSeverity.HIGH,
+        officer,
+        red.id,
+        occurred_at=utcnow() - timedelta(days=3),
+        reporting_agency_id=police.id,
+        source=IncidentSource.POLICE,
+        category=IncidentCategory.VIOLENCE,
+        severity=IncidentSeverity.HIGH,
         description="",
     )
     db.session.commit()
@@ -237,7 +263,10 @@ def test_recording_a_visit_and_a_failed_test_purchase_needs_a_result(client_as, 
     client = client_as(officer)
     data = {**typed_date("visited_on", local_now().date() - timedelta(days=1)), "visited_time": "14:30"}
     before = written()
-    refused = client.post(f"/premises/{red.id}/visits/new", data={**data, "kind": "test_purchase", "result": "not_applicable", "notes": "Sold to a 16 year old"})
+    refused = client.post(
+        f"/premises/{red.id}/visits/new",
+        data={**data, "kind": "test_purchase", "result": "not_applicable", "notes": "Sold to a 16 year old"},
+    )
     assert "passed or failed the test purchase" in refused.text and "Sold to a 16 year old" in refused.text
     assert written() == before
     saved = client.post(f"/premises/{red.id}/visits/new", data={**data, "kind": "test_purchase", "result": "fail"})
@@ -250,7 +279,12 @@ def test_recording_a_hearing_and_refusing_one_in_the_future(client_as, officer, 
     before = written()
     future = client.post(
         f"/premises/{red.id}/hearings/new",
-        data={"kind": "hearing", **typed_date("held_on", local_now().date() + timedelta(days=3)), "outcome": "suspension", "notes": "Panel of three"},
+        data={
+            "kind": "hearing",
+            **typed_date("held_on", local_now().date() + timedelta(days=3)),
+            "outcome": "suspension",
+            "notes": "Panel of three",
+        },
     )
     assert "must not be in the future" in future.text and "Panel of three" in future.text
     assert written() == before
@@ -270,12 +304,14 @@ def test_changing_accreditation_and_a_stale_change(client_as, officer, red):
     )
     assert "does not have Thumbs Up accreditation" in unchanged.text
     stale = client.post(
-        f"/premises/{red.id}/accreditation", data={"field": "thumbs_up", "value": "yes", "reason": "Kept", "version": "0"}
+        f"/premises/{red.id}/accreditation",
+        data={"field": "thumbs_up", "value": "yes", "reason": "Kept", "version": "0"},
     )
     assert stale.status_code == 409 and "Kept" in stale.text
     assert written() == before
     saved = client.post(
-        f"/premises/{red.id}/accreditation", data={"field": "sircs_member", "value": "yes", "reason": "Joined", "version": "1"}
+        f"/premises/{red.id}/accreditation",
+        data={"field": "sircs_member", "value": "yes", "reason": "Joined", "version": "1"},
     )
     assert saved.status_code == 302
     assert db.session.get(Premises, red.id).sircs_member is True
@@ -300,8 +336,10 @@ def _good_data(endpoint: str, premises_id: int, agency_id: int) -> dict[str, obj
         "premises.move_status": {"to_status": "amber", "reason": "Because", "version": version},
         "premises.record_incident": incident_data(agency_id),
         "premises.record_visit": {
-            **typed_date("visited_on", today - timedelta(days=1)), "visited_time": "10:00",
-            "kind": "compliance", "result": "not_applicable",
+            **typed_date("visited_on", today - timedelta(days=1)),
+            "visited_time": "10:00",
+            "kind": "compliance",
+            "result": "not_applicable",
         },
         "premises.record_hearing": {"kind": "review", **typed_date("held_on", today), "outcome": "no_action"},
         "premises.change_accreditation": {"field": "thumbs_up", "value": "yes", "reason": "Passed", "version": version},

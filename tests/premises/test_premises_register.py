@@ -76,7 +76,10 @@ def test_the_navigation_links_the_register_for_those_who_see_it(client_as):
 
 def test_each_row_shows_colour_town_cluster_kind_days_and_next_deadline(client_as, officer):
     make_premises(
-        name="The Ship", status=TlsStatus.AMBER, status_since=utcnow() - timedelta(days=10), town="March",
+        name="The Ship",
+        status=TlsStatus.AMBER,
+        status_since=utcnow() - timedelta(days=10),
+        town="March",
         cluster="March town centre",
     )
     page = client_as(officer).get("/premises").text
@@ -115,8 +118,11 @@ def test_deadline_passed_is_exact_at_the_month_end(client_as, officer):
     make_premises(name="Old green", status_since=now - timedelta(days=900))
     db.session.add(
         PremisesVisit(
-            premises_id=visited.id, kind=VisitKind.COMPLIANCE, result=VisitResult.NOT_APPLICABLE,
-            officer_id=officer.id, visited_at=now - timedelta(days=2),
+            premises_id=visited.id,
+            kind=VisitKind.COMPLIANCE,
+            result=VisitResult.NOT_APPLICABLE,
+            officer_id=officer.id,
+            visited_at=now - timedelta(days=2),
         )
     )
     db.session.commit()

@@ -86,7 +86,12 @@ def visit(officer, premises, **given) -> PremisesVisit:
 
 def move(actor, premises, to_status, *, reason="Two assaults reported by police and ambulance", version=None, **links):
     return service.move_status(
-        actor, premises.id, version=premises.version if version is None else version, to_status=to_status, reason=reason, **links
+        actor,
+        premises.id,
+        version=premises.version if version is None else version,
+        to_status=to_status,
+        reason=reason,
+        **links,
     )
 
 
@@ -99,19 +104,34 @@ def test_a_move_records_the_change_and_an_audit_event_and_restarts_the_clock(off
     visited = visit(officer, premises)
     before = utcnow()
 
-    change = move(officer, premises, AMBER, reason="  Action plan agreed  ", incident_ids=[reported.id, reported.id], visit_ids=[visited.id])
+    change = move(
+        officer,
+        premises,
+        AMBER,
+        reason="  Action plan agreed  ",
+        incident_ids=[reported.id, reported.id],
+        visit_ids=[visited.id],
+    )
 
     stored = db.session.scalar(select(PremisesStatusChange).where(PremisesStatusChange.premises_id == premises.id))
     assert stored is change
-    assert (stored.from_status, stored.to_status, stored.reason, stored.officer_id) == (RED, AMBER, "Action plan agreed", officer.id)
+    assert (stored.from_status, stored.to_status, stored.reason, stored.officer_id) == (
+        RED,
+        AMBER,
+        "Action plan agreed",
+        officer.id,
+    )
     assert (stored.incident_ids, stored.visit_ids) == ([reported.id], [visited.id])
     assert stored.at >= before
     db.session.refresh(premises)
     assert (premises.status, premises.status_since, premises.version) == (AMBER, stored.at, 2)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "premises.status_changed"))
     assert (event.actor_id, event.object_type, event.object_id, event.detail) == (
-        officer.id, "premises", premises.id, {"from": "red", "to": "amber"}
-    )  # fmt: skip
+        officer.id,
+        "premises",
+        premises.id,
+        {"from": "red", "to": "amber"},
+    )
 
 
 def test_an_admin_may_move_a_premises_too(session):
@@ -126,8 +146,9 @@ def test_a_move_to_the_same_colour_is_refused_with_a_message(officer):
     with pytest.raises(InvalidInput) as refused:
         move(officer, premises, AMBER)
     assert (refused.value.message, refused.value.field) == (
-        "This premises is already amber: choose a different colour", "to_status"
-    )  # fmt: skip
+        "This premises is already amber: choose a different colour",
+        "to_status",
+    )
     assert written() == before
 
 
@@ -156,7 +177,9 @@ def test_a_move_from_a_page_loaded_before_another_move_is_refused(officer):
 def test_a_move_racing_another_is_refused_by_the_version_column(officer, session):
     """The other officer's move lands between this one's read and its write."""
     premises = make_premises(status=RED)
-    session.execute(sa.text("UPDATE premises SET status = 'amber', version = version + 1 WHERE id = :id"), {"id": premises.id})
+    session.execute(
+        sa.text("UPDATE premises SET status = 'amber', version = version + 1 WHERE id = :id"), {"id": premises.id}
+    )
     session.commit()  # the other officer's move is saved; this session's copy is not refreshed
     before = written()
     with pytest.raises(EditConflict):
@@ -196,7 +219,12 @@ def _attempts(actor, premises, agency):
             actor, premises.id, kind=HearingKind.REVIEW, held_on=date(2026, 1, 5), outcome=HearingOutcome.NO_ACTION
         ),
         "accreditation": lambda: service.change_accreditation(
-            actor, premises.id, version=premises.version, field=AccreditationField.THUMBS_UP, value=True, reason="Met the criteria"
+            actor,
+            premises.id,
+            version=premises.version,
+            field=AccreditationField.THUMBS_UP,
+            value=True,
+            reason="Met the criteria",
         ),
     }
 
@@ -237,11 +265,18 @@ def test_a_deactivated_licensing_officer_may_change_nothing(police):
 def test_an_incident_is_stored_and_audited(officer, police):
     premises = make_premises()
     when = utcnow() - timedelta(days=1)
-    recorded = incident(officer, premises, police, occurred_at=when, source=IncidentSource.AMBULANCE, description="  Assault  ")
+    recorded = incident(
+        officer, premises, police, occurred_at=when, source=IncidentSource.AMBULANCE, description="  Assault  "
+    )
     stored = db.session.get(PremisesIncident, recorded.id)
-    assert (stored.premises_id, stored.occurred_at, stored.reporting_agency_id, stored.source, stored.description, stored.recorded_by_id) == (
-        premises.id, when, police.id, IncidentSource.AMBULANCE, "Assault", officer.id
-    )  # fmt: skip
+    assert (
+        stored.premises_id,
+        stored.occurred_at,
+        stored.reporting_agency_id,
+        stored.source,
+        stored.description,
+        stored.recorded_by_id,
+    ) == (premises.id, when, police.id, IncidentSource.AMBULANCE, "Assault", officer.id)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "premises.incident_recorded"))
     assert (event.object_id, event.detail["incident_id"]) == (premises.id, recorded.id)
 
@@ -260,9 +295,15 @@ def test_an_incident_from_an_unknown_or_inactive_agency_is_refused(officer):
     for agency_id in (closed.id, closed.id + 1000):
         with pytest.raises(InvalidInput) as refused:
             service.record_incident(
-                officer, premises.id, occurred_at=utcnow(), reporting_agency_id=agency_id, source=IncidentSource.POLICE,
-                category=IncidentCategory.DRUGS, severity=IncidentSeverity.LOW, description="",
-            )  # fmt: skip
+                officer,
+                premises.id,
+                occurred_at=utcnow(),
+                reporting_agency_id=agency_id,
+                source=IncidentSource.POLICE,
+                category=IncidentCategory.DRUGS,
+                severity=IncidentSeverity.LOW,
+                description="",
+            )
         assert refused.value.field == "reporting_agency_id"
     assert (count(PremisesIncident), count(AuditEvent)) == (0, 0)
 
@@ -270,7 +311,11 @@ def test_an_incident_from_an_unknown_or_inactive_agency_is_refused(officer):
 def test_a_visit_is_stored_and_a_test_purchase_needs_a_pass_or_fail(officer):
     premises = make_premises(status=AMBER)
     recorded = visit(officer, premises, kind=VisitKind.TEST_PURCHASE, result=VisitResult.FAIL)
-    assert (recorded.kind, recorded.result, recorded.officer_id) == (VisitKind.TEST_PURCHASE, VisitResult.FAIL, officer.id)
+    assert (recorded.kind, recorded.result, recorded.officer_id) == (
+        VisitKind.TEST_PURCHASE,
+        VisitResult.FAIL,
+        officer.id,
+    )
     with pytest.raises(InvalidInput):
         visit(officer, premises, kind=VisitKind.TEST_PURCHASE, result=VisitResult.NOT_APPLICABLE)
     with pytest.raises(InvalidInput):
@@ -282,12 +327,24 @@ def test_a_visit_is_stored_and_a_test_purchase_needs_a_pass_or_fail(officer):
 def test_a_hearing_is_stored_and_one_dated_ahead_is_refused(officer):
     premises = make_premises(status=RED)
     hearing = service.record_hearing(
-        officer, premises.id, kind=HearingKind.HEARING, held_on=date(2026, 10, 1), outcome=HearingOutcome.CONDITIONS_ADDED
+        officer,
+        premises.id,
+        kind=HearingKind.HEARING,
+        held_on=date(2026, 10, 1),
+        outcome=HearingOutcome.CONDITIONS_ADDED,
     )
-    assert (hearing.premises_id, hearing.outcome, hearing.recorded_by_id) == (premises.id, HearingOutcome.CONDITIONS_ADDED, officer.id)
+    assert (hearing.premises_id, hearing.outcome, hearing.recorded_by_id) == (
+        premises.id,
+        HearingOutcome.CONDITIONS_ADDED,
+        officer.id,
+    )
     with pytest.raises(InvalidInput):
         service.record_hearing(
-            officer, premises.id, kind=HearingKind.HEARING, held_on=utcnow().date() + timedelta(days=2), outcome=HearingOutcome.NO_ACTION
+            officer,
+            premises.id,
+            kind=HearingKind.HEARING,
+            held_on=utcnow().date() + timedelta(days=2),
+            outcome=HearingOutcome.NO_ACTION,
         )
     assert count(LicensingHearing) == 1
 
@@ -295,14 +352,24 @@ def test_a_hearing_is_stored_and_one_dated_ahead_is_refused(officer):
 def test_an_accreditation_change_updates_the_premises_with_a_reason(officer):
     premises = make_premises()
     service.change_accreditation(
-        officer, premises.id, version=premises.version, field=AccreditationField.SIRCS_MEMBER, value=True, reason="Signed up"
+        officer,
+        premises.id,
+        version=premises.version,
+        field=AccreditationField.SIRCS_MEMBER,
+        value=True,
+        reason="Signed up",
     )
     assert premises.sircs_member and not premises.thumbs_up
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "premises.accreditation_changed"))
     assert event.detail == {"field": "sircs_member", "from": False, "to": True}
     with pytest.raises(InvalidInput):  # already a member
         service.change_accreditation(
-            officer, premises.id, version=premises.version, field=AccreditationField.SIRCS_MEMBER, value=True, reason="Again"
+            officer,
+            premises.id,
+            version=premises.version,
+            field=AccreditationField.SIRCS_MEMBER,
+            value=True,
+            reason="Again",
         )
     with pytest.raises(InvalidInput):
         service.change_accreditation(
@@ -326,7 +393,12 @@ def test_suggested_statuses_count_distinct_agencies_in_the_window(officer, polic
 
     suggestions = service.suggested_statuses([quiet.id, one.id, two.id, old.id], now, RULES)
 
-    assert {key: value.status for key, value in suggestions.items()} == {quiet.id: GREEN, one.id: AMBER, two.id: RED, old.id: GREEN}
+    assert {key: value.status for key, value in suggestions.items()} == {
+        quiet.id: GREEN,
+        one.id: AMBER,
+        two.id: RED,
+        old.id: GREEN,
+    }
     assert suggestions[two.id].explanation == (
         "incidents in the last 90 days reported by Cambridgeshire Constabulary and "
         "East of England Ambulance Service: 2 agencies, so red"

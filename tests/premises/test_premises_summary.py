@@ -117,33 +117,77 @@ def test_the_migration_works_out_the_summary_of_incidents_already_held(database_
         try:
             # The tables as they were before the summary (its columns are left out).
             with engine.begin() as connection:
-                connection.execute(sa.insert(Agency.__table__), [
-                    {"id": number, "name": name, "kind": AgencyKind.POLICE, "statutory": True, "active": True, "created_at": now}
-                    for number, name in ((1, "Police"), (2, "Ambulance"))
-                ])
-                connection.execute(sa.insert(users_table_then()), [
-                    {"id": 1, "email": "o@example.test", "name": "O", "agency_id": 1, "role": Role.LICENSING_OFFICER,
-                     "password_hash": "x", "active": True, "session_token": "t", "created_at": now, "version": 1}
-                ])
-                connection.execute(sa.insert(Premises.__table__), [
-                    {"id": number, "name": "P", "licence_number": f"L{number}", "kind": PremisesKind.ON_SALES,
-                     "status": TlsStatus.GREEN, "status_since": now, "created_at": now, "version": 1}
-                    for number in (1, 2)
-                ])
-                connection.execute(sa.insert(PremisesIncident.__table__), [
-                    {"premises_id": 1, "occurred_at": now - timedelta(days=days), "reporting_agency_id": agency,
-                     "source": IncidentSource.POLICE, "category": IncidentCategory.DISORDER,
-                     "severity": IncidentSeverity.LOW, "recorded_by_id": 1, "recorded_at": now}
-                    for agency, days in ((1, 30), (2, 10), (2, 3))
-                ])
+                connection.execute(
+                    sa.insert(Agency.__table__),
+                    [
+                        {
+                            "id": number,
+                            "name": name,
+                            "kind": AgencyKind.POLICE,
+                            "statutory": True,
+                            "active": True,
+                            "created_at": now,
+                        }
+                        for number, name in ((1, "Police"), (2, "Ambulance"))
+                    ],
+                )
+                connection.execute(
+                    sa.insert(users_table_then()),
+                    [
+                        {
+                            "id": 1,
+                            "email": "o@example.test",
+                            "name": "O",
+                            "agency_id": 1,
+                            "role": Role.LICENSING_OFFICER,
+                            "password_hash": "x",
+                            "active": True,
+                            "session_token": "t",
+                            "created_at": now,
+                            "version": 1,
+                        }
+                    ],
+                )
+                connection.execute(
+                    sa.insert(Premises.__table__),
+                    [
+                        {
+                            "id": number,
+                            "name": "P",
+                            "licence_number": f"L{number}",
+                            "kind": PremisesKind.ON_SALES,
+                            "status": TlsStatus.GREEN,
+                            "status_since": now,
+                            "created_at": now,
+                            "version": 1,
+                        }
+                        for number in (1, 2)
+                    ],
+                )
+                connection.execute(
+                    sa.insert(PremisesIncident.__table__),
+                    [
+                        {
+                            "premises_id": 1,
+                            "occurred_at": now - timedelta(days=days),
+                            "reporting_agency_id": agency,
+                            "source": IncidentSource.POLICE,
+                            "category": IncidentCategory.DISORDER,
+                            "severity": IncidentSeverity.LOW,
+                            "recorded_by_id": 1,
+                            "recorded_at": now,
+                        }
+                        for agency, days in ((1, 30), (2, 10), (2, 3))
+                    ],
+                )
             command.upgrade(migrations, "head")
             with engine.connect() as connection:
-                rows = dict(
-                    (row.id, (row.last_incident_at, row.second_agency_incident_at))
+                rows = {
+                    row.id: (row.last_incident_at, row.second_agency_incident_at)
                     for row in connection.execute(
                         sa.select(Premises.id, Premises.last_incident_at, Premises.second_agency_incident_at)
                     )
-                )
+                }
         finally:
             engine.dispose()
     assert rows[1] == (now - timedelta(days=3), now - timedelta(days=30))
@@ -152,5 +196,16 @@ def test_the_migration_works_out_the_summary_of_incidents_already_held(database_
 
 def users_table_then():
     """The columns `users` had at that revision, so none added later is written."""
-    names = ("id", "email", "name", "agency_id", "role", "password_hash", "active", "session_token", "created_at", "version")
+    names = (
+        "id",
+        "email",
+        "name",
+        "agency_id",
+        "role",
+        "password_hash",
+        "active",
+        "session_token",
+        "created_at",
+        "version",
+    )
     return sa.table("users", *[sa.column(name, User.__table__.c[name].type) for name in names])

@@ -26,16 +26,28 @@ def register(session):
     time and has not reached green since (both are past a deadline now); and a green one."""
     council = make_agency(name="Fenland District Council")
     officer = make_user(role=Role.LICENSING_OFFICER, agency=council)
-    overdue = make_premises(name=NAME, status=RED, status_since=datetime(2025, 11, 3, 10, tzinfo=UTC), licence_number="PL-QUILL")
-    improved = make_premises(name="@SUM(A1)", status=AMBER, status_since=datetime(2025, 12, 1, 10, tzinfo=UTC), town="March")
+    overdue = make_premises(
+        name=NAME, status=RED, status_since=datetime(2025, 11, 3, 10, tzinfo=UTC), licence_number="PL-QUILL"
+    )
+    improved = make_premises(
+        name="@SUM(A1)", status=AMBER, status_since=datetime(2025, 12, 1, 10, tzinfo=UTC), town="March"
+    )
     make_premises(status=GREEN)
     for premises, from_status, to_status, at in (
         (overdue, GREEN, RED, datetime(2025, 11, 3, 10, tzinfo=UTC)),
         (improved, GREEN, RED, datetime(2025, 10, 6, 10, tzinfo=UTC)),
         (improved, RED, AMBER, datetime(2025, 12, 1, 10, tzinfo=UTC)),
     ):
-        db.session.add(PremisesStatusChange(premises_id=premises.id, from_status=from_status, to_status=to_status,
-                                            reason="Incidents", officer_id=officer.id, at=at))
+        db.session.add(
+            PremisesStatusChange(
+                premises_id=premises.id,
+                from_status=from_status,
+                to_status=to_status,
+                reason="Incidents",
+                officer_id=officer.id,
+                at=at,
+            )
+        )
     db.session.commit()
     return {"council": council, "overdue": overdue, "improved": improved}
 
@@ -48,7 +60,7 @@ def exports() -> int:
 
 def cell(text: str, testid: str) -> str:
     start = text.index(f'data-testid="{testid}">') + len(f'data-testid="{testid}">')
-    return text[start:text.index("<", start)].strip()
+    return text[start : text.index("<", start)].strip()
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.PSG_CHAIR, Role.ADMIN, Role.ANALYST])
@@ -64,7 +76,7 @@ def test_managers_chairs_admins_and_analysts_see_the_report(client_as, register,
     assert cell(response.text, "red-met") == "1"
     assert cell(response.text, "red-not_met") == "1"
     assert cell(response.text, "red-rate") == "50%"
-    rag = " ".join(response.text[response.text.index('data-testid="red-rag"'):].split("</p>")[0].split())
+    rag = " ".join(response.text[response.text.index('data-testid="red-rag"') :].split("</p>")[0].split())
     assert 'govuk-tag--red"> Red </strong> against a target of 80%' in rag
     assert cell(response.text, f"moves-{QUARTER}") == "3"
     assert "2 premises have a deadline passed." in response.text
@@ -73,7 +85,11 @@ def test_managers_chairs_admins_and_analysts_see_the_report(client_as, register,
 @pytest.mark.parametrize("role", [Role.PSG_MEMBER, Role.PARTNER, Role.LICENSING_OFFICER])
 def test_members_partners_and_licensing_officers_are_refused(client_as, register, role):
     client = client_as(make_user(role=role, agency=register["council"]))
-    for url in ("/premises/report", f"/premises/report?quarter={QUARTER}", f"/premises/report/export?quarter={QUARTER}"):
+    for url in (
+        "/premises/report",
+        f"/premises/report?quarter={QUARTER}",
+        f"/premises/report/export?quarter={QUARTER}",
+    ):
         response = client.get(url)
         assert response.status_code == 403, url
         assert NAME not in response.text
@@ -87,7 +103,9 @@ def test_managers_see_overdue_premises_with_links(client_as, register):
 
 
 def test_analysts_see_counts_but_never_a_premises_name(client_as, register):
-    response = client_as(make_user(role=Role.ANALYST, agency=register["council"])).get(f"/premises/report?quarter={QUARTER}")
+    response = client_as(make_user(role=Role.ANALYST, agency=register["council"])).get(
+        f"/premises/report?quarter={QUARTER}"
+    )
     assert response.status_code == 200
     assert "2 premises have a deadline passed." in response.text
     assert NAME not in response.text
@@ -97,7 +115,9 @@ def test_analysts_see_counts_but_never_a_premises_name(client_as, register):
 
 @pytest.mark.parametrize("key", ["2025-Q9", "last year", "2999-Q1"])
 def test_a_bad_quarter_shows_the_error_and_the_current_quarter(client_as, register, key):
-    response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get(f"/premises/report?quarter={key}")
+    response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get(
+        f"/premises/report?quarter={key}"
+    )
     assert response.status_code == 200
     assert "There is a problem" in response.text
     assert 'href="#quarter"' in response.text
@@ -105,13 +125,17 @@ def test_a_bad_quarter_shows_the_error_and_the_current_quarter(client_as, regist
 
 
 def test_the_quarter_chooser_offers_recent_quarters(client_as, register):
-    response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get(f"/premises/report?quarter={QUARTER}")
+    response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get(
+        f"/premises/report?quarter={QUARTER}"
+    )
     assert f'<option value="{QUARTER}" selected>Q3 2025/26</option>' in response.text
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.ADMIN])
 def test_managers_and_admins_download_the_quarter_audited(client_as, register, role):
-    response = client_as(make_user(role=role, agency=register["council"])).get(f"/premises/report/export?quarter={QUARTER}")
+    response = client_as(make_user(role=role, agency=register["council"])).get(
+        f"/premises/report/export?quarter={QUARTER}"
+    )
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert f'filename="premises-changes-{QUARTER}.csv"' in response.headers["Content-Disposition"]
@@ -130,13 +154,17 @@ def test_managers_and_admins_download_the_quarter_audited(client_as, register, r
 
 @pytest.mark.parametrize("role", [Role.PSG_CHAIR, Role.ANALYST])
 def test_chairs_and_analysts_may_not_download(client_as, register, role):
-    response = client_as(make_user(role=role, agency=register["council"])).get(f"/premises/report/export?quarter={QUARTER}")
+    response = client_as(make_user(role=role, agency=register["council"])).get(
+        f"/premises/report/export?quarter={QUARTER}"
+    )
     assert response.status_code == 403
     assert exports() == 0
 
 
 def test_a_bad_quarter_in_the_export_goes_back_to_the_report(client_as, register):
-    response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get("/premises/report/export?quarter=nonsense")
+    response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get(
+        "/premises/report/export?quarter=nonsense"
+    )
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/premises/report?quarter=nonsense")
     assert exports() == 0
@@ -151,6 +179,8 @@ def test_the_register_still_answers_beside_the_report(client_as, register):
 
 def test_the_target_comes_from_configuration(app, client_as, register, monkeypatch):
     monkeypatch.setitem(app.config, "TLS_RED_TO_AMBER_TARGET_PERCENT", 50)
-    response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get(f"/premises/report?quarter={QUARTER}")
-    rag = " ".join(response.text[response.text.index('data-testid="red-rag"'):].split("</p>")[0].split())
+    response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get(
+        f"/premises/report?quarter={QUARTER}"
+    )
+    rag = " ".join(response.text[response.text.index('data-testid="red-rag"') :].split("</p>")[0].split())
     assert 'govuk-tag--green"> Green </strong> against a target of 50%' in rag

@@ -52,8 +52,12 @@ def move(officer, premises, *moves: tuple[TlsStatus, TlsStatus, datetime]) -> No
     for from_status, to_status, when in moves:
         db.session.add(
             PremisesStatusChange(
-                premises_id=premises.id, from_status=from_status, to_status=to_status,
-                reason="Test", officer_id=officer.id, at=when,
+                premises_id=premises.id,
+                from_status=from_status,
+                to_status=to_status,
+                reason="Test",
+                officer_id=officer.id,
+                at=when,
             )
         )
     db.session.commit()
@@ -124,12 +128,34 @@ def test_colours_activity_and_overdue_in_four_queries(officer, manager):
     make_premises(name="The Unvisited", status=AMBER, status_since=now - timedelta(days=40))
     visited = make_premises(status=AMBER, status_since=now - timedelta(days=40))
     make_premises(status=GREEN, status_since=now - timedelta(days=400))
-    db.session.add(PremisesVisit(premises_id=visited.id, kind=VisitKind.COMPLIANCE, officer_id=officer.id, visited_at=now - timedelta(days=5)))
-    move(officer, overdue_red, (AMBER, RED, at(2025, 11, 2, 9)), (RED, AMBER, at(2025, 12, 2, 9)), (AMBER, RED, at(2026, 1, 2, 9)))
-    db.session.add(PremisesVisit(premises_id=overdue_red.id, kind=VisitKind.COMPLIANCE, officer_id=officer.id, visited_at=at(2025, 12, 31, 23, 30)))
     db.session.add(
-        LicensingHearing(premises_id=overdue_red.id, kind=HearingKind.REVIEW, held_on=date(2026, 1, 1),
-                         outcome=HearingOutcome.CONDITIONS_ADDED, recorded_by_id=officer.id)
+        PremisesVisit(
+            premises_id=visited.id, kind=VisitKind.COMPLIANCE, officer_id=officer.id, visited_at=now - timedelta(days=5)
+        )
+    )
+    move(
+        officer,
+        overdue_red,
+        (AMBER, RED, at(2025, 11, 2, 9)),
+        (RED, AMBER, at(2025, 12, 2, 9)),
+        (AMBER, RED, at(2026, 1, 2, 9)),
+    )
+    db.session.add(
+        PremisesVisit(
+            premises_id=overdue_red.id,
+            kind=VisitKind.COMPLIANCE,
+            officer_id=officer.id,
+            visited_at=at(2025, 12, 31, 23, 30),
+        )
+    )
+    db.session.add(
+        LicensingHearing(
+            premises_id=overdue_red.id,
+            kind=HearingKind.REVIEW,
+            held_on=date(2026, 1, 1),
+            outcome=HearingOutcome.CONDITIONS_ADDED,
+            recorded_by_id=officer.id,
+        )
     )
     db.session.commit()
 
@@ -168,7 +194,8 @@ def test_others_may_not_see_the_report(session, role):
 def test_export_rows_say_whether_each_move_came_within_its_deadline(officer, manager):
     premises = make_premises(name="=HYPERLINK(1)", licence_number="PL-EXPORT", town="March", status=AMBER)
     move(
-        officer, premises,
+        officer,
+        premises,
         (GREEN, RED, at(2025, 7, 15, 9)),  # in the quarter before
         (RED, AMBER, at(2025, 10, 1, 9)),  # within 3 months of 15 July
         (AMBER, RED, at(2025, 11, 1, 9)),  # a worse colour: no deadline applies
@@ -177,8 +204,26 @@ def test_export_rows_say_whether_each_move_came_within_its_deadline(officer, man
     rows = tls_reports.export_rows(manager, Q3, RULES)
     assert rows[0] == tls_reports.EXPORT_HEADER
     assert rows[1:] == [
-        ("=HYPERLINK(1)", "PL-EXPORT", "March", "Red", "Amber", "2025-10-01T10:00+01:00", "Fenland District Council", "Yes"),
-        ("=HYPERLINK(1)", "PL-EXPORT", "March", "Amber", "Red", "2025-11-01T09:00+00:00", "Fenland District Council", "Not applicable"),
+        (
+            "=HYPERLINK(1)",
+            "PL-EXPORT",
+            "March",
+            "Red",
+            "Amber",
+            "2025-10-01T10:00+01:00",
+            "Fenland District Council",
+            "Yes",
+        ),
+        (
+            "=HYPERLINK(1)",
+            "PL-EXPORT",
+            "March",
+            "Amber",
+            "Red",
+            "2025-11-01T09:00+00:00",
+            "Fenland District Council",
+            "Not applicable",
+        ),
     ]
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "premises.report_exported")).one()
     assert event.detail == {"quarter": "2025-Q3", "rows": 2}

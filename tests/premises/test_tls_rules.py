@@ -137,7 +137,10 @@ def test_no_reporting_agency_suggests_green():
 def test_one_agency_suggests_amber_however_many_incidents_it_reported():
     suggestion = suggest(["Cambridgeshire Constabulary", "Cambridgeshire Constabulary"])
     assert suggestion.status is AMBER
-    assert suggestion.explanation == "incidents in the last 90 days reported by Cambridgeshire Constabulary: 1 agency, so amber"
+    assert (
+        suggestion.explanation
+        == "incidents in the last 90 days reported by Cambridgeshire Constabulary: 1 agency, so amber"
+    )
 
 
 def test_more_than_one_agency_suggests_red_and_names_them():
@@ -148,4 +151,7 @@ def test_more_than_one_agency_suggests_red_and_names_them():
         "East of England Ambulance Service: 2 agencies, so red"
     )
     three = suggest(["C", "A", "B"], window_days=30)
-    assert (three.status, three.explanation) == (RED, "incidents in the last 30 days reported by A, B and C: 3 agencies, so red")
+    assert (three.status, three.explanation) == (
+        RED,
+        "incidents in the last 30 days reported by A, B and C: 3 agencies, so red",
+    )

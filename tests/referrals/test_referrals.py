@@ -46,8 +46,15 @@ def world(session):
     add_party(case=council_case, person=ada, role=PartyRole.VICTIM)
     add_party(case=housing_case, person=ada, role=PartyRole.COMPLAINANT)
     return SimpleNamespace(
-        council=council, housing=housing, voluntary=voluntary, chair=chair, partner=partner,
-        housing_officer=housing_officer, council_case=council_case, housing_case=housing_case, ada=ada,
+        council=council,
+        housing=housing,
+        voluntary=voluntary,
+        chair=chair,
+        partner=partner,
+        housing_officer=housing_officer,
+        council_case=council_case,
+        housing_case=housing_case,
+        ada=ada,
     )
 
 
@@ -128,8 +135,12 @@ def test_a_place_referral_keeps_no_one_s_details_even_mistyped_ones(client_as, w
     response = client_as(world.partner).post(
         "/referrals/new",
         data=referral_form(
-            subject="place", first_name="Ignored", date_of_birth=["31", "2", "1990"], place="Tillery Park, Wisbech",
-            consent="not_asked", consent_reason="No individual is named",
+            subject="place",
+            first_name="Ignored",
+            date_of_birth=["31", "2", "1990"],
+            place="Tillery Park, Wisbech",
+            consent="not_asked",
+            consent_reason="No individual is named",
         ),
     )
     assert response.status_code == 302
@@ -202,9 +213,12 @@ def test_the_referring_agency_cannot_decide_its_own_referral(client_as, world):
     colleague = client_as(make_user(role=Role.PSG_MEMBER, agency=world.voluntary))
     assert colleague.get(f"/referrals/{referral.id}").status_code == 200
     assert colleague.post(f"/referrals/{referral.id}/accept", data=accept_form(referral)).status_code == 403
-    assert colleague.post(
-        f"/referrals/{referral.id}/decline", data={"decline-version": "1", "decline-reason": "No"}
-    ).status_code == 403
+    assert (
+        colleague.post(
+            f"/referrals/{referral.id}/decline", data={"decline-version": "1", "decline-reason": "No"}
+        ).status_code
+        == 403
+    )
     assert db.session.get(Referral, referral.id).status is ReferralStatus.NEW
 
 
@@ -259,7 +273,12 @@ def test_the_chair_accepts_into_a_new_case_and_the_partner_then_sees_the_case(cl
     assert party.role is PartyRole.PERPETRATOR
     assert db.session.get(Person, party.person_id).full_name == "Bernard Blackmore"
     assert verbs()[-7:] == [
-        "case.opened", "person.created", "case.person_added", "case.agency_added", "note.added", "referral.accepted",
+        "case.opened",
+        "person.created",
+        "case.person_added",
+        "case.agency_added",
+        "note.added",
+        "referral.accepted",
         "referral.viewed",
     ]
 
@@ -290,7 +309,9 @@ def test_the_chair_accepts_into_an_existing_case_with_the_known_person(client_as
     assert response.status_code == 302, response.text
     stored = db.session.get(Referral, referral.id)
     assert (stored.status, stored.case_id, stored.person_id) == (
-        ReferralStatus.ACCEPTED, world.council_case.id, world.ada.id
+        ReferralStatus.ACCEPTED,
+        world.council_case.id,
+        world.ada.id,
     )
     assert count(Person) == 1
     involved = (CaseAgency.case_id == world.council_case.id, CaseAgency.agency_id == world.voluntary.id)

@@ -53,9 +53,17 @@ def world(session):
     add_party(case=restricted_case, person=ada, role=PartyRole.VICTIM)
     referral = make_referral(referrer=partner)
     return SimpleNamespace(
-        council=council, housing=housing, voluntary=voluntary, chair=chair, partner=partner,
-        housing_officer=housing_officer, council_case=council_case, housing_case=housing_case,
-        restricted_case=restricted_case, ada=ada, referral=referral,
+        council=council,
+        housing=housing,
+        voluntary=voluntary,
+        chair=chair,
+        partner=partner,
+        housing_officer=housing_officer,
+        council_case=council_case,
+        housing_case=housing_case,
+        restricted_case=restricted_case,
+        ada=ada,
+        referral=referral,
     )
 
 
@@ -250,7 +258,12 @@ def test_accepting_into_a_new_case_opens_it_adds_the_person_and_involves_the_ref
     assert world.referral.what_is_happening in note.body and "Wisbech Community Trust" in note.body
     verbs = [event.verb for event in events() if event.case_id == case.id]
     assert verbs == [
-        "case.opened", "person.created", "case.person_added", "case.agency_added", "note.added", "referral.accepted"
+        "case.opened",
+        "person.created",
+        "case.person_added",
+        "case.agency_added",
+        "note.added",
+        "referral.accepted",
     ]
     accepted = events("referral.accepted")[0]
     assert accepted.detail == {"case_reference": case.reference, "new_case": True, "role": "victim", "new_person": True}
@@ -303,7 +316,11 @@ def test_accepting_into_a_case_the_chair_cannot_see_in_full_is_refused(world, re
     before = snapshot()
     with pytest.raises(InvalidInput) as refused:
         referrals.accept_referral(
-            world.chair, world.referral.id, version=1, reference_prefix="ASB", existing_case=reference,
+            world.chair,
+            world.referral.id,
+            version=1,
+            reference_prefix="ASB",
+            existing_case=reference,
             person=ReferredPerson(role=PartyRole.VICTIM),
         )
     assert refused.value.field == "case_reference" and message in refused.value.message
@@ -315,7 +332,11 @@ def test_a_closed_case_cannot_take_a_referral(world):
     closed = make_case(lead_agency=world.council, opened_by=world.chair, status=CaseStatus.CLOSED)
     with pytest.raises(InvalidInput, match="is closed"):
         referrals.accept_referral(
-            world.chair, world.referral.id, version=1, reference_prefix="ASB", existing_case=closed.reference,
+            world.chair,
+            world.referral.id,
+            version=1,
+            reference_prefix="ASB",
+            existing_case=closed.reference,
             person=ReferredPerson(role=PartyRole.VICTIM),
         )
 
@@ -349,7 +370,10 @@ def test_adding_someone_already_on_the_case_in_that_role_writes_nothing(world):
     before = snapshot()
     with pytest.raises(InvalidInput, match="already a victim"):
         referrals.accept_referral(
-            world.chair, world.referral.id, version=1, reference_prefix="ASB",
+            world.chair,
+            world.referral.id,
+            version=1,
+            reference_prefix="ASB",
             existing_case=world.council_case.reference,
             person=ReferredPerson(role=PartyRole.VICTIM, existing_person_id=world.ada.id),
         )

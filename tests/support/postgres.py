@@ -233,8 +233,7 @@ class _Cluster:
         )
         if result.returncode != 0:
             raise PostgresCommandError(
-                f"{' '.join(command)} exited with status {result.returncode}:\n"
-                f"{result.stdout.strip()}"
+                f"{' '.join(command)} exited with status {result.returncode}:\n{result.stdout.strip()}"
             )
 
     def _log_tail(self, lines: int = 40) -> str:

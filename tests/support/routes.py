@@ -152,9 +152,7 @@ def tables() -> list[sa.Table]:
 
 def row_counts() -> dict[str, int]:
     """How many rows every table holds."""
-    return {
-        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table)) or 0 for table in tables()
-    }
+    return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table)) or 0 for table in tables()}
 
 
 def snapshot(*, leave_out: frozenset[str] = frozenset()) -> dict[str, list[tuple[object, ...]]]:

@@ -65,6 +65,10 @@ def make_clock(
     return clock
 
 
-def make_clock_due(*, case: Case, person: Person, due_at: datetime, kind: ClockKind = ClockKind.CONFERENCE_72H) -> SlaClock:
+def make_clock_due(
+    *, case: Case, person: Person, due_at: datetime, kind: ClockKind = ClockKind.CONFERENCE_72H
+) -> SlaClock:
     """An open clock due at ``due_at`` (started the kind's duration before it)."""
-    return make_clock(case=case, person=person, kind=kind, started_at=due_at - sla.rules().duration(kind), due_at=due_at)
+    return make_clock(
+        case=case, person=person, kind=kind, started_at=due_at - sla.rules().duration(kind), due_at=due_at
+    )

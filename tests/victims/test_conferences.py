@@ -34,10 +34,17 @@ def world(session, client_as):
     victim = make_person(created_by=member, first_name="Ada", last_name="Ashdown")
     add_party(case=case, person=victim, role=PartyRole.VICTIM)
     return SimpleNamespace(
-        abbey=abbey.id, council=council.id, police=police.id, housing=housing.id, closed=closed.id,
+        abbey=abbey.id,
+        council=council.id,
+        police=police.id,
+        housing=housing.id,
+        closed=closed.id,
         agencies={"council": council, "police": police, "housing": housing},
-        reference=case.reference, case_id=case.id, victim=victim.id,
-        member=client_as(member), client_as=client_as,
+        reference=case.reference,
+        case_id=case.id,
+        victim=victim.id,
+        member=client_as(member),
+        client_as=client_as,
     )
 
 
@@ -54,7 +61,12 @@ def count(model, *where) -> int:
 
 
 def stored() -> tuple[int, int, int, int]:
-    return count(Meeting), count(MeetingAttendance), count(AuditEvent), count(SlaClock, SlaClock.outcome != ClockOutcome.OPEN)
+    return (
+        count(Meeting),
+        count(MeetingAttendance),
+        count(AuditEvent),
+        count(SlaClock, SlaClock.outcome != ClockOutcome.OPEN),
+    )
 
 
 def conference_clock(world) -> SlaClock:
@@ -69,8 +81,15 @@ def test_the_form_lists_active_agencies_with_those_involved_first(world):
     html = response.text
     assert response.status_code == 200
     section = html.split("Agencies present", 1)[1].split("Agencies that sent apologies", 1)[0]
-    names = re.findall(r'<label class="govuk-label govuk-checkboxes__label" for="present[^"]*">\s*([^<]+?)\s*</label>', section)
-    assert names == ["Cambridgeshire Constabulary", "Fenland District Council", "Abbey Community Trust", "Roddons Housing"]
+    names = re.findall(
+        r'<label class="govuk-label govuk-checkboxes__label" for="present[^"]*">\s*([^<]+?)\s*</label>', section
+    )
+    assert names == [
+        "Cambridgeshire Constabulary",
+        "Fenland District Council",
+        "Abbey Community Trust",
+        "Roddons Housing",
+    ]
     assert "Zephyr Outreach" not in html
     assert 'name="apologies"' in html
     assert re.search(r'id="held_on-day" name="held_on" type="text" value="\d+"', html)
@@ -82,7 +101,11 @@ def test_recording_a_conference_stores_the_attendance_and_meets_the_72_hour_cloc
     held_at = a_minute_ago(2)
 
     response = hold_conference(
-        world.member, world.reference, when=held_at, present=[world.council, world.police], apologies=[world.housing],
+        world.member,
+        world.reference,
+        when=held_at,
+        present=[world.council, world.police],
+        apologies=[world.housing],
         outcome="Agreed a safety plan; police to patrol nightly.",
     )
 
@@ -91,7 +114,9 @@ def test_recording_a_conference_stores_the_attendance_and_meets_the_72_hour_cloc
     assert "Case conference recorded." in world.member.get(response.location).text
     [meeting] = db.session.scalars(select(Meeting).where(Meeting.case_id == world.case_id))
     assert (meeting.kind, meeting.held_at, meeting.outcome) == (
-        MeetingKind.CASE_CONFERENCE, held_at, "Agreed a safety plan; police to patrol nightly.",
+        MeetingKind.CASE_CONFERENCE,
+        held_at,
+        "Agreed a safety plan; police to patrol nightly.",
     )
     attendance = {
         (row.agency_id, row.status)
@@ -131,8 +156,12 @@ def test_a_conference_before_the_victim_was_high_risk_does_not_meet_the_clock(wo
 
 def test_the_case_page_lists_the_conferences_with_a_button_to_record_one(world):
     hold_conference(
-        world.member, world.reference, when=local(2026, 10, 24, 10), present=[world.council, world.police],
-        apologies=[world.housing], outcome="Agreed a safety plan.",
+        world.member,
+        world.reference,
+        when=local(2026, 10, 24, 10),
+        present=[world.council, world.police],
+        apologies=[world.housing],
+        outcome="Agreed a safety plan.",
     )
     html = world.member.get(f"/cases/{world.reference}").text
     section = html.split('id="conferences"', 1)[1].split('id="timeline"', 1)[0]
@@ -155,7 +184,9 @@ BAD_INPUT = {
     "a time in the future": ({"when": "future"}, "the date and time must not be in the future", "held_on-day"),
     "no agency present": ({"present": []}, "Select the agencies that were present", "present"),
     "an agency both present and sending apologies": (
-        {"present": ["council"], "apologies": ["council"]}, "An agency cannot be both present and sending apologies", "apologies",
+        {"present": ["council"], "apologies": ["council"]},
+        "An agency cannot be both present and sending apologies",
+        "apologies",
     ),
     "an unknown agency": ({"present": [999999]}, "Select agencies from the list", "present"),
     "an agency that is not a number": ({"present": ["police-station"]}, "Select agencies from the list", "present"),

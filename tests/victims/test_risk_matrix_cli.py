@@ -26,7 +26,9 @@ def load(app, session, tmp_path):
 
 def matrices() -> list[tuple[str, int, str]]:
     db.session.expire_all()
-    return list(db.session.execute(select(RiskMatrix.name, RiskMatrix.version, RiskMatrix.checksum).order_by(RiskMatrix.id)))
+    return list(
+        db.session.execute(select(RiskMatrix.name, RiskMatrix.version, RiskMatrix.checksum).order_by(RiskMatrix.id))
+    )
 
 
 def audit_count() -> int:
@@ -58,7 +60,10 @@ def test_the_same_file_loaded_twice_changes_nothing(load):
     before, events = matrices(), audit_count()
     result = load(version_2())
     assert result.exit_code == 0, result.output
-    assert "Casework default ASB victim risk matrix v2 is already loaded with the same content; nothing was changed." in result.output
+    assert (
+        "Casework default ASB victim risk matrix v2 is already loaded with the same content; nothing was changed."
+        in result.output
+    )
     assert matrices() == before
     assert audit_count() == events
 
@@ -70,7 +75,10 @@ def test_a_changed_file_under_a_loaded_version_is_refused(load):
     changed["groups"][0]["questions"][0]["options"][1]["points"] = 5
     result = load(changed)
     assert result.exit_code != 0
-    assert "version 2 of 'Casework default ASB victim risk matrix' is already loaded with different content" in result.output
+    assert (
+        "version 2 of 'Casework default ASB victim risk matrix' is already loaded with different content"
+        in result.output
+    )
     assert "give the changed matrix a new version number" in result.output
     assert matrices() == before
     assert audit_count() == events

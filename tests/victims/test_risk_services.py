@@ -29,7 +29,14 @@ def answers(**chosen: str) -> dict[str, str]:
 
 HIGH = {"violence": "actual"}  # critical: high at a score of 6
 MEDIUM = {"frequency": "daily", "hate": "yes", "damage": "minor"}  # 12
-SCORE_23 = {"frequency": "daily", "hate": "yes", "damage": "significant", "targeted": "yes", "disability": "yes", "isolation": "isolated"}
+SCORE_23 = {
+    "frequency": "daily",
+    "hate": "yes",
+    "damage": "significant",
+    "targeted": "yes",
+    "disability": "yes",
+    "isolation": "isolated",
+}
 
 
 def version_2() -> dict:
@@ -73,8 +80,10 @@ def test_the_packaged_default_is_stored_on_first_use_and_audited(session):
     assert count(RiskMatrix) == 0
     matrix = risk.current_matrix()
     assert (matrix.title, matrix.definition, matrix.checksum) == (
-        "Casework default ASB victim risk matrix v1", DEFAULT, riskmatrix.checksum(DEFAULT)
-    )  # fmt: skip
+        "Casework default ASB victim risk matrix v1",
+        DEFAULT,
+        riskmatrix.checksum(DEFAULT),
+    )
     assert risk.current_matrix().id == matrix.id
     assert count(RiskMatrix) == 1
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "risk_matrix.loaded"))
@@ -128,14 +137,22 @@ def test_an_assessment_keeps_its_answers_matrix_score_and_level(world):
     stored = db.session.get(RiskAssessment, assessment.id)
     assert stored.answers == given
     assert stored.matrix_id == risk.current_matrix().id
-    assert (stored.score, stored.computed_level, stored.override_level, stored.level) == (23, RiskLevel.HIGH, None, RiskLevel.HIGH)
+    assert (stored.score, stored.computed_level, stored.override_level, stored.level) == (
+        23,
+        RiskLevel.HIGH,
+        None,
+        RiskLevel.HIGH,
+    )
     assert (stored.assessed_at, stored.assessed_by_id, stored.case_id) == (at, world["member"].id, world["case"].id)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "risk.assessed"))
     assert (event.case_id, event.person_id, event.object_id) == (world["case"].id, world["victim"].id, assessment.id)
     assert event.detail == {"score": 23, "level": "high", "matrix": "Casework default ASB victim risk matrix v1"}
 
 
-@pytest.mark.parametrize(("given", "total", "level"), [(MEDIUM, 12, RiskLevel.MEDIUM), ({}, 0, RiskLevel.STANDARD), (HIGH, 6, RiskLevel.HIGH)])
+@pytest.mark.parametrize(
+    ("given", "total", "level"),
+    [(MEDIUM, 12, RiskLevel.MEDIUM), ({}, 0, RiskLevel.STANDARD), (HIGH, 6, RiskLevel.HIGH)],
+)
 def test_the_level_is_computed_from_the_answers(world, given, total, level):
     assessment = assess(world, given=answers(**given))
     assert (assessment.score, assessment.computed_level, assessment.level) == (total, level, level)
@@ -143,7 +160,9 @@ def test_the_level_is_computed_from_the_answers(world, given, total, level):
 
 def test_the_answers_are_scored_again_with_the_matrix_they_were_made_with(world):
     """A new matrix version does not change an earlier assessment's score or level."""
-    first = assess(world, given=answers(frequency="daily", hate="yes", damage="significant", targeted="yes", disability="worsened"))
+    first = assess(
+        world, given=answers(frequency="daily", hate="yes", damage="significant", targeted="yes", disability="worsened")
+    )
     assert (first.score, first.level) == (21, RiskLevel.MEDIUM)
     risk.store_matrix(version_2())  # high from 20
     _case, _person, scored = risk.history(world["member"], world["case"].reference, world["victim"].id)
@@ -151,8 +170,14 @@ def test_the_answers_are_scored_again_with_the_matrix_they_were_made_with(world)
 
 
 def test_professional_judgement_raises_the_level_with_a_reason(world):
-    assessment = assess(world, given=answers(**MEDIUM), override_level=RiskLevel.HIGH, override_reason="  Carer has moved away  ")
-    assert (assessment.computed_level, assessment.override_level, assessment.level) == (RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.HIGH)
+    assessment = assess(
+        world, given=answers(**MEDIUM), override_level=RiskLevel.HIGH, override_reason="  Carer has moved away  "
+    )
+    assert (assessment.computed_level, assessment.override_level, assessment.level) == (
+        RiskLevel.MEDIUM,
+        RiskLevel.HIGH,
+        RiskLevel.HIGH,
+    )
     assert assessment.override_reason == "Carer has moved away"
     # The final level is the one the clocks follow.
     assert count(SlaClock) == 2
@@ -205,9 +230,15 @@ def test_only_psg_members_and_chairs_who_see_the_case_in_full_can_assess(world, 
     matrix_id = risk.current_matrix().id
     with pytest.raises(error):
         risk.record_assessment(
-            actor, world["case"].reference, world["victim"].id, matrix_id=matrix_id,
-            answers=answers(**HIGH), assessed_at=utcnow(), override_level=None, override_reason="",
-        )  # fmt: skip
+            actor,
+            world["case"].reference,
+            world["victim"].id,
+            matrix_id=matrix_id,
+            answers=answers(**HIGH),
+            assessed_at=utcnow(),
+            override_level=None,
+            override_reason="",
+        )
     assert count(RiskAssessment) == 0
 
 
@@ -224,13 +255,25 @@ def _refusal(what):
         "unknown option": (dict(given=answers(violence="extreme")), "q_violence"),
         "extra question": (dict(given=answers(**HIGH) | {"pets": "dog"}), "q_pets"),
         "tampered matrix": (dict(matrix_id=987654), None),
-        "lowered level": (dict(given=answers(**MEDIUM), override_level=RiskLevel.STANDARD, override_reason="x"), "override_level"),
+        "lowered level": (
+            dict(given=answers(**MEDIUM), override_level=RiskLevel.STANDARD, override_reason="x"),
+            "override_level",
+        ),
         "no reason": (dict(given=answers(**MEDIUM), override_level=RiskLevel.HIGH), "override_reason"),
     }[what]
 
 
 @pytest.mark.parametrize(
-    "what", ["in the future", "missing answer", "unknown option", "extra question", "tampered matrix", "lowered level", "no reason"]
+    "what",
+    [
+        "in the future",
+        "missing answer",
+        "unknown option",
+        "extra question",
+        "tampered matrix",
+        "lowered level",
+        "no reason",
+    ],
 )
 def test_a_refused_assessment_writes_nothing(world, what):
     call, field = _refusal(what)
@@ -254,7 +297,10 @@ def test_an_assessment_made_on_an_older_matrix_version_is_refused(world):
     before = (count(RiskAssessment), count(SlaClock), count(AuditEvent))
     with pytest.raises(InvalidInput) as refused:
         assess(world, matrix_id=old.id)
-    assert refused.value.message == "The risk matrix has changed since this form was opened. Reload the page and answer again."
+    assert (
+        refused.value.message
+        == "The risk matrix has changed since this form was opened. Reload the page and answer again."
+    )
     assert (count(RiskAssessment), count(SlaClock), count(AuditEvent)) == before
 
 
@@ -265,5 +311,6 @@ def test_the_first_message_names_the_first_question_wrong(world):
     with pytest.raises(InvalidInput) as refused:
         assess(world, given=given)
     assert (refused.value.field, refused.value.message) == (
-        "q_frequency", "Answer: How often has the victim experienced anti-social behaviour in the last 3 months?"
-    )  # fmt: skip
+        "q_frequency",
+        "Answer: How often has the victim experienced anti-social behaviour in the last 3 months?",
+    )

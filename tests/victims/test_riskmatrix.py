@@ -88,11 +88,19 @@ def test_a_bad_matrix_file_is_refused_with_every_problem_and_where_it_is():
     ("definition", "problem"),
     [
         ([], "the file must hold a JSON object"),
-        ({"name": "M", "version": 1, "thresholds": {"high": 2, "medium": 1}}, "groups: must be a list of question groups"),
-        ({"name": "M", "version": True, "thresholds": {"high": 2, "medium": 1}, "groups": []}, "version: must be a whole number, 1 or more"),
+        (
+            {"name": "M", "version": 1, "thresholds": {"high": 2, "medium": 1}},
+            "groups: must be a list of question groups",
+        ),
+        (
+            {"name": "M", "version": True, "thresholds": {"high": 2, "medium": 1}, "groups": []},
+            "version: must be a whole number, 1 or more",
+        ),
         ({"name": "M", "version": 1, "thresholds": [], "groups": []}, "thresholds: must hold 'high' and 'medium'"),
-        ({"name": "M", "version": 1, "thresholds": {"high": "22", "medium": 12}, "groups": []},
-         "thresholds: 'high' and 'medium' must be whole numbers above 0"),
+        (
+            {"name": "M", "version": 1, "thresholds": {"high": "22", "medium": 12}, "groups": []},
+            "thresholds: 'high' and 'medium' must be whole numbers above 0",
+        ),
     ],  # fmt: skip
 )
 def test_a_matrix_file_of_the_wrong_shape_is_refused_with_a_clear_problem(definition, problem):
@@ -124,9 +132,23 @@ def test_an_option_without_an_id_or_repeated_is_refused():
     [
         ({"frequency": "daily", "hate": "yes"}, 11, RiskLevel.STANDARD),
         ({"frequency": "daily", "hate": "yes", "damage": "minor"}, 12, RiskLevel.MEDIUM),
-        ({"frequency": "daily", "hate": "yes", "damage": "significant", "targeted": "yes", "disability": "worsened"}, 21, RiskLevel.MEDIUM),
-        ({"frequency": "daily", "hate": "yes", "damage": "significant", "targeted": "yes", "disability": "worsened", "perpetrators": "few"},
-         22, RiskLevel.HIGH),
+        (
+            {"frequency": "daily", "hate": "yes", "damage": "significant", "targeted": "yes", "disability": "worsened"},
+            21,
+            RiskLevel.MEDIUM,
+        ),
+        (
+            {
+                "frequency": "daily",
+                "hate": "yes",
+                "damage": "significant",
+                "targeted": "yes",
+                "disability": "worsened",
+                "perpetrators": "few",
+            },
+            22,
+            RiskLevel.HIGH,
+        ),
     ],  # fmt: skip
     ids=["11-standard", "12-medium", "21-medium", "22-high"],
 )
@@ -161,7 +183,9 @@ def test_every_critical_answer_is_named():
 
 
 def test_the_answers_that_scored_are_listed_highest_first():
-    result = riskmatrix.score(MATRIX, answers(perpetrators="few", frequency="daily", isolation="isolated", hate="yes", age="older"))
+    result = riskmatrix.score(
+        MATRIX, answers(perpetrators="few", frequency="daily", isolation="isolated", hate="yes", age="older")
+    )
     assert [(c.question.id, c.option.points) for c in result.contributions] == [
         ("frequency", 6), ("hate", 5), ("isolation", 3), ("age", 2), ("perpetrators", 1),
     ]  # fmt: skip

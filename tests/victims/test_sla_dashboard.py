@@ -39,10 +39,20 @@ def partnership(session):
     other = make_person(created_by=case_opener(police_case), first_name="Olwen", last_name="Marchbank")
     add_party(case=police_case, person=other, role=PartyRole.VICTIM)
     quarter = quarter_of(now)
-    make_clock(case=police_case, person=other, started_at=max(quarter.start, now - timedelta(days=2)), outcome=ClockOutcome.MET)
+    make_clock(
+        case=police_case, person=other, started_at=max(quarter.start, now - timedelta(days=2)), outcome=ClockOutcome.MET
+    )
     return {
-        "council": council, "police": police, "case": case, "victim": victim, "police_case": police_case,
-        "other": other, "overdue": overdue, "soon": soon, "quarter": quarter, "now": now,
+        "council": council,
+        "police": police,
+        "case": case,
+        "victim": victim,
+        "police_case": police_case,
+        "other": other,
+        "overdue": overdue,
+        "soon": soon,
+        "quarter": quarter,
+        "now": now,
     }
 
 
@@ -110,7 +120,11 @@ def test_the_quarter_figures_are_shaped_like_the_source_report(client_as, partne
     previous = quarter_of(start)
     make_clock(case=case, person=victim, started_at=start, outcome=ClockOutcome.MET)
     make_clock(case=case, person=victim, started_at=start, kind=ClockKind.REDUCE_7D, outcome=ClockOutcome.STOPPED)
-    page = client_as(make_user(role=Role.PSG_CHAIR, agency=partnership["council"])).get(f"/sla?quarter={previous.key}").text
+    page = (
+        client_as(make_user(role=Role.PSG_CHAIR, agency=partnership["council"]))
+        .get(f"/sla?quarter={previous.key}")
+        .text
+    )
     assert f"Figures for {previous.label}" in page
     assert "100% - 1 victim" in page
     assert '<strong class="govuk-tag govuk-tag--green">' in page and "Green" in page
@@ -125,7 +139,11 @@ def test_the_trend_is_an_accessible_chart_with_a_table_of_the_same_figures(clien
     current = quarter_of(utcnow())
     last = quarter_of(current.start - timedelta(days=1))
     before = quarter_of(last.start - timedelta(days=1))
-    for started, outcome in [(last.start, ClockOutcome.MET), (last.start, ClockOutcome.MET_LATE), (before.start, ClockOutcome.MET)]:
+    for started, outcome in [
+        (last.start, ClockOutcome.MET),
+        (last.start, ClockOutcome.MET_LATE),
+        (before.start, ClockOutcome.MET),
+    ]:
         make_clock(case=case, person=person, started_at=started + timedelta(days=3), outcome=outcome)
 
     page = client_as(make_user(role=Role.MANAGER)).get("/sla").text
@@ -208,11 +226,15 @@ def test_the_export_lists_exactly_the_clocks_started_in_the_quarter(client_as, p
     rows = read_csv(client_as(make_user(role=Role.MANAGER)).get(f"/sla/export?quarter={previous.key}"))
     assert rows[1:] == [
         [
-            REFERENCE, "Fenland District Council", str(victim.id), "Case conference within 72 hours",
+            REFERENCE,
+            "Fenland District Council",
+            str(victim.id),
+            "Case conference within 72 hours",
             start.astimezone(LONDON).isoformat(timespec="minutes"),
             (start + timedelta(hours=72)).astimezone(LONDON).isoformat(timespec="minutes"),
             (start + timedelta(hours=1)).astimezone(LONDON).isoformat(timespec="minutes"),
-            "Met late", "",
+            "Met late",
+            "",
         ]
     ]
 
@@ -226,7 +248,7 @@ def test_cells_that_would_run_as_spreadsheet_formulas_are_made_inert(client_as, 
         make_clock(case=case, person=person, started_at=now - timedelta(hours=1))
     rows = read_csv(client_as(make_user(role=Role.MANAGER)).get("/sla/export"))
     assert sorted(row[1] for row in rows[1:]) == sorted(
-        ["'=HYPERLINK(\"http://evil.example\",\"Click\")", "'+1+1", "'-2+3", "'@SUM(A1:A9)"]
+        ['\'=HYPERLINK("http://evil.example","Click")', "'+1+1", "'-2+3", "'@SUM(A1:A9)"]
     )
 
 

@@ -116,7 +116,9 @@ def financial_quarter(moment: datetime) -> tuple[int, int]:
     return local.year - 1, 4
 
 
-def figures_by_hand(clocks: list[Expected], year: int, number: int, kind: str, rules: sla.SlaRules) -> dict[str, object]:
+def figures_by_hand(
+    clocks: list[Expected], year: int, number: int, kind: str, rules: sla.SlaRules
+) -> dict[str, object]:
     cohort = [c for c in clocks if c.kind == kind and financial_quarter(c.started) == (year, number)]
     count = defaultdict(int)
     for clock in cohort:
@@ -167,13 +169,17 @@ def generate(rng: random.Random, rules: sla.SlaRules) -> tuple[list[Victim], dic
             if first_high and rng.random() < 0.2:
                 victim.assessments.append((first_high + timedelta(hours=rules.reduce_hours), RiskLevel.MEDIUM))
             if rng.random() < 0.05:
-                victim.assessments.append((rng.choice((SECOND.start, SECOND.start - timedelta(microseconds=1))), RiskLevel.HIGH))
+                victim.assessments.append(
+                    (rng.choice((SECOND.start, SECOND.start - timedelta(microseconds=1))), RiskLevel.HIGH)
+                )
             if rng.random() < 0.03:
                 victim.assessments.append((NOW - timedelta(hours=rules.conference_hours), RiskLevel.HIGH))
             if rng.random() < 0.1:  # taken off the case
                 removed = random_moment(rng)
                 victim.stops.append(removed)
-                db.session.add(SlaStop(case_id=case.id, person_id=person.id, stopped_at=removed, reason="Victim removed: moved"))
+                db.session.add(
+                    SlaStop(case_id=case.id, person_id=person.id, stopped_at=removed, reason="Victim removed: moved")
+                )
             case_victims.append(victim)
         held = [random_moment(rng) for _ in range(rng.choice((0, 1, 1, 2, 3)))]
         highs = [at for v in case_victims for at, level in v.assessments if level is RiskLevel.HIGH]
@@ -187,14 +193,23 @@ def generate(rng: random.Random, rules: sla.SlaRules) -> tuple[list[Victim], dic
         held = [at for at in held if at <= NOW]
         conferences[case.id] = held
         for at in held:
-            db.session.add(Meeting(kind=MeetingKind.CASE_CONFERENCE, case_id=case.id, held_at=at, recorded_by_id=officer.id))
+            db.session.add(
+                Meeting(kind=MeetingKind.CASE_CONFERENCE, case_id=case.id, held_at=at, recorded_by_id=officer.id)
+            )
         for victim in case_victims:
             victim.assessments = [(at, level) for at, level in victim.assessments if at <= NOW]
             for at, level in victim.assessments:
                 db.session.add(
                     RiskAssessment(
-                        case_id=case.id, person_id=victim.person_id, matrix_id=matrix_id, answers={}, score=0,
-                        computed_level=level, level=level, assessed_at=at, assessed_by_id=officer.id,
+                        case_id=case.id,
+                        person_id=victim.person_id,
+                        matrix_id=matrix_id,
+                        answers={},
+                        score=0,
+                        computed_level=level,
+                        level=level,
+                        assessed_at=at,
+                        assessed_by_id=officer.id,
                     )
                 )
             episodes += len(expected_clocks(victim, held, rules)) // 2

@@ -82,7 +82,9 @@ def outcomes(world, person=None):
 
 def test_a_high_assessment_stores_both_clocks(world):
     high = assess(world, HIGH, 0)
-    rows = db.session.scalars(select(SlaClock).where(SlaClock.person_id == world["victim"].id).order_by(SlaClock.kind)).all()
+    rows = db.session.scalars(
+        select(SlaClock).where(SlaClock.person_id == world["victim"].id).order_by(SlaClock.kind)
+    ).all()
     assert [(c.kind, c.case_id, c.started_by_assessment_id, c.started_at, c.due_at, c.outcome) for c in rows] == [
         (CONFERENCE, world["case"].id, high.id, at(world, 0), at(world, 72), OPEN),
         (REDUCE, world["case"].id, high.id, at(world, 0), at(world, 168), OPEN),
@@ -136,9 +138,17 @@ def test_an_earlier_dated_high_recorded_later_moves_the_start_of_the_episode(wor
     assert outcomes(world) == [(CONFERENCE, MET), (REDUCE, OPEN)]
     earlier = assess(world, HIGH, 0)  # the first high, typed in afterwards
     rows = clocks(world)
-    assert [(kind, by, outcome) for _id, kind, by, outcome, *_ in rows] == [(CONFERENCE, earlier.id, MET_LATE), (REDUCE, earlier.id, OPEN)]
+    assert [(kind, by, outcome) for _id, kind, by, outcome, *_ in rows] == [
+        (CONFERENCE, earlier.id, MET_LATE),
+        (REDUCE, earlier.id, OPEN),
+    ]
     # No clock is left over from the episode that was thought to start later.
-    assert db.session.scalar(select(func.count()).select_from(SlaClock).where(SlaClock.started_by_assessment_id == later.id)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(SlaClock).where(SlaClock.started_by_assessment_id == later.id)
+        )
+        == 0
+    )
 
 
 def test_an_earlier_dated_conference_recorded_later_is_placed_where_it_happened(world):
@@ -154,13 +164,26 @@ def test_closing_the_case_stops_its_open_clocks_with_the_reason(world):
     conference(world, 20)
     case = world["case"]
     before = utcnow()
-    cases.close_case(world["member"], case.reference, version=case.version, reason=" Victim rehoused out of the district ")
-    (_cid, _k, _b, conference_outcome, conference_met, conference_stopped, _r), (_id, _kind, _by, outcome, met_at, stopped_at, reason) = clocks(world)
-    assert (conference_outcome, conference_met, conference_stopped) == (MET, at(world, 20), None)  # met before: stays met
+    cases.close_case(
+        world["member"], case.reference, version=case.version, reason=" Victim rehoused out of the district "
+    )
+    (
+        (_cid, _k, _b, conference_outcome, conference_met, conference_stopped, _r),
+        (_id, _kind, _by, outcome, met_at, stopped_at, reason),
+    ) = clocks(world)
+    assert (conference_outcome, conference_met, conference_stopped) == (
+        MET,
+        at(world, 20),
+        None,
+    )  # met before: stays met
     assert (outcome, met_at, reason) == (STOPPED, None, "Case closed: Victim rehoused out of the district")
     assert before <= stopped_at <= utcnow()
     stop = db.session.scalar(select(SlaStop).where(SlaStop.case_id == case.id))
-    assert (stop.person_id, stop.stopped_at, stop.reason) == (None, stopped_at, "Case closed: Victim rehoused out of the district")
+    assert (stop.person_id, stop.stopped_at, stop.reason) == (
+        None,
+        stopped_at,
+        "Case closed: Victim rehoused out of the district",
+    )
 
 
 def test_a_new_high_after_the_case_is_reopened_starts_new_clocks(world):
@@ -183,7 +206,9 @@ def test_removing_a_victim_stops_that_victims_clocks_only(world):
     other_party = add_party(case=world["case"], person=other, role=PartyRole.VICTIM)
     assess(world, HIGH, 0)
     assess(world, HIGH, 10, person=other)
-    people.remove_from_case(world["member"], world["case"].reference, party_id=other_party.id, reason="Moved out of the area")
+    people.remove_from_case(
+        world["member"], world["case"].reference, party_id=other_party.id, reason="Moved out of the area"
+    )
     assert outcomes(world) == [(CONFERENCE, OPEN), (REDUCE, OPEN)]
     removed = clocks(world, other)
     assert [(kind, outcome, reason) for _id, kind, _by, outcome, _met, _stopped, reason in removed] == [

@@ -87,14 +87,24 @@ def test_a_clock_met_at_exactly_its_due_instant_counts_as_met_on_time(world, mon
     start = utc(2026, 7, 6, 10, 0)
     db.session.add(
         RiskAssessment(
-            case_id=world["case"].id, person_id=world["victim"].id, matrix_id=risk.current_matrix().id, answers={},
-            score=30, computed_level=RiskLevel.HIGH, level=RiskLevel.HIGH, assessed_at=start,
+            case_id=world["case"].id,
+            person_id=world["victim"].id,
+            matrix_id=risk.current_matrix().id,
+            answers={},
+            score=30,
+            computed_level=RiskLevel.HIGH,
+            level=RiskLevel.HIGH,
+            assessed_at=start,
             assessed_by_id=world["manager"].id,
         )
     )
     db.session.add(
-        Meeting(kind=MeetingKind.CASE_CONFERENCE, case_id=world["case"].id, held_at=start + timedelta(hours=72),
-                recorded_by_id=world["manager"].id)
+        Meeting(
+            kind=MeetingKind.CASE_CONFERENCE,
+            case_id=world["case"].id,
+            held_at=start + timedelta(hours=72),
+            recorded_by_id=world["manager"].id,
+        )
     )
     db.session.flush()
     sla.recompute(world["case"].id, world["victim"].id)
@@ -150,10 +160,15 @@ def test_the_figures_put_a_clock_in_the_quarter_of_its_local_start(world):
 def test_recent_quarters_are_newest_first_and_the_trend_ends_with_the_chosen_one():
     now = utc(2026, 11, 21, 14, 0)
     assert [q.key for q in recent_quarters(now, 5)] == [
-        "2026-Q3", "2026-Q2", "2026-Q1", "2025-Q4", "2025-Q3",
+        "2026-Q3",
+        "2026-Q2",
+        "2026-Q1",
+        "2025-Q4",
+        "2025-Q3",
     ]
     assert [q.key for q in previous_quarters(make_quarter(2027, 1), 2)] == [
-        "2027-Q1", "2026-Q4",
+        "2027-Q1",
+        "2026-Q4",
     ]
 
 
@@ -229,7 +244,10 @@ def test_the_rate_is_none_while_nothing_has_fallen_due(world):
 
 def test_an_empty_quarter_has_no_rate(world):
     figures = sla_reports.quarter_figures(world["manager"], make_quarter(2024, 1), LATER)
-    assert [(k.kind, k.clocks, k.victims, k.rate) for k in figures.kinds] == [(CONFERENCE, 0, 0, None), (REDUCE, 0, 0, None)]
+    assert [(k.kind, k.clocks, k.victims, k.rate) for k in figures.kinds] == [
+        (CONFERENCE, 0, 0, None),
+        (REDUCE, 0, 0, None),
+    ]
 
 
 def figures(met: int, counted: int, *, victims: int = 18, target: int = 85) -> KindFigures:
@@ -271,7 +289,9 @@ def test_the_source_figures_come_out_of_the_sql(world):
     start = utc(2026, 7, 6, 9, 0)
     outcomes = [MET] * 20 + [MET_LATE] * 5 + [OPEN] * 2
     for number, outcome in enumerate(outcomes):
-        make_clock(case=world["case"], person=people[number % 18], started_at=start + timedelta(days=number), outcome=outcome)
+        make_clock(
+            case=world["case"], person=people[number % 18], started_at=start + timedelta(days=number), outcome=outcome
+        )
     conference = sla_reports.quarter_figures(world["manager"], make_quarter(2026, 2), LATER).kinds[0]
     assert (conference.clocks, conference.victims, conference.overdue) == (27, 18, 2)
     assert conference.summary == "74% - 18 victims"
@@ -335,8 +355,13 @@ def backlog(world, monkeypatch):
     police_case = make_case(lead_agency=police, opened_by=make_user(agency=police))
     witness = make_person(created_by=world["manager"], first_name="Walter", last_name="Pennington")
     add_party(case=police_case, person=witness, role=PartyRole.VICTIM)
-    council = [make_clock_due(case=world["case"], person=world["victim"], due_at=now - timedelta(hours=h)) for h in (5, 1, 30, 2, 4)]
-    soon = [make_clock_due(case=police_case, person=witness, due_at=now + timedelta(hours=h), kind=REDUCE) for h in (20, 3)]
+    council = [
+        make_clock_due(case=world["case"], person=world["victim"], due_at=now - timedelta(hours=h))
+        for h in (5, 1, 30, 2, 4)
+    ]
+    soon = [
+        make_clock_due(case=police_case, person=witness, due_at=now + timedelta(hours=h), kind=REDUCE) for h in (20, 3)
+    ]
     make_clock_due(case=police_case, person=witness, due_at=now + timedelta(hours=30))
     make_clock(case=police_case, person=witness, started_at=now - timedelta(days=2), outcome=MET)
     return {**world, "now": now, "police": police, "police_case": police_case, "council_clocks": council, "soon": soon}
@@ -391,7 +416,9 @@ def test_a_chair_sees_names_only_on_cases_their_agency_sees_in_full(backlog, mon
     view = sla_reports.now_view(chair, now)
     rows = {group.agency_name: group.rows for group in view.agencies}
     assert [(r.reference, r.victim_name) for r in rows["Roddons Housing Association"]] == [(None, None)]
-    assert {(r.reference, r.victim_name) for r in rows["Fenland District Council"]} == {(backlog["case"].reference, None)}
+    assert {(r.reference, r.victim_name) for r in rows["Fenland District Council"]} == {
+        (backlog["case"].reference, None)
+    }
     assert {(r.reference, r.victim_name) for r in rows["Cambridgeshire Constabulary"]} == {
         (backlog["police_case"].reference, "Walter Pennington")
     }
@@ -409,18 +436,39 @@ def test_export_rows_list_the_quarters_clocks_without_names_and_are_audited(worl
     on = {"case": world["case"], "person": world["victim"]}
     make_clock(**on, started_at=utc(2026, 7, 6, 9, 0), outcome=MET, met_at=utc(2026, 7, 7, 15, 30))
     make_clock(
-        **on, started_at=utc(2026, 8, 1, 10, 0), kind=REDUCE, outcome=STOPPED, stopped_at=utc(2026, 8, 2, 8, 0),
+        **on,
+        started_at=utc(2026, 8, 1, 10, 0),
+        kind=REDUCE,
+        outcome=STOPPED,
+        stopped_at=utc(2026, 8, 2, 8, 0),
         stop_reason="Case closed: Vera Quillfeather moved to Leeds",
     )
     make_clock(**on, started_at=utc(2026, 6, 1, 10, 0))  # Q1: not exported
     rows = sla_reports.export_rows(world["manager"], make_quarter(2026, 2), LATER)
     assert rows == [
         sla_reports.EXPORT_HEADER,
-        (world["case"].reference, "Fenland District Council", str(world["victim"].id), "Case conference within 72 hours",
-         "2026-07-06T10:00+01:00", "2026-07-09T10:00+01:00", "2026-07-07T16:30+01:00", "Met", ""),
-        (world["case"].reference, "Fenland District Council", str(world["victim"].id),
-         "Risk brought down to medium within 7 days", "2026-08-01T11:00+01:00", "2026-08-08T11:00+01:00",
-         "2026-08-02T09:00+01:00", "Stopped", "Case closed"),
+        (
+            world["case"].reference,
+            "Fenland District Council",
+            str(world["victim"].id),
+            "Case conference within 72 hours",
+            "2026-07-06T10:00+01:00",
+            "2026-07-09T10:00+01:00",
+            "2026-07-07T16:30+01:00",
+            "Met",
+            "",
+        ),
+        (
+            world["case"].reference,
+            "Fenland District Council",
+            str(world["victim"].id),
+            "Risk brought down to medium within 7 days",
+            "2026-08-01T11:00+01:00",
+            "2026-08-08T11:00+01:00",
+            "2026-08-02T09:00+01:00",
+            "Stopped",
+            "Case closed",
+        ),
     ]
     assert "Quillfeather" not in repr(rows)
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "sla.exported")).one()
@@ -436,4 +484,4 @@ def test_only_managers_and_admins_may_export(world, role):
 
 def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_made_inert():
     text = sla_reports.to_csv([("=1+2", "+44 7700", "-3", "@SUM(A1)", "\tx", "plain", 'say "hi", then go')])
-    assert text == "'=1+2,'+44 7700,'-3,'@SUM(A1),'\tx,plain,\"say \"\"hi\"\", then go\"\r\n"
+    assert text == '\'=1+2,\'+44 7700,\'-3,\'@SUM(A1),\'\tx,plain,"say ""hi"", then go"\r\n'

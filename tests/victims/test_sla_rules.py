@@ -70,7 +70,9 @@ def test_a_medium_assessment_within_7_days_meets_the_reduce_clock_and_ends_the_e
     (reduce,) = by_kind(clocks, REDUCE)
     assert (reduce.outcome, reduce.met_at) == (MET, hours(100))
     # The episode is over: a later medium changes nothing and starts nothing.
-    assert summary(derive([assessed(T0, HIGH, 1), assessed(hours(100), MEDIUM, 2), assessed(hours(120), MEDIUM, 3)])) == summary(clocks)
+    assert summary(
+        derive([assessed(T0, HIGH, 1), assessed(hours(100), MEDIUM, 2), assessed(hours(120), MEDIUM, 3)])
+    ) == summary(clocks)
 
 
 def test_a_standard_assessment_also_meets_the_reduce_clock():
@@ -187,7 +189,12 @@ def test_a_stop_stops_every_open_clock_with_its_reason_and_ends_the_episode():
 def test_a_high_after_a_stop_starts_a_new_episode():
     stop = Stopped(at=hours(30), reason="Case closed: no further incidents")
     clocks = derive([assessed(T0, HIGH, 1), assessed(hours(40), HIGH, 2)], stops=[stop])
-    assert [(c.started_by_assessment_id, c.outcome) for c in clocks] == [(1, STOPPED), (1, STOPPED), (2, OPEN), (2, OPEN)]
+    assert [(c.started_by_assessment_id, c.outcome) for c in clocks] == [
+        (1, STOPPED),
+        (1, STOPPED),
+        (2, OPEN),
+        (2, OPEN),
+    ]
 
 
 def test_a_clock_met_before_the_stop_stays_met():
@@ -200,7 +207,9 @@ def test_a_clock_met_before_the_stop_stays_met():
 
 
 def test_a_stop_with_no_episode_open_changes_nothing():
-    clocks = derive([assessed(T0, HIGH, 1), assessed(hours(5), MEDIUM, 2)], [hours(6)], [Stopped(hours(10), "Case closed: done")])
+    clocks = derive(
+        [assessed(T0, HIGH, 1), assessed(hours(5), MEDIUM, 2)], [hours(6)], [Stopped(hours(10), "Case closed: done")]
+    )
     assert [c.outcome for c in clocks] == [MET, MET]
 
 
@@ -245,7 +254,9 @@ def test_the_clocks_do_not_depend_on_the_order_events_are_given_in():
         assessments = [assessed(hours(rng.randint(0, 400)), rng.choice(levels), n) for n in range(1, rng.randint(1, 7))]
         conferences = [hours(rng.randint(0, 400)) for _ in range(rng.randint(0, 3))]
         stops = [Stopped(hours(rng.randint(0, 500)), f"Stop {n}") for n in range(rng.randint(0, 1))]
-        expected = summary(derive(sorted(assessments, key=lambda a: (a.at, a.assessment_id)), sorted(conferences), stops))
+        expected = summary(
+            derive(sorted(assessments, key=lambda a: (a.at, a.assessment_id)), sorted(conferences), stops)
+        )
         for _shuffle in range(3):
             rng.shuffle(assessments)
             rng.shuffle(conferences)

@@ -53,11 +53,18 @@ def world(session, client_as):
     perpetrator_party = add_party(case=case, person=perpetrator, role=PartyRole.PERPETRATOR)
     # Plain values: a refused request rolls the session back, and they stay readable.
     return SimpleNamespace(
-        council=council.id, police=police.id, housing=housing.id,
-        reference=case.reference, case_id=case.id,
-        victim=victim.id, perpetrator=perpetrator.id,
-        victim_party=victim_party.id, perpetrator_party=perpetrator_party.id,
-        member=client_as(member), chair=client_as(chair), member_user=member,
+        council=council.id,
+        police=police.id,
+        housing=housing.id,
+        reference=case.reference,
+        case_id=case.id,
+        victim=victim.id,
+        perpetrator=perpetrator.id,
+        victim_party=victim_party.id,
+        perpetrator_party=perpetrator_party.id,
+        member=client_as(member),
+        chair=client_as(chair),
+        member_user=member,
         agencies={"council": council, "police": police, "housing": housing},
         client_as=client_as,
     )
@@ -166,7 +173,11 @@ def test_a_critical_answer_makes_the_victim_high_and_starts_both_clocks(world):
     assert assessment.assessed_at == when
     clocks = clocks_of(world)
     [conference], [reduce] = clocks[ClockKind.CONFERENCE_72H], clocks[ClockKind.REDUCE_7D]
-    assert (conference.started_at, conference.due_at, conference.outcome) == (when, when + timedelta(hours=72), ClockOutcome.OPEN)
+    assert (conference.started_at, conference.due_at, conference.outcome) == (
+        when,
+        when + timedelta(hours=72),
+        ClockOutcome.OPEN,
+    )
     assert (reduce.started_at, reduce.due_at, reduce.outcome) == (when, when + timedelta(hours=168), ClockOutcome.OPEN)
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "risk.assessed"))
     assert (event.case_id, event.person_id) == (world.case_id, world.victim)
@@ -210,12 +221,22 @@ def test_a_new_high_after_the_risk_came_down_starts_new_clocks(world):
 def test_professional_judgement_raises_the_level_with_its_reason(world):
     reason = "Threats to her grandchildren reported by the school."
     response = assess(
-        world.member, world.reference, world.victim, when=a_minute_ago(1), answers=MEDIUM, override="high", reason=reason
+        world.member,
+        world.reference,
+        world.victim,
+        when=a_minute_ago(1),
+        answers=MEDIUM,
+        override="high",
+        reason=reason,
     )
-    assert "Risk assessed: high (score 14, raised on professional judgement)" in world.member.get(response.location).text
+    assert (
+        "Risk assessed: high (score 14, raised on professional judgement)" in world.member.get(response.location).text
+    )
     [assessment] = assessments_of(world)
     assert (assessment.computed_level, assessment.override_level, assessment.level) == (
-        RiskLevel.MEDIUM, RiskLevel.HIGH, RiskLevel.HIGH,
+        RiskLevel.MEDIUM,
+        RiskLevel.HIGH,
+        RiskLevel.HIGH,
     )
     assert assessment.override_reason == reason
     assert set(clocks_of(world)) == {ClockKind.CONFERENCE_72H, ClockKind.REDUCE_7D}
@@ -232,34 +253,54 @@ WITHOUT_VIOLENCE = {key: value for key, value in MEDIUM.items() if key != "viole
 
 BAD_INPUT = {
     "a question unanswered": (
-        {"answers": WITHOUT_VIOLENCE}, f"Select an answer: {VIOLENCE}", "q_violence",
+        {"answers": WITHOUT_VIOLENCE},
+        f"Select an answer: {VIOLENCE}",
+        "q_violence",
     ),
     "an unknown option": (
-        {"answers": {**MEDIUM, "violence": "nuclear"}}, f"Choose one of the answers given for: {VIOLENCE}", "q_violence",
+        {"answers": {**MEDIUM, "violence": "nuclear"}},
+        f"Choose one of the answers given for: {VIOLENCE}",
+        "q_violence",
     ),
     "a question not in the matrix": (
-        {"answers": {**MEDIUM, "weather": "rain"}}, None, None,  # ignored: only the matrix's questions are read
+        {"answers": {**MEDIUM, "weather": "rain"}},
+        None,
+        None,  # ignored: only the matrix's questions are read
     ),
     "a tampered matrix version": (
-        {"matrix_id": "999999"}, "The risk matrix has changed since this form was opened", None,
+        {"matrix_id": "999999"},
+        "The risk matrix has changed since this form was opened",
+        None,
     ),
     "a matrix version that is not a number": (
-        {"matrix_id": "v1"}, "The risk matrix has changed since this form was opened", None,
+        {"matrix_id": "v1"},
+        "The risk matrix has changed since this form was opened",
+        None,
     ),
     "a time in the future": (
-        {"when": "future"}, "must not be in the future", "assessed_on-day",
+        {"when": "future"},
+        "must not be in the future",
+        "assessed_on-day",
     ),
     "an impossible date": (
-        {"date": ["31", "2", "2026"]}, "Date of the assessment must be a real date", "assessed_on-day",
+        {"date": ["31", "2", "2026"]},
+        "Date of the assessment must be a real date",
+        "assessed_on-day",
     ),
     "no date": (
-        {"date": ["", "", ""]}, "Enter the date of the assessment", "assessed_on-day",
+        {"date": ["", "", ""]},
+        "Enter the date of the assessment",
+        "assessed_on-day",
     ),
     "no time": (
-        {"time_text": ""}, "Enter the time of the assessment", "assessed_time",
+        {"time_text": ""},
+        "Enter the time of the assessment",
+        "assessed_time",
     ),
     "a time that cannot be read": (
-        {"time_text": "half past two"}, "Enter a time like 14:30 or 2:30pm", "assessed_time",
+        {"time_text": "half past two"},
+        "Enter a time like 14:30 or 2:30pm",
+        "assessed_time",
     ),
     "a time the clocks skipped": (
         {"when": local(2026, 3, 29, 0, 0), "time_text": "1:30am"},
@@ -277,10 +318,14 @@ BAD_INPUT = {
         "override_level",
     ),
     "a raise without a reason": (
-        {"override": "high", "reason": "  "}, "Give the reason for raising the level", "override_reason",
+        {"override": "high", "reason": "  "},
+        "Give the reason for raising the level",
+        "override_reason",
     ),
     "an unknown level": (
-        {"override": "extreme", "reason": "Because"}, "Select no change, medium or high", "override_level",
+        {"override": "extreme", "reason": "Because"},
+        "Select no change, medium or high",
+        "override_level",
     ),
 }
 
@@ -326,7 +371,9 @@ def test_bad_input_is_shown_on_the_form_and_nothing_is_saved(world, case):
 
 def test_every_problem_the_form_can_see_is_shown_at_once(world):
     matrix_id = matrix_id_on_form(world.member, world.reference, world.victim)
-    data = assessment_data(matrix_id, when=local(2026, 3, 29, 0), answers=WITHOUT_VIOLENCE, override="high", time_text="1:30am")
+    data = assessment_data(
+        matrix_id, when=local(2026, 3, 29, 0), answers=WITHOUT_VIOLENCE, override="high", time_text="1:30am"
+    )
     html = world.member.post(assessment_url(world.reference, world.victim), data=data).text
     assert error_links(html) == ["assessed_time", "q_violence", "override_reason"]
 
@@ -366,7 +413,15 @@ def test_closing_the_case_stops_the_clocks_and_no_later_assessment_starts_new_on
 
 @pytest.mark.parametrize(
     ("typed", "hour", "minute"),
-    [("14:30", 14, 30), ("9:05", 9, 5), ("2:30pm", 14, 30), ("2.30pm", 14, 30), ("12pm", 12, 0), ("12am", 0, 0), ("2:30 PM", 14, 30)],
+    [
+        ("14:30", 14, 30),
+        ("9:05", 9, 5),
+        ("2:30pm", 14, 30),
+        ("2.30pm", 14, 30),
+        ("12pm", 12, 0),
+        ("12am", 0, 0),
+        ("2:30 PM", 14, 30),
+    ],
 )
 def test_times_are_read_as_people_write_them(world, typed, hour, minute):
     day = local(2026, 11, 2, 0)  # GMT: local time is UTC
@@ -377,7 +432,9 @@ def test_times_are_read_as_people_write_them(world, typed, hour, minute):
 
 @pytest.mark.parametrize("typed", ["25:00", "9", "14:30pm", "13pm", "2:75pm", "0am", "noonish"])
 def test_times_that_cannot_be_read_are_refused(world, typed):
-    response = assess(world.member, world.reference, world.victim, when=local(2026, 11, 2, 0), answers=MEDIUM, time_text=typed)
+    response = assess(
+        world.member, world.reference, world.victim, when=local(2026, 11, 2, 0), answers=MEDIUM, time_text=typed
+    )
     assert response.status_code == 200
     assert "Enter a time like 14:30 or 2:30pm" in response.text
     assert assessments_of(world) == []
@@ -509,7 +566,9 @@ def test_the_case_page_shows_each_victims_level_and_open_clocks_with_a_countdown
     assess(world.member, world.reference, late.id, when=a_minute_ago(75), answers=HIGH_SCORE)
 
     panel = victims_panel(world.member.get(f"/cases/{world.reference}").text)
-    ada, lena, nell = (panel.split(name, 1)[1].split("</tr>", 1)[0] for name in ("Ada Ashdown", "Lena Late", "Nell New"))
+    ada, lena, nell = (
+        panel.split(name, 1)[1].split("</tr>", 1)[0] for name in ("Ada Ashdown", "Lena Late", "Nell New")
+    )
     assert "govuk-tag--red" in ada and "High" in ada
     assert re.search(r"govuk-tag--orange\">\s*Due soon\s*</strong>\s*Case conference due in 14 hours", ada)
     assert re.search(r'govuk-tag">\s*Pending\s*</strong>\s*Risk reduced due in 5 days', ada)  # 110 hours
@@ -583,7 +642,9 @@ def test_someone_already_taken_off_cannot_be_taken_off_again(world):
 
 def test_a_person_on_another_case_cannot_be_taken_off_through_this_one(world):
     other_case = make_case(lead_agency=world.agencies["council"])
-    other_party = add_party(case=other_case, person=make_person(created_by=make_user(agency=world.agencies["council"]))).id
+    other_party = add_party(
+        case=other_case, person=make_person(created_by=make_user(agency=world.agencies["council"]))
+    ).id
     for party_id in (other_party, 999999):
         assert world.member.get(remove_url(world, party_id)).status_code == 404
         assert world.member.post(remove_url(world, party_id), data={"reason": "Test"}).status_code == 404
@@ -593,7 +654,12 @@ def test_a_person_on_another_case_cannot_be_taken_off_through_this_one(world):
 
 @pytest.mark.parametrize(
     ("role", "agency", "status"),
-    [(Role.PARTNER, "police", 403), (Role.MANAGER, "housing", 403), (Role.PSG_MEMBER, "housing", 404), (Role.ANALYST, "council", 404)],
+    [
+        (Role.PARTNER, "police", 403),
+        (Role.MANAGER, "housing", 403),
+        (Role.PSG_MEMBER, "housing", 404),
+        (Role.ANALYST, "council", 404),
+    ],
 )
 def test_only_psg_members_and_chairs_of_involved_agencies_may_take_people_off(world, role, agency, status):
     client = world.client_as(make_user(role=role, agency=world.agencies[agency]))

@@ -106,7 +106,9 @@ def _replace_recovery_codes(user: User) -> list[str]:
 
 def unused_recovery_codes(user: User) -> int:
     return db.session.scalar(  # type: ignore[return-value]
-        select(func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        select(func.count())
+        .select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
     )
 
 
@@ -141,7 +143,9 @@ def enrol(user: User, secret: str, code: str) -> list[str] | None:
     # Sign-in bookkeeping, like last_signed_in_at: not an edit of the account, so an
     # administrator's open form for this user does not go stale.
     db.session.execute(
-        update(User).where(User.id == user.id).values(totp_secret=secret, totp_enrolled_at=utcnow(), totp_last_step=step)
+        update(User)
+        .where(User.id == user.id)
+        .values(totp_secret=secret, totp_enrolled_at=utcnow(), totp_last_step=step)
     )
     codes = _replace_recovery_codes(user)
     audit.record(user, "auth.two_factor_enrolled", "user", user.id)
@@ -162,7 +166,9 @@ def verify(user: User, code: str) -> str | None:
             finish_sign_in(user, second_factor="totp")
             return "totp"
     elif _use_recovery_code(user, code):
-        audit.record(user, "auth.recovery_code_used", "user", user.id, detail={"remaining": unused_recovery_codes(user)})
+        audit.record(
+            user, "auth.recovery_code_used", "user", user.id, detail={"remaining": unused_recovery_codes(user)}
+        )
         finish_sign_in(user, second_factor="recovery_code")
         return "recovery_code"
     audit.record(None, "auth.two_factor_failed", "user", user.id)

@@ -167,9 +167,7 @@ def create_user(
     return user
 
 
-def update_user(
-    actor: User, user_id: int, *, version: int, name: str, email: str, agency_id: int, role: Role
-) -> User:
+def update_user(actor: User, user_id: int, *, version: int, name: str, email: str, agency_id: int, role: Role) -> User:
     user = get_user(actor, user_id)
     ensure_version(user, version)
     email = normalise_email(email)

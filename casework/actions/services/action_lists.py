@@ -128,9 +128,12 @@ def inbox(actor: User, criteria: InboxFilter, *, today: date, per_page: int = 25
     total = None
     number = max(1, min(criteria.page, MAX_UNCOUNTED_PAGE))
     if all(status.is_live for status in criteria.statuses):
-        total = db.session.scalar(
-            select(func.count()).select_from(Action).where(*conditions, Action.status.in_(criteria.statuses))
-        ) or 0
+        total = (
+            db.session.scalar(
+                select(func.count()).select_from(Action).where(*conditions, Action.status.in_(criteria.statuses))
+            )
+            or 0
+        )
         number = clamp(criteria.page, total, per_page)
     # One more than a page, to know whether there is a next one.
     keys = _ordered_ids(conditions, criteria.statuses, offset=(number - 1) * per_page, limit=per_page + 1)

@@ -31,7 +31,6 @@ class TimelineItem:
     lines: list[str] = field(default_factory=list)
 
 
-
 def subject_actions(actor: User, on_subject: sa.ColumnElement[bool], *, today: date) -> list[SubjectAction]:
     """The actions on one subject, live ones first by due date, each with its RAG.
 

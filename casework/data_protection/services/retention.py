@@ -126,9 +126,7 @@ def _people_to_anonymise(case_ids: list[int], referral_ids: list[int]) -> list[i
     candidates: set[int] = set()
     for chunk in _chunks(case_ids):
         candidates.update(
-            db.session.scalars(
-                select(CaseParty.person_id).where(CaseParty.case_id.in_(chunk)).distinct()
-            )
+            db.session.scalars(select(CaseParty.person_id).where(CaseParty.case_id.in_(chunk)).distinct())
         )
     for chunk in _chunks(referral_ids):
         candidates.update(
@@ -235,7 +233,11 @@ def _anonymise_cases(case_ids: list[int], now: datetime) -> None:
         .values(title="Anonymised case", summary="", anonymised_at=now, version=Case.version + 1)
     )
     run(update(Note).where(Note.case_id.in_(case_ids)).values(body=ANONYMISED))
-    run(update(CaseParty).where(CaseParty.case_id.in_(case_ids)).values(removal_reason=_replace_if_set(CaseParty.removal_reason)))
+    run(
+        update(CaseParty)
+        .where(CaseParty.case_id.in_(case_ids))
+        .values(removal_reason=_replace_if_set(CaseParty.removal_reason))
+    )
     run(
         update(RiskAssessment)
         .where(RiskAssessment.case_id.in_(case_ids))

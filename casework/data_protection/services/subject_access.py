@@ -78,11 +78,7 @@ def export_person(actor: User, person_id: int, *, file_format: str) -> SubjectAc
         db.session.scalars(
             select(CaseParty)
             .where(CaseParty.person_id == person.id)
-            .options(
-                joinedload(CaseParty.case).options(
-                    joinedload(Case.lead_agency), joinedload(Case.lead_officer)
-                )
-            )
+            .options(joinedload(CaseParty.case).options(joinedload(Case.lead_agency), joinedload(Case.lead_officer)))
             .order_by(CaseParty.id)
         )
     )
@@ -266,7 +262,11 @@ def export_person(actor: User, person_id: int, *, file_format: str) -> SubjectAc
                 "reasons": list(item.reasons),
                 "minutes": item.minutes,
                 "decisions": [
-                    {"text": decision.text, "recorded_by": _user(decision.recorded_by), "at": _iso(decision.recorded_at)}
+                    {
+                        "text": decision.text,
+                        "recorded_by": _user(decision.recorded_by),
+                        "at": _iso(decision.recorded_at),
+                    }
                     for decision in item.decisions
                 ],
             }

@@ -74,7 +74,9 @@ def _local_date(moment: datetime) -> str:
 def window_start(meeting: Meeting) -> datetime:
     """When "since the last meeting" starts: the previous PSG meeting, else 31 days back."""
     previous = db.session.scalar(
-        select(func.max(Meeting.held_at)).where(Meeting.kind == MeetingKind.PSG_MEETING, Meeting.held_at < meeting.held_at)
+        select(func.max(Meeting.held_at)).where(
+            Meeting.kind == MeetingKind.PSG_MEETING, Meeting.held_at < meeting.held_at
+        )
     )
     return previous or meeting.held_at - DEFAULT_WINDOW
 
@@ -91,7 +93,10 @@ def _waiting_referrals(since: datetime) -> list[tuple[int, str]]:
         .order_by(Referral.received_at, Referral.id)
     )
     return [
-        (referral_id, NEW_REFERRAL if received_at >= since else f"Referral awaiting a decision since {_local_date(received_at)}")
+        (
+            referral_id,
+            NEW_REFERRAL if received_at >= since else f"Referral awaiting a decision since {_local_date(received_at)}",
+        )
         for referral_id, received_at in rows
     ]
 
@@ -189,7 +194,9 @@ def pick(meeting: Meeting, now: datetime) -> Picked:
     return Picked(_waiting_referrals(since), [(case_id, picks[case_id].texts) for case_id in ordered])
 
 
-def generate_agenda(actor: User, meeting_id: int, *, version: int | None = None, now: datetime | None = None) -> list[AgendaItem]:
+def generate_agenda(
+    actor: User, meeting_id: int, *, version: int | None = None, now: datetime | None = None
+) -> list[AgendaItem]:
     """(Re)build the meeting's generated items from the casebook as it is now.
 
     - Items the chair added by hand stay, after the generated ones; if the casebook
@@ -218,7 +225,9 @@ def generate_agenda(actor: User, meeting_id: int, *, version: int | None = None,
     def place(item: AgendaItem | None, reasons: list[str], **subject: int) -> None:
         nonlocal added
         if item is None:
-            item = AgendaItem(meeting_id=meeting.id, position=0, reasons=reasons, added_by_chair=False, minutes="", **subject)
+            item = AgendaItem(
+                meeting_id=meeting.id, position=0, reasons=reasons, added_by_chair=False, minutes="", **subject
+            )
             db.session.add(item)
             added += 1
         else:

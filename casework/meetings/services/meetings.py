@@ -79,9 +79,7 @@ def get_meeting(actor: User, meeting_id: int) -> Meeting:
     who may not see meetings at all, are NotFound."""
     if not can(actor, P.MEETING_VIEW):
         raise NotFound("meeting", meeting_id)
-    meeting = db.session.scalar(
-        _psg_meetings().where(Meeting.id == meeting_id).options(joinedload(Meeting.chair))
-    )
+    meeting = db.session.scalar(_psg_meetings().where(Meeting.id == meeting_id).options(joinedload(Meeting.chair)))
     if meeting is None:
         raise NotFound("meeting", meeting_id)
     return meeting
@@ -125,7 +123,6 @@ def _item(meeting: Meeting, item_id: int) -> AgendaItem:
 
 
 # --- The list of meetings ----------------------------------------------------------
-
 
 
 @dataclass(frozen=True)
@@ -179,7 +176,11 @@ def schedule_meeting(actor: User, *, held_at: datetime, location: str, now: date
     db.session.add(meeting)
     db.session.flush()
     audit.record(
-        actor, "meeting.scheduled", "meeting", meeting.id, detail={"held_at": held_at.isoformat(), "location": meeting.location}
+        actor,
+        "meeting.scheduled",
+        "meeting",
+        meeting.id,
+        detail={"held_at": held_at.isoformat(), "location": meeting.location},
     )
     return meeting
 
@@ -260,7 +261,9 @@ def _item_views(actor: User, meeting: Meeting, items: list[AgendaItem], numbers:
         referrals = {
             referral.id: referral
             for referral in db.session.scalars(
-                visible_referrals(actor).where(Referral.id.in_(referral_ids)).options(joinedload(Referral.referring_agency))
+                visible_referrals(actor)
+                .where(Referral.id.in_(referral_ids))
+                .options(joinedload(Referral.referring_agency))
             )
         }
     runs = can(actor, P.MEETING_RUN) and not meeting.locked
@@ -420,7 +423,9 @@ def add_item(actor: User, meeting_id: int, *, version: int, case_reference: str,
     if reference:
         case = db.session.scalars(visible_cases(actor).where(Case.reference == reference)).first()
         if case is None:
-            raise InvalidInput(f"There is no case {reference} that you can see: check the reference", field="case_reference")
+            raise InvalidInput(
+                f"There is no case {reference} that you can see: check the reference", field="case_reference"
+            )
         if any(item.case_id == case.id for item in items):
             raise InvalidInput(f"{case.reference} is already on the agenda", field="case_reference")
         case_id = case.id
@@ -436,7 +441,12 @@ def add_item(actor: User, meeting_id: int, *, version: int, case_reference: str,
     db.session.add(item)
     claim(meeting)
     audit.record(
-        actor, "meeting.agenda_changed", "meeting", meeting.id, case_id=case_id, detail={"change": "added", "item_id": item.id}
+        actor,
+        "meeting.agenda_changed",
+        "meeting",
+        meeting.id,
+        case_id=case_id,
+        detail={"change": "added", "item_id": item.id},
     )
     return item
 
@@ -688,7 +698,9 @@ def amendable_items(actor: User, meeting_id: int) -> tuple[Meeting, list[ItemVie
     meeting = get_meeting(actor, meeting_id)
     authorize(actor, P.MEETING_RUN)
     if not meeting.locked:
-        raise InvalidTransition("Amendments are added once the meeting is finished: until then, change the record itself")
+        raise InvalidTransition(
+            "Amendments are added once the meeting is finished: until then, change the record itself"
+        )
     items = _load_items(meeting)
     numbers = {item.id: number for number, item in enumerate(items, start=1)}
     views = [view for view in _item_views(actor, meeting, items, numbers) if view.shows_record]

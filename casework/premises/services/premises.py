@@ -196,7 +196,12 @@ def record_visit(
         # The pass rate of test purchases is what follow-up action is decided on.
         raise InvalidInput("Say whether the premises passed or failed the test purchase", field="result")
     visit = PremisesVisit(
-        premises_id=premises.id, kind=kind, result=result, notes=notes.strip(), officer_id=actor.id, visited_at=visited_at
+        premises_id=premises.id,
+        kind=kind,
+        result=result,
+        notes=notes.strip(),
+        officer_id=actor.id,
+        visited_at=visited_at,
     )
     db.session.add(visit)
     db.session.flush()
@@ -218,13 +223,18 @@ def record_hearing(
     held_on: date,
     outcome: HearingOutcome,
     notes: str = "",
-    ) -> LicensingHearing:
+) -> LicensingHearing:
     """A hearing or review already held: its outcome is known, so its date is not ahead."""
     premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
     if held_on > today():
         raise InvalidInput("The date of the hearing must not be in the future", field="held_on")
     hearing = LicensingHearing(
-        premises_id=premises.id, kind=kind, held_on=held_on, outcome=outcome, notes=notes.strip(), recorded_by_id=actor.id
+        premises_id=premises.id,
+        kind=kind,
+        held_on=held_on,
+        outcome=outcome,
+        notes=notes.strip(),
+        recorded_by_id=actor.id,
     )
     db.session.add(hearing)
     db.session.flush()
@@ -351,6 +361,4 @@ def suggested_statuses(premises_ids: Iterable[int], now: datetime, rules: TlsRul
         )
         for premises_id, name in rows:
             names[premises_id].append(name)
-    return {
-        premises_id: suggest(names[premises_id], window_days=rules.suggestion_window_days) for premises_id in ids
-    }
+    return {premises_id: suggest(names[premises_id], window_days=rules.suggestion_window_days) for premises_id in ids}

@@ -344,4 +344,3 @@ def recent_evidence(
 
 def editable(actor: User, premises_id: int) -> Premises:
     return get_premises(actor, premises_id, Permission.PREMISES_EDIT)
-

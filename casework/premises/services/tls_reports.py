@@ -103,8 +103,13 @@ class CohortFigures:
 
 
 def _outcome(
-    entered: TlsStatus, at: datetime, next_at: datetime | None, next_to: TlsStatus | None,
-    now: datetime, rules: TlsRules, ) -> str:
+    entered: TlsStatus,
+    at: datetime,
+    next_at: datetime | None,
+    next_to: TlsStatus | None,
+    now: datetime,
+    rules: TlsRules,
+) -> str:
     due = add_months(at, _months(rules, entered))
     if next_at is None:
         return "pending" if now <= due else "not_met"
@@ -164,9 +169,7 @@ def activity(quarters: list[Quarter]) -> list[Activity]:
         select(sa.literal("hearings"), *counts(LicensingHearing.held_on, dates)),
     )
     found = {row[0]: row[1:] for row in db.session.execute(statement)}
-    return [
-        Activity(q, found["moves"][i], found["visits"][i], found["hearings"][i]) for i, q in enumerate(quarters)
-    ]
+    return [Activity(q, found["moves"][i], found["visits"][i], found["hearings"][i]) for i, q in enumerate(quarters)]
 
 
 # --- Now ------------------------------------------------------------------------------
@@ -234,17 +237,23 @@ class TlsReport:
 
 
 def report(
-    actor: User, quarter: Quarter, activity_quarters: list[Quarter], now: datetime,
-    rules: TlsRules, target: int, ) -> TlsReport:
+    actor: User,
+    quarter: Quarter,
+    activity_quarters: list[Quarter],
+    now: datetime,
+    rules: TlsRules,
+    target: int,
+) -> TlsReport:
     """The whole page in four queries. Users without PREMISES_VIEW (analysts) get the
     counts only: no premises name is read from the database for them."""
     authorize(actor, Permission.PREMISES_REPORT)
     named = can(actor, Permission.PREMISES_VIEW)
     colours = dict.fromkeys(TlsStatus, 0)
     colours.update(
-        {TlsStatus(status): count for status, count in db.session.execute(
-            select(Premises.status, func.count()).group_by(Premises.status)
-        )}
+        {
+            TlsStatus(status): count
+            for status, count in db.session.execute(select(Premises.status, func.count()).group_by(Premises.status))
+        }
     )
     overdue, listed = overdue_now(now, rules, named=named)
     return TlsReport(
@@ -274,8 +283,12 @@ EXPORT_HEADER = (
 
 
 def _within_deadline(
-    from_status: TlsStatus, to_status: TlsStatus, at: datetime, entered_at: datetime | None,
-    rules: TlsRules, ) -> str:
+    from_status: TlsStatus,
+    to_status: TlsStatus,
+    at: datetime,
+    entered_at: datetime | None,
+    rules: TlsRules,
+) -> str:
     """For a move to a better colour: whether it came within the deadline of the colour
     it left, counted from the change that entered that colour."""
     if from_status not in _REACHES or to_status not in _REACHES[from_status]:
@@ -298,8 +311,14 @@ def export_rows(actor: User, quarter: Quarter, rules: TlsRules) -> list[tuple[st
     )
     result = db.session.execute(
         select(
-            Premises.name, Premises.licence_number, Premises.town,
-            change.from_status, change.to_status, change.at, Agency.name, entered_at,
+            Premises.name,
+            Premises.licence_number,
+            Premises.town,
+            change.from_status,
+            change.to_status,
+            change.at,
+            Agency.name,
+            entered_at,
         )
         .join(Premises, Premises.id == change.premises_id)
         .join(User, User.id == change.officer_id)
@@ -311,8 +330,13 @@ def export_rows(actor: User, quarter: Quarter, rules: TlsRules) -> list[tuple[st
     for name, licence, town, from_status, to_status, at, agency, entered in result:
         rows.append(
             (
-                name, licence, town, from_status.label, to_status.label,
-                at.astimezone(ZONE).isoformat(timespec="minutes"), agency,
+                name,
+                licence,
+                town,
+                from_status.label,
+                to_status.label,
+                at.astimezone(ZONE).isoformat(timespec="minutes"),
+                agency,
                 _within_deadline(from_status, to_status, at, entered, rules),
             )
         )

@@ -38,12 +38,6 @@ class TlsRules:
 # --- Calendar arithmetic --------------------------------------------------------------
 
 
-
-
-
-
-
-
 # --- Deadlines ------------------------------------------------------------------------
 
 
@@ -81,7 +75,7 @@ def deadlines(
     since: datetime,
     last_visit_at: datetime | None,
     rules: TlsRules,
-    ) -> list[Deadline]:
+) -> list[Deadline]:
     """The deadlines a premises has in its current colour, entered at ``since``.
 
     Moving colour meets a colour deadline, so none is ever shown met. The visit
@@ -100,8 +94,7 @@ def deadlines(
 
 def needs_licensing_review(status: TlsStatus, since: datetime, now: datetime, rules: TlsRules) -> bool:
     return any(
-        deadline.review_when_overdue and deadline.overdue(now)
-        for deadline in deadlines(status, since, None, rules)
+        deadline.review_when_overdue and deadline.overdue(now) for deadline in deadlines(status, since, None, rules)
     )
 
 

@@ -7,7 +7,6 @@ register and see a premises' page only through a case linked to it that they see
 full (policy.visible_premises); any other premises is 404 to them.
 """
 
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -252,4 +251,3 @@ def change_accreditation(premises_id: int) -> Response | str | tuple[str, int]:
             flash("Accreditation changed.", "success")
             return redirect(url_for("premises.detail", premises_id=premises_id))
     return render_template("premises/accreditation.html", premises=item, form=form)
-

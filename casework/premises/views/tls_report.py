@@ -1,7 +1,6 @@
 """/premises/report, the traffic light report for managers, chairs, admins and analysts,
 and its CSV export for managers and admins."""
 
-
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -36,9 +35,7 @@ def index() -> str:
     user, now = actor(), utcnow()
     form, quarter = chosen_quarter(now, QUARTERS_OFFERED)
     target = int(current_app.config.get("TLS_RED_TO_AMBER_TARGET_PERCENT", 80))
-    report = tls_reports.report(
-        user, quarter, previous_quarters(quarter, ACTIVITY_QUARTERS), now, _rules(), target
-    )
+    report = tls_reports.report(user, quarter, previous_quarters(quarter, ACTIVITY_QUARTERS), now, _rules(), target)
     return render_template("premises/report.html", form=form, report=report)
 
 

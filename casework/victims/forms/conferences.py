@@ -1,4 +1,3 @@
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from wtforms import SubmitField, TextAreaField
@@ -34,6 +33,9 @@ class RemovePartyForm(FlaskForm):
         widget=GovTextArea(),
         description="This is kept with the case record. If they are a victim, their open clocks stop with this reason.",
         # The reason is also stored with the stopped clocks, after a short prefix.
-        validators=[DataRequired(message="Enter why they are being taken off this case"), max_length("The reason", 400)],
+        validators=[
+            DataRequired(message="Enter why they are being taken off this case"),
+            max_length("The reason", 400),
+        ],
     )
     submit = SubmitField("Take off this case", widget=GovSubmitInput())

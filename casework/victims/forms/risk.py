@@ -21,10 +21,6 @@ OVERRIDE_CHOICES = [
 ]
 
 
-
-
-
-
 class MatrixIdField(IntegerField):
     """The matrix version the form was built from. Anything but a number is read as no
     version, which the service refuses as a form from another matrix."""

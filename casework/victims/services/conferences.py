@@ -24,9 +24,7 @@ def attendance_choices(actor: User, reference: str) -> tuple[Case, list[Agency]]
     case first, then the rest, each by name."""
     case = get_case(actor, reference, Permission.CONFERENCE_RECORD)
     involved = select(CaseAgency.id).where(CaseAgency.case_id == case.id, CaseAgency.agency_id == Agency.id).exists()
-    agencies = db.session.scalars(
-        select(Agency).where(Agency.active.is_(True)).order_by(involved.desc(), Agency.name)
-    )
+    agencies = db.session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(involved.desc(), Agency.name))
     return case, list(agencies)
 
 
@@ -41,7 +39,10 @@ def record_conference(
 ) -> Meeting:
     case = get_case(actor, reference, Permission.CONFERENCE_RECORD)
     if held_at > utcnow() + CLOCK_SKEW:
-        raise InvalidInput("A conference can only be recorded once it has been held: the date and time must not be in the future", field="held_on")
+        raise InvalidInput(
+            "A conference can only be recorded once it has been held: the date and time must not be in the future",
+            field="held_on",
+        )
     if not present:
         raise InvalidInput("Select the agencies that were present", field="present")
     if set(present) & set(apologies):
@@ -51,7 +52,11 @@ def record_conference(
     if known != wanted:
         raise InvalidInput("Select agencies from the list", field="present")
     meeting = Meeting(
-        kind=MeetingKind.CASE_CONFERENCE, case_id=case.id, held_at=held_at, outcome=outcome.strip(), recorded_by_id=actor.id
+        kind=MeetingKind.CASE_CONFERENCE,
+        case_id=case.id,
+        held_at=held_at,
+        outcome=outcome.strip(),
+        recorded_by_id=actor.id,
     )
     db.session.add(meeting)
     db.session.flush()
@@ -70,4 +75,3 @@ def record_conference(
     )
     sla.recompute_case(case.id)
     return meeting
-

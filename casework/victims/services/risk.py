@@ -54,14 +54,18 @@ def store_matrix(definition: dict) -> RiskMatrix:  # type: ignore[type-arg]
     if existing is not None:
         if existing.checksum != digest:
             raise MatrixInvalid(
-                [f"version {parsed.version} of '{parsed.name}' is already loaded with different content; "
-                 "give the changed matrix a new version number"]
+                [
+                    f"version {parsed.version} of '{parsed.name}' is already loaded with different content; "
+                    "give the changed matrix a new version number"
+                ]
             )
         return existing
     matrix = RiskMatrix(name=parsed.name, version=parsed.version, definition=definition, checksum=digest)
     db.session.add(matrix)
     db.session.flush()
-    audit.record(None, "risk_matrix.loaded", "risk_matrix", matrix.id, detail={"name": matrix.name, "version": matrix.version})
+    audit.record(
+        None, "risk_matrix.loaded", "risk_matrix", matrix.id, detail={"name": matrix.name, "version": matrix.version}
+    )
     return matrix
 
 
@@ -192,4 +196,3 @@ def history(
         ScoredAssessment(a, riskmatrix.score(riskmatrix.parse(a.matrix.definition), a.answers)) for a in assessments
     ]
     return case, person, scored
-

@@ -112,8 +112,12 @@ def derive_clocks(
     for at, kind, _, event in timeline:
         if kind == _ASSESSED:
             if event.level is RiskLevel.HIGH and reduce_clock is None:
-                conference = Clock(ClockKind.CONFERENCE_72H, at, at + rules.duration(ClockKind.CONFERENCE_72H), event.assessment_id)
-                reduce_clock = Clock(ClockKind.REDUCE_7D, at, at + rules.duration(ClockKind.REDUCE_7D), event.assessment_id)
+                conference = Clock(
+                    ClockKind.CONFERENCE_72H, at, at + rules.duration(ClockKind.CONFERENCE_72H), event.assessment_id
+                )
+                reduce_clock = Clock(
+                    ClockKind.REDUCE_7D, at, at + rules.duration(ClockKind.REDUCE_7D), event.assessment_id
+                )
                 clocks += [conference, reduce_clock]
             elif event.level is not RiskLevel.HIGH and reduce_clock is not None:
                 reduce_clock.meet(at)  # a medium or standard assessment ends the episode

@@ -87,19 +87,6 @@ def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
 # --- Financial quarters -------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --- Now: overdue and due soon --------------------------------------------------------
 
 
@@ -310,7 +297,11 @@ def _figures_statement(quarters: int, victims_of: int | None) -> sa.CompoundSele
     for number in range(quarters):
         for kind in ClockKind:
             for outcome in ClockOutcome:
-                split = (_count_where(overdue), _count_where(due_by_window)) if outcome is ClockOutcome.OPEN else (zero, zero)
+                split = (
+                    (_count_where(overdue), _count_where(due_by_window))
+                    if outcome is ClockOutcome.OPEN
+                    else (zero, zero)
+                )
                 parts.append(
                     select(sa.literal_column(str(number)), _word(kind), _word(outcome), func.count(), *split).where(
                         SlaClock.kind == kind, SlaClock.outcome == outcome, *_started_in(number)
@@ -328,13 +319,17 @@ def _figures_statement(quarters: int, victims_of: int | None) -> sa.CompoundSele
                     zero,
                 ).where(
                     # Every outcome, listed so that SQLite walks the index by kind and outcome.
-                    SlaClock.kind == kind, SlaClock.outcome.in_(list(ClockOutcome)), *_started_in(victims_of)
+                    SlaClock.kind == kind,
+                    SlaClock.outcome.in_(list(ClockOutcome)),
+                    *_started_in(victims_of),
                 )
             )
     return sa.union_all(*parts)
 
 
-def _count(quarters: list[Quarter], now: datetime, *, victims_of: Quarter | None) -> dict[str, dict[ClockKind, KindFigures]]:
+def _count(
+    quarters: list[Quarter], now: datetime, *, victims_of: Quarter | None
+) -> dict[str, dict[ClockKind, KindFigures]]:
     """The figures of each quarter, in one statement; the victims only for ``victims_of``."""
     rules = sla.rules()
     statement = _figures_statement(len(quarters), quarters.index(victims_of) if victims_of else None)

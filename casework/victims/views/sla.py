@@ -29,9 +29,7 @@ def figures_at_least() -> None:
 def index() -> str:
     user, now = actor(), utcnow()
     form, quarter = chosen_quarter(now, QUARTERS_OFFERED)
-    figures, trend = sla_reports.figures_and_trend(
-        user, quarter, previous_quarters(quarter, TREND_QUARTERS), now
-    )
+    figures, trend = sla_reports.figures_and_trend(user, quarter, previous_quarters(quarter, TREND_QUARTERS), now)
     return render_template(
         "sla/index.html",
         form=form,
@@ -113,10 +111,24 @@ def trend_chart(points: list[sla_reports.TrendPoint], target: int) -> Chart:
             rate = figures.rate
             top_y = y(rate) if rate is not None else bottom
             bars.append(
-                Bar(round(x, 1), top_y, round(bottom - top_y, 1), BAR_COLOURS[kind], f"{figures.percent}%" if rate is not None else "–")
+                Bar(
+                    round(x, 1),
+                    top_y,
+                    round(bottom - top_y, 1),
+                    BAR_COLOURS[kind],
+                    f"{figures.percent}%" if rate is not None else "–",
+                )
             )
     return Chart(
-        width, height, left, right, top, bottom, bar_width, bars, groups,
+        width,
+        height,
+        left,
+        right,
+        top,
+        bottom,
+        bar_width,
+        bars,
+        groups,
         gridlines=[(y(p), f"{p}%") for p in (0, 25, 50, 75, 100)],
         target_y=y(target),
         target=target,

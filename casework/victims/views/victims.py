@@ -50,15 +50,11 @@ def assess(reference: str, person_id: int) -> Response | str:
             db.session.commit()
             raised = ", raised on professional judgement" if assessment.override_level else ""
             flash(f"Risk assessed: {assessment.level.value} (score {assessment.score}{raised})", "success")
-            return redirect(
-                url_for("victims.history", reference=setup.case.reference, person_id=setup.person.id)
-            )
+            return redirect(url_for("victims.history", reference=setup.case.reference, person_id=setup.person.id))
     if form.errors:
         # Sent again, the form is checked against the matrix it now shows.
         form.matrix_id.data, form.matrix_id.raw_data = setup.matrix.id, [str(setup.matrix.id)]
-    page = render_template(
-        "victims/assess.html", case=setup.case, person=setup.person, matrix=setup.parsed, form=form
-    )
+    page = render_template("victims/assess.html", case=setup.case, person=setup.person, matrix=setup.parsed, form=form)
     db.session.commit()  # the packaged matrix, if this was its first use
     return page
 

@@ -33,9 +33,10 @@ run: demo
 system-packages:
 	.ci/system-packages
 
-# The whole suite: every test on SQLite and on PostgreSQL, and the browser tests.
+# The whole suite, on two workers: the database tests on SQLite and on PostgreSQL, the
+# rest once, and the browser tests (on one worker). See docs/testing.md.
 test: install system-packages
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 # Models and migrations agree (against the development database).
 check: migrate

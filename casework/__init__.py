@@ -21,6 +21,21 @@ def create_app(config: object | None = None) -> Flask:
 
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config.from_object(config)
+    _configure_templates(app)
+    if proxies := app.config.get("TRUSTED_PROXIES", 0):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
+    from casework import cli, errors, schema, web  # noqa: F401  (schema: every model mapped)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    errors.register(app)
+    web.check_every_route_is_governed(app)
+    app.cli.add_command(cli.casework)
+    return app
+
+
+def _configure_templates(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(
         [
             FileSystemLoader(str(TEMPLATES)),
@@ -34,27 +49,15 @@ def create_app(config: object | None = None) -> Flask:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    if proxies := app.config.get("TRUSTED_PROXIES", 0):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from casework import cli, db, errors, logs, schema, web  # noqa: F401  (schema: every model mapped)
-    from casework.accounts import views as auth
-    from casework.actions import views as actions
-    from casework.admin import views as admin
-    from casework.cases import views as cases
-    from casework.data_protection import views as data_protection
+
+def _init_extensions(app: Flask) -> None:
+    """Logging, the database, CSRF, sign-in, rate limits, the request pipeline, the SLA
+    rules and the template helpers, in the order each needs the one before."""
+    from casework import db, logs, web
     from casework.extensions import csrf, limiter, login_manager
-    from casework.health import views as health
-    from casework.home import views as main
-    from casework.meetings import views as meetings
-    from casework.people import views as people
-    from casework.plan import views as plan
-    from casework.premises.views import premises, tls_report
-    from casework.referrals import views as referrals
     from casework.ui import templating
     from casework.victims.services import sla
-    from casework.victims.views import sla as sla_views
-    from casework.victims.views import victims
 
     logs.configure(app)
     db.init_app(app)
@@ -65,6 +68,24 @@ def create_app(config: object | None = None) -> Flask:
     web.init_app(app)
     sla.configure(sla.SlaRules.from_config(app.config))
     templating.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from casework.accounts import views as auth
+    from casework.actions import views as actions
+    from casework.admin import views as admin
+    from casework.cases import views as cases
+    from casework.data_protection import views as data_protection
+    from casework.health import views as health
+    from casework.home import views as main
+    from casework.meetings import views as meetings
+    from casework.people import views as people
+    from casework.plan import views as plan
+    from casework.premises.views import premises, tls_report
+    from casework.referrals import views as referrals
+    from casework.victims.views import sla as sla_views
+    from casework.victims.views import victims
+
     for blueprint in (
         auth.bp,
         health.bp,
@@ -75,11 +96,11 @@ def create_app(config: object | None = None) -> Flask:
         admin.bp,
         sla_views.bp,
         premises.bp,
+        tls_report.bp,
+        actions.bp,
+        meetings.bp,
+        referrals.bp,
+        plan.bp,
+        data_protection.bp,
     ):
         app.register_blueprint(blueprint)
-    for blueprint in (tls_report.bp, actions.bp, meetings.bp, referrals.bp, plan.bp, data_protection.bp):
-        app.register_blueprint(blueprint)
-    errors.register(app)
-    web.check_every_route_is_governed(app)
-    app.cli.add_command(cli.casework)
-    return app

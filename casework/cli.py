@@ -3,7 +3,10 @@
 import contextlib
 import json
 import sys
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from flask.cli import with_appcontext
@@ -18,6 +21,8 @@ from casework.permissions import Role
 from casework.ui.fields import EMAIL_FORMAT, is_email_address
 from casework.victims.models import RiskMatrix
 from casework.victims.services import risk, riskmatrix
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -131,7 +136,7 @@ def import_premises(path: Path) -> None:
     except UnicodeDecodeError:
         raise click.ClickException(f"{path} is not a text file in UTF-8; save it as CSV UTF-8") from None
 
-    def tracked(label: str, items: list):  # type: ignore[no-untyped-def, type-arg]
+    def tracked(label: str, items: list[T]) -> AbstractContextManager[Iterable[T]]:
         if len(items) < PROGRESS_FROM_ROWS:
             return contextlib.nullcontext(items)
         return click.progressbar(items, label=label, file=sys.stderr)

@@ -8,6 +8,9 @@ time-machine and no module keeps a zone of its own.
 
 import calendar
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -18,9 +21,29 @@ from casework.exceptions import InvalidInput
 ZONE = ZoneInfo("Europe/London")
 
 
+# Set only by as_of(), for the demo partnership: unset, now is the machine's time.
+_as_of: ContextVar[datetime | None] = ContextVar("as_of", default=None)
+
+
 def utcnow() -> datetime:
     """Now, as an aware UTC datetime: what is stored and compared."""
-    return datetime.now(UTC)
+    return _as_of.get() or datetime.now(UTC)
+
+
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """Within the block, now is ``moment`` (an aware datetime).
+
+    The demo partnership records its past through the same services a user's request
+    calls, each event at the moment its story says it happened; nothing else uses this.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("as_of needs an aware datetime")
+    token = _as_of.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _as_of.reset(token)
 
 
 def timestamp() -> float:

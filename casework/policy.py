@@ -9,6 +9,7 @@ A user who may not see an object gets NotFound, so its existence does not leak.
 """
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, select
@@ -21,6 +22,8 @@ from casework.people.models import Person
 from casework.permissions import Permission, Role
 from casework.premises.models import Premises
 from casework.referrals.models import Referral
+
+T = TypeVar("T")
 
 P = Permission
 
@@ -312,7 +315,7 @@ def stub_safe(user: User, condition: ColumnElement[bool], *, shown_on_stub: bool
     return sa.and_(condition, full_view)
 
 
-def seen_on_case(user: User, column: ColumnElement[object], *, shown_on_stub: bool) -> ColumnElement[object]:
+def seen_on_case(user: User, column: sa.SQLColumnExpression[T], *, shown_on_stub: bool) -> ColumnElement[T | None]:
     """A column of a case (or of someone on it) as this user may see it, NULL otherwise:
     the full view shows everything; a stub shows what stubs show, unless restricted."""
     if shown_on_stub:

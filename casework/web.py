@@ -2,10 +2,14 @@
 
 import secrets
 import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response as ResponseBase
 
 from casework import db
 from casework.accounts.models import User
@@ -22,11 +26,23 @@ PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.two_factor", "auth.two_facto
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def writes_on_get(view):  # type: ignore[no-untyped-def]
-    """Mark a view that writes on GET (an audited page view), so that on SQLite its
-    transaction takes the write lock from the start."""
-    view.writes_on_get = True
-    return view
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def writes_on_get(view: Callable[P, R]) -> Callable[P, R]:
+    """A page whose showing writes (the audit record of a view or an export): on SQLite
+    its transaction takes the write lock from the start, and what it wrote is committed
+    once the page is ready. A page that fails commits nothing."""
+
+    @wraps(view)
+    def committing(*args: P.args, **kwargs: P.kwargs) -> R:
+        response = view(*args, **kwargs)
+        db.session.commit()
+        return response
+
+    committing.writes_on_get = True  # type: ignore[attr-defined]  # read by _start_request
+    return committing
 
 
 @login_manager.user_loader
@@ -50,7 +66,7 @@ def _refuse_nul_characters() -> None:
             abort(400)
 
 
-def _require_sign_in() -> Response | None:
+def _require_sign_in() -> ResponseBase | None:
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
@@ -125,7 +141,8 @@ def actor() -> User:
     """The signed-in user as a model object (services want the real thing, not a proxy)."""
     from flask_login import current_user
 
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    user: User = current_user._get_current_object()
+    return user
 
 
 def local_path(target: str | None) -> str | None:

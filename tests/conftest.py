@@ -1,12 +1,22 @@
-"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+"""Fixtures: the database each test runs on, and the instant it runs at.
 
-The schema comes from the real migrations, once per backend per session. Each test
-runs inside an outer transaction that is rolled back, so tests never see each other.
+A test whose behaviour depends on the database (SQL in services, visibility clauses,
+migrations, constraints and triggers, concurrency, query counts) is marked
+``both_databases`` and runs on SQLite and on PostgreSQL. Any other test that needs a
+database runs once, on SQLite; the browser tests run once, on PostgreSQL, as production
+does. See docs/testing.md.
+
+The schema comes from the real migrations, once per backend per session (per worker
+under pytest-xdist). Each test runs inside an outer transaction that is rolled back, so
+tests never see each other.
 
 Time is pinned: every test but the browser tests starts at the same instant (``--now``,
 by default ``DEFAULT_NOW``) and time moves on from there, so no test reads the
 machine's clock. Tests marked ``calendar`` run again at each of ``CALENDAR_INSTANTS``:
-the first of a month, a leap day, both clock changes and the turn of the year.
+the first of a month, a leap day, both clock changes and the turn of the year. Those
+extra instants run on one backend (the first of the test's), which keeps their cost down:
+the calendar arithmetic is Python's, and the SQL around it is checked on both backends
+at ``--now``.
 """
 
 import os
@@ -56,21 +66,54 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "calendar: runs again at each of CALENDAR_INSTANTS")
+    config.addinivalue_line(
+        "markers", "both_databases: depends on the database's behaviour, so runs on SQLite and on PostgreSQL"
+    )
     # Module-level values computed while tests are collected see the pinned instant too.
     config.stash[_COLLECTION_CLOCK] = time_machine.travel(config.getoption("now"), tick=False)
     config.stash[_COLLECTION_CLOCK].start()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Under pytest-xdist (``--dist loadgroup``) the browser tests share one worker, so the
+    # live server and Chromium start once.
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     session.config.stash[_COLLECTION_CLOCK].stop()
 
 
+def backends_for(definition: pytest.Function) -> list[str]:
+    """The databases a test runs on: the first one also takes its calendar instants."""
+    if definition.get_closest_marker("both_databases"):
+        return ["sqlite", "postgresql"]
+    if definition.get_closest_marker("browser"):
+        return ["postgresql"]
+    return ["sqlite"]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Each test's runs: (backend, instant) pairs, the calendar instants on the first
+    backend only. Session scope lets pytest group the runs by backend, so each database
+    is built once per worker."""
+    now = metafunc.config.getoption("now")
+    instants = [("now", now)]
     if metafunc.definition.get_closest_marker("calendar"):
-        instants = [("now", metafunc.config.getoption("now")), *CALENDAR_INSTANTS.items()]
-        metafunc.parametrize(
-            "pinned_now", [at for _, at in instants], ids=[name for name, _ in instants], indirect=True
-        )
+        instants += CALENDAR_INSTANTS.items()
+    if "database_url" not in metafunc.fixturenames:
+        if len(instants) > 1:
+            metafunc.parametrize(
+                "pinned_now", [at for _, at in instants], ids=[name for name, _ in instants], indirect=True
+            )
+        return
+    first, *others = backends_for(metafunc.definition)
+    runs = [pytest.param(first, at, id=f"{first}-{name}" if len(instants) > 1 else first) for name, at in instants]
+    runs += [pytest.param(backend, now, id=f"{backend}-now" if len(instants) > 1 else backend) for backend in others]
+    metafunc.parametrize(("database_url", "pinned_now"), runs, indirect=True, scope="session")
 
 
 _COLLECTION_CLOCK = pytest.StashKey[time_machine.travel]()
@@ -95,9 +138,10 @@ def alembic_config(url: str) -> AlembicConfig:
     return config
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session")
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An empty database of each kind; PostgreSQL is a throwaway cluster on loopback."""
+    """An empty database of the kind the test runs on (see ``backends_for``); PostgreSQL is
+    a throwaway cluster on loopback, one per pytest-xdist worker."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'casework.sqlite'}"
         return

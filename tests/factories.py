@@ -7,7 +7,7 @@ from datetime import date, datetime
 from casework import db
 from casework.accounts.models import User
 from casework.accounts.services.passwords import hash_password
-from casework.actions.models import Action, ActionStatus, Rag
+from casework.actions.models import Action, ActionStatus
 from casework.agencies.models import Agency, AgencyKind
 from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, Note, NoteKind, PartyRole
 from casework.clock import today, utcnow
@@ -16,6 +16,7 @@ from casework.people.models import Person
 from casework.permissions import Role
 from casework.plan.models import PlanAction, PlanActionKind, PlanActionStatus, PlanMilestone, Priority
 from casework.premises.models import Premises, PremisesKind, TlsStatus
+from casework.rag import Rag
 from casework.referrals.models import Consent, Referral, ReferralStatus, ReferralSubject
 
 PASSWORD = "correct horse battery staple"
@@ -242,6 +243,18 @@ def make_plan_action(
     db.session.add(plan_action)
     db.session.commit()
     return plan_action
+
+
+def make_plan_item(
+    *,
+    lead_agency: Agency,
+    ref: str = "1.3.3",
+    priority_title: str | None = None,
+    action: str = "Run a summer diversionary programme",
+) -> PlanAction:
+    """A plan action under a new priority, numbered as its reference's first part."""
+    priority = make_priority(number=int(ref.split(".")[0]), title=priority_title)
+    return make_plan_action(priority=priority, ref=ref, lead_agency=lead_agency, action=action)
 
 
 # --- Referrals -------------------------------------------------------------------------

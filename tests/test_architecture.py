@@ -59,3 +59,15 @@ def test_a_service_importing_a_view_fails_the_build(tmp_path):
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert "casework.people.services -> casework.cases.views" in result.stdout
+
+
+def test_only_the_demo_moves_the_clock():
+    """clock.as_of() records the demo partnership's past through the services; anywhere
+    else it would let a request write a false time."""
+    callers = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "casework").rglob("*.py")
+        if "as_of(" in path.read_text(encoding="utf-8")
+    }
+    assert callers, "clock.as_of is gone: remove this test"
+    assert all(caller.startswith("casework/demo/") or caller == "casework/clock.py" for caller in callers), callers

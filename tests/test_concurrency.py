@@ -23,6 +23,8 @@ from tests.conftest import SignedInClient, alembic_config
 from tests.factories import make_agency, make_case, make_user
 from tests.support.databases import fresh_database
 
+pytestmark = pytest.mark.both_databases
+
 WRITERS = 6
 
 

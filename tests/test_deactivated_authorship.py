@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, select
 
 from casework import db
@@ -25,6 +26,8 @@ from casework.victims.models import RiskAssessment
 from casework.victims.services import risk
 from tests.factories import make_agency, make_user
 from tests.support.victims import LOWEST
+
+pytestmark = pytest.mark.both_databases
 
 ROOT = Path(__file__).resolve().parent.parent
 

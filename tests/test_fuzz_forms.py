@@ -31,28 +31,27 @@ from werkzeug.datastructures import MultiDict
 
 from casework import db
 from casework.accounts.models import User
-from casework.cases.models import CaseStatus
+from casework.agencies.models import Agency
+from casework.cases.models import Case, CaseStatus
 from casework.clock import utcnow
 from casework.db import Base
 from casework.extensions import limiter
-from casework.meetings.models import MeetingKind
+from casework.meetings.models import Meeting, MeetingKind
 from casework.permissions import Role
 from casework.policy import ENDPOINT_PERMISSIONS, ROLE_PERMISSIONS
 from tests.factories import (
     PASSWORD,
     add_party,
-    make_action,
     make_agency,
     make_agenda_item,
     make_case,
     make_person,
-    make_plan_action,
-    make_premises,
-    make_priority,
     make_psg_meeting,
-    make_referral,
     make_user,
 )
+from tests.support import routes
+
+pytestmark = pytest.mark.both_databases
 
 PROFILES = {
     # Reproducible in CI: the same examples every run, a few per route.
@@ -160,14 +159,17 @@ def test_every_post_route_is_fuzzed(app):
 
 
 def build_world() -> tuple[dict[str, int | str], dict[Role, User], list[str]]:
-    home = make_agency(name="Fenland District Council")
-    away = make_agency(name="Elsewhere Police")
-    users = {role: make_user(role=role, agency=home, email=f"{role.value}@example.test") for role in Role}
+    """The routes' world (tests/support/routes.py), with the records only forms need: a
+    closed and a restricted case, an inactive and an enrolled user, a finished meeting,
+    and records of ours and of another agency to tamper with."""
+    world = routes.build_world(db.session)
+    home = db.session.get(Agency, world.home_agency_id)
+    users = {role: db.session.get(User, user_id) for role, user_id in world.users.items()}
     member, chair = users[Role.PSG_MEMBER], users[Role.PSG_CHAIR]
-    premises = make_premises()
-    case = make_case(lead_agency=home, opened_by=member, premises=premises)
-    person = make_person(created_by=member)
-    party = add_party(case=case, person=person)
+    case = db.session.scalar(sa.select(Case).where(Case.reference == world.args["reference"]))
+    meeting = db.session.get(Meeting, world.args["meeting_id"])
+    assert home and member and chair and case and meeting
+    away = make_agency(name="Elsewhere Police")
     second_case = make_case(lead_agency=home, opened_by=member, title="Second case")
     second_person = make_person(created_by=member, first_name="Bea", last_name="Barton")
     add_party(case=second_case, person=second_person)
@@ -175,11 +177,7 @@ def build_world() -> tuple[dict[str, int | str], dict[Role, User], list[str]]:
     their_case = make_case(lead_agency=away, opened_by=stranger, restricted=True)
     their_person = make_person(created_by=stranger, first_name="Cy")
     add_party(case=their_case, person=their_person)
-    action = make_action(agency=home, created_by=member, case=case)
-    meeting = make_psg_meeting(chair=chair, held_at=utcnow() + timedelta(days=1))
-    item = make_agenda_item(meeting=meeting, position=1, case=case)
     make_agenda_item(meeting=meeting, position=2, topic="Summer nights")
-    referral = make_referral(referrer=member)
     closed_case = make_case(lead_agency=home, opened_by=member, status=CaseStatus.CLOSED)
     restricted_case = make_case(lead_agency=home, opened_by=member, restricted=True)
     inactive = make_user(agency=home, active=False)
@@ -190,22 +188,9 @@ def build_world() -> tuple[dict[str, int | str], dict[Role, User], list[str]]:
         chair=chair, held_at=utcnow() - timedelta(days=2), finished_at=utcnow() - timedelta(days=1)
     )
     make_agenda_item(meeting=finished, position=1, case=case)
-    priority = make_priority(number=1)
-    plan_action = make_plan_action(priority=priority, ref="1.1.1", lead_agency=home)
     assert meeting.kind is MeetingKind.PSG_MEETING
-    ids = {
-        "reference": case.reference,
-        "person_id": person.id,
-        "party_id": party.id,
-        "premises_id": premises.id,
-        "action_id": action.id,
-        "meeting_id": meeting.id,
-        "item_id": item.id,
-        "referral_id": referral.id,
-        "priority_id": priority.id,
-        "plan_action_id": plan_action.id,
-        "user_id": member.id,
-        "agency_id": home.id,
+    ids: dict[str, int | str] = {
+        **world.args,
         "closed_reference": closed_case.reference,
         "inactive_user_id": inactive.id,
         "enrolled_user_id": enrolled.id,

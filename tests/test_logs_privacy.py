@@ -18,6 +18,8 @@ from casework.people import services as people_service
 from tests.factories import make_agency, make_user
 from tests.support.victims import MEDIUM, assess
 
+pytestmark = pytest.mark.both_databases
+
 FIRST, LAST = "Zephyrine", "Quabblethorpe"
 VICTIM = {
     "role": "victim",

@@ -25,6 +25,8 @@ from casework.permissions import Role
 from tests.conftest import ROOT, alembic_config
 from tests.support.databases import fresh_database
 
+pytestmark = pytest.mark.both_databases
+
 VERSIONS = ROOT / "migrations" / "versions"
 FILE_NAME = re.compile(r"^(?P<date>\d{8})_(?P<time>\d{4})_(?P<revision>[0-9a-f]+)_(?P<slug>[a-z0-9_]+)\.py$")
 

@@ -40,6 +40,8 @@ from tests.factories import (
 )
 from tests.support.victims import CRITICAL, assess
 
+pytestmark = pytest.mark.both_databases
+
 MAX_PAGES = 400
 
 

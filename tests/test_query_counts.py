@@ -1,7 +1,6 @@
 """Pages send as many SQL queries for 50 rows as for 5 (no N+1), within the budgets of
 DESIGN.md section 6: a list at most 8, a detail page at most 12, a dashboard at most 8."""
 
-import difflib
 from collections.abc import Callable
 
 import pytest
@@ -15,28 +14,16 @@ from casework.cases import services as cases
 from casework.cases.models import Case, PartyRole
 from casework.permissions import Role
 from tests.factories import add_party, make_agency, make_case, make_note, make_person, make_user
-from tests.support.queries import recorded_statements
+from tests.support.queries import (
+    DASHBOARD_BUDGET,
+    DETAIL_BUDGET,
+    LIST_BUDGET,
+    assert_same_queries,
+    page_queries,
+)
 
-LIST_BUDGET = 8
-DETAIL_BUDGET = 13
-DASHBOARD_BUDGET = 8
-
+pytestmark = pytest.mark.both_databases
 ClientAs = Callable[[User], FlaskClient]
-
-
-def page_queries(app: Flask, client: FlaskClient, url: str) -> tuple[str, list[str]]:
-    """The page's text and the statements its request sent."""
-    db.session.remove()  # start from an empty identity map, as every real request does
-    with recorded_statements(app.extensions["casework.engine"]) as statements:
-        response = client.get(url)
-    assert response.status_code == 200, url
-    return response.get_data(as_text=True), statements
-
-
-def assert_same_queries(few: list[str], many: list[str]) -> None:
-    assert len(many) == len(few), "the query count grows with the rows:\n" + "\n".join(
-        difflib.unified_diff(few, many, "few rows", "many rows", lineterm="")
-    )
 
 
 def case_links(page: str) -> int:

@@ -13,7 +13,7 @@ from casework import policy
 from casework.permissions import Role
 from casework.web import PUBLIC_ENDPOINTS
 from tests.support import routes as walk
-from tests.test_security import assert_script_nonces_match, assert_security_headers, csp_nonce
+from tests.support.security import assert_script_nonces_match, assert_security_headers, csp_nonce
 
 # Pages a role may reach that still answer 404 about its own agency's record, because
 # an object-level rule in docs/access.md hides that record from it, with the reason.

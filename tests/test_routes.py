@@ -29,6 +29,8 @@ from tests.factories import (
 from tests.support.routes import QUERY_ARGUMENTS
 from tests.support.routes import url as route_url
 
+pytestmark = pytest.mark.both_databases
+
 SEGMENT = re.compile(r"^([a-z0-9]+(-[a-z0-9]+)*|<[a-z_:]+>)$")
 
 

@@ -10,49 +10,12 @@ from casework.agencies.models import Agency
 from casework.permissions import Role
 from tests import factories
 from tests.factories import make_user
+from tests.support.security import assert_script_nonces_match, assert_security_headers
 
 
 @pytest.fixture
 def signed_in(client_as, session):
     return client_as(make_user(role=Role.ADMIN))
-
-
-def csp_directives(response):
-    policy = response.headers["Content-Security-Policy"]
-    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
-
-
-def assert_security_headers(response):
-    directives = csp_directives(response)
-    assert directives["frame-ancestors"] == ["'none'"]
-    assert directives["object-src"] == ["'none'"]
-    assert directives["base-uri"] == ["'none'"]
-    assert directives["default-src"] == ["'self'"]
-    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
-    assert "'unsafe-eval'" not in response.headers["Content-Security-Policy"]
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "same-origin"
-    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-    assert int(re.search(r"max-age=(\d+)", response.headers["Strict-Transport-Security"]).group(1)) >= 31536000
-    assert response.headers["Cache-Control"] == "no-store"
-
-
-def csp_nonce(response):
-    """The response's script nonce: one, long enough to be unguessable."""
-    nonces = [
-        value[len("'nonce-") : -1] for value in csp_directives(response)["script-src"] if value.startswith("'nonce-")
-    ]
-    assert len(nonces) == 1 and len(nonces[0]) >= 16
-    return nonces[0]
-
-
-def assert_script_nonces_match(response, *, has_scripts=True):
-    nonce = csp_nonce(response)
-    scripts = re.findall(r"<script\b[^>]*>", response.text)
-    assert scripts or not has_scripts, "the page has scripts"
-    for tag in scripts:
-        assert f'nonce="{nonce}"' in tag, tag
-    return nonce
 
 
 # --- Headers ------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""ruff, bandit and the project's semgrep rules pass on the code, offline; each semgrep rule
+"""ruff, mypy, bandit and the project's semgrep rules pass on the code, offline; each semgrep rule
 catches what it is there to catch; every suppression says why."""
 
 import json
@@ -45,6 +45,12 @@ def test_ruff_finds_nothing():
 def test_the_code_is_formatted():
     result = run(str(BIN / "ruff"), "format", "--check", "--no-cache", ".")
     assert result.returncode == 0, "run `.venv/bin/ruff format`:\n" + result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing():
+    """Every function in casework/ is typed and the types agree ([tool.mypy])."""
+    result = run(str(BIN / "mypy"), "--no-incremental")
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_semgrep_rules_pass():

@@ -3,6 +3,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from casework.accounts.models import EMAIL_MAX
+from casework.accounts.services import passwords
 from casework.ui.fields import max_length
 
 
@@ -10,12 +12,15 @@ class SignInForm(FlaskForm):
     email = StringField(
         "Email address",
         widget=GovTextInput(),
-        validators=[DataRequired(message="Enter your email address"), max_length("Email address", 254)],
+        validators=[DataRequired(message="Enter your email address"), max_length("Email address", EMAIL_MAX)],
     )
     password = PasswordField(
         "Password",
         widget=GovPasswordInput(),
-        validators=[DataRequired(message="Enter your password"), Length(max=128, message="Enter your password")],
+        validators=[
+            DataRequired(message="Enter your password"),
+            Length(max=passwords.MAX_LENGTH, message="Enter your password"),
+        ],
     )
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
@@ -24,13 +29,13 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
         "Current password",
         widget=GovPasswordInput(),
-        validators=[DataRequired(message="Enter your current password"), Length(max=128)],
+        validators=[DataRequired(message="Enter your current password"), Length(max=passwords.MAX_LENGTH)],
     )
     password = PasswordField(
         "New password",
         widget=GovPasswordInput(),
         description="12 characters or more. A few unrelated words make a strong password.",
-        validators=[DataRequired(message="Enter a new password"), max_length("New password", 128)],
+        validators=[DataRequired(message="Enter a new password"), max_length("New password", passwords.MAX_LENGTH)],
     )
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
@@ -59,6 +64,9 @@ class RegenerateRecoveryCodesForm(FlaskForm):
     password = PasswordField(
         "Your password",
         widget=GovPasswordInput(),
-        validators=[DataRequired(message="Enter your password"), Length(max=128, message="Enter your password")],
+        validators=[
+            DataRequired(message="Enter your password"),
+            Length(max=passwords.MAX_LENGTH, message="Enter your password"),
+        ],
     )
     submit = SubmitField("Make new recovery codes", widget=GovSubmitInput())

@@ -9,6 +9,8 @@ from casework.agencies.models import Agency
 from casework.db import Base, CreatedAt, IntPK, Str200
 from casework.permissions import Role
 
+EMAIL_MAX = 254  # the longest address the standards allow
+
 
 def new_session_token() -> str:
     return secrets.token_urlsafe(32)
@@ -20,7 +22,7 @@ class User(UserMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[IntPK]
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(EMAIL_MAX), unique=True)
     name: Mapped[Str200]
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
     role: Mapped[Role]

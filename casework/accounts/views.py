@@ -66,12 +66,13 @@ def sign_in() -> Response | tuple[str, int] | str:
     form = SignInForm()
     if form.validate_on_submit():
         accepted = users.authenticate(
-            form.email.data, form.password.data, require_mfa_for_all=current_app.config["REQUIRE_MFA_FOR_ALL"]
+            form.email.data or "",
+            form.password.data or "",
+            require_mfa_for_all=current_app.config["REQUIRE_MFA_FOR_ALL"],
         )
         db.session.commit()  # the audit of a failure is kept too
         if accepted is None:
-            form.email.errors.append(SIGN_IN_FAILED)
-            form._errors = None
+            show_error(form, InvalidInput(SIGN_IN_FAILED, field="email"))
             return render_template("auth/sign_in.html", form=form), 200
         next_page = _safe_next(request.args.get("next"))
         if accepted.second_factor == "none":
@@ -127,7 +128,7 @@ def two_factor() -> Response | tuple[str, int] | str:
         return redirect(url_for("auth.two_factor_setup"))
     form = TwoFactorForm()
     if form.validate_on_submit():
-        method = two_factor_service.verify(user, form.code.data)
+        method = two_factor_service.verify(user, form.code.data or "")
         db.session.commit()  # a failure's audit is kept too
         if method is not None:
             remaining = two_factor_service.unused_recovery_codes(user) if method == "recovery_code" else None
@@ -138,8 +139,7 @@ def two_factor() -> Response | tuple[str, int] | str:
                     "info",
                 )
             return response
-        form.code.errors.append(CODE_WRONG)
-        form._errors = None
+        show_error(form, InvalidInput(CODE_WRONG, field="code"))
         return render_template("auth/two_factor.html", form=form), 200
     return render_template("auth/two_factor.html", form=form)
 
@@ -160,7 +160,7 @@ def two_factor_setup() -> Response | str:
     session[SETUP_KEY] = secret
     form = TwoFactorSetupForm()
     if form.validate_on_submit():
-        codes = two_factor_service.enrol(user, secret, form.code.data)
+        codes = two_factor_service.enrol(user, secret, form.code.data or "")
         db.session.commit()
         if codes is not None:
             next_page = session.get(PENDING_NEXT) or url_for("main.home")
@@ -168,8 +168,7 @@ def two_factor_setup() -> Response | str:
             session[NEW_RECOVERY_CODES] = codes
             session[AFTER_RECOVERY_CODES] = _safe_next(next_page)
             return redirect(url_for("auth.recovery_codes"))
-        form.code.errors.append(CODE_WRONG)
-        form._errors = None
+        show_error(form, InvalidInput(CODE_WRONG, field="code"))
     uri = two_factor_service.provisioning_uri(user, secret, issuer=current_app.config["TOTP_ISSUER"])
     return render_template(
         "auth/two_factor_setup.html",
@@ -212,7 +211,9 @@ def change_password() -> Response | str:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            user = users.change_password(actor(), current=form.current_password.data, new=form.password.data)
+            user = users.change_password(
+                actor(), current=form.current_password.data or "", new=form.password.data or ""
+            )
         except InvalidInput as error:
             show_error(form, error)
         else:
@@ -231,7 +232,7 @@ def recovery_codes() -> Response | str:
     form = RegenerateRecoveryCodesForm()
     if codes is None and form.validate_on_submit():
         try:
-            new_codes = two_factor_service.regenerate_recovery_codes(actor(), password=form.password.data)
+            new_codes = two_factor_service.regenerate_recovery_codes(actor(), password=form.password.data or "")
         except InvalidInput as error:
             show_error(form, error)
         else:

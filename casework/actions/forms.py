@@ -8,8 +8,9 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 from casework.actions.models import ActionStatus
 from casework.actions.services.actions import SubjectKind
 from casework.ui.fields import (
-    ChoiceRadioField,
     ChoiceSelectField,
+    EnumRadioField,
+    EnumSelectField,
     GovDateField,
     RadiosWidget,
     VersionField,
@@ -24,7 +25,6 @@ from casework.ui.fields import (
 LIVE = ""
 ANY_STATUS = "all"
 STATUS_FILTER_CHOICES = [(LIVE, "Open and in progress")] + choices(ActionStatus) + [(ANY_STATUS, "Any status")]
-SUBJECT_FILTER_CHOICES = [("", "Any subject")] + choices(SubjectKind)
 
 
 class InboxFilterForm(FlaskForm):
@@ -42,9 +42,10 @@ class InboxFilterForm(FlaskForm):
     )
     due_from = GovDateField("Due from", description="For example, 27 3 2026", validators=[Optional()])
     due_to = GovDateField("Due to", description="For example, 30 4 2026", validators=[Optional()])
-    subject = ChoiceSelectField(
+    subject = EnumSelectField(
         "Subject",
-        choices=SUBJECT_FILTER_CHOICES,
+        SubjectKind,
+        blank="Any subject",
         widget=GovSelect(),
         invalid_message="Select a kind of subject from the list",
         validators=[Optional()],
@@ -95,9 +96,9 @@ class NewActionForm(FlaskForm):
 
 
 class UpdateActionForm(FlaskForm):
-    status = ChoiceRadioField(
+    status = EnumRadioField(
         "Status",
-        choices=choices(ActionStatus),
+        ActionStatus,
         widget=RadiosWidget(),
         invalid_message="Select open, in progress, done or cancelled",
         validators=[InputRequired(message="Select the status")],

@@ -28,20 +28,6 @@ class ActionStatus(enum.StrEnum):
 LIVE_STATUSES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 
 
-class Rag(enum.StrEnum):
-    RED = "red"
-    AMBER = "amber"
-    GREEN = "green"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
-
-    @property
-    def colour(self) -> str:
-        return {"red": "red", "amber": "orange", "green": "green"}[self.value]
-
-
 class Action(Base):
     """A multi-agency action: owed by one agency, about exactly one subject (a case, a
     premises, a meeting or an item of the delivery plan)."""

@@ -2,21 +2,20 @@
 action on a subject, and an action's page, where the assigned agency updates it."""
 
 from datetime import date
+from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
 from wtforms import Field
 
-from casework import db
 from casework.actions.forms import ANY_STATUS, LIVE, InboxFilterForm, NewActionForm, UpdateActionForm
-from casework.actions.models import LIVE_STATUSES, ActionStatus
+from casework.actions.models import LIVE_STATUSES, Action, ActionStatus
 from casework.actions.services import action_lists, actions
 from casework.actions.services.action_lists import InboxFilter
 from casework.actions.services.actions import DueDateInPast, SubjectKind, SubjectLabel
 from casework.clock import local_now
-from casework.exceptions import EditConflict, InvalidInput, NotFound
-from casework.ui.forms import show_error
+from casework.exceptions import NotFound
+from casework.ui.flow import AskFirst, Page, Saved, submit
 from casework.web import actor
 
 bp = Blueprint("actions", __name__, template_folder="templates", url_prefix="/actions")
@@ -49,7 +48,8 @@ def subject_url(subject: SubjectLabel) -> str | None:
     if route is None:
         return None
     endpoint, argument = route
-    return url_for(endpoint, **{argument: subject.text if subject.kind is SubjectKind.CASE else subject.id})
+    values: dict[str, Any] = {argument: subject.text if subject.kind is SubjectKind.CASE else subject.id}
+    return url_for(endpoint, **values)
 
 
 def _subject_route(kind: SubjectKind) -> tuple[str, str] | None:
@@ -75,7 +75,7 @@ def _pagination(endpoint: str, page: int, pages: int | None, has_next: bool) -> 
     """Parameters for govukPagination, or None for a single page. Links keep every filter,
     including the three boxes of a date (the same name three times in the query).
     Numbered when the number of pages is known; previous and next only otherwise."""
-    args = request.args.to_dict(flat=False)
+    args: dict[str, Any] = request.args.to_dict(flat=False)
 
     def href(number: int) -> str:
         return url_for(endpoint, **{**args, "page": number})
@@ -100,7 +100,7 @@ def _pagination(endpoint: str, page: int, pages: int | None, has_next: bool) -> 
 # --- My agency's inbox ------------------------------------------------------------------
 
 
-def _valid(field: Field) -> object:
+def _valid(field: Field) -> Any:
     """A filter's value, or None if it failed validation: the error is shown and the
     rest of the filters still apply."""
     return None if field.errors else field.data
@@ -110,13 +110,12 @@ def _inbox_filter(form: InboxFilterForm) -> InboxFilter:
     form.validate()
     status = _valid(form.status) or LIVE
     statuses = {LIVE: LIVE_STATUSES, ANY_STATUS: tuple(ActionStatus)}.get(status) or (ActionStatus(status),)
-    subject = _valid(form.subject)
     dates_valid = not form.due_from.errors and not form.due_to.errors
     return InboxFilter(
         statuses=statuses,
         due_from=form.due_from.data if dates_valid else None,
         due_to=form.due_to.data if dates_valid else None,
-        subject_kind=SubjectKind(subject) if subject else None,
+        subject_kind=_valid(form.subject),
         assigned_to_me=bool(form.mine.data),
         page=_page_number(),
     )
@@ -129,7 +128,8 @@ def index() -> str:
     today = _today()
     page = action_lists.inbox(actor(), criteria, today=today, per_page=PER_PAGE)
     pagination = _pagination("actions.index", page.page, page.pages, page.has_next)
-    first_page = url_for("actions.index", **{**request.args.to_dict(flat=False), "page": 1})
+    args: dict[str, Any] = request.args.to_dict(flat=False)
+    first_page = url_for("actions.index", **{**args, "page": 1})
     return render_template(
         "actions/index.html", form=form, page=page, today=today, pagination=pagination, first_page=first_page
     )
@@ -170,7 +170,7 @@ def _subject_from_query() -> SubjectLabel:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-def new() -> Response | str:
+def new() -> Page:
     user = actor()
     subject = _subject_from_query()
     choices = actions.assignment_choices(user, subject)
@@ -182,71 +182,72 @@ def new() -> Response | str:
     if request.method == "GET" and any(agency.id == user.agency_id for agency in choices.agencies):
         form.assigned_agency_id.data = user.agency_id
     warn_past_due = False
-    if form.validate_on_submit():
+
+    def create() -> Action:
+        nonlocal warn_past_due
         try:
-            action = actions.create_action(
+            return actions.create_action(
                 user,
                 subject.subject,
                 title=form.title.data or "",
                 detail=form.detail.data or "",
                 assigned_agency_id=form.assigned_agency_id.data,
                 assignee_id=form.assignee_id.data,
-                due_on=form.due_on.data,
+                due_on=form.due_on.given,
                 warn_if_due_before=None if form.past_due_date_confirmed else _today(),
             )
         except DueDateInPast:
             warn_past_due = True
-            form.past_due_confirmed.data = form.due_on.data.isoformat()
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Action created: {action.title}", "success")
-            return redirect(subject_url(subject) or url_for("actions.detail", action_id=action.id))
-    return render_template("actions/new.html", form=form, subject=subject, warn_past_due=warn_past_due)
+            form.past_due_confirmed.data = form.due_on.given.isoformat()
+            raise AskFirst() from None
+
+    return submit(
+        form,
+        create,
+        saved=lambda action: Saved(
+            f"Action created: {action.title}",
+            subject_url(subject) or url_for("actions.detail", action_id=action.id),
+        ),
+        page=lambda: render_template("actions/new.html", form=form, subject=subject, warn_past_due=warn_past_due),
+        check=lambda: actions.check_action(
+            user,
+            subject.subject,
+            title=None if form.title.errors else form.title.data or "",
+            assigned_agency_id=None if form.assigned_agency_id.errors else form.assigned_agency_id.data,
+            assignee_id=None if form.assignee_id.errors else form.assignee_id.data,
+        ),
+    )
 
 
 # --- An action ----------------------------------------------------------------------------
 
 
-def _render_action(
-    action_id: int, form: UpdateActionForm | None = None, *, status: int = 200, conflict: bool = False
-) -> tuple[str, int]:
+def _render_action(action_id: int, form: UpdateActionForm | None = None, *, conflict: bool = False) -> str:
     data = action_lists.action_page(actor(), action_id, today=_today())
     if form is None and data.may_update:
-        form = UpdateActionForm(status=data.action.status.value, version=data.action.version)
-    if conflict and form is not None:  # what they typed stays; the next save is against the latest version
-        form.version.data, form.version.raw_data = data.action.version, [str(data.action.version)]
-    return render_template("actions/detail.html", data=data, action=data.action, form=form, conflict=conflict), status
+        form = UpdateActionForm(status=data.action.status, version=data.action.version)
+    return render_template("actions/detail.html", data=data, action=data.action, form=form, conflict=conflict)
 
 
 @bp.get("/<int:action_id>")
-def detail(action_id: int) -> tuple[str, int]:
+def detail(action_id: int) -> str:
     return _render_action(action_id)
 
 
 @bp.post("/<int:action_id>/update")
-def update(action_id: int) -> Response | tuple[str, int]:
+def update(action_id: int) -> Page:
     user = actor()
     actions.updatable_action(user, action_id)  # 404 or 403 before looking at the form
     form = UpdateActionForm()
-    if form.validate_on_submit():
-        try:
-            actions.update_action(
-                user,
-                action_id,
-                version=form.version.data,
-                status=ActionStatus(form.status.data),
-                note=form.note.data or "",
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        except EditConflict:
-            db.session.rollback()
-            show_error(form, InvalidInput(EDIT_CONFLICT))
-            return _render_action(action_id, form, status=409, conflict=True)
-        else:
-            db.session.commit()
-            flash("Action updated.", "success")
-            return redirect(url_for("actions.detail", action_id=action_id))
-    return _render_action(action_id, form, status=400)
+    return submit(
+        form,
+        lambda: actions.update_action(
+            user, action_id, version=form.version.data or 0, status=form.status.chosen, note=form.note.data or ""
+        ),
+        saved=lambda _action: Saved("Action updated.", url_for("actions.detail", action_id=action_id)),
+        page=lambda: _render_action(action_id, form),
+        # What they typed stays; the next save is against the latest version.
+        current=lambda: actions.get_action(user, action_id),
+        conflict_page=lambda: _render_action(action_id, form, conflict=True),
+        conflict_message=EDIT_CONFLICT,
+    )

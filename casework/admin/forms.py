@@ -6,16 +6,19 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
+from casework.accounts.models import EMAIL_MAX
+from casework.accounts.services import passwords
 from casework.agencies.models import AgencyKind
+from casework.cases.models import REFERENCE_MAX
 from casework.permissions import Role
 from casework.ui.fields import (
+    EnumRadioField,
     GovDateField,
     RadiosWidget,
     VersionField,
-    choices,
     email_address,
     max_length,
     optional_int,
@@ -34,7 +37,7 @@ class _UserDetailsForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             DataRequired(message="Enter the email address"),
-            max_length("Email address", 254),
+            max_length("Email address", EMAIL_MAX),
             email_address,
         ],
     )
@@ -47,10 +50,11 @@ class _UserDetailsForm(FlaskForm):
         validate_choice=False,
         validators=[InputRequired(message="Select the agency")],
     )
-    role = RadioField(
+    role = EnumRadioField(
         "Role",
-        choices=choices(Role),
+        Role,
         widget=RadiosWidget(),
+        invalid_message="Select a role from the list",
         validators=[InputRequired(message="Select the role")],
     )
 
@@ -60,7 +64,10 @@ class CreateUserForm(_UserDetailsForm):
         "Temporary password",
         widget=GovPasswordInput(),
         description="12 characters or more. Give it to the user in person or by phone; they can change it after signing in.",
-        validators=[DataRequired(message="Enter a temporary password"), max_length("Temporary password", 128)],
+        validators=[
+            DataRequired(message="Enter a temporary password"),
+            max_length("Temporary password", passwords.MAX_LENGTH),
+        ],
     )
     submit = SubmitField("Create user", widget=GovSubmitInput())
 
@@ -80,10 +87,11 @@ class AgencyForm(FlaskForm):
         widget=GovTextInput(),
         validators=[DataRequired(message="Enter the agency name"), max_length("Name", 200)],
     )
-    kind = RadioField(
+    kind = EnumRadioField(
         "Kind of agency",
-        choices=choices(AgencyKind),
+        AgencyKind,
         widget=RadiosWidget(),
+        invalid_message="Select a kind of agency from the list",
         validators=[InputRequired(message="Select the kind of agency")],
     )
     statutory = BooleanField("Statutory partner", widget=GovCheckboxInput())
@@ -102,7 +110,7 @@ class AuditFilterForm(FlaskForm):
 
     user = SelectField("User", coerce=optional_int, widget=GovSelect(), validators=[Optional()])
     case = StringField(
-        "Case reference", widget=GovTextInput(), validators=[Optional(), max_length("Case reference", 20)]
+        "Case reference", widget=GovTextInput(), validators=[Optional(), max_length("Case reference", REFERENCE_MAX)]
     )
     person = StringField(
         "Person number", widget=GovTextInput(), validators=[Optional(), max_length("Person number", 12)]

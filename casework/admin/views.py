@@ -16,12 +16,12 @@ from casework.admin.forms import (
     SetActiveForm,
 )
 from casework.agencies import services as agencies
-from casework.agencies.models import AgencyKind
 from casework.audit import services as audit
 from casework.clock import start_of_day
 from casework.exceptions import InvalidInput, NotFound
-from casework.permissions import Permission, Role
+from casework.permissions import Permission
 from casework.policy import authorize, can
+from casework.ui.flow import Page, Saved, submit
 from casework.ui.forms import show_error
 from casework.web import actor
 
@@ -59,58 +59,50 @@ def users_index() -> str:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-def user_new() -> Response | str:
+def user_new() -> Page:
+    admin = actor()
     form = CreateUserForm()
     form.agency_id.choices = _agency_choices()
-    if form.validate_on_submit():
-        try:
-            user = users.create_user(
-                actor(),
-                email=form.email.data,
-                name=form.name.data,
-                agency_id=form.agency_id.data,
-                role=Role(form.role.data),
-                password=form.password.data,
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"User {user.name} created.", "success")
-            return redirect(url_for("admin.users_index"))
-    return render_template("admin/user_new.html", form=form)
+    return submit(
+        form,
+        lambda: users.create_user(
+            admin,
+            email=form.email.data or "",
+            name=form.name.data or "",
+            agency_id=form.agency_id.data,
+            role=form.role.chosen,
+            password=form.password.data or "",
+        ),
+        saved=lambda user: Saved(f"User {user.name} created.", url_for("admin.users_index")),
+        page=lambda: render_template("admin/user_new.html", form=form),
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-def user_edit(user_id: int) -> Response | str:
-    user = users.get_user(actor(), user_id)
+def user_edit(user_id: int) -> Page:
+    admin = actor()
+    user = users.get_user(admin, user_id)
     form = EditUserForm(obj=user if request.method == "GET" else None)
-    if request.method == "GET":
-        form.role.data = user.role.value
     form.agency_id.choices = _agency_choices()
-    if form.validate_on_submit():
-        try:
-            users.update_user(
-                actor(),
-                user_id,
-                version=form.version.data,
-                name=form.name.data,
-                email=form.email.data,
-                agency_id=form.agency_id.data,
-                role=Role(form.role.data),
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("User details saved.", "success")
-            return redirect(url_for("admin.users_index"))
-    return render_template(
-        "admin/user_edit.html",
-        user=user,
-        form=form,
-        active_form=SetActiveForm(version=user.version),
-        recovery_codes_left=two_factor.unused_recovery_codes(user),
+    return submit(
+        form,
+        lambda: users.update_user(
+            admin,
+            user_id,
+            version=form.version.data or 0,
+            name=form.name.data or "",
+            email=form.email.data or "",
+            agency_id=form.agency_id.data,
+            role=form.role.chosen,
+        ),
+        saved=lambda _user: Saved("User details saved.", url_for("admin.users_index")),
+        page=lambda: render_template(
+            "admin/user_edit.html",
+            user=user,
+            form=form,
+            active_form=SetActiveForm(version=user.version),
+            recovery_codes_left=two_factor.unused_recovery_codes(user),
+        ),
     )
 
 
@@ -120,7 +112,7 @@ def _set_active(user_id: int, *, active: bool) -> Response:
         flash("The form was changed before it was sent. Reload the page and try again.", "error")
         return redirect(url_for("admin.user_edit", user_id=user_id))
     try:
-        user = users.set_user_active(actor(), user_id, version=form.version.data, active=active)
+        user = users.set_user_active(actor(), user_id, version=form.version.data or 0, active=active)
     except InvalidInput as error:
         flash(error.message, "error")
         return redirect(url_for("admin.user_edit", user_id=user_id))
@@ -146,7 +138,7 @@ def _end_sessions(user_id: int, change: Callable[[User, int, int], User], done: 
     if not form.validate_on_submit():
         flash("The form was changed before it was sent. Reload the page and try again.", "error")
         return redirect(url_for("admin.user_edit", user_id=user_id))
-    user = change(actor(), user_id, form.version.data)
+    user = change(actor(), user_id, form.version.data or 0)
     db.session.commit()
     flash(done.format(name=user.name), "success")
     return redirect(url_for("admin.user_edit", user_id=user_id))
@@ -179,45 +171,37 @@ def agencies_index() -> str:
 
 
 @bp.route("/agencies/new", methods=["GET", "POST"])
-def agency_new() -> Response | str:
+def agency_new() -> Page:
+    admin = actor()
     form = AgencyForm()
-    if form.validate_on_submit():
-        try:
-            agency = agencies.create_agency(
-                actor(), name=form.name.data, kind=AgencyKind(form.kind.data), statutory=form.statutory.data
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Agency {agency.name} added.", "success")
-            return redirect(url_for("admin.agencies_index"))
-    return render_template("admin/agency_form.html", form=form, agency=None)
+    return submit(
+        form,
+        lambda: agencies.create_agency(
+            admin, name=form.name.data or "", kind=form.kind.chosen, statutory=form.statutory.data
+        ),
+        saved=lambda agency: Saved(f"Agency {agency.name} added.", url_for("admin.agencies_index")),
+        page=lambda: render_template("admin/agency_form.html", form=form, agency=None),
+    )
 
 
 @bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
-def agency_edit(agency_id: int) -> Response | str:
-    agency = agencies.get_agency(actor(), agency_id)
+def agency_edit(agency_id: int) -> Page:
+    admin = actor()
+    agency = agencies.get_agency(admin, agency_id)
     form = EditAgencyForm(obj=agency if request.method == "GET" else None)
-    if request.method == "GET":
-        form.kind.data = agency.kind.value
-    if form.validate_on_submit():
-        try:
-            agencies.update_agency(
-                actor(),
-                agency_id,
-                name=form.name.data,
-                kind=AgencyKind(form.kind.data),
-                statutory=form.statutory.data,
-                active=form.active.data,
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Agency saved.", "success")
-            return redirect(url_for("admin.agencies_index"))
-    return render_template("admin/agency_form.html", form=form, agency=agency)
+    return submit(
+        form,
+        lambda: agencies.update_agency(
+            admin,
+            agency_id,
+            name=form.name.data or "",
+            kind=form.kind.chosen,
+            statutory=form.statutory.data,
+            active=form.active.data,
+        ),
+        saved=lambda _agency: Saved("Agency saved.", url_for("admin.agencies_index")),
+        page=lambda: render_template("admin/agency_form.html", form=form, agency=agency),
+    )
 
 
 # --- Audit -------------------------------------------------------------------------

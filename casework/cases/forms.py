@@ -1,3 +1,6 @@
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -10,21 +13,22 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 
-from casework.cases.models import CaseStatus, CaseType, NoteKind
+from casework.cases.models import ACCESS_REASON_DETAILS_MAX, CaseStatus, CaseType, NoteKind
 from casework.cases.services import ACCESS_REASONS
+from casework.premises.models import LICENCE_NUMBER_MAX
 from casework.ui.fields import (
     ChoiceRadioField,
     ChoiceSelectField,
+    EnumRadioField,
+    EnumSelectField,
     RadiosWidget,
     VersionField,
-    choices,
     max_length,
     optional_int,
     required_version,
 )
 
-CASE_TYPE_CHOICES = choices(CaseType)
-NOTE_KIND_CHOICES = [(kind.value, kind.label) for kind in NoteKind if kind is not NoteKind.STATUS]
+NOTE_KINDS = [kind for kind in NoteKind if kind is not NoteKind.STATUS]
 
 
 class _CaseFilterFields(FlaskForm):
@@ -39,15 +43,8 @@ class _CaseFilterFields(FlaskForm):
     )
     # Typed text may be a name or an address: it is only ever sent by POST, never put in a URL.
     text = StringField("Reference or title", widget=GovTextInput(), validators=[Optional(), max_length("Search", 100)])
-    status = SelectField(
-        "Status",
-        choices=[("", "Any status")] + choices(CaseStatus),
-        widget=GovSelect(),
-        validators=[Optional()],
-    )
-    case_type = SelectField(
-        "Case type", choices=[("", "Any type")] + CASE_TYPE_CHOICES, widget=GovSelect(), validators=[Optional()]
-    )
+    status = EnumSelectField("Status", CaseStatus, blank="Any status", widget=GovSelect(), validators=[Optional()])
+    case_type = EnumSelectField("Case type", CaseType, blank="Any type", widget=GovSelect(), validators=[Optional()])
     lead_agency = SelectField("Lead agency", coerce=optional_int, widget=GovSelect(), validators=[Optional()])
     town = SelectField("Area", widget=GovSelect(), validators=[Optional()])
     sort = SelectField(
@@ -95,16 +92,16 @@ class AccessReasonForm(FlaskForm):
         "Details",
         description="Required if you chose another reason. Do not include names or other personal details.",
         widget=GovCharacterCount(),
-        validators=[Optional(), max_length("Details", 500)],
+        validators=[Optional(), max_length("Details", ACCESS_REASON_DETAILS_MAX)],
     )
     next = HiddenField()
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
 class _CaseDetailsForm(FlaskForm):
-    case_type = ChoiceRadioField(
+    case_type = EnumRadioField(
         "Case type",
-        choices=CASE_TYPE_CHOICES,
+        CaseType,
         widget=RadiosWidget(),
         invalid_message="Select the case type",
         validators=[InputRequired(message="Select the case type")],
@@ -130,7 +127,7 @@ class _CaseDetailsForm(FlaskForm):
             "If the case is about a licensed premises, its licence number, for example FDC/PL/0042. "
             "Everyone who can see this case will be able to see the premises' page."
         ),
-        validators=[Optional(), max_length("Licence number", 40)],
+        validators=[Optional(), max_length("Licence number", LICENCE_NUMBER_MAX)],
     )
     restricted = BooleanField(
         "Restricted case",
@@ -163,10 +160,11 @@ class EditCaseForm(_CaseDetailsForm):
 
 
 class NoteForm(FlaskForm):
-    kind = ChoiceRadioField(
+    kind = EnumRadioField(
         "Kind of note",
-        choices=NOTE_KIND_CHOICES,
-        default="note",
+        NoteKind,
+        members=NOTE_KINDS,
+        default=NoteKind.NOTE,
         widget=RadiosWidget(),
         invalid_message="Select the kind of note",
         validators=[InputRequired(message="Select the kind of note")],
@@ -215,8 +213,8 @@ class PsgReviewForm(FlaskForm):
     version = VersionField(validators=[required_version])
     flagged = HiddenField(validators=[AnyOf(["yes", "no"])])
 
-    def validate(self, extra_validators: object = None) -> bool:
-        if super().validate(extra_validators):  # type: ignore[arg-type]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        if super().validate(extra_validators):
             return True
         # Its fields are hidden: one message for the whole form, with nothing to link to.
         for field in self:

@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from casework.accounts.models import User
     from casework.premises.models import Premises
 
+REFERENCE_MAX = 20  # "ASB-2026-00042"
+# Why an agency needs access to a case: a reason from the list, and these details.
+ACCESS_REASON_DETAILS_MAX = 500
+
 
 class CaseType(enum.StrEnum):
     VICTIM = "victim"
@@ -61,7 +65,7 @@ class Case(Base):
     __tablename__ = "cases"
 
     id: Mapped[IntPK]
-    reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    reference: Mapped[str] = mapped_column(sa.String(REFERENCE_MAX), unique=True)
     case_type: Mapped[CaseType] = mapped_column(index=True)
     title: Mapped[Str200]
     summary: Mapped[str] = mapped_column(sa.Text, default="")

@@ -23,6 +23,7 @@ from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.audit.models import AuditEvent
 from casework.cases.models import (
+    ACCESS_REASON_DETAILS_MAX,
     Case,
     CaseAgency,
     CaseParty,
@@ -118,7 +119,7 @@ def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> Page[Case
     return Page([CaseRow(case, bool(full)) for case, full in rows], total, page, per_page)
 
 
-def _sort_column(actor: User, sort: str) -> sa.ColumnElement[object]:
+def _sort_column(actor: User, sort: str) -> sa.SQLColumnExpression[object]:
     if sort == "type":
         return case_type_as_seen(actor)
     return SORTS.get(sort, Case.opened_at)
@@ -199,6 +200,21 @@ def case_page(
     are the reasons this user gave in this session for opening restricted cases, by case
     id: the one for this case goes with every view of it.
     """
+    case, full_view = _visible_case(actor, reference)
+    data = CasePageData(case=case, full_view=full_view)
+    viewed: dict[str, object] = {"view": "full" if full_view else "stub"}
+    if needs_access_reason(case, full_view=full_view):
+        viewed["access_reason"] = (access_reasons or {}).get(case.id) or {}
+    audit.record(actor, "case.viewed", "case", case.id, case_id=case.id, detail=viewed)
+    if full_view:
+        _fill_full_view(actor, data, today=today or _local_today())
+    else:
+        _fill_stub(actor, data)
+    return data
+
+
+def _visible_case(actor: User, reference: str) -> tuple[Case, bool]:
+    """The case with everything both views show, and whether the actor sees all of it."""
     query = (
         visible_cases(actor)
         .where(Case.reference == reference.upper())
@@ -214,21 +230,22 @@ def case_page(
     row = db.session.execute(query).first()
     if row is None:
         raise NotFound("case", reference)
-    case, full_view = row[0], bool(row[1])
-    data = CasePageData(case=case, full_view=full_view)
-    viewed: dict[str, object] = {"view": "full" if full_view else "stub"}
-    if needs_access_reason(case, full_view=full_view):
-        viewed["access_reason"] = (access_reasons or {}).get(case.id) or {}
-    audit.record(actor, "case.viewed", "case", case.id, case_id=case.id, detail=viewed)
-    if not full_view:
-        if not case.restricted:
-            data.subject_name = subject_name(case)
-            data.agencies = list(case.agencies)
-            data.stub_risk = _highest_current_level(case)
-        if can(actor, P.CASE_REQUEST_ACCESS):
-            data.allowed = frozenset({P.CASE_REQUEST_ACCESS})
-        return data
+    return row[0], bool(row[1])
 
+
+def _fill_stub(actor: User, data: CasePageData) -> None:
+    """A stub: who the case is about and who is involved, unless it is restricted."""
+    case = data.case
+    if not case.restricted:
+        data.subject_name = subject_name(case)
+        data.agencies = list(case.agencies)
+        data.stub_risk = _highest_current_level(case)
+    if can(actor, P.CASE_REQUEST_ACCESS):
+        data.allowed = frozenset({P.CASE_REQUEST_ACCESS})
+
+
+def _fill_full_view(actor: User, data: CasePageData, *, today: date) -> None:
+    case = data.case
     data.subject_name = subject_name(case)
     current = [party for party in case.parties if party.removed_at is None]
     data.removed = [party for party in case.parties if party.removed_at is not None]
@@ -252,14 +269,21 @@ def case_page(
             .order_by(Note.created_at.desc(), Note.id.desc())
         )
     )
-    data.actions = subject_actions(actor, Action.case_id == case.id, today=today or _local_today())
+    data.actions = subject_actions(actor, Action.case_id == case.id, today=today)
     data.timeline = sorted(
         [TimelineItem(note.created_at, note.kind.label, note.author.name, [note.body]) for note in data.notes]
         + action_events(row.action for row in data.actions),
         key=lambda item: item.at,
         reverse=True,
     )
-    data.allowed = frozenset(
+    data.allowed = _allowed_on_full_view(actor, case)
+    if P.CASE_ADD_AGENCY in data.allowed:
+        data.access_requests = pending_access_requests(case)
+
+
+def _allowed_on_full_view(actor: User, case: Case) -> frozenset[Permission]:
+    """What the page offers the actor: the buttons and links it shows."""
+    return frozenset(
         permission
         for permission in (
             P.CASE_EDIT,
@@ -274,9 +298,6 @@ def case_page(
         )
         if may_on_case(actor, permission, case, full_view=True)
     )
-    if P.CASE_ADD_AGENCY in data.allowed:
-        data.access_requests = pending_access_requests(case)
-    return data
 
 
 def _local_today() -> date:
@@ -341,7 +362,6 @@ ACCESS_REASONS = {
     "management-review": "Management or supervision review",
     "other": "Another reason",
 }
-ACCESS_REASON_DETAILS_MAX = 500
 
 
 def case_needing_reason(actor: User, reference: str) -> Case | None:
@@ -586,7 +606,7 @@ def edit_case(
     return case
 
 
-def _jsonable(detail: dict[str, object]) -> dict[str, object]:
+def _jsonable(detail: Mapping[str, object]) -> dict[str, object]:
     def plain(value: object) -> object:
         if isinstance(value, dict):
             return {key: plain(item) for key, item in value.items()}

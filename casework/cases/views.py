@@ -1,11 +1,11 @@
 import secrets
+from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, user_logged_out
 from werkzeug.wrappers import Response
 from wtforms import Field
 
-from casework import db
 from casework.agencies import services as agencies
 from casework.cases import services as cases
 from casework.cases.forms import (
@@ -20,13 +20,12 @@ from casework.cases.forms import (
     PsgReviewForm,
     RequestAccessForm,
 )
-from casework.cases.models import CaseStatus, CaseType, NoteKind
+from casework.cases.models import Case
 from casework.cases.services import CaseFilter
 from casework.clock import local_now
-from casework.exceptions import EditConflict, InvalidInput
 from casework.permissions import Permission
 from casework.policy import authorize
-from casework.ui.forms import show_error
+from casework.ui.flow import Page, Saved, submit
 from casework.web import ACCESS_REASONS_KEY, actor, given_reasons, local_path, writes_on_get
 
 bp = Blueprint("cases", __name__, template_folder="templates", url_prefix="/cases")
@@ -90,7 +89,7 @@ def _agency_choices(placeholder: str) -> list[tuple[object, str]]:
     return [("", placeholder)] + [(agency.id, agency.name) for agency in agencies.active_agencies()]
 
 
-def _valid(field: Field) -> object:
+def _valid(field: Field) -> Any:
     """A filter's value, or None if it failed validation: a mangled link is ignored."""
     return None if field.errors else field.data
 
@@ -102,8 +101,8 @@ def _case_filter(form: CaseFilterForm | CaseSearchForm) -> CaseFilter:
     page = request.args.get("page", "1")
     return CaseFilter(
         scope=_valid(form.scope) or "mine",
-        status=CaseStatus(form.status.data) if _valid(form.status) else None,
-        case_type=CaseType(form.case_type.data) if _valid(form.case_type) else None,
+        status=form.status.data if not form.status.errors else None,
+        case_type=form.case_type.data if not form.case_type.errors else None,
         lead_agency_id=_valid(form.lead_agency),
         town=_valid(form.town) or "",
         text=_valid(form.text) or "",
@@ -149,7 +148,7 @@ def search() -> Response | tuple[str, int]:
     if form.text.errors:
         return _render_list(form, status=400)
     # A mangled choice is dropped, as on the list itself.
-    args: dict[str, object] = {
+    args: dict[str, Any] = {
         name: form[name].data for name in FILTERS if not form[name].errors and form[name].data not in (None, "")
     }
     if text := (form.text.data or "").strip():
@@ -162,200 +161,182 @@ def search() -> Response | tuple[str, int]:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-def new() -> Response | str:
+def new() -> Page:
     user = actor()
     authorize(user, Permission.CASE_OPEN)
     form = OpenCaseForm()
     if request.method == "GET":
         form.lead_agency_id.data = user.agency_id
     form.lead_agency_id.choices = _agency_choices("Select an agency")
-    if form.validate_on_submit():
-        try:
-            case = cases.open_case(
-                user,
-                case_type=CaseType(form.case_type.data),
-                title=form.title.data,
-                summary=form.summary.data or "",
-                lead_agency_id=form.lead_agency_id.data,
-                district=form.district.data or "",
-                town=form.town.data or "",
-                ward=form.ward.data or "",
-                restricted=form.restricted.data,
-                reference_prefix=current_app.config["CASE_REFERENCE_PREFIX"],
-                premises_licence=form.premises_licence.data or "",
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Case {case.reference} opened.", "success")
-            return redirect(url_for("cases.detail", reference=case.reference))
-    return render_template("cases/new.html", form=form)
+
+    def open_case() -> Case:
+        return cases.open_case(
+            user,
+            **_case_details(form),
+            lead_agency_id=form.lead_agency_id.data,
+            reference_prefix=current_app.config["CASE_REFERENCE_PREFIX"],
+        )
+
+    return submit(
+        form,
+        open_case,
+        saved=lambda case: Saved(f"Case {case.reference} opened.", _case_url(case.reference)),
+        page=lambda: render_template("cases/new.html", form=form),
+    )
 
 
-def _render_case(
-    reference: str, note_form: NoteForm | None = None, status: int = 200, psg_form: PsgReviewForm | None = None
-) -> tuple[str, int]:
+def _case_details(form: OpenCaseForm | EditCaseForm) -> dict[str, Any]:
+    """What opening a case and editing one have in common."""
+    return {
+        "case_type": form.case_type.chosen,
+        "title": form.title.data or "",
+        "summary": form.summary.data or "",
+        "district": form.district.data or "",
+        "town": form.town.data or "",
+        "ward": form.ward.data or "",
+        "restricted": form.restricted.data,
+        "premises_licence": form.premises_licence.data or "",
+    }
+
+
+def _case_url(reference: str, anchor: str | None = None) -> str:
+    return url_for("cases.detail", reference=reference.upper(), _anchor=anchor)
+
+
+def _render_case(reference: str, note_form: NoteForm | None = None, psg_form: PsgReviewForm | None = None) -> str:
     data = cases.case_page(actor(), reference, today=local_now().date(), access_reasons=given_reasons())
-    page = render_template("cases/detail.html", data=data, note_form=note_form or NoteForm(), psg_form=psg_form)
-    return page, status
+    return render_template("cases/detail.html", data=data, note_form=note_form or NoteForm(), psg_form=psg_form)
 
 
 @bp.get("/<reference>")
-@writes_on_get
-def detail(reference: str) -> tuple[str, int] | Response:
+@writes_on_get  # the audit record of this view
+def detail(reference: str) -> Response | str:
     if reference != reference.upper():
         return redirect(url_for("cases.detail", reference=reference.upper()))
-    page = _render_case(reference)
-    db.session.commit()  # the audit record of this view
-    return page
+    return _render_case(reference)
 
 
 @bp.post("/<reference>/notes")
-def add_note(reference: str) -> Response | tuple[str, int]:
-    cases.get_case(actor(), reference, Permission.CASE_NOTE)  # 404 before looking at the form
+def add_note(reference: str) -> Page:
+    user = actor()
+    cases.get_case(user, reference, Permission.CASE_NOTE)  # 404 before looking at the form
     form = NoteForm()
-    if form.validate_on_submit():
-        try:
-            cases.add_note(actor(), reference, kind=NoteKind(form.kind.data), body=form.body.data)
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Note added.", "success")
-            return redirect(url_for("cases.detail", reference=reference, _anchor="timeline"))
-    page = _render_case(reference, note_form=form, status=400)
-    db.session.commit()
-    return page
+    return submit(
+        form,
+        lambda: cases.add_note(user, reference, kind=form.kind.chosen, body=form.body.data or ""),
+        saved=lambda _note: Saved("Note added.", _case_url(reference, "timeline")),
+        page=lambda: _render_case(reference, note_form=form),
+    )
 
 
 @bp.post("/<reference>/psg-review")
-def psg_review(reference: str) -> Response | tuple[str, int]:
+def psg_review(reference: str) -> Page:
     user = actor()
     cases.get_case(user, reference, Permission.CASE_EDIT)  # 404 or 403 before looking at the form
     form = PsgReviewForm()
-    status = 400
-    if form.validate_on_submit():
-        flagged = form.flagged.data == "yes"
-        try:
-            cases.set_psg_review(user, reference, flagged=flagged, version=form.version.data)
-        except EditConflict:
-            db.session.rollback()
-            show_error(form, InvalidInput(PSG_REVIEW_CONFLICT))
-            status = 409
-        else:
-            db.session.commit()
-            flash("Case flagged for the next PSG meeting" if flagged else "Flag removed", "success")
-            return redirect(url_for("cases.detail", reference=reference.upper()))
-    page = _render_case(reference, psg_form=form, status=status)
-    db.session.commit()  # the audit record of this view
-    return page
+    flagged = form.flagged.data == "yes"
+    return submit(
+        form,
+        lambda: cases.set_psg_review(user, reference, flagged=flagged, version=form.version.data or 0),
+        saved=lambda _case: Saved(
+            "Case flagged for the next PSG meeting" if flagged else "Flag removed", _case_url(reference)
+        ),
+        page=lambda: _render_case(reference, psg_form=form),
+        conflict_message=PSG_REVIEW_CONFLICT,
+    )
 
 
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
-def edit(reference: str) -> Response | str | tuple[str, int]:
+def edit(reference: str) -> Page:
     user = actor()
     case = cases.get_case(user, reference, Permission.CASE_EDIT)
     form = EditCaseForm(obj=case if request.method == "GET" else None)
     if request.method == "GET":
-        form.case_type.data = case.case_type.value
         form.premises_licence.data = cases.premises_licence_of(case)
     form.lead_officer_id.choices = [("", "No lead officer")] + [
         (officer.id, officer.name) for officer in cases.lead_officer_choices(user, reference)
     ]
-    if form.validate_on_submit():
-        try:
-            cases.edit_case(
-                user,
-                reference,
-                version=form.version.data,
-                case_type=CaseType(form.case_type.data),
-                title=form.title.data,
-                summary=form.summary.data or "",
-                district=form.district.data or "",
-                town=form.town.data or "",
-                ward=form.ward.data or "",
-                restricted=form.restricted.data,
-                lead_officer_id=form.lead_officer_id.data,
-                premises_licence=form.premises_licence.data or "",
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        except EditConflict:
-            # Nothing is lost: the form keeps what this user typed, the page shows what
-            # is saved now, and saving again is checked against the current version.
-            show_error(form, InvalidInput(EDIT_CONFLICT))
-            form.version.data, form.version.raw_data = case.version, [str(case.version)]
-            return render_template("cases/edit.html", case=case, form=form, conflict=True), 409
-        else:
-            db.session.commit()
-            flash("Case details saved.", "success")
-            return redirect(url_for("cases.detail", reference=case.reference))
-    return render_template("cases/edit.html", case=case, form=form)
+    return submit(
+        form,
+        lambda: cases.edit_case(
+            user,
+            reference,
+            version=form.version.data or 0,
+            **_case_details(form),
+            lead_officer_id=form.lead_officer_id.data,
+        ),
+        saved=lambda _case: Saved("Case details saved.", _case_url(case.reference)),
+        page=lambda: render_template("cases/edit.html", case=case, form=form),
+        # Nothing is lost: the form keeps what this user typed and the page shows what is saved now.
+        current=lambda: cases.get_case(user, reference, Permission.CASE_EDIT),
+        conflict_page=lambda: render_template("cases/edit.html", case=case, form=form, conflict=True),
+        conflict_message=EDIT_CONFLICT,
+    )
 
 
 @bp.route("/<reference>/agencies/new", methods=["GET", "POST"])
-def add_agency(reference: str) -> Response | str:
+def add_agency(reference: str) -> Page:
     user = actor()
     case = cases.get_case(user, reference, Permission.CASE_ADD_AGENCY)
     form = AddAgencyForm()
     form.agency_id.choices = [("", "Select an agency")] + [
         (agency.id, agency.name) for agency in cases.agencies_not_involved(user, reference)
     ]
-    if form.validate_on_submit():
-        try:
-            cases.add_agency(user, reference, agency_id=form.agency_id.data)
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Agency added to the case.", "success")
-            return redirect(url_for("cases.detail", reference=case.reference))
-    return render_template("cases/add_agency.html", case=case, form=form)
+    return submit(
+        form,
+        lambda: cases.add_agency(user, reference, agency_id=form.agency_id.data or 0),
+        saved=lambda _involved: Saved("Agency added to the case.", _case_url(case.reference)),
+        page=lambda: render_template("cases/add_agency.html", case=case, form=form),
+    )
 
 
-def _change_status(reference: str, *, closing: bool) -> Response | str:
+def _change_status(reference: str, *, closing: bool) -> Page:
     user = actor()
     case = cases.get_case(user, reference, Permission.CASE_CLOSE)
     form = ChangeStatusForm()
     if request.method == "GET":
         form.version.data = case.version
-    if form.validate_on_submit():
-        change = cases.close_case if closing else cases.reopen_case
-        change(user, reference, version=form.version.data, reason=form.reason.data)
-        db.session.commit()
-        flash(f"Case {'closed' if closing else 'reopened'}.", "success")
-        return redirect(url_for("cases.detail", reference=case.reference))
-    return render_template("cases/change_status.html", case=case, form=form, closing=closing)
+    change = cases.close_case if closing else cases.reopen_case
+    return submit(
+        form,
+        lambda: change(user, reference, version=form.version.data or 0, reason=form.reason.data or ""),
+        saved=lambda _case: Saved(f"Case {'closed' if closing else 'reopened'}.", _case_url(case.reference)),
+        page=lambda: render_template("cases/change_status.html", case=case, form=form, closing=closing),
+    )
 
 
 @bp.route("/<reference>/close", methods=["GET", "POST"])
-def close(reference: str) -> Response | str:
+def close(reference: str) -> Page:
     return _change_status(reference, closing=True)
 
 
 @bp.route("/<reference>/reopen", methods=["GET", "POST"])
-def reopen(reference: str) -> Response | str:
+def reopen(reference: str) -> Page:
     return _change_status(reference, closing=False)
 
 
 @bp.route("/<reference>/request-access", methods=["GET", "POST"])
-@writes_on_get
-def request_access(reference: str) -> Response | str:
-    cases.may_request_access(actor(), reference)
+@writes_on_get  # the audit record of viewing what the case shows without access
+def request_access(reference: str) -> Page:
+    user = actor()
+    cases.may_request_access(user, reference)
     form = RequestAccessForm()
-    if form.validate_on_submit():
-        case = cases.request_access(actor(), reference, reason=form.reason.data)
-        db.session.commit()
-        flash("Your request has been sent to the lead agency's chair and managers.", "success")
-        return redirect(url_for("cases.detail", reference=case.reference))
-    data = cases.case_page(actor(), reference, access_reasons=given_reasons())
-    db.session.commit()
-    return render_template("cases/request_access.html", data=data, form=form)
+    return submit(
+        form,
+        lambda: cases.request_access(user, reference, reason=form.reason.data or ""),
+        saved=lambda case: Saved(
+            "Your request has been sent to the lead agency's chair and managers.", _case_url(case.reference)
+        ),
+        page=lambda: render_template(
+            "cases/request_access.html",
+            data=cases.case_page(user, reference, access_reasons=given_reasons()),
+            form=form,
+        ),
+    )
 
 
 @bp.route("/<reference>/access-reason", methods=["GET", "POST"])
-def access_reason(reference: str) -> Response | tuple[str, int]:
+def access_reason(reference: str) -> Page:
     """Why this user is opening a restricted case: asked once per case per session, kept
     in the audit trail and with every view of the case (DPA 2018 s.62)."""
     user = actor()
@@ -366,18 +347,16 @@ def access_reason(reference: str) -> Response | tuple[str, int]:
     if case is None:  # nothing to justify
         return redirect(back)
     form.next.data = back
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate():
-            try:
-                given = cases.record_access_reason(
-                    user, reference, reason=form.reason.data, details=form.details.data or ""
-                )
-            except InvalidInput as error:
-                show_error(form, error)
-            else:
-                db.session.commit()
-                session[ACCESS_REASONS_KEY] = {**session.get(ACCESS_REASONS_KEY, {}), str(case.id): given}
-                return redirect(back)
-    return render_template("cases/access_reason.html", case=case, form=form), status
+
+    def remember(given: dict[str, str]) -> Saved:
+        session[ACCESS_REASONS_KEY] = {**session.get(ACCESS_REASONS_KEY, {}), str(case.id): given}
+        return Saved(None, back)
+
+    return submit(
+        form,
+        lambda: cases.record_access_reason(
+            user, reference, reason=form.reason.data or "", details=form.details.data or ""
+        ),
+        saved=remember,
+        page=lambda: render_template("cases/access_reason.html", case=case, form=form),
+    )

@@ -3,17 +3,15 @@
 import json
 from datetime import date, datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from casework import db
 from casework.cases import services as cases
 from casework.data_protection.forms import LegalHoldForm
 from casework.data_protection.services import retention
 from casework.data_protection.services.subject_access import export_person
-from casework.exceptions import InvalidInput
 from casework.permissions import Permission
-from casework.ui.forms import show_error
+from casework.ui.flow import Page, Saved, submit
 from casework.ui.templating import local_date, local_datetime
 from casework.web import actor, writes_on_get
 
@@ -30,18 +28,16 @@ def _when(value: str | None) -> str:
 
 
 @bp.get("/people/<int:person_id>/subject-access")
-@writes_on_get
+@writes_on_get  # the audit record of the export
 def subject_access(person_id: int) -> str:
     export = export_person(actor(), person_id, file_format="html")
-    db.session.commit()  # the audit record of the export
     return render_template("data_protection/subject_access.html", export=export, data=export.data, when=_when)
 
 
 @bp.get("/people/<int:person_id>/subject-access/download")
-@writes_on_get
+@writes_on_get  # the audit record of the export
 def subject_access_download(person_id: int) -> Response:
     export = export_person(actor(), person_id, file_format="json")
-    db.session.commit()
     return Response(
         json.dumps(export.data, indent=2, ensure_ascii=False),
         mimetype="application/json",
@@ -51,20 +47,21 @@ def subject_access_download(person_id: int) -> Response:
 
 
 @bp.route("/cases/<reference>/legal-hold", methods=["GET", "POST"])
-def legal_hold(reference: str) -> Response | str:
+def legal_hold(reference: str) -> Page:
     user = actor()
     case = cases.get_case(user, reference, Permission.LEGAL_HOLD)
     form = LegalHoldForm()
     if request.method == "GET":
         form.version.data = case.version
     placing = not case.legal_hold
-    if form.validate_on_submit():
-        try:
-            retention.set_legal_hold(user, reference, hold=placing, reason=form.reason.data, version=form.version.data)
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Legal hold placed." if placing else "Legal hold lifted.", "success")
-            return redirect(url_for("cases.detail", reference=case.reference))
-    return render_template("data_protection/legal_hold.html", case=case, form=form, placing=placing)
+    return submit(
+        form,
+        lambda: retention.set_legal_hold(
+            user, reference, hold=placing, reason=form.reason.data or "", version=form.version.data or 0
+        ),
+        saved=lambda _case: Saved(
+            "Legal hold placed." if placing else "Legal hold lifted.",
+            url_for("cases.detail", reference=case.reference),
+        ),
+        page=lambda: render_template("data_protection/legal_hold.html", case=case, form=form, placing=placing),
+    )

@@ -7,7 +7,7 @@ Cambridgeshire; every person, address and officer is invented.
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -16,27 +16,25 @@ from casework.accounts.models import User
 from casework.accounts.services.passwords import hash_password
 from casework.agencies.models import Agency, AgencyKind
 from casework.audit.models import AuditEvent
+from casework.cases import services as cases
 from casework.cases.models import (
     Case,
-    CaseAgency,
-    CaseParty,
-    CaseReferenceCounter,
-    CaseStatus,
     CaseType,
-    Note,
     NoteKind,
     PartyRole,
 )
 from casework.clock import ZONE, utcnow
+from casework.demo import casebook
+from casework.demo.past import recorded_at
 from casework.demo.premises import load_premises
 from casework.demo.work import load_partnership_work
-from casework.meetings.models import AttendanceStatus, Meeting, MeetingAttendance, MeetingKind
+from casework.meetings.models import Meeting, MeetingKind
 from casework.meetings.services import agenda
-from casework.people.models import Person
+from casework.people import services as people
 from casework.permissions import Role
 from casework.premises.models import Premises
-from casework.victims.models import ClockKind, ClockOutcome, RiskAssessment, RiskLevel, SlaStop
-from casework.victims.services import risk, riskmatrix, sla
+from casework.victims.models import ClockKind, ClockOutcome, RiskLevel
+from casework.victims.services import conferences, risk, riskmatrix, sla
 
 DEMO_PASSWORD = "casework-demo"  # nosec B105: the demo accounts' published password, only in demo data
 
@@ -80,51 +78,6 @@ PLACES = [
     ("Fenland", "Manea", "Manea"),
 ]
 
-FIRST_NAMES = [
-    "Ada",
-    "Ben",
-    "Cara",
-    "Dev",
-    "Elin",
-    "Finn",
-    "Gwen",
-    "Hal",
-    "Iris",
-    "Jay",
-    "Kit",
-    "Lena",
-    "Milo",
-    "Nia",
-    "Owen",
-    "Pip",
-    "Rhys",
-    "Sian",
-    "Toby",
-    "Una",
-    "Vic",
-    "Wren",
-    "Zac",
-    "Ruth",
-]
-LAST_NAMES = [
-    "Ashdown",
-    "Brightwell",
-    "Carrow",
-    "Dunmere",
-    "Elvaston",
-    "Fennick",
-    "Galloway",
-    "Hartwell",
-    "Inskip",
-    "Jessop",
-    "Kettering",
-    "Lowick",
-    "Marwood",
-    "Nettlefold",
-    "Orchard",
-    "Pennock",
-]
-
 VICTIM_TITLES = [
     "Repeated noise and verbal abuse from neighbours",
     "Threats and intimidation at home",
@@ -145,6 +98,16 @@ PLACE_TITLES = [
     "Fly-tipping behind the shops",
     "Drug paraphernalia in the alleyway",
 ]
+CASE_SUMMARY = (
+    "Referred to the Problem Solving Group. Partners are sharing information under the partnership's "
+    "information sharing agreement."
+)
+PARTY_ROLES = {
+    CaseType.VICTIM: [PartyRole.VICTIM, PartyRole.PERPETRATOR, PartyRole.WITNESS],
+    CaseType.PERPETRATOR: [PartyRole.PERPETRATOR, PartyRole.COMPLAINANT],
+    CaseType.PLACE: [PartyRole.COMPLAINANT, PartyRole.PERPETRATOR],
+    CaseType.FAMILY: [PartyRole.FAMILY_MEMBER, PartyRole.FAMILY_MEMBER, PartyRole.FAMILY_MEMBER],
+}
 NOTES = [
     (NoteKind.CONTACT, "Visited the victim at home. They reported two further incidents since last week."),
     (NoteKind.INCIDENT, "Police attended after a report of shouting and a broken window. No arrests."),
@@ -207,119 +170,16 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
         staff["asb.officer@demo.test"],
         staff["fire.safety@demo.test"],
     ]
-    year_counts: dict[int, int] = {}
-
-    def reference(opened: datetime) -> str:
-        if opened.year not in year_counts:
-            counter = db.session.get(CaseReferenceCounter, opened.year)
-            year_counts[opened.year] = counter.last_number if counter else 0
-        year_counts[opened.year] += 1
-        return f"ASB-{opened.year}-{year_counts[opened.year]:05d}"
-
-    def person() -> Person:
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-        born = date(rng.randint(1940, 2008), rng.randint(1, 12), rng.randint(1, 28))
-        new = Person(
-            first_name=first,
-            last_name=last,
-            date_of_birth=born,
-            address=f"{rng.randint(1, 120)} {rng.choice(['Orchard', 'Mill', 'Station', 'Church', 'Fen'])} Road",
-            postcode=f"PE{rng.choice([13, 14, 15, 16])} {rng.randint(1, 9)}ZZ",
-            phone=f"07700 900{rng.randint(100, 999)}",
-            email=f"{first.lower()}.{last.lower()}@example.org",
-            vulnerabilities=rng.choice(["", "", "Lives alone", "Mental health needs", "Hoarding", "Disability"]),
-            created_by_id=staff["asb.officer@demo.test"].id,
-        )
-        db.session.add(new)
-        return new
-
-    plans = (
-        [(CaseType.VICTIM, title) for title in VICTIM_TITLES * 3]
-        + [(CaseType.PERPETRATOR, title) for title in PERPETRATOR_TITLES * 2]
-        + [(CaseType.PLACE, title) for title in PLACE_TITLES]
-        + [(CaseType.FAMILY, "Family with complex needs, Troubled Families referral")]
-    )
-    for number, (case_type, title) in enumerate(plans):
-        opener = members[number % len(members)]
-        opened = now - timedelta(days=rng.randint(2, 300), hours=rng.randint(0, 12))
-        district, town, ward = rng.choice(PLACES)
-        case = Case(
-            reference=reference(opened),
-            case_type=case_type,
-            title=title,
-            summary="Referred to the Problem Solving Group. Partners are sharing information under the "
-            "partnership's information sharing agreement.",
-            lead_agency_id=opener.agency_id,
-            lead_officer_id=opener.id,
-            district=district,
-            town=town,
-            ward=ward,
-            # Every fourth victim case is restricted (domestic abuse or witness protection).
-            restricted=case_type is CaseType.VICTIM and number % 4 == 3,
-            opened_at=opened,
-            opened_by_id=opener.id,
-        )
-        if number % 7 == 6:
-            case.status, case.closed_at = CaseStatus.CLOSED, opened + timedelta(days=40)
-        db.session.add(case)
-        db.session.flush()
-        involved = {opener.agency_id}
-        # Most cases bring in one or two more partners; the housing association's
-        # member sees the others as stubs, which shows need-to-know in action.
-        for extra in rng.sample(list(agencies.values()), k=rng.choice([0, 1, 1, 2])):
-            involved.add(extra.id)
-        if number % 5 == 0:
-            involved.add(agencies["Fenland Community Support"].id)
-        for agency_id in sorted(involved):
-            db.session.add(CaseAgency(case_id=case.id, agency_id=agency_id, added_by_id=opener.id, added_at=opened))
-
-        roles = {
-            CaseType.VICTIM: [PartyRole.VICTIM, PartyRole.PERPETRATOR, PartyRole.WITNESS],
-            CaseType.PERPETRATOR: [PartyRole.PERPETRATOR, PartyRole.COMPLAINANT],
-            CaseType.PLACE: [PartyRole.COMPLAINANT, PartyRole.PERPETRATOR],
-            CaseType.FAMILY: [PartyRole.FAMILY_MEMBER, PartyRole.FAMILY_MEMBER, PartyRole.FAMILY_MEMBER],
-        }[case_type]
-        people = [person() for _role in roles]
-        db.session.flush()
-        for role, party in zip(roles, people, strict=True):
-            db.session.add(
-                CaseParty(case_id=case.id, person_id=party.id, role=role, added_by_id=opener.id, added_at=opened)
-            )
-        for step, (kind, body) in enumerate(rng.sample(NOTES, k=rng.randint(1, 4))):
-            db.session.add(
-                Note(
-                    case_id=case.id,
-                    author_id=opener.id,
-                    kind=kind,
-                    body=body,
-                    created_at=opened + timedelta(days=step * 3 + 1, hours=rng.randint(0, 8)),
-                )
-            )
-        if case.status is CaseStatus.CLOSED:
-            db.session.add(
-                Note(
-                    case_id=case.id,
-                    author_id=opener.id,
-                    kind=NoteKind.STATUS,
-                    body="Case closed: risk reduced and no incidents for six weeks.",
-                    created_at=case.closed_at,
-                )
-            )
-
+    manager = staff["manager@demo.test"]
+    _load_casebook(rng, now, agencies=agencies, members=members, manager=manager)
     # Each part of the demo has its own seeded generator, so changing one leaves the rest as they were.
     victims_rng, premises_rng, work_rng = (random.Random(seed + n) for n in (1, 2, 3))  # nosec B311: seeded for repeatable demo data, not for security
-    _load_high_risk_victims(victims_rng, now, agencies=agencies, officers=members, reference=reference, person=person)
+    _load_high_risk_victims(victims_rng, now, agencies=agencies, officers=members, manager=manager)
 
     load_premises(premises_rng, now, agencies=agencies, officer=staff["licensing@demo.test"])
-    _link_a_case_to_premises(now, agencies=agencies, opener=staff["member@demo.test"], reference=reference)
+    _link_a_case_to_premises(now, agencies=agencies, opener=staff["member@demo.test"], manager=manager)
     load_partnership_work(work_rng, now, agencies=agencies, staff=staff)
 
-    for year, count in year_counts.items():
-        counter = db.session.get(CaseReferenceCounter, year)
-        if counter is None:
-            db.session.add(CaseReferenceCounter(year=year, last_number=count))
-        else:
-            counter.last_number = count
     db.session.add(AuditEvent(verb="demo.loaded", object_type="demo", object_id=None, at=utcnow()))
     db.session.flush()
     # The next PSG meeting's agenda, generated from the casebook as the chair would.
@@ -332,32 +192,65 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
     return True
 
 
-def _link_a_case_to_premises(
-    now: datetime, *, agencies: dict[str, Agency], opener: User, reference: Callable[[datetime], str]
-) -> None:
+def _link_a_case_to_premises(now: datetime, *, agencies: dict[str, Agency], opener: User, manager: User) -> None:
     """A case about the red premises past its deadline, so that the PSG member and the
     partner (whose agencies are involved) can open that premises' page through it."""
-    premises = db.session.scalar(select(Premises).where(Premises.name == "The Drowned Eel"))
+    licence = db.session.scalar(select(Premises.licence_number).where(Premises.name == "The Drowned Eel"))
     opened = now - timedelta(days=30)
-    case = Case(
-        reference=reference(opened),
-        case_type=CaseType.PREMISES_LINKED,
-        title="Disorder and noise at closing time, The Drowned Eel",
+    case = casebook.open_case(
+        opener, opened, case_type=CaseType.PREMISES_LINKED, title="Disorder and noise at closing time, The Drowned Eel",
         summary="Residents of the flats opposite report fights and noise after 1am. Housing, police and "
         "licensing are sharing what they know before the licensing review.",
-        lead_agency_id=opener.agency_id,
-        lead_officer_id=opener.id,
-        district="Fenland",
-        town="Wisbech",
-        ward="Waterlees",
-        premises_id=premises.id if premises else None,
-        opened_at=opened,
-        opened_by_id=opener.id,
+        place=casebook.Place("Fenland", "Wisbech", "Waterlees"), premises_licence=licence or "",
+    )  # fmt: skip
+    partners = ("Roddons Housing Association", "Cambridgeshire Constabulary", "Fenland Community Support")
+    casebook.involve(case, [agencies[name].id for name in partners], by=manager, at=opened)
+
+
+# --- The casebook ---------------------------------------------------------------------
+
+
+def _load_casebook(
+    rng: random.Random, now: datetime, *, agencies: dict[str, Agency], members: list[User], manager: User
+) -> None:
+    """Victim, perpetrator, place and family cases opened over the last ten months by
+    the PSG members in turn; every seventh is closed."""
+    plans = (
+        [(CaseType.VICTIM, title) for title in VICTIM_TITLES * 3]
+        + [(CaseType.PERPETRATOR, title) for title in PERPETRATOR_TITLES * 2]
+        + [(CaseType.PLACE, title) for title in PLACE_TITLES]
+        + [(CaseType.FAMILY, "Family with complex needs, Troubled Families referral")]
     )
-    db.session.add(case)
-    db.session.flush()
-    for name in ("Roddons Housing Association", "Cambridgeshire Constabulary", "Fenland Community Support"):
-        db.session.add(CaseAgency(case_id=case.id, agency_id=agencies[name].id, added_by_id=opener.id, added_at=opened))
+    for number, (case_type, title) in enumerate(plans):
+        opener = members[number % len(members)]
+        opened = now - timedelta(days=rng.randint(2, 300), hours=rng.randint(0, 12))
+        case = casebook.open_case(
+            opener, opened, case_type=case_type, title=title, summary=CASE_SUMMARY,
+            place=casebook.Place(*rng.choice(PLACES)),
+            # Every fourth victim case is restricted (domestic abuse or witness protection).
+            restricted=case_type is CaseType.VICTIM and number % 4 == 3,
+        )  # fmt: skip
+        # Most cases bring in one or two more partners; the housing association's
+        # member sees the others as stubs, which shows need-to-know in action.
+        involved = {extra.id for extra in rng.sample(list(agencies.values()), k=rng.choice([0, 1, 1, 2]))}
+        if number % 5 == 0:
+            involved.add(agencies["Fenland Community Support"].id)
+        casebook.involve(case, involved, by=manager, at=opened)
+        for role in PARTY_ROLES[case_type]:
+            casebook.add_person(case, role, casebook.invent_person(rng), by=opener, at=opened)
+        _write_notes(rng, now, case, opener, closing=number % 7 == 6)
+
+
+def _write_notes(rng: random.Random, now: datetime, case: Case, opener: User, *, closing: bool) -> None:
+    """One to four notes in the case's first weeks (none after now), and for a closing
+    case its closure six weeks after it opened, or an hour ago if that is sooner."""
+    latest = now - timedelta(hours=2)
+    for step, (kind, body) in enumerate(rng.sample(NOTES, k=rng.randint(1, 4))):
+        written = case.opened_at + timedelta(days=step * 3 + 1, hours=rng.randint(0, 8))
+        casebook.add_note(case, kind, body, by=opener, at=min(written, latest))
+    if closing:
+        closed = min(case.opened_at + timedelta(days=40), now - timedelta(hours=1))
+        casebook.close(case, "risk reduced and no incidents for six weeks.", by=opener, at=closed)
 
 
 # --- High-risk victims and their SLA clocks ---------------------------------------------
@@ -429,6 +322,19 @@ def _minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
 
 
+def _between(
+    low: datetime, high: datetime | None, *, include_low: bool = True, include_high: bool = True
+) -> Callable[[datetime], bool]:
+    """Whether a moment lies between ``low`` and ``high`` (no upper bound when None)."""
+
+    def within(at: datetime) -> bool:
+        above = low <= at if include_low else low < at
+        below = high is None or (at <= high if include_high else at < high)
+        return above and below
+
+    return within
+
+
 def _office_hours(at: datetime, keep: Callable[[datetime], bool]) -> datetime:
     """The time moved into the working day (local), unless that would change what it means."""
     local = at.astimezone(ZONE)
@@ -486,21 +392,25 @@ def _plan(rng: random.Random, now: datetime, officers: list[User], rules: sla.Sl
         due = start + conference_time
         if held == "met":
             on_time = start + conference_time * rng.uniform(0.2, 0.95)
-            episode.conference = _office_hours(on_time, lambda at, due=due, start=start: start <= at <= due)
+            episode.conference = _office_hours(on_time, _between(start, due))
         else:
             late = start + conference_time + (reduce_time - conference_time) * rng.uniform(0.05, 0.3)
-            episode.conference = _office_hours(late, lambda at, due=due, start=start: due < at < start + reduce_time)
+            episode.conference = _office_hours(
+                late, _between(due, start + reduce_time, include_low=False, include_high=False)
+            )
         due = start + reduce_time
         if reduced == "met":
             earliest = min(episode.conference + timedelta(hours=6), due - timedelta(hours=2))
             at = earliest + (due - timedelta(hours=1) - earliest) * rng.uniform(0.1, 0.9)
-            episode.reduced = _office_hours(at, lambda at, due=due, earliest=earliest: earliest <= at <= due)
+            episode.reduced = _office_hours(at, _between(earliest, due))
         elif reduced == "late":
-            episode.reduced = _office_hours(due + timedelta(hours=rng.randint(4, 72)), lambda at, due=due: at > due)
+            episode.reduced = _office_hours(
+                due + timedelta(hours=rng.randint(4, 72)), _between(due, None, include_low=False)
+            )
         else:
             after = episode.conference + timedelta(minutes=1)
             at = after + (due - after) * rng.uniform(0.2, 0.8)
-            episode.stop = _office_hours(at, lambda at, due=due, after=after: after <= at < due)
+            episode.stop = _office_hours(at, _between(after, due, include_high=False))
             episode.stop_kind = "removed" if n % 2 else "closed"
         planned.append(episode)
     return planned + live
@@ -548,13 +458,13 @@ def _load_high_risk_victims(
     *,
     agencies: dict[str, Agency],
     officers: list[User],
-    reference: Callable[[datetime], str],
-    person: Callable[[], Person],
+    manager: User,
 ) -> None:
     """Victims whose risk was assessed high, with their conferences, reductions and
     stops, so the SLA figures of the last quarter, and the clocks due now, look real.
 
-    The clocks come from the SLA rules themselves (``sla.recompute``), as in use.
+    Assessments, conferences, removals and closures are recorded through the services a
+    user's form calls, so the clocks are the ones those services start, meet and stop.
     """
     stored = risk.current_matrix()
     matrix = riskmatrix.parse(stored.definition)
@@ -564,7 +474,7 @@ def _load_high_risk_victims(
 
     def assessed(
         case: Case,
-        victim: Person,
+        victim: int,
         by: User,
         at: datetime,
         level: RiskLevel,
@@ -572,46 +482,26 @@ def _load_high_risk_victims(
         *,
         override: bool = False,
     ) -> None:
-        result = riskmatrix.score(matrix, answers)
-        db.session.add(
-            RiskAssessment(
-                case_id=case.id, person_id=victim.id, matrix_id=stored.id, answers=answers, score=result.score,
-                computed_level=result.level, override_level=RiskLevel.HIGH if override else None,
-                override_reason=OVERRIDE_REASON if override else "", level=level, assessed_at=at,
-                assessed_by_id=by.id, recorded_at=min(at + timedelta(minutes=rng.randint(5, 90)), now),
-            )
-        )  # fmt: skip
+        # Recorded through the assessment form's service, a little after it was made.
+        with recorded_at(min(at + timedelta(minutes=rng.randint(5, 90)), now)):
+            risk.record_assessment(
+                by, case.reference, victim, matrix_id=stored.id, answers=answers, assessed_at=at,
+                override_level=RiskLevel.HIGH if override else None, override_reason=OVERRIDE_REASON if override else "",
+            )  # fmt: skip
 
-    victims = []
     for n, episode in enumerate(_plan(rng, now, officers, rules)):
         lead = episode.lead
         opened = _minute(episode.start - timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 5)))
-        district, town, ward = rng.choice(PLACES)
-        case = Case(
-            reference=reference(opened), case_type=CaseType.VICTIM, title=VICTIM_TITLES[n % len(VICTIM_TITLES)],
+        case = casebook.open_case(
+            lead, opened, case_type=CaseType.VICTIM, title=VICTIM_TITLES[n % len(VICTIM_TITLES)],
             summary="High-risk victim referred to the Problem Solving Group for a case conference.",
-            lead_agency_id=lead.agency_id, lead_officer_id=lead.id, district=district, town=town, ward=ward,
-            opened_at=opened, opened_by_id=lead.id,
+            place=casebook.Place(*rng.choice(PLACES)),
         )  # fmt: skip
-        db.session.add(case)
-        victim, perpetrator = person(), person()
-        db.session.flush()
+        victim_party = casebook.add_person(case, PartyRole.VICTIM, casebook.invent_person(rng), by=lead, at=opened)
+        victim = victim_party.person_id
+        casebook.add_person(case, PartyRole.PERPETRATOR, casebook.invent_person(rng), by=lead, at=opened)
         involved = {lead.agency_id, police.id, (housing if n % 3 == 0 else rng.choice(others)).id}
-        for agency_id in sorted(involved):
-            db.session.add(CaseAgency(case_id=case.id, agency_id=agency_id, added_by_id=lead.id, added_at=opened))
-        victim_party = CaseParty(
-            case_id=case.id, person_id=victim.id, role=PartyRole.VICTIM, added_by_id=lead.id, added_at=opened
-        )
-        db.session.add(victim_party)
-        db.session.add(
-            CaseParty(
-                case_id=case.id,
-                person_id=perpetrator.id,
-                role=PartyRole.PERPETRATOR,
-                added_by_id=lead.id,
-                added_at=opened,
-            )
-        )
+        casebook.involve(case, involved, by=manager, at=opened)
 
         # The risk: sometimes medium when the case opened, then high; brought down later.
         if episode.override:  # scored medium, raised to high on professional judgement
@@ -631,54 +521,17 @@ def _load_high_risk_victims(
                 assessed(case, victim, lead, follow_up, RiskLevel.STANDARD, standard)
 
         if episode.conference:
-            meeting = Meeting(
-                kind=MeetingKind.CASE_CONFERENCE, case_id=case.id, held_at=episode.conference,
-                outcome=rng.choice(CONFERENCE_OUTCOMES), recorded_by_id=lead.id,
-                recorded_at=min(episode.conference + timedelta(hours=rng.randint(1, 6)), now),
-            )  # fmt: skip
-            db.session.add(meeting)
-            db.session.flush()
             absent = [a.id for a in others if a.id not in involved][: n % 2]
-            for agency_id, status in [(a, AttendanceStatus.PRESENT) for a in sorted(involved)] + [
-                (a, AttendanceStatus.APOLOGIES) for a in absent
-            ]:
-                db.session.add(MeetingAttendance(meeting_id=meeting.id, agency_id=agency_id, status=status))
+            with recorded_at(min(episode.conference + timedelta(hours=rng.randint(1, 6)), now)):
+                conferences.record_conference(
+                    lead, case.reference, held_at=episode.conference, present=sorted(involved), apologies=absent,
+                    outcome=rng.choice(CONFERENCE_OUTCOMES),
+                )  # fmt: skip
 
         if episode.stop:
             reason = STOP_REASONS[episode.stop_kind]
-            if episode.stop_kind == "removed":
-                victim_party.removed_at, victim_party.removal_reason = episode.stop, reason
-                db.session.add(
-                    SlaStop(
-                        case_id=case.id,
-                        person_id=victim.id,
-                        stopped_at=episode.stop,
-                        reason=f"Victim removed from the case: {reason}",
-                        recorded_at=episode.stop,
-                    )
-                )
-            else:
-                case.status, case.closed_at = CaseStatus.CLOSED, episode.stop
-                db.session.add(
-                    Note(
-                        case_id=case.id,
-                        author_id=lead.id,
-                        kind=NoteKind.STATUS,
-                        body=f"Case closed: {reason}",
-                        created_at=episode.stop,
-                    )
-                )
-                db.session.add(
-                    SlaStop(
-                        case_id=case.id,
-                        person_id=None,
-                        stopped_at=episode.stop,
-                        reason=f"Case closed: {reason}",
-                        recorded_at=episode.stop,
-                    )
-                )
-        victims.append((case.id, victim.id))
-
-    db.session.flush()
-    for case_id, person_id in victims:
-        sla.recompute(case_id, person_id)
+            with recorded_at(episode.stop):
+                if episode.stop_kind == "removed":
+                    people.remove_from_case(lead, case.reference, party_id=victim_party.id, reason=reason)
+                else:
+                    cases.close_case(lead, case.reference, version=case.version, reason=reason)

@@ -6,8 +6,8 @@ Loaded by casework.demo.work."""
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from casework.actions.models import Rag
 from casework.plan.models import PlanActionKind, PlanActionStatus
+from casework.rag import Rag
 
 # The demo agencies (casework.demo.AGENCIES) by the names the plan and the work use.
 COUNCIL = "Fenland District Council"
@@ -44,9 +44,10 @@ class PlanRow:
     rag_reason: str
     improvement: str = ""
     status: PlanActionStatus = PlanActionStatus.OPEN
-    # Earlier quarterly updates, oldest first: (progress, RAG, reason). The latest
-    # update is the row's own progress and RAG.
-    history: tuple[tuple[str, Rag, str], ...] = ()
+    # Earlier quarterly updates, oldest first: (progress, RAG, reason), and for amber or
+    # red the action to improve performance when it is not the row's. The latest update
+    # is the row's own progress and RAG.
+    history: tuple[tuple[str, Rag, str] | tuple[str, Rag, str, str], ...] = ()
 
 
 K = PlanActionKind
@@ -171,6 +172,7 @@ PLAN = [
                 "Fire-setting at the Wenny recreation ground reported to the PSG; the youth service is engaged.",
                 AMBER,
                 "Requires intervention to ensure target is met: youth sessions not yet started",
+                "The youth service to start weekly sessions at the recreation ground before the summer holidays.",
             ),
         ),
     ),  # fmt: skip
@@ -446,6 +448,7 @@ PLAN = [
                 "IDVA engagement at 77%; the drop-in is being set up.",
                 AMBER,
                 "Requires intervention to ensure target is met: 77% against 80%",
+                "Open a weekly IDVA drop-in at the March hub so that victims can be seen without an appointment.",
             ),
             ("The drop-in is open; engagement up to 80%.", GREEN, ON_TARGET),
         ),

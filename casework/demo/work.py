@@ -10,7 +10,7 @@ records minutes and decisions only about cases their agency sees in full.
 """
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
@@ -19,10 +19,15 @@ from sqlalchemy import select
 
 from casework import db
 from casework.accounts.models import User
-from casework.actions.models import Action, ActionStatus, ActionUpdate
+from casework.actions.models import Action, ActionStatus
+from casework.actions.services import actions
+from casework.actions.services.actions import Subject
 from casework.agencies.models import Agency
-from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, Note, NoteKind, PartyRole
-from casework.clock import ZONE, local_date, recent_quarters
+from casework.cases import services as cases
+from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, PartyRole
+from casework.clock import ZONE, Quarter, local_date, recent_quarters
+from casework.demo.casebook import REFERENCE_PREFIX
+from casework.demo.past import recorded_at
 from casework.demo.plan import (
     AMBULANCE,
     COUNCIL,
@@ -35,23 +40,22 @@ from casework.demo.plan import (
     PRIORITIES,
     PROBATION,
     VOLUNTARY,
+    PlanRow,
 )
 from casework.meetings.models import (
     AgendaItem,
     AttendanceStatus,
     Meeting,
-    MeetingAmendment,
-    MeetingAttendance,
-    MeetingDecision,
-    MeetingKind,
 )
-from casework.meetings.services.meetings import ADDED_BY_CHAIR
+from casework.meetings.services import agenda, meetings
+from casework.meetings.services.agenda import HIGH_RISK
 from casework.people.models import Person
-from casework.plan.models import PlanAction, PlanActionStatus, PlanMilestone, PlanUpdate, Priority
+from casework.plan import services as plan
+from casework.plan.models import PlanAction, PlanActionStatus
 from casework.plan.services import quarter_name
 from casework.premises.models import Premises
-from casework.referrals.models import Consent, Referral, ReferralStatus, ReferralSubject
-from casework.victims.models import RiskAssessment, RiskLevel
+from casework.referrals import services as referrals
+from casework.referrals.models import Consent, Referral, ReferralSubject
 
 CHAIR = "chair@demo.test"
 MANAGER = "manager@demo.test"
@@ -66,10 +70,6 @@ OFFICER = {
 }
 
 MEETING_PLACE = "Fenland Hall, March"
-NEW_REFERRAL = "New referral"
-HIGH_RISK = "High-risk victim"
-ACTION_OVERDUE = "Action overdue"
-FLAGGED = "Flagged for PSG review"
 
 
 def load_partnership_work(
@@ -150,11 +150,6 @@ class _Work:
         self.used.add(chosen.case.id)
         return chosen
 
-    def involve(self, open_case: _OpenCase, agency: Agency, by: User, at: datetime) -> None:
-        if agency.id not in open_case.involved:
-            db.session.add(CaseAgency(case_id=open_case.case.id, agency_id=agency.id, added_by_id=by.id, added_at=at))
-            open_case.involved.append(agency.id)
-
     def local(self, day: date, hour: int, minute: int = 0) -> datetime:
         return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZONE).astimezone(UTC)
 
@@ -174,47 +169,61 @@ def _weekday(day: date) -> date:
 
 
 def _load_plan(work: _Work) -> None:
-    year_start = work.today.year if work.today.month >= 4 else work.today.year - 1
-    # The current quarter's update is the row itself: the history is the quarters before it.
+    """The plan as the manager keeps it, through the plan pages' services: written at the
+    start of the oldest quarter reported on, a progress update for each quarter since,
+    and its milestones and statuses brought up to date this week."""
+    manager = work.staff[MANAGER]
+    # The current quarter's update is not due yet: the updates are for the quarters before it.
     quarters = recent_quarters(work.now, count=4)[1:]
-    priorities = {}
-    for number, title, lead_officer, targets in PRIORITIES:
-        priority = Priority(number=number, title=title, lead_officer=lead_officer, year_targets=targets)
-        db.session.add(priority)
-        priorities[number] = priority
-    db.session.flush()
-
+    with recorded_at(work.local(_weekday(local_date(quarters[-1].start) + timedelta(days=7)), 10)):
+        priorities = {
+            number: plan.create_priority(
+                manager, number=number, title=title, lead_officer=lead_officer, year_targets=targets
+            ).id
+            for number, title, lead_officer, targets in PRIORITIES
+        }
+        for row in PLAN:
+            details = _plan_details(work, row, priorities[int(row.ref.split(".")[0])], up_to_date=False)
+            work.plan[row.ref] = plan.create_plan_action(manager, details)
     for row in PLAN:
-        plan_action = PlanAction(
-            priority_id=priorities[int(row.ref.split(".")[0])].id,
-            ref=row.ref,
-            kind=row.kind,
-            action=row.action,
-            outcome=row.outcome,
-            project=row.project,
-            target=row.target,
-            lead_agency_id=work.agency(row.lead).id,
-            progress=row.progress,
-            rag=row.rag,
-            rag_reason=row.rag_reason,
-            improvement=row.improvement,
-            status=row.status,
-            partners=[work.agency(name) for name in row.partners],
-        )
-        db.session.add(plan_action)
-        db.session.flush()
-        work.plan[row.ref] = plan_action
-        for milestone in row.milestones:
-            due = date(year_start + (milestone.month < 4), milestone.month, milestone.day)
-            done = row.status is PlanActionStatus.COMPLETE or (due < work.today and not milestone.slipped)
-            db.session.add(PlanMilestone(plan_action_id=plan_action.id, text=milestone.text, due_on=due, done=done))
-        author = work.officer(row.lead) or work.staff[MANAGER]
-        updates = [*row.history, (row.progress, row.rag, row.rag_reason)] if row.history else []
-        for quarter, (progress, rag, reason) in zip(reversed(quarters[: len(updates)]), updates, strict=True):
-            written = min(quarter.end + timedelta(days=work.rng.randint(3, 10), hours=work.rng.randint(1, 6)), work.now)
-            db.session.add(
-                PlanUpdate(plan_action_id=plan_action.id, quarter=quarter_name(quarter), progress=progress, rag=rag,
-                           rag_reason=reason, author_id=author.id, at=written)
+        _report_progress(work, row, quarters)
+    with recorded_at(work.office_time(1)):
+        for row in PLAN:
+            plan_action = work.plan[row.ref]
+            details = _plan_details(work, row, plan_action.priority_id, up_to_date=True)
+            plan.edit_plan_action(manager, plan_action.id, details, version=plan_action.version)
+
+
+def _plan_details(work: _Work, row: PlanRow, priority_id: int, *, up_to_date: bool) -> plan.PlanActionDetails:
+    """The action form as the manager fills it in: when the plan is written, every
+    milestone is still to do; once ``up_to_date``, those past their date are done (unless
+    they slipped) and a complete action has them all done."""
+    year_start = work.today.year if work.today.month >= 4 else work.today.year - 1
+    milestones = []
+    for milestone in row.milestones:
+        due = date(year_start + (milestone.month < 4), milestone.month, milestone.day)
+        done = up_to_date and (row.status is PlanActionStatus.COMPLETE or (due < work.today and not milestone.slipped))
+        milestones.append(plan.Milestone(due, milestone.text, done))
+    return plan.PlanActionDetails(
+        priority_id=priority_id, ref=row.ref, kind=row.kind, action=row.action, outcome=row.outcome,
+        project=row.project, target=row.target, lead_agency_id=work.agency(row.lead).id,
+        partner_ids=[work.agency(name).id for name in row.partners], milestones=milestones,
+        status=row.status if up_to_date else PlanActionStatus.OPEN, improvement=row.improvement,
+    )  # fmt: skip
+
+
+def _report_progress(work: _Work, row: PlanRow, quarters: Sequence[Quarter]) -> None:
+    """A progress update for the last quarter and, oldest first, the quarters before it
+    that the row has history for, each written a few days after its quarter ended. Only
+    managers and chairs change the plan: the manager records what the lead agency reports."""
+    updates = [*row.history, (row.progress, row.rag, row.rag_reason, row.improvement)]
+    for quarter, (progress, rag, reason, *improvement) in zip(reversed(quarters[: len(updates)]), updates, strict=True):
+        written = min(quarter.end + timedelta(days=work.rng.randint(3, 10), hours=work.rng.randint(1, 6)), work.now)
+        plan_action = work.plan[row.ref]
+        with recorded_at(written):
+            plan.record_progress(
+                work.staff[MANAGER], plan_action.id, version=plan_action.version, quarter=quarter_name(quarter),
+                progress=progress, rag=rag, rag_reason=reason, improvement=improvement[0] if improvement else row.improvement,
             )  # fmt: skip
 
 
@@ -245,37 +254,25 @@ def _add_action(
     *,
     created_by: User,
     created_at: datetime,
-    case_id: int | None = None,
-    premises_id: int | None = None,
-    meeting_id: int | None = None,
-    plan_action_id: int | None = None,
+    subject: Subject,
     decision_id: int | None = None,
 ) -> Action:
-    agency = work.agency(planned.agency)
+    """The action as its creator set it, through the new action form's service, then its history."""
     officer = work.staff[planned.officer] if planned.officer else work.officer(planned.agency)
-    action = Action(
-        title=planned.title,
-        detail=planned.detail,
-        case_id=case_id,
-        premises_id=premises_id,
-        meeting_id=meeting_id,
-        plan_action_id=plan_action_id,
-        decision_id=decision_id,
-        assigned_agency_id=agency.id,
-        assignee_id=None if planned.unassigned or officer is None else officer.id,
-        due_on=work.today + timedelta(days=planned.due_in),
-        status=ActionStatus.OPEN,
-        created_by_id=created_by.id,
-        created_at=created_at,
-    )
-    db.session.add(action)
-    db.session.flush()
+    with recorded_at(created_at):
+        action = actions.create_action(
+            created_by, subject, title=planned.title, detail=planned.detail,
+            assigned_agency_id=work.agency(planned.agency).id,
+            assignee_id=None if planned.unassigned or officer is None else officer.id,
+            due_on=work.today + timedelta(days=planned.due_in), decision_id=decision_id,
+        )  # fmt: skip
     _add_history(work, action, planned, officer)
     return action
 
 
 def _add_history(work: _Work, action: Action, planned: _Planned, author: User | None) -> None:
-    """The progress notes, spread between the action's creation and now."""
+    """The progress notes, spread between the action's creation and now, each written
+    by the owing agency's officer through the action page's update service."""
     if not planned.notes:
         if not planned.status.is_live or planned.status is ActionStatus.IN_PROGRESS:
             raise ValueError(f"the demo action {planned.title!r} needs a note to reach {planned.status.value}")
@@ -283,25 +280,16 @@ def _add_history(work: _Work, action: Action, planned: _Planned, author: User | 
     if author is None:
         raise ValueError(f"nobody in {planned.agency} can write the notes of {planned.title!r}")
     span = work.now - timedelta(hours=2) - action.created_at
-    status = ActionStatus.OPEN
     for number, note in enumerate(planned.notes, start=1):
         at = (action.created_at + span * number / (len(planned.notes) + 1)).replace(second=0, microsecond=0)
-        last = number == len(planned.notes)
-        if last and planned.status is not status:
+        if number == len(planned.notes):
             to = planned.status
         elif number == 1 and planned.status is not ActionStatus.OPEN and len(planned.notes) > 1:
             to = ActionStatus.IN_PROGRESS
         else:
-            to = status
-        moved = to is not status
-        db.session.add(
-            ActionUpdate(action_id=action.id, from_status=status if moved else None, to_status=to if moved else None,
-                         note=note, author_id=author.id, at=at)
-        )  # fmt: skip
-        status = to
-        if to is ActionStatus.DONE:
-            action.completion_note, action.completed_at = note, at
-    action.status = status
+            to = action.status
+        with recorded_at(at):
+            actions.update_action(author, action.id, version=action.version, status=to, note=note)
 
 
 def _created(work: _Work, planned: _Planned) -> datetime:
@@ -404,18 +392,18 @@ def _load_actions(work: _Work) -> None:
         ) or work.pick_case(involving=[planned.agency], before=before)
         if picked is None:
             continue
-        creator = db.session.get(User, picked.case.lead_officer_id or picked.case.opened_by_id)
-        _add_action(work, planned, created_by=creator, created_at=created_at, case_id=picked.case.id)
+        creator = db.session.get_one(User, picked.case.lead_officer_id or picked.case.opened_by_id)
+        _add_action(work, planned, created_by=creator, created_at=created_at, subject=Subject(case_id=picked.case.id))
 
     premises = {name: premises_id for name, premises_id in db.session.execute(select(Premises.name, Premises.id))}
     for name, planned in PREMISES_WORK:
         if name in premises:
             _add_action(work, planned, created_by=work.staff[LICENSING], created_at=_created(work, planned),
-                        premises_id=premises[name])  # fmt: skip
+                        subject=Subject(premises_id=premises[name]))  # fmt: skip
 
     for ref, planned in PLAN_WORK:
         _add_action(work, planned, created_by=work.staff[MANAGER], created_at=_created(work, planned),
-                    plan_action_id=work.plan[ref].id)  # fmt: skip
+                    subject=Subject(plan_action_id=work.plan[ref].id))  # fmt: skip
 
 
 # --- Referrals -------------------------------------------------------------------------
@@ -446,27 +434,13 @@ def _referral(
     consent: Consent,
     consent_reason: str,
 ) -> Referral:
-    referrer = work.staff[by]
-    referral = Referral(
-        subject=about.subject,
-        first_name=about.first_name,
-        last_name=about.last_name,
-        date_of_birth=about.date_of_birth,
-        address=about.address,
-        postcode=about.postcode,
-        place=about.place,
-        what_is_happening=happening,
-        risks=risks,
-        consent=consent,
-        consent_reason=consent_reason,
-        referring_agency_id=referrer.agency_id,
-        referrer_id=referrer.id,
-        received_at=received_at,
-        status=ReferralStatus.NEW,
-    )
-    db.session.add(referral)
-    db.session.flush()
-    return referral
+    """The referral as its referrer made it, through the referral form's service."""
+    with recorded_at(received_at):
+        return referrals.make_referral(
+            work.staff[by], subject=about.subject, first_name=about.first_name, last_name=about.last_name,
+            date_of_birth=about.date_of_birth, address=about.address, postcode=about.postcode, place=about.place,
+            what_is_happening=happening, risks=risks, consent=consent, consent_reason=consent_reason,
+        )  # fmt: skip
 
 
 def _someone_on(case: Case, role: PartyRole) -> _Referred | None:
@@ -486,33 +460,26 @@ def _someone_on(case: Case, role: PartyRole) -> _Referred | None:
 def _accept(
     work: _Work, referral: Referral, open_case: _OpenCase, at: datetime, *, person_id: int | None = None
 ) -> None:
-    """As the chair accepts into an existing case: the referring agency joins the case and
-    the referral's account goes on its timeline (``person_id``: who it is on the case)."""
-    chair = work.staff[CHAIR]
-    referral.status, referral.decided_by_id, referral.decided_at = ReferralStatus.ACCEPTED, chair.id, at
-    referral.case_id, referral.person_id = open_case.case.id, person_id
-    agency = db.session.get(Agency, referral.referring_agency_id)
-    work.involve(open_case, agency, chair, at)
-    referrer = db.session.get(User, referral.referrer_id)
-    lines = [
-        f"Referral from {agency.name} ({referrer.name}) accepted by {chair.name}.",
-        "",
-        f"What is happening: {referral.what_is_happening}",
-    ]
-    if referral.place:
-        lines.append(f"Where: {referral.place}")
-    if referral.risks:
-        lines.append(f"Risks: {referral.risks}")
-    lines.append(f"Consent to share: {referral.consent.label} ({referral.consent_reason})")
-    body = "\n".join(lines)
-    db.session.add(
-        Note(case_id=open_case.case.id, author_id=chair.id, kind=NoteKind.DECISION, body=body, created_at=at)
-    )
+    """The chair accepts into an existing case: the service adds the referring agency and
+    the referral's account to the case (``person_id``: who it is about, already known).
+
+    The service refuses to add someone to a case in a role they already have there, so a
+    victim already on the case is recorded as the complainant this time."""
+    person = None
+    if referral.subject is ReferralSubject.PERSON:
+        person = referrals.ReferredPerson(PartyRole.COMPLAINANT, existing_person_id=person_id)
+    with recorded_at(at):
+        referrals.accept_referral(
+            work.staff[CHAIR], referral.id, version=referral.version, reference_prefix=REFERENCE_PREFIX,
+            existing_case=open_case.case.reference, person=person,
+        )  # fmt: skip
+    if referral.referring_agency_id not in open_case.involved:
+        open_case.involved.append(referral.referring_agency_id)
 
 
 def _decline(work: _Work, referral: Referral, reason: str, at: datetime) -> None:
-    referral.status, referral.decided_by_id, referral.decided_at = ReferralStatus.DECLINED, work.staff[CHAIR].id, at
-    referral.decline_reason = reason
+    with recorded_at(at):
+        referrals.decline_referral(work.staff[CHAIR], referral.id, version=referral.version, reason=reason)
 
 
 def _load_referrals_since(work: _Work, past: Meeting) -> None:
@@ -613,75 +580,140 @@ def _load_referrals_since(work: _Work, past: Meeting) -> None:
 
 # --- The last PSG meeting --------------------------------------------------------------
 
+# The chair generates the agenda this long before the meeting.
+AGENDA_AHEAD = timedelta(days=3, hours=1)
+APOLOGIES = {PROBATION, AMBULANCE}
+SHARING = "Information sharing agreement"
+# What the chair minutes and decides about a case for each reason the generator gave,
+# where the demo tells no particular story about it.
+ROUTINE = {
+    HIGH_RISK: (
+        "Risk remains high. The safety plan was reviewed and every partner on the case is engaged with the victim.",
+        "Keep under review at each meeting until the risk is brought down.",
+    ),
+    "overdue": (
+        "Partners went through what is overdue on the case; the lead officer explained the delay.",
+        "The lead officer to bring the overdue work up to date before the next meeting.",
+    ),
+    "": (
+        "Partners shared what they know of the case since it was last discussed.",
+        "No new actions: the case stays with its lead officer.",
+    ),
+}
+
 
 @dataclass
-class _Item:
-    meeting: Meeting
-    item: AgendaItem
-    decided_at: datetime
+class _Chair:
+    """The last meeting as its chair ran it, each change through the meeting services."""
 
-    def decide(self, work: _Work, text: str, actions: Sequence[_Planned] = ()) -> MeetingDecision:
-        """A decision, and the actions it created (about the item's case, or the meeting)."""
-        chair = work.staff[CHAIR]
-        self.decided_at += timedelta(minutes=work.rng.randint(3, 9))
-        decision = MeetingDecision(
-            item_id=self.item.id, text=text, recorded_by_id=chair.id, recorded_at=self.decided_at
-        )
-        db.session.add(decision)
-        db.session.flush()
-        for planned in actions:
-            subject = {"case_id": self.item.case_id} if self.item.case_id else {"meeting_id": self.meeting.id}
-            _add_action(work, planned, created_by=chair, created_at=self.decided_at, decision_id=decision.id, **subject)
-        return decision
+    work: _Work
+    meeting: Meeting
+    at: datetime
+
+    @property
+    def chair(self) -> User:
+        return self.work.staff[CHAIR]
+
+    def minutes(self, item: AgendaItem, text: str) -> None:
+        self.at += timedelta(minutes=self.work.rng.randint(10, 20))
+        with recorded_at(self.at):
+            meetings.record_minutes(self.chair, self.meeting.id, item.id, version=self.meeting.version, minutes=text)
+
+    def decide(self, item: AgendaItem, text: str, planned: _Planned | None = None) -> None:
+        """A decision and, with ``planned``, the action it creates, then that action's history."""
+        self.at += timedelta(minutes=self.work.rng.randint(3, 9))
+        officer, request = None, None
+        if planned is not None:
+            officer = self.work.staff[planned.officer] if planned.officer else self.work.officer(planned.agency)
+            request = meetings.ActionRequest(
+                assigned_agency_id=self.work.agency(planned.agency).id, title=planned.title,
+                assignee_id=officer.id if officer else None, due_on=self.work.today + timedelta(days=planned.due_in),
+            )  # fmt: skip
+        with recorded_at(self.at):
+            recorded = meetings.record_decision(
+                self.chair, self.meeting.id, item.id, version=self.meeting.version, text=text, action=request
+            )
+        if planned is not None and recorded.action is not None:
+            _add_history(self.work, recorded.action, planned, officer)
+
+
+@dataclass
+class _Stories:
+    """What the demo tells about particular items of the last meeting's agenda."""
+
+    referrals: dict[int, Callable[[_Chair, AgendaItem], None]] = field(default_factory=dict)
+    cases: dict[int, Callable[[_Chair, AgendaItem], None]] = field(default_factory=dict)
 
 
 def _load_past_meeting(work: _Work) -> Meeting:
-    """Last month's PSG meeting, finished: attendance, the agenda with why each item was
-    on it, minutes, decisions and the actions they created, and one amendment."""
+    """Last month's PSG meeting: scheduled, its agenda generated from the casebook by the
+    generator three days before, attendance, minutes, decisions and the actions they
+    created, finished, and one amendment."""
     chair = work.staff[CHAIR]
     day = _weekday(work.today - timedelta(days=28))
     held_at = work.local(day, 10)
-    meeting = Meeting(
-        kind=MeetingKind.PSG_MEETING, held_at=held_at, location=MEETING_PLACE, chair_id=chair.id,
-        agenda_generated_at=held_at - timedelta(days=6, hours=1),
-        recorded_by_id=chair.id, recorded_at=held_at - timedelta(days=27),
-    )  # fmt: skip
-    db.session.add(meeting)
-    db.session.flush()
-    apologies = {PROBATION, AMBULANCE}
-    for name, agency in sorted(work.agencies.items()):
-        status = AttendanceStatus.APOLOGIES if name in apologies else AttendanceStatus.PRESENT
-        db.session.add(MeetingAttendance(meeting_id=meeting.id, agency_id=agency.id, status=status))
+    with recorded_at(held_at - timedelta(days=27)):
+        meeting = meetings.schedule_meeting(chair, held_at=held_at, location=MEETING_PLACE)
+    stories = _Stories()
+    _refer_before_the_meeting(work, day, stories)
+    flagged = _flag_before_the_meeting(work, held_at - AGENDA_AHEAD - timedelta(days=2), stories)
+    with recorded_at(held_at - AGENDA_AHEAD):
+        agenda.generate_agenda(chair, meeting.id, version=meeting.version)
+    with recorded_at(held_at - timedelta(hours=1)):
+        meetings.add_item(chair, meeting.id, version=meeting.version, case_reference="", topic=SHARING)
+    with recorded_at(held_at):
+        statuses = {
+            agency.id: AttendanceStatus.APOLOGIES if name in APOLOGIES else AttendanceStatus.PRESENT
+            for name, agency in work.agencies.items()
+        }
+        meetings.record_attendance(chair, meeting.id, version=meeting.version, statuses=dict(statuses))
+    running = _Chair(work, meeting, held_at)
+    amended = _run_the_agenda(running, stories)
+    with recorded_at(running.at + timedelta(minutes=25)):
+        meetings.finish_meeting(chair, meeting.id, version=meeting.version)
+    if amended is not None:
+        with recorded_at(running.at + timedelta(days=2, hours=3)):
+            meetings.add_amendment(
+                chair, meeting.id, item_id=amended.id,
+                text="Correction: the victim was staying with family at the time of the meeting, so the joint "
+                "visit is to take place there.",
+            )  # fmt: skip
+    if flagged is not None:
+        # Discussed: its lead takes the flag off until there is something new to bring.
+        lead = _lead(flagged.case)
+        with recorded_at(running.at + timedelta(days=1)):
+            cases.set_psg_review(lead, flagged.case.reference, flagged=False, version=flagged.case.version)
+    return meeting
 
-    position = 0
-    at = held_at
 
-    def item(*, reasons: list[str], minutes: str, case: _OpenCase | None = None, referral: Referral | None = None,
-             topic: str = "", by_chair: bool = False) -> _Item:  # fmt: skip
-        nonlocal position, at
-        position += 1
-        added = AgendaItem(
-            meeting_id=meeting.id, position=position, case_id=case.case.id if case else None,
-            referral_id=referral.id if referral else None, topic=topic, reasons=reasons, added_by_chair=by_chair,
-            minutes=minutes,
-        )  # fmt: skip
-        db.session.add(added)
-        db.session.flush()
-        at += timedelta(minutes=work.rng.randint(10, 20))
-        return _Item(meeting, added, at)
+def _run_the_agenda(running: _Chair, stories: _Stories) -> AgendaItem | None:
+    """Minutes and a decision on every item the chair may write about, in agenda order.
+    Returns the item the chair amends afterwards."""
+    # The items the chair's meeting page lets them write on: a case only if they see it in full.
+    page = meetings.meeting_page(running.chair, running.meeting.id)
+    amended = None
+    for item in (view.item for view in page.items if view.may_write):
+        if item.referral_id in stories.referrals:
+            stories.referrals[item.referral_id](running, item)
+        elif item.case_id in stories.cases:
+            stories.cases[item.case_id](running, item)
+        elif item.topic == SHARING:
+            _sharing(running, item)
+        elif HIGH_RISK in item.reasons and amended is None:
+            _high_risk(running, item)
+            amended = item
+        else:
+            reason = next((key for key in ROUTINE if key and any(key in r for r in item.reasons)), "")
+            minutes, decision = ROUTINE[reason]
+            running.minutes(item, minutes)
+            running.decide(item, decision)
+    return amended
 
-    # Every case on the record involves the chair's agency: a chair records minutes and
-    # decisions only about cases they see in full.
-    before = held_at - timedelta(days=14)
-    high_risk = set(
-        db.session.scalars(
-            select(RiskAssessment.case_id).where(
-                RiskAssessment.level == RiskLevel.HIGH, RiskAssessment.assessed_at < held_at
-            )
-        )
-    )
 
-    # New referrals: two accepted into cases, one declined.
+def _refer_before_the_meeting(work: _Work, day: date, stories: _Stories) -> None:
+    """Three referrals received before the agenda: two about victims already known (to be
+    accepted into their cases) and a neighbour dispute (to be declined)."""
+    before = work.local(day, 10) - timedelta(days=14)
     victim_case = work.pick_case(involving=[COUNCIL], types=[CaseType.VICTIM], before=before)
     someone = _someone_on(victim_case.case, PartyRole.VICTIM) if victim_case else None
     if victim_case and someone:
@@ -692,18 +724,7 @@ def _load_past_meeting(work: _Work) -> Meeting:
             risks="The victim says they will not report to the police again as nothing changes.",
             consent=Consent.YES, consent_reason="Gave consent to our volunteer; confirmed by phone the next day.",
         )  # fmt: skip
-        accepted = item(
-            reasons=[NEW_REFERRAL], referral=referral,
-            minutes="Fenland Community Support referred a victim who already has an open case. The new incidents "
-            "are added to that case, and Fenland Community Support joins it.",
-        )  # fmt: skip
-        _accept(work, referral, victim_case, accepted.decided_at, person_id=someone.person_id)
-        accepted.decide(
-            work, f"Accepted into {victim_case.case.reference}. Fenland Community Support to add the victim to "
-            "its volunteer visiting rota.",
-            [_Planned(VOLUNTARY, "Add the victim to the volunteer visiting rota",
-                      f"Agreed at the PSG: the victim on {victim_case.case.reference}.", -8)],
-        )  # fmt: skip
+        stories.referrals[referral.id] = _accepted_from_the_volunteers(referral, victim_case, someone)
 
     police_case = work.pick_case(involving=[COUNCIL], types=[CaseType.VICTIM, CaseType.FAMILY], before=before)
     someone = _someone_on(police_case.case, PartyRole.VICTIM) if police_case else None
@@ -716,12 +737,7 @@ def _load_past_meeting(work: _Work) -> Meeting:
             consent_reason="Not asked yet: the victim could not be spoken to safely with the suspect nearby. To "
             "be asked at the next visit.",
         )  # fmt: skip
-        accepted = item(
-            reasons=[NEW_REFERRAL], referral=referral,
-            minutes="The police referred a victim of repeated criminal damage who is already known to the PSG.",
-        )  # fmt: skip
-        _accept(work, referral, police_case, accepted.decided_at, person_id=someone.person_id)
-        accepted.decide(work, f"Accepted into {police_case.case.reference}, the victim's existing case.")
+        stories.referrals[referral.id] = _accepted_from_the_police(referral, police_case, someone)
 
     referral = _referral(
         work,
@@ -731,124 +747,152 @@ def _load_past_meeting(work: _Work) -> Meeting:
         risks="None known.",
         consent=Consent.YES, consent_reason="Asked us to refer him.",
     )  # fmt: skip
-    declined = item(
-        reasons=[NEW_REFERRAL], referral=referral,
-        minutes="A dispute over parking and a shared hedge; no anti-social behaviour has been reported to any agency.",
+    stories.referrals[referral.id] = _declined_dispute(referral)
+
+
+def _accepted_from_the_volunteers(
+    referral: Referral, into: _OpenCase, someone: _Referred
+) -> Callable[[_Chair, AgendaItem], None]:
+    def tell(running: _Chair, item: AgendaItem) -> None:
+        running.minutes(
+            item,
+            "Fenland Community Support referred a victim who already has an open case. The new incidents are added "
+            "to that case, and Fenland Community Support joins it.",
+        )
+        _accept(running.work, referral, into, running.at, person_id=someone.person_id)
+        running.decide(
+            item, f"Accepted into {into.case.reference}. Fenland Community Support to add the victim to its "
+            "volunteer visiting rota.",
+            _Planned(VOLUNTARY, "Add the victim to the volunteer visiting rota", "", -8),
+        )  # fmt: skip
+
+    return tell
+
+
+def _accepted_from_the_police(
+    referral: Referral, into: _OpenCase, someone: _Referred
+) -> Callable[[_Chair, AgendaItem], None]:
+    def tell(running: _Chair, item: AgendaItem) -> None:
+        running.minutes(
+            item, "The police referred a victim of repeated criminal damage who is already known to the PSG."
+        )
+        _accept(running.work, referral, into, running.at, person_id=someone.person_id)
+        running.decide(item, f"Accepted into {into.case.reference}, the victim's existing case.")
+
+    return tell
+
+
+def _declined_dispute(referral: Referral) -> Callable[[_Chair, AgendaItem], None]:
+    def tell(running: _Chair, item: AgendaItem) -> None:
+        running.minutes(
+            item,
+            "A dispute over parking and a shared hedge; no anti-social behaviour has been reported to any agency.",
+        )
+        reason = (
+            "A civil dispute between neighbours, with no anti-social behaviour reported to any agency. Referred to "
+            "the community mediation service; refer again if there are threats or damage."
+        )
+        _decline(running.work, referral, reason, running.at)
+        running.decide(item, f"Declined: {reason}")
+
+    return tell
+
+
+def _high_risk(running: _Chair, item: AgendaItem) -> None:
+    """The first high-risk victim the chair sees in full: a joint visit, and more."""
+    involved = set(db.session.scalars(select(CaseAgency.agency_id).where(CaseAgency.case_id == item.case_id)))
+    partner = HOUSING if running.work.agency(HOUSING).id in involved else COUNCIL
+    running.minutes(
+        item,
+        "Risk remains high: two further incidents since the case conference, including threats made at the "
+        f"victim's door. The victim is engaging with the police and {partner}.",
+    )
+    running.decide(
+        item, "Joint visit by the police within 7 days to review the safety plan.",
+        _Planned(POLICE, "Joint visit to review the safety plan", "", -20, S.DONE,
+                 ("Joint visit done; safety plan updated and a target-hardening referral made.",)),
     )  # fmt: skip
-    reason = ("A civil dispute between neighbours, with no anti-social behaviour reported to any agency. Referred to "
-              "the community mediation service; refer again if there are threats or damage.")  # fmt: skip
-    _decline(work, referral, reason, declined.decided_at)
-    declined.decide(work, f"Declined: {reason}")
+    running.decide(
+        item, f"{partner} to join the joint visit, then consider a management move.",
+        _Planned(partner, "Joint visit, then consider a management move", "", 10, S.IN_PROGRESS,
+                 ("Joint visit done. Management move form started with the victim.",)),
+    )  # fmt: skip
+    if running.work.agency(FIRE).id in involved:
+        running.decide(item, "Offer a home fire safety visit.", _Planned(FIRE, "Home fire safety visit", "", -1))
 
-    # Cases: a high-risk victim, one flagged by its lead, one with an action overdue.
-    risky = work.pick_case(involving=[COUNCIL, POLICE, HOUSING], among=high_risk, before=before) or work.pick_case(
-        involving=[COUNCIL, POLICE], among=high_risk, before=before
-    )
-    amended = None
-    if risky is not None:
-        partner = HOUSING if work.agency(HOUSING).id in risky.involved else COUNCIL
-        discussed = item(
-            reasons=[HIGH_RISK], case=risky,
-            minutes="Risk remains high: two further incidents since the case conference, including threats made at "
-            f"the victim's door. The victim is engaging with the police and {partner}.",
-        )  # fmt: skip
-        discussed.decide(
-            work, f"Joint visit by the police and {partner} within 7 days to review the safety plan.",
-            [_Planned(POLICE, "Joint visit to review the safety plan", "Agreed at the PSG.", -20, S.DONE,
-                      ("Joint visit done; safety plan updated and a target-hardening referral made.",)),
-             _Planned(partner, "Joint visit, then consider a management move", "Agreed at the PSG.", 10,
-                      S.IN_PROGRESS, ("Joint visit done. Management move form started with the victim.",))],
-        )  # fmt: skip
-        fire = work.agency(FIRE)
-        if fire.id in risky.involved:
-            discussed.decide(work, "Offer a home fire safety visit.",
-                             [_Planned(FIRE, "Home fire safety visit", "Agreed at the PSG.", -1)])  # fmt: skip
-        amended = discussed.item
 
-    flagged = work.pick_case(involving=[COUNCIL, HOUSING], before=before) or work.pick_case(
-        involving=[COUNCIL], before=before
-    )
-    if flagged is not None:
-        discussed = item(
-            reasons=[FLAGGED], case=flagged,
-            minutes="The lead officer asked for a partnership view: incidents continue despite warnings, and the "
-            "people affected are losing confidence.",
-        )  # fmt: skip
+def _flag_before_the_meeting(work: _Work, at: datetime, stories: _Stories) -> _OpenCase | None:
+    """A case its lead flags for the meeting: incidents continue despite warnings."""
+    flagged = work.pick_case(involving=[COUNCIL, HOUSING], before=at) or work.pick_case(involving=[COUNCIL], before=at)
+    if flagged is None:
+        return None
+    with recorded_at(at):
+        cases.set_psg_review(_lead(flagged.case), flagged.case.reference, flagged=True, version=flagged.case.version)
+
+    def tell(running: _Chair, item: AgendaItem) -> None:
+        running.minutes(
+            item,
+            "The lead officer asked for a partnership view: incidents continue despite warnings, and the people "
+            "affected are losing confidence.",
+        )
         owed = [name for name in (HOUSING, POLICE, VOLUNTARY) if work.agency(name).id in flagged.involved]
-        discussed.decide(
-            work, "Gather evidence for an injunction: partners share what they hold before the next meeting.",
-            [_Planned(name, "Share evidence for an injunction", "Agreed at the PSG: incident logs, diary sheets and "
-                      "statements, to the lead officer.", due)
-             for name, due in zip(owed, (-7, -10, 5), strict=False)],
-        )  # fmt: skip
+        for name, due in zip(owed, (-7, -10, 5), strict=False):
+            running.decide(
+                item, f"{name} to share the evidence it holds for an injunction before the next meeting.",
+                _Planned(name, "Share evidence for an injunction", "", due),
+            )  # fmt: skip
+        if not owed:
+            running.decide(item, "Gather evidence for an injunction before the next meeting.")
 
-    overdue = work.pick_case(involving=[COUNCIL], types=[CaseType.PERPETRATOR], before=before) or work.pick_case(
-        involving=[COUNCIL], before=before
+    stories.cases[flagged.case.id] = tell
+    return flagged
+
+
+def _sharing(running: _Chair, item: AgendaItem) -> None:
+    running.minutes(
+        item, "The revised information sharing agreement was noted. Two partners have not yet returned it signed."
     )
-    if overdue is not None:
-        discussed = item(
-            reasons=[ACTION_OVERDUE], case=overdue,
-            minutes="Incidents continue despite the Acceptable Behaviour Contract; the council's ASB officer reported "
-            "two breaches.",
-        )  # fmt: skip
-        discussed.decide(
-            work, "The council to serve a Community Protection Warning.",
-            [_Planned(COUNCIL, "Serve a Community Protection Warning",
-                      "Agreed at the PSG after two breaches of the ABC.",
-                      -14, S.DONE, ("Warning served in person; copy on the case.",))],
+    running.decide(
+        item, "The council to circulate the revised agreement to every partner's lead.",
+        _Planned(COUNCIL, "Circulate the revised information sharing agreement", "", -25, S.DONE,
+                 ("Sent to every partner the day after the meeting.",), officer=CHAIR),
+    )  # fmt: skip
+    for agency, due in ((VOLUNTARY, 4), (HEALTH, -2)):
+        running.decide(
+            item, f"{agency} to return the signed agreement before the next meeting.",
+            _Planned(agency, "Return the signed information sharing agreement", "", due),
         )  # fmt: skip
 
-    sharing = item(
-        reasons=[ADDED_BY_CHAIR], topic="Information sharing agreement", by_chair=True,
-        minutes="The revised information sharing agreement was noted. Two partners have not yet returned it signed.",
-    )  # fmt: skip
-    sharing.decide(
-        work, "Partners who have not signed the revised agreement return it before the next meeting.",
-        [_Planned(COUNCIL, "Circulate the revised information sharing agreement", "To every partner's lead.", -25,
-                  S.DONE, ("Sent to every partner the day after the meeting.",), officer=CHAIR),
-         _Planned(VOLUNTARY, "Return the signed information sharing agreement", "Signed by the manager.", 4),
-         _Planned(HEALTH, "Return the signed information sharing agreement", "Signed by the Caldicott guardian.", -2)],
-    )  # fmt: skip
 
-    meeting.finished_at = sharing.decided_at + timedelta(minutes=25)
-    if amended is not None:
-        db.session.add(
-            MeetingAmendment(
-                meeting_id=meeting.id, item_id=amended.id, author_id=chair.id,
-                at=meeting.finished_at + timedelta(days=2, hours=3),
-                text="Correction: the victim was staying with family at the time of the meeting, so the joint visit "
-                "is to take place there.",
-            )
-        )  # fmt: skip
-    return meeting
+def _lead(case: Case) -> User:
+    lead = db.session.get(User, case.lead_officer_id or case.opened_by_id)
+    if lead is None:
+        raise ValueError(f"the demo case {case.reference} has no lead")
+    return lead
 
 
 # --- The next PSG meeting --------------------------------------------------------------
 
 
 def _load_next_meeting(work: _Work, past: Meeting) -> None:
-    """Next week's meeting, scheduled: its agenda is generated from the casebook later."""
-    chair = work.staff[CHAIR]
-    db.session.add(
-        Meeting(
-            kind=MeetingKind.PSG_MEETING, held_at=work.local(_weekday(work.today + timedelta(days=7)), 10),
-            location=MEETING_PLACE, chair_id=chair.id, recorded_by_id=chair.id,
-            recorded_at=past.finished_at + timedelta(hours=1),
-        )
-    )  # fmt: skip
+    """Next week's meeting, scheduled by the chair after the last one finished: its agenda
+    is generated from the casebook once the demo is loaded."""
+    held_at = work.local(_weekday(work.today + timedelta(days=7)), 10)
+    if past.finished_at is None:
+        raise ValueError("the demo's last meeting is finished before the next is scheduled")
+    with recorded_at(past.finished_at + timedelta(hours=1)):
+        meetings.schedule_meeting(work.staff[CHAIR], held_at=held_at, location=MEETING_PLACE)
 
 
 # --- Flagged for the next PSG ----------------------------------------------------------
 
 
 def _flag_for_review(work: _Work) -> None:
-    """Three open cases their lead agencies want the next PSG to look at."""
+    """Three open cases their lead agencies want the next PSG to look at, flagged by their leads."""
     for involving in ([HOUSING], [VOLUNTARY], [POLICE]):
         picked = work.pick_case(involving=involving)
         if picked is not None and not picked.case.psg_review:
-            picked.case.psg_review = True
-            lead = db.session.get(User, picked.case.lead_officer_id or picked.case.opened_by_id)
-            db.session.add(
-                Note(case_id=picked.case.id, author_id=lead.id, kind=NoteKind.STATUS,
-                     body="Flagged for the next PSG meeting", created_at=work.office_time(2))
-            )  # fmt: skip
+            with recorded_at(work.office_time(2)):
+                cases.set_psg_review(
+                    _lead(picked.case), picked.case.reference, flagged=True, version=picked.case.version
+                )

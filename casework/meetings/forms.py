@@ -9,7 +9,8 @@ from wtforms import Field, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Optional
 
 from casework.agencies.models import Agency
-from casework.meetings.models import AttendanceStatus
+from casework.cases.models import REFERENCE_MAX
+from casework.meetings.models import AMENDMENT_MAX, DECISION_MAX, LOCATION_MAX, MINUTES_MAX, TOPIC_MAX, AttendanceStatus
 from casework.ui.fields import (
     ChoiceRadioField,
     ChoiceSelectField,
@@ -22,6 +23,7 @@ from casework.ui.fields import (
     optional_int,
     required_version,
 )
+from casework.ui.forms import MomentForm
 
 NOT_RECORDED = "none"
 ATTENDANCE_CHOICES = [
@@ -31,7 +33,9 @@ ATTENDANCE_CHOICES = [
 ]
 
 
-class ScheduleMeetingForm(FlaskForm):
+class ScheduleMeetingForm(MomentForm):
+    moment_fields = ("held_on", "held_time")
+
     held_on = GovDateField(
         "Date of the meeting",
         description="For example, 12 1 2027",
@@ -42,7 +46,10 @@ class ScheduleMeetingForm(FlaskForm):
         "Location",
         widget=GovTextInput(),
         description="For example, Fenland Hall, March, or an online meeting.",
-        validators=[DataRequired(message="Enter where the meeting will be held"), max_length("The location", 200)],
+        validators=[
+            DataRequired(message="Enter where the meeting will be held"),
+            max_length("The location", LOCATION_MAX),
+        ],
     )
     submit = SubmitField("Schedule meeting", widget=GovSubmitInput())
 
@@ -64,13 +71,13 @@ class AddItemForm(MeetingVersionForm):
         "Case reference",
         widget=GovTextInput(),
         description="For example, ASB-2026-00042.",
-        validators=[Optional(), max_length("The case reference", 20)],
+        validators=[Optional(), max_length("The case reference", REFERENCE_MAX)],
     )
     topic = StringField(
         "Or a topic",
         widget=GovTextInput(),
         description="For example, Community Trigger review. Do not put names here.",
-        validators=[Optional(), max_length("The topic", 200)],
+        validators=[Optional(), max_length("The topic", TOPIC_MAX)],
     )
     submit = SubmitField("Add to the agenda", widget=GovSubmitInput())
 
@@ -84,7 +91,7 @@ class AttendanceWidget(RadiosWidget):
 
 def attendance_form_class(agencies: Iterable[Agency]) -> type[MeetingVersionForm]:
     """A form with one set of radios per agency, named ``agency_<id>``."""
-    fields = {
+    fields: dict[str, Field] = {
         f"agency_{agency.id}": ChoiceRadioField(
             agency.name,
             choices=ATTENDANCE_CHOICES,
@@ -103,7 +110,7 @@ class MinutesForm(MeetingVersionForm):
         "Minutes",
         widget=GovTextArea(),
         description="What was discussed. Agencies involved in a case see the minutes of its item.",
-        validators=[Optional(), max_length("The minutes", 20000)],
+        validators=[Optional(), max_length("The minutes", MINUTES_MAX)],
     )
     submit = SubmitField("Save minutes", widget=GovSubmitInput())
 
@@ -112,7 +119,7 @@ class DecisionForm(MeetingVersionForm):
     text = TextAreaField(
         "Decision",
         widget=GovTextArea(),
-        validators=[DataRequired(message="Enter the decision"), max_length("The decision", 5000)],
+        validators=[DataRequired(message="Enter the decision"), max_length("The decision", DECISION_MAX)],
     )
     title = StringField(
         "What needs to be done (optional)",
@@ -151,7 +158,7 @@ class AmendmentForm(FlaskForm):
         "Amendment",
         widget=GovTextArea(),
         description="Say what was wrong in the record and what is right. The original record is kept.",
-        validators=[DataRequired(message="Enter the amendment"), max_length("The amendment", 5000)],
+        validators=[DataRequired(message="Enter the amendment"), max_length("The amendment", AMENDMENT_MAX)],
     )
     submit = SubmitField("Add amendment", widget=GovSubmitInput())
 

@@ -8,6 +8,13 @@ from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.db import Base, CreatedAt, IntPK
 
+# Length limits, read by the forms and the services alike.
+LOCATION_MAX = 200
+TOPIC_MAX = 200
+MINUTES_MAX = 20000
+DECISION_MAX = 5000
+AMENDMENT_MAX = 5000
+
 
 class MeetingKind(enum.StrEnum):
     PSG_MEETING = "psg_meeting"
@@ -41,7 +48,7 @@ class Meeting(Base):
     kind: Mapped[MeetingKind]
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     held_at: Mapped[datetime]
-    location: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    location: Mapped[str] = mapped_column(sa.String(LOCATION_MAX), default="", server_default="")
     chair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     outcome: Mapped[str] = mapped_column(sa.Text, default="")
     agenda_generated_at: Mapped[datetime | None]
@@ -93,7 +100,7 @@ class AgendaItem(Base):
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     referral_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referrals.id"), index=True)
     # A topic the chair added by hand (no case or referral), for example "Community Trigger".
-    topic: Mapped[str] = mapped_column(sa.String(200), default="")
+    topic: Mapped[str] = mapped_column(sa.String(TOPIC_MAX), default="")
     # Why the item is on the agenda, in words, for example ["High-risk victim", "Action overdue"].
     reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     added_by_chair: Mapped[bool] = mapped_column(default=False)

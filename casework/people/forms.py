@@ -4,16 +4,16 @@ from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAre
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
+from casework.accounts.models import EMAIL_MAX
 from casework.cases.models import PartyRole
-from casework.ui.fields import ChoiceRadioField, GovDateField, RadiosWidget, choices, email_address, max_length
+from casework.people.models import ADDRESS_MAX, PHONE_MAX, POSTCODE_MAX, VULNERABILITIES_MAX
+from casework.ui.fields import EnumRadioField, GovDateField, RadiosWidget, email_address, max_length
 
-ROLE_CHOICES = choices(PartyRole)
 
-
-def _role_field() -> ChoiceRadioField:
-    return ChoiceRadioField(
+def _role_field() -> EnumRadioField[PartyRole]:
+    return EnumRadioField(
         "Role on this case",
-        choices=ROLE_CHOICES,
+        PartyRole,
         widget=RadiosWidget(),
         invalid_message="Select the person's role on this case",
         validators=[InputRequired(message="Select the person's role on this case")],
@@ -35,15 +35,21 @@ class NewPersonForm(FlaskForm):
     date_of_birth = GovDateField(
         "Date of birth", past_only=True, description="For example, 27 3 1985", validators=[Optional()]
     )
-    address = TextAreaField("Address", widget=GovTextArea(), validators=[Optional(), max_length("Address", 500)])
-    postcode = StringField("Postcode", widget=GovTextInput(), validators=[Optional(), max_length("Postcode", 10)])
-    phone = StringField("Phone number", widget=GovTextInput(), validators=[Optional(), max_length("Phone number", 40)])
+    address = TextAreaField(
+        "Address", widget=GovTextArea(), validators=[Optional(), max_length("Address", ADDRESS_MAX)]
+    )
+    postcode = StringField(
+        "Postcode", widget=GovTextInput(), validators=[Optional(), max_length("Postcode", POSTCODE_MAX)]
+    )
+    phone = StringField(
+        "Phone number", widget=GovTextInput(), validators=[Optional(), max_length("Phone number", PHONE_MAX)]
+    )
     email = StringField(
         "Email address",
         widget=GovTextInput(),
         validators=[
             Optional(),
-            max_length("Email address", 254),
+            max_length("Email address", EMAIL_MAX),
             email_address,
         ],
     )
@@ -51,7 +57,7 @@ class NewPersonForm(FlaskForm):
         "Vulnerabilities",
         widget=GovTextArea(),
         description="For example: lives alone, mental health needs, hoarding.",
-        validators=[Optional(), max_length("Vulnerabilities", 500)],
+        validators=[Optional(), max_length("Vulnerabilities", VULNERABILITIES_MAX)],
     )
     # Set once the user has seen the similar people and chosen to create a new record.
     confirmed_new = HiddenField(validators=[AnyOf(["", "yes"], message="Reload the page and try again")])

@@ -14,14 +14,12 @@ from casework.cases.models import Case, CaseParty, PartyRole
 from casework.cases.services import get_case
 from casework.clock import utcnow
 from casework.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
-from casework.people.models import Person
+from casework.people.models import REMOVAL_REASON_MAX, Person
 from casework.permissions import Permission
 from casework.policy import full_view_clause, shows_contact_details, visible_people
 from casework.victims.services import sla
 
 P = Permission
-
-REMOVAL_REASON_MAX = 400
 
 
 class SimilarPeopleExist(DomainError):

@@ -5,17 +5,17 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTex
 from wtforms import Field, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from casework.actions.models import Rag
 from casework.exceptions import InvalidInput
-from casework.plan.models import PlanActionKind, PlanActionStatus
-from casework.plan.services import MILESTONE_MAX_LENGTH, REF_MAX_LENGTH, canonical_ref, parse_milestones
+from casework.plan.models import MILESTONE_MAX_LENGTH, REF_MAX_LENGTH, PlanActionKind, PlanActionStatus
+from casework.plan.services import canonical_ref, parse_milestones
+from casework.rag import Rag
 from casework.ui.fields import (
     AgencyCheckboxesField,
-    ChoiceRadioField,
     ChoiceSelectField,
+    EnumRadioField,
+    EnumSelectField,
     RadiosWidget,
     VersionField,
-    choices,
     max_length,
     optional_int,
     required_version,
@@ -99,9 +99,10 @@ class PlanActionForm(FlaskForm):
             well_formed_ref,
         ],
     )
-    kind = ChoiceSelectField(
+    kind = EnumSelectField(
         "Kind of action",
-        choices=[("", "Select the kind")] + choices(PlanActionKind),
+        PlanActionKind,
+        blank="Select the kind",
         widget=GovSelect(),
         invalid_message="Select the kind of action from the list",
         validators=[DataRequired(message="Select the kind of action")],
@@ -133,10 +134,10 @@ class PlanActionForm(FlaskForm):
         validators=[InputRequired(message="Select the lead agency")],
     )
     partner_ids = AgencyCheckboxesField("Partner agencies (optional)")
-    status = ChoiceRadioField(
+    status = EnumRadioField(
         "Status",
-        choices=choices(PlanActionStatus),
-        default=PlanActionStatus.OPEN.value,
+        PlanActionStatus,
+        default=PlanActionStatus.OPEN,
         widget=RadiosWidget(),
         invalid_message="Select open, complete or closed",
         validators=[InputRequired(message="Select the status")],
@@ -154,11 +155,11 @@ class EditPlanActionForm(PlanActionForm):
     version = VersionField(validators=[required_version])
 
 
-RAG_CHOICES = [
-    (Rag.GREEN.value, "Green: progressing well and on target"),
-    (Rag.AMBER.value, "Amber: needs intervention to make sure the target is met"),
-    (Rag.RED.value, "Red: needs urgent intervention for the project to progress"),
-]
+RAG_LABELS = {
+    Rag.GREEN: "Green: progressing well and on target",
+    Rag.AMBER: "Amber: needs intervention to make sure the target is met",
+    Rag.RED: "Red: needs urgent intervention for the project to progress",
+}
 
 
 class ProgressForm(FlaskForm):
@@ -174,9 +175,10 @@ class ProgressForm(FlaskForm):
         widget=GovTextArea(),
         validators=[DataRequired(message="Enter the progress narrative"), max_length("The progress narrative", 10000)],
     )
-    rag = ChoiceRadioField(
+    rag = EnumRadioField(
         "RAG status",
-        choices=RAG_CHOICES,
+        Rag,
+        labels=RAG_LABELS,
         widget=RadiosWidget(),
         invalid_message="Select red, amber or green",
         validators=[InputRequired(message="Select red, amber or green")],

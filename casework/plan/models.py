@@ -7,9 +7,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.accounts.models import User
-from casework.actions.models import Rag
 from casework.agencies.models import Agency
 from casework.db import Base, CreatedAt, IntPK, Str200
+from casework.rag import Rag
+
+# Length limits, read by the forms and the services alike.
+REF_MAX_LENGTH = 20  # "1.3.3"
+MILESTONE_MAX_LENGTH = 200
+MAX_MILESTONES = 50
 
 
 class PlanActionKind(enum.StrEnum):
@@ -66,7 +71,7 @@ class PlanAction(Base):
 
     id: Mapped[IntPK]
     priority_id: Mapped[int] = mapped_column(sa.ForeignKey("priorities.id"), index=True)
-    ref: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    ref: Mapped[str] = mapped_column(sa.String(REF_MAX_LENGTH), unique=True)
     kind: Mapped[PlanActionKind]
     action: Mapped[str] = mapped_column(sa.Text)
     outcome: Mapped[str] = mapped_column(sa.Text, default="")
@@ -96,7 +101,7 @@ class PlanMilestone(Base):
 
     id: Mapped[IntPK]
     plan_action_id: Mapped[int] = mapped_column(sa.ForeignKey("plan_actions.id"), index=True)
-    text: Mapped[Str200]
+    text: Mapped[str] = mapped_column(sa.String(MILESTONE_MAX_LENGTH))
     due_on: Mapped[date]
     done: Mapped[bool] = mapped_column(default=False)
 

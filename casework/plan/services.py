@@ -28,7 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from casework import db
 from casework.accounts.models import User
-from casework.actions.models import Action, Rag
+from casework.actions.models import Action
 from casework.actions.services import actions as action_rules
 from casework.agencies.models import Agency
 from casework.audit import services as audit
@@ -37,6 +37,9 @@ from casework.db import ensure_version
 from casework.exceptions import EditConflict, InvalidInput, NotFound
 from casework.permissions import Permission
 from casework.plan.models import (
+    MAX_MILESTONES,
+    MILESTONE_MAX_LENGTH,
+    REF_MAX_LENGTH,
     PlanAction,
     PlanActionKind,
     PlanActionStatus,
@@ -45,11 +48,9 @@ from casework.plan.models import (
     Priority,
 )
 from casework.policy import authorize, visible_actions
+from casework.rag import Rag
 
-REF_MAX_LENGTH = 20
 _REF = re.compile(r"[0-9]+(\.[0-9]+)*")
-MILESTONE_MAX_LENGTH = 200
-MAX_MILESTONES = 50
 NEEDS_REASON = (Rag.AMBER, Rag.RED)
 
 
@@ -444,7 +445,7 @@ def create_plan_action(actor: User, details: PlanActionDetails) -> PlanAction:
     authorize(actor, Permission.PLAN_EDIT)
     columns, partners = _checked(details, None)
     plan_action = PlanAction(**columns, partners=partners, milestones=_milestone_rows(None, details.milestones))
-    _save_unique(lambda: db.session.add(plan_action), _ref_taken(columns["ref"]))
+    _save_unique(lambda: db.session.add(plan_action), _ref_taken(str(columns["ref"])))
     audit.record(
         actor, "plan.action_saved", "plan_action", plan_action.id, detail={"ref": plan_action.ref, "created": True}
     )
@@ -481,7 +482,7 @@ def edit_plan_action(actor: User, plan_action_id: int, details: PlanActionDetail
         # save moves the version on, and a concurrent edit of either is still caught.
         flag_modified(plan_action, "ref")
 
-    _save_unique(apply, _ref_taken(columns["ref"]))
+    _save_unique(apply, _ref_taken(str(columns["ref"])))
     audit.record(
         actor, "plan.action_saved", "plan_action", plan_action.id, detail={"ref": plan_action.ref, "changed": changed}
     )

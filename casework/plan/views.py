@@ -6,20 +6,19 @@ The plan belongs to the partnership, so an existing item is never hidden: a read
 who may not change it gets 403, and analysts get 403 on every page.
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from casework import db
-from casework.actions.models import Rag
 from casework.clock import today, utcnow
-from casework.exceptions import EditConflict, InvalidInput
 from casework.permissions import Permission
 from casework.plan import services as plan
 from casework.plan.forms import EditPlanActionForm, PlanActionForm, PriorityForm, ProgressForm
-from casework.plan.models import PlanAction, PlanActionKind, PlanActionStatus
+from casework.plan.models import PlanAction, Priority
 from casework.plan.services import PlanActionDetails
 from casework.policy import authorize
-from casework.ui.forms import show_error
+from casework.ui.flow import Page, Saved, submit
 from casework.victims.services import sla_reports
 from casework.web import actor, writes_on_get
 
@@ -56,10 +55,9 @@ def exceptions() -> str:
 
 
 @bp.get("/export")
-@writes_on_get
+@writes_on_get  # the audit record of the export
 def export() -> Response:
     body = sla_reports.to_csv(plan.export_rows(actor()))
-    db.session.commit()  # the audit record of the export
     return Response(
         "\ufeff" + body,  # a byte order mark, so spreadsheet programs read the file as UTF-8
         mimetype="text/csv",
@@ -70,7 +68,7 @@ def export() -> Response:
 # --- Priorities --------------------------------------------------------------------------
 
 
-def _priority_values(form: PriorityForm) -> dict[str, object]:
+def _priority_values(form: PriorityForm) -> dict[str, Any]:
     return {
         "number": form.number.data,
         "title": form.title.data or "",
@@ -79,37 +77,34 @@ def _priority_values(form: PriorityForm) -> dict[str, object]:
     }
 
 
+def _index_url(priority: Priority) -> str:
+    return url_for("plan.index", _anchor=f"priority-{priority.number}")
+
+
 @bp.route("/priorities/new", methods=["GET", "POST"])
-def new_priority() -> Response | str:
-    authorize(actor(), Permission.PLAN_EDIT)
+def new_priority() -> Page:
+    user = actor()
+    authorize(user, Permission.PLAN_EDIT)
     form = PriorityForm()
-    if form.validate_on_submit():
-        try:
-            priority = plan.create_priority(actor(), **_priority_values(form))  # type: ignore[arg-type]
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Priority {priority.number} added.", "success")
-            return redirect(url_for("plan.index", _anchor=f"priority-{priority.number}"))
-    return render_template("plan/priority_form.html", form=form, priority=None)
+    return submit(
+        form,
+        lambda: plan.create_priority(user, **_priority_values(form)),
+        saved=lambda priority: Saved(f"Priority {priority.number} added.", _index_url(priority)),
+        page=lambda: render_template("plan/priority_form.html", form=form, priority=None),
+    )
 
 
 @bp.route("/priorities/<int:priority_id>/edit", methods=["GET", "POST"])
-def edit_priority(priority_id: int) -> Response | str:
+def edit_priority(priority_id: int) -> Page:
     user = actor()
     priority = plan.get_priority(user, priority_id)
     form = PriorityForm(obj=priority if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            plan.edit_priority(user, priority_id, **_priority_values(form))  # type: ignore[arg-type]
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Priority {priority.number} saved.", "success")
-            return redirect(url_for("plan.index", _anchor=f"priority-{priority.number}"))
-    return render_template("plan/priority_form.html", form=form, priority=priority)
+    return submit(
+        form,
+        lambda: plan.edit_priority(user, priority_id, **_priority_values(form)),
+        saved=lambda _priority: Saved(f"Priority {priority.number} saved.", _index_url(priority)),
+        page=lambda: render_template("plan/priority_form.html", form=form, priority=priority),
+    )
 
 
 # --- Plan actions ---------------------------------------------------------------------------
@@ -129,7 +124,7 @@ def _details(form: PlanActionForm) -> PlanActionDetails:
     return PlanActionDetails(
         priority_id=form.priority_id.data,
         ref=form.ref.data or "",
-        kind=PlanActionKind(form.kind.data),
+        kind=form.kind.chosen,
         action=form.action.data or "",
         outcome=form.outcome.data or "",
         project=form.project.data or "",
@@ -137,7 +132,7 @@ def _details(form: PlanActionForm) -> PlanActionDetails:
         lead_agency_id=form.lead_agency_id.data,
         partner_ids=form.partner_ids.data or [],
         milestones=plan.parse_milestones(form.milestones.data or ""),
-        status=PlanActionStatus(form.status.data),
+        status=form.status.chosen,
         improvement=form.improvement.data or "",
     )
 
@@ -146,7 +141,7 @@ def _form_values(plan_action: PlanAction) -> dict[str, object]:
     return {
         "priority_id": plan_action.priority_id,
         "ref": plan_action.ref,
-        "kind": plan_action.kind.value,
+        "kind": plan_action.kind,
         "action": plan_action.action,
         "outcome": plan_action.outcome,
         "project": plan_action.project,
@@ -154,59 +149,59 @@ def _form_values(plan_action: PlanAction) -> dict[str, object]:
         "milestones": plan.milestones_text(plan_action.milestones),
         "lead_agency_id": plan_action.lead_agency_id,
         "partner_ids": [agency.id for agency in plan_action.partners],
-        "status": plan_action.status.value,
+        "status": plan_action.status,
         "improvement": plan_action.improvement,
         "version": plan_action.version,
     }
 
 
+def _detail_url(plan_action_id: int) -> str:
+    return url_for("plan.detail", plan_action_id=plan_action_id)
+
+
 @bp.route("/actions/new", methods=["GET", "POST"])
-def new_action() -> Response | str:
-    authorize(actor(), Permission.PLAN_EDIT)
+def new_action() -> Page:
+    user = actor()
+    authorize(user, Permission.PLAN_EDIT)
     form = PlanActionForm()
     _offer_choices(form)
     if request.method == "GET":
         wanted = request.args.get("priority", "")
         form.priority_id.data = int(wanted) if wanted.isascii() and wanted.isdigit() else None
-    if form.validate_on_submit():
-        try:
-            created = plan.create_plan_action(actor(), _details(form))
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Action {created.ref} added.", "success")
-            return redirect(url_for("plan.detail", plan_action_id=created.id))
-    has_priorities = len(form.priority_id.choices) > 1  # beyond "Select the priority"
-    return render_template("plan/action_form.html", form=form, plan_action=None, has_priorities=has_priorities)
+    has_priorities = len(form.priority_id.choices or []) > 1  # beyond "Select the priority"
+    return submit(
+        form,
+        lambda: plan.create_plan_action(user, _details(form)),
+        saved=lambda created: Saved(f"Action {created.ref} added.", _detail_url(created.id)),
+        page=lambda: render_template(
+            "plan/action_form.html", form=form, plan_action=None, has_priorities=has_priorities
+        ),
+    )
 
 
 @bp.route("/actions/<int:plan_action_id>/edit", methods=["GET", "POST"])
-def edit_action(plan_action_id: int) -> Response | str | tuple[str, int]:
+def edit_action(plan_action_id: int) -> Page:
     user = actor()
     plan_action = plan.get_plan_action(user, plan_action_id)
     form = EditPlanActionForm(data=_form_values(plan_action)) if request.method == "GET" else EditPlanActionForm()
     _offer_choices(form, plan_action)
-    if form.validate_on_submit():
-        try:
-            plan.edit_plan_action(user, plan_action_id, _details(form), version=form.version.data)
-        except InvalidInput as error:
-            show_error(form, error)
-        except EditConflict:
-            db.session.rollback()
-            current = plan.get_plan_action(user, plan_action_id)
-            show_error(form, InvalidInput(EDIT_CONFLICT))
-            form.version.data, form.version.raw_data = current.version, [str(current.version)]
-            return render_template("plan/action_form.html", form=form, plan_action=current, conflict=True), 409
-        else:
-            db.session.commit()
-            flash(f"Action {plan_action.ref} saved.", "success")
-            return redirect(url_for("plan.detail", plan_action_id=plan_action_id))
-    return render_template("plan/action_form.html", form=form, plan_action=plan_action)
+
+    def page(conflict: bool = False) -> str:
+        return render_template("plan/action_form.html", form=form, plan_action=plan_action, conflict=conflict)
+
+    return submit(
+        form,
+        lambda: plan.edit_plan_action(user, plan_action_id, _details(form), version=form.version.data or 0),
+        saved=lambda _saved: Saved(f"Action {plan_action.ref} saved.", _detail_url(plan_action_id)),
+        page=page,
+        current=lambda: plan.get_plan_action(user, plan_action_id),
+        conflict_page=lambda: page(conflict=True),
+        conflict_message=EDIT_CONFLICT,
+    )
 
 
 @bp.route("/actions/<int:plan_action_id>/progress", methods=["GET", "POST"])
-def record_progress(plan_action_id: int) -> Response | str | tuple[str, int]:
+def record_progress(plan_action_id: int) -> Page:
     user = actor()
     plan_action = plan.get_plan_action(user, plan_action_id)
     form = ProgressForm()
@@ -214,28 +209,25 @@ def record_progress(plan_action_id: int) -> Response | str | tuple[str, int]:
     if request.method == "GET":
         form.quarter.data = form.quarter.choices[0][0]  # the current quarter
         form.version.data = plan_action.version
-    if form.validate_on_submit():
-        try:
-            plan.record_progress(
-                user,
-                plan_action_id,
-                version=form.version.data,
-                quarter=form.quarter.data,
-                progress=form.progress.data or "",
-                rag=Rag(form.rag.data),
-                rag_reason=form.rag_reason.data or "",
-                improvement=form.improvement.data or "",
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        except EditConflict:
-            db.session.rollback()
-            current = plan.get_plan_action(user, plan_action_id)
-            show_error(form, InvalidInput(EDIT_CONFLICT))
-            form.version.data, form.version.raw_data = current.version, [str(current.version)]
-            return render_template("plan/progress.html", form=form, plan_action=current, conflict=True), 409
-        else:
-            db.session.commit()
-            flash(f"Progress on {plan_action.ref} saved.", "success")
-            return redirect(url_for("plan.detail", plan_action_id=plan_action_id))
-    return render_template("plan/progress.html", form=form, plan_action=plan_action)
+
+    def page(conflict: bool = False) -> str:
+        return render_template("plan/progress.html", form=form, plan_action=plan_action, conflict=conflict)
+
+    return submit(
+        form,
+        lambda: plan.record_progress(
+            user,
+            plan_action_id,
+            version=form.version.data or 0,
+            quarter=form.quarter.data,
+            progress=form.progress.data or "",
+            rag=form.rag.chosen,
+            rag_reason=form.rag_reason.data or "",
+            improvement=form.improvement.data or "",
+        ),
+        saved=lambda _saved: Saved(f"Progress on {plan_action.ref} saved.", _detail_url(plan_action_id)),
+        page=page,
+        current=lambda: plan.get_plan_action(user, plan_action_id),
+        conflict_page=lambda: page(conflict=True),
+        conflict_message=EDIT_CONFLICT,
+    )

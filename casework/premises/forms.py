@@ -25,16 +25,19 @@ from casework.ui.fields import (
     CheckboxesWidget,
     ChoiceRadioField,
     ChoiceSelectField,
+    EnumRadioField,
+    EnumSelectField,
     GovDateField,
     RadiosWidget,
     TimeField,
     VersionField,
-    choices,
     date_required,
     max_length,
     optional_int,
+    record_id,
     required_version,
 )
+from casework.ui.forms import MomentForm
 
 SORT_CHOICES = [
     ("name-asc", "Name (A to Z)"),
@@ -57,9 +60,7 @@ class RegisterFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField(
-        "Colour", choices=[("", "Any colour")] + choices(TlsStatus), widget=GovSelect(), validators=[Optional()]
-    )
+    status = EnumSelectField("Colour", TlsStatus, blank="Any colour", widget=GovSelect(), validators=[Optional()])
     town = SelectField("Town", widget=GovSelect(), validators=[Optional()])
     cluster = SelectField("Cluster", widget=GovSelect(), validators=[Optional()])
     deadline_passed = BooleanField("Deadline passed", widget=GovCheckboxInput())
@@ -69,9 +70,9 @@ class RegisterFilterForm(FlaskForm):
 
 
 class MoveStatusForm(FlaskForm):
-    to_status = ChoiceRadioField(
+    to_status = EnumRadioField(
         "New colour",
-        choices=choices(TlsStatus),
+        TlsStatus,
         widget=RadiosWidget(),
         invalid_message="Select red, amber or green",
         validators=[InputRequired(message="Select the new colour")],
@@ -82,16 +83,21 @@ class MoveStatusForm(FlaskForm):
         validators=[InputRequired(message="Give the reason for the move"), max_length("The reason", 2000)],
     )
     incident_ids = SelectMultipleField(
-        "Incidents that justify the move (optional)", coerce=int, widget=CheckboxesWidget(), validators=[Optional()]
+        "Incidents that justify the move (optional)",
+        coerce=record_id,
+        widget=CheckboxesWidget(),
+        validators=[Optional()],
     )
     visit_ids = SelectMultipleField(
-        "Visits that justify the move (optional)", coerce=int, widget=CheckboxesWidget(), validators=[Optional()]
+        "Visits that justify the move (optional)", coerce=record_id, widget=CheckboxesWidget(), validators=[Optional()]
     )
     version = VersionField(validators=[required_version])
     submit = SubmitField("Move colour", widget=GovSubmitInput())
 
 
-class IncidentForm(FlaskForm):
+class IncidentForm(MomentForm):
+    moment_fields = ("occurred_on", "occurred_time")
+
     occurred_on = GovDateField(
         "Date of the incident",
         description="For example, 27 3 2026",
@@ -105,23 +111,23 @@ class IncidentForm(FlaskForm):
         invalid_message="Choose the agency that reported the incident",
         validators=[InputRequired(message="Choose the agency that reported the incident")],
     )
-    source = ChoiceRadioField(
+    source = EnumRadioField(
         "Source",
-        choices=choices(IncidentSource),
+        IncidentSource,
         widget=RadiosWidget(),
         invalid_message="Select the source of the report",
         validators=[InputRequired(message="Select the source of the report")],
     )
-    category = ChoiceRadioField(
+    category = EnumRadioField(
         "Category",
-        choices=choices(IncidentCategory),
+        IncidentCategory,
         widget=RadiosWidget(),
         invalid_message="Select the category",
         validators=[InputRequired(message="Select the category")],
     )
-    severity = ChoiceRadioField(
+    severity = EnumRadioField(
         "Severity",
-        choices=choices(IncidentSeverity),
+        IncidentSeverity,
         widget=RadiosWidget(),
         invalid_message="Select the severity",
         validators=[InputRequired(message="Select the severity")],
@@ -130,24 +136,26 @@ class IncidentForm(FlaskForm):
     submit = SubmitField("Record incident", widget=GovSubmitInput())
 
 
-class VisitForm(FlaskForm):
+class VisitForm(MomentForm):
+    moment_fields = ("visited_on", "visited_time")
+
     visited_on = GovDateField(
         "Date of the visit",
         description="For example, 27 3 2026",
         validators=[date_required("Enter the date of the visit")],
     )
     visited_time = TimeField("Time of the visit")
-    kind = ChoiceRadioField(
+    kind = EnumRadioField(
         "Kind of visit",
-        choices=choices(VisitKind),
+        VisitKind,
         widget=RadiosWidget(),
         invalid_message="Select the kind of visit",
         validators=[InputRequired(message="Select the kind of visit")],
     )
-    result = ChoiceRadioField(
+    result = EnumRadioField(
         "Result",
-        choices=choices(VisitResult),
-        default=VisitResult.NOT_APPLICABLE.value,
+        VisitResult,
+        default=VisitResult.NOT_APPLICABLE,
         widget=RadiosWidget(),
         invalid_message="Select pass, fail or not applicable",
         validators=[InputRequired(message="Select the result")],
@@ -157,9 +165,9 @@ class VisitForm(FlaskForm):
 
 
 class HearingForm(FlaskForm):
-    kind = ChoiceRadioField(
+    kind = EnumRadioField(
         "Kind",
-        choices=choices(HearingKind),
+        HearingKind,
         widget=RadiosWidget(),
         invalid_message="Select a hearing or a review",
         validators=[InputRequired(message="Select a hearing or a review")],
@@ -167,9 +175,9 @@ class HearingForm(FlaskForm):
     held_on = GovDateField(
         "Date held", description="For example, 27 3 2026", validators=[date_required("Enter the date it was held")]
     )
-    outcome = ChoiceRadioField(
+    outcome = EnumRadioField(
         "Outcome",
-        choices=choices(HearingOutcome),
+        HearingOutcome,
         widget=RadiosWidget(),
         invalid_message="Select the outcome",
         validators=[InputRequired(message="Select the outcome")],
@@ -179,9 +187,9 @@ class HearingForm(FlaskForm):
 
 
 class AccreditationForm(FlaskForm):
-    field = ChoiceRadioField(
+    field = EnumRadioField(
         "Accreditation",
-        choices=choices(AccreditationField),
+        AccreditationField,
         widget=RadiosWidget(),
         invalid_message="Select Thumbs Up or SIRCS",
         validators=[InputRequired(message="Select which accreditation changes")],

@@ -15,6 +15,9 @@ from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.clock import utcnow
 from casework.db import Base, CreatedAt, IntPK, Str100, Str200
+from casework.people.models import ADDRESS_MAX, POSTCODE_MAX
+
+LICENCE_NUMBER_MAX = 40
 
 
 def _words(value: str) -> str:
@@ -150,9 +153,9 @@ class Premises(Base):
 
     id: Mapped[IntPK]
     name: Mapped[Str200]
-    address: Mapped[str] = mapped_column(sa.String(500), default="")
-    postcode: Mapped[str] = mapped_column(sa.String(10), default="")
-    licence_number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    address: Mapped[str] = mapped_column(sa.String(ADDRESS_MAX), default="")
+    postcode: Mapped[str] = mapped_column(sa.String(POSTCODE_MAX), default="")
+    licence_number: Mapped[str] = mapped_column(sa.String(LICENCE_NUMBER_MAX), unique=True)
     kind: Mapped[PremisesKind]
     town: Mapped[Str100] = mapped_column(default="", index=True)
     cluster: Mapped[Str100] = mapped_column(default="", index=True)

@@ -1,3 +1,6 @@
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -7,19 +10,21 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, Field, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, Field, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from casework.cases.models import CaseType
+from casework.cases.models import REFERENCE_MAX, CaseType, PartyRole
+from casework.people.models import ADDRESS_MAX, POSTCODE_MAX
 from casework.referrals.models import Consent, ReferralStatus, ReferralSubject
 from casework.referrals.services import REFERRED_ROLES
 from casework.ui.fields import (
     ChoiceRadioField,
     ChoiceSelectField,
+    EnumRadioField,
+    EnumSelectField,
     GovDateField,
     RadiosWidget,
     VersionField,
-    choices,
     max_length,
     optional_int,
     required_version,
@@ -38,18 +43,13 @@ class ReferralFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField(
-        "Status",
-        choices=[("", "Any status")] + choices(ReferralStatus),
-        widget=GovSelect(),
-        validators=[Optional()],
-    )
+    status = EnumSelectField("Status", ReferralStatus, blank="Any status", widget=GovSelect(), validators=[Optional()])
 
 
 class MakeReferralForm(FlaskForm):
-    subject = ChoiceRadioField(
+    subject = EnumRadioField(
         "Who or what are you referring?",
-        choices=choices(ReferralSubject),
+        ReferralSubject,
         widget=RadiosWidget(),
         invalid_message="Select whether you are referring a person or a place",
         validators=[InputRequired(message="Select whether you are referring a person or a place")],
@@ -65,8 +65,10 @@ class MakeReferralForm(FlaskForm):
         description="The street, park, estate or area, for example 'Tillery Park, Wisbech'.",
         validators=[max_length("Place", 200)],
     )
-    address = TextAreaField("Address (optional)", widget=GovTextArea(), validators=[max_length("Address", 500)])
-    postcode = StringField("Postcode (optional)", widget=GovTextInput(), validators=[max_length("Postcode", 10)])
+    address = TextAreaField("Address (optional)", widget=GovTextArea(), validators=[max_length("Address", ADDRESS_MAX)])
+    postcode = StringField(
+        "Postcode (optional)", widget=GovTextInput(), validators=[max_length("Postcode", POSTCODE_MAX)]
+    )
     what_is_happening = TextAreaField(
         "What is happening?",
         widget=GovCharacterCount(),
@@ -79,9 +81,9 @@ class MakeReferralForm(FlaskForm):
         description="Risks to the person, to others or to staff visiting, and any vulnerability.",
         validators=[max_length("Risks", 5000)],
     )
-    consent = ChoiceRadioField(
+    consent = EnumRadioField(
         "Has consent been given to share this information with partner agencies?",
-        choices=choices(Consent),
+        Consent,
         widget=RadiosWidget(),
         invalid_message="Select whether consent to share was given",
         validators=[InputRequired(message="Select whether consent to share was given")],
@@ -96,9 +98,9 @@ class MakeReferralForm(FlaskForm):
 
     PERSON_FIELDS = ("first_name", "last_name", "date_of_birth")
 
-    def validate(self, extra_validators: dict[str, list[object]] | None = None) -> bool:
-        valid = super().validate(extra_validators)  # type: ignore[arg-type]
-        if self.subject.data == ReferralSubject.PLACE.value:
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.subject.data is ReferralSubject.PLACE:
             # A place referral keeps none of these, and the page hides them: a slip in
             # one must not stop the referral.
             for name in self.PERSON_FIELDS:
@@ -134,9 +136,10 @@ class _ReferredPersonFields:
         invalid_message="Select someone from the list, or a new person",
         validators=[InputRequired(message="Select someone already known, or a new person")],
     )
-    role = ChoiceRadioField(
+    role = EnumRadioField(
         "Their role on the case",
-        choices=choices(REFERRED_ROLES),
+        PartyRole,
+        members=REFERRED_ROLES,
         widget=RadiosWidget(),
         invalid_message="Select the person's role on the case",
         validators=[InputRequired(message="Select the person's role on the case")],
@@ -156,11 +159,11 @@ class AcceptReferralForm(FlaskForm):
         "Case reference",
         widget=GovTextInput(),
         description="For example ASB-2026-00042. Cases found by the checks above are offered as you type.",
-        validators=[max_length("Case reference", 20)],
+        validators=[max_length("Case reference", REFERENCE_MAX)],
     )
-    case_type = ChoiceRadioField(
+    case_type = EnumRadioField(
         "Case type",
-        choices=choices(CaseType),
+        CaseType,
         widget=RadiosWidget(),
         invalid_message="Select the case type",
         validators=[Optional()],
@@ -195,8 +198,8 @@ class AcceptReferralForm(FlaskForm):
         ),
     }
 
-    def validate(self, extra_validators: dict[str, list[object]] | None = None) -> bool:
-        valid = super().validate(extra_validators)  # type: ignore[arg-type]
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        valid = super().validate(extra_validators)
         for name, message in self.NEEDED.get(self.into.data or "", ()):
             field = self[name]
             if not field.errors and (field.data is None or (isinstance(field.data, str) and not field.data.strip())):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.db import Base, IntPK, Str100, Str200
+from casework.people.models import ADDRESS_MAX, POSTCODE_MAX
 
 
 class ReferralStatus(enum.StrEnum):
@@ -49,8 +50,8 @@ class Referral(Base):
     first_name: Mapped[Str100] = mapped_column(default="")
     last_name: Mapped[Str100] = mapped_column(default="")
     date_of_birth: Mapped[date | None]
-    address: Mapped[str] = mapped_column(sa.String(500), default="")
-    postcode: Mapped[str] = mapped_column(sa.String(10), default="")
+    address: Mapped[str] = mapped_column(sa.String(ADDRESS_MAX), default="")
+    postcode: Mapped[str] = mapped_column(sa.String(POSTCODE_MAX), default="")
     place: Mapped[Str200] = mapped_column(default="")  # where, for a place or as well as a person
     what_is_happening: Mapped[str] = mapped_column(sa.Text)
     risks: Mapped[str] = mapped_column(sa.Text, default="")

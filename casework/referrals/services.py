@@ -24,7 +24,7 @@ from casework.cases import services as cases
 from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, NoteKind, PartyRole
 from casework.clock import today, utcnow
 from casework.db import ensure_version
-from casework.exceptions import EditConflict, InvalidInput, InvalidTransition, NotFound
+from casework.exceptions import Checks, EditConflict, InvalidInput, InvalidTransition, NotFound
 from casework.paging import Page, clamp
 from casework.people import services as people
 from casework.people.models import Person
@@ -51,6 +51,40 @@ NEARBY_LIMIT = 10
 # --- Making a referral -------------------------------------------------------------
 
 
+def check_referral(
+    actor: User,
+    *,
+    subject: ReferralSubject | None,
+    first_name: str | None,
+    last_name: str | None,
+    date_of_birth: date | None,
+    place: str | None,
+    what_is_happening: str | None,
+    consent: Consent | None,
+    consent_reason: str | None,
+) -> None:
+    """InvalidInput with every rule a referral breaks, on what of the form could be read
+    (None for a field the form could not read)."""
+    authorize(actor, P.REFERRAL_MAKE)
+    checks = Checks()
+
+    def required(text: str | None, message: str, field: str) -> None:
+        if text is not None and not text.strip():
+            checks.refuse(message, field=field)
+
+    if subject is ReferralSubject.PERSON:
+        required(first_name, "Enter the person's first name", "first_name")
+        required(last_name, "Enter the person's last name", "last_name")
+        if date_of_birth is not None and date_of_birth > today():
+            checks.refuse("Date of birth must be in the past", field="date_of_birth")
+    elif subject is ReferralSubject.PLACE:
+        required(place, "Enter the place", "place")
+    required(what_is_happening, "Enter what is happening", "what_is_happening")
+    if consent is not None and consent is not Consent.YES:
+        required(consent_reason, "Enter why consent was not given or not asked for", "consent_reason")
+    checks.raise_any()
+
+
 def make_referral(
     actor: User,
     *,
@@ -67,23 +101,20 @@ def make_referral(
     consent_reason: str,
 ) -> Referral:
     """A new referral from the actor's agency, waiting for the chair."""
-    authorize(actor, P.REFERRAL_MAKE)
-    if subject is ReferralSubject.PERSON:
-        if not first_name.strip():
-            raise InvalidInput("Enter the person's first name", field="first_name")
-        if not last_name.strip():
-            raise InvalidInput("Enter the person's last name", field="last_name")
-        if date_of_birth is not None and date_of_birth > today():
-            raise InvalidInput("Date of birth must be in the past", field="date_of_birth")
-    else:
+    check_referral(
+        actor,
+        subject=subject,
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        place=place,
+        what_is_happening=what_is_happening,
+        consent=consent,
+        consent_reason=consent_reason,
+    )
+    if subject is not ReferralSubject.PERSON:
         # A place referral names no one: nothing about a person is kept with it.
         first_name, last_name, date_of_birth = "", "", None
-        if not place.strip():
-            raise InvalidInput("Enter the place", field="place")
-    if not what_is_happening.strip():
-        raise InvalidInput("Enter what is happening", field="what_is_happening")
-    if consent is not Consent.YES and not consent_reason.strip():
-        raise InvalidInput("Enter why consent was not given or not asked for", field="consent_reason")
     referral = Referral(
         subject=subject,
         first_name=first_name.strip(),
@@ -289,7 +320,7 @@ def nearby_open_cases(actor: User, referral: Referral) -> list[Case]:
     """Open cases the actor sees in full in the same town as the place or address, or
     with someone on them in the same postcode district. Towns and the people on a case
     are not on its stub, so stubs are never matched on them."""
-    conditions = []
+    conditions: list[sa.ColumnElement[bool]] = []
     if district := _postcode_district(referral.postcode):
         someone_nearby = (
             select(CaseParty.id)

@@ -1,13 +1,13 @@
 """Referrals: making one, the list, the referral page and the chair's decision."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
-from werkzeug.wrappers import Response
+from typing import Any
 
-from casework import db
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import Field
+
 from casework.agencies import services as agencies
-from casework.cases.models import CaseType, PartyRole
-from casework.exceptions import InvalidInput
+from casework.cases.models import Case
 from casework.permissions import Permission
 from casework.policy import authorize
 from casework.referrals import services as referrals
@@ -19,9 +19,9 @@ from casework.referrals.forms import (
     MakeReferralForm,
     ReferralFilterForm,
 )
-from casework.referrals.models import Consent, Referral, ReferralStatus, ReferralSubject
+from casework.referrals.models import Referral, ReferralSubject
 from casework.referrals.services import NewCase, ReferredPerson, SimilarPerson
-from casework.ui.forms import show_error
+from casework.ui.flow import Page, Saved, submit
 from casework.ui.templating import local_date
 from casework.web import actor, writes_on_get
 
@@ -35,7 +35,7 @@ def index() -> str:
     user = actor()
     form = ReferralFilterForm(request.args)
     form.validate()
-    status = ReferralStatus(form.status.data) if form.status.data and not form.status.errors else None
+    status = None if form.status.errors else form.status.data
     page_number = request.args.get("page", "1")
     page = referrals.list_referrals(
         user, status=status, page=int(page_number) if page_number.isdigit() else 1, per_page=PER_PAGE
@@ -44,33 +44,46 @@ def index() -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-def new() -> Response | str:
+def new() -> Page:
     user = actor()
     authorize(user, Permission.REFERRAL_MAKE)
     form = MakeReferralForm()
-    if form.validate_on_submit():
-        try:
-            referral = referrals.make_referral(
-                user,
-                subject=ReferralSubject(form.subject.data),
-                first_name=form.first_name.data or "",
-                last_name=form.last_name.data or "",
-                date_of_birth=form.date_of_birth.data,
-                address=form.address.data or "",
-                postcode=form.postcode.data or "",
-                place=form.place.data or "",
-                what_is_happening=form.what_is_happening.data or "",
-                risks=form.risks.data or "",
-                consent=Consent(form.consent.data),
-                consent_reason=form.consent_reason.data or "",
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Referral sent to the PSG chair.", "success")
-            return redirect(url_for("referrals.detail", referral_id=referral.id))
-    return render_template("referrals/new.html", form=form)
+
+    def readable(field: Field) -> Any:
+        return None if field.errors else field.data
+
+    return submit(
+        form,
+        lambda: referrals.make_referral(
+            user,
+            subject=form.subject.chosen,
+            first_name=form.first_name.data or "",
+            last_name=form.last_name.data or "",
+            date_of_birth=form.date_of_birth.data,
+            address=form.address.data or "",
+            postcode=form.postcode.data or "",
+            place=form.place.data or "",
+            what_is_happening=form.what_is_happening.data or "",
+            risks=form.risks.data or "",
+            consent=form.consent.chosen,
+            consent_reason=form.consent_reason.data or "",
+        ),
+        saved=lambda referral: Saved(
+            "Referral sent to the PSG chair.", url_for("referrals.detail", referral_id=referral.id)
+        ),
+        page=lambda: render_template("referrals/new.html", form=form),
+        check=lambda: referrals.check_referral(
+            user,
+            subject=readable(form.subject),
+            first_name=readable(form.first_name),
+            last_name=readable(form.last_name),
+            date_of_birth=readable(form.date_of_birth),
+            place=readable(form.place),
+            what_is_happening=readable(form.what_is_happening),
+            consent=readable(form.consent),
+            consent_reason=readable(form.consent_reason),
+        ),
+    )
 
 
 def _person_label(similar: SimilarPerson) -> str:
@@ -128,70 +141,67 @@ def _render(
 
 
 @bp.get("/<int:referral_id>")
-@writes_on_get
+@writes_on_get  # the audit record of this view
 def detail(referral_id: int) -> str:
-    page = _render(referral_id)
-    db.session.commit()  # the audit record of this view
-    return page
+    return _render(referral_id)
+
+
+def _detail_url(referral_id: int) -> str:
+    return url_for("referrals.detail", referral_id=referral_id)
 
 
 @bp.post("/<int:referral_id>/accept")
-def accept(referral_id: int) -> Response | str:
+def accept(referral_id: int) -> Page:
     user = actor()
     referral = referrals.decidable_referral(user, referral_id)  # 404, 403 or 409 before the form
     similar = referrals.similar_people(user, referral)
     form = _accept_form(referral, similar, submitted=True)
-    if form.validate():
+
+    def accept_referral() -> Case:
         person = None
         if isinstance(form, AcceptPersonReferralForm):
             chosen = form.person_id.data
             person = ReferredPerson(
-                role=PartyRole(form.role.data),
-                existing_person_id=None if chosen == NEW_PERSON else int(chosen),
+                role=form.role.chosen, existing_person_id=None if chosen == NEW_PERSON else int(chosen)
             )
         into_new = form.into.data == "new"
-        try:
-            case = referrals.accept_referral(
-                user,
-                referral_id,
-                version=form.version.data,
-                reference_prefix=current_app.config["CASE_REFERENCE_PREFIX"],
-                existing_case=None if into_new else form.case_reference.data or "",
-                new_case=NewCase(
-                    case_type=CaseType(form.case_type.data),
-                    title=form.title.data or "",
-                    lead_agency_id=form.lead_agency_id.data,
-                    restricted=form.restricted.data,
-                )
-                if into_new
-                else None,
-                person=person,
+        return referrals.accept_referral(
+            user,
+            referral_id,
+            version=form.version.data or 0,
+            reference_prefix=current_app.config["CASE_REFERENCE_PREFIX"],
+            existing_case=None if into_new else form.case_reference.data or "",
+            new_case=NewCase(
+                case_type=form.case_type.chosen,
+                title=form.title.data or "",
+                lead_agency_id=form.lead_agency_id.data,
+                restricted=form.restricted.data,
             )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Referral accepted into case {case.reference}.", "success")
-            return redirect(url_for("referrals.detail", referral_id=referral_id))
-    page = _render(referral_id, accept_form=form)
-    db.session.commit()  # the audit record of this view
-    return page
+            if into_new
+            else None,
+            person=person,
+        )
+
+    return submit(
+        form,
+        accept_referral,
+        saved=lambda case: Saved(f"Referral accepted into case {case.reference}.", _detail_url(referral_id)),
+        page=lambda: _render(referral_id, accept_form=form),  # with the audit record of this view
+    )
 
 
 @bp.post("/<int:referral_id>/decline")
-def decline(referral_id: int) -> Response | str:
+def decline(referral_id: int) -> Page:
     user = actor()
     referral = referrals.decidable_referral(user, referral_id)
     form = _decline_form(referral, submitted=True)
-    if form.validate():
-        try:
-            referrals.decline_referral(user, referral_id, version=form.version.data, reason=form.reason.data)
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Referral declined. The referring agency can see your reason.", "success")
-            return redirect(url_for("referrals.detail", referral_id=referral_id))
-    page = _render(referral_id, decline_form=form)
-    db.session.commit()
-    return page
+    return submit(
+        form,
+        lambda: referrals.decline_referral(
+            user, referral_id, version=form.version.data or 0, reason=form.reason.data or ""
+        ),
+        saved=lambda _referral: Saved(
+            "Referral declined. The referring agency can see your reason.", _detail_url(referral_id)
+        ),
+        page=lambda: _render(referral_id, decline_form=form),
+    )

@@ -1,23 +1,38 @@
 """Fields and validators shared by the forms, with GOV.UK-style messages."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, time
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any, Generic, Protocol, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovDateInput, GovRadioInput, GovTextInput
 from wtforms import DateField, Field, IntegerField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.form import BaseForm
 from wtforms.validators import Length, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput
 
 from casework.clock import parse_time, today
+
+# Record ids are 32-bit integer columns: a larger number names no record, and
+# PostgreSQL refuses to compare it with one, so it is refused as not on the list.
+LARGEST_ID = 2**31 - 1
+
+
+def record_id(value: object) -> int:
+    """Coerce a chosen record's id; ValueError (the field's "choose from the list"
+    message) for anything that cannot be one."""
+    number = int(str(value))
+    if abs(number) > LARGEST_ID:
+        raise ValueError(f"{value} is not a record id")
+    return number
 
 
 def optional_int(value: object) -> int | None:
     """Coerce a select's value: the empty choice is None."""
     if value in (None, ""):
         return None
-    return int(value)  # type: ignore[call-overload]
+    return record_id(value)
 
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
@@ -49,11 +64,11 @@ class _LegendFromLabel:
     `params={'fieldset': {'legend': {'classes': ...}}}` would leave it empty.
     """
 
-    def map_gov_params(self, field: Field, **kwargs: object) -> dict[str, object]:
-        params = super().map_gov_params(field, **kwargs)  # type: ignore[misc]
+    def map_gov_params(self, field: Field, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)  # type: ignore[misc]  # a mixin: the widget comes next
         legend = params.setdefault("fieldset", {}).setdefault("legend", {})
         legend.setdefault("text", field.label.text)
-        return params  # type: ignore[no-any-return]
+        return params
 
 
 class RadiosWidget(_LegendFromLabel, GovRadioInput):
@@ -93,6 +108,13 @@ class GovDateField(DateField):
             self.data = None
             raise ValueError(f"{self.label.text} must be after 1900")
 
+    @property
+    def given(self) -> date:
+        """The date, on a form that has passed validation (a required date)."""
+        if self.data is None:
+            raise ValueError(f"{self.name} has no date: validate the form first")
+        return self.data
+
     def pre_validate(self, form: object) -> None:
         if self.past_only and self.data is not None and self.data > today():
             raise ValidationError(f"{self.label.text} must be in the past")
@@ -100,9 +122,9 @@ class GovDateField(DateField):
     def post_validate(self, form: object, validation_stopped: bool) -> None:
         # Optional() clears the errors whenever the day box is blank, which would let a
         # date with only a month or a year through as no date at all: put them back.
-        for message in self.process_errors:
-            if message not in self.errors:
-                self.errors.append(message)
+        errors = list(self.errors)
+        errors += [message for message in self.process_errors if message not in errors]
+        self.errors = errors
 
 
 class VersionField(IntegerField):
@@ -129,8 +151,10 @@ class _ChoiceMessage:
     Used where a tampered or stale form can send a value that is not on the list.
     """
 
+    data: Any
+
     def __init__(self, *args: object, invalid_message: str, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         self.invalid_message = invalid_message
 
     def process_formdata(self, valuelist: list[str]) -> None:
@@ -162,7 +186,7 @@ def date_required(message: str) -> Any:
     def check(_form: object, field: Field) -> None:
         if field.data is None:
             # A date that could not be read already has its own message.
-            raise StopValidation(None if field.errors else message)
+            raise StopValidation("" if field.errors else message)
 
     return check
 
@@ -206,7 +230,7 @@ class AgencyCheckboxesField(SelectMultipleField):
     widget = CheckboxesWidget()
 
     def __init__(self, label: str, **kwargs: Any) -> None:
-        super().__init__(label, coerce=int, **kwargs)
+        super().__init__(label, coerce=record_id, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
@@ -215,7 +239,7 @@ class AgencyCheckboxesField(SelectMultipleField):
             self.data = []
             raise ValueError(UNKNOWN_AGENCY) from None
 
-    def pre_validate(self, form: object) -> None:
+    def pre_validate(self, form: BaseForm) -> None:
         try:
             super().pre_validate(form)
         except ValidationError:
@@ -223,11 +247,75 @@ class AgencyCheckboxesField(SelectMultipleField):
 
 
 class Labelled(Protocol):
-    value: str
-    label: str
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 def choices(members: Iterable[Labelled]) -> list[tuple[str, str]]:
     """A select's or radios' choices from an enum (or some of its members), each member
     shown by its label."""
     return [(member.value, member.label) for member in members]
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum_coerce(enum: type[E]) -> Callable[[object], E | None]:
+    def coerce(value: object) -> E | None:
+        if value is None or value == "":
+            return None  # the empty choice ("Any status") or nothing chosen
+        try:
+            return enum(str(value))
+        except ValueError:
+            # Kept as sent, so that validation says it is not on the list (a required
+            # choice would otherwise say only that nothing was chosen).
+            return value  # type: ignore[return-value]
+
+    return coerce
+
+
+class _EnumChoices(Generic[E]):
+    """A choice of an enum's members whose ``data`` is the member itself (or None), so
+    views pass it on as it is. The choices are the given members, or all of them, each
+    shown by its label (or as ``labels`` says); ``blank`` puts an empty choice first with that text."""
+
+    name: str
+    data: E | None
+
+    def __init__(
+        self,
+        label: str,
+        enum: type[E],
+        *,
+        members: Iterable[Labelled] | None = None,
+        labels: Mapping[E, str] | None = None,
+        blank: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        offered = (
+            [(member.value, label) for member, label in labels.items()]
+            if labels is not None
+            else choices(members if members is not None else enum)
+        )
+        kwargs.setdefault("invalid_message", "Select an option from the list")
+        super().__init__(  # type: ignore[call-arg]  # a mixin: the choice field comes next
+            label, choices=([("", blank)] if blank is not None else []) + offered, coerce=_enum_coerce(enum), **kwargs
+        )
+
+    @property
+    def chosen(self) -> E:
+        """The member chosen, on a form that has passed validation (a required choice)."""
+        if self.data is None:
+            raise ValueError(f"{self.name} has no member chosen: validate the form first")
+        return self.data
+
+
+class EnumRadioField(_EnumChoices[E], ChoiceRadioField):
+    pass
+
+
+class EnumSelectField(_EnumChoices[E], ChoiceSelectField):
+    pass

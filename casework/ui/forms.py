@@ -1,6 +1,8 @@
 """Form handling shared by several blueprints: typed local times and the quarter chooser."""
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any, ClassVar
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -25,31 +27,54 @@ class ChooseQuarterForm(FlaskForm):
 
 
 def show_error(form: FlaskForm, error: InvalidInput) -> None:
-    """Put a service's refusal on the form, next to the field it concerns."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and not isinstance(field.errors, tuple):
-        field.errors.append(error.message)
-    else:
-        form.form_errors.append(error.message)
-    form._errors = None  # WTForms caches the error dict; rebuild it with this one
+    """Put a service's refusals on the form, each next to the field it concerns."""
+    for problem in error.problems:
+        field = getattr(form, problem.field, None) if problem.field else None
+        if field is not None and not isinstance(field.errors, tuple):
+            if problem.message not in field.errors:
+                field.errors.append(problem.message)
+        elif problem.message not in form.form_errors:
+            form.form_errors.append(problem.message)
+    form._errors = None  # WTForms caches the error dict; rebuild it with these
 
 
-def submitted_moment(form: FlaskForm, day_field: str, time_field: str) -> datetime | None:
-    """Validate a submitted form and work out the UTC instant of its local date and time.
+def keep_version(form: FlaskForm, version: int) -> None:
+    """The version a form is saved against: the record's as shown on this page, so that
+    after a conflict, saving again is checked against what is saved now."""
+    form.version.data, form.version.raw_data = version, [str(version)]
 
-    None unless the whole form is valid and the time existed; the time is checked even
-    when other fields have errors, so every problem is shown at once.
+
+class MomentForm(FlaskForm):
+    """A form with a local date and a time of day (``moment_fields``) that together name
+    an instant: once validated, ``moment`` is that instant in UTC, or None.
+
+    The instant is worked out whenever both fields parsed, even when other fields have
+    errors, so that a time the clocks skipped is shown with every other problem and the
+    service's checks can look at the date.
     """
-    valid = form.validate()
-    day, at = form[day_field], form[time_field]
-    if day.errors or at.errors or day.data is None or at.time is None:
-        return None
-    try:
-        when = to_utc(day.data, at.time)
-    except NonexistentTime as error:
-        show_error(form, InvalidInput(str(error), field=time_field))
-        return None
-    return when if valid else None
+
+    moment_fields: ClassVar[tuple[str, str]]
+    moment: datetime | None = None
+
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        valid = super().validate(extra_validators)
+        self.moment = None
+        day_field, time_field = self.moment_fields
+        day, at = self[day_field], self[time_field]
+        if day.errors or at.errors or day.data is None or at.time is None:
+            return False
+        try:
+            self.moment = to_utc(day.data, at.time)
+        except NonexistentTime as error:
+            show_error(self, InvalidInput(str(error), field=time_field))
+            return False
+        return valid
+
+    def when(self) -> datetime:
+        """The instant, on a form that has passed validation."""
+        if self.moment is None:
+            raise ValueError("The form has no valid date and time: validate it first")
+        return self.moment
 
 
 def fill_with_now(form: FlaskForm, day_field: str, time_field: str) -> None:

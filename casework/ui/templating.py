@@ -1,6 +1,7 @@
 """Template filters and the values every page needs."""
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import Flask, g, request, url_for
 from flask_login import current_user
@@ -84,7 +85,7 @@ def pagination(endpoint: str, page: int, pages: int, **values: object) -> dict[s
     """Parameters for govukPagination: first, last and two either side, with ellipses."""
     # Every value of a repeated parameter: a GOV.UK date input sends day, month and year
     # under one name.
-    args = {**request.args.to_dict(flat=False), **values}
+    args: dict[str, Any] = {**request.args.to_dict(flat=False), **values}
 
     def href(number: int) -> str:
         return url_for(endpoint, **{**args, "page": number})

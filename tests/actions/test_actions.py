@@ -11,17 +11,17 @@ import pytest
 from casework.actions.models import ActionStatus
 from casework.clock import ZONE, today
 from casework.permissions import Role
-from casework.plan.models import PlanAction
 from tests.factories import (
     make_action,
     make_agency,
     make_case,
-    make_plan_action,
+    make_plan_item,
     make_premises,
-    make_priority,
     make_psg_meeting,
     make_user,
 )
+
+pytestmark = pytest.mark.both_databases
 
 LONDON = ZONE
 
@@ -42,11 +42,6 @@ def rows(page: str, table: str) -> list[str]:
         " ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split())
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body.group(1), re.S)
     ]
-
-
-def make_plan_item(*, lead_agency, ref: str) -> PlanAction:
-    priority = make_priority(number=int(ref.split(".")[0]))
-    return make_plan_action(priority=priority, ref=ref, lead_agency=lead_agency)
 
 
 @pytest.fixture
@@ -87,6 +82,7 @@ def test_who_has_an_inbox(client_as, role, status):
     assert client_as(make_user(role=role)).get("/actions").status_code == status
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize(
     ("role", "status"),
     [(Role.MANAGER, 200), (Role.ADMIN, 200)]
@@ -96,6 +92,7 @@ def test_only_managers_and_admins_see_the_overdue_actions(client_as, role, statu
     assert client_as(make_user(role=role)).get("/actions/overdue").status_code == status
 
 
+@pytest.mark.calendar
 def test_the_inbox_links_the_overdue_page_for_managers_only(client_as):
     assert 'href="/actions/overdue"' in client_as(make_user(role=Role.MANAGER)).get("/actions").text
     assert 'href="/actions/overdue"' not in client_as(make_user(role=Role.PSG_MEMBER)).get("/actions").text
@@ -104,6 +101,7 @@ def test_the_inbox_links_the_overdue_page_for_managers_only(client_as):
 # --- The inbox --------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_the_inbox_lists_my_agencys_live_actions_overdue_first_then_by_due_date(client_as, police, officer, case):
     for title, due, status in [
         ("Due in a month", days(30), ActionStatus.OPEN),
@@ -123,6 +121,7 @@ def test_the_inbox_lists_my_agencys_live_actions_overdue_first_then_by_due_date(
     assert "4 actions" in page
 
 
+@pytest.mark.calendar
 def test_each_row_shows_subject_assignee_due_date_rag_and_status(client_as, police, officer, case):
     chair = make_user(role=Role.PSG_CHAIR, agency=police)
     premises = make_premises(name="The Rose and Crown")
@@ -161,6 +160,7 @@ def test_each_row_shows_subject_assignee_due_date_rag_and_status(client_as, poli
     assert re.search(r'govuk-tag--green">\s*On track\s*<', page)
 
 
+@pytest.mark.calendar
 def test_finished_actions_show_no_rag(client_as, police, officer, case):
     make_action(case=case, agency=police, created_by=officer, title="Done", due_on=days(-5), status=ActionStatus.DONE)
     page = client_as(officer).get("/actions?status=done").text
@@ -193,6 +193,7 @@ def test_the_status_filter(client_as, police, officer, case, query, expected):
     assert titles(client_as(officer).get(f"/actions{query}").text, "actions-inbox") == expected
 
 
+@pytest.mark.calendar
 def test_the_due_date_filters(client_as, police, officer, case):
     for n in (-10, -3, 0, 5, 12):
         make_action(case=case, agency=police, created_by=officer, title=f"Due {n}", due_on=days(n))
@@ -269,6 +270,7 @@ def test_bad_filters_are_explained_and_the_rest_of_the_list_still_shows(
     assert titles(page, "actions-inbox") == ["Still listed"]
 
 
+@pytest.mark.calendar
 def test_what_was_typed_in_a_bad_date_stays_in_the_boxes(client_as, officer):
     page = client_as(officer).get("/actions?due_from=31&due_from=2&due_from=2026").text
     assert re.search(r'<input [^>]*id="due_from-day" name="due_from" [^>]*value="31">', page)
@@ -293,6 +295,7 @@ def test_the_inbox_is_paginated_by_25(client_as, police, officer, case):
     assert titles(client.get(f"/actions?page={10**30}").text, "actions-inbox") == titles(second, "actions-inbox")
 
 
+@pytest.mark.calendar
 def test_pagination_links_keep_the_filters_with_every_box_of_a_date(client_as, police, officer, case):
     for n in range(26):
         make_action(case=case, agency=police, created_by=officer, title=f"Action {n:02d}", assignee=officer)
@@ -349,6 +352,7 @@ def manager(session):
     return make_user(role=Role.MANAGER, agency=make_agency(name="Fenland District Council"))
 
 
+@pytest.mark.calendar
 def test_overdue_actions_are_counted_by_agency_and_listed_longest_overdue_first(
     client_as, manager, police, officer, case
 ):
@@ -380,10 +384,12 @@ def test_overdue_actions_are_counted_by_agency_and_listed_longest_overdue_first(
     ]
 
 
+@pytest.mark.calendar
 def test_no_overdue_actions(client_as, manager):
     assert "No action in the partnership is overdue." in client_as(manager).get("/actions/overdue").text
 
 
+@pytest.mark.calendar
 def test_the_overdue_list_is_paginated_and_the_counts_cover_every_page(client_as, manager, police, officer, case):
     for n in range(27):
         make_action(case=case, agency=police, created_by=officer, title=f"Late {n:02d}", due_on=days(-30 + n))

@@ -13,13 +13,11 @@ from casework.actions.models import Action, ActionStatus
 from casework.audit.models import AuditEvent
 from casework.clock import today
 from casework.permissions import Role
-from casework.plan.models import PlanAction
 from tests.factories import (
     make_agency,
     make_case,
-    make_plan_action,
+    make_plan_item,
     make_premises,
-    make_priority,
     make_psg_meeting,
     make_user,
 )
@@ -48,11 +46,6 @@ def options(page: str, select_id: str) -> list[str]:
     body = re.search(rf'<select[^>]*id="{select_id}"[^>]*>(.*?)</select>', page, re.S)
     assert body is not None, select_id
     return [html.unescape(text.strip()) for text in re.findall(r"<option[^>]*>([^<]*)</option>", body.group(1))]
-
-
-def make_plan_item(*, lead_agency) -> PlanAction:
-    priority = make_priority(number=3, title="Reduce alcohol-related harm")
-    return make_plan_action(priority=priority, ref="3.2.1", lead_agency=lead_agency, action="Test purchases")
 
 
 @pytest.fixture
@@ -176,7 +169,12 @@ def test_a_premises_action_needs_the_premises_register_or_a_case_about_it(client
 
 
 def test_meeting_and_plan_actions_need_to_see_meetings_and_the_plan(client_as, council, member):
-    meeting, item = make_psg_meeting(chair=member), make_plan_item(lead_agency=council)
+    meeting, item = (
+        make_psg_meeting(chair=member),
+        make_plan_item(
+            lead_agency=council, ref="3.2.1", priority_title="Reduce alcohol-related harm", action="Test purchases"
+        ),
+    )
     assert client_as(member).get(f"/actions/new?meeting={meeting.id}").status_code == 200
     assert "Plan action 3.2.1" in client_as(member).get(f"/actions/new?plan-action={item.id}").text
     licensing = make_user(role=Role.LICENSING_OFFICER, agency=council)  # no meetings
@@ -228,7 +226,12 @@ def test_saving_a_premises_action_goes_back_to_the_premises(client_as, council, 
 
 
 def test_saving_a_meeting_or_plan_action_goes_back_to_its_page(client_as, council, member, police):
-    meeting, item = make_psg_meeting(chair=member), make_plan_item(lead_agency=council)
+    meeting, item = (
+        make_psg_meeting(chair=member),
+        make_plan_item(
+            lead_agency=council, ref="3.2.1", priority_title="Reduce alcohol-related harm", action="Test purchases"
+        ),
+    )
     client = client_as(member)
     to_meeting = client.post(f"/actions/new?meeting={meeting.id}", data=form_for(police)).location
     to_plan = client.post(f"/actions/new?plan-action={item.id}", data=form_for(police)).location
@@ -240,6 +243,7 @@ def test_saving_a_meeting_or_plan_action_goes_back_to_its_page(client_as, counci
 # --- A due date in the past ------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_a_past_due_date_is_saved_only_after_a_warning(client_as, member, police, case):
     client = client_as(member)
     last_week = today() - timedelta(days=7)
@@ -260,6 +264,7 @@ def test_a_past_due_date_is_saved_only_after_a_warning(client_as, member, police
     assert db.session.scalars(select(Action)).one().due_on == last_week
 
 
+@pytest.mark.calendar
 def test_changing_the_date_after_the_warning_warns_again(client_as, member, police, case):
     client = client_as(member)
     last_week, yesterday = today() - timedelta(days=7), today() - timedelta(days=1)
@@ -271,6 +276,7 @@ def test_changing_the_date_after_the_warning_warns_again(client_as, member, poli
     assert written() == (0, 0)
 
 
+@pytest.mark.calendar
 def test_due_today_needs_no_warning(client_as, member, police, case):
     response = client_as(member).post(f"/actions/new?case={case.reference}", data=form_for(police, due=today()))
     assert response.status_code == 302
@@ -295,7 +301,7 @@ def test_due_today_needs_no_warning(client_as, member, police, case):
 )
 def test_bad_input_is_explained_and_nothing_is_written(client_as, member, police, case, overrides, message):
     response = client_as(member).post(f"/actions/new?case={case.reference}", data=form_for(police, **overrides))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert error_summary(response.text) == [message]
     assert written() == (0, 0)
     assert "Take the leaflet" in response.text  # what they typed is kept
@@ -306,6 +312,19 @@ def test_an_agency_not_involved_in_the_case_is_refused(client_as, member, case):
     response = client_as(member).post(f"/actions/new?case={case.reference}", data=form_for(housing))
     assert error_summary(response.text) == [
         "Clarion Housing is not involved in this case: add the agency to the case first"
+    ]
+    assert written() == (0, 0)
+
+
+def test_an_agency_not_involved_is_shown_with_a_missing_due_date(client_as, member, case):
+    """The service's rule about the agency comes back with the form's own check."""
+    housing = make_agency(name="Clarion Housing")
+    data = {**form_for(housing), "due_on": ["", "", ""]}
+    response = client_as(member).post(f"/actions/new?case={case.reference}", data=data)
+    assert response.status_code == 400
+    assert error_summary(response.text) == [
+        "Clarion Housing is not involved in this case: add the agency to the case first",
+        "Enter the due date",
     ]
     assert written() == (0, 0)
 
@@ -330,6 +349,7 @@ def test_an_officer_of_another_agency_is_refused(client_as, member, police, case
     assert written() == (0, 0)
 
 
+@pytest.mark.calendar
 def test_errors_come_before_the_past_due_warning(client_as, member, case):
     housing = make_agency(name="Clarion Housing")
     response = client_as(member).post(

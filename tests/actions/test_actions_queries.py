@@ -24,9 +24,10 @@ from tests.factories import (
     make_psg_meeting,
     make_user,
 )
-from tests.test_query_counts import DETAIL_BUDGET, LIST_BUDGET, assert_same_queries, page_queries
+from tests.support.queries import DETAIL_BUDGET, LIST_BUDGET, assert_same_queries, page_queries
 
-TODAY = today()
+pytestmark = pytest.mark.both_databases
+
 _priorities = itertools.count(1)
 
 
@@ -81,9 +82,9 @@ def test_the_inbox(app, client_as, url, rows):
     officer = make_user(agency=police)
     subjects = Subjects(police, officer)
     client = client_as(officer)
-    subjects.add(10, due=TODAY + timedelta(days=3), assignee=officer)
+    subjects.add(10, due=today() + timedelta(days=3), assignee=officer)
     few_page, few = page_queries(app, client, url)
-    subjects.add(30, due=TODAY, assignee=officer)
+    subjects.add(30, due=today(), assignee=officer)
     many_page, many = page_queries(app, client, url)
 
     assert (action_links(few_page), action_links(many_page)) == rows
@@ -96,12 +97,12 @@ def test_the_overdue_actions(app, client_as):
     client = client_as(manager)
     owers = [Subjects(agency, make_user(agency=agency)) for agency in (make_agency(), make_agency())]
     for subjects in owers:
-        subjects.add(5, due=TODAY - timedelta(days=1))
+        subjects.add(5, due=today() - timedelta(days=1))
     few_page, few = page_queries(app, client, "/actions/overdue")
     for subjects in owers:
-        subjects.add(10, due=TODAY - timedelta(days=1))
+        subjects.add(10, due=today() - timedelta(days=1))
     owers.append(Subjects(make_agency(), make_user()))
-    owers[-1].add(10, due=TODAY - timedelta(days=2))  # 40 in all, owed by three agencies
+    owers[-1].add(10, due=today() - timedelta(days=2))  # 40 in all, owed by three agencies
     many_page, many = page_queries(app, client, "/actions/overdue")
 
     assert (action_links(few_page), action_links(many_page)) == (10, 25)
@@ -116,7 +117,7 @@ def test_an_action_page(app, client_as):
     client = client_as(officer)
 
     def action_with(updates: int) -> int:
-        subjects.add(1, due=TODAY)
+        subjects.add(1, due=today())
         action = subjects.last
         authors = [officer, make_user(role=Role.PARTNER, agency=police)]
         for number in range(updates):

@@ -7,27 +7,32 @@ import pytest
 from sqlalchemy import func, select
 
 from casework import db
-from casework.actions.models import Action, ActionStatus, ActionUpdate, Rag
+from casework.actions.models import Action, ActionStatus, ActionUpdate
 from casework.actions.services import actions
 from casework.actions.services.actions import DueDateInPast, Subject, SubjectKind, rag
 from casework.audit.models import AuditEvent
 from casework.clock import today
 from casework.exceptions import EditConflict, InvalidInput, NotFound, PermissionDenied
 from casework.permissions import Role
-from casework.plan.models import PlanAction
+from casework.rag import Rag
 from tests.factories import (
     make_action,
     make_agency,
     make_case,
-    make_plan_action,
+    make_plan_item,
     make_premises,
-    make_priority,
     make_psg_meeting,
     make_user,
 )
 
+pytestmark = pytest.mark.both_databases
+
 TODAY = date(2026, 3, 16)
-DUE = today() + timedelta(days=14)
+
+
+def in_two_weeks() -> date:
+    """A due date that needs no warning, wherever the test's clock stands."""
+    return today() + timedelta(days=14)
 
 
 def count(model) -> int:
@@ -39,14 +44,10 @@ def written() -> tuple[int, int, int]:
     return count(Action), count(ActionUpdate), count(AuditEvent)
 
 
-def make_plan_item(*, lead_agency, ref: str = "1.3.3") -> PlanAction:
-    priority = make_priority(number=int(ref.split(".")[0]))
-    return make_plan_action(priority=priority, ref=ref, lead_agency=lead_agency)
-
-
 # --- RAG ---------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize(
     ("due_on", "expected"),
     [
@@ -61,6 +62,7 @@ def test_live_actions_are_red_when_overdue_amber_within_seven_days_and_green_aft
     assert rag(status, due_on, TODAY) is expected
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("status", [ActionStatus.DONE, ActionStatus.CANCELLED])
 @pytest.mark.parametrize("days", [-30, 0, 30])
 def test_finished_actions_have_no_rag(status, days):
@@ -96,7 +98,7 @@ def create(actor, subject, **overrides):
         "detail": "With the PCSO",
         "assigned_agency_id": None,
         "assignee_id": None,
-        "due_on": DUE,
+        "due_on": in_two_weeks(),
     }
     values.update(overrides)
     return actions.create_action(actor, subject, **values)
@@ -122,7 +124,7 @@ def test_an_action_can_be_created_on_each_kind_of_subject(kind, member, council,
         "Visit the victim",
         "With the PCSO",
         ActionStatus.OPEN,
-        DUE,
+        in_two_weeks(),
     )
     assert (stored.assigned_agency_id, stored.assignee_id, stored.created_by_id) == (police.id, assignee.id, chair.id)
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "action.created")).one()
@@ -233,12 +235,14 @@ def test_a_title_is_needed(member, police, case):
     assert refused.value.field == "title"
 
 
+@pytest.mark.calendar
 def test_a_due_date_in_the_past_is_allowed(member, police, case):
     yesterday = today() - timedelta(days=1)
     action = create(member, Subject(case_id=case.id), assigned_agency_id=police.id, due_on=yesterday)
     assert action.due_on == yesterday
 
 
+@pytest.mark.calendar
 def test_a_past_due_date_is_refused_until_confirmed_when_asked_to_warn(member, police, case):
     yesterday = today() - timedelta(days=1)
     before = written()
@@ -257,6 +261,7 @@ def test_a_past_due_date_is_refused_until_confirmed_when_asked_to_warn(member, p
     assert due_today.due_on == today()
 
 
+@pytest.mark.calendar
 def test_the_other_checks_come_before_the_past_due_warning(member, case):
     housing = make_agency(name="Clarion Housing")
     with pytest.raises(InvalidInput) as refused:
@@ -285,7 +290,7 @@ def test_a_case_offers_only_its_involved_active_agencies_and_their_officers(memb
 
 @pytest.fixture
 def action(case, police, member):
-    return make_action(case=case, agency=police, created_by=member, due_on=DUE)
+    return make_action(case=case, agency=police, created_by=member, due_on=in_two_weeks())
 
 
 @pytest.mark.parametrize("role", [Role.PSG_MEMBER, Role.PARTNER, Role.LICENSING_OFFICER, Role.PSG_CHAIR])
@@ -308,6 +313,7 @@ def test_any_user_of_the_assigned_agency_moves_the_action_on(role, action, polic
     assert event.case_id == action.case_id
 
 
+@pytest.mark.calendar
 def test_a_progress_note_alone_keeps_the_status(action, police):
     user = make_user(role=Role.PARTNER, agency=police)
     actions.update_action(user, action.id, version=1, status=ActionStatus.OPEN, note="Left a card")
@@ -344,6 +350,7 @@ def test_reopening_a_done_action_clears_its_completion(action, police):
     assert (stored.status, stored.completion_note, stored.completed_at) == (ActionStatus.OPEN, "", None)
 
 
+@pytest.mark.calendar
 def test_another_agency_that_sees_the_action_may_not_update_it(action, council):
     # The council leads the case, so it sees the action, but the police owe it.
     user = make_user(agency=council)

@@ -3,44 +3,18 @@ their creation and updates on the case's timeline."""
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from casework import clock, db
-from casework.accounts.models import User
-from casework.actions.models import Action, ActionStatus, ActionUpdate
+from casework.actions.models import ActionStatus, ActionUpdate
 from casework.actions.services import actions
 from casework.actions.services.actions import Subject
-from casework.cases.models import Case
 from casework.permissions import Role
-from tests.factories import make_agency, make_case, make_note, make_user
-from tests.test_query_counts import DETAIL_BUDGET, assert_same_queries, page_queries
-
-
-def add_action(
-    *,
-    case: Case,
-    agency,
-    created_by: User,
-    title: str,
-    due_on: date,
-    status: ActionStatus = ActionStatus.OPEN,
-    assignee: User | None = None,
-) -> Action:
-    action = Action(
-        case_id=case.id,
-        title=title,
-        assigned_agency_id=agency.id,
-        assignee_id=assignee.id if assignee else None,
-        due_on=due_on,
-        status=status,
-        created_by_id=created_by.id,
-    )
-    db.session.add(action)
-    db.session.commit()
-    return action
+from tests.factories import make_action, make_agency, make_case, make_note, make_user
+from tests.support.queries import DETAIL_BUDGET, assert_same_queries, page_queries
 
 
 def cell_text(cell: str) -> str:
@@ -86,10 +60,11 @@ def shared(session):
 # --- The list of actions -------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_actions_are_listed_live_first_by_due_date_with_their_rag(client_as, shared):
     today = clock.today()
     made = {
-        title: add_action(case=shared.case, created_by=shared.member, title=title, **fields)
+        title: make_action(case=shared.case, created_by=shared.member, title=title, **fields)
         for title, fields in {
             "Fit a door alarm": dict(agency=shared.council, due_on=today + timedelta(days=30)),
             "Visit the victim": dict(
@@ -109,7 +84,7 @@ def test_actions_are_listed_live_first_by_due_date_with_their_rag(client_as, sha
         }.items()
     }
     other_case = make_case(lead_agency=shared.council, opened_by=shared.member)
-    add_action(
+    make_action(
         case=other_case, agency=shared.council, created_by=shared.member, title="Another case's action", due_on=today
     )
 
@@ -144,7 +119,7 @@ def test_members_who_may_create_actions_get_the_button(client_as, shared):
 
 
 def test_a_partner_of_the_assigned_agency_sees_the_actions_but_cannot_add_one(client_as, shared):
-    add_action(
+    make_action(
         case=shared.case,
         agency=shared.police,
         created_by=shared.member,
@@ -161,7 +136,7 @@ def test_a_partner_of_the_assigned_agency_sees_the_actions_but_cannot_add_one(cl
 def test_a_stub_shows_nothing_of_the_actions(client_as, shared, restricted):
     shared.case.restricted = restricted
     db.session.commit()
-    add_action(
+    make_action(
         case=shared.case,
         agency=shared.council,
         created_by=shared.member,
@@ -179,6 +154,7 @@ def test_a_stub_shows_nothing_of_the_actions(client_as, shared, restricted):
 # --- The timeline --------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_the_timeline_shows_an_action_being_created_and_every_update(client_as, shared):
     make_note(case=shared.case, author=shared.member, body="First visit to the victim.")
     action = actions.create_action(
@@ -224,6 +200,7 @@ def test_the_timeline_shows_an_action_being_created_and_every_update(client_as, 
         assert '<p class="moj-timeline__date"><time datetime="' in entry
 
 
+@pytest.mark.calendar
 def test_a_partner_marking_an_action_done_shows_on_the_timeline(client_as, shared):
     partner = make_user(role=Role.PARTNER, agency=shared.police, name="Sam Partner")
     action = actions.create_action(
@@ -262,7 +239,7 @@ def test_the_case_page_costs_the_same_for_2_actions_as_for_12(app, client_as, sh
             agency, assignee = (
                 (shared.police, make_user(agency=shared.police)) if number % 2 else (shared.council, None)
             )
-            action = add_action(
+            action = make_action(
                 case=case,
                 agency=agency,
                 created_by=make_user(agency=shared.council),

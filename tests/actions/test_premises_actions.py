@@ -3,44 +3,19 @@ creation and updates on the premises' timeline."""
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from casework import clock, db
-from casework.accounts.models import User
-from casework.actions.models import Action, ActionStatus, ActionUpdate
+from casework.actions.models import ActionStatus, ActionUpdate
 from casework.actions.services import actions
 from casework.actions.services.actions import Subject
 from casework.clock import utcnow
 from casework.permissions import Role
-from casework.premises.models import Premises, TlsStatus
-from tests.factories import make_agency, make_case, make_premises, make_user
-from tests.test_query_counts import DETAIL_BUDGET, assert_same_queries, page_queries
-
-
-def add_action(
-    *,
-    premises: Premises,
-    agency,
-    created_by: User,
-    title: str,
-    due_on: date,
-    status: ActionStatus = ActionStatus.OPEN,
-    assignee: User | None = None,
-) -> Action:
-    action = Action(
-        premises_id=premises.id,
-        title=title,
-        assigned_agency_id=agency.id,
-        assignee_id=assignee.id if assignee else None,
-        due_on=due_on,
-        status=status,
-        created_by_id=created_by.id,
-    )
-    db.session.add(action)
-    db.session.commit()
-    return action
+from casework.premises.models import TlsStatus
+from tests.factories import make_action, make_agency, make_case, make_premises, make_user
+from tests.support.queries import DETAIL_BUDGET, assert_same_queries, page_queries
 
 
 def cell_text(cell: str) -> str:
@@ -76,7 +51,7 @@ def test_the_premises_page_lists_its_actions_with_their_rag(client_as, officer, 
     police = make_agency(name="Cambridgeshire Constabulary")
     constable = make_user(agency=police, name="Pat Constable")
     today = clock.today()
-    add_action(
+    make_action(
         premises=pub,
         agency=police,
         created_by=officer,
@@ -84,7 +59,7 @@ def test_the_premises_page_lists_its_actions_with_their_rag(client_as, officer, 
         due_on=today + timedelta(days=3),
         assignee=constable,
     )
-    add_action(
+    make_action(
         premises=pub,
         agency=officer.agency,
         created_by=officer,
@@ -92,17 +67,17 @@ def test_the_premises_page_lists_its_actions_with_their_rag(client_as, officer, 
         due_on=today - timedelta(days=2),
         status=ActionStatus.IN_PROGRESS,
     )
-    add_action(
+    make_action(
         premises=pub,
         agency=officer.agency,
         created_by=officer,
         title="Check door staff register",
         due_on=today + timedelta(days=20),
     )
-    add_action(
+    make_action(
         premises=pub, agency=police, created_by=officer, title="Test purchase", due_on=today, status=ActionStatus.DONE
     )
-    add_action(premises=make_premises(), agency=police, created_by=officer, title="Another pub's action", due_on=today)
+    make_action(premises=make_premises(), agency=police, created_by=officer, title="Another pub's action", due_on=today)
 
     page = client_as(officer).get(f"/premises/{pub.id}").text
 
@@ -137,7 +112,7 @@ def test_a_partner_who_sees_the_premises_through_a_case_sees_its_actions(client_
     council = make_agency(name="Fenland District Council")
     make_case(lead_agency=council, premises=pub)
     partner = make_user(role=Role.PARTNER, agency=council)
-    add_action(
+    make_action(
         premises=pub,
         agency=council,
         created_by=officer,
@@ -186,7 +161,7 @@ def test_the_premises_page_costs_the_same_for_2_actions_as_for_12(app, client_as
         premises = make_premises()
         for number in range(count):
             agency, assignee = (police, make_user(agency=police)) if number % 2 else (licensing, None)
-            action = add_action(
+            action = make_action(
                 premises=premises,
                 agency=agency,
                 created_by=make_user(agency=agency),

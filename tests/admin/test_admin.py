@@ -166,7 +166,7 @@ def test_bad_new_user_is_refused_and_nothing_is_written(as_admin, home, changes,
     users, events = count(User), count(AuditEvent)
     data = new_user_form(home, **changes)
     response = as_admin.post("/admin/users/new", data=data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert f'href="#{field}"' in response.text  # the summary links to the field to fix
     if message:
@@ -236,7 +236,7 @@ def test_bad_edit_is_refused_and_nothing_changes(as_admin, home):
     response = as_admin.post(
         f"/admin/users/{user.id}", data=edit_form(user, name="Typed Name", email="taken@example.test")
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert "A user with this email address already exists" in response.text
     assert field_value(response.text, "name") == "Typed Name"
@@ -270,7 +270,7 @@ def test_the_user_signing_in_does_not_make_an_open_edit_stale(as_admin, client, 
 
 def test_admin_cannot_remove_their_own_admin_role(as_admin, admin):
     response = as_admin.post(f"/admin/users/{admin.id}", data=edit_form(admin, role="manager"))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert "You cannot remove your own administrator role" in response.text
     assert db.session.get(User, admin.id).role is Role.ADMIN
@@ -386,7 +386,7 @@ def test_admin_creates_renames_and_deactivates_an_agency(as_admin, admin):
 def test_duplicate_agency_name_is_refused_whatever_its_case(as_admin, home, name):
     agencies, events = count(Agency), count(AuditEvent)
     response = as_admin.post("/admin/agencies/new", data=agency_form(name=name))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert "An agency with this name already exists" in response.text
     assert (count(Agency), count(AuditEvent)) == (agencies, events)
@@ -397,7 +397,7 @@ def test_renaming_an_agency_to_anothers_name_is_refused(as_admin, home):
     response = as_admin.post(
         f"/admin/agencies/{other.id}", data=agency_form(name="fenland district council", active="y")
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "An agency with this name already exists" in response.text
     assert db.session.get(Agency, other.id).name == "Probation Service"
 
@@ -405,7 +405,7 @@ def test_renaming_an_agency_to_anothers_name_is_refused(as_admin, home):
 def test_bad_agency_form_is_refused(as_admin):
     agencies = count(Agency)
     response = as_admin.post("/admin/agencies/new", data={"name": "", "kind": ""})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter the agency name" in response.text
     assert "Select the kind of agency" in response.text
     assert count(Agency) == agencies
@@ -413,7 +413,7 @@ def test_bad_agency_form_is_refused(as_admin):
 
 def test_admin_cannot_deactivate_their_own_agency(as_admin, home):
     response = as_admin.post(f"/admin/agencies/{home.id}", data=agency_form(name=home.name, kind="council"))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "You cannot deactivate your own agency" in response.text
     assert db.session.get(Agency, home.id).active
 

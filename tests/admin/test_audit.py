@@ -17,6 +17,8 @@ from casework.permissions import Role
 from tests import factories
 from tests.factories import add_party, make_agency, make_case, make_note, make_person, make_user
 
+pytestmark = pytest.mark.both_databases
+
 AUDIT_READERS = [Role.ADMIN, Role.MANAGER]
 NOT_AUDIT_READERS = [role for role in Role if role not in AUDIT_READERS]
 

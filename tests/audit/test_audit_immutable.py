@@ -13,6 +13,8 @@ from casework.audit import services as audit
 from casework.audit.models import AUDIT_IMMUTABLE_MESSAGE, AuditEvent
 from tests.factories import make_user
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def event(session) -> AuditEvent:

@@ -40,6 +40,8 @@ CHROMIUM_ARGS = [
 
 MEMBER = "member@demo.test"
 ADMIN = "admin@demo.test"
+MANAGER = "manager@demo.test"
+ANALYST = "analyst@demo.test"
 
 
 class LiveConfig(TestConfig):

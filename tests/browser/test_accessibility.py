@@ -1,10 +1,7 @@
 """axe-core on the main pages: no serious or critical WCAG 2.2 AA violation, and the
 GOV.UK and MoJ scripts run under the Content-Security-Policy without an error."""
 
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Page
 from sqlalchemy import select
 
 from casework import db
@@ -12,44 +9,10 @@ from casework.accounts.models import User
 from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, Note
 from casework.premises.models import Premises
 from casework.victims.models import RiskAssessment
-from tests.browser.conftest import ADMIN, MEMBER, Browsing, assert_scripts_ran
-
-MANAGER, ANALYST = "manager@demo.test", "analyst@demo.test"
+from tests.browser.conftest import ADMIN, ANALYST, MANAGER, MEMBER, Browsing
+from tests.support.accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
-
-AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-BLOCKING = {"serious", "critical"}
-
-
-def axe_violations(page: Page) -> list[dict]:  # type: ignore[type-arg]
-    # The page's CSP (rightly) refuses an injected <script>, so add_script_tag cannot be
-    # used; evaluating the source through the DevTools protocol is not subject to it.
-    page.evaluate(AXE_SOURCE)
-    return page.evaluate(  # type: ignore[no-any-return]
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}}).then(results => results.violations)",
-        WCAG_TAGS,
-    )
-
-
-def describe(violations: list[dict]) -> str:  # type: ignore[type-arg]
-    lines = []
-    for violation in violations:
-        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']} ({violation['helpUrl']})")
-        for node in violation["nodes"][:5]:
-            lines.append(f"    {' > '.join(map(str, node['target']))}: {node['html'][:160]}")
-        if len(violation["nodes"]) > 5:
-            lines.append(f"    ... and {len(violation['nodes']) - 5} more")
-    return "\n".join(lines)
-
-
-def assert_accessible(page: Page, browsing: Browsing) -> None:
-    page.wait_for_load_state("load")
-    violations = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
-    assert not violations, f"axe found on {page.url}:\n{describe(violations)}"
-    assert_scripts_ran(page)
-    assert browsing.problems == []
 
 
 def member_case_reference() -> str:

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from casework import db
 from casework.cases.models import Case, CaseParty, PartyRole
-from tests.browser.conftest import Browsing
-from tests.browser.test_accessibility import MANAGER, assert_accessible
+from tests.browser.conftest import MANAGER, Browsing
+from tests.support.accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
 

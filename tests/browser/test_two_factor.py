@@ -13,7 +13,7 @@ from casework.accounts.services.passwords import hash_password
 from casework.agencies.models import Agency
 from casework.permissions import Role
 from tests.browser.conftest import Browsing
-from tests.browser.test_accessibility import assert_accessible
+from tests.support.accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
 

@@ -15,6 +15,7 @@ from casework.cases.models import Case, CaseAgency, CaseStatus, CaseType, Note, 
 from casework.clock import utcnow
 from casework.permissions import Role
 from tests.factories import add_party, make_agency, make_case, make_note, make_person, make_user
+from tests.support.cases import edit_form, open_form
 
 PROBLEM = "There is a problem"
 
@@ -293,20 +294,6 @@ def test_invalid_filter_values_are_ignored_not_errors(client_as, caselist, query
 # --- Opening a case ----------------------------------------------------------------
 
 
-def open_form(**changes: object) -> dict[str, object]:
-    form = {
-        "case_type": "victim",
-        "title": "Youths gathering on the green",
-        "summary": "Reported by three residents.",
-        "lead_agency_id": "",
-        "district": "Fenland",
-        "town": "Whittlesey",
-        "ward": "Bassenhally",
-    }
-    form.update(changes)
-    return form
-
-
 @pytest.fixture
 def opener(session):
     council = make_agency(name="Fenland District Council")
@@ -363,7 +350,7 @@ def test_bad_input_when_opening_a_case_is_shown_and_nothing_is_saved(client_as, 
     form = open_form(lead_agency_id=opener.council.id, title="Typed by the officer")
     form.update(changes)
     response = client_as(opener.member).post("/cases/new", data=form)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PROBLEM in response.text
     assert message in response.text
     assert f'value="{form["title"]}"' in response.text or form["title"] == ""
@@ -571,23 +558,6 @@ def test_partners_cannot_add_notes(client_as, casepage):
 # --- Editing -----------------------------------------------------------------------
 
 
-def edit_form(case: Case, **changes: object) -> dict[str, object]:
-    form = {
-        "version": case.version,
-        "case_type": case.case_type.value,
-        "title": case.title,
-        "summary": case.summary,
-        "district": case.district,
-        "town": case.town,
-        "ward": case.ward,
-        "lead_officer_id": case.lead_officer_id or "",
-    }
-    if case.restricted:
-        form["restricted"] = "y"
-    form.update(changes)
-    return form
-
-
 def test_editing_a_case_saves_and_audits_the_changed_fields(client_as, casepage):
     client = client_as(casepage.member)
     page = client.get(f"/cases/{casepage.case.reference}/edit")
@@ -639,7 +609,7 @@ def test_a_tampered_version_is_refused(client_as, casepage, version):
     else:
         form["version"] = version
     response = client_as(casepage.member).post(f"/cases/{casepage.case.reference}/edit", data=form)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PROBLEM in response.text
     assert "Reload the page and try again" in response.text
     assert 'value="Changed title"' in response.text
@@ -655,7 +625,7 @@ def test_the_lead_officer_must_be_an_active_user_of_the_lead_agency(client_as, c
         response = client.post(
             f"/cases/{casepage.case.reference}/edit", data=edit_form(casepage.case, lead_officer_id=officer_id)
         )
-        assert response.status_code == 200, officer_id
+        assert response.status_code == 400, officer_id
         assert PROBLEM in response.text
     assert reload(casepage.case).lead_officer_id == casepage.member.id
     colleague = make_user(agency=casepage.council, name="Colleague Officer")
@@ -723,7 +693,7 @@ def test_closing_needs_a_reason(client_as, casepage):
     response = client_as(casepage.member).post(
         f"/cases/{casepage.case.reference}/close", data=status_form(casepage.case, reason="")
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PROBLEM in response.text and "Enter the reason" in response.text
     assert reload(casepage.case).status is CaseStatus.OPEN
     assert audit_events("case.closed") == []
@@ -793,7 +763,7 @@ def test_adding_an_involved_or_unknown_agency_is_refused(client_as, casepage, ag
     agency_id = casepage.police.id if agency == "police" else agency
     before = count(CaseAgency)
     response = client_as(chair).post(f"/cases/{casepage.case.reference}/agencies/new", data={"agency_id": agency_id})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PROBLEM in response.text
     assert 'href="#agency_id"' in response.text
     assert count(CaseAgency) == before

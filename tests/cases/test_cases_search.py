@@ -9,6 +9,8 @@ import pytest
 from casework.permissions import Role
 from tests.factories import make_agency, make_case, make_user
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def world(session):

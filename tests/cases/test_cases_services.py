@@ -15,6 +15,8 @@ from casework.exceptions import EditConflict, InvalidInput, InvalidTransition, N
 from casework.permissions import Role
 from tests.factories import add_party, make_agency, make_case, make_note, make_person, make_user
 
+pytestmark = pytest.mark.both_databases
+
 
 def open_a_case(actor, *, lead_agency_id=None, prefix="ASB"):
     return cases.open_case(

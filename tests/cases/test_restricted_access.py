@@ -13,6 +13,8 @@ from casework.cases.models import Note, PartyRole
 from casework.permissions import Role
 from tests.factories import add_party, make_action, make_agency, make_case, make_note, make_person, make_user
 
+pytestmark = pytest.mark.both_databases
+
 TITLE = "Threats to Philippa Gorringe-Vantablack"
 NOTE = "Moved to the refuge on Quenby Lane"
 

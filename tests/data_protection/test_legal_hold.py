@@ -45,7 +45,7 @@ def test_manager_places_then_lifts_a_hold(client_as, case) -> None:
 
 def test_a_reason_is_required_and_nothing_is_written(client_as, case) -> None:
     response = client_as(make_user(role=Role.ADMIN)).post(url(case), data={"version": case.version, "reason": " "})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text and "Enter the reason" in response.text
     db.session.expire_all()
     assert db.session.get(Case, case.id).legal_hold is False

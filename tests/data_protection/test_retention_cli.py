@@ -12,6 +12,8 @@ from casework.clock import utcnow
 from casework.people.models import Person
 from tests.factories import add_party, make_agency, make_case, make_person, make_user
 
+pytestmark = pytest.mark.calendar
+
 
 @pytest.fixture
 def run(app, session):

@@ -31,6 +31,8 @@ from tests.factories import (
 )
 from tests.support.sla_clocks import make_clock
 
+pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
+
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=365 * 7)  # closed seven years ago: past six years
 RECENT = NOW - timedelta(days=365 * 2)

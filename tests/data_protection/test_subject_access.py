@@ -36,6 +36,8 @@ from tests.factories import (
 from tests.support.queries import recorded_statements
 from tests.support.sla_clocks import make_clock
 
+pytestmark = pytest.mark.both_databases
+
 ClientAs = Callable[[User], FlaskClient]
 
 

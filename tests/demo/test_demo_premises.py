@@ -2,6 +2,7 @@
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from casework import db
@@ -12,6 +13,7 @@ from casework.premises.services import tls_rules
 from casework.premises.services.tls_rules import DeadlineKind, TlsRules
 
 
+@pytest.mark.calendar
 def test_demo_premises_cover_every_colour_and_deadline(session):
     now = utcnow()
     assert load_demo(now=now)

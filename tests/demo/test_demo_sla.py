@@ -96,6 +96,7 @@ def test_mid_quarter_the_figures_are_14_of_19_and_11_of_14(app, session):
     assert (round(conference["rate"]), round(reduction["rate"])) == (74, 79)
 
 
+@pytest.mark.calendar
 def test_clocks_are_due_soon_and_overdue_when_the_demo_loads(app, session):
     now = load(app)
     open_clocks = [c for c in all_clocks() if c.outcome is ClockOutcome.OPEN]
@@ -107,6 +108,7 @@ def test_clocks_are_due_soon_and_overdue_when_the_demo_loads(app, session):
     assert all(now - c.due_at < timedelta(days=2) for c in overdue)  # recently missed, not forgotten
 
 
+@pytest.mark.calendar
 def test_the_demo_psg_member_has_victims_due_soon_and_overdue(app, session):
     """My work is never empty for member@demo.test."""
     now = load(app)

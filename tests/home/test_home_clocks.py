@@ -15,6 +15,8 @@ from tests.factories import add_party, make_agency, make_case, make_person, make
 from tests.support.queries import recorded_statements
 from tests.support.victims import CRITICAL, MEDIUM, assess
 
+pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
+
 DASHBOARD_BUDGET = 8
 
 

@@ -32,6 +32,8 @@ from tests.factories import (
     make_user,
 )
 
+pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
+
 QUESTIONS = riskmatrix.parse(riskmatrix.packaged_default()).questions
 LOWEST = {question.id: question.options[0].id for question in QUESTIONS}
 HIGH = LOWEST | {"violence": "actual"}  # a critical answer

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from casework import db
 from casework.audit.models import AuditEvent
-from casework.clock import utcnow
+from casework.clock import local_date, utcnow
 from casework.meetings.models import AgendaItem, Meeting, MeetingKind
 from casework.permissions import Role
 from casework.victims.services import conferences
@@ -128,16 +128,17 @@ def schedule(world, **changes):
 
 
 def test_scheduling_a_meeting(world):
-    response = schedule(world, when=local(2027, 1, 12, 14), time_text="2pm")
+    year = local_date(utcnow()).year + 1  # 12 January next year is always ahead
+    response = schedule(world, when=local(year, 1, 12, 14), time_text="2pm")
     meeting = db.session.scalars(select(Meeting).order_by(Meeting.id.desc())).first()
     assert response.location == f"/meetings/{meeting.id}"
     assert (meeting.held_at, meeting.chair_id, meeting.kind) == (
-        local(2027, 1, 12, 14),
+        local(year, 1, 12, 14),
         world.chair.id,
         MeetingKind.PSG_MEETING,
     )
     page = world.as_chair.get(response.location).text
-    assert "Meeting scheduled." in page and "12 January 2027 at 2:00pm" in page and "Chris Chair" in page
+    assert "Meeting scheduled." in page and f"12 January {year} at 2:00pm" in page and "Chris Chair" in page
     assert count(AuditEvent, AuditEvent.verb == "meeting.scheduled") == 1
 
 
@@ -165,6 +166,17 @@ def test_bad_input_when_scheduling_is_shown_and_nothing_is_saved(world, case):
     assert PROBLEM in response.text and message in response.text
     assert link in error_links(response.text)
     assert 'value="Fenland Hall, March"' in response.text or "location" in changes
+    assert (count(Meeting), count(AuditEvent)) == before
+
+
+def test_a_time_in_the_past_is_shown_with_a_location_too_long(world):
+    """The service's rule about the date comes back with the form's own check."""
+    before = count(Meeting), count(AuditEvent)
+    response = schedule(world, when=local(2025, 6, 1, 10), location="x" * 201)
+    assert response.status_code == 400
+    assert error_links(response.text) == ["held_on-day", "location"]
+    assert "the date and time must be in the future" in response.text
+    assert "The location must be 200 characters or fewer" in response.text
     assert (count(Meeting), count(AuditEvent)) == before
 
 

@@ -12,7 +12,9 @@ from casework.clock import today, utcnow
 from casework.meetings.models import AttendanceStatus, MeetingAmendment, MeetingAttendance, MeetingDecision
 from casework.permissions import Role
 from tests.factories import make_agency, make_agenda_item, make_case, make_psg_meeting, make_referral, make_user
-from tests.test_query_counts import DETAIL_BUDGET, LIST_BUDGET, assert_same_queries, page_queries
+from tests.support.queries import DETAIL_BUDGET, LIST_BUDGET, assert_same_queries, page_queries
+
+pytestmark = pytest.mark.both_databases
 
 _numbers = count()
 

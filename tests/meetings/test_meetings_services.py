@@ -34,6 +34,8 @@ from tests.factories import (
     make_user,
 )
 
+pytestmark = pytest.mark.both_databases
+
 FINISHED = "This meeting is finished: add an amendment instead"
 
 

@@ -140,7 +140,7 @@ def test_bad_input_is_refused_and_keeps_what_was_typed(client_as, world, changes
     people_before, audit_before = count(Person), count(AuditEvent)
     form = person_form(**changes)
     response = client_as(world.member).post(f"/cases/{world.reference}/people/new", data=form)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PROBLEM in response.text
     assert message in response.text
     assert f'value="{form["last_name"]}"' in response.text

@@ -14,6 +14,8 @@ from casework.people.services import SimilarPeopleExist, normalise_postcode
 from casework.permissions import Role
 from tests.factories import add_party, make_agency, make_case, make_person, make_user
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.mark.parametrize(
     ("typed", "stored"),

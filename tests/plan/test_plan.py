@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from casework import db
-from casework.actions.models import Rag
 from casework.actions.services import actions as action_service
 from casework.audit.models import AuditEvent
 from casework.clock import local_now
 from casework.permissions import Role
 from casework.plan import services as plan_service
 from casework.plan.models import PlanActionKind, PlanActionStatus
+from casework.rag import Rag
 from tests.factories import make_agency, make_plan_action, make_priority, make_user
 
 EDITORS = (Role.MANAGER, Role.PSG_CHAIR)
@@ -108,6 +108,7 @@ def test_the_plan_lists_priorities_by_number_and_actions_by_reference(client_as,
     assert re.search(r'casework-preserve-lines">Deliberate fires down 10%\n\s*Youth engagement up 5%</span>', text)
 
 
+@pytest.mark.calendar
 def test_each_action_row_has_kind_lead_agency_rag_with_reason_and_status(client_as, the_plan):
     text = client_as(make_user(role=Role.PARTNER)).get("/plan").text
     row = re.search(r"<tr class=\"govuk-table__row\">\s*<td[^>]*><a[^>]*>1\.3\.10</a>.*?</tr>", text, re.S).group(0)
@@ -188,6 +189,7 @@ def test_the_action_page_shows_the_action_in_full(client_as, the_plan, council, 
     assert f"by {manager.name}" in text
 
 
+@pytest.mark.calendar
 def test_the_action_page_lists_linked_actions_with_their_rag(client_as, the_plan, council, police):
     chair = make_user(role=Role.PSG_CHAIR, agency=council)
     action = the_plan["actions"]["1.3.2"]
@@ -225,6 +227,7 @@ def test_an_unknown_action_is_404(client_as, session):
 # --- The exception report ------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_the_exception_report_lists_open_amber_and_red_actions_with_the_action_to_improve(client_as, the_plan):
     text = client_as(make_user(role=Role.PSG_MEMBER)).get("/plan/exceptions").text
     table = re.search(r'data-testid="exceptions".*?</table>', text, re.S).group(0)
@@ -242,6 +245,7 @@ def test_the_exception_report_lists_open_amber_and_red_actions_with_the_action_t
     assert "Finished red" not in table and "Schools talks" not in table
 
 
+@pytest.mark.calendar
 def test_an_exception_report_with_nothing_amber_or_red(client_as, session):
     text = client_as(make_user(role=Role.PARTNER)).get("/plan/exceptions").text
     assert 'data-testid="no-exceptions"' in text
@@ -337,6 +341,7 @@ def read_csv(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("role", EXPORTERS)
 def test_the_export_is_every_action_as_csv_audited(client_as, the_plan, role):
     user = make_user(role=role)
@@ -395,6 +400,7 @@ def test_cells_that_would_run_as_spreadsheet_formulas_are_made_inert(client_as, 
     )
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("role", [Role.PSG_MEMBER, Role.PARTNER, Role.LICENSING_OFFICER])
 def test_readers_may_not_export(client_as, the_plan, role):
     assert client_as(make_user(role=role)).get("/plan/export").status_code == 403

@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from casework import db
-from casework.actions.models import Rag
 from casework.audit.models import AuditEvent
 from casework.clock import local_now, quarter_of
 from casework.permissions import Role
 from casework.plan import services as plan_service
 from casework.plan.models import PlanAction, PlanMilestone, PlanUpdate, Priority
+from casework.rag import Rag
 from tests.factories import make_agency, make_plan_action, make_priority, make_user
 
 
@@ -46,7 +46,7 @@ def priority(session):
 
 def refused(response, *messages: str) -> None:
     """The form again, with the error summary and each message, and the status 200."""
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert "<title>Error: " in response.text
     for message in messages:

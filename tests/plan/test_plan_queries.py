@@ -8,14 +8,16 @@ import pytest
 
 from casework import db
 from casework.accounts.models import User
-from casework.actions.models import Rag
 from casework.actions.services import actions as action_service
 from casework.agencies.models import Agency
 from casework.permissions import Role
 from casework.plan import services as plan_service
 from casework.plan.models import PlanAction, Priority
+from casework.rag import Rag
 from tests.factories import make_agency, make_plan_action, make_priority, make_user
-from tests.test_query_counts import DETAIL_BUDGET, LIST_BUDGET, assert_same_queries, page_queries
+from tests.support.queries import DETAIL_BUDGET, LIST_BUDGET, assert_same_queries, page_queries
+
+pytestmark = pytest.mark.both_databases
 
 
 def action_links(page: str) -> int:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casework import db
-from casework.actions.models import Action, ActionStatus, Rag
+from casework.actions.models import Action, ActionStatus
 from casework.actions.services import actions as action_service
 from casework.audit.models import AuditEvent
 from casework.clock import today
@@ -24,7 +24,10 @@ from casework.plan.models import (
     Priority,
 )
 from casework.plan.services import Milestone, PlanActionDetails
+from casework.rag import Rag
 from tests.factories import make_agency, make_plan_action, make_priority, make_user
+
+pytestmark = pytest.mark.both_databases
 
 EDITORS = (Role.MANAGER, Role.PSG_CHAIR)
 READERS_ONLY = (Role.PSG_MEMBER, Role.PARTNER, Role.LICENSING_OFFICER, Role.ADMIN)
@@ -131,6 +134,7 @@ def test_malformed_references_are_refused(typed, message):
 # --- Milestone lines ----------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_milestone_lines_in_either_date_format_sorted_by_date():
     text = "31/12/2026 Review the scheme\n\n2026-06-30 Launch the scheme (done)\n 1/9/2026 - Recruit volunteers \n"
     assert plan.parse_milestones(text) == [
@@ -140,12 +144,14 @@ def test_milestone_lines_in_either_date_format_sorted_by_date():
     ]
 
 
+@pytest.mark.calendar
 def test_milestones_read_back_as_they_are_typed():
     milestones = [Milestone(date(2026, 6, 30), "Launch the scheme", True)]
     assert plan.parse_milestones(milestones[0].line) == milestones
     assert milestones[0].line == "30/06/2026 Launch the scheme (done)"
 
 
+@pytest.mark.calendar
 def test_every_bad_milestone_line_is_reported_by_its_number():
     text = "\n".join(
         [
@@ -211,6 +217,7 @@ def test_an_unknown_plan_action_is_not_found(manager):
         plan.plan_action_page(manager, 999999, today=today())
 
 
+@pytest.mark.calendar
 def test_the_action_page_has_history_newest_first_and_linked_actions_with_their_rag(manager, priority, council, police):
     plan_action = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council)
     for quarter, rag in (("2026-27 Q1", Rag.GREEN), ("2026-27 Q2", Rag.AMBER)):
@@ -245,6 +252,7 @@ def test_the_action_page_has_history_newest_first_and_linked_actions_with_their_
     ]
 
 
+@pytest.mark.calendar
 def test_the_exception_report_lists_open_amber_and_red_actions_in_reference_order(manager, priority, council):
     second = make_priority(number=2)
     make_plan_action(priority=second, ref="2.3.1", lead_agency=council, rag=Rag.RED, rag_reason="Stalled")
@@ -304,6 +312,7 @@ def test_only_managers_and_chairs_change_priorities(role, priority):
 # --- Plan actions -------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("role", EDITORS)
 def test_managers_and_chairs_add_an_action_with_partners_and_milestones(role, priority, council, police):
     editor = make_user(role=role, agency=council)
@@ -389,6 +398,7 @@ def test_readers_may_not_add_or_edit_actions(role, priority, council):
     assert written() == before
 
 
+@pytest.mark.calendar
 def test_editing_an_action_replaces_its_milestones_and_partners(manager, priority, council, police):
     existing = make_plan_action(
         priority=priority, ref="1.3.1", lead_agency=council, milestones=((date(2026, 5, 1), "Old", False),)
@@ -459,6 +469,7 @@ def test_a_stale_edit_is_refused_even_after_a_change_of_partners_only(manager, p
 # --- Progress updates ---------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_a_progress_update_is_kept_and_becomes_the_current_state(manager, priority, council):
     existing = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council)
     update = plan.record_progress(
@@ -530,6 +541,7 @@ def test_green_needs_neither_reason_nor_improvement(manager, priority, council):
     assert db.session.get(PlanAction, existing.id).rag is Rag.GREEN
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize(
     ("quarter", "progress", "field"),
     [
@@ -557,6 +569,7 @@ def test_a_progress_update_needs_a_quarter_and_a_narrative(manager, priority, co
     assert written() == before
 
 
+@pytest.mark.calendar
 def test_quarter_names_are_financial_quarters():
     from casework.clock import make_quarter
 
@@ -567,6 +580,7 @@ def test_quarter_names_are_financial_quarters():
 # --- The export ---------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_the_export_has_every_action_in_plan_order_and_is_audited(manager, priority, council, police):
     make_plan_action(priority=make_priority(number=2, title="Intervention"), ref="2.1", lead_agency=police)
     make_plan_action(
@@ -606,6 +620,7 @@ def test_the_export_has_every_action_in_plan_order_and_is_audited(manager, prior
     assert event.detail == {"rows": 3}
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("role", [Role.PSG_MEMBER, Role.PARTNER, Role.LICENSING_OFFICER, Role.ANALYST])
 def test_only_managers_chairs_and_admins_export(session, role):
     with pytest.raises(PermissionDenied):

@@ -10,8 +10,10 @@ from casework import db
 from casework.audit.models import AuditEvent
 from casework.cases.models import Case
 from casework.permissions import Role
-from tests.cases.test_cases import edit_form, open_form
 from tests.factories import make_agency, make_case, make_premises, make_user
+from tests.support.cases import edit_form, open_form
+
+pytestmark = pytest.mark.both_databases
 
 
 @pytest.fixture
@@ -105,7 +107,7 @@ def test_an_unknown_licence_number_is_refused_keeping_what_was_typed(client_as, 
     response = client_as(member).post(
         "/cases/new", data=open_form(lead_agency_id=linked.council.id, premises_licence="FDC/PL/9999")
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is no licensed premises with licence number FDC/PL/9999" in response.text
     assert 'value="FDC/PL/9999"' in response.text
     assert 'value="Youths gathering on the green"' in response.text

@@ -199,7 +199,7 @@ def test_a_stale_move_is_a_conflict_that_keeps_the_reason(client_as, officer, re
 def test_bad_moves_are_refused_with_field_errors(client_as, officer, red, data, message):
     before = written()
     response = client_as(officer).post(f"/premises/{red.id}/status", data={**data, "version": "1"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text and message in response.text
     assert written() == before
     assert db.session.get(Premises, red.id).status is TlsStatus.RED
@@ -242,7 +242,7 @@ def test_bad_incidents_keep_what_was_typed(client_as, officer, red, changes, mes
     agency = make_agency(name="Ambulance Service")
     before = written()
     response = client_as(officer).post(f"/premises/{red.id}/incidents/new", data=incident_data(agency.id, **changes))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text and message in response.text
     assert "Glassing outside" in response.text
     assert written() == before
@@ -366,3 +366,47 @@ def test_only_licensing_officers_and_admins_change_premises_data(app, client_as,
         assert written()["audit"] == before["audit"] + 5
     else:
         assert written() == before
+
+
+# --- Every problem at once ----------------------------------------------------------------
+
+
+def test_a_move_shows_the_services_refusal_with_the_fields_errors(client_as, officer, red):
+    before = written()
+    response = client_as(officer).post(
+        f"/premises/{red.id}/status", data={"to_status": "red", "reason": "R" * 2001, "version": "1"}
+    )
+    assert response.status_code == 400
+    assert "This premises is already red" in response.text  # the service's rule
+    assert "The reason must be 2000 characters or fewer" in response.text  # the field's check
+    assert written() == before
+
+
+def test_an_incident_shows_a_future_date_with_a_missing_severity(client_as, officer, red):
+    agency = make_agency(name="Ambulance Service")
+    tomorrow = local_now().date() + timedelta(days=1)
+    data = incident_data(agency.id, **typed_date("occurred_on", tomorrow))
+    del data["severity"]
+    before = written()
+    response = client_as(officer).post(f"/premises/{red.id}/incidents/new", data=data)
+    assert response.status_code == 400
+    assert "The date and time of the incident must not be in the future" in response.text
+    assert "Select the severity" in response.text
+    assert written() == before
+
+
+def test_a_visit_shows_a_test_purchase_without_a_result_with_notes_too_long(client_as, officer, red):
+    yesterday = local_now().date() - timedelta(days=1)
+    data = {
+        **typed_date("visited_on", yesterday),
+        "visited_time": "14:00",
+        "kind": "test_purchase",
+        "result": "not_applicable",
+        "notes": "N" * 5001,
+    }
+    before = written()
+    response = client_as(officer).post(f"/premises/{red.id}/visits/new", data=data)
+    assert response.status_code == 400
+    assert "Say whether the premises passed or failed the test purchase" in response.text
+    assert "The notes must be 5000 characters or fewer" in response.text
+    assert written() == before

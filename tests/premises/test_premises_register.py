@@ -20,7 +20,10 @@ from casework.premises.models import (
     VisitResult,
 )
 from casework.premises.services.premises import refresh_incident_summary
+from tests.conftest import CALENDAR_INSTANTS
 from tests.factories import make_agency, make_premises, make_user
+
+pytestmark = pytest.mark.both_databases
 
 
 def names(page: str) -> list[str]:
@@ -74,6 +77,7 @@ def test_the_navigation_links_the_register_for_those_who_see_it(client_as):
     assert 'href="/premises"' not in client_as(make_user(role=Role.PSG_MEMBER)).get("/").text
 
 
+@pytest.mark.calendar
 def test_each_row_shows_colour_town_cluster_kind_days_and_next_deadline(client_as, officer):
     make_premises(
         name="The Ship",
@@ -107,12 +111,30 @@ def test_a_mangled_filter_is_ignored_not_an_error(client_as, officer):
     assert names(response.text) == ["The Bell"]
 
 
-def test_deadline_passed_is_exact_at_the_month_end(client_as, officer):
-    """Red must reach amber within 3 calendar months: a premises red since just before
-    the cut-off is flagged, one red since just after it is not."""
+# The filter finds one cut-off by bisection, which assumes that a later start never has an
+# earlier deadline. Clamping to the end of a month and the hour the clocks skip break that,
+# and at these instants the register disagrees with the rule (casework/premises/services/
+# premises_pages.py, earliest_since): strict, so the test fails once that is put right.
+DEADLINE_FILTER_WRONG_AT = {CALENDAR_INSTANTS["leap-day"], CALENDAR_INSTANTS["after-clocks-go-forward"]}
+
+
+@pytest.mark.calendar
+def test_deadline_passed_is_exact_at_the_month_end(client_as, officer, request, pinned_now):
+    """Red must reach amber within 3 calendar months: premises red since around the
+    cut-off are flagged exactly when their deadline has passed, however the months fall."""
+    request.applymarker(
+        pytest.mark.xfail(pinned_now in DEADLINE_FILTER_WRONG_AT, reason="the filter's cut-off", strict=True)
+    )
     now = utcnow()
-    make_premises(name="Overdue red", status=TlsStatus.RED, status_since=add_months(now, -3) - timedelta(minutes=5))
-    make_premises(name="Red in time", status=TlsStatus.RED, status_since=add_months(now, -3) + timedelta(minutes=5))
+    cut_off = add_months(now, -3)
+    reds = {
+        "Red two days early": cut_off - timedelta(days=2),
+        "Red five minutes early": cut_off - timedelta(minutes=5),
+        "Red five minutes late": cut_off + timedelta(minutes=5),
+        "Red two days late": cut_off + timedelta(days=2),
+    }
+    for name, since in reds.items():
+        make_premises(name=name, status=TlsStatus.RED, status_since=since)
     make_premises(name="Amber unvisited", status=TlsStatus.AMBER, status_since=now - timedelta(days=30))
     visited = make_premises(name="Amber visited", status=TlsStatus.AMBER, status_since=now - timedelta(days=30))
     make_premises(name="Old green", status_since=now - timedelta(days=900))
@@ -127,10 +149,13 @@ def test_deadline_passed_is_exact_at_the_month_end(client_as, officer):
     )
     db.session.commit()
     page = client_as(officer).get("/premises?deadline_passed=y").text
-    assert names(page) == ["Amber unvisited", "Overdue red"]
+    overdue = {name for name, since in reds.items() if add_months(since, 3) < now}
+    assert {"Red two days early", "Red five minutes early"} <= overdue and "Red two days late" not in overdue
+    assert set(names(page)) == {"Amber unvisited", *overdue}
     assert "Deadline passed" in page
 
 
+@pytest.mark.calendar
 def test_suggestion_differs_filter_and_column(client_as, officer):
     police, ambulance = make_agency(name="Constabulary"), make_agency(name="Ambulance Service")
     red_suggested = make_premises(name="Green but two agencies")

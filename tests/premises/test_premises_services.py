@@ -35,6 +35,8 @@ from casework.premises.services.tls_rules import TlsRules
 from tests.factories import make_agency, make_case, make_premises, make_user
 from tests.support.queries import recorded_statements
 
+pytestmark = pytest.mark.both_databases
+
 RED, AMBER, GREEN = TlsStatus.RED, TlsStatus.AMBER, TlsStatus.GREEN
 RULES = TlsRules()
 EDITORS = (Role.LICENSING_OFFICER, Role.ADMIN)
@@ -98,6 +100,7 @@ def move(actor, premises, to_status, *, reason="Two assaults reported by police 
 # --- Moving the colour ----------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_a_move_records_the_change_and_an_audit_event_and_restarts_the_clock(officer, police):
     premises = make_premises(status=RED, status_since=utcnow() - timedelta(days=40))
     reported = incident(officer, premises, police)
@@ -281,11 +284,12 @@ def test_an_incident_is_stored_and_audited(officer, police):
     assert (event.object_id, event.detail["incident_id"]) == (premises.id, recorded.id)
 
 
+@pytest.mark.calendar
 def test_an_incident_dated_in_the_future_is_refused(officer, police):
     premises = make_premises()
     with pytest.raises(InvalidInput) as refused:
         incident(officer, premises, police, occurred_at=utcnow() + timedelta(hours=1))
-    assert refused.value.field == "occurred_at"
+    assert refused.value.field == "occurred_on"  # the form's date field, so the message sits beside it
     assert (count(PremisesIncident), count(AuditEvent)) == (0, 0)
 
 
@@ -324,6 +328,7 @@ def test_a_visit_is_stored_and_a_test_purchase_needs_a_pass_or_fail(officer):
     assert db.session.scalars(select(AuditEvent.verb)).all() == ["premises.visit_recorded"]
 
 
+@pytest.mark.calendar
 def test_a_hearing_is_stored_and_one_dated_ahead_is_refused(officer):
     premises = make_premises(status=RED)
     hearing = service.record_hearing(
@@ -349,6 +354,7 @@ def test_a_hearing_is_stored_and_one_dated_ahead_is_refused(officer):
     assert count(LicensingHearing) == 1
 
 
+@pytest.mark.calendar
 def test_an_accreditation_change_updates_the_premises_with_a_reason(officer):
     premises = make_premises()
     service.change_accreditation(
@@ -381,6 +387,7 @@ def test_an_accreditation_change_updates_the_premises_with_a_reason(officer):
 # --- The suggested colour -------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_suggested_statuses_count_distinct_agencies_in_the_window(officer, police, app):
     ambulance = make_agency(name="East of England Ambulance Service")
     now = utcnow()
@@ -406,6 +413,7 @@ def test_suggested_statuses_count_distinct_agencies_in_the_window(officer, polic
     assert service.suggested_statuses([], now, RULES) == {}
 
 
+@pytest.mark.calendar
 def test_suggested_statuses_for_a_page_take_the_same_queries_for_many_premises(officer, police, app):
     ambulance = make_agency(name="East of England Ambulance Service")
 

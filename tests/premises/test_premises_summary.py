@@ -6,6 +6,7 @@ way of a move of colour."""
 import random
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -29,6 +30,8 @@ from casework.premises.services.tls_rules import TlsRules, window_start
 from tests.conftest import alembic_config
 from tests.factories import make_agency, make_premises, make_user
 from tests.support.databases import fresh_database
+
+pytestmark = pytest.mark.both_databases
 
 RULES = TlsRules()
 

@@ -63,6 +63,7 @@ def cell(text: str, testid: str) -> str:
     return text[start : text.index("<", start)].strip()
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.PSG_CHAIR, Role.ADMIN, Role.ANALYST])
 def test_managers_chairs_admins_and_analysts_see_the_report(client_as, register, role):
     response = client_as(make_user(role=role, agency=register["council"])).get(f"/premises/report?quarter={QUARTER}")
@@ -96,6 +97,7 @@ def test_members_partners_and_licensing_officers_are_refused(client_as, register
     assert exports() == 0
 
 
+@pytest.mark.calendar
 def test_managers_see_overdue_premises_with_links(client_as, register):
     response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get("/premises/report")
     assert f'<a class="govuk-link" href="/premises/{register["overdue"].id}">{NAME}</a>' in response.text
@@ -113,6 +115,7 @@ def test_analysts_see_counts_but_never_a_premises_name(client_as, register):
     assert "Download" not in response.text
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("key", ["2025-Q9", "last year", "2999-Q1"])
 def test_a_bad_quarter_shows_the_error_and_the_current_quarter(client_as, register, key):
     response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get(
@@ -124,6 +127,7 @@ def test_a_bad_quarter_shows_the_error_and_the_current_quarter(client_as, regist
     assert "Select a quarter" in response.text
 
 
+@pytest.mark.calendar
 def test_the_quarter_chooser_offers_recent_quarters(client_as, register):
     response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get(
         f"/premises/report?quarter={QUARTER}"
@@ -131,6 +135,7 @@ def test_the_quarter_chooser_offers_recent_quarters(client_as, register):
     assert f'<option value="{QUARTER}" selected>Q3 2025/26</option>' in response.text
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.ADMIN])
 def test_managers_and_admins_download_the_quarter_audited(client_as, register, role):
     response = client_as(make_user(role=role, agency=register["council"])).get(
@@ -161,6 +166,7 @@ def test_chairs_and_analysts_may_not_download(client_as, register, role):
     assert exports() == 0
 
 
+@pytest.mark.calendar
 def test_a_bad_quarter_in_the_export_goes_back_to_the_report(client_as, register):
     response = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get(
         "/premises/report/export?quarter=nonsense"
@@ -170,6 +176,7 @@ def test_a_bad_quarter_in_the_export_goes_back_to_the_report(client_as, register
     assert exports() == 0
 
 
+@pytest.mark.calendar
 def test_the_register_still_answers_beside_the_report(client_as, register):
     """/premises/report is not a premises id: both blueprints answer their own URLs."""
     manager = client_as(make_user(role=Role.MANAGER, agency=register["council"]))

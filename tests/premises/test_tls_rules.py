@@ -18,6 +18,8 @@ from casework.premises.services.tls_rules import (
     window_start,
 )
 
+pytestmark = pytest.mark.calendar
+
 LONDON = ZONE
 RULES = TlsRules()
 RED, AMBER, GREEN = TlsStatus.RED, TlsStatus.AMBER, TlsStatus.GREEN

@@ -178,11 +178,27 @@ TOMORROW = today() + timedelta(days=1)
 def test_bad_referrals_are_shown_on_the_form_keep_what_was_typed_and_write_nothing(client_as, world, changes, message):
     before, audit_before = snapshot(), count(AuditEvent)
     response = client_as(world.partner).post("/referrals/new", data=referral_form(**changes))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PROBLEM in response.text and message in response.text
     assert "<title>Error:" in response.text
     assert "4 Mill Lane, March" in response.text  # what was typed is kept
     assert (snapshot(), count(AuditEvent)) == (before, audit_before)
+
+
+def test_the_services_checks_are_shown_with_the_fields_own(client_as, world):
+    """A missing name and reason (the service's rules) come back with a postcode too
+    long (the field's own check), in one response."""
+    before = snapshot()
+    data = referral_form(first_name=" ", consent="no", postcode="P" * 11)
+    response = client_as(world.partner).post("/referrals/new", data=data)
+    assert response.status_code == 400
+    for message in (
+        "Enter the person&#39;s first name",
+        "Enter why consent was not given or not asked for",
+        "Postcode must be 10 characters or fewer",
+    ):
+        assert message in response.text
+    assert snapshot() == before
 
 
 def test_analysts_cannot_refer_or_see_referrals(client_as, world):
@@ -327,7 +343,7 @@ def test_accepting_into_a_case_the_chair_sees_only_as_a_stub_is_refused(client_a
             referral, **{"accept-into": "existing", "accept-case_reference": world.housing_case.reference}
         ),
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PROBLEM in response.text
     assert f"Your agency cannot see case {world.housing_case.reference} in full" in response.text
     assert 'href="#accept-case_reference"' in response.text
@@ -361,7 +377,7 @@ def test_an_incomplete_acceptance_is_shown_on_the_form_and_writes_nothing(client
     response = client_as(world.chair).post(
         f"/referrals/{referral.id}/accept", data={key: value for key, value in data.items() if value is not None}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PROBLEM in response.text and message in response.text
     if field != "accept-version":
         assert f'href="#{field}"' in response.text
@@ -374,7 +390,7 @@ def test_a_decline_without_a_reason_is_refused(client_as, world):
     response = client_as(world.chair).post(
         f"/referrals/{referral.id}/decline", data={"decline-version": "1", "decline-reason": "  "}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PROBLEM in response.text and "Enter why the referral is declined" in response.text
     assert 'href="#decline-reason"' in response.text
     assert db.session.get(Referral, referral.id).status is ReferralStatus.NEW

@@ -22,6 +22,8 @@ from tests.conftest import SignedInClient, alembic_config
 from tests.factories import make_agency, make_referral, make_user
 from tests.support.databases import fresh_database
 
+pytestmark = pytest.mark.both_databases
+
 CHAIRS = 5
 
 

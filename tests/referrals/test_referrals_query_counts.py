@@ -14,7 +14,9 @@ from casework.cases.models import PartyRole
 from casework.permissions import Role
 from casework.referrals.models import ReferralStatus
 from tests.factories import add_party, make_agency, make_case, make_person, make_referral, make_user
-from tests.test_query_counts import DETAIL_BUDGET, LIST_BUDGET, assert_same_queries, page_queries
+from tests.support.queries import DETAIL_BUDGET, LIST_BUDGET, assert_same_queries, page_queries
+
+pytestmark = pytest.mark.both_databases
 
 ClientAs = Callable[[User], FlaskClient]
 

@@ -19,6 +19,8 @@ from casework.referrals.models import Consent, Referral, ReferralStatus, Referra
 from casework.referrals.services import NewCase, ReferredPerson
 from tests.factories import add_party, make_agency, make_case, make_person, make_referral, make_user
 
+pytestmark = pytest.mark.both_databases
+
 
 def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))

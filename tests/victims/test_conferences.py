@@ -95,6 +95,7 @@ def test_the_form_lists_active_agencies_with_those_involved_first(world):
     assert re.search(r'id="held_on-day" name="held_on" type="text" value="\d+"', html)
 
 
+@pytest.mark.calendar
 def test_recording_a_conference_stores_the_attendance_and_meets_the_72_hour_clock(world):
     high_at = a_minute_ago(30)
     assess(world.member, world.reference, world.victim, when=high_at, answers=CRITICAL)
@@ -133,12 +134,14 @@ def test_recording_a_conference_stores_the_attendance_and_meets_the_72_hour_cloc
     assert event.case_id == world.case_id
 
 
+@pytest.mark.calendar
 def test_a_conference_after_the_72_hours_meets_the_clock_late(world):
     assess(world.member, world.reference, world.victim, when=a_minute_ago(80), answers=CRITICAL)
     hold_conference(world.member, world.reference, when=a_minute_ago(1), present=[world.council])
     assert conference_clock(world).outcome is ClockOutcome.MET_LATE
 
 
+@pytest.mark.calendar
 def test_a_conference_recorded_late_with_an_earlier_time_is_placed_where_it_happened(world):
     """The victim was assessed 30 hours ago; the conference, typed in now, was held 20 hours ago."""
     assess(world.member, world.reference, world.victim, when=a_minute_ago(30), answers=CRITICAL)
@@ -148,6 +151,7 @@ def test_a_conference_recorded_late_with_an_earlier_time_is_placed_where_it_happ
     assert (clock.outcome, clock.met_at) == (ClockOutcome.MET, held_at)
 
 
+@pytest.mark.calendar
 def test_a_conference_before_the_victim_was_high_risk_does_not_meet_the_clock(world):
     hold_conference(world.member, world.reference, when=a_minute_ago(10), present=[world.council])
     assess(world.member, world.reference, world.victim, when=a_minute_ago(5), answers=CRITICAL)
@@ -228,7 +232,7 @@ def test_bad_input_is_shown_on_the_form_and_nothing_is_saved(world, case):
     response = world.member.post(url(world), data=data)
 
     html = response.text
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert PROBLEM in html and message in html
     assert link in error_links(html)
     assert stored() == before
@@ -269,3 +273,22 @@ def test_only_psg_members_and_chairs_of_involved_agencies_may_record(world, role
 def test_a_chair_of_an_involved_agency_may_record(world):
     chair = world.client_as(make_user(role=Role.PSG_CHAIR, agency=world.agencies["police"]))
     assert hold_conference(chair, world.reference, when=a_minute_ago(1), present=[world.police]).status_code == 302
+
+
+def test_a_conference_in_the_future_is_shown_with_a_missing_outcome_and_a_double_agency(world):
+    """The service's rules (the date, an agency both present and sending apologies) come
+    back together with the form's own check (the outcome)."""
+    assess(world.member, world.reference, world.victim, when=a_minute_ago(10), answers=CRITICAL)
+    data = {
+        **date_and_time("held", utcnow() + timedelta(hours=3), None),
+        "present": [str(world.police)],
+        "apologies": [str(world.police)],
+        "outcome": " ",
+    }
+    before = stored()
+    response = world.member.post(url(world), data=data)
+    assert response.status_code == 400
+    assert "the date and time must not be in the future" in response.text
+    assert "An agency cannot be both present and sending apologies" in response.text
+    assert "Enter the outcome of the conference" in response.text
+    assert stored() == before

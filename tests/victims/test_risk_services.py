@@ -18,6 +18,8 @@ from casework.victims.services import risk, riskmatrix
 from casework.victims.services.riskmatrix import MatrixInvalid
 from tests.factories import add_party, make_agency, make_case, make_person, make_user
 
+pytestmark = pytest.mark.both_databases
+
 DEFAULT = riskmatrix.packaged_default()
 QUESTIONS = riskmatrix.parse(DEFAULT).questions
 

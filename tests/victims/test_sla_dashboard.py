@@ -91,6 +91,7 @@ def test_members_partners_and_licensing_officers_are_refused(client_as, partners
 # --- What each role sees ---------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_a_manager_sees_overdue_and_due_soon_clocks_by_agency_linking_to_the_case(client_as, partnership):
     page = client_as(make_user(role=Role.MANAGER, agency=partnership["police"])).get("/sla").text
     assert "1 overdue and 1 due within 24 hours" in page
@@ -113,6 +114,7 @@ def test_an_analyst_sees_counts_by_agency_but_no_name_or_reference(client_as, pa
     assert "Download" not in page
 
 
+@pytest.mark.calendar
 def test_the_quarter_figures_are_shaped_like_the_source_report(client_as, partnership):
     """In the previous quarter: one conference clock met on time, one 7-day clock stopped."""
     case, victim = partnership["case"], partnership["victim"]
@@ -132,6 +134,7 @@ def test_the_quarter_figures_are_shaped_like_the_source_report(client_as, partne
     assert "against a target of 85%" in page
 
 
+@pytest.mark.calendar
 def test_the_trend_is_an_accessible_chart_with_a_table_of_the_same_figures(client_as, session):
     agency = make_agency()
     case = make_case(lead_agency=agency, opened_by=make_user(agency=agency))
@@ -160,6 +163,7 @@ def test_the_trend_is_an_accessible_chart_with_a_table_of_the_same_figures(clien
     assert " style=" not in page  # the Content-Security-Policy allows no inline styles
 
 
+@pytest.mark.calendar
 def test_an_empty_partnership_says_nothing_is_due(client_as, session):
     page = client_as(make_user(role=Role.MANAGER)).get("/sla").text
     assert "No clocks are overdue or due within 24 hours." in page
@@ -169,6 +173,7 @@ def test_an_empty_partnership_says_nothing_is_due(client_as, session):
 # --- Choosing the quarter --------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 def test_an_earlier_quarter_can_be_chosen_by_its_key(client_as, partnership):
     page = client_as(make_user(role=Role.MANAGER)).get("/sla?quarter=2024-Q4").text
     assert "Figures for Q4 2024/25" in page
@@ -177,6 +182,7 @@ def test_an_earlier_quarter_can_be_chosen_by_its_key(client_as, partnership):
     assert "There is a problem" not in page
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("key", ["2026-Q7", "nonsense", "", "2999-Q1", "<script>"])
 def test_a_bad_quarter_is_a_form_error_and_shows_the_current_quarter(client_as, partnership, key):
     response = client_as(make_user(role=Role.MANAGER)).get("/sla", query_string={"quarter": key})
@@ -194,6 +200,7 @@ def read_csv(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.ADMIN])
 def test_managers_and_admins_download_the_quarters_clocks_and_it_is_audited(client_as, partnership, role):
     user = make_user(role=role, agency=partnership["council"])
@@ -216,6 +223,7 @@ def test_managers_and_admins_download_the_quarters_clocks_and_it_is_audited(clie
     assert (events[0].actor_id, events[0].detail) == (user.id, {"quarter": key, "rows": len(rows) - 1})
 
 
+@pytest.mark.calendar
 def test_the_export_lists_exactly_the_clocks_started_in_the_quarter(client_as, partnership):
     """The overdue and due-soon clocks started this quarter only if the quarter began
     more than three days ago, so the test names a past quarter with known rows."""
@@ -252,6 +260,7 @@ def test_cells_that_would_run_as_spreadsheet_formulas_are_made_inert(client_as, 
     )
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize("role", [Role.PSG_CHAIR, Role.ANALYST])
 def test_chairs_and_analysts_may_not_export(client_as, partnership, role):
     response = client_as(make_user(role=role, agency=partnership["council"])).get(
@@ -261,12 +270,14 @@ def test_chairs_and_analysts_may_not_export(client_as, partnership, role):
     assert exports() == []
 
 
+@pytest.mark.calendar
 def test_the_export_button_is_offered_only_to_those_who_may_export(client_as, partnership):
     key = partnership["quarter"].key
     assert f'href="/sla/export?quarter={key}"' in client_as(make_user(role=Role.MANAGER)).get("/sla").text
     assert "/sla/export" not in client_as(make_user(role=Role.PSG_CHAIR)).get("/sla").text
 
 
+@pytest.mark.calendar
 def test_an_export_of_a_bad_quarter_goes_back_to_the_dashboard_and_writes_nothing(client_as, partnership):
     client = client_as(make_user(role=Role.MANAGER))
     response = client.get("/sla/export?quarter=2026-Q9")

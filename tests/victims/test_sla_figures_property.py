@@ -14,6 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from casework import db
 from casework.cases.models import PartyRole
 from casework.clock import ZONE, make_quarter
@@ -22,6 +24,8 @@ from casework.permissions import Role
 from casework.victims.models import RiskAssessment, RiskLevel, SlaStop
 from casework.victims.services import risk, sla, sla_reports
 from tests.factories import add_party, make_agency, make_case, make_person, make_user
+
+pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
 
 LONDON = ZONE
 SEED = 20261121

@@ -16,6 +16,8 @@ from casework.victims.services import conferences, risk, riskmatrix, sla
 from tests.factories import add_party, make_agency, make_case, make_person, make_user
 from tests.support.queries import recorded_statements
 
+pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
+
 QUESTIONS = riskmatrix.parse(riskmatrix.packaged_default()).questions
 LOWEST = {question.id: question.options[0].id for question in QUESTIONS}
 HIGH = LOWEST | {"violence": "actual"}

@@ -13,12 +13,15 @@ from casework.cases.models import PartyRole
 from casework.clock import ZONE, make_quarter, parse_quarter, previous_quarters, quarter_of, recent_quarters
 from casework.exceptions import InvalidInput, PermissionDenied
 from casework.permissions import Role
+from casework.rag import Rag
 from casework.victims.models import ClockKind, ClockOutcome, SlaClock
 from casework.victims.services import sla_reports
 from casework.victims.services.sla_reports import KindFigures
 from tests.factories import add_party, make_agency, make_case, make_person, make_user
 from tests.support.queries import recorded_statements
 from tests.support.sla_clocks import make_clock, make_clock_due
+
+pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
 
 LONDON = ZONE
 CONFERENCE, REDUCE = ClockKind.CONFERENCE_72H, ClockKind.REDUCE_7D
@@ -217,11 +220,11 @@ def test_quarter_figures_count_each_status_per_kind(world):
     assert (conference.met, conference.met_late, conference.overdue) == (3, 1, 1)
     assert (conference.pending, conference.due_soon, conference.stopped) == (2, 1, 1)
     assert conference.rate == 60.0
-    assert conference.rag == ("Red", "red")
+    assert conference.rag is Rag.RED
     assert conference.summary == "60% - 6 victims"
     assert (reduce.kind, reduce.clocks, reduce.victims, reduce.met, reduce.rate) == (REDUCE, 1, 1, 1, 100.0)
     assert reduce.summary == "100% - 1 victim"
-    assert reduce.rag == ("Green", "green")
+    assert reduce.rag is Rag.GREEN
 
 
 def test_quarter_figures_are_one_query_for_both_kinds(world):
@@ -268,12 +271,12 @@ def figures(met: int, counted: int, *, victims: int = 18, target: int = 85) -> K
     ],
 )
 def test_rag_is_green_at_target_amber_within_ten_points_red_below(met, counted, rag):
-    assert figures(met, counted).rag[0] == rag
+    assert figures(met, counted).rag.label == rag
 
 
 def test_the_target_comes_from_the_rules():
-    assert figures(80, 100, target=80).rag[0] == "Green"
-    assert figures(70, 100, target=80).rag[0] == "Amber"
+    assert figures(80, 100, target=80).rag.label == "Green"
+    assert figures(70, 100, target=80).rag.label == "Amber"
 
 
 def test_the_summary_is_shaped_like_the_source_report():
@@ -295,7 +298,7 @@ def test_the_source_figures_come_out_of_the_sql(world):
     conference = sla_reports.quarter_figures(world["manager"], make_quarter(2026, 2), LATER).kinds[0]
     assert (conference.clocks, conference.victims, conference.overdue) == (27, 18, 2)
     assert conference.summary == "74% - 18 victims"
-    assert conference.rag == ("Red", "red")
+    assert conference.rag is Rag.RED
 
 
 def test_figures_need_the_figures_permission(world):

@@ -4,9 +4,13 @@ victim's recorded assessments, conferences and stops give, whatever order they c
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from casework.clock import ZONE
 from casework.victims.models import ClockKind, ClockOutcome, RiskLevel
 from casework.victims.services.sla import Assessed, SlaRules, Stopped, derive_clocks
+
+pytestmark = pytest.mark.calendar
 
 RULES = SlaRules()
 LONDON = ZONE

@@ -179,7 +179,7 @@ def update_user(actor: User, user_id: int, *, version: int, name: str, email: st
     after = {"name": name.strip(), "email": email, "agency_id": agency_id, "role": role.value}
     diff = audit.changes(before, after)
     if diff:
-        user.name, user.email, user.agency_id, user.role = after["name"], email, agency_id, role
+        user.name, user.email, user.agency_id, user.role = name.strip(), email, agency_id, role
         if "role" in diff or "agency_id" in diff:
             user.rotate_session_token()  # new rights start from a fresh sign-in
         db.session.flush()

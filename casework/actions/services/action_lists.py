@@ -22,13 +22,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from casework import db
 from casework.accounts.models import User
-from casework.actions.models import LIVE_STATUSES, Action, ActionStatus, ActionUpdate, Rag
+from casework.actions.models import LIVE_STATUSES, Action, ActionStatus, ActionUpdate
 from casework.actions.services.actions import SubjectKind, SubjectLabel, rag, subject_labels
 from casework.agencies.models import Agency
 from casework.exceptions import NotFound
 from casework.paging import Page, clamp
 from casework.permissions import Permission
 from casework.policy import authorize, may_update_action, owes_action_clause, visible_actions
+from casework.rag import Rag
 
 # A list that is not counted pages on to this page at most (10,000 actions deep at 25 a
 # page): each page reads every action before it, so older ones are reached by due date.

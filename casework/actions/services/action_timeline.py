@@ -10,9 +10,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from casework import db
 from casework.accounts.models import User
-from casework.actions.models import LIVE_STATUSES, Action, ActionUpdate, Rag
+from casework.actions.models import LIVE_STATUSES, Action, ActionUpdate
 from casework.actions.services.actions import rag
 from casework.policy import visible_actions
+from casework.rag import Rag
 
 
 @dataclass(frozen=True)

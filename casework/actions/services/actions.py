@@ -14,19 +14,19 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, contains_eager
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework import db
 from casework.accounts.models import User
-from casework.actions.models import Action, ActionStatus, ActionUpdate, Rag
+from casework.actions.models import Action, ActionStatus, ActionUpdate
 from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.cases.models import Case, CaseAgency
 from casework.clock import utcnow
 from casework.db import ensure_version
-from casework.exceptions import EditConflict, InvalidInput, NotFound, PermissionDenied
-from casework.meetings.models import Meeting
+from casework.exceptions import Checks, EditConflict, InvalidInput, NotFound, PermissionDenied
+from casework.meetings.models import Meeting, MeetingKind
 from casework.permissions import Permission
 from casework.plan.models import PlanAction
 from casework.policy import (
@@ -39,6 +39,7 @@ from casework.policy import (
     visible_premises,
 )
 from casework.premises.models import Premises
+from casework.rag import Rag
 
 # Case, premises and meeting actions are amber this many days before they fall due.
 DUE_SOON_DAYS = 7
@@ -57,14 +58,19 @@ class SubjectKind(enum.StrEnum):
         ]
 
     @property
-    def column(self) -> InstrumentedAttribute[int | None]:
+    def column_name(self) -> str:
         """The column of Action that points at a subject of this kind."""
         return {
-            "case": Action.case_id,
-            "premises": Action.premises_id,
-            "meeting": Action.meeting_id,
-            "plan": Action.plan_action_id,
+            "case": "case_id",
+            "premises": "premises_id",
+            "meeting": "meeting_id",
+            "plan": "plan_action_id",
         }[self.value]
+
+    @property
+    def column(self) -> sa.SQLColumnExpression[int | None]:
+        column: sa.SQLColumnExpression[int | None] = getattr(Action, self.column_name)
+        return column
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ class Subject:
 
     @classmethod
     def of(cls, kind: SubjectKind, subject_id: int) -> "Subject":
-        return cls(**{kind.column.key: subject_id})
+        return cls(**{kind.column_name: subject_id})
 
     @classmethod
     def of_action(cls, action: Action) -> "Subject":
@@ -217,7 +223,7 @@ def subject_labels(actions: Iterable[Action]) -> dict[int, SubjectLabel]:
     }
     for kind, ids in wanted.items():
         for subject_id, text, held_at in db.session.execute(queries[kind](sorted(ids))):
-            shown = text.label if kind is SubjectKind.MEETING else text
+            shown = text.label if isinstance(text, MeetingKind) else text
             found[kind, subject_id] = SubjectLabel(kind, subject_id, shown, held_at)
     labels = {}
     for action in actions:
@@ -303,6 +309,34 @@ def _assignee(agency: Agency, assignee_id: int | None) -> User | None:
     return assignee
 
 
+def check_action(
+    actor: User, subject: Subject, *, title: str | None, assigned_agency_id: int | None, assignee_id: int | None
+) -> None:
+    """InvalidInput with every rule a new action breaks, on what of the form could be
+    read (None for a field the form could not read)."""
+    _visible_subject(actor, subject)
+    authorize(actor, Permission.ACTION_CREATE)
+    _action_checks(subject, title, assigned_agency_id, assignee_id).raise_any()
+
+
+def _action_checks(
+    subject: Subject, title: str | None, assigned_agency_id: int | None, assignee_id: int | None
+) -> Checks:
+    checks = Checks()
+    if title is not None and not title.strip():
+        checks.refuse("Enter what needs to be done", field="title")
+    try:
+        agency = _assigned_agency(subject, assigned_agency_id)
+    except InvalidInput as error:
+        checks.add(error)
+        return checks  # who may be named depends on the agency
+    try:
+        _assignee(agency, assignee_id)
+    except InvalidInput as error:
+        checks.add(error)
+    return checks
+
+
 def create_action(
     actor: User,
     subject: Subject,
@@ -320,9 +354,8 @@ def create_action(
     once every other check has passed, and nothing is written."""
     _visible_subject(actor, subject)
     authorize(actor, Permission.ACTION_CREATE)
+    _action_checks(subject, title, assigned_agency_id, assignee_id).raise_any()
     cleaned = title.strip()
-    if not cleaned:
-        raise InvalidInput("Enter what needs to be done", field="title")
     agency = _assigned_agency(subject, assigned_agency_id)
     assignee = _assignee(agency, assignee_id)
     if warn_if_due_before is not None and due_on < warn_if_due_before:

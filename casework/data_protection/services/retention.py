@@ -76,6 +76,11 @@ class RetentionResult:
     people: int
 
 
+def _decided(decided_at: datetime | None) -> datetime:
+    assert decided_at is not None  # only decided referrals are due
+    return decided_at
+
+
 def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
     for start in range(0, len(ids), CHUNK):
         yield list(ids[start : start + CHUNK])
@@ -97,6 +102,7 @@ def plan(*, now: datetime, closed_case_years: int, declined_referral_years: int)
         .order_by(Case.closed_at, Case.id)
     ).all()
     for case_id, reference, closed_at, held in rows:
+        assert closed_at is not None  # only closed cases are due
         (result.held if held else result.cases).append(DueCase(case_id, reference, closed_at))
     due_ids = [case.id for case in result.cases]
 
@@ -106,7 +112,7 @@ def plan(*, now: datetime, closed_case_years: int, declined_referral_years: int)
         ).all()
     result.case_referrals.sort()
     result.referrals = [
-        DueReferral(referral_id, decided_at)
+        DueReferral(referral_id, _decided(decided_at))
         for referral_id, decided_at in db.session.execute(
             select(Referral.id, Referral.decided_at)
             .where(
@@ -146,14 +152,14 @@ def _people_to_anonymise(case_ids: list[int], referral_ids: list[int]) -> list[i
         ):
             if case_id not in due_cases:
                 kept.add(person_id)
-        for person_id, referral_id in db.session.execute(
+        for referred_id, referral_id in db.session.execute(
             select(Referral.person_id, Referral.id).where(
                 Referral.person_id.in_(chunk), Referral.anonymised_at.is_(None)
             )
         ):
-            if referral_id not in due_referrals:
-                kept.add(person_id)
-    already = set()
+            if referral_id not in due_referrals and referred_id is not None:
+                kept.add(referred_id)
+    already: set[int] = set()
     for chunk in _chunks(sorted(candidates)):
         already.update(
             db.session.scalars(select(Person.id).where(Person.id.in_(chunk), Person.anonymised_at.is_not(None)))
@@ -161,7 +167,7 @@ def _people_to_anonymise(case_ids: list[int], referral_ids: list[int]) -> list[i
     return sorted(candidates - kept - already)
 
 
-def _replace_if_set(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+def _replace_if_set(column: sa.SQLColumnExpression[str]) -> sa.ColumnElement[str]:
     """Free text becomes "Anonymised"; an empty field stays empty."""
     return sa.case((column != "", ANONYMISED), else_="")
 
@@ -224,31 +230,39 @@ def apply(retention_plan: RetentionPlan, *, now: datetime) -> RetentionResult:
 
 
 def _anonymise_cases(case_ids: list[int], now: datetime) -> None:
-    def run(statement: sa.Update) -> None:
-        db.session.execute(statement.execution_options(synchronize_session=False))
-
-    run(
+    _run(
         update(Case)
         .where(Case.id.in_(case_ids), Case.anonymised_at.is_(None), Case.legal_hold.is_(False))
         .values(title="Anonymised case", summary="", anonymised_at=now, version=Case.version + 1)
     )
-    run(update(Note).where(Note.case_id.in_(case_ids)).values(body=ANONYMISED))
-    run(
+    _run(update(Note).where(Note.case_id.in_(case_ids)).values(body=ANONYMISED))
+    _run(
         update(CaseParty)
         .where(CaseParty.case_id.in_(case_ids))
         .values(removal_reason=_replace_if_set(CaseParty.removal_reason))
     )
-    run(
+    _run(
         update(RiskAssessment)
         .where(RiskAssessment.case_id.in_(case_ids))
         .values(override_reason=_replace_if_set(RiskAssessment.override_reason))
     )
-    run(
+    _run(
         update(Meeting)
         .where(Meeting.case_id.in_(case_ids))
         .values(outcome=_replace_if_set(Meeting.outcome), version=Meeting.version + 1)
     )
-    # PSG agenda items about the case, or about a referral that led to it.
+    _anonymise_agenda_and_actions(case_ids)
+    _keep_only_stop_kinds(case_ids)
+
+
+def _run(statement: sa.Update) -> None:
+    """A bulk update: the identity map is expired once, after them all."""
+    db.session.execute(statement.execution_options(synchronize_session=False))
+
+
+def _anonymise_agenda_and_actions(case_ids: list[int]) -> None:
+    """The cases' PSG agenda items (or those about a referral that led to them), their
+    decisions and amendments, and the actions on the cases or from those decisions."""
     item_ids = select(AgendaItem.id).where(
         sa.or_(
             AgendaItem.case_id.in_(case_ids),
@@ -257,12 +271,12 @@ def _anonymise_cases(case_ids: list[int], now: datetime) -> None:
     )
     decision_ids = select(MeetingDecision.id).where(MeetingDecision.item_id.in_(item_ids))
     action_ids = select(Action.id).where(sa.or_(Action.case_id.in_(case_ids), Action.decision_id.in_(decision_ids)))
-    run(
+    _run(
         update(ActionUpdate)
         .where(ActionUpdate.action_id.in_(action_ids))
         .values(note=_replace_if_set(ActionUpdate.note))
     )
-    run(
+    _run(
         update(Action)
         .where(Action.id.in_(action_ids))
         .values(
@@ -272,20 +286,27 @@ def _anonymise_cases(case_ids: list[int], now: datetime) -> None:
             version=Action.version + 1,
         )
     )
-    run(update(MeetingDecision).where(MeetingDecision.id.in_(decision_ids)).values(text=ANONYMISED))
-    run(update(MeetingAmendment).where(MeetingAmendment.item_id.in_(item_ids)).values(text=ANONYMISED))
-    run(
+    _run(update(MeetingDecision).where(MeetingDecision.id.in_(decision_ids)).values(text=ANONYMISED))
+    _run(update(MeetingAmendment).where(MeetingAmendment.item_id.in_(item_ids)).values(text=ANONYMISED))
+    _run(
         update(AgendaItem)
         .where(AgendaItem.id.in_(item_ids))
         .values(minutes=_replace_if_set(AgendaItem.minutes), topic="")
     )
-    # Stop reasons start with their kind ("Case closed: ..."); keep the kind only.
-    for model in (SlaClock, SlaStop):
-        reason = model.stop_reason if model is SlaClock else model.reason
-        for row_id, text in db.session.execute(
-            select(model.id, reason).where(model.case_id.in_(case_ids), reason.contains(":"))
-        ):
-            run(update(model).where(model.id == row_id).values({reason.key: _category(text)}))
+
+
+def _keep_only_stop_kinds(case_ids: list[int]) -> None:
+    """Stop reasons start with their kind ("Case closed: ..."); keep the kind only."""
+    for row_id, text in db.session.execute(
+        select(SlaClock.id, SlaClock.stop_reason).where(
+            SlaClock.case_id.in_(case_ids), SlaClock.stop_reason.contains(":")
+        )
+    ):
+        _run(update(SlaClock).where(SlaClock.id == row_id).values(stop_reason=_category(text)))
+    for row_id, text in db.session.execute(
+        select(SlaStop.id, SlaStop.reason).where(SlaStop.case_id.in_(case_ids), SlaStop.reason.contains(":"))
+    ):
+        _run(update(SlaStop).where(SlaStop.id == row_id).values(reason=_category(text)))
 
 
 def _anonymise_referrals(referral_ids: list[int], now: datetime) -> None:

@@ -7,6 +7,7 @@ people is listed under ``third_parties`` and every free-text section is flagged,
 the data protection officer to review before anything is disclosed.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -74,7 +75,38 @@ def export_person(actor: User, person_id: int, *, file_format: str) -> SubjectAc
     authorize(actor, Permission.SUBJECT_ACCESS)
 
     # Every case the person is or was on (taken off cases included: the record remains).
-    own_parties = list(
+    own_parties = _own_parties(person)
+    cases: dict[int, Case] = {}
+    for party in own_parties:
+        cases.setdefault(party.case_id, party.case)
+    case_entries = _case_entries(person, cases, own_parties)
+    reference_of = {case.id: case.reference for case in cases.values()}
+    data: dict[str, Any] = {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "generated_at": _iso(utcnow()),
+        "generated_by": actor.name,
+        "review_notice": REVIEW_NOTICE,
+        "person": _person_entry(person),
+        "cases": case_entries,
+        **_person_records(person, list(cases), reference_of),
+    }
+    audit.record(
+        actor,
+        "person.subject_access_exported",
+        "person",
+        person.id,
+        person_id=person.id,
+        detail={"format": file_format},
+    )
+    return SubjectAccessExport(person=person, data=data)
+
+
+# --- The person's cases, and what is recorded on them ---------------------------------
+
+
+def _own_parties(person: Person) -> list[CaseParty]:
+    return list(
         db.session.scalars(
             select(CaseParty)
             .where(CaseParty.person_id == person.id)
@@ -82,136 +114,33 @@ def export_person(actor: User, person_id: int, *, file_format: str) -> SubjectAc
             .order_by(CaseParty.id)
         )
     )
-    cases: dict[int, Case] = {}
-    for party in own_parties:
-        cases.setdefault(party.case_id, party.case)
+
+
+def _case_entries(person: Person, cases: dict[int, Case], own_parties: list[CaseParty]) -> list[dict[str, Any]]:
+    """Each case with the person's roles on it, the other people on it (third parties),
+    and its notes, actions, PSG agenda items and case conferences."""
     case_ids = list(cases)
     in_cases = CaseParty.case_id.in_(case_ids) if case_ids else sa.false()
-
     opened_by = {
         user.id: user
         for user in db.session.scalars(
             select(User).where(User.id.in_({case.opened_by_id for case in cases.values()} or {0}))
         )
     }
-    others = list(
-        db.session.scalars(
-            select(CaseParty)
-            .where(in_cases, CaseParty.person_id != person.id)
-            .options(joinedload(CaseParty.person))
-            .order_by(CaseParty.case_id, CaseParty.id)
-        )
-    )
-    notes = list(
-        db.session.scalars(
-            select(Note)
-            .where(Note.case_id.in_(case_ids) if case_ids else sa.false())
-            .options(joinedload(Note.author))
-            .order_by(Note.case_id, Note.created_at, Note.id)
-        )
-    )
-    actions = list(
-        db.session.scalars(
-            select(Action)
-            .where(Action.case_id.in_(case_ids) if case_ids else sa.false())
-            .options(
-                joinedload(Action.assigned_agency),
-                joinedload(Action.assignee),
-                joinedload(Action.created_by),
-                selectinload(Action.updates).joinedload(ActionUpdate.author),
-            )
-            .order_by(Action.case_id, Action.id)
-        )
-    )
-    items = list(
-        db.session.scalars(
-            select(AgendaItem)
-            .where(AgendaItem.case_id.in_(case_ids) if case_ids else sa.false())
-            .options(
-                joinedload(AgendaItem.meeting),
-                selectinload(AgendaItem.decisions).joinedload(MeetingDecision.recorded_by),
-            )
-            .order_by(AgendaItem.case_id, AgendaItem.id)
-        )
-    )
-    conferences = list(
-        db.session.scalars(
-            select(Meeting)
-            .where(
-                Meeting.kind == MeetingKind.CASE_CONFERENCE,
-                Meeting.case_id.in_(case_ids) if case_ids else sa.false(),
-            )
-            .options(joinedload(Meeting.recorded_by))
-            .order_by(Meeting.case_id, Meeting.held_at, Meeting.id)
-        )
-    )
-    assessments = list(
-        db.session.scalars(
-            select(RiskAssessment)
-            .where(RiskAssessment.person_id == person.id)
-            .options(joinedload(RiskAssessment.matrix), joinedload(RiskAssessment.assessed_by))
-            .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
-        )
-    )
-    clocks = list(
-        db.session.scalars(
-            select(SlaClock).where(SlaClock.person_id == person.id).order_by(SlaClock.started_at, SlaClock.id)
-        )
-    )
-    referrals = list(
-        db.session.scalars(
-            select(Referral)
-            .where(Referral.person_id == person.id)
-            .options(
-                joinedload(Referral.referring_agency),
-                joinedload(Referral.referrer),
-                joinedload(Referral.decided_by),
-            )
-            .order_by(Referral.received_at, Referral.id)
-        )
-    )
-    events = list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(
-                sa.or_(
-                    AuditEvent.person_id == person.id,
-                    AuditEvent.case_id.in_(case_ids) if case_ids else sa.false(),
-                )
-            )
-            .options(joinedload(AuditEvent.actor))
-            .order_by(AuditEvent.at, AuditEvent.id)
-        )
-    )
+    others = db.session.scalars(
+        select(CaseParty)
+        .where(in_cases, CaseParty.person_id != person.id)
+        .options(joinedload(CaseParty.person))
+        .order_by(CaseParty.case_id, CaseParty.id)
+    ).all()
+    notes = _notes(case_ids)
+    actions = _actions(case_ids)
+    items = _agenda_items(case_ids)
+    conferences = _conferences(case_ids)
 
-    reference_of = {case.id: case.reference for case in cases.values()}
-    case_entries: dict[int, dict[str, Any]] = {}
-    for case in cases.values():
-        case_entries[case.id] = {
-            "reference": case.reference,
-            "case_type": case.case_type.label,
-            "title": case.title,
-            "summary": case.summary,
-            "status": case.status.label,
-            "restricted": case.restricted,
-            "district": case.district,
-            "town": case.town,
-            "ward": case.ward,
-            "lead_agency": case.lead_agency.name,
-            "lead_officer": _user(case.lead_officer),
-            "opened_at": _iso(case.opened_at),
-            "opened_by": _user(opened_by.get(case.opened_by_id)),
-            "closed_at": _iso(case.closed_at),
-            "anonymised_at": _iso(case.anonymised_at),
-            "roles": [],
-            "third_parties": [],
-            "notes": [],
-            "actions": [],
-            "psg_meetings": [],
-            "case_conferences": [],
-        }
+    entries = {case.id: _case_entry(case, opened_by.get(case.opened_by_id)) for case in cases.values()}
     for party in own_parties:
-        case_entries[party.case_id]["roles"].append(
+        entries[party.case_id]["roles"].append(
             {
                 "role": party.role.label,
                 "added_at": _iso(party.added_at),
@@ -220,136 +149,194 @@ def export_person(actor: User, person_id: int, *, file_format: str) -> SubjectAc
             }
         )
     for party in others:
-        case_entries[party.case_id]["third_parties"].append(
+        entries[party.case_id]["third_parties"].append(
             {"person_id": party.person_id, "name": party.person.full_name, "role": party.role.label}
         )
     for note in notes:
-        case_entries[note.case_id]["notes"].append(
+        entries[note.case_id]["notes"].append(
             {"at": _iso(note.created_at), "kind": note.kind.label, "author": _user(note.author), "text": note.body}
         )
     for action in actions:
         assert action.case_id is not None
-        case_entries[action.case_id]["actions"].append(
-            {
-                "id": action.id,
-                "title": action.title,
-                "detail": action.detail,
-                "assigned_agency": action.assigned_agency.name,
-                "assignee": _user(action.assignee),
-                "due_on": _iso(action.due_on),
-                "status": action.status.label,
-                "created_by": _user(action.created_by),
-                "created_at": _iso(action.created_at),
-                "completed_at": _iso(action.completed_at),
-                "completion_note": action.completion_note,
-                "updates": [
-                    {
-                        "at": _iso(update.at),
-                        "author": _user(update.author),
-                        "from_status": update.from_status.label if update.from_status else None,
-                        "to_status": update.to_status.label if update.to_status else None,
-                        "note": update.note,
-                    }
-                    for update in action.updates
-                ],
-            }
-        )
+        entries[action.case_id]["actions"].append(_action_entry(action))
     for item in items:
         assert item.case_id is not None
-        case_entries[item.case_id]["psg_meetings"].append(
-            {
-                "held_at": _iso(item.meeting.held_at),
-                "reasons": list(item.reasons),
-                "minutes": item.minutes,
-                "decisions": [
-                    {
-                        "text": decision.text,
-                        "recorded_by": _user(decision.recorded_by),
-                        "at": _iso(decision.recorded_at),
-                    }
-                    for decision in item.decisions
-                ],
-            }
-        )
+        entries[item.case_id]["psg_meetings"].append(_agenda_item_entry(item))
     for meeting in conferences:
         assert meeting.case_id is not None
-        case_entries[meeting.case_id]["case_conferences"].append(
+        entries[meeting.case_id]["case_conferences"].append(
             {"held_at": _iso(meeting.held_at), "outcome": meeting.outcome, "recorded_by": _user(meeting.recorded_by)}
         )
+    return list(entries.values())
 
-    data: dict[str, Any] = {
-        "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
-        "generated_at": _iso(utcnow()),
-        "generated_by": actor.name,
-        "review_notice": REVIEW_NOTICE,
-        "person": {
-            "id": person.id,
-            "first_name": person.first_name,
-            "last_name": person.last_name,
-            "date_of_birth": _iso(person.date_of_birth),
-            "address": person.address,
-            "postcode": person.postcode,
-            "phone": person.phone,
-            "email": person.email,
-            "vulnerabilities": person.vulnerabilities,
-            "created_at": _iso(person.created_at),
-            "anonymised_at": _iso(person.anonymised_at),
-        },
-        "cases": list(case_entries.values()),
-        "risk_assessments": [
+
+def _notes(case_ids: list[int]) -> Sequence[Note]:
+    return db.session.scalars(
+        select(Note)
+        .where(Note.case_id.in_(case_ids) if case_ids else sa.false())
+        .options(joinedload(Note.author))
+        .order_by(Note.case_id, Note.created_at, Note.id)
+    ).all()
+
+
+def _actions(case_ids: list[int]) -> Sequence[Action]:
+    return db.session.scalars(
+        select(Action)
+        .where(Action.case_id.in_(case_ids) if case_ids else sa.false())
+        .options(
+            joinedload(Action.assigned_agency),
+            joinedload(Action.assignee),
+            joinedload(Action.created_by),
+            selectinload(Action.updates).joinedload(ActionUpdate.author),
+        )
+        .order_by(Action.case_id, Action.id)
+    ).all()
+
+
+def _agenda_items(case_ids: list[int]) -> Sequence[AgendaItem]:
+    return db.session.scalars(
+        select(AgendaItem)
+        .where(AgendaItem.case_id.in_(case_ids) if case_ids else sa.false())
+        .options(
+            joinedload(AgendaItem.meeting),
+            selectinload(AgendaItem.decisions).joinedload(MeetingDecision.recorded_by),
+        )
+        .order_by(AgendaItem.case_id, AgendaItem.id)
+    ).all()
+
+
+def _conferences(case_ids: list[int]) -> Sequence[Meeting]:
+    return db.session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.kind == MeetingKind.CASE_CONFERENCE,
+            Meeting.case_id.in_(case_ids) if case_ids else sa.false(),
+        )
+        .options(joinedload(Meeting.recorded_by))
+        .order_by(Meeting.case_id, Meeting.held_at, Meeting.id)
+    ).all()
+
+
+def _case_entry(case: Case, opened_by: User | None) -> dict[str, Any]:
+    return {
+        "reference": case.reference,
+        "case_type": case.case_type.label,
+        "title": case.title,
+        "summary": case.summary,
+        "status": case.status.label,
+        "restricted": case.restricted,
+        "district": case.district,
+        "town": case.town,
+        "ward": case.ward,
+        "lead_agency": case.lead_agency.name,
+        "lead_officer": _user(case.lead_officer),
+        "opened_at": _iso(case.opened_at),
+        "opened_by": _user(opened_by),
+        "closed_at": _iso(case.closed_at),
+        "anonymised_at": _iso(case.anonymised_at),
+        "roles": [],
+        "third_parties": [],
+        "notes": [],
+        "actions": [],
+        "psg_meetings": [],
+        "case_conferences": [],
+    }
+
+
+def _action_entry(action: Action) -> dict[str, Any]:
+    return {
+        "id": action.id,
+        "title": action.title,
+        "detail": action.detail,
+        "assigned_agency": action.assigned_agency.name,
+        "assignee": _user(action.assignee),
+        "due_on": _iso(action.due_on),
+        "status": action.status.label,
+        "created_by": _user(action.created_by),
+        "created_at": _iso(action.created_at),
+        "completed_at": _iso(action.completed_at),
+        "completion_note": action.completion_note,
+        "updates": [
             {
-                "case": reference_of.get(assessment.case_id),
-                "assessed_at": _iso(assessment.assessed_at),
-                "assessed_by": _user(assessment.assessed_by),
-                "matrix": assessment.matrix.title,
-                "score": assessment.score,
-                "computed_level": assessment.computed_level.label,
-                "override_level": assessment.override_level.label if assessment.override_level else None,
-                "override_reason": assessment.override_reason,
-                "level": assessment.level.label,
-                "answers": dict(assessment.answers),
+                "at": _iso(update.at),
+                "author": _user(update.author),
+                "from_status": update.from_status.label if update.from_status else None,
+                "to_status": update.to_status.label if update.to_status else None,
+                "note": update.note,
             }
-            for assessment in assessments
+            for update in action.updates
         ],
-        "sla_clocks": [
-            {
-                "case": reference_of.get(clock.case_id),
-                "kind": clock.kind.label,
-                "started_at": _iso(clock.started_at),
-                "due_at": _iso(clock.due_at),
-                "outcome": clock.outcome.value,
-                "met_at": _iso(clock.met_at),
-                "stopped_at": _iso(clock.stopped_at),
-                "stop_reason": clock.stop_reason,
-            }
-            for clock in clocks
+    }
+
+
+def _agenda_item_entry(item: AgendaItem) -> dict[str, Any]:
+    return {
+        "held_at": _iso(item.meeting.held_at),
+        "reasons": list(item.reasons),
+        "minutes": item.minutes,
+        "decisions": [
+            {"text": decision.text, "recorded_by": _user(decision.recorded_by), "at": _iso(decision.recorded_at)}
+            for decision in item.decisions
         ],
-        "referrals": [
-            {
-                "id": referral.id,
-                "received_at": _iso(referral.received_at),
-                "referring_agency": referral.referring_agency.name,
-                "referrer": _user(referral.referrer),
-                "subject": referral.subject.label,
-                "first_name": referral.first_name,
-                "last_name": referral.last_name,
-                "date_of_birth": _iso(referral.date_of_birth),
-                "address": referral.address,
-                "postcode": referral.postcode,
-                "place": referral.place,
-                "what_is_happening": referral.what_is_happening,
-                "risks": referral.risks,
-                "consent": referral.consent.label,
-                "consent_reason": referral.consent_reason,
-                "status": referral.status.label,
-                "decided_by": _user(referral.decided_by),
-                "decided_at": _iso(referral.decided_at),
-                "decline_reason": referral.decline_reason,
-                "case": reference_of.get(referral.case_id) if referral.case_id else None,
-            }
-            for referral in referrals
-        ],
+    }
+
+
+# --- What is held about the person beyond their cases ---------------------------------
+
+
+def _person_entry(person: Person) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "date_of_birth": _iso(person.date_of_birth),
+        "address": person.address,
+        "postcode": person.postcode,
+        "phone": person.phone,
+        "email": person.email,
+        "vulnerabilities": person.vulnerabilities,
+        "created_at": _iso(person.created_at),
+        "anonymised_at": _iso(person.anonymised_at),
+    }
+
+
+def _person_records(person: Person, case_ids: list[int], reference_of: dict[int, str]) -> dict[str, Any]:
+    """The person's risk assessments, SLA clocks and referrals, and the audit trail of
+    the person and their cases."""
+    assessments = db.session.scalars(
+        select(RiskAssessment)
+        .where(RiskAssessment.person_id == person.id)
+        .options(joinedload(RiskAssessment.matrix), joinedload(RiskAssessment.assessed_by))
+        .order_by(RiskAssessment.assessed_at, RiskAssessment.id)
+    ).all()
+    clocks = db.session.scalars(
+        select(SlaClock).where(SlaClock.person_id == person.id).order_by(SlaClock.started_at, SlaClock.id)
+    ).all()
+    referrals = db.session.scalars(
+        select(Referral)
+        .where(Referral.person_id == person.id)
+        .options(
+            joinedload(Referral.referring_agency),
+            joinedload(Referral.referrer),
+            joinedload(Referral.decided_by),
+        )
+        .order_by(Referral.received_at, Referral.id)
+    ).all()
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            sa.or_(
+                AuditEvent.person_id == person.id,
+                AuditEvent.case_id.in_(case_ids) if case_ids else sa.false(),
+            )
+        )
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.at, AuditEvent.id)
+    ).all()
+    return {
+        "risk_assessments": [_assessment_entry(assessment, reference_of) for assessment in assessments],
+        "sla_clocks": [_clock_entry(clock, reference_of) for clock in clocks],
+        "referrals": [_referral_entry(referral, reference_of) for referral in referrals],
         "audit": [
             {
                 "at": _iso(event.at),
@@ -361,12 +348,56 @@ def export_person(actor: User, person_id: int, *, file_format: str) -> SubjectAc
             for event in events
         ],
     }
-    audit.record(
-        actor,
-        "person.subject_access_exported",
-        "person",
-        person.id,
-        person_id=person.id,
-        detail={"format": file_format},
-    )
-    return SubjectAccessExport(person=person, data=data)
+
+
+def _assessment_entry(assessment: RiskAssessment, reference_of: dict[int, str]) -> dict[str, Any]:
+    return {
+        "case": reference_of.get(assessment.case_id),
+        "assessed_at": _iso(assessment.assessed_at),
+        "assessed_by": _user(assessment.assessed_by),
+        "matrix": assessment.matrix.title,
+        "score": assessment.score,
+        "computed_level": assessment.computed_level.label,
+        "override_level": assessment.override_level.label if assessment.override_level else None,
+        "override_reason": assessment.override_reason,
+        "level": assessment.level.label,
+        "answers": dict(assessment.answers),
+    }
+
+
+def _clock_entry(clock: SlaClock, reference_of: dict[int, str]) -> dict[str, Any]:
+    return {
+        "case": reference_of.get(clock.case_id),
+        "kind": clock.kind.label,
+        "started_at": _iso(clock.started_at),
+        "due_at": _iso(clock.due_at),
+        "outcome": clock.outcome.value,
+        "met_at": _iso(clock.met_at),
+        "stopped_at": _iso(clock.stopped_at),
+        "stop_reason": clock.stop_reason,
+    }
+
+
+def _referral_entry(referral: Referral, reference_of: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": referral.id,
+        "received_at": _iso(referral.received_at),
+        "referring_agency": referral.referring_agency.name,
+        "referrer": _user(referral.referrer),
+        "subject": referral.subject.label,
+        "first_name": referral.first_name,
+        "last_name": referral.last_name,
+        "date_of_birth": _iso(referral.date_of_birth),
+        "address": referral.address,
+        "postcode": referral.postcode,
+        "place": referral.place,
+        "what_is_happening": referral.what_is_happening,
+        "risks": referral.risks,
+        "consent": referral.consent.label,
+        "consent_reason": referral.consent_reason,
+        "status": referral.status.label,
+        "decided_by": _user(referral.decided_by),
+        "decided_at": _iso(referral.decided_at),
+        "decline_reason": referral.decline_reason,
+        "case": reference_of.get(referral.case_id) if referral.case_id else None,
+    }

@@ -109,6 +109,7 @@ def _accepted_referrals(since: datetime, picks: dict[int, _Pick]) -> None:
         .order_by(Referral.decided_at)
     )
     for case_id, decided_at in rows:
+        assert case_id is not None and decided_at is not None  # accepted into a case: both set
         picks[case_id].add(REFERRALS, f"New referral, accepted {_local_date(decided_at)}")
 
 
@@ -164,8 +165,9 @@ def _overdue(now: datetime, picks: dict[int, _Pick]) -> None:
         .where(Action.status.in_(LIVE_STATUSES), Action.due_on < today, _open_case())
         .group_by(Action.case_id)
     )
-    for case_id, count in actions:
-        picks[case_id].add(OVERDUE, "Overdue action" if count == 1 else f"{count} overdue actions")
+    for action_case_id, count in actions:
+        assert action_case_id is not None  # joined to its case
+        picks[action_case_id].add(OVERDUE, "Overdue action" if count == 1 else f"{count} overdue actions")
 
 
 def _flagged(picks: dict[int, _Pick]) -> None:
@@ -216,9 +218,27 @@ def generate_agenda(
             .order_by(AgendaItem.position, AgendaItem.id)
         )
     )
+    agenda, added = _place_picked(meeting, picked, existing)
+    dropped = _keep_or_drop_unpicked(existing, agenda)
+    for position, item in enumerate(agenda, start=1):
+        item.position = position
+    meeting.agenda_generated_at = moment
+    claim(meeting)
+    audit.record(
+        actor,
+        "meeting.agenda_generated",
+        "meeting",
+        meeting.id,
+        detail={"items": len(agenda), "added": added, "dropped": dropped},
+    )
+    return agenda
+
+
+def _place_picked(meeting: Meeting, picked: Picked, existing: list[AgendaItem]) -> tuple[list[AgendaItem], int]:
+    """The picked referrals and cases in agenda order, reusing their existing items, and
+    how many items had to be added."""
     by_case = {item.case_id: item for item in existing if item.case_id is not None}
     by_referral = {item.referral_id: item for item in existing if item.referral_id is not None}
-
     agenda: list[AgendaItem] = []
     added = 0
 
@@ -238,7 +258,12 @@ def generate_agenda(
         place(by_referral.pop(referral_id, None), [reason], referral_id=referral_id)
     for case_id, reasons in picked.cases:
         place(by_case.pop(case_id, None), reasons, case_id=case_id)
+    return agenda, added
 
+
+def _keep_or_drop_unpicked(existing: list[AgendaItem], agenda: list[AgendaItem]) -> int:
+    """Append the unpicked items that stay (the chair's, and those with minutes or
+    decisions) to the agenda, delete the rest, and say how many were dropped."""
     placed = {id(item) for item in agenda}
     dropped = 0
     for item in existing:
@@ -252,15 +277,4 @@ def generate_agenda(
         else:
             db.session.delete(item)
             dropped += 1
-    for position, item in enumerate(agenda, start=1):
-        item.position = position
-    meeting.agenda_generated_at = moment
-    claim(meeting)
-    audit.record(
-        actor,
-        "meeting.agenda_generated",
-        "meeting",
-        meeting.id,
-        detail={"items": len(agenda), "added": added, "dropped": dropped},
-    )
-    return agenda
+    return dropped

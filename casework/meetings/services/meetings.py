@@ -32,8 +32,13 @@ from casework.cases.models import Case, CaseAgency, CaseParty
 from casework.cases.services import subject_name
 from casework.clock import local_date, start_of_day, utcnow
 from casework.db import ensure_version
-from casework.exceptions import EditConflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from casework.exceptions import Checks, EditConflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from casework.meetings.models import (
+    AMENDMENT_MAX,
+    DECISION_MAX,
+    LOCATION_MAX,
+    MINUTES_MAX,
+    TOPIC_MAX,
     AgendaItem,
     AttendanceStatus,
     Meeting,
@@ -58,11 +63,6 @@ P = Permission
 
 FINISHED = "This meeting is finished: add an amendment instead"
 ADDED_BY_CHAIR = "Added by the chair"
-LOCATION_MAX = 200
-TOPIC_MAX = 200
-MINUTES_MAX = 20000
-DECISION_MAX = 5000
-AMENDMENT_MAX = 5000
 # A meeting typed for "now" reaches the server a moment later.
 CLOCK_SKEW = timedelta(minutes=2)
 
@@ -70,7 +70,7 @@ CLOCK_SKEW = timedelta(minutes=2)
 # --- Finding a meeting -------------------------------------------------------------
 
 
-def _psg_meetings() -> Select[tuple[Meeting]]:
+def _psg_meetings() -> Select[Meeting]:
     return select(Meeting).where(Meeting.kind == MeetingKind.PSG_MEETING)
 
 
@@ -161,11 +161,24 @@ def _clean_location(location: str) -> str:
     return cleaned
 
 
+def check_schedule(actor: User, *, held_at: datetime | None, location: str | None, now: datetime | None = None) -> None:
+    """InvalidInput with every rule a new meeting breaks, on what of the form could be
+    read (None for a field the form could not read)."""
+    authorize(actor, P.MEETING_RUN)
+    checks = Checks()
+    if held_at is not None and held_at < (now or utcnow()) - CLOCK_SKEW:
+        checks.refuse("A meeting is scheduled ahead: the date and time must be in the future", field="held_on")
+    if location is not None:
+        try:
+            _clean_location(location)
+        except InvalidInput as error:
+            checks.add(error)
+    checks.raise_any()
+
+
 def schedule_meeting(actor: User, *, held_at: datetime, location: str, now: datetime | None = None) -> Meeting:
     """A PSG meeting ahead, chaired by the actor."""
-    authorize(actor, P.MEETING_RUN)
-    if held_at < (now or utcnow()) - CLOCK_SKEW:
-        raise InvalidInput("A meeting is scheduled ahead: the date and time must be in the future", field="held_on")
+    check_schedule(actor, held_at=held_at, location=location, now=now)
     meeting = Meeting(
         kind=MeetingKind.PSG_MEETING,
         held_at=held_at,
@@ -296,7 +309,8 @@ def _attach_actions(actor: User, views: list[ItemView]) -> None:
         .order_by(Action.id)
     )
     for action in actions:
-        by_decision[action.decision_id].actions.setdefault(action.decision_id, []).append(action)  # type: ignore[index]
+        assert action.decision_id is not None  # the query reads the actions of these decisions
+        by_decision[action.decision_id].actions.setdefault(action.decision_id, []).append(action)
 
 
 def _load_items(meeting: Meeting) -> list[AgendaItem]:

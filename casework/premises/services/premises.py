@@ -18,7 +18,7 @@ from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.clock import today, utcnow
 from casework.db import ensure_version
-from casework.exceptions import EditConflict, InvalidInput, NotFound
+from casework.exceptions import Checks, EditConflict, InvalidInput, NotFound
 from casework.permissions import Permission
 from casework.policy import authorize, visible_premises
 from casework.premises.models import (
@@ -55,29 +55,36 @@ def get_premises(actor: User, premises_id: int, permission: Permission | None = 
     return premises
 
 
-def _not_in_future(moment: datetime, *, what: str, field: str) -> None:
-    if moment > utcnow() + CLOCK_SKEW:
-        raise InvalidInput(f"The date and time of the {what} must not be in the future", field=field)
+# The checks below take None for what the form could not read, and skip it: the form
+# has already said what is wrong with it, and the rest are shown beside that.
 
 
-def _required(text: str, message: str, *, field: str) -> str:
-    cleaned = text.strip()
-    if not cleaned:
-        raise InvalidInput(message, field=field)
-    return cleaned
+def _not_in_future(checks: Checks, moment: datetime | None, *, what: str, field: str) -> None:
+    if moment is not None and moment > utcnow() + CLOCK_SKEW:
+        checks.refuse(f"The date and time of the {what} must not be in the future", field=field)
+
+
+def _required(checks: Checks, text: str | None, message: str, *, field: str) -> None:
+    if text is not None and not text.strip():
+        checks.refuse(message, field=field)
 
 
 def _own_ids(
-    model: type[PremisesIncident] | type[PremisesVisit], premises_id: int, ids: Iterable[int], *, field: str, what: str
-) -> list[int]:
-    """The ids, each once, after checking every one belongs to this premises."""
-    wanted = sorted(set(ids))
+    checks: Checks,
+    model: type[PremisesIncident] | type[PremisesVisit],
+    premises_id: int,
+    ids: Iterable[int],
+    *,
+    field: str,
+    what: str,
+) -> None:
+    """Every id must be of something recorded for this premises."""
+    wanted = set(ids)
     if not wanted:
-        return []
+        return
     found = set(db.session.scalars(select(model.id).where(model.id.in_(wanted), model.premises_id == premises_id)))
-    if found != set(wanted):
-        raise InvalidInput(f"Link only {what} recorded for this premises", field=field)
-    return wanted
+    if found != wanted:
+        checks.refuse(f"Link only {what} recorded for this premises", field=field)
 
 
 # --- Moving the colour ----------------------------------------------------------------
@@ -101,13 +108,8 @@ def move_status(
     """
     premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
     ensure_version(premises, version)
-    if to_status is premises.status:
-        raise InvalidInput(
-            f"This premises is already {premises.status.value}: choose a different colour", field="to_status"
-        )
-    cleaned = _required(reason, "Give the reason for the move", field="reason")
-    incidents = _own_ids(PremisesIncident, premises.id, incident_ids, field="incident_ids", what="incidents")
-    visits = _own_ids(PremisesVisit, premises.id, visit_ids, field="visit_ids", what="visits")
+    _move_checks(premises, to_status, reason, incident_ids, visit_ids).raise_any()
+    cleaned, incidents, visits = reason.strip(), sorted(set(incident_ids)), sorted(set(visit_ids))
 
     now = utcnow()
     change = PremisesStatusChange(
@@ -136,6 +138,36 @@ def move_status(
     return change
 
 
+def check_move_status(
+    actor: User,
+    premises_id: int,
+    *,
+    to_status: TlsStatus | None,
+    reason: str | None,
+    incident_ids: Sequence[int] = (),
+    visit_ids: Sequence[int] = (),
+) -> None:
+    """InvalidInput with every rule a move breaks, on what of the form could be read."""
+    premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    _move_checks(premises, to_status, reason, incident_ids, visit_ids).raise_any()
+
+
+def _move_checks(
+    premises: Premises,
+    to_status: TlsStatus | None,
+    reason: str | None,
+    incident_ids: Sequence[int],
+    visit_ids: Sequence[int],
+) -> Checks:
+    checks = Checks()
+    if to_status is premises.status:
+        checks.refuse(f"This premises is already {premises.status.value}: choose a different colour", field="to_status")
+    _required(checks, reason, "Give the reason for the move", field="reason")
+    _own_ids(checks, PremisesIncident, premises.id, incident_ids, field="incident_ids", what="incidents")
+    _own_ids(checks, PremisesVisit, premises.id, visit_ids, field="visit_ids", what="visits")
+    return checks
+
+
 # --- Recording what happens -------------------------------------------------------------
 
 
@@ -151,13 +183,13 @@ def record_incident(
     description: str,
 ) -> PremisesIncident:
     premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
-    _not_in_future(occurred_at, what="incident", field="occurred_at")
+    _incident_checks(occurred_at, reporting_agency_id).raise_any()
     # Locked before the incident is added, so that of two incidents recorded at once the
     # second summary is worked out after the first is committed and includes it.
     db.session.execute(select(Premises.id).where(Premises.id == premises.id).with_for_update())
     agency = db.session.get(Agency, reporting_agency_id)
-    if agency is None or not agency.active:
-        raise InvalidInput("Choose the agency that reported the incident", field="reporting_agency_id")
+    if agency is None or not agency.active:  # made inactive since the check
+        raise InvalidInput(NO_REPORTING_AGENCY, field="reporting_agency_id")
     incident = PremisesIncident(
         premises_id=premises.id,
         occurred_at=occurred_at,
@@ -181,6 +213,28 @@ def record_incident(
     return incident
 
 
+NO_REPORTING_AGENCY = "Choose the agency that reported the incident"
+
+
+def check_incident(
+    actor: User, premises_id: int, *, occurred_at: datetime | None, reporting_agency_id: int | None
+) -> None:
+    """InvalidInput with every rule an incident breaks, on what of the form could be read."""
+    get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    _incident_checks(occurred_at, reporting_agency_id).raise_any()
+
+
+def _incident_checks(occurred_at: datetime | None, reporting_agency_id: int | None) -> Checks:
+    checks = Checks()
+    # The form's field is the date; the time is checked with it.
+    _not_in_future(checks, occurred_at, what="incident", field="occurred_on")
+    if reporting_agency_id is not None:
+        agency = db.session.get(Agency, reporting_agency_id)
+        if agency is None or not agency.active:
+            checks.refuse(NO_REPORTING_AGENCY, field="reporting_agency_id")
+    return checks
+
+
 def record_visit(
     actor: User,
     premises_id: int,
@@ -191,10 +245,7 @@ def record_visit(
     notes: str = "",
 ) -> PremisesVisit:
     premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
-    _not_in_future(visited_at, what="visit", field="visited_at")
-    if kind is VisitKind.TEST_PURCHASE and result is VisitResult.NOT_APPLICABLE:
-        # The pass rate of test purchases is what follow-up action is decided on.
-        raise InvalidInput("Say whether the premises passed or failed the test purchase", field="result")
+    _visit_checks(kind, result, visited_at).raise_any()
     visit = PremisesVisit(
         premises_id=premises.id,
         kind=kind,
@@ -215,6 +266,23 @@ def record_visit(
     return visit
 
 
+def check_visit(
+    actor: User, premises_id: int, *, kind: VisitKind | None, result: VisitResult | None, visited_at: datetime | None
+) -> None:
+    """InvalidInput with every rule a visit breaks, on what of the form could be read."""
+    get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    _visit_checks(kind, result, visited_at).raise_any()
+
+
+def _visit_checks(kind: VisitKind | None, result: VisitResult | None, visited_at: datetime | None) -> Checks:
+    checks = Checks()
+    _not_in_future(checks, visited_at, what="visit", field="visited_on")
+    if kind is VisitKind.TEST_PURCHASE and result is VisitResult.NOT_APPLICABLE:
+        # The pass rate of test purchases is what follow-up action is decided on.
+        checks.refuse("Say whether the premises passed or failed the test purchase", field="result")
+    return checks
+
+
 def record_hearing(
     actor: User,
     premises_id: int,
@@ -226,8 +294,7 @@ def record_hearing(
 ) -> LicensingHearing:
     """A hearing or review already held: its outcome is known, so its date is not ahead."""
     premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
-    if held_on > today():
-        raise InvalidInput("The date of the hearing must not be in the future", field="held_on")
+    _hearing_checks(held_on).raise_any()
     hearing = LicensingHearing(
         premises_id=premises.id,
         kind=kind,
@@ -248,6 +315,19 @@ def record_hearing(
     return hearing
 
 
+def check_hearing(actor: User, premises_id: int, *, held_on: date | None) -> None:
+    """InvalidInput with every rule a hearing breaks, on what of the form could be read."""
+    get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    _hearing_checks(held_on).raise_any()
+
+
+def _hearing_checks(held_on: date | None) -> Checks:
+    checks = Checks()
+    if held_on is not None and held_on > today():
+        checks.refuse("The date of the hearing must not be in the future", field="held_on")
+    return checks
+
+
 def change_accreditation(
     actor: User,
     premises_id: int,
@@ -261,10 +341,8 @@ def change_accreditation(
     premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
     ensure_version(premises, version)
     current = bool(getattr(premises, field.value))
-    if current is value:
-        state = "already has" if value else "does not have"
-        raise InvalidInput(f"This premises {state} {field.label}", field="value")
-    cleaned = _required(reason, "Give the reason for the change", field="reason")
+    _accreditation_checks(premises, field, value, reason).raise_any()
+    cleaned = reason.strip()
     change = AccreditationChange(
         premises_id=premises.id, field=field, value=value, reason=cleaned, officer_id=actor.id, at=utcnow()
     )
@@ -362,3 +440,22 @@ def suggested_statuses(premises_ids: Iterable[int], now: datetime, rules: TlsRul
         for premises_id, name in rows:
             names[premises_id].append(name)
     return {premises_id: suggest(names[premises_id], window_days=rules.suggestion_window_days) for premises_id in ids}
+
+
+def check_accreditation(
+    actor: User, premises_id: int, *, field: AccreditationField | None, value: bool | None, reason: str | None
+) -> None:
+    """InvalidInput with every rule a change of accreditation breaks, on what of the form could be read."""
+    premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    _accreditation_checks(premises, field, value, reason).raise_any()
+
+
+def _accreditation_checks(
+    premises: Premises, field: AccreditationField | None, value: bool | None, reason: str | None
+) -> Checks:
+    checks = Checks()
+    if field is not None and value is not None and bool(getattr(premises, field.value)) is value:
+        state = "already has" if value else "does not have"
+        checks.refuse(f"This premises {state} {field.label}", field="value")
+    _required(checks, reason, "Give the reason for the change", field="reason")
+    return checks

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy import select
 
 from casework import db
@@ -69,7 +70,9 @@ class Row:
 
 
 def _max_length(column: str) -> int:
-    return int(Premises.__table__.c[column].type.length)
+    column_type = Premises.__table__.c[column].type
+    assert isinstance(column_type, sa.String) and column_type.length is not None
+    return column_type.length
 
 
 def read(text: str) -> list[Row]:

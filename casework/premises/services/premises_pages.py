@@ -215,87 +215,7 @@ def _local_midday(day: Any) -> datetime:
 
 def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRules) -> PremisesPage:
     premises = get_premises(actor, premises_id)
-    changes = db.session.scalars(
-        select(PremisesStatusChange)
-        .options(joinedload(PremisesStatusChange.officer))
-        .where(PremisesStatusChange.premises_id == premises.id)
-    )
-    incidents = db.session.scalars(
-        select(PremisesIncident)
-        .options(joinedload(PremisesIncident.reporting_agency), joinedload(PremisesIncident.recorded_by))
-        .where(PremisesIncident.premises_id == premises.id)
-    )
-    visits = list(
-        db.session.scalars(
-            select(PremisesVisit)
-            .options(joinedload(PremisesVisit.officer))
-            .where(PremisesVisit.premises_id == premises.id)
-        )
-    )
-    hearings = db.session.scalars(
-        select(LicensingHearing)
-        .options(joinedload(LicensingHearing.recorded_by))
-        .where(LicensingHearing.premises_id == premises.id)
-    )
-    accreditations = db.session.scalars(
-        select(AccreditationChange)
-        .options(joinedload(AccreditationChange.officer))
-        .where(AccreditationChange.premises_id == premises.id)
-    )
-    timeline: list[TimelineEntry] = []
-    for change in changes:
-        timeline.append(
-            TimelineEntry(
-                change.at,
-                f"Moved from {change.from_status.label.lower()} to {change.to_status.label.lower()}",
-                change.officer.name,
-                [change.reason],
-                "status",
-            )
-        )
-    for incident in incidents:
-        timeline.append(
-            TimelineEntry(
-                incident.occurred_at,
-                f"Incident: {incident.category.label.lower()} ({incident.severity.label.lower()} severity)",
-                f"{incident.reporting_agency.name}, recorded by {incident.recorded_by.name}",
-                [f"Source: {incident.source.label}"] + ([incident.description] if incident.description else []),
-                "incident",
-            )
-        )
-    for visit in visits:
-        result = "" if visit.result.value == "not_applicable" else f": {visit.result.label.lower()}"
-        timeline.append(
-            TimelineEntry(
-                visit.visited_at,
-                f"{visit.kind.label}{result}",
-                visit.officer.name,
-                [visit.notes] if visit.notes else [],
-                "visit",
-            )
-        )
-    for hearing in hearings:
-        timeline.append(
-            TimelineEntry(
-                _local_midday(hearing.held_on),
-                f"{hearing.kind.label}: {hearing.outcome.label.lower()}",
-                hearing.recorded_by.name,
-                [hearing.notes] if hearing.notes else [],
-                "hearing",
-                date_only=True,
-            )
-        )
-    for accreditation in accreditations:
-        verb = "given" if accreditation.value else "taken away"
-        timeline.append(
-            TimelineEntry(
-                accreditation.at,
-                f"{accreditation.field.label} {verb}",
-                accreditation.officer.name,
-                [accreditation.reason],
-                "accreditation",
-            )
-        )
+    timeline, visits = _recorded_timeline(premises.id)
     actions = subject_actions(actor, Action.premises_id == premises.id, today=local_date(now))
     for event in action_events(row.action for row in actions):
         timeline.append(TimelineEntry(event.at, event.title, event.byline, event.lines, "action"))
@@ -313,6 +233,96 @@ def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRul
             )
         ],
         actions=actions,
+    )
+
+
+def _recorded_timeline(premises_id: int) -> tuple[list[TimelineEntry], list[PremisesVisit]]:
+    """What is recorded about the premises, unsorted, and its visits (for the deadlines)."""
+    changes = db.session.scalars(
+        select(PremisesStatusChange)
+        .options(joinedload(PremisesStatusChange.officer))
+        .where(PremisesStatusChange.premises_id == premises_id)
+    )
+    incidents = db.session.scalars(
+        select(PremisesIncident)
+        .options(joinedload(PremisesIncident.reporting_agency), joinedload(PremisesIncident.recorded_by))
+        .where(PremisesIncident.premises_id == premises_id)
+    )
+    visits = list(
+        db.session.scalars(
+            select(PremisesVisit)
+            .options(joinedload(PremisesVisit.officer))
+            .where(PremisesVisit.premises_id == premises_id)
+        )
+    )
+    hearings = db.session.scalars(
+        select(LicensingHearing)
+        .options(joinedload(LicensingHearing.recorded_by))
+        .where(LicensingHearing.premises_id == premises_id)
+    )
+    accreditations = db.session.scalars(
+        select(AccreditationChange)
+        .options(joinedload(AccreditationChange.officer))
+        .where(AccreditationChange.premises_id == premises_id)
+    )
+    timeline = [_status_change_entry(change) for change in changes]
+    timeline += [_incident_entry(incident) for incident in incidents]
+    timeline += [_visit_entry(visit) for visit in visits]
+    timeline += [_hearing_entry(hearing) for hearing in hearings]
+    timeline += [_accreditation_entry(accreditation) for accreditation in accreditations]
+    return timeline, visits
+
+
+def _status_change_entry(change: PremisesStatusChange) -> TimelineEntry:
+    return TimelineEntry(
+        change.at,
+        f"Moved from {change.from_status.label.lower()} to {change.to_status.label.lower()}",
+        change.officer.name,
+        [change.reason],
+        "status",
+    )
+
+
+def _incident_entry(incident: PremisesIncident) -> TimelineEntry:
+    return TimelineEntry(
+        incident.occurred_at,
+        f"Incident: {incident.category.label.lower()} ({incident.severity.label.lower()} severity)",
+        f"{incident.reporting_agency.name}, recorded by {incident.recorded_by.name}",
+        [f"Source: {incident.source.label}"] + ([incident.description] if incident.description else []),
+        "incident",
+    )
+
+
+def _visit_entry(visit: PremisesVisit) -> TimelineEntry:
+    result = "" if visit.result.value == "not_applicable" else f": {visit.result.label.lower()}"
+    return TimelineEntry(
+        visit.visited_at,
+        f"{visit.kind.label}{result}",
+        visit.officer.name,
+        [visit.notes] if visit.notes else [],
+        "visit",
+    )
+
+
+def _hearing_entry(hearing: LicensingHearing) -> TimelineEntry:
+    return TimelineEntry(
+        _local_midday(hearing.held_on),
+        f"{hearing.kind.label}: {hearing.outcome.label.lower()}",
+        hearing.recorded_by.name,
+        [hearing.notes] if hearing.notes else [],
+        "hearing",
+        date_only=True,
+    )
+
+
+def _accreditation_entry(accreditation: AccreditationChange) -> TimelineEntry:
+    verb = "given" if accreditation.value else "taken away"
+    return TimelineEntry(
+        accreditation.at,
+        f"{accreditation.field.label} {verb}",
+        accreditation.officer.name,
+        [accreditation.reason],
+        "accreditation",
     )
 
 

@@ -25,8 +25,10 @@ so the last step, comparing each cohort change's next change with its deadline, 
 done here on the rows of the cohort (one row per change made in the quarter).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
@@ -47,7 +49,7 @@ from casework.premises.models import (
     TlsStatus,
 )
 from casework.premises.services.tls_rules import TlsRules, deadlines
-from casework.victims.services.sla_reports import AMBER_POINTS, Rag
+from casework.rag import Rag, against_target
 
 RED, AMBER, GREEN = TlsStatus.RED, TlsStatus.AMBER, TlsStatus.GREEN
 # The colour each cohort must reach, and the better colours that count as reaching it.
@@ -90,16 +92,8 @@ class CohortFigures:
         return self.met * 100 // self.counted if self.counted else None
 
     @property
-    def rag(self) -> tuple[str, str] | None:
-        """As on the SLA dashboard: green at or above target, amber within AMBER_POINTS below."""
-        if not self.counted:
-            return None
-        scaled = self.met * 100
-        if scaled >= self.target * self.counted:
-            return Rag.GREEN
-        if scaled >= (self.target - AMBER_POINTS) * self.counted:
-            return Rag.AMBER
-        return Rag.RED
+    def rag(self) -> Rag | None:
+        return against_target(self.met, self.counted, self.target)
 
 
 def _outcome(
@@ -157,7 +151,9 @@ def activity(quarters: list[Quarter]) -> list[Activity]:
     """Moves, visits and hearings in each quarter, in one query (a UNION ALL of three
     rows, each with one count per quarter)."""
 
-    def counts(column: sa.ColumnElement, bounds: list[tuple[object, object]]) -> list[sa.ColumnElement[int]]:
+    def counts(
+        column: sa.SQLColumnExpression[Any], bounds: Sequence[tuple[object, object]]
+    ) -> list[sa.ColumnElement[int]]:
         return [func.count(sa.case(((column >= start) & (column < end), 1))) for start, end in bounds]
 
     instants = [(q.start, q.end) for q in quarters]
@@ -198,11 +194,10 @@ def overdue_now(now: datetime, rules: TlsRules, *, named: bool) -> tuple[int, li
     last_visit = (
         select(func.max(PremisesVisit.visited_at)).where(PremisesVisit.premises_id == Premises.id).scalar_subquery()
     )
-    columns = [Premises.id, Premises.status, Premises.status_since, last_visit]
-    if named:
-        columns.append(Premises.name)
+    # Names are read only for those who may see them.
+    name = Premises.name if named else sa.null()
     rows = db.session.execute(
-        select(*columns).where(
+        select(Premises.id, Premises.status, Premises.status_since, last_visit, name).where(
             ((Premises.status == RED) & (Premises.status_since < red_before))
             | ((Premises.status == AMBER) & (Premises.status_since < amber_before))
         )
@@ -212,7 +207,7 @@ def overdue_now(now: datetime, rules: TlsRules, *, named: bool) -> tuple[int, li
         passed = [d for d in deadlines(row[1], row[2], row[3], rules) if d.overdue(now)]
         if passed:
             first = min(passed, key=lambda d: d.due_at)
-            overdue.append(OverduePremises(row[0], row[4] if named else None, row[1], first.kind.label, first.due_at))
+            overdue.append(OverduePremises(row[0], row[4], row[1], first.kind.label, first.due_at))
     overdue.sort(key=lambda p: (p.due_at, p.premises_id))
     return len(overdue), overdue if named else []
 

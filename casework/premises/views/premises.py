@@ -7,13 +7,13 @@ register and see a premises' page only through a case linked to it that they see
 full (policy.visible_premises); any other premises is 404 to them.
 """
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
+from typing import Any
 
-from casework import db
+from flask import Blueprint, current_app, render_template, request, url_for
+from wtforms import Field
+
 from casework.agencies import services as agencies
 from casework.clock import utcnow
-from casework.exceptions import EditConflict, InvalidInput
 from casework.permissions import Permission
 from casework.policy import authorize
 from casework.premises.forms import (
@@ -24,21 +24,11 @@ from casework.premises.forms import (
     RegisterFilterForm,
     VisitForm,
 )
-from casework.premises.models import (
-    AccreditationField,
-    HearingKind,
-    HearingOutcome,
-    IncidentCategory,
-    IncidentSeverity,
-    IncidentSource,
-    TlsStatus,
-    VisitKind,
-    VisitResult,
-)
 from casework.premises.services import premises, premises_pages
 from casework.premises.services.premises_pages import RegisterFilter
 from casework.premises.services.tls_rules import TlsRules
-from casework.ui.forms import fill_with_now, show_error, submitted_moment
+from casework.ui.flow import Page, Saved, submit
+from casework.ui.forms import fill_with_now
 from casework.ui.templating import local_datetime
 from casework.web import actor
 
@@ -59,8 +49,9 @@ def _rules() -> TlsRules:
 # --- The register ----------------------------------------------------------------------
 
 
-def _valid(field: object) -> object:
-    return None if field.errors else field.data  # type: ignore[attr-defined]
+def _valid(field: Field) -> Any:
+    """A filter's value, or None if it failed validation: a mangled link is ignored."""
+    return None if field.errors else field.data
 
 
 @bp.get("")
@@ -75,7 +66,7 @@ def index() -> str:
     sort, _, direction = str(_valid(form.sort) or "name-asc").rpartition("-")
     page_arg = request.args.get("page", "1")
     criteria = RegisterFilter(
-        status=TlsStatus(form.status.data) if _valid(form.status) else None,
+        status=None if form.status.errors else form.status.data,
         town=str(_valid(form.town) or ""),
         cluster=str(_valid(form.cluster) or ""),
         deadline_passed=bool(form.deadline_passed.data),
@@ -99,8 +90,12 @@ def detail(premises_id: int) -> str:
     return render_template("premises/detail.html", data=data, premises=data.premises, now=now)
 
 
+def _detail_url(premises_id: int) -> str:
+    return url_for("premises.detail", premises_id=premises_id)
+
+
 @bp.route("/<int:premises_id>/status", methods=["GET", "POST"])
-def move_status(premises_id: int) -> Response | str | tuple[str, int]:
+def move_status(premises_id: int) -> Page:
     user, now = actor(), utcnow()
     item, evidence = premises_pages.recent_evidence(user, premises_id, now=now)
     form = MoveStatusForm()
@@ -117,137 +112,152 @@ def move_status(premises_id: int) -> Response | str | tuple[str, int]:
     ]
     if request.method == "GET":
         form.version.data = item.version
-    if form.validate_on_submit():
-        try:
-            premises.move_status(
-                user,
-                premises_id,
-                version=form.version.data,
-                to_status=TlsStatus(form.to_status.data),
-                reason=form.reason.data or "",
-                incident_ids=form.incident_ids.data or [],
-                visit_ids=form.visit_ids.data or [],
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        except EditConflict:
-            db.session.rollback()
-            item = premises_pages.editable(user, premises_id)
-            show_error(form, InvalidInput(EDIT_CONFLICT))
-            form.version.data, form.version.raw_data = item.version, [str(item.version)]
-            return render_template("premises/status.html", premises=item, form=form, conflict=True), 409
-        else:
-            db.session.commit()
-            flash(f"{item.name} is now {item.status.value}.", "success")
-            return redirect(url_for("premises.detail", premises_id=premises_id))
-    return render_template("premises/status.html", premises=item, form=form, conflict=False)
+
+    def page(conflict: bool = False) -> str:
+        return render_template("premises/status.html", premises=item, form=form, conflict=conflict)
+
+    return submit(
+        form,
+        lambda: premises.move_status(
+            user,
+            premises_id,
+            version=form.version.data or 0,
+            to_status=form.to_status.chosen,
+            reason=form.reason.data or "",
+            incident_ids=form.incident_ids.data or [],
+            visit_ids=form.visit_ids.data or [],
+        ),
+        saved=lambda _change: Saved(f"{item.name} is now {item.status.value}.", _detail_url(premises_id)),
+        page=page,
+        check=lambda: premises.check_move_status(
+            user,
+            premises_id,
+            to_status=None if form.to_status.errors else form.to_status.data,
+            reason=None if form.reason.errors else form.reason.data or "",
+            incident_ids=[] if form.incident_ids.errors else form.incident_ids.data or [],
+            visit_ids=[] if form.visit_ids.errors else form.visit_ids.data or [],
+        ),
+        current=lambda: premises_pages.editable(user, premises_id),
+        conflict_page=lambda: page(conflict=True),
+        conflict_message=EDIT_CONFLICT,
+    )
 
 
 @bp.route("/<int:premises_id>/incidents/new", methods=["GET", "POST"])
-def record_incident(premises_id: int) -> Response | str:
-    item = premises_pages.editable(actor(), premises_id)
+def record_incident(premises_id: int) -> Page:
+    user = actor()
+    item = premises_pages.editable(user, premises_id)
     form = IncidentForm()
     form.reporting_agency_id.choices = [("", "Select an agency")] + [
         (agency.id, agency.name) for agency in agencies.active_agencies()
     ]
     if request.method == "GET":
         fill_with_now(form, "occurred_on", "occurred_time")
-    if form.is_submitted() and (occurred_at := submitted_moment(form, "occurred_on", "occurred_time")):
-        try:
-            premises.record_incident(
-                actor(),
-                premises_id,
-                occurred_at=occurred_at,
-                reporting_agency_id=form.reporting_agency_id.data or 0,
-                source=IncidentSource(form.source.data),
-                category=IncidentCategory(form.category.data),
-                severity=IncidentSeverity(form.severity.data),
-                description=form.description.data or "",
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Incident recorded.", "success")
-            return redirect(url_for("premises.detail", premises_id=premises_id))
-    return render_template("premises/incident.html", premises=item, form=form)
+    return submit(
+        form,
+        lambda: premises.record_incident(
+            user,
+            premises_id,
+            occurred_at=form.when(),
+            reporting_agency_id=form.reporting_agency_id.data or 0,
+            source=form.source.chosen,
+            category=form.category.chosen,
+            severity=form.severity.chosen,
+            description=form.description.data or "",
+        ),
+        saved=lambda _incident: Saved("Incident recorded.", _detail_url(premises_id)),
+        page=lambda: render_template("premises/incident.html", premises=item, form=form),
+        check=lambda: premises.check_incident(
+            user,
+            premises_id,
+            occurred_at=form.moment,
+            reporting_agency_id=None if form.reporting_agency_id.errors else form.reporting_agency_id.data,
+        ),
+    )
 
 
 @bp.route("/<int:premises_id>/visits/new", methods=["GET", "POST"])
-def record_visit(premises_id: int) -> Response | str:
-    item = premises_pages.editable(actor(), premises_id)
+def record_visit(premises_id: int) -> Page:
+    user = actor()
+    item = premises_pages.editable(user, premises_id)
     form = VisitForm()
     if request.method == "GET":
         fill_with_now(form, "visited_on", "visited_time")
-    if form.is_submitted() and (visited_at := submitted_moment(form, "visited_on", "visited_time")):
-        try:
-            premises.record_visit(
-                actor(),
-                premises_id,
-                kind=VisitKind(form.kind.data),
-                result=VisitResult(form.result.data),
-                visited_at=visited_at,
-                notes=form.notes.data or "",
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Visit recorded.", "success")
-            return redirect(url_for("premises.detail", premises_id=premises_id))
-    return render_template("premises/visit.html", premises=item, form=form)
+    return submit(
+        form,
+        lambda: premises.record_visit(
+            user,
+            premises_id,
+            kind=form.kind.chosen,
+            result=form.result.chosen,
+            visited_at=form.when(),
+            notes=form.notes.data or "",
+        ),
+        saved=lambda _visit: Saved("Visit recorded.", _detail_url(premises_id)),
+        page=lambda: render_template("premises/visit.html", premises=item, form=form),
+        check=lambda: premises.check_visit(
+            user,
+            premises_id,
+            kind=None if form.kind.errors else form.kind.data,
+            result=None if form.result.errors else form.result.data,
+            visited_at=form.moment,
+        ),
+    )
 
 
 @bp.route("/<int:premises_id>/hearings/new", methods=["GET", "POST"])
-def record_hearing(premises_id: int) -> Response | str:
-    item = premises_pages.editable(actor(), premises_id)
+def record_hearing(premises_id: int) -> Page:
+    user = actor()
+    item = premises_pages.editable(user, premises_id)
     form = HearingForm()
-    if form.validate_on_submit():
-        try:
-            premises.record_hearing(
-                actor(),
-                premises_id,
-                kind=HearingKind(form.kind.data),
-                held_on=form.held_on.data,
-                outcome=HearingOutcome(form.outcome.data),
-                notes=form.notes.data or "",
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Hearing recorded.", "success")
-            return redirect(url_for("premises.detail", premises_id=premises_id))
-    return render_template("premises/hearing.html", premises=item, form=form)
+    return submit(
+        form,
+        lambda: premises.record_hearing(
+            user,
+            premises_id,
+            kind=form.kind.chosen,
+            held_on=form.held_on.given,
+            outcome=form.outcome.chosen,
+            notes=form.notes.data or "",
+        ),
+        saved=lambda _hearing: Saved("Hearing recorded.", _detail_url(premises_id)),
+        page=lambda: render_template("premises/hearing.html", premises=item, form=form),
+        check=lambda: premises.check_hearing(
+            user, premises_id, held_on=None if form.held_on.errors else form.held_on.data
+        ),
+    )
 
 
 @bp.route("/<int:premises_id>/accreditation", methods=["GET", "POST"])
-def change_accreditation(premises_id: int) -> Response | str | tuple[str, int]:
+def change_accreditation(premises_id: int) -> Page:
     user = actor()
-    item = premises_pages.editable(actor(), premises_id)
+    item = premises_pages.editable(user, premises_id)
     form = AccreditationForm()
     if request.method == "GET":
         form.version.data = item.version
-    if form.validate_on_submit():
-        try:
-            premises.change_accreditation(
-                user,
-                premises_id,
-                version=form.version.data,
-                field=AccreditationField(form.field.data),
-                value=form.value.data == "yes",
-                reason=form.reason.data or "",
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        except EditConflict:
-            db.session.rollback()
-            item = premises_pages.editable(user, premises_id)
-            show_error(form, InvalidInput(EDIT_CONFLICT))
-            form.version.data, form.version.raw_data = item.version, [str(item.version)]
-            return render_template("premises/accreditation.html", premises=item, form=form), 409
-        else:
-            db.session.commit()
-            flash("Accreditation changed.", "success")
-            return redirect(url_for("premises.detail", premises_id=premises_id))
-    return render_template("premises/accreditation.html", premises=item, form=form)
+
+    def given() -> bool | None:
+        return None if form.value.errors or not form.value.data else form.value.data == "yes"
+
+    return submit(
+        form,
+        lambda: premises.change_accreditation(
+            user,
+            premises_id,
+            version=form.version.data or 0,
+            field=form.field.chosen,
+            value=form.value.data == "yes",
+            reason=form.reason.data or "",
+        ),
+        saved=lambda _change: Saved("Accreditation changed.", _detail_url(premises_id)),
+        page=lambda: render_template("premises/accreditation.html", premises=item, form=form),
+        check=lambda: premises.check_accreditation(
+            user,
+            premises_id,
+            field=None if form.field.errors else form.field.data,
+            value=given(),
+            reason=None if form.reason.errors else form.reason.data or "",
+        ),
+        current=lambda: premises_pages.editable(user, premises_id),
+        conflict_message=EDIT_CONFLICT,
+    )

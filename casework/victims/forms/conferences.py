@@ -3,10 +3,14 @@ from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired
 
+from casework.people.models import REMOVAL_REASON_MAX
 from casework.ui.fields import AgencyCheckboxesField, GovDateField, TimeField, date_required, max_length
+from casework.ui.forms import MomentForm
 
 
-class RecordConferenceForm(FlaskForm):
+class RecordConferenceForm(MomentForm):
+    moment_fields = ("held_on", "held_time")
+
     held_on = GovDateField(
         "Date of the conference",
         description="For example, 27 3 2026",
@@ -35,7 +39,7 @@ class RemovePartyForm(FlaskForm):
         # The reason is also stored with the stopped clocks, after a short prefix.
         validators=[
             DataRequired(message="Enter why they are being taken off this case"),
-            max_length("The reason", 400),
+            max_length("The reason", REMOVAL_REASON_MAX),
         ],
     )
     submit = SubmitField("Take off this case", widget=GovSubmitInput())

@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from wtforms import Field, IntegerField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from casework.ui.fields import ChoiceRadioField, GovDateField, RadiosWidget, TimeField, date_required, max_length
+from casework.ui.forms import MomentForm
 from casework.victims.models import RiskLevel
 from casework.victims.services.risk import answer_field
 from casework.victims.services.riskmatrix import Matrix, Question
@@ -42,7 +42,7 @@ class ScoredRadiosWidget(RadiosWidget):
         params = super().map_gov_params(field, **kwargs)
         if not field.description:
             params["hint"] = None  # no empty hint for the legend to point at
-        question: Question = field.question  # type: ignore[attr-defined]
+        question: Question = field.question  # type: ignore[attr-defined]  # set by QuestionField
         for item in params["items"]:
             option = question.option(item["value"])
             if option is None:
@@ -72,11 +72,15 @@ class QuestionField(ChoiceRadioField):
         self.question = question
 
 
-class RiskAssessmentForm(FlaskForm):
+class RiskAssessmentForm(MomentForm):
     """The fields every assessment has; ``assessment_form_class`` adds the questions."""
+
+    moment_fields = ("assessed_on", "assessed_time")
 
     matrix: Matrix
     matrix_id: IntegerField
+    override_level: ChoiceRadioField
+    override_reason: TextAreaField
 
     def answers(self) -> dict[str, str]:
         return {question.id: self[answer_field(question.id)].data or "" for question in self.matrix.questions}
@@ -89,11 +93,11 @@ class RiskAssessmentForm(FlaskForm):
 
     def validate_override_reason(self, field: Field) -> None:
         # Also checked when saving; here so that it is shown with any other problem.
-        if self.override_level.data and not (field.data or "").strip():  # type: ignore[attr-defined]
+        if self.override_level.data and not (field.data or "").strip():
             raise ValidationError("Give the reason for raising the level")
 
     def override(self) -> RiskLevel | None:
-        return RiskLevel(self.override_level.data) if self.override_level.data else None  # type: ignore[attr-defined]
+        return RiskLevel(self.override_level.data) if self.override_level.data else None
 
 
 def assessment_form_class(matrix: Matrix) -> type[RiskAssessmentForm]:

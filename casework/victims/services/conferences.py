@@ -11,7 +11,7 @@ from casework.audit import services as audit
 from casework.cases.models import Case, CaseAgency
 from casework.cases.services import get_case
 from casework.clock import utcnow
-from casework.exceptions import InvalidInput
+from casework.exceptions import Checks
 from casework.meetings.models import AttendanceStatus, Meeting, MeetingAttendance, MeetingKind
 from casework.permissions import Permission
 from casework.victims.services import sla
@@ -28,6 +28,33 @@ def attendance_choices(actor: User, reference: str) -> tuple[Case, list[Agency]]
     return case, list(agencies)
 
 
+def check_conference(
+    actor: User, reference: str, *, held_at: datetime | None, present: list[int] | None, apologies: list[int] | None
+) -> None:
+    """InvalidInput with every rule a conference breaks, on what of the form could be
+    read (None for a field the form could not read)."""
+    get_case(actor, reference, Permission.CONFERENCE_RECORD)
+    _conference_checks(held_at, present, apologies).raise_any()
+
+
+def _conference_checks(held_at: datetime | None, present: list[int] | None, apologies: list[int] | None) -> Checks:
+    checks = Checks()
+    if held_at is not None and held_at > utcnow() + CLOCK_SKEW:
+        checks.refuse(
+            "A conference can only be recorded once it has been held: the date and time must not be in the future",
+            field="held_on",
+        )
+    if present is not None and not present:
+        checks.refuse("Select the agencies that were present", field="present")
+    if set(present or ()) & set(apologies or ()):
+        checks.refuse("An agency cannot be both present and sending apologies", field="apologies")
+    wanted = set(present or ()) | set(apologies or ())
+    known = set(db.session.scalars(select(Agency.id).where(Agency.id.in_(wanted), Agency.active.is_(True))))
+    if known != wanted:
+        checks.refuse("Select agencies from the list", field="present")
+    return checks
+
+
 def record_conference(
     actor: User,
     reference: str,
@@ -38,19 +65,7 @@ def record_conference(
     outcome: str,
 ) -> Meeting:
     case = get_case(actor, reference, Permission.CONFERENCE_RECORD)
-    if held_at > utcnow() + CLOCK_SKEW:
-        raise InvalidInput(
-            "A conference can only be recorded once it has been held: the date and time must not be in the future",
-            field="held_on",
-        )
-    if not present:
-        raise InvalidInput("Select the agencies that were present", field="present")
-    if set(present) & set(apologies):
-        raise InvalidInput("An agency cannot be both present and sending apologies", field="apologies")
-    wanted = set(present) | set(apologies)
-    known = set(db.session.scalars(select(Agency.id).where(Agency.id.in_(wanted), Agency.active.is_(True))))
-    if known != wanted:
-        raise InvalidInput("Select agencies from the list", field="present")
+    _conference_checks(held_at, present, apologies).raise_any()
     meeting = Meeting(
         kind=MeetingKind.CASE_CONFERENCE,
         case_id=case.id,

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -13,7 +14,7 @@ from casework.audit import services as audit
 from casework.cases.models import Case, CaseParty, PartyRole
 from casework.cases.services import get_case
 from casework.clock import utcnow
-from casework.exceptions import InvalidInput, NotFound
+from casework.exceptions import Checks, NotFound
 from casework.people.models import Person
 from casework.permissions import Permission
 from casework.victims.models import RiskAssessment, RiskLevel, RiskMatrix
@@ -40,7 +41,7 @@ def current_matrix() -> RiskMatrix:
     return matrix
 
 
-def store_matrix(definition: dict) -> RiskMatrix:  # type: ignore[type-arg]
+def store_matrix(definition: dict[str, Any]) -> RiskMatrix:
     """Store a new matrix version. A version, once stored, is never changed.
 
     Loading the same file again is harmless; a different file under a version that
@@ -103,6 +104,67 @@ def assessment_form(actor: User, reference: str, person_id: int) -> AssessmentFo
     return AssessmentForm(case, person, matrix, riskmatrix.parse(matrix.definition))
 
 
+def check_assessment(
+    actor: User,
+    reference: str,
+    person_id: int,
+    *,
+    matrix_id: int | None,
+    answers: dict[str, str],
+    assessed_at: datetime | None,
+    override_level: RiskLevel | None,
+    override_reason: str | None,
+) -> None:
+    """InvalidInput with every rule an assessment breaks, on what of the form could be
+    read (None for a field the form could not read: it is not checked again here)."""
+    case = get_case(actor, reference, Permission.RISK_ASSESS)
+    _victim(case, person_id)
+    checks, _result = _assessment_checks(
+        case, current_matrix(), matrix_id, answers, assessed_at, override_level, override_reason
+    )
+    checks.raise_any()
+
+
+def _assessment_checks(
+    case: Case,
+    matrix: RiskMatrix,
+    matrix_id: int | None,
+    answers: dict[str, str],
+    assessed_at: datetime | None,
+    override_level: RiskLevel | None,
+    override_reason: str | None,
+) -> tuple[Checks, riskmatrix.Score | None]:
+    """Every problem with an assessment, and its score when the answers can be scored."""
+    checks = Checks()
+    if matrix_id != matrix.id:
+        checks.refuse("The risk matrix has changed since this form was opened. Reload the page and answer again.")
+        return checks, None  # the answers are to other questions
+    if assessed_at is not None and assessed_at > utcnow() + CLOCK_SKEW:
+        checks.refuse("The date and time of the assessment must not be in the future", field="assessed_on")
+    elif assessed_at is not None and case.closed_at is not None and assessed_at > case.closed_at:
+        # It would start clocks on a closed case; one made before the case closed can
+        # still be recorded late.
+        checks.refuse(
+            "The case was closed before this date and time: reopen the case to record a new assessment",
+            field="assessed_on",
+        )
+    try:
+        result: riskmatrix.Score | None = riskmatrix.score(riskmatrix.parse(matrix.definition), answers)
+    except AnswersInvalid as invalid:
+        result = None
+        for question_id, message in invalid.problems.items():
+            checks.refuse(message, field=answer_field(question_id))
+    if override_level is not None:
+        if result is not None and override_level.rank <= result.level.rank:
+            checks.refuse(
+                f"Professional judgement can only raise the level above {result.level.label.lower()}",
+                field="override_level",
+            )
+        if override_reason is not None and not override_reason.strip():
+            checks.refuse("Give the reason for raising the level", field="override_reason")
+    return checks, result
+
+
 def record_assessment(
     actor: User,
     reference: str,
@@ -118,30 +180,8 @@ def record_assessment(
     case = get_case(actor, reference, Permission.RISK_ASSESS)
     person = _victim(case, person_id)
     matrix = current_matrix()
-    if matrix_id != matrix.id:
-        raise InvalidInput("The risk matrix has changed since this form was opened. Reload the page and answer again.")
-    if assessed_at > utcnow() + CLOCK_SKEW:
-        raise InvalidInput("The date and time of the assessment must not be in the future", field="assessed_on")
-    if case.closed_at is not None and assessed_at > case.closed_at:
-        # It would start clocks on a closed case; one made before the case closed can
-        # still be recorded late.
-        raise InvalidInput(
-            "The case was closed before this date and time: reopen the case to record a new assessment",
-            field="assessed_on",
-        )
-    try:
-        result = riskmatrix.score(riskmatrix.parse(matrix.definition), answers)
-    except AnswersInvalid as invalid:
-        question_id, message = next(iter(invalid.problems.items()))
-        raise InvalidInput(message, field=answer_field(question_id)) from None
-    if override_level is not None:
-        if override_level.rank <= result.level.rank:
-            raise InvalidInput(
-                f"Professional judgement can only raise the level above {result.level.label.lower()}",
-                field="override_level",
-            )
-        if not override_reason.strip():
-            raise InvalidInput("Give the reason for raising the level", field="override_reason")
+    _assessment_checks(case, matrix, matrix_id, answers, assessed_at, override_level, override_reason)[0].raise_any()
+    result = riskmatrix.score(riskmatrix.parse(matrix.definition), answers)
     assessment = RiskAssessment(
         case_id=case.id,
         person_id=person.id,

@@ -8,7 +8,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, TypeGuard
 
 from casework.victims.models import RiskLevel
 
@@ -92,18 +92,9 @@ def _problems(definition: Any) -> list[str]:
     problems = []
     if not isinstance(definition.get("name"), str) or not definition["name"].strip():
         problems.append("name: give the matrix a name")
-    version = definition.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not _whole_number(definition.get("version"), minimum=1):
         problems.append("version: must be a whole number, 1 or more")
-    thresholds = definition.get("thresholds")
-    if not isinstance(thresholds, dict):
-        problems.append("thresholds: must hold 'high' and 'medium'")
-    else:
-        high, medium = thresholds.get("high"), thresholds.get("medium")
-        if not all(isinstance(value, int) and not isinstance(value, bool) and value > 0 for value in (high, medium)):
-            problems.append("thresholds: 'high' and 'medium' must be whole numbers above 0")
-        elif medium >= high:
-            problems.append("thresholds: 'medium' must be lower than 'high'")
+    problems += _threshold_problems(definition.get("thresholds"))
     groups = definition.get("groups")
     if not isinstance(groups, list) or not groups:
         return problems + ["groups: must be a list of question groups"]
@@ -118,39 +109,57 @@ def _problems(definition: Any) -> list[str]:
             problems.append(f"{where} ({group['title']}): needs at least one question")
             continue
         for n, question in enumerate(questions, 1):
-            here = f"{where}.questions[{n}]"
-            if not isinstance(question, dict):
-                problems.append(f"{here}: must be an object")
-                continue
-            question_id = question.get("id")
-            if not isinstance(question_id, str) or not question_id:
-                problems.append(f"{here}: needs an 'id'")
-            elif question_id in seen:
-                problems.append(f"{here}: the id '{question_id}' is used twice")
-            else:
-                seen.add(question_id)
-                here = f"question '{question_id}'"
-            if not isinstance(question.get("text"), str) or not question["text"].strip():
-                problems.append(f"{here}: needs a 'text'")
-            options = question.get("options")
-            if not isinstance(options, list) or len(options) < 2:
-                problems.append(f"{here}: needs at least two options")
-                continue
-            option_ids: set[str] = set()
-            for option in options:
-                if not isinstance(option, dict) or not isinstance(option.get("id"), str) or not option["id"]:
-                    problems.append(f"{here}: every option needs an 'id'")
-                    continue
-                if option["id"] in option_ids:
-                    problems.append(f"{here}: the option id '{option['id']}' is used twice")
-                option_ids.add(option["id"])
-                if not isinstance(option.get("label"), str) or not option["label"].strip():
-                    problems.append(f"{here}, option '{option['id']}': needs a 'label'")
-                points = option.get("points")
-                if not isinstance(points, int) or isinstance(points, bool) or points < 0:
-                    problems.append(f"{here}, option '{option['id']}': 'points' must be a whole number, 0 or more")
-                if not isinstance(option.get("critical", False), bool):
-                    problems.append(f"{here}, option '{option['id']}': 'critical' must be true or false")
+            problems += _question_problems(f"{where}.questions[{n}]", question, seen)
+    return problems
+
+
+def _whole_number(value: object, *, minimum: int) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _threshold_problems(thresholds: object) -> list[str]:
+    if not isinstance(thresholds, dict):
+        return ["thresholds: must hold 'high' and 'medium'"]
+    high, medium = thresholds.get("high"), thresholds.get("medium")
+    if not (_whole_number(high, minimum=1) and _whole_number(medium, minimum=1)):
+        return ["thresholds: 'high' and 'medium' must be whole numbers above 0"]
+    if medium >= high:
+        return ["thresholds: 'medium' must be lower than 'high'"]
+    return []
+
+
+def _question_problems(here: str, question: object, seen: set[str]) -> list[str]:
+    """What is wrong with one question; its id joins ``seen``."""
+    if not isinstance(question, dict):
+        return [f"{here}: must be an object"]
+    problems = []
+    question_id = question.get("id")
+    if not isinstance(question_id, str) or not question_id:
+        problems.append(f"{here}: needs an 'id'")
+    elif question_id in seen:
+        problems.append(f"{here}: the id '{question_id}' is used twice")
+    else:
+        seen.add(question_id)
+        here = f"question '{question_id}'"
+    if not isinstance(question.get("text"), str) or not question["text"].strip():
+        problems.append(f"{here}: needs a 'text'")
+    options = question.get("options")
+    if not isinstance(options, list) or len(options) < 2:
+        return problems + [f"{here}: needs at least two options"]
+    option_ids: set[str] = set()
+    for option in options:
+        if not isinstance(option, dict) or not isinstance(option.get("id"), str) or not option["id"]:
+            problems.append(f"{here}: every option needs an 'id'")
+            continue
+        if option["id"] in option_ids:
+            problems.append(f"{here}: the option id '{option['id']}' is used twice")
+        option_ids.add(option["id"])
+        if not isinstance(option.get("label"), str) or not option["label"].strip():
+            problems.append(f"{here}, option '{option['id']}': needs a 'label'")
+        if not _whole_number(option.get("points"), minimum=0):
+            problems.append(f"{here}, option '{option['id']}': 'points' must be a whole number, 0 or more")
+        if not isinstance(option.get("critical", False), bool):
+            problems.append(f"{here}, option '{option['id']}': 'critical' must be true or false")
     return problems
 
 
@@ -194,7 +203,7 @@ def checksum(definition: dict[str, Any]) -> str:
 def packaged_default() -> dict[str, Any]:
     """The default matrix shipped in the package."""
     text = resources.files("casework.victims.riskmatrix").joinpath(DEFAULT_MATRIX_FILE).read_text(encoding="utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    return json.loads(text)
 
 
 class AnswersInvalid(Exception):

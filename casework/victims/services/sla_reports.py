@@ -25,6 +25,7 @@ import functools
 import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, func, select
@@ -38,6 +39,7 @@ from casework.clock import ZONE, Quarter
 from casework.people.models import Person
 from casework.permissions import Permission
 from casework.policy import authorize, can, seen_on_case
+from casework.rag import Rag, against_target
 from casework.victims.models import ClockKind, ClockOutcome, ClockStatus, SlaClock
 from casework.victims.services import sla
 
@@ -46,8 +48,6 @@ from casework.victims.services import sla
 # keeps the page within its time budget (each row costs about 0.1 ms to fetch and show;
 # docs/performance.md).
 NOW_ROWS = 100
-# How far below the target a rate may fall and still be amber, in percentage points.
-AMBER_POINTS = 10
 
 
 # --- A clock's status, in SQL -------------------------------------------------------
@@ -146,6 +146,20 @@ def now_view(actor: User, now: datetime) -> NowView:
     rules = sla.rules()
     status = clock_status(now, rules)
     due_now = (SlaClock.outcome == ClockOutcome.OPEN) & _due_by(now + timedelta(hours=rules.due_soon_hours))
+    groups = _counts_by_agency(due_now, status)
+    view = NowView(
+        at=now,
+        due_soon_hours=rules.due_soon_hours,
+        agencies=sorted(groups.values(), key=lambda g: (-g.overdue, -g.due_soon, g.agency_name)),
+        named=can(actor, Permission.SLA_VIEW),
+    )
+    if view.named and groups:
+        _list_clocks(actor, view, groups, due_now, status)
+    return view
+
+
+def _counts_by_agency(due_now: ColumnElement[bool], status: ColumnElement[str]) -> dict[int, AgencyClocks]:
+    """The complete counts of clocks due now, by the lead agency of their case."""
     # The lead agency of each clock's case by primary key, so the few clocks due now are
     # joined to their cases one by one, however many cases there are.
     lead_agency = select(Case.lead_agency_id).where(Case.id == SlaClock.case_id).scalar_subquery()
@@ -164,18 +178,19 @@ def now_view(actor: User, now: datetime) -> NowView:
             by_agency, by_agency.c.agency_id == Agency.id
         )
     )
-    groups = {
+    return {
         agency_id: AgencyClocks(agency_id, name, overdue, due_soon) for agency_id, name, overdue, due_soon in counts
     }
-    view = NowView(
-        at=now,
-        due_soon_hours=rules.due_soon_hours,
-        agencies=sorted(groups.values(), key=lambda g: (-g.overdue, -g.due_soon, g.agency_name)),
-        named=can(actor, Permission.SLA_VIEW),
-    )
-    if not view.named or not groups:
-        return view
 
+
+def _list_clocks(
+    actor: User,
+    view: NowView,
+    groups: dict[int, AgencyClocks],
+    due_now: ColumnElement[bool],
+    status: ColumnElement[str],
+) -> None:
+    """The first NOW_ROWS clocks due now, most overdue first, each under its agency."""
     rows = db.session.execute(
         select(
             SlaClock.kind,
@@ -196,18 +211,9 @@ def now_view(actor: User, now: datetime) -> NowView:
         name = f"{first_name} {last_name}" if first_name is not None else None
         groups[agency_id].rows.append(NowRow(kind, due_at, ClockStatus(status_value), reference, name))
         view.listed += 1
-    return view
 
 
 # --- Quarterly compliance -------------------------------------------------------------
-
-
-class Rag:
-    """(text, GOV.UK tag colour). Amber is written out, so colour is not the only signal."""
-
-    GREEN = ("Green", "green")
-    AMBER = ("Amber", "yellow")
-    RED = ("Red", "red")
 
 
 @dataclass(frozen=True)
@@ -240,17 +246,8 @@ class KindFigures:
         return self.met * 100 // self.counted if self.counted else None
 
     @property
-    def rag(self) -> tuple[str, str] | None:
-        """(text, GOV.UK tag colour): green at or above target, amber within
-        AMBER_POINTS below it, red below that. Exact, in whole numbers: no rounding."""
-        if not self.counted:
-            return None
-        scaled = self.met * 100
-        if scaled >= self.target * self.counted:
-            return Rag.GREEN
-        if scaled >= (self.target - AMBER_POINTS) * self.counted:
-            return Rag.AMBER
-        return Rag.RED
+    def rag(self) -> Rag | None:
+        return against_target(self.met, self.counted, self.target)
 
     @property
     def victims_text(self) -> str:
@@ -291,9 +288,9 @@ def _started_in(number: int) -> tuple[ColumnElement[bool], ...]:
 
 @functools.cache
 def _figures_statement(quarters: int, victims_of: int | None) -> sa.CompoundSelect:
-    zero = sa.literal_column("0")
+    zero: ColumnElement[int] = sa.literal_column("0")
     overdue, due_by_window = _overdue(sa.bindparam("now")), _due_by(sa.bindparam("end_of_window"))
-    parts = []
+    parts: list[sa.Select[*tuple[Any, ...]]] = []
     for number in range(quarters):
         for kind in ClockKind:
             for outcome in ClockOutcome:

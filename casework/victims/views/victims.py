@@ -3,16 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
+from flask import Blueprint, render_template, request, url_for
 
-from casework import db
-from casework.exceptions import InvalidInput
 from casework.people import services as people
-from casework.ui.forms import fill_with_now, show_error, submitted_moment
+from casework.ui.flow import Page, Saved, submit
+from casework.ui.forms import fill_with_now
 from casework.victims.forms.conferences import RecordConferenceForm, RemovePartyForm
 from casework.victims.forms.risk import RiskAssessmentForm, assessment_form_class
-from casework.victims.models import RiskLevel
+from casework.victims.models import RiskAssessment, RiskLevel
 from casework.victims.services import conferences, risk
 from casework.victims.services.risk import ScoredAssessment
 from casework.web import actor, given_reasons, writes_on_get
@@ -25,38 +23,54 @@ bp = Blueprint("victims", __name__, template_folder="../templates")
 
 @bp.route("/cases/<reference>/victims/<int:person_id>/risk-assessments/new", methods=["GET", "POST"])
 @writes_on_get  # the first use of the risk matrix stores the packaged default
-def assess(reference: str, person_id: int) -> Response | str:
+def assess(reference: str, person_id: int) -> Page:
     user = actor()
     setup = risk.assessment_form(user, reference, person_id)
     form: RiskAssessmentForm = assessment_form_class(setup.parsed)()
     if request.method == "GET":
         fill_with_now(form, "assessed_on", "assessed_time")
         form.matrix_id.data = setup.matrix.id
-    if form.is_submitted() and (assessed_at := submitted_moment(form, "assessed_on", "assessed_time")):
-        try:
-            assessment = risk.record_assessment(
-                user,
-                reference,
-                person_id,
-                matrix_id=form.matrix_id.data or 0,
-                answers=form.answers(),
-                assessed_at=assessed_at,
-                override_level=form.override(),
-                override_reason=form.override_reason.data or "",
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            raised = ", raised on professional judgement" if assessment.override_level else ""
-            flash(f"Risk assessed: {assessment.level.value} (score {assessment.score}{raised})", "success")
-            return redirect(url_for("victims.history", reference=setup.case.reference, person_id=setup.person.id))
-    if form.errors:
-        # Sent again, the form is checked against the matrix it now shows.
-        form.matrix_id.data, form.matrix_id.raw_data = setup.matrix.id, [str(setup.matrix.id)]
-    page = render_template("victims/assess.html", case=setup.case, person=setup.person, matrix=setup.parsed, form=form)
-    db.session.commit()  # the packaged matrix, if this was its first use
-    return page
+
+    def page() -> str:
+        if form.errors:
+            # Sent again, the form is checked against the matrix it now shows.
+            form.matrix_id.data, form.matrix_id.raw_data = setup.matrix.id, [str(setup.matrix.id)]
+        return render_template(
+            "victims/assess.html", case=setup.case, person=setup.person, matrix=setup.parsed, form=form
+        )
+
+    def saved(assessment: RiskAssessment) -> Saved:
+        raised = ", raised on professional judgement" if assessment.override_level else ""
+        return Saved(
+            f"Risk assessed: {assessment.level.value} (score {assessment.score}{raised})",
+            url_for("victims.history", reference=setup.case.reference, person_id=setup.person.id),
+        )
+
+    return submit(
+        form,
+        lambda: risk.record_assessment(
+            user,
+            reference,
+            person_id,
+            matrix_id=form.matrix_id.data or 0,
+            answers=form.answers(),
+            assessed_at=form.when(),
+            override_level=form.override(),
+            override_reason=form.override_reason.data or "",
+        ),
+        saved=saved,
+        page=page,
+        check=lambda: risk.check_assessment(
+            user,
+            reference,
+            person_id,
+            matrix_id=form.matrix_id.data,
+            answers={key: value for key, value in form.answers().items() if value},
+            assessed_at=form.moment,
+            override_level=None if form.override_level.errors else form.override(),
+            override_reason=None if form.override_reason.errors else form.override_reason.data or "",
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -103,7 +117,7 @@ def _level_chart(scored: list[ScoredAssessment]) -> LevelChart | None:
 @writes_on_get  # the audit record of this view
 def history(reference: str, person_id: int) -> str:
     case, person, scored = risk.history(actor(), reference, person_id, access_reasons=given_reasons())
-    page = render_template(
+    return render_template(
         "victims/history.html",
         case=case,
         person=person,
@@ -112,55 +126,57 @@ def history(reference: str, person_id: int) -> str:
         scored=scored,
         chart=_level_chart(scored),
     )
-    db.session.commit()
-    return page
 
 
 # --- Case conferences ----------------------------------------------------------------
 
 
 @bp.route("/cases/<reference>/conferences/new", methods=["GET", "POST"])
-def record_conference(reference: str) -> Response | str:
+def record_conference(reference: str) -> Page:
     user = actor()
     case, agencies = conferences.attendance_choices(user, reference)
     form = RecordConferenceForm()
     form.present.choices = form.apologies.choices = [(agency.id, agency.name) for agency in agencies]
     if request.method == "GET":
         fill_with_now(form, "held_on", "held_time")
-    if form.is_submitted() and (held_at := submitted_moment(form, "held_on", "held_time")):
-        try:
-            conferences.record_conference(
-                user,
-                reference,
-                held_at=held_at,
-                present=form.present.data or [],
-                apologies=form.apologies.data or [],
-                outcome=form.outcome.data or "",
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Case conference recorded.", "success")
-            return redirect(url_for("cases.detail", reference=case.reference, _anchor="conferences"))
-    return render_template("victims/conference.html", case=case, form=form)
+    return submit(
+        form,
+        lambda: conferences.record_conference(
+            user,
+            reference,
+            held_at=form.when(),
+            present=form.present.data or [],
+            apologies=form.apologies.data or [],
+            outcome=form.outcome.data or "",
+        ),
+        saved=lambda _conference: Saved(
+            "Case conference recorded.", url_for("cases.detail", reference=case.reference, _anchor="conferences")
+        ),
+        page=lambda: render_template("victims/conference.html", case=case, form=form),
+        check=lambda: conferences.check_conference(
+            user,
+            reference,
+            held_at=form.moment,
+            present=None if form.present.errors else form.present.data or [],
+            apologies=None if form.apologies.errors else form.apologies.data or [],
+        ),
+    )
 
 
 # --- Taking someone off a case ---------------------------------------------------------
 
 
 @bp.route("/cases/<reference>/people/<int:party_id>/remove", methods=["GET", "POST"])
-def remove_party(reference: str, party_id: int) -> Response | str:
+def remove_party(reference: str, party_id: int) -> Page:
     user = actor()
     case, party = people.removable_party(user, reference, party_id)
     form = RemovePartyForm()
-    if form.validate_on_submit():
-        try:
-            people.remove_from_case(user, reference, party_id=party_id, reason=form.reason.data)
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{party.person.full_name} taken off this case.", "success")
-            return redirect(url_for("cases.detail", reference=case.reference, _anchor="people"))
-    return render_template("victims/remove.html", case=case, party=party, form=form)
+    return submit(
+        form,
+        lambda: people.remove_from_case(user, reference, party_id=party_id, reason=form.reason.data or ""),
+        saved=lambda _removed: Saved(
+            f"{party.person.full_name} taken off this case.",
+            url_for("cases.detail", reference=case.reference, _anchor="people"),
+        ),
+        page=lambda: render_template("victims/remove.html", case=case, party=party, form=form),
+    )

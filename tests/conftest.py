@@ -36,6 +36,7 @@ from casework.accounts.models import User
 from casework.clock import timestamp
 from casework.extensions import limiter
 from config import TestConfig
+from tests.factories import make_agency
 from tests.support.postgres import PostgresUnavailable, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,3 +210,14 @@ def client(app: Flask, session: object) -> FlaskClient:
 @pytest.fixture
 def client_as(app: Flask, session: object) -> Callable[[User], FlaskClient]:
     return lambda user: app.test_client(user=user)
+
+
+# The two agencies most tests need: the council that leads and the police involved.
+@pytest.fixture
+def council(session):
+    return make_agency(name="Fenland District Council")
+
+
+@pytest.fixture
+def police(session):
+    return make_agency(name="Cambridgeshire Constabulary")

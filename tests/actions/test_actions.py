@@ -45,11 +45,6 @@ def rows(page: str, table: str) -> list[str]:
 
 
 @pytest.fixture
-def police(session):
-    return make_agency(name="Cambridgeshire Constabulary")
-
-
-@pytest.fixture
 def officer(police):
     return make_user(agency=police, name="PC Jones")
 

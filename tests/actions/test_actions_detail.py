@@ -44,16 +44,6 @@ def written() -> tuple[int, int]:
 
 
 @pytest.fixture
-def council(session):
-    return make_agency(name="Fenland District Council")
-
-
-@pytest.fixture
-def police(session):
-    return make_agency(name="Cambridgeshire Constabulary")
-
-
-@pytest.fixture
 def lead(council):
     return make_user(agency=council, name="Sam Officer")
 

@@ -15,7 +15,6 @@ from casework.clock import today
 from casework.permissions import Role
 from tests.factories import (
     make_agency,
-    make_case,
     make_plan_item,
     make_premises,
     make_psg_meeting,
@@ -46,26 +45,6 @@ def options(page: str, select_id: str) -> list[str]:
     body = re.search(rf'<select[^>]*id="{select_id}"[^>]*>(.*?)</select>', page, re.S)
     assert body is not None, select_id
     return [html.unescape(text.strip()) for text in re.findall(r"<option[^>]*>([^<]*)</option>", body.group(1))]
-
-
-@pytest.fixture
-def council(session):
-    return make_agency(name="Fenland District Council")
-
-
-@pytest.fixture
-def police(session):
-    return make_agency(name="Cambridgeshire Constabulary")
-
-
-@pytest.fixture
-def member(council):
-    return make_user(agency=council, name="Sam Officer")
-
-
-@pytest.fixture
-def case(council, police, member):
-    return make_case(lead_agency=council, opened_by=member, involved=[police])
 
 
 def form_for(agency, *, due: date | None = None, **overrides) -> dict[str, object]:

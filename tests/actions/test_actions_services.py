@@ -18,7 +18,6 @@ from casework.rag import Rag
 from tests.factories import (
     make_action,
     make_agency,
-    make_case,
     make_plan_item,
     make_premises,
     make_psg_meeting,
@@ -70,26 +69,6 @@ def test_finished_actions_have_no_rag(status, days):
 
 
 # --- Creating ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def council(session):
-    return make_agency(name="Fenland District Council")
-
-
-@pytest.fixture
-def police(session):
-    return make_agency(name="Cambridgeshire Constabulary")
-
-
-@pytest.fixture
-def member(council):
-    return make_user(agency=council, name="Sam Officer")
-
-
-@pytest.fixture
-def case(council, police, member):
-    return make_case(lead_agency=council, opened_by=member, involved=[police])
 
 
 def create(actor, subject, **overrides):

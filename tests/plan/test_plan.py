@@ -25,16 +25,6 @@ EXPORTERS = (Role.MANAGER, Role.PSG_CHAIR, Role.ADMIN)
 
 
 @pytest.fixture
-def council(session):
-    return make_agency(name="Fenland District Council")
-
-
-@pytest.fixture
-def police(session):
-    return make_agency(name="Cambridgeshire Constabulary")
-
-
-@pytest.fixture
 def the_plan(council, police):
     """Two priorities (made out of order) with actions whose references sort wrongly as text."""
     second = make_priority(number=2, title="Intervention and emerging issues", lead_officer="Pat Police")

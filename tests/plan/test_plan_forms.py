@@ -13,7 +13,7 @@ from casework.permissions import Role
 from casework.plan import services as plan_service
 from casework.plan.models import PlanAction, PlanMilestone, PlanUpdate, Priority
 from casework.rag import Rag
-from tests.factories import make_agency, make_plan_action, make_priority, make_user
+from tests.factories import make_plan_action, make_priority, make_user
 
 
 def count(model) -> int:
@@ -25,23 +25,8 @@ def written() -> tuple[int, ...]:
 
 
 @pytest.fixture
-def council(session):
-    return make_agency(name="Fenland District Council")
-
-
-@pytest.fixture
-def police(session):
-    return make_agency(name="Cambridgeshire Constabulary")
-
-
-@pytest.fixture
 def chair(council):
     return make_user(role=Role.PSG_CHAIR, agency=council)
-
-
-@pytest.fixture
-def priority(session):
-    return make_priority(number=1, title="Prevention, awareness and education")
 
 
 def refused(response, *messages: str) -> None:

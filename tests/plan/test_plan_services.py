@@ -47,23 +47,8 @@ def audit_verbs() -> list[str]:
 
 
 @pytest.fixture
-def council(session):
-    return make_agency(name="Fenland District Council")
-
-
-@pytest.fixture
-def police(session):
-    return make_agency(name="Cambridgeshire Constabulary")
-
-
-@pytest.fixture
 def manager(council):
     return make_user(role=Role.MANAGER, agency=council)
-
-
-@pytest.fixture
-def priority(session):
-    return make_priority(number=1, title="Prevention, awareness and education")
 
 
 def details(priority: Priority, lead, **changes) -> PlanActionDetails:

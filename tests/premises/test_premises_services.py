@@ -52,16 +52,6 @@ def written() -> tuple[int, int]:
     return count(PremisesStatusChange), count(AuditEvent)
 
 
-@pytest.fixture
-def officer(session):
-    return make_user(role=Role.LICENSING_OFFICER, agency=make_agency(name="Fenland District Council"))
-
-
-@pytest.fixture
-def police(session):
-    return make_agency(name="Cambridgeshire Constabulary")
-
-
 def incident(officer, premises, agency, *, occurred_at=None, **given) -> PremisesIncident:
     return service.record_incident(
         officer,

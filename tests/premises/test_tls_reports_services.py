@@ -42,11 +42,6 @@ def at(*parts: int) -> datetime:
 
 
 @pytest.fixture
-def officer(session):
-    return make_user(role=Role.LICENSING_OFFICER, agency=make_agency(name="Fenland District Council"))
-
-
-@pytest.fixture
 def manager(session):
     return make_user(role=Role.MANAGER, agency=make_agency(name="Cambridgeshire Constabulary"))
 

@@ -14,8 +14,8 @@ from casework.actions.models import Action
 from casework.actions.services import actions
 from casework.actions.services.actions import Subject
 from casework.audit.models import AuditEvent
-from casework.cases import services as cases
 from casework.cases.models import Case, CaseType, Note, NoteKind, PartyRole
+from casework.cases.services import commands as cases
 from casework.clock import today, utcnow
 from casework.people import services as people
 from casework.people.models import Person

@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from casework import db
 from casework.accounts.models import User
 from casework.agencies.models import Agency
-from casework.cases import services as cases
 from casework.cases.models import Case, PartyRole
+from casework.cases.services import commands as cases
 from casework.permissions import Role
 from tests.factories import add_party, make_agency, make_case, make_note, make_person, make_user
 from tests.support.queries import (

@@ -14,7 +14,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 
 from casework.cases.models import ACCESS_REASON_DETAILS_MAX, CaseStatus, CaseType, NoteKind
-from casework.cases.services import ACCESS_REASONS
+from casework.cases.services.lookup import ACCESS_REASONS
 from casework.premises.models import LICENCE_NUMBER_MAX
 from casework.ui.fields import (
     ChoiceRadioField,

@@ -7,7 +7,6 @@ from werkzeug.wrappers import Response
 from wtforms import Field
 
 from casework.agencies import services as agencies
-from casework.cases import services as cases
 from casework.cases.forms import (
     AccessReasonForm,
     AddAgencyForm,
@@ -21,7 +20,8 @@ from casework.cases.forms import (
     RequestAccessForm,
 )
 from casework.cases.models import Case
-from casework.cases.services import CaseFilter
+from casework.cases.services import commands, lookup, pages
+from casework.cases.services.pages import CaseFilter
 from casework.clock import local_now
 from casework.permissions import Permission
 from casework.policy import authorize
@@ -66,14 +66,14 @@ def _ask_why_before_restricted_case() -> Response | None:
         return None
     args = request.view_args or {}
     if isinstance(args.get("reference"), str):
-        case = cases.case_needing_reason(actor(), args["reference"])
+        case = pages.case_needing_reason(actor(), args["reference"])
         needing = [case] if case is not None else []
     elif request.endpoint == "people.detail" and isinstance(args.get("person_id"), int):
-        needing = cases.restricted_cases_of_person(actor(), args["person_id"])
+        needing = pages.restricted_cases_of_person(actor(), args["person_id"])
     elif isinstance(args.get("action_id"), int):  # an action's page shows its case's work
-        needing = cases.restricted_case_of_action(actor(), args["action_id"])
+        needing = pages.restricted_case_of_action(actor(), args["action_id"])
     elif request.endpoint == "actions.new" and request.args.get("case"):
-        case = cases.case_needing_reason(actor(), request.args["case"])
+        case = pages.case_needing_reason(actor(), request.args["case"])
         needing = [case] if case is not None else []
     else:
         return None
@@ -114,12 +114,12 @@ def _case_filter(form: CaseFilterForm | CaseSearchForm) -> CaseFilter:
 
 def _filter_choices(form: CaseFilterForm | CaseSearchForm) -> None:
     form.lead_agency.choices = _agency_choices("Any agency")
-    form.town.choices = [("", "Any area")] + [(town, town) for town in cases.known_towns(actor())]
+    form.town.choices = [("", "Any area")] + [(town, town) for town in pages.known_towns(actor())]
 
 
 def _render_list(form: CaseFilterForm | CaseSearchForm, *, expired: bool = False, status: int = 200) -> tuple[str, int]:
     criteria = _case_filter(form)
-    page = cases.list_cases(actor(), criteria, per_page=current_app.config["CASES_PER_PAGE"])
+    page = pages.list_cases(actor(), criteria, per_page=current_app.config["CASES_PER_PAGE"])
     return render_template("cases/index.html", form=form, page=page, criteria=criteria, expired=expired), status
 
 
@@ -170,7 +170,7 @@ def new() -> Page:
     form.lead_agency_id.choices = _agency_choices("Select an agency")
 
     def open_case() -> Case:
-        return cases.open_case(
+        return commands.open_case(
             user,
             **_case_details(form),
             lead_agency_id=form.lead_agency_id.data,
@@ -204,7 +204,7 @@ def _case_url(reference: str, anchor: str | None = None) -> str:
 
 
 def _render_case(reference: str, note_form: NoteForm | None = None, psg_form: PsgReviewForm | None = None) -> str:
-    data = cases.case_page(actor(), reference, today=local_now().date(), access_reasons=given_reasons())
+    data = pages.case_page(actor(), reference, today=local_now().date(), access_reasons=given_reasons())
     return render_template("cases/detail.html", data=data, note_form=note_form or NoteForm(), psg_form=psg_form)
 
 
@@ -219,11 +219,11 @@ def detail(reference: str) -> Response | str:
 @bp.post("/<reference>/notes")
 def add_note(reference: str) -> Page:
     user = actor()
-    cases.get_case(user, reference, Permission.CASE_NOTE)  # 404 before looking at the form
+    lookup.get_case(user, reference, Permission.CASE_NOTE)  # 404 before looking at the form
     form = NoteForm()
     return submit(
         form,
-        lambda: cases.add_note(user, reference, kind=form.kind.chosen, body=form.body.data or ""),
+        lambda: commands.add_note(user, reference, kind=form.kind.chosen, body=form.body.data or ""),
         saved=lambda _note: Saved("Note added.", _case_url(reference, "timeline")),
         page=lambda: _render_case(reference, note_form=form),
     )
@@ -232,12 +232,12 @@ def add_note(reference: str) -> Page:
 @bp.post("/<reference>/psg-review")
 def psg_review(reference: str) -> Page:
     user = actor()
-    cases.get_case(user, reference, Permission.CASE_EDIT)  # 404 or 403 before looking at the form
+    lookup.get_case(user, reference, Permission.CASE_EDIT)  # 404 or 403 before looking at the form
     form = PsgReviewForm()
     flagged = form.flagged.data == "yes"
     return submit(
         form,
-        lambda: cases.set_psg_review(user, reference, flagged=flagged, version=form.version.data or 0),
+        lambda: commands.set_psg_review(user, reference, flagged=flagged, version=form.version.data or 0),
         saved=lambda _case: Saved(
             "Case flagged for the next PSG meeting" if flagged else "Flag removed", _case_url(reference)
         ),
@@ -249,16 +249,16 @@ def psg_review(reference: str) -> Page:
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
 def edit(reference: str) -> Page:
     user = actor()
-    case = cases.get_case(user, reference, Permission.CASE_EDIT)
+    case = lookup.get_case(user, reference, Permission.CASE_EDIT)
     form = EditCaseForm(obj=case if request.method == "GET" else None)
     if request.method == "GET":
-        form.premises_licence.data = cases.premises_licence_of(case)
+        form.premises_licence.data = pages.premises_licence_of(case)
     form.lead_officer_id.choices = [("", "No lead officer")] + [
-        (officer.id, officer.name) for officer in cases.lead_officer_choices(user, reference)
+        (officer.id, officer.name) for officer in pages.lead_officer_choices(user, reference)
     ]
     return submit(
         form,
-        lambda: cases.edit_case(
+        lambda: commands.edit_case(
             user,
             reference,
             version=form.version.data or 0,
@@ -268,7 +268,7 @@ def edit(reference: str) -> Page:
         saved=lambda _case: Saved("Case details saved.", _case_url(case.reference)),
         page=lambda: render_template("cases/edit.html", case=case, form=form),
         # Nothing is lost: the form keeps what this user typed and the page shows what is saved now.
-        current=lambda: cases.get_case(user, reference, Permission.CASE_EDIT),
+        current=lambda: lookup.get_case(user, reference, Permission.CASE_EDIT),
         conflict_page=lambda: render_template("cases/edit.html", case=case, form=form, conflict=True),
         conflict_message=EDIT_CONFLICT,
     )
@@ -277,14 +277,14 @@ def edit(reference: str) -> Page:
 @bp.route("/<reference>/agencies/new", methods=["GET", "POST"])
 def add_agency(reference: str) -> Page:
     user = actor()
-    case = cases.get_case(user, reference, Permission.CASE_ADD_AGENCY)
+    case = lookup.get_case(user, reference, Permission.CASE_ADD_AGENCY)
     form = AddAgencyForm()
     form.agency_id.choices = [("", "Select an agency")] + [
-        (agency.id, agency.name) for agency in cases.agencies_not_involved(user, reference)
+        (agency.id, agency.name) for agency in pages.agencies_not_involved(user, reference)
     ]
     return submit(
         form,
-        lambda: cases.add_agency(user, reference, agency_id=form.agency_id.data or 0),
+        lambda: commands.add_agency(user, reference, agency_id=form.agency_id.data or 0),
         saved=lambda _involved: Saved("Agency added to the case.", _case_url(case.reference)),
         page=lambda: render_template("cases/add_agency.html", case=case, form=form),
     )
@@ -292,11 +292,11 @@ def add_agency(reference: str) -> Page:
 
 def _change_status(reference: str, *, closing: bool) -> Page:
     user = actor()
-    case = cases.get_case(user, reference, Permission.CASE_CLOSE)
+    case = lookup.get_case(user, reference, Permission.CASE_CLOSE)
     form = ChangeStatusForm()
     if request.method == "GET":
         form.version.data = case.version
-    change = cases.close_case if closing else cases.reopen_case
+    change = commands.close_case if closing else commands.reopen_case
     return submit(
         form,
         lambda: change(user, reference, version=form.version.data or 0, reason=form.reason.data or ""),
@@ -319,17 +319,17 @@ def reopen(reference: str) -> Page:
 @writes_on_get  # the audit record of viewing what the case shows without access
 def request_access(reference: str) -> Page:
     user = actor()
-    cases.may_request_access(user, reference)
+    lookup.may_request_access(user, reference)
     form = RequestAccessForm()
     return submit(
         form,
-        lambda: cases.request_access(user, reference, reason=form.reason.data or ""),
+        lambda: commands.request_access(user, reference, reason=form.reason.data or ""),
         saved=lambda case: Saved(
             "Your request has been sent to the lead agency's chair and managers.", _case_url(case.reference)
         ),
         page=lambda: render_template(
             "cases/request_access.html",
-            data=cases.case_page(user, reference, access_reasons=given_reasons()),
+            data=pages.case_page(user, reference, access_reasons=given_reasons()),
             form=form,
         ),
     )
@@ -343,7 +343,7 @@ def access_reason(reference: str) -> Page:
     form = AccessReasonForm()
     wanted = request.args.get("next") if request.method == "GET" else form.next.data
     back = local_path(wanted) or url_for("cases.detail", reference=reference.upper())
-    case = cases.case_asking_reason(user, reference)
+    case = lookup.case_asking_reason(user, reference)
     if case is None:  # nothing to justify
         return redirect(back)
     form.next.data = back
@@ -354,7 +354,7 @@ def access_reason(reference: str) -> Page:
 
     return submit(
         form,
-        lambda: cases.record_access_reason(
+        lambda: commands.record_access_reason(
             user, reference, reason=form.reason.data or "", details=form.details.data or ""
         ),
         saved=remember,

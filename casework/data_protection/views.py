@@ -6,7 +6,7 @@ from datetime import date, datetime
 from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from casework.cases import services as cases
+from casework.cases.services import lookup as cases
 from casework.data_protection.forms import LegalHoldForm
 from casework.data_protection.services import retention
 from casework.data_protection.services.subject_access import export_person

@@ -16,13 +16,13 @@ from casework.accounts.models import User
 from casework.accounts.services.passwords import hash_password
 from casework.agencies.models import Agency, AgencyKind
 from casework.audit.models import AuditEvent
-from casework.cases import services as cases
 from casework.cases.models import (
     Case,
     CaseType,
     NoteKind,
     PartyRole,
 )
+from casework.cases.services import commands as cases
 from casework.clock import ZONE, utcnow
 from casework.demo import casebook
 from casework.demo.past import recorded_at

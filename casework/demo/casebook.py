@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from casework import db
 from casework.accounts.models import User
-from casework.cases import services as cases
 from casework.cases.models import Case, CaseAgency, CaseParty, CaseType, NoteKind, PartyRole
+from casework.cases.services import commands as cases
 from casework.demo.past import recorded_at
 from casework.people import services as people
 

@@ -23,8 +23,8 @@ from casework.actions.models import Action, ActionStatus
 from casework.actions.services import actions
 from casework.actions.services.actions import Subject
 from casework.agencies.models import Agency
-from casework.cases import services as cases
 from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, PartyRole
+from casework.cases.services import commands as cases
 from casework.clock import ZONE, Quarter, local_date, recent_quarters
 from casework.demo.casebook import REFERENCE_PREFIX
 from casework.demo.past import recorded_at

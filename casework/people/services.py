@@ -11,7 +11,7 @@ from casework import db
 from casework.accounts.models import User
 from casework.audit import services as audit
 from casework.cases.models import Case, CaseParty, PartyRole
-from casework.cases.services import get_case
+from casework.cases.services.lookup import get_case
 from casework.clock import utcnow
 from casework.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
 from casework.people.models import REMOVAL_REASON_MAX, Person

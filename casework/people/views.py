@@ -1,7 +1,7 @@
 from flask import Blueprint, render_template, url_for
 
-from casework.cases import services as cases
 from casework.cases.models import CaseParty
+from casework.cases.services import lookup as cases
 from casework.people import services as people
 from casework.people.forms import AddExistingPersonForm, FindPersonForm, NewPersonForm
 from casework.people.models import Person

@@ -20,8 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from casework import db
 from casework.accounts.models import User
 from casework.audit import services as audit
-from casework.cases import services as cases
 from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, NoteKind, PartyRole
+from casework.cases.services import commands as cases
 from casework.clock import today, utcnow
 from casework.db import ensure_version
 from casework.exceptions import Checks, EditConflict, InvalidInput, InvalidTransition, NotFound

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from casework import db
 from casework.audit.models import AuditEvent
-from casework.cases import services as cases
 from casework.cases.models import CaseReferenceCounter, CaseStatus, CaseType, PartyRole
-from casework.cases.services import CaseFilter
+from casework.cases.services import commands, lookup, pages
+from casework.cases.services.pages import CaseFilter
 from casework.exceptions import EditConflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from casework.permissions import Role
 from tests.factories import add_party, make_agency, make_case, make_note, make_person, make_user
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.both_databases
 
 
 def open_a_case(actor, *, lead_agency_id=None, prefix="ASB"):
-    return cases.open_case(
+    return commands.open_case(
         actor,
         case_type=CaseType.VICTIM,
         title="Noise at night",
@@ -39,7 +39,7 @@ def member(session):
 
 
 def in_year(monkeypatch, year: int) -> None:
-    monkeypatch.setattr(cases, "utcnow", lambda: datetime(year, 6, 1, 12, 0, tzinfo=UTC))
+    monkeypatch.setattr(commands, "utcnow", lambda: datetime(year, 6, 1, 12, 0, tzinfo=UTC))
 
 
 # --- Reference numbers -------------------------------------------------------------
@@ -66,7 +66,7 @@ def test_opening_a_case_records_its_agencies_and_audit(member, monkeypatch):
     case = open_a_case(member, lead_agency_id=police.id)
     assert case.opened_at == datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
     assert case.lead_officer_id is None  # the opener is not in the lead agency
-    page = cases.case_page(member, case.reference)
+    page = pages.case_page(member, case.reference)
     assert {involvement.agency_id for involvement in page.agencies} == {police.id, member.agency_id}
     verbs = list(db.session.scalars(select(AuditEvent.verb).where(AuditEvent.case_id == case.id)))
     assert verbs == ["case.opened", "case.viewed"]
@@ -112,10 +112,10 @@ def partnership(session):
 
 
 def every_page(actor, criteria: CaseFilter, per_page: int = 3):
-    first = cases.list_cases(actor, criteria, per_page=per_page)
+    first = pages.list_cases(actor, criteria, per_page=per_page)
     rows = list(first.items)
     for number in range(2, first.pages + 1):
-        rows += cases.list_cases(actor, CaseFilter(**{**criteria.__dict__, "page": number}), per_page=per_page).items
+        rows += pages.list_cases(actor, CaseFilter(**{**criteria.__dict__, "page": number}), per_page=per_page).items
     return first, rows
 
 
@@ -146,11 +146,11 @@ def test_list_totals_agree_with_the_rows_on_every_page(partnership, who, criteri
 
 def test_analysts_cannot_list_cases(partnership):
     with pytest.raises(PermissionDenied):
-        cases.list_cases(make_user(role=Role.ANALYST), CaseFilter(), per_page=10)
+        pages.list_cases(make_user(role=Role.ANALYST), CaseFilter(), per_page=10)
 
 
 def test_the_area_filter_offers_only_towns_of_cases_seen_in_full(partnership):
-    assert cases.known_towns(partnership["member"]) == ["Wisbech"]
+    assert pages.known_towns(partnership["member"]) == ["Wisbech"]
 
 
 # --- The case page and changes -----------------------------------------------------
@@ -164,14 +164,14 @@ def test_a_stub_page_holds_nothing_the_stub_may_not_show(session):
     make_note(case=case, author=owner)
     outsider = make_user(agency=housing)
 
-    stub = cases.case_page(outsider, case.reference)
+    stub = pages.case_page(outsider, case.reference)
     assert not stub.full_view
     assert stub.subject_name == "Ada Ashdown"
     assert stub.parties == {} and stub.notes == []
 
     case.restricted = True
     db.session.commit()
-    restricted = cases.case_page(outsider, case.reference.lower())
+    restricted = pages.case_page(outsider, case.reference.lower())
     assert restricted.subject_name == "" and restricted.agencies == []
 
 
@@ -180,7 +180,7 @@ def test_changing_a_case_needs_the_full_view(session):
     case = make_case(lead_agency=council)
     outsider = make_user(agency=make_agency())
     with pytest.raises(NotFound):
-        cases.get_case(outsider, case.reference, cases.P.CASE_EDIT)
+        lookup.get_case(outsider, case.reference, lookup.P.CASE_EDIT)
 
 
 def test_a_stale_version_is_a_conflict(session):
@@ -188,7 +188,7 @@ def test_a_stale_version_is_a_conflict(session):
     member = make_user(agency=council)
     case = make_case(lead_agency=council, opened_by=member)
     with pytest.raises(EditConflict):
-        cases.close_case(member, case.reference, version=case.version - 1, reason="Done")
+        commands.close_case(member, case.reference, version=case.version - 1, reason="Done")
 
 
 def test_asking_for_access_to_a_case_already_seen_is_refused(session):
@@ -196,4 +196,4 @@ def test_asking_for_access_to_a_case_already_seen_is_refused(session):
     member = make_user(agency=council)
     case = make_case(lead_agency=council, opened_by=member)
     with pytest.raises(InvalidTransition):
-        cases.request_access(member, case.reference, reason="Please")
+        commands.request_access(member, case.reference, reason="Please")

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from casework import db
-from casework.cases import services as cases
 from casework.cases.models import PartyRole
+from casework.cases.services import commands as cases
 from casework.clock import utcnow
 from casework.people import services as people
 from casework.victims.models import ClockKind, ClockOutcome, SlaClock, SlaStop

@@ -20,8 +20,8 @@ from casework import db
 from casework.accounts.models import User
 from casework.actions.models import Action, ActionUpdate
 from casework.audit import services as audit
-from casework.cases import services as cases
 from casework.cases.models import Case, CaseParty, CaseStatus, Note
+from casework.cases.services import lookup as cases
 from casework.clock import utcnow
 from casework.db import ensure_version
 from casework.exceptions import InvalidInput, InvalidTransition

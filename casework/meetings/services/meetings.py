@@ -29,7 +29,7 @@ from casework.audit import services as audit
 from casework.cases.models import Case, CaseAgency, CaseParty
 
 # The stub's subject follows the case page's rule exactly.
-from casework.cases.services import subject_name
+from casework.cases.services.pages import subject_name
 from casework.clock import local_date, start_of_day, utcnow
 from casework.db import ensure_version
 from casework.exceptions import Checks, EditConflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied

@@ -9,7 +9,7 @@ from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.cases.models import Case, CaseAgency
-from casework.cases.services import get_case
+from casework.cases.services.lookup import get_case
 from casework.clock import utcnow
 from casework.exceptions import Checks
 from casework.meetings.models import AttendanceStatus, Meeting, MeetingAttendance, MeetingKind

@@ -12,7 +12,7 @@ from casework import db
 from casework.accounts.models import User
 from casework.audit import services as audit
 from casework.cases.models import Case, CaseParty, PartyRole
-from casework.cases.services import get_case
+from casework.cases.services.lookup import get_case
 from casework.clock import utcnow
 from casework.exceptions import Checks, NotFound
 from casework.people.models import Person

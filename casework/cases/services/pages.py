@@ -1,49 +1,30 @@
-"""Cases: the list, the case page, opening, editing, notes, agencies, closing, the PSG review flag."""
+"""What the case pages read: the list, the case page, restricted cases, the forms' choices."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from casework import db
 from casework.accounts.models import User
 from casework.actions.models import Action
-from casework.actions.services.action_timeline import (
-    SubjectAction,
-    TimelineItem,
-    action_events,
-    subject_actions,
-)
+from casework.actions.services.action_timeline import SubjectAction, TimelineItem, action_events, subject_actions
 from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.audit.models import AuditEvent
-from casework.cases.models import (
-    ACCESS_REASON_DETAILS_MAX,
-    Case,
-    CaseAgency,
-    CaseParty,
-    CaseReferenceCounter,
-    CaseStatus,
-    CaseType,
-    Note,
-    NoteKind,
-    PartyRole,
-)
-from casework.clock import today, utcnow
-from casework.db import ensure_version
-from casework.exceptions import EditConflict, InvalidInput, InvalidTransition, NotFound
+from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, Note, PartyRole
+from casework.cases.services.lookup import get_case
+from casework.clock import today
+from casework.exceptions import NotFound
 from casework.meetings.models import Meeting, MeetingAttendance, MeetingKind
 from casework.paging import Page, clamp
 from casework.permissions import Permission
 from casework.policy import (
     authorize,
     can,
-    case_permission_check,
     case_type_as_seen,
     full_view_clause,
     may_on_case,
@@ -57,6 +38,7 @@ from casework.victims.models import RiskAssessment, RiskLevel, SlaClock
 from casework.victims.services import sla
 
 P = Permission
+
 
 SORTS = {
     "opened": Case.opened_at,
@@ -132,21 +114,6 @@ def known_towns(actor: User) -> list[str]:
 
 
 # --- One case ----------------------------------------------------------------------
-
-
-def _load(actor: User, reference: str) -> tuple[Case, bool]:
-    query = visible_cases(actor).where(Case.reference == reference.upper())
-    row = db.session.execute(query).first()
-    if row is None:
-        raise NotFound("case", reference)
-    return row[0], bool(row[1])
-
-
-def get_case(actor: User, reference: str, permission: Permission) -> Case:
-    """A case the user may change in the way ``permission`` names."""
-    case, full_view = _load(actor, reference)
-    case_permission_check(actor, permission, case, full_view=full_view)
-    return case
 
 
 @dataclass(frozen=True)
@@ -354,15 +321,6 @@ def pending_access_requests(case: Case) -> list[AuditEvent]:
 
 # --- Restricted cases: a reason before the full view ----------------------------------
 
-# Why someone opens a restricted case, for the audit trail (DPA 2018 s.62).
-ACCESS_REASONS = {
-    "works-on-case": "I work on this case",
-    "psg-preparation": "Preparing for a PSG meeting",
-    "safeguarding": "A safeguarding concern",
-    "management-review": "Management or supervision review",
-    "other": "Another reason",
-}
-
 
 def case_needing_reason(actor: User, reference: str) -> Case | None:
     """The case, if this user must say why before opening it; None otherwise (including
@@ -400,87 +358,7 @@ def restricted_case_of_action(actor: User, action_id: int) -> list[Case]:
     ]
 
 
-def case_asking_reason(actor: User, reference: str) -> Case | None:
-    """For the reason page: the case if it needs a reason, None if the user sees it in full
-    without one. Only those who see a case in full are asked: 404 for anyone else."""
-    case, full_view = _load(actor, reference)
-    if not full_view:
-        raise NotFound("case", reference)
-    return case if needs_access_reason(case, full_view=full_view) else None
-
-
-def record_access_reason(actor: User, reference: str, *, reason: str, details: str) -> dict[str, str]:
-    """Record why this user is opening a restricted case; what is kept for this session."""
-    case = case_asking_reason(actor, reference)
-    if case is None:
-        raise InvalidTransition("You do not need to give a reason to open this case")
-    if reason not in ACCESS_REASONS:
-        raise InvalidInput("Select why you need to open this case", field="reason")
-    details = details.strip()
-    if reason == "other" and not details:
-        raise InvalidInput("Enter why you need to open this case", field="details")
-    if len(details) > ACCESS_REASON_DETAILS_MAX:
-        raise InvalidInput(f"Details must be {ACCESS_REASON_DETAILS_MAX} characters or fewer", field="details")
-    given = {"reason": reason, "label": ACCESS_REASONS[reason], "details": details}
-    audit.record(actor, "case.restricted_access_reason", "case", case.id, case_id=case.id, detail=given)
-    return given
-
-
-# --- Changes -----------------------------------------------------------------------
-
-
-def _next_reference(prefix: str, year: int) -> str:
-    """The next number for the year, taken inside the caller's transaction.
-
-    The UPDATE locks the counter row (PostgreSQL) or runs under the SQLite write lock,
-    so two cases opened at once never share a number.
-    """
-    bump = (
-        update(CaseReferenceCounter)
-        .where(CaseReferenceCounter.year == year)
-        .values(last_number=CaseReferenceCounter.last_number + 1)
-        .returning(CaseReferenceCounter.last_number)
-    )
-    number = db.session.scalar(bump)
-    if number is None:
-        # The year's first case. Another request may be creating the row right now:
-        # the savepoint lets this one lose that race and then take the next number.
-        try:
-            with db.session.begin_nested():
-                db.session.add(CaseReferenceCounter(year=year, last_number=0))
-        except IntegrityError:
-            pass
-        number = db.session.scalar(bump)
-    return f"{prefix}-{year}-{number:05d}"
-
-
-def _require_agency(agency_id: int, field_name: str) -> Agency:
-    agency = db.session.get(Agency, agency_id)
-    if agency is None or not agency.active:
-        raise InvalidInput("Select an agency from the list", field=field_name)
-    return agency
-
-
-def _require_lead_officer(user_id: int | None, agency_id: int) -> None:
-    if user_id is None:
-        return
-    officer = db.session.get(User, user_id)
-    if officer is None or not officer.active or officer.agency_id != agency_id:
-        raise InvalidInput("Select a lead officer from the lead agency", field="lead_officer_id")
-
-
-def _premises_by_licence(licence_number: str) -> Premises | None:
-    """The premises a case is linked to, found by its licence number (blank: none)."""
-    cleaned = licence_number.strip()
-    if not cleaned:
-        return None
-    premises = db.session.scalar(select(Premises).where(Premises.licence_number == cleaned))
-    if premises is None:
-        raise InvalidInput(
-            f"There is no licensed premises with licence number {cleaned}: check the number, or leave this blank",
-            field="premises_licence",
-        )
-    return premises
+# --- Choices for the forms -----------------------------------------------------------
 
 
 def premises_licence_of(case: Case) -> str:
@@ -488,60 +366,6 @@ def premises_licence_of(case: Case) -> str:
     if case.premises_id is None:
         return ""
     return db.session.scalar(select(Premises.licence_number).where(Premises.id == case.premises_id)) or ""
-
-
-def open_case(
-    actor: User,
-    *,
-    case_type: CaseType,
-    title: str,
-    summary: str,
-    lead_agency_id: int,
-    district: str,
-    town: str,
-    ward: str,
-    restricted: bool,
-    reference_prefix: str,
-    premises_licence: str = "",
-) -> Case:
-    authorize(actor, P.CASE_OPEN)
-    _require_agency(lead_agency_id, "lead_agency_id")
-    premises = _premises_by_licence(premises_licence)
-    now = utcnow()
-    case = Case(
-        reference=_next_reference(reference_prefix, now.year),
-        case_type=case_type,
-        title=title.strip(),
-        summary=summary.strip(),
-        lead_agency_id=lead_agency_id,
-        lead_officer_id=actor.id if actor.agency_id == lead_agency_id else None,
-        district=district.strip(),
-        town=town.strip(),
-        ward=ward.strip(),
-        restricted=restricted,
-        premises_id=premises.id if premises else None,
-        opened_at=now,
-        opened_by_id=actor.id,
-    )
-    db.session.add(case)
-    db.session.flush()
-    # The opener's agency stays involved even when another agency leads.
-    for agency_id in dict.fromkeys([lead_agency_id, actor.agency_id]):
-        db.session.add(CaseAgency(case_id=case.id, agency_id=agency_id, added_by_id=actor.id, added_at=now))
-    audit.record(
-        actor,
-        "case.opened",
-        "case",
-        case.id,
-        case_id=case.id,
-        detail={
-            "reference": case.reference,
-            "case_type": case_type.value,
-            "restricted": restricted,
-            "premises_id": case.premises_id,
-        },
-    )
-    return case
 
 
 def lead_officer_choices(actor: User, reference: str) -> list[User]:
@@ -553,94 +377,6 @@ def lead_officer_choices(actor: User, reference: str) -> list[User]:
     )
 
 
-def edit_case(
-    actor: User,
-    reference: str,
-    *,
-    version: int,
-    case_type: CaseType,
-    title: str,
-    summary: str,
-    district: str,
-    town: str,
-    ward: str,
-    restricted: bool,
-    lead_officer_id: int | None,
-    premises_licence: str = "",
-) -> Case:
-    case = get_case(actor, reference, P.CASE_EDIT)
-    ensure_version(case, version)
-    _require_lead_officer(lead_officer_id, case.lead_agency_id)
-    premises = _premises_by_licence(premises_licence)
-    fields = (
-        "case_type",
-        "title",
-        "summary",
-        "district",
-        "town",
-        "ward",
-        "restricted",
-        "lead_officer_id",
-        "premises_id",
-    )
-    before = {name: getattr(case, name) for name in fields}
-    after = {
-        "case_type": case_type,
-        "title": title.strip(),
-        "summary": summary.strip(),
-        "district": district.strip(),
-        "town": town.strip(),
-        "ward": ward.strip(),
-        "restricted": restricted,
-        "lead_officer_id": lead_officer_id,
-        "premises_id": premises.id if premises else None,
-    }
-    diff = audit.changes(before, after)
-    if diff:
-        for name, value in after.items():
-            setattr(case, name, value)
-        db.session.flush()
-        # Summaries are free text about people: the audit keeps which fields changed, not the text.
-        detail = {name: change if name not in ("title", "summary") else "changed" for name, change in diff.items()}
-        audit.record(actor, "case.updated", "case", case.id, case_id=case.id, detail=_jsonable(detail))
-    return case
-
-
-def _jsonable(detail: Mapping[str, object]) -> dict[str, object]:
-    def plain(value: object) -> object:
-        if isinstance(value, dict):
-            return {key: plain(item) for key, item in value.items()}
-        return value.value if hasattr(value, "value") else value
-
-    return {key: plain(value) for key, value in detail.items()}
-
-
-def add_note(actor: User, reference: str, *, kind: NoteKind, body: str) -> Note:
-    case = get_case(actor, reference, P.CASE_NOTE)
-    if kind is NoteKind.STATUS:
-        raise InvalidInput("Select the kind of note", field="kind")
-    note = Note(case_id=case.id, author_id=actor.id, kind=kind, body=body.strip(), created_at=utcnow())
-    db.session.add(note)
-    db.session.flush()
-    audit.record(actor, "note.added", "note", note.id, case_id=case.id, detail={"kind": kind.value})
-    return note
-
-
-def add_agency(actor: User, reference: str, *, agency_id: int) -> CaseAgency:
-    case = get_case(actor, reference, P.CASE_ADD_AGENCY)
-    _require_agency(agency_id, "agency_id")
-    already = db.session.scalar(
-        select(CaseAgency.id).where(CaseAgency.case_id == case.id, CaseAgency.agency_id == agency_id)
-    )
-    if already is not None:
-        raise InvalidInput("This agency is already involved in the case", field="agency_id")
-    involvement = CaseAgency(case_id=case.id, agency_id=agency_id, added_by_id=actor.id, added_at=utcnow())
-    db.session.add(involvement)
-    db.session.flush()
-    audit.record(actor, "case.agency_added", "case", case.id, case_id=case.id, detail={"agency_id": agency_id})
-    return involvement
-
-
 def agencies_not_involved(actor: User, reference: str) -> list[Agency]:
     case = get_case(actor, reference, P.CASE_ADD_AGENCY)
     involved = select(CaseAgency.agency_id).where(CaseAgency.case_id == case.id)
@@ -649,70 +385,3 @@ def agencies_not_involved(actor: User, reference: str) -> list[Agency]:
             select(Agency).where(Agency.active.is_(True), Agency.id.not_in(involved)).order_by(Agency.name)
         )
     )
-
-
-def may_request_access(actor: User, reference: str) -> tuple[Case, bool]:
-    """The case (404 if the user may not even list it) and whether it is already seen in
-    full; 403 for a role that never asks for access."""
-    case, full_view = _load(actor, reference)
-    authorize(actor, P.CASE_REQUEST_ACCESS)
-    return case, full_view
-
-
-def request_access(actor: User, reference: str, *, reason: str) -> Case:
-    case, full_view = may_request_access(actor, reference)
-    if full_view:
-        raise InvalidTransition("Your agency can already see this case")
-    audit.record(actor, "case.access_requested", "case", case.id, case_id=case.id, detail={"reason": reason.strip()})
-    return case
-
-
-def _change_status(actor: User, reference: str, *, version: int, reason: str, to: CaseStatus) -> Case:
-    case = get_case(actor, reference, P.CASE_CLOSE)
-    ensure_version(case, version)
-    if case.status is to:
-        raise InvalidTransition(f"This case is already {to.value}")
-    now = utcnow()
-    case.status = to
-    case.closed_at = now if to is CaseStatus.CLOSED else None
-    verb = "closed" if to is CaseStatus.CLOSED else "reopened"
-    db.session.add(
-        Note(
-            case_id=case.id,
-            author_id=actor.id,
-            kind=NoteKind.STATUS,
-            body=f"Case {verb}: {reason.strip()}",
-            created_at=now,
-        )
-    )
-    db.session.flush()
-    audit.record(actor, f"case.{verb}", "case", case.id, case_id=case.id)
-    if to is CaseStatus.CLOSED:
-        sla.stop(case.id, None, at=now, reason=f"Case closed: {reason.strip()}")
-    return case
-
-
-def close_case(actor: User, reference: str, *, version: int, reason: str) -> Case:
-    return _change_status(actor, reference, version=version, reason=reason, to=CaseStatus.CLOSED)
-
-
-def reopen_case(actor: User, reference: str, *, version: int, reason: str) -> Case:
-    return _change_status(actor, reference, version=version, reason=reason, to=CaseStatus.OPEN)
-
-
-def set_psg_review(actor: User, reference: str, *, flagged: bool, version: int) -> Case:
-    """Flag the case for the next PSG meeting's agenda, or take the flag off."""
-    case = get_case(actor, reference, P.CASE_EDIT)
-    ensure_version(case, version)
-    if case.psg_review == flagged:
-        return case
-    case.psg_review = flagged
-    body = "Flagged for the next PSG meeting" if flagged else "PSG review flag removed"
-    db.session.add(Note(case_id=case.id, author_id=actor.id, kind=NoteKind.STATUS, body=body, created_at=utcnow()))
-    try:
-        db.session.flush()
-    except StaleDataError as stale:
-        raise EditConflict() from stale
-    detail = {"from": not flagged, "to": flagged}
-    audit.record(actor, "case.psg_review_changed", "case", case.id, case_id=case.id, detail=detail)
-    return case

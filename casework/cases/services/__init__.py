@@ -1,0 +1,1 @@
+"""Cases: what the pages read (pages), what changes a case (commands), finding one case (lookup)."""

@@ -307,7 +307,7 @@ def make_psg_meeting(
     location: str = "Fenland Hall, March",
     finished_at: datetime | None = None,
 ) -> Meeting:
-    """A PSG meeting as stored, without the checks of services.meetings.schedule_meeting
+    """A PSG meeting as stored, without the checks of services.commands.schedule_meeting
     (so one can be made in the past, or already finished)."""
     meeting = Meeting(
         kind=MeetingKind.PSG_MEETING,

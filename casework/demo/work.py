@@ -47,7 +47,9 @@ from casework.meetings.models import (
     AttendanceStatus,
     Meeting,
 )
-from casework.meetings.services import agenda, meetings
+from casework.meetings.services import agenda
+from casework.meetings.services import commands as meetings
+from casework.meetings.services import pages as meeting_pages
 from casework.meetings.services.agenda import HIGH_RISK
 from casework.people.models import Person
 from casework.plan import services as plan
@@ -690,7 +692,7 @@ def _run_the_agenda(running: _Chair, stories: _Stories) -> AgendaItem | None:
     """Minutes and a decision on every item the chair may write about, in agenda order.
     Returns the item the chair amends afterwards."""
     # The items the chair's meeting page lets them write on: a case only if they see it in full.
-    page = meetings.meeting_page(running.chair, running.meeting.id)
+    page = meeting_pages.meeting_page(running.chair, running.meeting.id)
     amended = None
     for item in (view.item for view in page.items if view.may_write):
         if item.referral_id in stories.referrals:

@@ -22,8 +22,8 @@ from casework.meetings.forms import (
     attendance_form_class,
 )
 from casework.meetings.models import AttendanceStatus, Meeting
-from casework.meetings.services import agenda, meetings
-from casework.meetings.services.meetings import FINISHED, ActionRequest, RecordedDecision
+from casework.meetings.services import agenda, commands, lookup, pages
+from casework.meetings.services.commands import FINISHED, ActionRequest, RecordedDecision
 from casework.permissions import Permission
 from casework.policy import authorize
 from casework.ui.flow import Page, Saved, press, submit
@@ -54,7 +54,7 @@ def _detail_url(meeting_id: int, anchor: str | None = None) -> str:
 def _running(meeting_id: int) -> tuple[User, Meeting]:
     """The chair and the meeting: 404 for no such PSG meeting, then 403 for non-chairs."""
     user = actor()
-    meeting = meetings.get_meeting(user, meeting_id)
+    meeting = lookup.get_meeting(user, meeting_id)
     authorize(user, Permission.MEETING_RUN)
     return user, meeting
 
@@ -69,7 +69,7 @@ def _version(form: MeetingVersionForm) -> int:
 @bp.get("")
 def index() -> str:
     number = request.args.get("page", "1")
-    listing = meetings.list_meetings(actor(), page=int(number) if number.isdigit() else 1, per_page=PAST_PER_PAGE)
+    listing = pages.list_meetings(actor(), page=int(number) if number.isdigit() else 1, per_page=PAST_PER_PAGE)
     return render_template("meetings/index.html", listing=listing)
 
 
@@ -80,12 +80,12 @@ def new() -> Page:
     form = ScheduleMeetingForm()
     return submit(
         form,
-        lambda: meetings.schedule_meeting(user, held_at=form.when(), location=form.location.data or ""),
+        lambda: commands.schedule_meeting(user, held_at=form.when(), location=form.location.data or ""),
         saved=lambda meeting: Saved(
             "Meeting scheduled. Generate its agenda from the casebook when you are ready.", _detail_url(meeting.id)
         ),
         page=lambda: render_template("meetings/new.html", form=form),
-        check=lambda: meetings.check_schedule(
+        check=lambda: commands.check_schedule(
             user, held_at=form.moment, location=None if form.location.errors else form.location.data or ""
         ),
     )
@@ -96,7 +96,7 @@ def new() -> Page:
 
 @bp.get("/<int:meeting_id>")
 def detail(meeting_id: int) -> str:
-    page = meetings.meeting_page(actor(), meeting_id)
+    page = pages.meeting_page(actor(), meeting_id)
     return render_template("meetings/detail.html", page=page, meeting=page.meeting)
 
 
@@ -118,7 +118,7 @@ def move_item(meeting_id: int, item_id: int) -> Response:
     form = MoveItemForm()
 
     def change() -> None:
-        meetings.move_item(user, meeting_id, item_id, version=_version(form), up=form.direction.data == "up")
+        commands.move_item(user, meeting_id, item_id, version=_version(form), up=form.direction.data == "up")
 
     return press(form, change, back=_detail_url(meeting_id, "agenda"), conflict_message=BUTTON_CONFLICT)
 
@@ -129,7 +129,7 @@ def drop_item(meeting_id: int, item_id: int) -> Response:
     form = MeetingVersionForm()
 
     def change() -> str:
-        meetings.drop_item(user, meeting_id, item_id, version=_version(form))
+        commands.drop_item(user, meeting_id, item_id, version=_version(form))
         return "Item taken off the agenda."
 
     return press(form, change, back=_detail_url(meeting_id, "agenda"), conflict_message=BUTTON_CONFLICT)
@@ -149,7 +149,7 @@ def add_item(meeting_id: int) -> Page:
         keep_version(form, meeting.version)
     return submit(
         form,
-        lambda: meetings.add_item(
+        lambda: commands.add_item(
             user,
             meeting_id,
             version=_version(form),
@@ -158,7 +158,7 @@ def add_item(meeting_id: int) -> Page:
         ),
         saved=lambda _item: Saved("Item added to the agenda.", _detail_url(meeting_id, "agenda")),
         page=lambda: render_template("meetings/add_item.html", meeting=meeting, form=form),
-        current=lambda: meetings.get_meeting(user, meeting_id),
+        current=lambda: lookup.get_meeting(user, meeting_id),
         conflict_message=CONFLICT,
     )
 
@@ -172,7 +172,7 @@ def attendance(meeting_id: int) -> Page:
     if meeting.locked and request.method == "GET":
         flash(FINISHED)
         return _detail(meeting_id, "attendance")
-    meeting, agencies, recorded = meetings.attendance_agencies(user, meeting_id)
+    meeting, agencies, recorded = pages.attendance_agencies(user, meeting_id)
     form = attendance_form_class(agencies)()
     if request.method == "GET":
         keep_version(form, meeting.version)
@@ -180,7 +180,7 @@ def attendance(meeting_id: int) -> Page:
             form[f"agency_{agency.id}"].data = recorded[agency.id].value if agency.id in recorded else NOT_RECORDED
 
     def page() -> str:
-        shown, agencies_now, _recorded = meetings.attendance_agencies(user, meeting_id)
+        shown, agencies_now, _recorded = pages.attendance_agencies(user, meeting_id)
         rows = [(agency, form[f"agency_{agency.id}"]) for agency in agencies_now if f"agency_{agency.id}" in form]
         return render_template("meetings/attendance.html", meeting=shown, form=form, rows=rows)
 
@@ -189,14 +189,14 @@ def attendance(meeting_id: int) -> Page:
             agency.id: None if (value := form[f"agency_{agency.id}"].data) == NOT_RECORDED else AttendanceStatus(value)
             for agency in agencies
         }
-        meetings.record_attendance(user, meeting_id, version=_version(form), statuses=statuses)
+        commands.record_attendance(user, meeting_id, version=_version(form), statuses=statuses)
 
     return submit(
         form,
         record,
         saved=lambda _none: Saved("Attendance saved.", _detail_url(meeting_id, "attendance")),
         page=page,
-        current=lambda: meetings.get_meeting(user, meeting_id),
+        current=lambda: lookup.get_meeting(user, meeting_id),
         conflict_message=CONFLICT,
     )
 
@@ -207,7 +207,7 @@ def attendance(meeting_id: int) -> Page:
 @bp.route("/<int:meeting_id>/items/<int:item_id>/minutes", methods=["GET", "POST"])
 def minutes(meeting_id: int, item_id: int) -> Page:
     user = actor()
-    page = meetings.item_page(user, meeting_id, item_id)
+    page = pages.item_page(user, meeting_id, item_id)
     if page.meeting.locked and request.method == "GET":
         flash(FINISHED)
         return _detail(meeting_id, f"item-{item_id}")
@@ -217,23 +217,23 @@ def minutes(meeting_id: int, item_id: int) -> Page:
         keep_version(form, page.meeting.version)
 
     def shown(conflict: bool = False) -> str:
-        now = meetings.item_page(user, meeting_id, item_id)
+        now = pages.item_page(user, meeting_id, item_id)
         return render_template("meetings/minutes.html", page=now, form=form, conflict=conflict)
 
     return submit(
         form,
-        lambda: meetings.record_minutes(
+        lambda: commands.record_minutes(
             user, meeting_id, item_id, version=_version(form), minutes=form.minutes.data or ""
         ),
         saved=lambda _item: Saved("Minutes saved.", _detail_url(meeting_id, f"item-{item_id}")),
         page=shown,
-        current=lambda: meetings.get_meeting(user, meeting_id),
+        current=lambda: lookup.get_meeting(user, meeting_id),
         conflict_page=lambda: shown(conflict=True),
         conflict_message=CONFLICT,
     )
 
 
-def _decision_form(choices: meetings.DecisionChoices) -> DecisionForm:
+def _decision_form(choices: pages.DecisionChoices) -> DecisionForm:
     form = DecisionForm()
     form.assigned_agency_id.choices = [("", "No action")] + [(agency.id, agency.name) for agency in choices.agencies]
     form.assignee_id.choices = [("", "Nobody in particular")] + [
@@ -245,7 +245,7 @@ def _decision_form(choices: meetings.DecisionChoices) -> DecisionForm:
 @bp.route("/<int:meeting_id>/items/<int:item_id>/decisions/new", methods=["GET", "POST"])
 def new_decision(meeting_id: int, item_id: int) -> Page:
     user = actor()
-    choices = meetings.decision_choices(user, meeting_id, item_id)
+    choices = pages.decision_choices(user, meeting_id, item_id)
     if choices.page.meeting.locked and request.method == "GET":
         flash(FINISHED)
         return _detail(meeting_id, f"item-{item_id}")
@@ -254,7 +254,7 @@ def new_decision(meeting_id: int, item_id: int) -> Page:
         keep_version(form, choices.page.meeting.version)
 
     def record() -> RecordedDecision:
-        return meetings.record_decision(
+        return commands.record_decision(
             user,
             meeting_id,
             item_id,
@@ -273,9 +273,9 @@ def new_decision(meeting_id: int, item_id: int) -> Page:
         record,
         saved=lambda recorded: _decision_saved(recorded, _detail_url(meeting_id, f"item-{item_id}")),
         page=lambda: render_template(
-            "meetings/decision.html", page=meetings.decision_choices(user, meeting_id, item_id).page, form=form
+            "meetings/decision.html", page=pages.decision_choices(user, meeting_id, item_id).page, form=form
         ),
-        current=lambda: meetings.get_meeting(user, meeting_id),
+        current=lambda: lookup.get_meeting(user, meeting_id),
         conflict_message=CONFLICT,
     )
 
@@ -305,12 +305,12 @@ def finish(meeting_id: int) -> Page:
         keep_version(form, meeting.version)
     return submit(
         form,
-        lambda: meetings.finish_meeting(user, meeting_id, version=_version(form)),
+        lambda: commands.finish_meeting(user, meeting_id, version=_version(form)),
         saved=lambda _meeting: Saved(
             "Meeting finished. Its record is now locked: add an amendment to correct it.", _detail_url(meeting_id)
         ),
         page=lambda: render_template("meetings/finish.html", meeting=meeting, form=form),
-        current=lambda: meetings.get_meeting(user, meeting_id),
+        current=lambda: lookup.get_meeting(user, meeting_id),
         conflict_message=CONFLICT,
     )
 
@@ -318,14 +318,14 @@ def finish(meeting_id: int) -> Page:
 @bp.route("/<int:meeting_id>/amendments/new", methods=["GET", "POST"])
 def new_amendment(meeting_id: int) -> Page:
     user = actor()
-    meeting, items = meetings.amendable_items(user, meeting_id)
+    meeting, items = pages.amendable_items(user, meeting_id)
     form = AmendmentForm()
     form.item_id.choices = [("", "The meeting as a whole")] + [
         (view.item.id, f"Item {view.number}: {view.heading}") for view in items
     ]
     return submit(
         form,
-        lambda: meetings.add_amendment(user, meeting_id, item_id=form.item_id.data, text=form.text.data or ""),
+        lambda: commands.add_amendment(user, meeting_id, item_id=form.item_id.data, text=form.text.data or ""),
         saved=lambda _amendment: Saved("Amendment added.", _detail_url(meeting_id, "amendments")),
         page=lambda: render_template("meetings/amendment.html", meeting=meeting, form=form),
     )

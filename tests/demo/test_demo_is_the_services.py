@@ -22,7 +22,7 @@ from casework.demo.plan import PLAN
 from casework.demo.premises import PREMISES, REGISTER_AGE
 from casework.meetings.models import AgendaItem, Meeting, MeetingKind
 from casework.meetings.services import agenda
-from casework.meetings.services.meetings import ADDED_BY_CHAIR
+from casework.meetings.services.commands import ADDED_BY_CHAIR
 from casework.plan.models import PlanAction, PlanActionStatus, PlanUpdate
 from casework.plan.services import exception_report, ref_key
 from casework.premises.models import Premises, PremisesStatusChange, TlsStatus

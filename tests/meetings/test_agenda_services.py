@@ -16,7 +16,8 @@ from casework.clock import ZONE as LONDON
 from casework.clock import utcnow
 from casework.exceptions import EditConflict, InvalidTransition, PermissionDenied
 from casework.meetings.models import AgendaItem, MeetingDecision
-from casework.meetings.services import agenda, meetings
+from casework.meetings.services import agenda
+from casework.meetings.services import pages as meetings
 from casework.permissions import Role
 from casework.referrals.models import ReferralStatus
 from casework.victims.services import risk, riskmatrix

@@ -21,8 +21,9 @@ from casework.meetings.models import (
     MeetingDecision,
     MeetingKind,
 )
-from casework.meetings.services import meetings
-from casework.meetings.services.meetings import ActionRequest
+from casework.meetings.services import commands as meetings
+from casework.meetings.services import pages as meeting_pages
+from casework.meetings.services.commands import ActionRequest
 from casework.permissions import Role
 from casework.victims.services import conferences
 from tests.factories import (
@@ -127,7 +128,7 @@ def test_the_list_splits_upcoming_from_past_and_leaves_out_case_conferences(worl
         apologies=[],
         outcome="Safety plan.",
     )
-    listing = meetings.list_meetings(world.member, page=1, per_page=10, now=now + timedelta(days=1))
+    listing = meeting_pages.list_meetings(world.member, page=1, per_page=10, now=now + timedelta(days=1))
     assert [m.id for m in listing.upcoming] == [sooner.id, later.id]
     assert [m.id for m in listing.past.items] == [world.meeting.id, older.id]
     assert listing.past.total == 2
@@ -137,9 +138,9 @@ def test_the_list_splits_upcoming_from_past_and_leaves_out_case_conferences(worl
 def test_roles_without_meetings_get_no_list_and_no_meeting(world, role):
     user = make_user(role=role, agency=world.council)
     with pytest.raises(PermissionDenied):
-        meetings.list_meetings(user, page=1, per_page=10)
+        meeting_pages.list_meetings(user, page=1, per_page=10)
     with pytest.raises(NotFound):
-        meetings.meeting_page(user, world.meeting.id)
+        meeting_pages.meeting_page(user, world.meeting.id)
 
 
 def test_a_case_conference_is_not_a_psg_meeting(world):
@@ -152,7 +153,7 @@ def test_a_case_conference_is_not_a_psg_meeting(world):
         outcome="Safety plan.",
     )
     with pytest.raises(NotFound):
-        meetings.meeting_page(world.chair, conference.id)
+        meeting_pages.meeting_page(world.chair, conference.id)
 
 
 # --- What each viewer sees of an item --------------------------------------------------
@@ -165,7 +166,7 @@ def test_minutes_of_a_case_item_are_for_those_who_see_the_case_in_full(world):
     manager = make_user(role=Role.MANAGER, agency=world.housing)
 
     def seen(user):
-        return [(view.heading, view.shows_record) for view in meetings.meeting_page(user, world.meeting.id).items]
+        return [(view.heading, view.shows_record) for view in meeting_pages.meeting_page(user, world.meeting.id).items]
 
     full = (f"{world.case.reference}: Stones at windows", True)
     topic = ("Community Trigger review", True)
@@ -179,8 +180,8 @@ def test_referral_items_show_who_referred_and_whom_only_to_those_who_decide_refe
     make_agenda_item(
         meeting=world.meeting, position=1, referral_id=referral.id, reasons=("New referral awaiting a decision",)
     )
-    [for_chair] = meetings.meeting_page(world.chair, world.meeting.id).items
-    [for_member] = meetings.meeting_page(world.member, world.meeting.id).items
+    [for_chair] = meeting_pages.meeting_page(world.chair, world.meeting.id).items
+    [for_member] = meeting_pages.meeting_page(world.member, world.meeting.id).items
     assert (for_chair.referral.subject_name, for_chair.heading, for_chair.shows_record) == (
         "Bea Bramley",
         "Referral from Cambridgeshire Constabulary",
@@ -263,7 +264,7 @@ def test_an_item_of_another_meeting_is_not_found(world):
 
 def test_members_see_meetings_but_do_not_change_them(world):
     item = make_agenda_item(meeting=world.meeting, position=1, topic="Trigger")
-    assert meetings.meeting_page(world.member, world.meeting.id).may_run is False
+    assert meeting_pages.meeting_page(world.member, world.meeting.id).may_run is False
     with pytest.raises(PermissionDenied):
         meetings.record_minutes(world.member, world.meeting.id, item.id, version=version(world), minutes="Hi")
 
@@ -288,7 +289,7 @@ def test_attendance_is_recorded_and_changed_per_agency(world):
     db.session.commit()
     rows = {(row.agency_id, row.status) for row in db.session.scalars(select(MeetingAttendance))}
     assert rows == {(world.council.id, present), (world.housing.id, present)}
-    page = meetings.meeting_page(world.member, world.meeting.id)
+    page = meeting_pages.meeting_page(world.member, world.meeting.id)
     assert ([a.name for a in page.present], page.apologies) == (["Fenland District Council", "Roddons Housing"], [])
 
 
@@ -467,7 +468,9 @@ def test_amendments_are_added_to_a_finished_meeting_only(world):
     meetings.add_amendment(world.chair, world.meeting.id, item_id=item.id, text="The patrols are on Saturdays.")
     db.session.commit()
     outsider = make_user(agency=world.housing)
-    shown = [(entry.item_number, entry.shown) for entry in meetings.meeting_page(outsider, world.meeting.id).amendments]
+    shown = [
+        (entry.item_number, entry.shown) for entry in meeting_pages.meeting_page(outsider, world.meeting.id).amendments
+    ]
     assert shown == [(None, True), (1, False)]
     assert [a.text for a in db.session.scalars(select(MeetingAmendment).order_by(MeetingAmendment.id))] == [
         "Housing sent apologies too.",

@@ -32,7 +32,7 @@ from casework.audit import services as audit
 from casework.cases.models import Case, CaseParty, CaseStatus, PartyRole
 from casework.clock import ZONE, local_date, utcnow
 from casework.meetings.models import AgendaItem, Meeting, MeetingKind
-from casework.meetings.services.meetings import ADDED_BY_CHAIR, claim, runnable_meeting
+from casework.meetings.services.commands import ADDED_BY_CHAIR, claim, runnable_meeting
 from casework.referrals.models import Referral, ReferralStatus
 from casework.victims.models import ClockOutcome, RiskAssessment, RiskLevel, SlaClock
 

@@ -1,0 +1,306 @@
+"""What the meeting pages read: the list, a meeting as each viewer may see it, one item,
+and the choices on the chair's forms.
+
+A PSG meeting belongs to the partnership, not to an agency: everyone with MEETING_VIEW
+sees it, but each agenda item shows its case as the viewer may see that case, and the
+minutes and decisions about a case only to those who see the case in full. Case
+conferences are meetings too, but they are recorded and shown on their case
+(services/conferences.py), never here.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from casework import db
+from casework.accounts.models import User
+from casework.actions.models import Action
+from casework.agencies.models import Agency
+from casework.cases.models import Case, CaseAgency, CaseParty
+
+# The stub's subject follows the case page's rule exactly.
+from casework.cases.services.pages import subject_name
+from casework.clock import local_date, start_of_day, utcnow
+from casework.exceptions import InvalidTransition, NotFound, PermissionDenied
+from casework.meetings.models import AgendaItem, AttendanceStatus, Meeting, MeetingAmendment, MeetingAttendance
+from casework.meetings.services.lookup import (
+    _attendance,
+    _load_items,
+    _psg_meetings,
+    _sees_record,
+    finishable,
+    get_meeting,
+)
+from casework.paging import Page, clamp
+from casework.permissions import Permission
+from casework.policy import assignable_users_clause, authorize, can, visible_actions, visible_cases, visible_referrals
+from casework.referrals.models import Referral
+
+P = Permission
+
+
+# --- The list of meetings ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeetingList:
+    upcoming: list[Meeting]
+    past: Page[Meeting]
+
+
+def list_meetings(actor: User, *, page: int, per_page: int, now: datetime | None = None) -> MeetingList:
+    """Meetings from today on, soonest first; earlier ones a page at a time, latest first."""
+    authorize(actor, P.MEETING_VIEW)
+    today = start_of_day(local_date(now or utcnow()))
+    with_chair = _psg_meetings().options(joinedload(Meeting.chair))
+    upcoming = db.session.scalars(with_chair.where(Meeting.held_at >= today).order_by(Meeting.held_at, Meeting.id))
+    past = _psg_meetings().where(Meeting.held_at < today)
+    total = db.session.scalar(select(func.count()).select_from(past.subquery())) or 0
+    page = clamp(page, total, per_page)
+    rows = db.session.scalars(
+        with_chair.where(Meeting.held_at < today)
+        .order_by(Meeting.held_at.desc(), Meeting.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return MeetingList(list(upcoming), Page(list(rows), total, page, per_page))
+
+
+# --- How each viewer sees the agenda -----------------------------------------------
+
+
+@dataclass
+class ItemView:
+    """An agenda item as one viewer may see it."""
+
+    item: AgendaItem
+    number: int
+    case: Case | None = None
+    full_view: bool = False
+    # A stub's subject (DESIGN.md section 1); never set for a restricted stub.
+    subject_name: str = ""
+    # The referral, for those who decide referrals; None for everyone else.
+    referral: Referral | None = None
+    # Why the item is on the agenda; hidden on a restricted stub, which shows nothing
+    # but the reference and the lead agency.
+    shows_reasons: bool = True
+    # The minutes, decisions and amendments about it.
+    shows_record: bool = True
+    may_write: bool = False
+    actions: dict[int, list[Action]] = field(default_factory=dict)
+
+    @property
+    def is_case(self) -> bool:
+        return self.item.case_id is not None
+
+    @property
+    def is_referral(self) -> bool:
+        return self.item.referral_id is not None
+
+    @property
+    def is_stub(self) -> bool:
+        return self.is_case and not self.full_view
+
+    @property
+    def restricted_stub(self) -> bool:
+        return self.is_stub and (self.case is None or self.case.restricted)
+
+    @property
+    def heading(self) -> str:
+        """Plain words for the item, safe for this viewer (used in lists and messages)."""
+        if self.case is not None:
+            return f"{self.case.reference}: {self.case.title}" if self.full_view else self.case.reference
+        if self.is_case:
+            return "A case not shared with your agency"
+        if self.is_referral:
+            return f"Referral from {self.referral.referring_agency.name}" if self.referral else "A new referral"
+        return self.item.topic
+
+
+def _item_views(actor: User, meeting: Meeting, items: list[AgendaItem], numbers: dict[int, int]) -> list[ItemView]:
+    """The items as the actor may see them, in a constant number of queries."""
+    case_ids = {item.case_id for item in items if item.case_id is not None}
+    cases: dict[int, tuple[Case, bool]] = {}
+    if case_ids:
+        rows = db.session.execute(
+            visible_cases(actor)
+            .where(Case.id.in_(case_ids))
+            .options(joinedload(Case.lead_agency), selectinload(Case.parties).joinedload(CaseParty.person))
+        )
+        cases = {case.id: (case, bool(full)) for case, full in rows}
+    referrals: dict[int, Referral] = {}
+    referral_ids = {item.referral_id for item in items if item.referral_id is not None}
+    if referral_ids and can(actor, P.REFERRAL_DECIDE):
+        referrals = {
+            referral.id: referral
+            for referral in db.session.scalars(
+                visible_referrals(actor)
+                .where(Referral.id.in_(referral_ids))
+                .options(joinedload(Referral.referring_agency))
+            )
+        }
+    runs = can(actor, P.MEETING_RUN) and not meeting.locked
+    views = []
+    for item in items:
+        case, full_view = cases.get(item.case_id, (None, False)) if item.case_id else (None, False)
+        view = ItemView(item=item, number=numbers[item.id], case=case, full_view=full_view)
+        if item.referral_id is not None:
+            view.referral = referrals.get(item.referral_id)
+        if view.is_stub:
+            view.shows_reasons = case is not None and not case.restricted
+            if view.shows_reasons and case is not None:
+                view.subject_name = subject_name(case)
+        view.shows_record = _sees_record(actor, item, full_view)
+        view.may_write = runs and view.shows_record
+        views.append(view)
+    _attach_actions(actor, views)
+    return views
+
+
+def _attach_actions(actor: User, views: list[ItemView]) -> None:
+    """The actions each shown decision created, as far as the viewer may see them."""
+    by_decision = {decision.id: view for view in views if view.shows_record for decision in view.item.decisions}
+    if not by_decision:
+        return
+    actions = db.session.scalars(
+        visible_actions(actor)
+        .where(Action.decision_id.in_(by_decision))
+        .options(joinedload(Action.assigned_agency), joinedload(Action.assignee))
+        .order_by(Action.id)
+    )
+    for action in actions:
+        assert action.decision_id is not None  # the query reads the actions of these decisions
+        by_decision[action.decision_id].actions.setdefault(action.decision_id, []).append(action)
+
+
+@dataclass(frozen=True)
+class AmendmentView:
+    amendment: MeetingAmendment
+    item_number: int | None
+    shown: bool
+
+
+@dataclass
+class MeetingPage:
+    meeting: Meeting
+    present: list[Agency]
+    apologies: list[Agency]
+    items: list[ItemView]
+    amendments: list[AmendmentView]
+    may_run: bool
+    finishable: bool
+
+
+def meeting_page(actor: User, meeting_id: int) -> MeetingPage:
+    """Everything the meeting page shows to this viewer."""
+    meeting = get_meeting(actor, meeting_id)
+    attendance = db.session.scalars(
+        select(MeetingAttendance)
+        .join(MeetingAttendance.agency)
+        .where(MeetingAttendance.meeting_id == meeting.id)
+        .options(joinedload(MeetingAttendance.agency))
+        .order_by(Agency.name)
+    ).all()
+    items = _load_items(meeting)
+    numbers = {item.id: number for number, item in enumerate(items, start=1)}
+    views = _item_views(actor, meeting, items, numbers)
+    shown = {view.item.id: view.shows_record for view in views}
+    amendments = [
+        AmendmentView(
+            amendment,
+            numbers.get(amendment.item_id) if amendment.item_id else None,
+            shown.get(amendment.item_id, True) if amendment.item_id else True,
+        )
+        for amendment in db.session.scalars(
+            select(MeetingAmendment)
+            .where(MeetingAmendment.meeting_id == meeting.id)
+            .options(joinedload(MeetingAmendment.author))
+            .order_by(MeetingAmendment.at, MeetingAmendment.id)
+        )
+    ]
+    return MeetingPage(
+        meeting=meeting,
+        present=[row.agency for row in attendance if row.status is AttendanceStatus.PRESENT],
+        apologies=[row.agency for row in attendance if row.status is AttendanceStatus.APOLOGIES],
+        items=views,
+        amendments=amendments,
+        may_run=can(actor, P.MEETING_RUN),
+        finishable=finishable(meeting, utcnow()),
+    )
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    meeting: Meeting
+    view: ItemView
+
+
+def item_page(actor: User, meeting_id: int, item_id: int) -> ItemPage:
+    """One item, for the chair recording its minutes and decisions."""
+    meeting = get_meeting(actor, meeting_id)
+    authorize(actor, P.MEETING_RUN)
+    items = _load_items(meeting)
+    numbers = {item.id: number for number, item in enumerate(items, start=1)}
+    wanted = [item for item in items if item.id == item_id]
+    if not wanted:
+        raise NotFound("agenda item", item_id)
+    [view] = _item_views(actor, meeting, wanted, numbers)
+    if not view.shows_record:
+        # The chair sees this item (a stub of another agency's case) but not its record.
+        raise PermissionDenied(P.MEETING_RUN)
+    return ItemPage(meeting, view)
+
+
+# --- Choices for the chair's forms -------------------------------------------------
+
+
+def attendance_agencies(actor: User, meeting_id: int) -> tuple[Meeting, list[Agency], dict[int, AttendanceStatus]]:
+    """The meeting, the agencies on its attendance list and what is recorded for each."""
+    meeting = get_meeting(actor, meeting_id)
+    authorize(actor, P.MEETING_RUN)
+    agencies, rows = _attendance(meeting)
+    return meeting, agencies, {agency_id: row.status for agency_id, row in rows.items()}
+
+
+@dataclass(frozen=True)
+class DecisionChoices:
+    page: ItemPage
+    agencies: list[Agency]
+    officers: list[User]
+
+
+def decision_choices(actor: User, meeting_id: int, item_id: int) -> DecisionChoices:
+    """The item, and who an action may go to: for a case, its involved agencies first
+    and their officers; otherwise every active agency and officer."""
+    page = item_page(actor, meeting_id, item_id)
+    case_id = page.view.item.case_id
+    agencies_query = select(Agency).where(Agency.active.is_(True))
+    officers_query = (
+        select(User)
+        .join(User.agency)
+        .where(assignable_users_clause(), Agency.active.is_(True))
+        .order_by(Agency.name, User.name)
+    )
+    if case_id is not None:
+        involved = select(CaseAgency.agency_id).where(CaseAgency.case_id == case_id)
+        agencies_query = agencies_query.order_by(Agency.id.in_(involved).desc(), Agency.name)
+        officers_query = officers_query.where(User.agency_id.in_(involved))
+    else:
+        agencies_query = agencies_query.order_by(Agency.name)
+    return DecisionChoices(page, list(db.session.scalars(agencies_query)), list(db.session.scalars(officers_query)))
+
+
+def amendable_items(actor: User, meeting_id: int) -> tuple[Meeting, list[ItemView]]:
+    """A finished meeting, and the items the chair may add an amendment about."""
+    meeting = get_meeting(actor, meeting_id)
+    authorize(actor, P.MEETING_RUN)
+    if not meeting.locked:
+        raise InvalidTransition(
+            "Amendments are added once the meeting is finished: until then, change the record itself"
+        )
+    items = _load_items(meeting)
+    numbers = {item.id: number for number, item in enumerate(items, start=1)}
+    views = [view for view in _item_views(actor, meeting, items, numbers) if view.shows_record]
+    return meeting, views

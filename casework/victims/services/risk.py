@@ -182,6 +182,34 @@ def record_assessment(
     matrix = current_matrix()
     _assessment_checks(case, matrix, matrix_id, answers, assessed_at, override_level, override_reason)[0].raise_any()
     result = riskmatrix.score(riskmatrix.parse(matrix.definition), answers)
+    assessment = _store_assessment(
+        actor,
+        case,
+        person,
+        matrix,
+        result,
+        answers=answers,
+        assessed_at=assessed_at,
+        override_level=override_level,
+        override_reason=override_reason,
+    )
+    sla.recompute(case.id, person.id)
+    return assessment
+
+
+def _store_assessment(
+    actor: User,
+    case: Case,
+    person: Person,
+    matrix: RiskMatrix,
+    result: riskmatrix.Score,
+    *,
+    answers: dict[str, str],
+    assessed_at: datetime,
+    override_level: RiskLevel | None,
+    override_reason: str,
+) -> RiskAssessment:
+    """The checked assessment written down, with the audit record of it."""
     assessment = RiskAssessment(
         case_id=case.id,
         person_id=person.id,
@@ -206,7 +234,6 @@ def record_assessment(
         person_id=person.id,
         detail={"score": result.score, "level": assessment.level.value, "matrix": matrix.title},
     )
-    sla.recompute(case.id, person.id)
     return assessment
 
 

@@ -158,6 +158,12 @@ def add_item(meeting_id: int) -> Page:
         ),
         saved=lambda _item: Saved("Item added to the agenda.", _detail_url(meeting_id, "agenda")),
         page=lambda: render_template("meetings/add_item.html", meeting=meeting, form=form),
+        check=lambda: commands.check_agenda_item(
+            user,
+            meeting_id,
+            case_reference=None if form.case_reference.errors else form.case_reference.data or "",
+            topic=None if form.topic.errors else form.topic.data or "",
+        ),
         current=lambda: lookup.get_meeting(user, meeting_id),
         conflict_message=CONFLICT,
     )

@@ -364,3 +364,15 @@ def test_adding_an_unknown_case_keeps_what_was_typed(world):
     assert PROBLEM in response.text and "There is no case ASB-1999-12345 that you can see" in response.text
     assert 'value="ASB-1999-12345"' in response.text
     assert count(AgendaItem) == 0 and count(AuditEvent) == 0
+
+
+def test_a_topic_too_long_is_shown_with_a_case_reference_given_too(world):
+    """The service's rule about the reference comes back with the form's own check."""
+    reference = make_case(lead_agency=world.police, opened_by=world.officer).reference
+    response = press(world, "/items/new", case_reference=reference, topic="x" * 201)
+    assert response.status_code == 400
+    assert error_links(response.text) == ["case_reference", "topic"]
+    assert "Enter a case reference or a topic, not both" in response.text
+    assert "The topic must be 200 characters or fewer" in response.text
+    assert f'value="{reference}"' in response.text
+    assert count(AgendaItem) == 0 and count(AuditEvent) == 0

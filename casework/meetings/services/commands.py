@@ -141,32 +141,50 @@ def _renumber(items: Iterable[AgendaItem]) -> None:
         item.position = position
 
 
+def check_agenda_item(actor: User, meeting_id: int, *, case_reference: str | None, topic: str | None) -> None:
+    """InvalidInput with every rule a new agenda item breaks, on what of the form could be
+    read (None for a field the form could not read: something was typed there)."""
+    meeting = get_meeting(actor, meeting_id)
+    authorize(actor, P.MEETING_RUN)
+    _agenda_item_checks(actor, _load_items(meeting), case_reference, topic)[0].raise_any()
+
+
+def _agenda_item_checks(
+    actor: User, items: list[AgendaItem], case_reference: str | None, topic: str | None
+) -> tuple[Checks, int | None]:
+    """Every problem with a new item, and the id of the case it puts on the agenda."""
+    checks = Checks()
+    reference = None if case_reference is None else case_reference.strip().upper()
+    cleaned_topic = None if topic is None else topic.strip()
+    case_id = None
+    if reference != "" and cleaned_topic != "":
+        checks.refuse("Enter a case reference or a topic, not both", field="case_reference")
+    elif reference == "" and cleaned_topic == "":
+        checks.refuse("Enter a case reference or a topic", field="case_reference")
+    elif reference:
+        case = db.session.scalars(visible_cases(actor).where(Case.reference == reference)).first()
+        if case is None:
+            checks.refuse(f"There is no case {reference} that you can see: check the reference", field="case_reference")
+        elif any(item.case_id == case.id for item in items):
+            checks.refuse(f"{case.reference} is already on the agenda", field="case_reference")
+        else:
+            case_id = case.id
+    if cleaned_topic is not None and len(cleaned_topic) > TOPIC_MAX:
+        checks.refuse(f"The topic must be {TOPIC_MAX} characters or fewer", field="topic")
+    return checks, case_id
+
+
 def add_item(actor: User, meeting_id: int, *, version: int, case_reference: str, topic: str) -> AgendaItem:
     """Put a case (by reference, one the chair can at least list) or a topic at the end."""
     meeting = runnable_meeting(actor, meeting_id, version=version)
-    reference, cleaned_topic = case_reference.strip().upper(), topic.strip()
-    if reference and cleaned_topic:
-        raise InvalidInput("Enter a case reference or a topic, not both", field="case_reference")
-    if not reference and not cleaned_topic:
-        raise InvalidInput("Enter a case reference or a topic", field="case_reference")
-    if len(cleaned_topic) > TOPIC_MAX:
-        raise InvalidInput(f"The topic must be {TOPIC_MAX} characters or fewer", field="topic")
     items = _load_items(meeting)
-    case_id = None
-    if reference:
-        case = db.session.scalars(visible_cases(actor).where(Case.reference == reference)).first()
-        if case is None:
-            raise InvalidInput(
-                f"There is no case {reference} that you can see: check the reference", field="case_reference"
-            )
-        if any(item.case_id == case.id for item in items):
-            raise InvalidInput(f"{case.reference} is already on the agenda", field="case_reference")
-        case_id = case.id
+    checks, case_id = _agenda_item_checks(actor, items, case_reference, topic)
+    checks.raise_any()
     item = AgendaItem(
         meeting_id=meeting.id,
         position=len(items) + 1,
         case_id=case_id,
-        topic=cleaned_topic,
+        topic=topic.strip(),
         reasons=[ADDED_BY_CHAIR],
         added_by_chair=True,
         minutes="",

@@ -19,6 +19,7 @@ from casework.audit.models import AuditEvent
 from casework.cases import services as cases
 from casework.cases.models import (
     Case,
+    CaseParty,
     CaseType,
     NoteKind,
     PartyRole,
@@ -33,7 +34,7 @@ from casework.meetings.services import agenda
 from casework.people import services as people
 from casework.permissions import Role
 from casework.premises.models import Premises
-from casework.victims.models import ClockKind, ClockOutcome, RiskLevel
+from casework.victims.models import ClockKind, ClockOutcome, RiskLevel, RiskMatrix
 from casework.victims.services import conferences, risk, riskmatrix, sla
 
 DEMO_PASSWORD = "casework-demo"  # nosec B105: the demo accounts' published password, only in demo data
@@ -128,6 +129,16 @@ def _exempt_demo_accounts() -> None:
     db.session.execute(update(User).where(User.email.in_(emails), User.mfa_exempt.is_(False)).values(mfa_exempt=True))
 
 
+# The PSG members who open the casebook's cases in turn, and the demo's high-risk victims' officers.
+PSG_MEMBERS = [
+    "member@demo.test",
+    "chair@demo.test",
+    "pc.dunmore@demo.test",
+    "asb.officer@demo.test",
+    "fire.safety@demo.test",
+]
+
+
 def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
     """Create the demo partnership unless it is already there. Returns whether it did.
 
@@ -138,6 +149,27 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
         return False
     rng = random.Random(seed)  # nosec B311: seeded for repeatable demo data, not for security
     now = now or utcnow()
+    agencies = _load_agencies()
+    staff = _load_staff(agencies)
+    members = [staff[email] for email in PSG_MEMBERS]
+    manager = staff["manager@demo.test"]
+    _load_casebook(rng, now, agencies=agencies, members=members, manager=manager)
+    # Each part of the demo has its own seeded generator, so changing one leaves the rest as they were.
+    victims_rng, premises_rng, work_rng = (random.Random(seed + n) for n in (1, 2, 3))  # nosec B311: seeded for repeatable demo data, not for security
+    _load_high_risk_victims(victims_rng, now, agencies=agencies, officers=members, manager=manager)
+
+    load_premises(premises_rng, now, agencies=agencies, officer=staff["licensing@demo.test"])
+    _link_a_case_to_premises(now, agencies=agencies, opener=staff["member@demo.test"], manager=manager)
+    load_partnership_work(work_rng, now, agencies=agencies, staff=staff)
+
+    db.session.add(AuditEvent(verb="demo.loaded", object_type="demo", object_id=None, at=utcnow()))
+    db.session.flush()
+    _generate_next_agenda(staff["chair@demo.test"], now)
+    return True
+
+
+def _load_agencies() -> dict[str, Agency]:
+    """The partnership's agencies by name, reusing any already there."""
     agencies = {}
     for name, kind, statutory in AGENCIES:
         agency = db.session.scalar(select(Agency).where(Agency.name == name))
@@ -146,7 +178,11 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
             db.session.add(agency)
         agencies[name] = agency
     db.session.flush()
+    return agencies
 
+
+def _load_staff(agencies: dict[str, Agency]) -> dict[str, User]:
+    """The demo accounts and officers by e-mail, all with the published password."""
     password_hash = hash_password(DEMO_PASSWORD)
     staff = {}
     for email, name, role, agency_name in DEMO_ACCOUNTS + OFFICERS:
@@ -162,34 +198,17 @@ def load_demo(*, seed: int = 2026, now: datetime | None = None) -> bool:
         db.session.add(user)
         staff[email] = user
     db.session.flush()
+    return staff
 
-    members = [
-        staff["member@demo.test"],
-        staff["chair@demo.test"],
-        staff["pc.dunmore@demo.test"],
-        staff["asb.officer@demo.test"],
-        staff["fire.safety@demo.test"],
-    ]
-    manager = staff["manager@demo.test"]
-    _load_casebook(rng, now, agencies=agencies, members=members, manager=manager)
-    # Each part of the demo has its own seeded generator, so changing one leaves the rest as they were.
-    victims_rng, premises_rng, work_rng = (random.Random(seed + n) for n in (1, 2, 3))  # nosec B311: seeded for repeatable demo data, not for security
-    _load_high_risk_victims(victims_rng, now, agencies=agencies, officers=members, manager=manager)
 
-    load_premises(premises_rng, now, agencies=agencies, officer=staff["licensing@demo.test"])
-    _link_a_case_to_premises(now, agencies=agencies, opener=staff["member@demo.test"], manager=manager)
-    load_partnership_work(work_rng, now, agencies=agencies, staff=staff)
-
-    db.session.add(AuditEvent(verb="demo.loaded", object_type="demo", object_id=None, at=utcnow()))
-    db.session.flush()
-    # The next PSG meeting's agenda, generated from the casebook as the chair would.
+def _generate_next_agenda(chair: User, now: datetime) -> None:
+    """The next PSG meeting's agenda, generated from the casebook as the chair would."""
     next_meeting = db.session.scalar(
         select(Meeting.id).where(Meeting.kind == MeetingKind.PSG_MEETING, Meeting.finished_at.is_(None))
     )
     if next_meeting is not None:
-        agenda.generate_agenda(staff["chair@demo.test"], next_meeting, now=now)
+        agenda.generate_agenda(chair, next_meeting, now=now)
         db.session.flush()
-    return True
 
 
 def _link_a_case_to_premises(now: datetime, *, agencies: dict[str, Agency], opener: User, manager: User) -> None:
@@ -347,10 +366,29 @@ def _office_hours(at: datetime, keep: Callable[[datetime], bool]) -> datetime:
 
 
 def _plan(rng: random.Random, now: datetime, officers: list[User], rules: sla.SlaRules) -> list[_Episode]:
+    """The last quarter's episodes, made up to its planned figures, then those live now."""
+    live = _live_episodes(now, officers, rules)
+    conference, reduction = _outcomes_to_plan(rng, now, live, rules)
+    # Spread over the quarter, leaving time for everything to have happened by its end.
+    quarter_start, quarter_end = last_complete_quarter(now)
+    first, last = quarter_start + timedelta(days=1), quarter_end - timedelta(days=12)
+    step = (last - first) / len(conference)
+    planned = []
+    for n, (held, reduced) in enumerate(zip(conference, reduction, strict=True)):
+        day = (first + step * n).astimezone(ZONE)
+        start = _minute(day.replace(hour=rng.randint(9, 16), minute=rng.choice([0, 15, 30, 45])).astimezone(UTC))
+        episode = _Episode(start, officers[n % len(officers)], override=n == 4)
+        episode.conference = _conference_at(rng, start, rules, on_time=held == "met")
+        _reduce_or_stop(rng, episode, rules, how=reduced, stop_kind="removed" if n % 2 else "closed")
+        planned.append(episode)
+    return planned + live
+
+
+def _live_episodes(now: datetime, officers: list[User], rules: sla.SlaRules) -> list[_Episode]:
+    """Relative to now: clocks due soon, overdue, and one just started."""
     conference_time, reduce_time = rules.duration(ClockKind.CONFERENCE_72H), rules.duration(ClockKind.REDUCE_7D)
     soon = min(timedelta(hours=rules.due_soon_hours), conference_time)
     member, chair, police, asb, fire = officers
-    # Relative to now: clocks due soon, overdue, and one just started.
     live = [
         _Episode(_minute(now - conference_time + soon / 2), member),  # conference due soon
         _Episode(_minute(now - conference_time + soon / 4), police),  # conference due soon
@@ -361,9 +399,17 @@ def _plan(rng: random.Random, now: datetime, officers: list[User], rules: sla.Sl
     ]
     live[2].conference = _minute(live[2].start + conference_time / 2)
     live[4].conference = _minute(live[4].start + conference_time * 0.6)
+    return live
 
-    # In the first days of a quarter some of those started in the last one: they count
-    # towards its figures, so the planned victims make up only the rest.
+
+def _outcomes_to_plan(
+    rng: random.Random, now: datetime, live: list[_Episode], rules: sla.SlaRules
+) -> tuple[list[str], list[str]]:
+    """Each planned victim's conference ("met" or "late") and reduction ("met", "late" or
+    "stopped"), in a shuffled order.
+
+    In the first days of a quarter some live episodes started in the last one: they count
+    towards its figures, so the planned victims make up only the rest."""
     quarter_start, quarter_end = last_complete_quarter(now)
     tally = {(kind, how): 0 for kind in ClockKind for how in ("met", "missed")}
     for episode in live:
@@ -380,40 +426,38 @@ def _plan(rng: random.Random, now: datetime, officers: list[User], rules: sla.Sl
     reduction += ["stopped"] * (len(conference) - len(reduction))
     rng.shuffle(conference)
     rng.shuffle(reduction)
+    return conference, reduction
 
-    # Spread over the quarter, leaving time for everything to have happened by its end.
-    first, last = quarter_start + timedelta(days=1), quarter_end - timedelta(days=12)
-    step = (last - first) / len(conference)
-    planned = []
-    for n, (held, reduced) in enumerate(zip(conference, reduction, strict=True)):
-        day = (first + step * n).astimezone(ZONE)
-        start = _minute(day.replace(hour=rng.randint(9, 16), minute=rng.choice([0, 15, 30, 45])).astimezone(UTC))
-        episode = _Episode(start, officers[n % len(officers)], override=n == 4)
-        due = start + conference_time
-        if held == "met":
-            on_time = start + conference_time * rng.uniform(0.2, 0.95)
-            episode.conference = _office_hours(on_time, _between(start, due))
-        else:
-            late = start + conference_time + (reduce_time - conference_time) * rng.uniform(0.05, 0.3)
-            episode.conference = _office_hours(
-                late, _between(due, start + reduce_time, include_low=False, include_high=False)
-            )
-        due = start + reduce_time
-        if reduced == "met":
-            earliest = min(episode.conference + timedelta(hours=6), due - timedelta(hours=2))
-            at = earliest + (due - timedelta(hours=1) - earliest) * rng.uniform(0.1, 0.9)
-            episode.reduced = _office_hours(at, _between(earliest, due))
-        elif reduced == "late":
-            episode.reduced = _office_hours(
-                due + timedelta(hours=rng.randint(4, 72)), _between(due, None, include_low=False)
-            )
-        else:
-            after = episode.conference + timedelta(minutes=1)
-            at = after + (due - after) * rng.uniform(0.2, 0.8)
-            episode.stop = _office_hours(at, _between(after, due, include_high=False))
-            episode.stop_kind = "removed" if n % 2 else "closed"
-        planned.append(episode)
-    return planned + live
+
+def _conference_at(rng: random.Random, start: datetime, rules: sla.SlaRules, *, on_time: bool) -> datetime:
+    """Within 72 hours of ``start``, or late but before the reduction falls due."""
+    conference_time, reduce_time = rules.duration(ClockKind.CONFERENCE_72H), rules.duration(ClockKind.REDUCE_7D)
+    due = start + conference_time
+    if on_time:
+        return _office_hours(start + conference_time * rng.uniform(0.2, 0.95), _between(start, due))
+    late = start + conference_time + (reduce_time - conference_time) * rng.uniform(0.05, 0.3)
+    return _office_hours(late, _between(due, start + reduce_time, include_low=False, include_high=False))
+
+
+def _reduce_or_stop(rng: random.Random, episode: _Episode, rules: sla.SlaRules, *, how: str, stop_kind: str) -> None:
+    """The risk brought down within 7 days of the start ("met"), after ("late"), or the
+    clock stopped before then ("stopped", by ``stop_kind``)."""
+    if episode.conference is None:
+        raise ValueError("a planned episode has its conference before its reduction")
+    due = episode.start + rules.duration(ClockKind.REDUCE_7D)
+    if how == "met":
+        earliest = min(episode.conference + timedelta(hours=6), due - timedelta(hours=2))
+        at = earliest + (due - timedelta(hours=1) - earliest) * rng.uniform(0.1, 0.9)
+        episode.reduced = _office_hours(at, _between(earliest, due))
+    elif how == "late":
+        episode.reduced = _office_hours(
+            due + timedelta(hours=rng.randint(4, 72)), _between(due, None, include_low=False)
+        )
+    else:
+        after = episode.conference + timedelta(minutes=1)
+        at = after + (due - after) * rng.uniform(0.2, 0.8)
+        episode.stop = _office_hours(at, _between(after, due, include_high=False))
+        episode.stop_kind = stop_kind
 
 
 def _answers(
@@ -466,72 +510,97 @@ def _load_high_risk_victims(
     Assessments, conferences, removals and closures are recorded through the services a
     user's form calls, so the clocks are the ones those services start, meet and stop.
     """
-    stored = risk.current_matrix()
-    matrix = riskmatrix.parse(stored.definition)
-    rules = sla.rules()
-    police, housing = agencies["Cambridgeshire Constabulary"], agencies["Roddons Housing Association"]
-    others = [a for a in agencies.values() if a.statutory and a.id not in (police.id, housing.id)]
+    victims = _HighRiskVictims.of(rng, now, agencies, manager)
+    for n, episode in enumerate(_plan(rng, now, officers, victims.rules)):
+        case, victim, involved = victims.open_case(n, episode)
+        victims.assess_risk(n, episode, case, victim.person_id)
+        if episode.conference:
+            victims.hold_conference(n, episode.lead, episode.conference, case, involved)
+        if episode.stop:
+            victims.stop(episode, case, victim)
 
-    def assessed(
-        case: Case,
-        victim: int,
-        by: User,
-        at: datetime,
-        level: RiskLevel,
-        answers: dict[str, str],
-        *,
-        override: bool = False,
-    ) -> None:
-        # Recorded through the assessment form's service, a little after it was made.
-        with recorded_at(min(at + timedelta(minutes=rng.randint(5, 90)), now)):
-            risk.record_assessment(
-                by, case.reference, victim, matrix_id=stored.id, answers=answers, assessed_at=at,
-                override_level=RiskLevel.HIGH if override else None, override_reason=OVERRIDE_REASON if override else "",
-            )  # fmt: skip
 
-    for n, episode in enumerate(_plan(rng, now, officers, rules)):
-        lead = episode.lead
+@dataclass
+class _HighRiskVictims:
+    """What recording each high-risk victim's episode needs, through the services."""
+
+    rng: random.Random
+    now: datetime
+    stored: RiskMatrix
+    matrix: riskmatrix.Matrix
+    rules: sla.SlaRules
+    manager: User
+    police: Agency
+    housing: Agency
+    others: list[Agency]  # the other statutory agencies
+
+    @classmethod
+    def of(cls, rng: random.Random, now: datetime, agencies: dict[str, Agency], manager: User) -> "_HighRiskVictims":
+        stored = risk.current_matrix()
+        police, housing = agencies["Cambridgeshire Constabulary"], agencies["Roddons Housing Association"]
+        others = [a for a in agencies.values() if a.statutory and a.id not in (police.id, housing.id)]
+        return cls(rng, now, stored, riskmatrix.parse(stored.definition), sla.rules(), manager, police, housing, others)
+
+    def open_case(self, n: int, episode: _Episode) -> tuple[Case, CaseParty, set[int]]:
+        """The victim's case, opened by their lead some days before the risk was high,
+        with the victim, a perpetrator and the agencies involved."""
+        rng, lead = self.rng, episode.lead
         opened = _minute(episode.start - timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 5)))
         case = casebook.open_case(
             lead, opened, case_type=CaseType.VICTIM, title=VICTIM_TITLES[n % len(VICTIM_TITLES)],
             summary="High-risk victim referred to the Problem Solving Group for a case conference.",
             place=casebook.Place(*rng.choice(PLACES)),
         )  # fmt: skip
-        victim_party = casebook.add_person(case, PartyRole.VICTIM, casebook.invent_person(rng), by=lead, at=opened)
-        victim = victim_party.person_id
+        victim = casebook.add_person(case, PartyRole.VICTIM, casebook.invent_person(rng), by=lead, at=opened)
         casebook.add_person(case, PartyRole.PERPETRATOR, casebook.invent_person(rng), by=lead, at=opened)
-        involved = {lead.agency_id, police.id, (housing if n % 3 == 0 else rng.choice(others)).id}
-        casebook.involve(case, involved, by=manager, at=opened)
+        involved = {lead.agency_id, self.police.id, (self.housing if n % 3 == 0 else rng.choice(self.others)).id}
+        casebook.involve(case, involved, by=self.manager, at=opened)
+        return case, victim, involved
 
-        # The risk: sometimes medium when the case opened, then high; brought down later.
+    def assess_risk(self, n: int, episode: _Episode, case: Case, victim: int) -> None:
+        """Sometimes medium when the case opened, then high; brought down later."""
+        rng, matrix, lead = self.rng, self.matrix, episode.lead
         if episode.override:  # scored medium, raised to high on professional judgement
             high = _answers(rng, matrix, RiskLevel.MEDIUM)
         else:
             high = _answers(rng, matrix, RiskLevel.HIGH, critical=n % 3 == 1)
             if n % 2 == 0:
                 earlier = _answers(rng, matrix, RiskLevel.MEDIUM, like=high)
-                assessed(case, victim, lead, opened + timedelta(hours=2), RiskLevel.MEDIUM, earlier)
-        assessed(case, victim, lead, episode.start, RiskLevel.HIGH, high, override=episode.override)
+                self.assessed(case, victim, lead, case.opened_at + timedelta(hours=2), earlier)
+        self.assessed(case, victim, lead, episode.start, high, override=episode.override)
         if episode.reduced:
             lower = _answers(rng, matrix, RiskLevel.MEDIUM, like=high)
-            assessed(case, victim, lead, episode.reduced, RiskLevel.MEDIUM, lower)
+            self.assessed(case, victim, lead, episode.reduced, lower)
             follow_up = episode.reduced + timedelta(days=rng.randint(14, 28))
-            if n % 3 == 0 and follow_up < now:
+            if n % 3 == 0 and follow_up < self.now:
                 standard = _answers(rng, matrix, RiskLevel.STANDARD, like=lower)
-                assessed(case, victim, lead, follow_up, RiskLevel.STANDARD, standard)
+                self.assessed(case, victim, lead, follow_up, standard)
 
-        if episode.conference:
-            absent = [a.id for a in others if a.id not in involved][: n % 2]
-            with recorded_at(min(episode.conference + timedelta(hours=rng.randint(1, 6)), now)):
-                conferences.record_conference(
-                    lead, case.reference, held_at=episode.conference, present=sorted(involved), apologies=absent,
-                    outcome=rng.choice(CONFERENCE_OUTCOMES),
-                )  # fmt: skip
+    def assessed(
+        self, case: Case, victim: int, by: User, at: datetime, answers: dict[str, str], *, override: bool = False
+    ) -> None:
+        # Recorded through the assessment form's service, a little after it was made.
+        with recorded_at(min(at + timedelta(minutes=self.rng.randint(5, 90)), self.now)):
+            risk.record_assessment(
+                by, case.reference, victim, matrix_id=self.stored.id, answers=answers, assessed_at=at,
+                override_level=RiskLevel.HIGH if override else None, override_reason=OVERRIDE_REASON if override else "",
+            )  # fmt: skip
 
-        if episode.stop:
-            reason = STOP_REASONS[episode.stop_kind]
-            with recorded_at(episode.stop):
-                if episode.stop_kind == "removed":
-                    people.remove_from_case(lead, case.reference, party_id=victim_party.id, reason=reason)
-                else:
-                    cases.close_case(lead, case.reference, version=case.version, reason=reason)
+    def hold_conference(self, n: int, lead: User, held_at: datetime, case: Case, involved: set[int]) -> None:
+        absent = [a.id for a in self.others if a.id not in involved][: n % 2]
+        with recorded_at(min(held_at + timedelta(hours=self.rng.randint(1, 6)), self.now)):
+            conferences.record_conference(
+                lead, case.reference, held_at=held_at, present=sorted(involved), apologies=absent,
+                outcome=self.rng.choice(CONFERENCE_OUTCOMES),
+            )  # fmt: skip
+
+    def stop(self, episode: _Episode, case: Case, victim: CaseParty) -> None:
+        """The victim leaves the case, or the case closes, before the risk comes down."""
+        if episode.stop is None:
+            raise ValueError("only an episode with a stop stops")
+        reason = STOP_REASONS[episode.stop_kind]
+        with recorded_at(episode.stop):
+            if episode.stop_kind == "removed":
+                people.remove_from_case(episode.lead, case.reference, party_id=victim.id, reason=reason)
+            else:
+                cases.close_case(episode.lead, case.reference, version=case.version, reason=reason)

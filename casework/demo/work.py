@@ -482,6 +482,92 @@ def _decline(work: _Work, referral: Referral, reason: str, at: datetime) -> None
         referrals.decline_referral(work.staff[CHAIR], referral.id, version=referral.version, reason=reason)
 
 
+class _Account(NamedTuple):
+    """What a referrer tells the partnership, on the referral form."""
+
+    by: str
+    happening: str
+    risks: str
+    consent: Consent
+    consent_reason: str
+
+
+ABOUT_A_PLACE = "About a place: there is no one person to ask."
+
+# The referrals made since the last meeting, in the order they were entered: who or what
+# each is about (None: someone already on a perpetrator's case), and when it came, as a
+# fraction of the days since the meeting.
+SINCE_THE_MEETING: list[tuple[_Referred | None, float, _Account]] = [
+    (
+        _Referred(ReferralSubject.PERSON, "Olive", "Thornbury", date(1941, 3, 14), "14 Mill Close, Wisbech",
+                  "PE13 2ZZ"),
+        0.1,
+        _Account(
+            "partner@demo.test",
+            "Youths knock on her door and windows most evenings and shout through the letterbox. She has stopped "
+            "going out after dark, and her daughter says she is not eating properly.",
+            "Lives alone, with memory problems; the youths know she is on her own.",
+            Consent.YES, "Agreed at our home visit, with her daughter present.",
+        ),
+    ),
+    (
+        _Referred(ReferralSubject.PLACE, place="Spinney playground, Waterlees, Wisbech"),
+        0.35,
+        _Account(
+            "partner@demo.test",
+            "Volunteers found needles and foil at the playground on three mornings this month; groups of young "
+            "adults gather there late at night.",
+            "Children use the playground from 8am; volunteers clearing litter risk needlestick injuries.",
+            Consent.NOT_ASKED, ABOUT_A_PLACE,
+        ),
+    ),
+    (
+        None,  # someone already on a case: the chair is offered the existing record
+        0.25,
+        _Account(
+            "pc.dunmore@demo.test",
+            "Arrested for criminal damage to a neighbour's car; neighbours report intimidation on the estate since.",
+            "Neighbours frightened to give statements.",
+            Consent.NOT_ASKED, "Referred as a perpetrator: consent to share is not sought.",
+        ),
+    ),
+    (
+        _Referred(ReferralSubject.PERSON, "Kieran", "Wragg", date(1996, 8, 2), "Flat 3, 22 Station Road, March",
+                  "PE15 3ZZ", place="Station Road, March"),
+        0.5,
+        _Account(
+            "member@demo.test",
+            "Loud music and parties most nights; two neighbours were threatened when they complained.",
+            "Neighbours are frightened to report; one of them is disabled.",
+            Consent.NO,
+            "Asked at the tenancy visit and refused. Shared without consent to prevent harm to the neighbours, "
+            "under the information sharing agreement.",
+        ),
+    ),
+    (
+        _Referred(ReferralSubject.PLACE, place="Alleyway between Broad Street and the car park, March"),
+        0.7,
+        _Account(
+            "pc.dunmore@demo.test",
+            "Street drinking and public urination; shop staff are abused when they ask the group to move on.",
+            "Two shop workers have been threatened.",
+            Consent.NOT_ASKED, ABOUT_A_PLACE,
+        ),
+    ),
+    (
+        _Referred(ReferralSubject.PERSON, "Dennis", "Quennell", date(1958, 11, 23), "7 Fen Road, Chatteris",
+                  "PE16 4ZZ"),
+        0.05,
+        _Account(
+            "fire.safety@demo.test",
+            "Hoarding found at a safe and well visit: exits blocked and papers stacked by the cooker.",
+            "High fire risk; smokes indoors; refused help from family.",
+            Consent.YES, "Agreed at the safe and well visit.",
+        ),
+    ),
+]  # fmt: skip
+
+
 def _load_referrals_since(work: _Work, past: Meeting) -> None:
     """New referrals since the last meeting (for the next agenda), and two decided
     between the meetings."""
@@ -490,64 +576,17 @@ def _load_referrals_since(work: _Work, past: Meeting) -> None:
     def received(fraction: float) -> datetime:
         return work.office_time(max(1, round(since * fraction)))
 
-    _referral(
-        work,
-        _Referred(ReferralSubject.PERSON, "Olive", "Thornbury", date(1941, 3, 14), "14 Mill Close, Wisbech",
-                  "PE13 2ZZ"),
-        by="partner@demo.test", received_at=received(0.1),
-        happening="Youths knock on her door and windows most evenings and shout through the letterbox. She has "
-        "stopped going out after dark, and her daughter says she is not eating properly.",
-        risks="Lives alone, with memory problems; the youths know she is on her own.",
-        consent=Consent.YES, consent_reason="Agreed at our home visit, with her daughter present.",
-    )  # fmt: skip
-    _referral(
-        work, _Referred(ReferralSubject.PLACE, place="Spinney playground, Waterlees, Wisbech"),
-        by="partner@demo.test", received_at=received(0.35),
-        happening="Volunteers found needles and foil at the playground on three mornings this month; groups of "
-        "young adults gather there late at night.",
-        risks="Children use the playground from 8am; volunteers clearing litter risk needlestick injuries.",
-        consent=Consent.NOT_ASKED, consent_reason="About a place: there is no one person to ask.",
-    )  # fmt: skip
-    known = work.pick_case(types=[CaseType.PERPETRATOR]) or work.pick_case(types=[CaseType.VICTIM])
-    someone = _someone_on(known.case, PartyRole.PERPETRATOR) if known else None
-    if someone is not None:
-        # Someone already on a case: the chair is offered the existing record.
-        _referral(
-            work, someone, by="pc.dunmore@demo.test", received_at=received(0.25),
-            happening="Arrested for criminal damage to a neighbour's car; neighbours report intimidation on the "
-            "estate since.",
-            risks="Neighbours frightened to give statements.",
-            consent=Consent.NOT_ASKED, consent_reason="Referred as a perpetrator: consent to share is not sought.",
-        )  # fmt: skip
-    _referral(
-        work,
-        _Referred(ReferralSubject.PERSON, "Kieran", "Wragg", date(1996, 8, 2), "Flat 3, 22 Station Road, March",
-                  "PE15 3ZZ", place="Station Road, March"),
-        by="member@demo.test", received_at=received(0.5),
-        happening="Loud music and parties most nights; two neighbours were threatened when they complained.",
-        risks="Neighbours are frightened to report; one of them is disabled.",
-        consent=Consent.NO,
-        consent_reason="Asked at the tenancy visit and refused. Shared without consent to prevent harm to the "
-        "neighbours, under the information sharing agreement.",
-    )  # fmt: skip
-    _referral(
-        work, _Referred(ReferralSubject.PLACE, place="Alleyway between Broad Street and the car park, March"),
-        by="pc.dunmore@demo.test", received_at=received(0.7),
-        happening="Street drinking and public urination; shop staff are abused when they ask the group to move on.",
-        risks="Two shop workers have been threatened.",
-        consent=Consent.NOT_ASKED, consent_reason="About a place: there is no one person to ask.",
-    )  # fmt: skip
-    _referral(
-        work,
-        _Referred(ReferralSubject.PERSON, "Dennis", "Quennell", date(1958, 11, 23), "7 Fen Road, Chatteris",
-                  "PE16 4ZZ"),
-        by="fire.safety@demo.test", received_at=received(0.05),
-        happening="Hoarding found at a safe and well visit: exits blocked and papers stacked by the cooker.",
-        risks="High fire risk; smokes indoors; refused help from family.",
-        consent=Consent.YES, consent_reason="Agreed at the safe and well visit.",
-    )  # fmt: skip
+    for about, fraction, account in SINCE_THE_MEETING:
+        if about is None:
+            known = work.pick_case(types=[CaseType.PERPETRATOR]) or work.pick_case(types=[CaseType.VICTIM])
+            about = _someone_on(known.case, PartyRole.PERPETRATOR) if known else None
+        if about is not None:
+            _referral(work, about, received_at=received(fraction), **account._asdict())
+    _decide_between_meetings(work, received)
 
-    # Decided by the chair between meetings.
+
+def _decide_between_meetings(work: _Work, received: Callable[[float], datetime]) -> None:
+    """One referral the chair accepted into a case between the meetings, and one declined."""
     into = work.pick_case(involving=[COUNCIL], types=[CaseType.PLACE], before=received(0.9)) or work.pick_case(
         involving=[COUNCIL], before=received(0.9)
     )
@@ -557,7 +596,7 @@ def _load_referrals_since(work: _Work, past: Meeting) -> None:
             by="member@demo.test", received_at=received(0.9),
             happening="Tenants report the same group gathering and drinking outside the flats every evening.",
             risks="Older tenants afraid to use the entrance after dark.",
-            consent=Consent.NOT_ASKED, consent_reason="About a place: there is no one person to ask.",
+            consent=Consent.NOT_ASKED, consent_reason=ABOUT_A_PLACE,
         )  # fmt: skip
         _accept(work, accepted, into, min(accepted.received_at + timedelta(days=3), work.now - timedelta(hours=1)))
     declined = _referral(

@@ -2,6 +2,11 @@
 
 Agency kinds, towns and wards follow the source reports of Fenland and South and East
 Cambridgeshire; every person, address and officer is invented.
+
+Here: the agencies and accounts, and the order things are loaded in. Each area has its
+own module: the casebook (`casebook`), high-risk victims and their SLA clocks
+(`victims`), licensed premises (`premises`), and the partnership's work (`work`: the
+delivery plan, meetings, referrals and actions, which share `shared`).
 """
 
 import random

@@ -1,7 +1,7 @@
 """The demo delivery plan's text: priorities 1 to 5 and their numbered actions, in the
 shape of the Fenland delivery plan in the source reports (lead agency, partners,
 milestones, progress narrative, RAG with its reason). Every officer is invented.
-Loaded by casework.demo.work."""
+Loaded by casework.demo.delivery_plan."""
 
 from dataclasses import dataclass
 from typing import NamedTuple

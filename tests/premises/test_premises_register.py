@@ -2,9 +2,10 @@
 cluster, deadline passed, suggested colour differs), sorting and pagination."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from casework import db
 from casework.clock import add_months, utcnow
@@ -20,7 +21,6 @@ from casework.premises.models import (
     VisitResult,
 )
 from casework.premises.services.premises import refresh_incident_summary
-from tests.conftest import CALENDAR_INSTANTS
 from tests.factories import make_agency, make_premises, make_user
 
 pytestmark = pytest.mark.both_databases
@@ -111,20 +111,10 @@ def test_a_mangled_filter_is_ignored_not_an_error(client_as, officer):
     assert names(response.text) == ["The Bell"]
 
 
-# The filter finds one cut-off by bisection, which assumes that a later start never has an
-# earlier deadline. Clamping to the end of a month and the hour the clocks skip break that,
-# and at these instants the register disagrees with the rule (casework/premises/services/
-# premises_pages.py, earliest_since): strict, so the test fails once that is put right.
-DEADLINE_FILTER_WRONG_AT = {CALENDAR_INSTANTS["leap-day"], CALENDAR_INSTANTS["after-clocks-go-forward"]}
-
-
 @pytest.mark.calendar
-def test_deadline_passed_is_exact_at_the_month_end(client_as, officer, request, pinned_now):
+def test_deadline_passed_is_exact_at_the_month_end(client_as, officer):
     """Red must reach amber within 3 calendar months: premises red since around the
     cut-off are flagged exactly when their deadline has passed, however the months fall."""
-    request.applymarker(
-        pytest.mark.xfail(pinned_now in DEADLINE_FILTER_WRONG_AT, reason="the filter's cut-off", strict=True)
-    )
     now = utcnow()
     cut_off = add_months(now, -3)
     reds = {
@@ -153,6 +143,24 @@ def test_deadline_passed_is_exact_at_the_month_end(client_as, officer, request, 
     assert {"Red two days early", "Red five minutes early"} <= overdue and "Red two days late" not in overdue
     assert set(names(page)) == {"Amber unvisited", *overdue}
     assert "Deadline passed" in page
+
+
+def test_deadline_passed_when_a_later_start_is_due_earlier(client_as, officer):
+    """Three months from 29 November 11:00 is 28 February 11:00, and from 30 November
+    10:00 (clamped to the month's end) 28 February 10:00: at 10:30 only the later start
+    is overdue, so no single cut-off on the start divides them."""
+    with time_machine.travel(datetime(2027, 2, 28, 10, 30, tzinfo=UTC), tick=False):
+        make_premises(
+            name="Red since the 29th", status=TlsStatus.RED, status_since=datetime(2026, 11, 29, 11, 0, tzinfo=UTC)
+        )
+        make_premises(
+            name="Red since the 30th", status=TlsStatus.RED, status_since=datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+        )
+        make_premises(
+            name="Red since December", status=TlsStatus.RED, status_since=datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        )
+        page = client_as(officer).get("/premises?deadline_passed=y").text
+    assert names(page) == ["Red since the 30th"]
 
 
 @pytest.mark.calendar

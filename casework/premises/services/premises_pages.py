@@ -2,14 +2,15 @@
 
 The register's filters run in SQL over every premises; only the page shown is loaded.
 "Deadline passed" compares ``status_since`` with cut-offs worked out in Python from the
-calendar rules (tls_rules), so it is exact and the database does plain comparisons.
+calendar rules (tls_rules), and checks one by one the few premises whose deadline falls
+today, so it is exact and the database does plain comparisons.
 "Suggestion differs" reads the incident summary kept on each premises, so it costs the
 same whatever the number of incidents.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select
@@ -20,7 +21,7 @@ from casework.accounts.models import User
 from casework.actions.models import Action
 from casework.actions.services.action_timeline import SubjectAction, action_events, subject_actions
 from casework.cases.models import Case
-from casework.clock import ZONE, add_days, add_months, local_date
+from casework.clock import ZONE, add_days, add_months, local_date, start_of_day
 from casework.paging import Page, clamp
 from casework.permissions import Permission
 from casework.policy import authorize, visible_cases
@@ -63,23 +64,69 @@ class RegisterRow:
         return self.suggestion.status is not self.premises.status
 
 
-def earliest_since(add: Callable[[datetime], datetime], now: datetime) -> datetime:
-    """The earliest ``since`` whose deadline ``add(since)`` is not yet passed.
+@dataclass(frozen=True)
+class Cut:
+    """How a deadline rule splits the starts (``status_since``) at an instant: every
+    start before ``passed_before`` has its deadline passed, none from ``open_from`` on.
 
-    A deadline is passed when ``add(since) < now``; ``add`` never goes backwards, so
-    the premises past it are exactly those with ``since`` before the instant found here
-    (a search to the microsecond, from far enough back that the deadline has passed).
+    In between are the starts whose deadline falls on today's local date. Among those
+    the time of day decides, and a later start can have an earlier deadline (the clamp
+    to a month's end: 29 November 11:00 and 30 November 10:00 both reach 28 February;
+    the hour the clocks skip), so no single instant divides them: each is checked.
     """
-    low, high = now - timedelta(days=400), now
-    while add(low) >= now:
+
+    passed_before: datetime
+    open_from: datetime
+
+
+def deadline_cut(add: Callable[[datetime], datetime], now: datetime) -> Cut:
+    """Where the deadline ``add(since)`` splits the starts at ``now`` (see Cut)."""
+    today = local_date(now)
+    return Cut(start_of_day(_first_start(add, today)), start_of_day(_first_start(add, today + timedelta(days=1))))
+
+
+def _first_start(add: Callable[[datetime], datetime], day: date) -> date:
+    """The first local start date whose deadline falls on ``day`` or later.
+
+    A deadline's local date depends only on the start's local date (the time of day is
+    kept, and the skipped hour moves a time by an hour, never across midnight) and
+    never goes back as that date moves on, so the dates can be bisected.
+    """
+
+    def due(start: date) -> date:
+        return local_date(add(start_of_day(start)))
+
+    low = day - timedelta(days=400)
+    while due(low) >= day:
         low -= timedelta(days=400)
-    while high - low > timedelta(microseconds=1):
-        middle = low + (high - low) / 2
-        if add(middle) < now:
+    high = day  # a deadline is never before its start
+    while (high - low).days > 1:
+        middle = low + timedelta(days=(high - low).days // 2)
+        if due(middle) < day:
             low = middle
         else:
             high = middle
     return high
+
+
+def _passed(status: TlsStatus, add: Callable[[datetime], datetime], now: datetime, *also: Any) -> Any:
+    """Premises in ``status`` (and ``also``) whose deadline ``add(status_since)`` has
+    passed: a plain comparison, and the few whose deadline is today checked one by one."""
+    cut = deadline_cut(add, now)
+    today = db.session.execute(
+        select(Premises.id, Premises.status_since).where(
+            Premises.status == status,
+            Premises.status_since >= cut.passed_before,
+            Premises.status_since < cut.open_from,
+            *also,
+        )
+    )
+    due_today = [premises_id for premises_id, since in today if add(since) < now]
+    return and_(
+        Premises.status == status,
+        *also,
+        or_(Premises.status_since < cut.passed_before, Premises.id.in_(due_today)),
+    )
 
 
 def _suggestion_differs_clause(now: datetime, rules: TlsRules) -> Any:
@@ -96,16 +143,13 @@ def _suggestion_differs_clause(now: datetime, rules: TlsRules) -> Any:
 
 
 def _deadline_passed_clause(now: datetime, rules: TlsRules) -> Any:
-    red_cut = earliest_since(lambda since: add_months(since, rules.red_to_amber_months), now)
-    green_cut = earliest_since(lambda since: add_months(since, rules.amber_to_green_months), now)
-    visit_cut = earliest_since(lambda since: add_days(since, rules.amber_visit_days), now)
     visited = exists().where(
         PremisesVisit.premises_id == Premises.id, PremisesVisit.visited_at >= Premises.status_since
     )
     return or_(
-        and_(Premises.status == TlsStatus.RED, Premises.status_since < red_cut),
-        and_(Premises.status == TlsStatus.AMBER, Premises.status_since < green_cut),
-        and_(Premises.status == TlsStatus.AMBER, Premises.status_since < visit_cut, ~visited),
+        _passed(TlsStatus.RED, lambda since: add_months(since, rules.red_to_amber_months), now),
+        _passed(TlsStatus.AMBER, lambda since: add_months(since, rules.amber_to_green_months), now),
+        _passed(TlsStatus.AMBER, lambda since: add_days(since, rules.amber_visit_days), now, ~visited),
     )
 
 

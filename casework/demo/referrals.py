@@ -75,8 +75,8 @@ def accept_into_case(
     """The chair accepts into an existing case: the service adds the referring agency and
     the referral's account to the case (``person_id``: who it is about, already known).
 
-    The service refuses to add someone to a case in a role they already have there, so a
-    victim already on the case is recorded as the complainant this time."""
+    A victim already on the case is recorded as the complainant this time (referred as a
+    victim, they would stay on it as they were)."""
     person = None
     if referral.subject is ReferralSubject.PERSON:
         person = referrals.ReferredPerson(PartyRole.COMPLAINANT, existing_person_id=person_id)

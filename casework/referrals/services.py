@@ -372,6 +372,15 @@ class ReferredPerson:
     existing_person_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Acceptance:
+    """What accepting a referral did: the case it went into and, when the referred
+    person was already on that case in the role chosen, what to tell the chair."""
+
+    case: Case
+    already_there: str = ""
+
+
 def _locked_for_decision(actor: User, referral_id: int, version: int) -> Referral:
     """The referral, locked until the decision is committed, if it may be decided now.
 
@@ -419,13 +428,13 @@ def accept_referral(
     existing_case: str | None = None,
     new_case: NewCase | None = None,
     person: ReferredPerson | None = None,
-) -> Case:
-    """Accept the referral into an existing case (by reference) or a new one, and
-    return that case.
+) -> Acceptance:
+    """Accept the referral into an existing case (by reference) or a new one.
 
     The referred person (for a person referral) joins the case, the referring agency
     becomes involved in it (so it sees the case and can be given its actions), and the
-    referral's account goes on the case timeline.
+    referral's account goes on the case timeline. Someone already on the case in the
+    role chosen stays as they are: the referral is about them, so it is not refused.
     """
     if (existing_case is None) == (new_case is None):
         raise InvalidInput("Select whether to accept the referral into an existing case or a new case", field="into")
@@ -438,9 +447,9 @@ def accept_referral(
                 case = _open_case_for(actor, referral, new_case, reference_prefix)
             else:
                 case = _existing_case_for(actor, existing_case or "")
-            person_id = None
+            person_id, already_there = None, ""
             if referral.subject is ReferralSubject.PERSON:
-                person_id = _add_person(actor, referral, case, person)
+                person_id, already_there = _add_person(actor, referral, case, person)
             _involve_referring_agency(actor, referral, case)
             cases.add_note(actor, case.reference, kind=NoteKind.DECISION, body=_case_note(actor, referral))
             _record_decision(actor, referral, ReferralStatus.ACCEPTED, case_id=case.id, person_id=person_id)
@@ -451,17 +460,19 @@ def accept_referral(
                 referral.id,
                 case_id=case.id,
                 person_id=person_id,
-                detail=_accepted_detail(case, new_case is not None, person if person_id else None),
+                detail=_accepted_detail(case, new_case is not None, person if person_id else None, already_there),
             )
     except StaleDataError:
         raise _decided_meanwhile(referral_id) from None
-    return case
+    return Acceptance(case, already_there)
 
 
-def _accepted_detail(case: Case, opened: bool, person: ReferredPerson | None) -> dict[str, object]:
+def _accepted_detail(case: Case, opened: bool, person: ReferredPerson | None, already_there: str) -> dict[str, object]:
     detail: dict[str, object] = {"case_reference": case.reference, "new_case": opened}
     if person is not None:
         detail |= {"role": person.role.value, "new_person": person.existing_person_id is None}
+    if already_there:
+        detail["already_on_case"] = True
     return detail
 
 
@@ -504,11 +515,26 @@ def _existing_case_for(actor: User, reference: str) -> Case:
     return case
 
 
-def _add_person(actor: User, referral: Referral, case: Case, person: ReferredPerson | None) -> int:
+def _add_person(actor: User, referral: Referral, case: Case, person: ReferredPerson | None) -> tuple[int, str]:
+    """The person's id, and what to tell the chair when they were on the case already."""
     assert person is not None  # checked before anything was written
     if person.role not in REFERRED_ROLES:
         raise InvalidInput("Select the person's role on the case", field="role")
     if person.existing_person_id is not None:
+        on_case = db.session.scalar(
+            select(CaseParty)
+            .where(
+                CaseParty.case_id == case.id,
+                CaseParty.person_id == person.existing_person_id,
+                CaseParty.role == person.role,
+                CaseParty.removed_at.is_(None),
+            )
+            .options(joinedload(CaseParty.person))
+        )
+        if on_case is not None:
+            return on_case.person_id, (
+                f"{on_case.person.full_name} was already a {person.role.label.lower()} on it and stays as they were."
+            )
         party = people.add_existing_person(actor, case.reference, person_id=person.existing_person_id, role=person.role)
     else:
         # The chair has seen the similar people on the referral page and chose a new record.
@@ -526,7 +552,7 @@ def _add_person(actor: User, referral: Referral, case: Case, person: ReferredPer
             vulnerabilities="",
             confirmed_new=True,
         )
-    return party.person_id
+    return party.person_id, ""
 
 
 def _involve_referring_agency(actor: User, referral: Referral, case: Case) -> None:

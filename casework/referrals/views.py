@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import Field
 
 from casework.agencies import services as agencies
-from casework.cases.models import Case
 from casework.permissions import Permission
 from casework.policy import authorize
 from casework.referrals import services as referrals
@@ -157,7 +156,7 @@ def accept(referral_id: int) -> Page:
     similar = referrals.similar_people(user, referral)
     form = _accept_form(referral, similar, submitted=True)
 
-    def accept_referral() -> Case:
+    def accept_referral() -> referrals.Acceptance:
         person = None
         if isinstance(form, AcceptPersonReferralForm):
             chosen = form.person_id.data
@@ -185,7 +184,10 @@ def accept(referral_id: int) -> Page:
     return submit(
         form,
         accept_referral,
-        saved=lambda case: Saved(f"Referral accepted into case {case.reference}.", _detail_url(referral_id)),
+        saved=lambda accepted: Saved(
+            " ".join(filter(None, [f"Referral accepted into case {accepted.case.reference}.", accepted.already_there])),
+            _detail_url(referral_id),
+        ),
         page=lambda: _render(referral_id, accept_form=form),  # with the audit record of this view
     )
 

@@ -334,6 +334,32 @@ def test_the_chair_accepts_into_an_existing_case_with_the_known_person(client_as
     assert count(CaseAgency, *involved) == 1
 
 
+def test_accepting_someone_already_on_the_case_in_that_role_keeps_them_and_says_so(client_as, world):
+    referral = make_referral(referrer=world.partner)
+    chair = client_as(world.chair)
+    response = chair.post(
+        f"/referrals/{referral.id}/accept",
+        data=accept_form(
+            referral,
+            **{
+                "accept-into": "existing",
+                "accept-case_reference": world.council_case.reference,
+                "accept-person_id": str(world.ada.id),
+                "accept-role": "victim",
+            },
+        ),
+    )
+    assert response.status_code == 302, response.text
+    page = chair.get(response.location).text
+    assert (
+        f"Referral accepted into case {world.council_case.reference}. "
+        "Ada Ashdown was already a victim on it and stays as they were."
+    ) in page
+    assert db.session.get(Referral, referral.id).status is ReferralStatus.ACCEPTED
+    on_case = (CaseParty.case_id == world.council_case.id, CaseParty.person_id == world.ada.id)
+    assert count(CaseParty, *on_case) == 1
+
+
 def test_accepting_into_a_case_the_chair_sees_only_as_a_stub_is_refused(client_as, world):
     referral = make_referral(referrer=world.partner)
     before, audit_before = snapshot(), count(AuditEvent)

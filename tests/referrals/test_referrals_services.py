@@ -93,7 +93,7 @@ def accept_new(actor, referral, **changes):
         "new_case": NewCase(case_type=CaseType.VICTIM, title="Stones at windows", lead_agency_id=actor.agency_id),
         "person": ReferredPerson(role=PartyRole.VICTIM),
     } | changes
-    return referrals.accept_referral(actor, referral.id, **arguments)
+    return referrals.accept_referral(actor, referral.id, **arguments).case
 
 
 # --- Making a referral -------------------------------------------------------------
@@ -274,7 +274,8 @@ def test_accepting_into_a_new_case_opens_it_adds_the_person_and_involves_the_ref
 
 
 def test_accepting_into_an_existing_case_with_a_known_person(world):
-    case = referrals.accept_referral(
+    """Ada is a victim on the case: referred as its complainant, she is both."""
+    accepted = referrals.accept_referral(
         world.chair,
         world.referral.id,
         version=world.referral.version,
@@ -282,6 +283,8 @@ def test_accepting_into_an_existing_case_with_a_known_person(world):
         existing_case=world.council_case.reference.lower(),
         person=ReferredPerson(role=PartyRole.COMPLAINANT, existing_person_id=world.ada.id),
     )
+    case = accepted.case
+    assert accepted.already_there == ""
     assert case.id == world.council_case.id
     ada_on_case = (CaseParty.case_id == case.id, CaseParty.person_id == world.ada.id)
     roles = set(db.session.scalars(select(CaseParty.role).where(*ada_on_case)))
@@ -368,18 +371,35 @@ def test_a_failure_half_way_through_accepting_writes_nothing(world, changes, fie
     assert accept_new(world.chair, stored).id is not None
 
 
-def test_adding_someone_already_on_the_case_in_that_role_writes_nothing(world):
-    before = snapshot()
-    with pytest.raises(InvalidInput, match="already a victim"):
-        referrals.accept_referral(
-            world.chair,
-            world.referral.id,
-            version=1,
-            reference_prefix="ASB",
-            existing_case=world.council_case.reference,
-            person=ReferredPerson(role=PartyRole.VICTIM, existing_person_id=world.ada.id),
-        )
-    assert snapshot() == before
+def test_someone_already_on_the_case_in_that_role_stays_as_they_were(world):
+    """The referral is about Ada, a victim on the case already: it is accepted, she is
+    not added again, and the chair is told so."""
+    parties_before = count(CaseParty)
+    accepted = referrals.accept_referral(
+        world.chair,
+        world.referral.id,
+        version=1,
+        reference_prefix="ASB",
+        existing_case=world.council_case.reference,
+        person=ReferredPerson(role=PartyRole.VICTIM, existing_person_id=world.ada.id),
+    )
+    assert accepted.case.id == world.council_case.id
+    assert accepted.already_there == "Ada Ashdown was already a victim on it and stays as they were."
+    assert count(CaseParty) == parties_before
+    stored = db.session.get(Referral, world.referral.id)
+    assert (stored.status, stored.case_id, stored.person_id) == (
+        ReferralStatus.ACCEPTED,
+        world.council_case.id,
+        world.ada.id,
+    )
+    assert "case.person_added" not in [event.verb for event in events()]
+    assert events("referral.accepted")[0].detail == {
+        "case_reference": world.council_case.reference,
+        "new_case": False,
+        "role": "victim",
+        "new_person": False,
+        "already_on_case": True,
+    }
 
 
 def test_a_referral_is_decided_once(world):

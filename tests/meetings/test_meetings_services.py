@@ -1,7 +1,7 @@
 """The meetings service: scheduling, the list, what each viewer sees of an item, the
 chair's changes, decisions that create actions, locking and amendments."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from casework import db
 from casework.actions.models import Action
 from casework.audit.models import AuditEvent
-from casework.clock import today, utcnow
+from casework.clock import ZONE, today, utcnow
 from casework.exceptions import EditConflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from casework.meetings.models import (
     AgendaItem,
@@ -457,6 +457,30 @@ def test_a_meeting_cannot_be_finished_before_the_day_it_is_held(world):
     ahead = make_psg_meeting(chair=world.chair, held_at=utcnow() + timedelta(days=3))
     with pytest.raises(InvalidTransition, match="has not been held yet"):
         meetings.finish_meeting(world.chair, ahead.id, version=ahead.version)
+
+
+@pytest.mark.calendar
+@pytest.mark.parametrize(
+    ("days", "at", "finishable"),
+    [
+        (-1, time(23, 59), True),  # yesterday evening
+        (0, time(0, 0), True),  # today's local midnight
+        (0, time(23, 59), True),  # later today, in local time
+        (1, time(0, 0), False),  # tonight's local midnight
+        (1, time(0, 30), False),
+    ],
+)
+def test_a_meeting_can_be_finished_from_its_local_day_on(world, days, at, finishable):
+    """ "From the day it is held" is the local day: the same rule either side of
+    midnight and the clock changes, whatever the UTC date."""
+    held_at = datetime.combine(today() + timedelta(days=days), at, tzinfo=ZONE).astimezone(UTC)
+    meeting = make_psg_meeting(chair=world.chair, held_at=held_at)
+    assert meeting_pages.meeting_page(world.chair, meeting.id).finishable is finishable
+    if finishable:
+        assert meetings.finish_meeting(world.chair, meeting.id, version=meeting.version).locked
+    else:
+        with pytest.raises(InvalidTransition, match="has not been held yet"):
+            meetings.finish_meeting(world.chair, meeting.id, version=meeting.version)
 
 
 def test_amendments_are_added_to_a_finished_meeting_only(world):

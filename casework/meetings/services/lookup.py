@@ -1,7 +1,7 @@
 """Finding a PSG meeting, its items and its attendance list: what the meeting pages and the
 chair's changes share."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -10,7 +10,7 @@ from casework import db
 from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.cases.models import Case
-from casework.clock import local_date, start_of_day
+from casework.clock import local_date
 from casework.exceptions import NotFound, PermissionDenied
 from casework.meetings.models import AgendaItem, Meeting, MeetingAttendance, MeetingDecision, MeetingKind
 from casework.permissions import Permission
@@ -65,8 +65,8 @@ def _attendance(meeting: Meeting) -> tuple[list[Agency], dict[int, MeetingAttend
 
 
 def finishable(meeting: Meeting, now: datetime) -> bool:
-    """A meeting can be finished from the day it is held."""
-    return not meeting.locked and meeting.held_at < start_of_day(local_date(now) + timedelta(days=1))
+    """A meeting can be finished from the day it is held: its local date, not UTC's."""
+    return not meeting.locked and local_date(meeting.held_at) <= local_date(now)
 
 
 def _item(meeting: Meeting, item_id: int) -> AgendaItem:

@@ -4,8 +4,10 @@ CASEWORK_ENV picks one: ``production`` (the default, so a server started without
 thought is the safe one), ``development`` or ``test``.
 """
 
+import math
 import os
 import secrets
+import string
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,10 +45,8 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
-    # Flask-Limiter: memory storage is per process; use redis:// or memcached://
-    # when more than one worker or server shares the load.
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = False
+    # Sign-in throttling, counted in the database so every worker and server shares the
+    # count (docs/authentication.md): failures allowed per window.
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "5 per 5 minutes")
     SIGN_IN_IP_RATE_LIMIT = os.environ.get("SIGN_IN_IP_RATE_LIMIT", "30 per 5 minutes")
     TWO_FACTOR_RATE_LIMIT = os.environ.get("TWO_FACTOR_RATE_LIMIT", "5 per 5 minutes")
@@ -56,6 +56,12 @@ class Config:
     SLA_REDUCE_HOURS = _env_int("SLA_REDUCE_HOURS", 168)
     SLA_DUE_SOON_HOURS = _env_int("SLA_DUE_SOON_HOURS", 24)
     SLA_TARGET_PERCENT = _env_int("SLA_TARGET_PERCENT", 85)
+
+    # Typed dates of events (docs/sla.md, "Dates typed late or far ahead"): how many days
+    # before a case or premises record was opened an event may be dated, and how many
+    # months ahead a date may be before the form asks whether it is right.
+    BACKDATING_DAYS = _env_int("BACKDATING_DAYS", 31)
+    FUTURE_HORIZON_MONTHS = _env_int("FUTURE_HORIZON_MONTHS", 12)
 
     # Licensed premises traffic lights (DESIGN.md section 3.3).
     TLS_RED_TO_AMBER_MONTHS = _env_int("TLS_RED_TO_AMBER_MONTHS", 3)
@@ -82,6 +88,48 @@ class Config:
         """Refuse to start with a configuration that would be unsafe to serve."""
 
 
+SECRET_KEY_BYTES = 32
+MAKE_A_SECRET_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
+# Words that mark a key someone meant to replace, copied from an example or a tutorial.
+_PLACEHOLDERS = ("change", "secret", "example", "placeholder", "replace", "default", "password", "insecure", "dummy")
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why a key cannot be the production key, or None.
+
+    The randomness of a string cannot be measured, so this is a floor: a key must be long
+    enough to carry 32 random bytes in the characters it uses (64 hexadecimal digits, 43
+    of base64), must not repeat itself, and must not read as a placeholder.
+    """
+    bits = len(key) * math.log2(_alphabet_size(key)) if key else 0.0
+    if bits < SECRET_KEY_BYTES * 8:
+        return f"is too short ({len(key)} characters)"
+    if len(set(key)) < 8 or _repeats(key):
+        return "repeats itself too much to be random"
+    lowered = key.lower()
+    if any(word in lowered for word in _PLACEHOLDERS):
+        return "looks like a placeholder, not a random key"
+    return None
+
+
+def _repeats(key: str) -> bool:
+    """Whether the key is a shorter string over and over ("abcdefgh" eight times)."""
+    return any(key == (key[:period] * (len(key) // period + 1))[: len(key)] for period in range(1, len(key) // 2 + 1))
+
+
+def _alphabet_size(key: str) -> int:
+    """How many symbols the key's characters are drawn from: hexadecimal, base64 (what
+    secrets.token_urlsafe and most generators write) or any printable character."""
+    if all(char in string.hexdigits for char in key):
+        return 16
+    if all(char in _BASE64 for char in key):
+        return 64
+    return 94
+
+
+_BASE64 = frozenset(string.ascii_letters + string.digits + "-_+/=")
+
+
 def _development_secret_key() -> str:
     """A random key kept under instance/, so sessions survive a restart of `make run`."""
     path = INSTANCE / "secret_key"
@@ -105,7 +153,6 @@ class TestConfig(Config):
     __test__ = False  # a configuration, not a test class for pytest to collect
     TESTING = True
     WTF_CSRF_ENABLED = False
-    RATELIMIT_STORAGE_URI = "memory://"
 
     def __init__(self, database_url: str = "sqlite://") -> None:
         self.SECRET_KEY = "test-secret-key-not-for-production"
@@ -123,6 +170,11 @@ class ProductionConfig(Config):
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not getattr(self, name)]
         if missing:
             raise RuntimeError(f"Production needs {' and '.join(missing)} in the environment")
+        if problem := secret_key_problem(self.SECRET_KEY):
+            raise RuntimeError(
+                f"SECRET_KEY {problem}: production needs at least {SECRET_KEY_BYTES} random bytes. "
+                f"Make one with: {MAKE_A_SECRET_KEY}"
+            )
         if self.DEBUG:
             raise RuntimeError("Production refuses to run with debug on (unset FLASK_DEBUG)")
 

@@ -27,12 +27,25 @@ def create_app(config: object | None = None) -> Flask:
 
     from casework import cli, errors, schema, web  # noqa: F401  (schema: every model mapped)
 
+    _check_throttling(app)
     _init_extensions(app)
     _register_blueprints(app)
     errors.register(app)
     web.check_every_route_is_governed(app)
     app.cli.add_command(cli.casework)
     return app
+
+
+def _check_throttling(app: Flask) -> None:
+    """Refuse to start with a sign-in limit that cannot be read, rather than throttle
+    nothing when the first failure comes."""
+    from casework.accounts.services.throttle import Rate
+
+    for name in ("SIGN_IN_RATE_LIMIT", "SIGN_IN_IP_RATE_LIMIT", "TWO_FACTOR_RATE_LIMIT"):
+        try:
+            Rate.parse(str(app.config[name]))
+        except ValueError as error:
+            raise RuntimeError(f"{name}: {error}") from None
 
 
 def _configure_templates(app: Flask) -> None:
@@ -52,18 +65,18 @@ def _configure_templates(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    """Logging, the database, CSRF, sign-in, rate limits, the request pipeline, the SLA
+    """Logging, the database, sessions kept in it, CSRF, sign-in, the request pipeline, the SLA
     rules and the template helpers, in the order each needs the one before."""
-    from casework import db, logs, web
-    from casework.extensions import csrf, limiter, login_manager
+    from casework import db, logs, session_store, web
+    from casework.extensions import csrf, login_manager
     from casework.ui import templating
     from casework.victims.services import sla
 
     logs.configure(app)
     db.init_app(app)
+    session_store.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
-    limiter.init_app(app)
     WTFormsHelpers(app)
     web.init_app(app)
     sla.configure(sla.SlaRules.from_config(app.config))

@@ -18,6 +18,7 @@ from sqlalchemy.types import TypeDecorator
 
 from casework.clock import utcnow
 from casework.exceptions import EditConflict
+from casework.limits import LINE_MAX, LONG_TEXT_MAX, NAME_MAX, NARRATIVE_MAX, REASON_MAX
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -62,9 +63,33 @@ class Base(DeclarativeBase):
 
 
 IntPK = Annotated[int, mapped_column(primary_key=True)]
-Str100 = Annotated[str, mapped_column(sa.String(100))]
-Str200 = Annotated[str, mapped_column(sa.String(200))]
 CreatedAt = Annotated[datetime, mapped_column(default=utcnow)]
+
+# Text of the lengths several features share (casework/limits.py): one line...
+Str100 = Annotated[str, mapped_column(sa.String(NAME_MAX))]
+Str200 = Annotated[str, mapped_column(sa.String(LINE_MAX))]
+
+MAX_LENGTH = "max_length"
+
+
+def limited(characters: int) -> dict[str, int]:
+    """A ``Text`` column's ``info``: the longest text forms and services let into it.
+    The database does not enforce it; ``max_length_of`` reads it."""
+    return {MAX_LENGTH: characters}
+
+
+# ... and free text.
+ReasonText = Annotated[str, mapped_column(sa.Text, info=limited(REASON_MAX))]
+LongText = Annotated[str, mapped_column(sa.Text, info=limited(LONG_TEXT_MAX))]
+NarrativeText = Annotated[str, mapped_column(sa.Text, info=limited(NARRATIVE_MAX))]
+
+
+def max_length_of(column: sa.Column[Any]) -> int | None:
+    """The most characters a text column takes: its declared length, or the limit in its
+    ``info``; None when it has neither."""
+    length = getattr(column.type, "length", None)
+    return length if length is not None else column.info.get(MAX_LENGTH)
+
 
 # expire_on_commit=False: objects stay readable after the view commits and redirects.
 session = scoped_session(sessionmaker(expire_on_commit=False))

@@ -41,9 +41,13 @@ class Permission(StrEnum):
     CASE_NOTE = "case.note"
     CASE_ADD_PERSON = "case.add_person"
     CASE_ADD_AGENCY = "case.add_agency"
+    CASE_SHARE = "case.share"  # share a case my agency works on with another agency, with a reason
     CASE_CLOSE = "case.close"
     CASE_CLOSE_ANY = "case.close_any"  # close or reopen a case my agency does not lead
     CASE_REMOVE_PERSON = "case.remove_person"
+    # Lifting a case's restriction: on a case my agency leads; on any case
+    CASE_UNRESTRICT = "case.unrestrict"
+    CASE_UNRESTRICT_ANY = "case.unrestrict_any"
     # Victims' risk and the SLA clocks (always on a case I can fully see)
     RISK_ASSESS = "risk.assess"
     CONFERENCE_RECORD = "conference.record"
@@ -51,6 +55,8 @@ class Permission(StrEnum):
     SLA_VIEW = "sla.view"
     SLA_VIEW_FIGURES = "sla.view_figures"
     SLA_EXPORT = "sla.export"
+    # The partnership's figures (counts only, never a person) and their CSV files
+    REPORTS_VIEW = "reports.view"
     # Licensed premises: the traffic light register, changing it, the TLS report and its CSV
     PREMISES_VIEW = "premises.view"
     PREMISES_EDIT = "premises.edit"

@@ -18,6 +18,7 @@ from casework.accounts.models import User
 from casework.actions.models import Action
 from casework.cases.models import Case, CaseAgency, CaseParty, PartyRole
 from casework.exceptions import NotFound, PermissionDenied
+from casework.meetings.models import AgendaItem, Meeting, MeetingKind
 from casework.people.models import Person
 from casework.permissions import Permission, Role
 from casework.premises.models import Premises
@@ -39,6 +40,7 @@ _MEMBER = frozenset(
         P.CASE_ADD_PERSON,
         P.CASE_CLOSE,
         P.CASE_REMOVE_PERSON,
+        P.CASE_SHARE,
         P.RISK_ASSESS,
         P.CONFERENCE_RECORD,
         P.CONTACT_DETAILS_VIEW,
@@ -55,6 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PSG_CHAIR: _MEMBER
     | {
         P.CASE_ADD_AGENCY,
+        P.CASE_UNRESTRICT,
         P.SLA_VIEW,
         P.SLA_VIEW_FIGURES,
         P.PREMISES_VIEW,
@@ -72,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CONTACT_DETAILS_VIEW,
             P.PREMISES_VIEW,
             P.PREMISES_EDIT,
+            P.PREMISES_REPORT,
             P.ACTION_CREATE,
             P.ACTION_INBOX,
             P.REFERRAL_MAKE,
@@ -87,11 +91,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CASE_ADD_AGENCY,
             P.CASE_CLOSE,
             P.CASE_CLOSE_ANY,
+            P.CASE_UNRESTRICT,
+            P.CASE_UNRESTRICT_ANY,
             P.CONTACT_DETAILS_VIEW,
             P.AUDIT_VIEW,
             P.SLA_VIEW,
             P.SLA_VIEW_FIGURES,
             P.SLA_EXPORT,
+            P.REPORTS_VIEW,
             P.PREMISES_VIEW,
             P.PREMISES_REPORT,
             P.PREMISES_EXPORT,
@@ -108,7 +115,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.PARTNER: frozenset({P.CASE_LIST, P.CASE_VIEW_INVOLVED, P.ACTION_INBOX, P.REFERRAL_MAKE, P.PLAN_VIEW}),
-    Role.ANALYST: frozenset({P.SLA_VIEW_FIGURES, P.PREMISES_REPORT}),
+    Role.ANALYST: frozenset({P.SLA_VIEW_FIGURES, P.PREMISES_REPORT, P.REPORTS_VIEW}),
     Role.ADMIN: frozenset(
         {
             P.CASE_LIST,
@@ -120,13 +127,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.SLA_VIEW,
             P.SLA_VIEW_FIGURES,
             P.SLA_EXPORT,
+            P.REPORTS_VIEW,
             P.PREMISES_VIEW,
             P.PREMISES_EDIT,
             P.PREMISES_REPORT,
             P.PREMISES_EXPORT,
             P.ACTION_VIEW_OVERDUE,
             P.MEETING_VIEW,
-            P.REFERRAL_MAKE,
             P.PLAN_VIEW,
             P.PLAN_EXPORT,
             P.SUBJECT_ACCESS,
@@ -152,13 +159,18 @@ ENDPOINT_PERMISSIONS: dict[str, frozenset[Permission]] = {
         "auth.sign_out": (),
         "auth.change_password": (),
         "main.home": (),
+        "main.figures": (P.REPORTS_VIEW,),
+        "main.sla_figures": (P.REPORTS_VIEW,),
+        "main.premises_figures": (P.REPORTS_VIEW,),
+        "main.actions_figures": (P.REPORTS_VIEW,),
+        "main.cases_figures": (P.REPORTS_VIEW,),
         "cases.index": (P.CASE_LIST,),
         "cases.new": (P.CASE_OPEN,),
         "cases.detail": (P.CASE_VIEW_INVOLVED, P.CASE_VIEW_ANY, P.CASE_VIEW_STUB),
         "cases.add_note": (P.CASE_NOTE,),
         "cases.psg_review": (P.CASE_EDIT,),
         "cases.edit": (P.CASE_EDIT,),
-        "cases.add_agency": (P.CASE_ADD_AGENCY,),
+        "cases.add_agency": (P.CASE_ADD_AGENCY, P.CASE_SHARE),
         "cases.close": (P.CASE_CLOSE,),
         "cases.reopen": (P.CASE_CLOSE,),
         "cases.request_access": (P.CASE_REQUEST_ACCESS,),
@@ -226,6 +238,7 @@ ENDPOINT_PERMISSIONS: dict[str, frozenset[Permission]] = {
         "auth.recovery_codes": (),
         "admin.user_sign_out_everywhere": (P.USER_MANAGE,),
         "admin.user_reset_two_factor": (P.USER_MANAGE,),
+        "admin.user_temporary_password": (P.USER_MANAGE,),
         "cases.search": (P.CASE_LIST,),
         "cases.access_reason": (P.CASE_VIEW_INVOLVED, P.CASE_VIEW_ANY),
         "data_protection.subject_access": (P.SUBJECT_ACCESS,),
@@ -233,6 +246,12 @@ ENDPOINT_PERMISSIONS: dict[str, frozenset[Permission]] = {
         "data_protection.legal_hold": (P.LEGAL_HOLD,),
     }.items()
 }
+
+
+def works_with_figures_only(user: User) -> bool:
+    """Whether the user sees the partnership's figures and no case at all (analysts):
+    their home page is the figures."""
+    return can(user, P.REPORTS_VIEW) and not (can(user, P.CASE_VIEW_INVOLVED) or can(user, P.CASE_VIEW_ANY))
 
 
 def may_reach(user: User, endpoint: str) -> bool:
@@ -278,13 +297,22 @@ def involved_clause(user: User) -> ColumnElement[bool]:
     return select(CaseAgency.id).where(CaseAgency.case_id == Case.id, CaseAgency.agency_id == user.agency_id).exists()
 
 
-def full_view_clause(user: User) -> ColumnElement[bool]:
-    """SQL truth of 'this user sees the whole case'."""
+def works_on_clause(user: User) -> ColumnElement[bool]:
+    """SQL truth of 'this user works on the case': their agency is involved in it, or
+    their role reads every case. Changing a case needs this, not only the full view."""
     if can(user, P.CASE_VIEW_ANY):
         return sa.true()
     if can(user, P.CASE_VIEW_INVOLVED):
         return involved_clause(user)
     return sa.false()
+
+
+def full_view_clause(user: User) -> ColumnElement[bool]:
+    """SQL truth of 'this user sees the whole case': they work on it, or they chair an
+    open PSG meeting with it on the agenda."""
+    if can(user, P.CASE_VIEW_ANY):
+        return sa.true()
+    return sa.or_(works_on_clause(user), chaired_agenda_clause(user))
 
 
 def listable_clause(user: User) -> ColumnElement[bool]:
@@ -330,26 +358,86 @@ def case_type_as_seen(user: User) -> ColumnElement[object]:
     return sa.case((hidden, ""), else_=Case.case_type)
 
 
-def case_permission_check(user: User, permission: Permission, case: Case, *, full_view: bool) -> None:
+def case_permission_check(user: User, permission: Permission, case: Case, *, full_view: bool, works_on: bool) -> None:
     """Raise unless the user may do this to this case.
 
-    Every change to a case needs the full view; closing a case another agency leads
-    also needs CASE_CLOSE_ANY.
+    Every change to a case needs the full view, and all but what a PSG meeting needs
+    (MEETING_CHAIR_MAY) need the user to work on it (works_on_clause); closing a case
+    another agency leads also needs CASE_CLOSE_ANY; sharing follows share_check.
     """
     if not full_view:
         raise NotFound("case", case.reference)
+    if permission is P.CASE_SHARE:
+        share_check(user, case, works_on=works_on)
+        return
     authorize(user, permission)
+    if not works_on and permission not in MEETING_CHAIR_MAY:
+        raise PermissionDenied(permission)
     if permission is P.CASE_CLOSE and case.lead_agency_id != user.agency_id:
         authorize(user, P.CASE_CLOSE_ANY)
 
 
-def may_on_case(user: User, permission: Permission, case: Case, *, full_view: bool) -> bool:
+def may_on_case(user: User, permission: Permission, case: Case, *, full_view: bool, works_on: bool) -> bool:
     """The same decision as case_permission_check, for showing or hiding buttons."""
     try:
-        case_permission_check(user, permission, case, full_view=full_view)
+        case_permission_check(user, permission, case, full_view=full_view, works_on=works_on)
     except (NotFound, PermissionDenied):
         return False
     return True
+
+
+# --- A case on the agenda of a PSG meeting --------------------------------------------
+
+# What the chair of an open PSG meeting may do on a case seen only through its agenda:
+# the meeting's own work (actions from its decisions, and bringing in the agency that
+# is to do one). The case's record itself stays with the agencies working on it.
+MEETING_CHAIR_MAY = frozenset({P.ACTION_CREATE, P.CASE_ADD_AGENCY})
+
+
+def open_agendas_chaired(user: User) -> Select[int]:
+    """Correlated to Case: the PSG meetings not yet finished that this user chairs and
+    that have the case on their agenda."""
+    return (
+        select(Meeting.id)
+        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .where(
+            AgendaItem.case_id == Case.id,
+            Meeting.kind == MeetingKind.PSG_MEETING,
+            Meeting.chair_id == user.id,
+            Meeting.finished_at.is_(None),
+        )
+    )
+
+
+def chaired_agenda_clause(user: User) -> ColumnElement[bool]:
+    """SQL truth of 'this user chairs an open PSG meeting with the case on its agenda'.
+
+    The chair sees such a case in full while the meeting is open, to minute it; a
+    restricted case only where the chair's agency is involved (works_on_clause), so
+    restricted cases never pass here."""
+    if not (can(user, P.MEETING_RUN) and can(user, P.CASE_LIST)):
+        return sa.false()
+    return sa.and_(Case.restricted.is_(False), open_agendas_chaired(user).exists())
+
+
+# --- Sharing a case with another agency ----------------------------------------------
+
+
+def share_check(user: User, case: Case, *, works_on: bool) -> None:
+    """Raise unless the user may share this case (seen in full) with another agency.
+
+    A PSG member or chair of an agency working on it may share an ordinary case
+    (CASE_SHARE); so may a chair or manager who sees it in full (CASE_ADD_AGENCY, a
+    meeting's chair included). A restricted case only by the lead agency's chair or a
+    manager."""
+    if case.restricted:
+        authorize(user, P.CASE_ADD_AGENCY)
+        if not (can(user, P.CASE_VIEW_ANY) or (works_on and case.lead_agency_id == user.agency_id)):
+            raise PermissionDenied(P.CASE_ADD_AGENCY)
+        return
+    if can(user, P.CASE_ADD_AGENCY) or (works_on and can(user, P.CASE_SHARE)):
+        return
+    raise PermissionDenied(P.CASE_SHARE)
 
 
 def needs_access_reason(case: Case, *, full_view: bool) -> bool:
@@ -357,6 +445,22 @@ def needs_access_reason(case: Case, *, full_view: bool) -> bool:
     of the most sensitive cases is logged with its justification). Only restricted cases
     seen in full: a stub shows nothing to justify."""
     return full_view and case.restricted
+
+
+# --- Lifting a case's restriction ---------------------------------------------------
+
+
+def may_lift_restriction(user: User, case: Case, *, full_view: bool) -> bool:
+    """Whether the user may un-restrict this case, which shows its subject's name to every
+    chair and member in the partnership: only the lead agency's chair, or a manager, on a
+    case they may edit. Restricting is open to whoever may edit the case."""
+    # A restricted case is seen in full only by those who work on it (never through a
+    # meeting's agenda), so the full view is the working one here.
+    if not may_on_case(user, P.CASE_EDIT, case, full_view=full_view, works_on=full_view):
+        return False
+    if can(user, P.CASE_UNRESTRICT_ANY):
+        return True
+    return can(user, P.CASE_UNRESTRICT) and case.lead_agency_id == user.agency_id
 
 
 # --- People ------------------------------------------------------------------------
@@ -389,20 +493,48 @@ def visible_premises(user: User) -> Select[Premises]:
     return select(Premises).where(through_a_case)
 
 
+def sees_premises_in_full(user: User) -> bool:
+    """Whether a premises' page shows its whole record. Those who work on the register do;
+    anyone else sees a premises only through a case linked to it (visible_premises), and
+    then without the free text written about its incidents, visits and decisions: the
+    colour, deadlines and dates are what working the case needs."""
+    return can(user, P.PREMISES_VIEW)
+
+
+def sees_premises_case_links(user: User) -> bool:
+    """Whether a premises' page lists who linked which case to it, and when. A link opens
+    the premises to the case's agencies, so the licensing officers who keep the register
+    see who has used one."""
+    return can(user, P.PREMISES_EDIT)
+
+
 # --- Actions, meetings, referrals ---------------------------------------------------
 
 
 def action_subject_visible_clause(user: User) -> ColumnElement[bool]:
     """SQL truth of 'this user sees the action's subject in full'. Correlated, so each
-    action costs one index probe rather than a list of every case the user sees."""
+    action costs one index probe rather than a list of every case the user sees.
+
+    A meeting's action that came from a decision on a referral item is the referral's
+    business: it is seen through its subject only by those who see the referral (its
+    title and detail are the decision's words). An action from a case item is about
+    the case, so the case's full view decides."""
     return sa.or_(
         select(Case.id).where(Case.id == Action.case_id, full_view_clause(user)).exists()
         if can(user, P.CASE_LIST)
         else sa.false(),
         visible_premises(user).with_only_columns(Premises.id).where(Premises.id == Action.premises_id).exists(),
-        sa.and_(Action.meeting_id.is_not(None), sa.true() if can(user, P.MEETING_VIEW) else sa.false()),
+        sa.and_(Action.meeting_id.is_not(None), action_origin_visible_clause(user))
+        if can(user, P.MEETING_VIEW)
+        else sa.false(),
         sa.and_(Action.plan_action_id.is_not(None), sa.true() if can(user, P.PLAN_VIEW) else sa.false()),
     )
+
+
+def action_origin_visible_clause(user: User) -> ColumnElement[bool]:
+    """SQL truth of 'the action came from no referral, or from one this user sees'."""
+    seen = visible_referrals(user).with_only_columns(Referral.id).where(Referral.id == Action.referral_id)
+    return sa.or_(Action.referral_id.is_(None), seen.exists())
 
 
 def owes_action_clause(user: User) -> ColumnElement[bool]:
@@ -430,13 +562,17 @@ def may_update_action(user: User, action: Action) -> bool:
 
 
 def visible_referrals(user: User) -> Select[Referral]:
-    """The chair (and managers, who read the whole casebook) see every referral; anyone
-    else who may refer sees their own agency's referrals and what was decided."""
-    if can(user, P.REFERRAL_DECIDE) or can(user, P.CASE_VIEW_ANY):
+    """The chair, and managers (who refer and read the whole casebook), see every
+    referral; anyone else who may refer sees their own agency's referrals and what was
+    decided. Roles that neither refer nor decide (administrators, analysts) see none:
+    administrators manage users and agencies and have no need to read referrals."""
+    if can(user, P.REFERRAL_DECIDE):
         return select(Referral)
-    if can(user, P.REFERRAL_MAKE):
-        return select(Referral).where(Referral.referring_agency_id == user.agency_id)
-    return select(Referral).where(sa.false())
+    if not can(user, P.REFERRAL_MAKE):
+        return select(Referral).where(sa.false())
+    if can(user, P.CASE_VIEW_ANY):
+        return select(Referral)
+    return select(Referral).where(Referral.referring_agency_id == user.agency_id)
 
 
 def shows_contact_details(user: User, party_roles: Iterable[PartyRole]) -> bool:

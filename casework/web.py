@@ -1,5 +1,6 @@
 """The request pipeline: who is signed in, session timeouts, request ids, security headers."""
 
+import re
 import secrets
 import uuid
 from collections.abc import Callable
@@ -9,13 +10,14 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as ResponseBase
 
-from casework import db
+from casework import db, session_store
 from casework.accounts.models import User
-from casework.accounts.services import users
+from casework.accounts.services import sessions, users
 from casework.audit import services as audit
-from casework.clock import timestamp
+from casework.clock import timestamp, utcnow
 from casework.extensions import login_manager
 from casework.policy import ENDPOINT_PERMISSIONS, authorize_endpoint
 
@@ -24,6 +26,14 @@ from casework.policy import ENDPOINT_PERMISSIONS, authorize_endpoint
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.two_factor", "auth.two_factor_setup", "health.healthz", "static"})
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# All a user signed in with a temporary password may do before choosing a new one: that,
+# sign out, or see the recovery codes their first sign-in has just made.
+BEFORE_A_NEW_PASSWORD = frozenset({"auth.change_password", "auth.sign_out", "auth.recovery_codes", "static"})
+
+# The time of a signed-in user's last request is kept to the minute: a session is not
+# written for every page, and the idle timeout is long enough not to mind.
+LAST_SEEN_RESOLUTION = 60
 
 
 P = ParamSpec("P")
@@ -47,11 +57,26 @@ def writes_on_get(view: Callable[P, R]) -> Callable[P, R]:
 
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
-    return users.load_by_session_token(session_token)
+    return session_store.signed_in_user(session, session_token) or users.load_by_session_token(session_token)
+
+
+# What a proxy's request id may look like (nginx's $request_id: 32 hexadecimal digits).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,36}")
+
+
+def _request_id() -> str:
+    """A fresh id for every request. An X-Request-Id header is taken only when the app
+    runs behind a trusted proxy (TRUSTED_PROXIES), which must set it on every request,
+    replacing any a client sent: from anyone else it would let them write what they like
+    into the audit trail and the logs."""
+    offered = request.headers.get("X-Request-Id", "")
+    if current_app.config.get("TRUSTED_PROXIES", 0) and _REQUEST_ID.fullmatch(offered):
+        return offered
+    return str(uuid.uuid4())
 
 
 def _start_request() -> None:
-    g.request_id = request.headers.get("X-Request-Id", "")[:36] or str(uuid.uuid4())
+    g.request_id = _request_id()
     g.csp_nonce = secrets.token_urlsafe(16)
     audit.request_meta.set(audit.RequestMeta(ip=request.remote_addr or "", request_id=g.request_id))
     view = current_app.view_functions.get(request.endpoint or "")
@@ -80,7 +105,10 @@ def _require_sign_in() -> ResponseBase | None:
         flash("You were signed out because your session timed out. Sign in again to continue.", "info")
         back_to = request.full_path if request.query_string else request.path
         return redirect(url_for("auth.sign_in", next=back_to if request.method == "GET" else None))
-    session["last_seen"] = now
+    if now - session.get("last_seen", 0) >= LAST_SEEN_RESOLUTION:
+        session["last_seen"] = now
+    if current_user.must_change_password and request.endpoint not in BEFORE_A_NEW_PASSWORD:
+        return redirect(url_for("auth.change_password"))
     # Pages about one record are checked by their service once the record is loaded:
     # 403 if the user may see the record but not do this, 404 if not even that, so a
     # refusal never confirms that a record exists.
@@ -90,13 +118,16 @@ def _require_sign_in() -> ResponseBase | None:
 
 
 def start_session(user: User) -> None:
-    """A fresh session for a user who has just proved who they are."""
+    """A fresh session, under a new id, for a user who has just proved who they are."""
     from flask_login import login_user
 
     session.clear()
     login_user(user)
     session.permanent = True
     session["signed_in_at"] = session["last_seen"] = timestamp()
+    session_store.bind_to_user(session, user.id)
+    generate_csrf()  # every page has a form (Sign out): its token is stored with the new session, not by the first page
+    sessions.remove_expired(now=utcnow())  # a sign-in is a good moment to sweep
 
 
 def _security_headers(response: Response) -> Response:
@@ -156,7 +187,7 @@ def local_path(target: str | None) -> str | None:
     return target
 
 
-# What the session keeps, in the user's own signed cookie and never in a URL: the reasons
+# What the session keeps, on the server (casework/session_store.py) and never in a URL: the reasons
 # given for opening restricted cases, by case id, and the text of recent list searches,
 # by an opaque token that is all the list's URL carries.
 ACCESS_REASONS_KEY = "case_access_reasons"

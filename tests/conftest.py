@@ -20,6 +20,7 @@ at ``--now``.
 """
 
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from flask.testing import FlaskClient
 from casework import create_app, db
 from casework.accounts.models import User
 from casework.clock import timestamp
-from casework.extensions import limiter
+from casework.session_store import bind_to_user
 from config import TestConfig
 from tests.factories import make_agency
 from tests.support.postgres import PostgresUnavailable, throwaway_postgres
@@ -164,10 +165,16 @@ class SignedInClient(FlaskClient):
     def __init__(self, *args: object, user: User | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if user is not None:
+            # Flask-Login's mark of the browser (address and user agent) that signed in.
+            with self.application.test_request_context(environ_base=self.environ_base):
+                browser = self.application.login_manager._session_identifier_generator()  # type: ignore[attr-defined]
             with self.session_transaction() as session:
                 session["_user_id"] = user.get_id()
                 session["_fresh"] = True
+                session["_id"] = browser
+                session["csrf_token"] = secrets.token_hex(20)  # made at sign-in, as start_session does
                 session["signed_in_at"] = session["last_seen"] = timestamp()
+                bind_to_user(session, user.id)
 
 
 @pytest.fixture(scope="session")
@@ -186,7 +193,6 @@ def app(database_url: str) -> Iterator[Flask]:
 def session(app: Flask) -> Iterator[object]:
     """An outer transaction per test; the code under test may commit (SAVEPOINTs only)."""
     engine = app.extensions["casework.engine"]
-    limiter.reset()
     with engine.connect() as connection:
         outer = connection.begin()
         db.session.remove()

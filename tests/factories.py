@@ -142,6 +142,7 @@ def make_premises(
     town: str = "Wisbech",
     cluster: str = "Wisbech pub cluster",
     licence_number: str | None = None,
+    created_at: datetime | None = None,
 ) -> Premises:
     number = next(_numbers)
     premises = Premises(
@@ -156,6 +157,7 @@ def make_premises(
         designated_premises_supervisor="Sam Barker",
         status=status,
         status_since=status_since or utcnow(),
+        created_at=created_at or utcnow(),
     )
     db.session.add(premises)
     db.session.commit()

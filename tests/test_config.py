@@ -1,18 +1,24 @@
 """Configuration: production refuses to start unsafely, and serves secure cookies."""
 
 import logging
+import os
+import secrets
 
 import pytest
+from alembic import command
 
 import config
 from casework import create_app, db
 from config import DevelopmentConfig, ProductionConfig
+from tests.conftest import alembic_config
+
+STRONG_KEY = secrets.token_hex(32)
 
 
 @pytest.fixture
 def production_env(monkeypatch, tmp_path):
     """What a production server's environment holds."""
-    monkeypatch.setenv("SECRET_KEY", "a-long-random-production-secret-key")
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'casework.sqlite'}")
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.delenv("CASEWORK_ENV", raising=False)
@@ -20,8 +26,10 @@ def production_env(monkeypatch, tmp_path):
 
 @pytest.fixture
 def production_app(production_env):
-    """An app built from the production configuration. Building it configures logging
-    and binds the shared session to its engine, so both are put back afterwards."""
+    """An app built from the production configuration, on a migrated database (sessions
+    are kept there). Building it configures logging and binds the shared session to its
+    engine, so both are put back afterwards."""
+    command.upgrade(alembic_config(os.environ["DATABASE_URL"]), "head")
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     bind = db.session.session_factory.kw.get("bind")
@@ -75,6 +83,50 @@ def test_production_refuses_an_empty_secret_key(production_env, monkeypatch):
         create_app(ProductionConfig())
 
 
+MAKE_ONE = "python -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "x",
+        "a-long-random-production-secret-key",
+        secrets.token_hex(16),  # 16 bytes, not 32
+        secrets.token_urlsafe(24),
+        "change-me-to-a-long-random-value-before-deploying-0123456789",
+        "your-secret-key-here-" + "0" * 50,
+        "abcdefgh" * 8,
+        "a" * 100,
+    ],
+    ids=[
+        "one-character",
+        "words",
+        "16-bytes-hex",
+        "24-bytes-base64",
+        "change-me",
+        "secret-key-here",
+        "pattern",
+        "one-letter",
+    ],
+)
+def test_production_refuses_a_weak_secret_key_and_says_how_to_make_one(production_env, monkeypatch, key):
+    monkeypatch.setenv("SECRET_KEY", key)
+    with pytest.raises(RuntimeError, match="SECRET_KEY") as refused:
+        create_app()
+    assert MAKE_ONE in str(refused.value)
+    assert "32 random bytes" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: secrets.token_hex(32), lambda: secrets.token_urlsafe(32), lambda: secrets.token_urlsafe(64)]
+)
+def test_production_accepts_a_key_made_as_it_says(production_env, make):
+    for _attempt in range(200):
+        settings = ProductionConfig()
+        settings.SECRET_KEY = make()
+        settings.validate()
+
+
 def test_production_refuses_to_start_without_a_database_url(production_env, monkeypatch):
     monkeypatch.delenv("DATABASE_URL")
     with pytest.raises(RuntimeError, match="DATABASE_URL"):
@@ -126,4 +178,4 @@ def test_production_app_sets_a_secure_host_only_cookie(production_app):
 def test_test_configuration_never_reads_the_production_environment(production_env):
     settings = config.TestConfig("sqlite://")
     assert settings.DATABASE_URL == "sqlite://"
-    assert settings.SECRET_KEY != "a-long-random-production-secret-key"
+    assert settings.SECRET_KEY != STRONG_KEY

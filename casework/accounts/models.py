@@ -6,6 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.agencies.models import Agency
+from casework.clock import utcnow
 from casework.db import Base, CreatedAt, IntPK, Str200
 from casework.permissions import Role
 
@@ -41,6 +42,9 @@ class User(UserMixin, Base):
     # Only the demo partnership's accounts are exempt from the second factor; nothing
     # in the application sets this.
     mfa_exempt: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Set with a temporary password from an administrator: the user chooses a new one
+    # before they can do anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     version: Mapped[int] = mapped_column(default=1)
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
@@ -71,3 +75,39 @@ class RecoveryCode(Base):
     code_hash: Mapped[str] = mapped_column(sa.String(200))
     created_at: Mapped[CreatedAt]
     used_at: Mapped[datetime | None]
+
+
+class BrowserSession(Base):
+    """What the server keeps for one browser between requests; the browser holds only a
+    random id for it in its cookie. The table stores a SHA-256 hash of that id, so a copy
+    of the table (a backup) names no session anyone could take over."""
+
+    __tablename__ = "browser_sessions"
+
+    id_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    # Whose session it is once they have signed in: ending a user's sessions deletes these.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    data: Mapped[str] = mapped_column(sa.Text)  # Flask's tagged JSON, as its cookie held it
+    created_at: Mapped[CreatedAt]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInFailure(Base):
+    """A wrong password or security code, counted for throttling. Kept in the database
+    so that every worker and server counts the same failures; only for as long as the
+    longest throttling window."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[IntPK]
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))  # "sign_in" (a wrong password) or "code"
+    # A SHA-256 hash of the address typed (never the address itself), or of the account
+    # whose code was wrong.
+    account: Mapped[str] = mapped_column(sa.String(64))
+    client: Mapped[str] = mapped_column(sa.String(45))
+
+    __table_args__ = (
+        sa.Index("ix_sign_in_failures_kind_account_at", "kind", "account", "at"),
+        sa.Index("ix_sign_in_failures_kind_client_at", "kind", "client", "at"),
+    )

@@ -1,5 +1,6 @@
+from dataclasses import dataclass
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_limiter import RateLimitExceeded
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -12,19 +13,19 @@ from casework.accounts.forms import (
     TwoFactorSetupForm,
 )
 from casework.accounts.models import User
+from casework.accounts.services import throttle, users
 from casework.accounts.services import two_factor as two_factor_service
-from casework.accounts.services import users
 from casework.clock import timestamp
 from casework.exceptions import InvalidInput
-from casework.extensions import limiter, sign_in_key
-from casework.ui.forms import show_error
+from casework.ui.flow import Page, Saved, submit
 from casework.web import actor, local_path, start_session
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
 CODE_WRONG = "Enter the security code your authenticator app shows now, or an unused recovery code"
-CODE_THROTTLED = "Too many wrong security codes. Wait 5 minutes and try again."
+SIGN_IN_THROTTLED = "Too many failed attempts to sign in. Wait {minutes} minutes and try again."
+CODE_THROTTLED = "Too many wrong security codes. Wait {minutes} minutes and try again."
 
 # What a half-finished sign-in keeps in the session: no signed-in user, only who
 # gave a correct password, when, and where they were going.
@@ -42,50 +43,57 @@ def _safe_next(target: str | None) -> str:
     return local_path(target) or url_for("main.home")
 
 
-def _failed_sign_in(response: Response) -> bool:
-    return response.status_code != 302
+def _limits() -> throttle.Limits:
+    return throttle.Limits.from_config(current_app.config)
 
 
-def _two_factor_limit() -> str:
-    return str(current_app.config["TWO_FACTOR_RATE_LIMIT"])
+def _throttled(form: SignInForm | TwoFactorForm, field: str, message: str, template: str) -> tuple[str, int]:
+    """The form again, with the limit's message on its field: 429 Too Many Requests. What
+    the refusal recorded (its audit) is kept."""
+    db.session.commit()
+    form[field].errors = [message]
+    return render_template(template, form=form), 429
 
 
+# Only failures count (in the database, so every worker counts the same ones), per
+# address and client, and per client: staff of one office often share an address, and
+# a busy morning of sign-ins must not lock them all out.
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["SIGN_IN_RATE_LIMIT"],
-    key_func=sign_in_key,
-    methods=["POST"],
-    deduct_when=_failed_sign_in,
-)
-# Failures only, for the client's address too: staff of one office often share an
-# address, and a busy morning of sign-ins must not lock them all out.
-@limiter.limit(lambda: current_app.config["SIGN_IN_IP_RATE_LIMIT"], methods=["POST"], deduct_when=_failed_sign_in)
-def sign_in() -> Response | tuple[str, int] | str:
+def sign_in() -> Page:
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
-    form = SignInForm()
-    if form.validate_on_submit():
-        accepted = users.authenticate(
-            form.email.data or "",
-            form.password.data or "",
-            require_mfa_for_all=current_app.config["REQUIRE_MFA_FOR_ALL"],
-        )
-        db.session.commit()  # the audit of a failure is kept too
-        if accepted is None:
-            show_error(form, InvalidInput(SIGN_IN_FAILED, field="email"))
-            return render_template("auth/sign_in.html", form=form), 200
-        next_page = _safe_next(request.args.get("next"))
-        if accepted.second_factor == "none":
-            start_session(accepted.user)
-            return redirect(next_page)
-        # The password is right, and nothing more: not signed in yet.
-        session.clear()
-        session[PENDING_USER] = accepted.user.id
-        session[PENDING_MARKER] = users.pending_marker(accepted.user)
-        session[PENDING_SINCE] = timestamp()
-        session[PENDING_NEXT] = next_page
-        return redirect(url_for("auth.two_factor" if accepted.second_factor == "verify" else "auth.two_factor_setup"))
-    return render_template("auth/sign_in.html", form=form)
+    form, limits = SignInForm(), _limits()
+    if form.is_submitted() and (rate := users.sign_in_throttled(request.form.get("email", ""), limits)):
+        return _throttled(form, "email", SIGN_IN_THROTTLED.format(minutes=rate.minutes), "auth/sign_in.html")
+    return submit(
+        form,
+        lambda: _password_step(form, _safe_next(request.args.get("next")), limits),
+        saved=lambda to: Saved(None, to),
+        page=lambda: render_template("auth/sign_in.html", form=form),
+        keep_refused=True,  # a wrong password's audit, and its count, are kept
+    )
+
+
+def _password_step(form: SignInForm, next_page: str, limits: throttle.Limits) -> str:
+    """Check the password; where to go next: the page asked for, or the second factor."""
+    accepted = users.authenticate(
+        form.email.data or "",
+        form.password.data or "",
+        require_mfa_for_all=current_app.config["REQUIRE_MFA_FOR_ALL"],
+        limits=limits,
+    )
+    if accepted is None:
+        raise InvalidInput(SIGN_IN_FAILED, field="email")
+    if accepted.second_factor == "none":
+        start_session(accepted.user)
+        return next_page
+    # The password is right, and nothing more: not signed in yet.
+    session.clear()
+    session[PENDING_USER] = accepted.user.id
+    session[PENDING_MARKER] = users.pending_marker(accepted.user)
+    session[PENDING_SINCE] = timestamp()
+    session[PENDING_NEXT] = next_page
+    return url_for("auth.two_factor" if accepted.second_factor == "verify" else "auth.two_factor_setup")
 
 
 def _pending_user() -> User | None:
@@ -105,20 +113,23 @@ def _back_to_sign_in() -> Response:
     return redirect(url_for("auth.sign_in"))
 
 
-def _two_factor_key() -> str:
-    """Wrong codes are counted per account: whoever sends them already has its password."""
-    return f"two-factor|{session.get(PENDING_USER)}"
-
-
-def _finish(user: User) -> Response:
+def _finish(user: User) -> str:
+    """Sign the user in; the page they were going to."""
     next_page = session.get(PENDING_NEXT) or url_for("main.home")
     start_session(user)
-    return redirect(_safe_next(next_page))
+    return _safe_next(next_page)
+
+
+def _codes_throttled(user: User, limits: throttle.Limits) -> tuple[str, int] | None:
+    """Wrong codes are counted per account, wherever they come from: whoever sends them
+    already has its password."""
+    if request.method != "POST" or (rate := two_factor_service.throttled(user, limits)) is None:
+        return None
+    return _throttled(TwoFactorForm(), "code", CODE_THROTTLED.format(minutes=rate.minutes), "auth/two_factor.html")
 
 
 @bp.route("/sign-in/two-factor", methods=["GET", "POST"])
-@limiter.limit(_two_factor_limit, key_func=_two_factor_key, methods=["POST"], deduct_when=_failed_sign_in)
-def two_factor() -> Response | tuple[str, int] | str:
+def two_factor() -> Page:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     user = _pending_user()
@@ -126,27 +137,41 @@ def two_factor() -> Response | tuple[str, int] | str:
         return _back_to_sign_in()
     if user.totp_enrolled_at is None:
         return redirect(url_for("auth.two_factor_setup"))
+    limits = _limits()
+    if throttled := _codes_throttled(user, limits):
+        return throttled
     form = TwoFactorForm()
-    if form.validate_on_submit():
-        method = two_factor_service.verify(user, form.code.data or "")
-        db.session.commit()  # a failure's audit is kept too
-        if method is not None:
-            remaining = two_factor_service.unused_recovery_codes(user) if method == "recovery_code" else None
-            response = _finish(user)
-            if remaining is not None:
-                flash(
-                    f"You used a recovery code. You have {remaining} left: make a new set from your account if you are running out.",
-                    "info",
-                )
-            return response
-        show_error(form, InvalidInput(CODE_WRONG, field="code"))
-        return render_template("auth/two_factor.html", form=form), 200
-    return render_template("auth/two_factor.html", form=form)
+    return submit(
+        form,
+        lambda: _code_step(user, form.code.data or "", limits),
+        saved=lambda done: Saved(None, done.to, notice=done.notice),
+        page=lambda: render_template("auth/two_factor.html", form=form),
+        keep_refused=True,  # a wrong code's audit is kept
+    )
+
+
+@dataclass(frozen=True)
+class _SignedIn:
+    to: str
+    notice: str | None = None
+
+
+def _code_step(user: User, code: str, limits: throttle.Limits) -> _SignedIn:
+    method = two_factor_service.verify(user, code, limits=limits)
+    if method is None:
+        raise InvalidInput(CODE_WRONG, field="code")
+    to = _finish(user)
+    if method != "recovery_code":
+        return _SignedIn(to)
+    remaining = two_factor_service.unused_recovery_codes(user)
+    return _SignedIn(
+        to,
+        f"You used a recovery code. You have {remaining} left: make a new set from your account if you are running out.",
+    )
 
 
 @bp.route("/sign-in/two-factor/setup", methods=["GET", "POST"])
-@limiter.limit(_two_factor_limit, key_func=_two_factor_key, methods=["POST"], deduct_when=_failed_sign_in)
-def two_factor_setup() -> Response | str:
+def two_factor_setup() -> Page:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     user = _pending_user()
@@ -154,97 +179,100 @@ def two_factor_setup() -> Response | str:
         return _back_to_sign_in()
     if user.totp_enrolled_at is not None:
         return redirect(url_for("auth.two_factor"))
-    # The secret waits in the (signed) session until the user proves their app has it;
-    # only then is it stored, so showing this page writes nothing.
+    limits = _limits()
+    if throttled := _codes_throttled(user, limits):
+        return throttled
+    # The secret waits in the session until the user proves their app has it; only
+    # then is it stored, so showing this page writes nothing.
     secret = session.get(SETUP_KEY) or two_factor_service.new_secret()
     session[SETUP_KEY] = secret
     form = TwoFactorSetupForm()
-    if form.validate_on_submit():
-        codes = two_factor_service.enrol(user, secret, form.code.data or "")
-        db.session.commit()
-        if codes is not None:
-            next_page = session.get(PENDING_NEXT) or url_for("main.home")
-            start_session(user)
-            session[NEW_RECOVERY_CODES] = codes
-            session[AFTER_RECOVERY_CODES] = _safe_next(next_page)
-            return redirect(url_for("auth.recovery_codes"))
-        show_error(form, InvalidInput(CODE_WRONG, field="code"))
-    uri = two_factor_service.provisioning_uri(user, secret, issuer=current_app.config["TOTP_ISSUER"])
-    return render_template(
-        "auth/two_factor_setup.html",
-        form=form,
-        qr_code=two_factor_service.qr_code(uri),
-        secret=two_factor_service.grouped(secret),
+
+    def page() -> str:
+        uri = two_factor_service.provisioning_uri(user, secret, issuer=current_app.config["TOTP_ISSUER"])
+        return render_template(
+            "auth/two_factor_setup.html",
+            form=form,
+            qr_code=two_factor_service.qr_code(uri),
+            secret=two_factor_service.grouped(secret),
+        )
+
+    return submit(
+        form,
+        lambda: _enrol_step(user, secret, form.code.data or "", limits),
+        saved=lambda to: Saved(None, to),
+        page=page,
+        keep_refused=True,  # a wrong code's audit is kept
     )
 
 
-@bp.errorhandler(RateLimitExceeded)
-def too_many_attempts(_error: RateLimitExceeded) -> tuple[str, int] | Response:
-    if request.endpoint in ("auth.two_factor", "auth.two_factor_setup"):
-        user = _pending_user()
-        if user is None:
-            return _back_to_sign_in()
-        two_factor_service.record_throttled(user)
-        db.session.commit()
-        form = TwoFactorForm()
-        form.code.errors = [CODE_THROTTLED]
-        return render_template("auth/two_factor.html", form=form), 429
-    users.record_throttled_sign_in(request.form.get("email", ""))
-    db.session.commit()
-    form = SignInForm()
-    form.email.errors = ["Too many failed attempts to sign in. Wait 5 minutes and try again."]
-    return render_template("auth/sign_in.html", form=form), 429
+def _enrol_step(user: User, secret: str, code: str, limits: throttle.Limits) -> str:
+    codes = two_factor_service.enrol(user, secret, code, limits=limits)
+    if codes is None:
+        raise InvalidInput(CODE_WRONG, field="code")
+    after = _finish(user)
+    session[NEW_RECOVERY_CODES] = codes
+    session[AFTER_RECOVERY_CODES] = after
+    return url_for("auth.recovery_codes")
 
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    users.sign_out(actor())
-    db.session.commit()
+    users.sign_out(actor())  # this session and every other of the user's end
     logout_user()
     session.clear()  # saved searches and access reasons go with the sign-in
     flash("You have signed out.", "success")
+    db.session.commit()
     return redirect(url_for("auth.sign_in"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-def change_password() -> Response | str:
+def change_password() -> Page:
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = users.change_password(
-                actor(), current=form.current_password.data or "", new=form.password.data or ""
-            )
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            start_session(user)  # the token rotated: other sessions of this user have ended
-            flash("Your password has been changed. Any other sessions have been signed out.", "success")
-            return redirect(url_for("main.home"))
-    return render_template("auth/change_password.html", form=form)
+
+    def change() -> None:
+        user = users.change_password(actor(), current=form.current_password.data or "", new=form.password.data or "")
+        start_session(user)  # the token rotated: other sessions of this user have ended
+
+    return submit(
+        form,
+        change,
+        saved=lambda _: Saved(
+            "Your password has been changed. Any other sessions have been signed out.", url_for("main.home")
+        ),
+        page=lambda: render_template("auth/change_password.html", form=form),
+    )
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
-def recovery_codes() -> Response | str:
+def recovery_codes() -> Page:
     # Shown once: taken out of the session as the page is drawn.
     codes = session.pop(NEW_RECOVERY_CODES, None)
     continue_to = session.pop(AFTER_RECOVERY_CODES, None) or url_for("main.home")
     form = RegenerateRecoveryCodesForm()
-    if codes is None and form.validate_on_submit():
-        try:
-            new_codes = two_factor_service.regenerate_recovery_codes(actor(), password=form.password.data or "")
-        except InvalidInput as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
-            session[NEW_RECOVERY_CODES] = new_codes
-            return redirect(url_for("auth.recovery_codes"))
-    user = actor()
-    return render_template(
-        "auth/recovery_codes.html",
-        form=form,
-        codes=codes,
-        continue_to=continue_to,
-        enrolled=user.totp_enrolled_at is not None,
-        remaining=two_factor_service.unused_recovery_codes(user),
+
+    def page() -> str:
+        user = actor()
+        return render_template(
+            "auth/recovery_codes.html",
+            form=form,
+            codes=codes,
+            continue_to=continue_to,
+            enrolled=user.totp_enrolled_at is not None,
+            remaining=two_factor_service.unused_recovery_codes(user),
+        )
+
+    if codes is not None:
+        return page()
+
+    def regenerate() -> None:
+        session[NEW_RECOVERY_CODES] = two_factor_service.regenerate_recovery_codes(
+            actor(), password=form.password.data or ""
+        )
+
+    return submit(
+        form,
+        regenerate,
+        saved=lambda _: Saved(None, url_for("auth.recovery_codes")),
+        page=page,
     )

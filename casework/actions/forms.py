@@ -7,6 +7,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 
 from casework.actions.models import ActionStatus
 from casework.actions.services.actions import SubjectKind
+from casework.limits import LINE_MAX, LONG_TEXT_MAX
 from casework.ui.fields import (
     ChoiceSelectField,
     EnumRadioField,
@@ -62,9 +63,14 @@ class NewActionForm(FlaskForm):
     title = StringField(
         "What needs to be done",
         widget=GovTextInput(),
-        validators=[InputRequired(message="Enter what needs to be done"), max_length("What needs to be done", 200)],
+        validators=[
+            InputRequired(message="Enter what needs to be done"),
+            max_length("What needs to be done", LINE_MAX),
+        ],
     )
-    detail = TextAreaField("Detail (optional)", widget=GovTextArea(), validators=[max_length("The detail", 5000)])
+    detail = TextAreaField(
+        "Detail (optional)", widget=GovTextArea(), validators=[max_length("The detail", LONG_TEXT_MAX)]
+    )
     # The lists are a convenience: the service decides which agency and officer may be
     # chosen, so a stale or altered form gets its specific message, not "not a choice".
     assigned_agency_id = ChoiceSelectField(
@@ -86,7 +92,7 @@ class NewActionForm(FlaskForm):
     due_on = GovDateField(
         "Due date", description="For example, 27 3 2026", validators=[date_required("Enter the due date")]
     )
-    # The past due date the user has already been warned about, as 2026-03-27.
+    # The due date the user has already been warned about (past, or far ahead), as 2026-03-27.
     past_due_confirmed = HiddenField()
     submit = SubmitField("Create action", widget=GovSubmitInput())
 
@@ -107,7 +113,7 @@ class UpdateActionForm(FlaskForm):
         "Progress note",
         description="Needed when you mark the action done: say what was done.",
         widget=GovTextArea(),
-        validators=[max_length("The note", 5000)],
+        validators=[max_length("The note", LONG_TEXT_MAX)],
     )
     version = VersionField(validators=[required_version])
     submit = SubmitField("Save update", widget=GovSubmitInput())

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.accounts.models import User
 from casework.agencies.models import Agency
-from casework.db import Base, CreatedAt, IntPK, Str200
+from casework.db import Base, CreatedAt, IntPK, LongText, Str200
 
 
 class ActionStatus(enum.StrEnum):
@@ -36,18 +36,20 @@ class Action(Base):
 
     id: Mapped[IntPK]
     title: Mapped[Str200]
-    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    detail: Mapped[LongText] = mapped_column(default="")
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     premises_id: Mapped[int | None] = mapped_column(sa.ForeignKey("premises.id"), index=True)
     meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meetings.id"), index=True)
     plan_action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan_actions.id"), index=True)
-    # The meeting decision that created it, if any.
+    # The meeting decision that created it, if any, and the referral that decision was
+    # about: an action from a referral item is seen only by those who see the referral.
     decision_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meeting_decisions.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(sa.ForeignKey("referrals.id"), index=True)
     assigned_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     due_on: Mapped[date]
     status: Mapped[ActionStatus] = mapped_column(default=ActionStatus.OPEN)
-    completion_note: Mapped[str] = mapped_column(sa.Text, default="")
+    completion_note: Mapped[LongText] = mapped_column(default="")
     completed_at: Mapped[datetime | None]
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[CreatedAt]
@@ -97,7 +99,7 @@ class ActionUpdate(Base):
     action_id: Mapped[int] = mapped_column(sa.ForeignKey("actions.id"), index=True)
     from_status: Mapped[ActionStatus | None]
     to_status: Mapped[ActionStatus | None]
-    note: Mapped[str] = mapped_column(sa.Text, default="")
+    note: Mapped[LongText] = mapped_column(default="")
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[CreatedAt]
 

@@ -12,11 +12,15 @@ from casework.actions.forms import ANY_STATUS, LIVE, InboxFilterForm, NewActionF
 from casework.actions.models import LIVE_STATUSES, Action, ActionStatus
 from casework.actions.services import action_lists, actions
 from casework.actions.services.action_lists import InboxFilter
-from casework.actions.services.actions import DueDateInPast, SubjectKind, SubjectLabel
+from casework.actions.services.actions import DueDateFarAhead, DueDateInPast, SubjectKind, SubjectLabel
+from casework.cases.services import lookup as cases
+from casework.cases.services import pages as case_pages
 from casework.clock import local_now
 from casework.exceptions import NotFound
+from casework.paging import page_number, whole_number
+from casework.ui.bounds import date_bounds
 from casework.ui.flow import AskFirst, Page, Saved, submit
-from casework.web import actor
+from casework.web import actor, given_reasons, writes_on_get
 
 bp = Blueprint("actions", __name__, template_folder="templates", url_prefix="/actions")
 
@@ -67,8 +71,7 @@ def _today() -> date:
 
 
 def _page_number() -> int:
-    number = request.args.get("page", "1")
-    return int(number) if number.isdecimal() else 1
+    return page_number(request.args.get("page"))
 
 
 def _pagination(endpoint: str, page: int, pages: int | None, has_next: bool) -> dict[str, object] | None:
@@ -154,9 +157,10 @@ def _int_arg(name: str) -> int | None:
     value = request.args.get(name)
     if value is None:
         return None
-    if not value.isdecimal():
+    number = whole_number(value)
+    if number is None:
         raise NotFound(name, value)
-    return int(value)
+    return number
 
 
 def _subject_from_query() -> SubjectLabel:
@@ -182,9 +186,10 @@ def new() -> Page:
     if request.method == "GET" and any(agency.id == user.agency_id for agency in choices.agencies):
         form.assigned_agency_id.data = user.agency_id
     warn_past_due = False
+    warn_far_ahead: str | None = None
 
     def create() -> Action:
-        nonlocal warn_past_due
+        nonlocal warn_past_due, warn_far_ahead
         try:
             return actions.create_action(
                 user,
@@ -195,9 +200,12 @@ def new() -> Page:
                 assignee_id=form.assignee_id.data,
                 due_on=form.due_on.given,
                 warn_if_due_before=None if form.past_due_date_confirmed else _today(),
+                warn_if_far_ahead=not form.past_due_date_confirmed,
+                bounds=date_bounds(),
             )
-        except DueDateInPast:
-            warn_past_due = True
+        except (DueDateInPast, DueDateFarAhead) as warned:
+            warn_past_due = isinstance(warned, DueDateInPast)
+            warn_far_ahead = None if warn_past_due else warned.message
             form.past_due_confirmed.data = form.due_on.given.isoformat()
             raise AskFirst() from None
 
@@ -208,15 +216,32 @@ def new() -> Page:
             f"Action created: {action.title}",
             subject_url(subject) or url_for("actions.detail", action_id=action.id),
         ),
-        page=lambda: render_template("actions/new.html", form=form, subject=subject, warn_past_due=warn_past_due),
+        page=lambda: render_template(
+            "actions/new.html",
+            form=form,
+            subject=subject,
+            warn_past_due=warn_past_due,
+            share_url=_share_url(subject),
+            warn_far_ahead=warn_far_ahead,
+        ),
         check=lambda: actions.check_action(
             user,
             subject.subject,
             title=None if form.title.errors else form.title.data or "",
             assigned_agency_id=None if form.assigned_agency_id.errors else form.assigned_agency_id.data,
             assignee_id=None if form.assignee_id.errors else form.assignee_id.data,
+            due_on=None if form.due_on.errors else form.due_on.data,
+            bounds=date_bounds(),
         ),
     )
+
+
+def _share_url(subject: SubjectLabel) -> str | None:
+    """For an action on a case: where to share the case with an agency not yet involved,
+    coming back to this form; None when the user may not share it."""
+    if subject.kind is not SubjectKind.CASE or not cases.may_share(actor(), subject.text):
+        return None
+    return url_for("cases.add_agency", reference=subject.text, next=url_for("actions.new", case=subject.text))
 
 
 # --- An action ----------------------------------------------------------------------------
@@ -224,12 +249,15 @@ def new() -> Page:
 
 def _render_action(action_id: int, form: UpdateActionForm | None = None, *, conflict: bool = False) -> str:
     data = action_lists.action_page(actor(), action_id, today=_today())
+    if data.action.case_id is not None and request.method == "GET":  # the work on a case: a view of it
+        case_pages.record_view(actor(), data.action.case_id, page="action", access_reasons=given_reasons())
     if form is None and data.may_update:
         form = UpdateActionForm(status=data.action.status, version=data.action.version)
     return render_template("actions/detail.html", data=data, action=data.action, form=form, conflict=conflict)
 
 
 @bp.get("/<int:action_id>")
+@writes_on_get  # the audit record of this view
 def detail(action_id: int) -> str:
     return _render_action(action_id)
 

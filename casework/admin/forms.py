@@ -12,9 +12,12 @@ from wtforms.validators import DataRequired, InputRequired, Optional
 from casework.accounts.models import EMAIL_MAX
 from casework.accounts.services import passwords
 from casework.agencies.models import AgencyKind
+from casework.audit import services as audit
 from casework.cases.models import REFERENCE_MAX
+from casework.limits import LINE_MAX
 from casework.permissions import Role
 from casework.ui.fields import (
+    ChoiceSelectField,
     EnumRadioField,
     GovDateField,
     RadiosWidget,
@@ -22,6 +25,7 @@ from casework.ui.fields import (
     email_address,
     max_length,
     optional_int,
+    record_number,
     required_version,
 )
 
@@ -30,7 +34,7 @@ class _UserDetailsForm(FlaskForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
-        validators=[DataRequired(message="Enter the full name"), max_length("Full name", 200)],
+        validators=[DataRequired(message="Enter the full name"), max_length("Full name", LINE_MAX)],
     )
     email = StringField(
         "Email address",
@@ -81,11 +85,24 @@ class SetActiveForm(FlaskForm):
     version = VersionField(validators=[required_version])
 
 
+class TemporaryPasswordForm(FlaskForm):
+    """On the user's page, so its fields carry a prefix of their own."""
+
+    version = VersionField(validators=[required_version])
+    password = PasswordField(
+        "Temporary password (optional)",
+        widget=GovPasswordInput(),
+        description="Leave this empty and Casework will make a strong one. If you type one, it must be 12 characters or more.",
+        validators=[Optional(), max_length("Temporary password", passwords.MAX_LENGTH)],
+    )
+    submit = SubmitField("Set a temporary password", widget=GovSubmitInput())
+
+
 class AgencyForm(FlaskForm):
     name = StringField(
         "Name",
         widget=GovTextInput(),
-        validators=[DataRequired(message="Enter the agency name"), max_length("Name", 200)],
+        validators=[DataRequired(message="Enter the agency name"), max_length("Name", LINE_MAX)],
     )
     kind = EnumRadioField(
         "Kind of agency",
@@ -108,12 +125,21 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    kind = ChoiceSelectField(
+        "Kind of event",
+        choices=[("", "Any kind")] + [(key, kind.label) for key, kind in audit.EVENT_KINDS.items()],
+        widget=GovSelect(),
+        invalid_message="Select a kind of event from the list",
+        validators=[Optional()],
+    )
     user = SelectField("User", coerce=optional_int, widget=GovSelect(), validators=[Optional()])
     case = StringField(
         "Case reference", widget=GovTextInput(), validators=[Optional(), max_length("Case reference", REFERENCE_MAX)]
     )
     person = StringField(
-        "Person number", widget=GovTextInput(), validators=[Optional(), max_length("Person number", 12)]
+        "Person number",
+        widget=GovTextInput(),
+        validators=[Optional(), record_number("Person number must be a number, like 1042")],
     )
     date_from = GovDateField("From", validators=[Optional()])
     date_to = GovDateField("To", validators=[Optional()])

@@ -1,10 +1,10 @@
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from casework import db
+from casework import paging
 from casework.accounts.models import User
 from casework.accounts.services import two_factor, users
 from casework.admin.forms import (
@@ -14,15 +14,15 @@ from casework.admin.forms import (
     EditAgencyForm,
     EditUserForm,
     SetActiveForm,
+    TemporaryPasswordForm,
 )
 from casework.agencies import services as agencies
 from casework.audit import services as audit
 from casework.clock import start_of_day
-from casework.exceptions import InvalidInput, NotFound
+from casework.exceptions import NotFound
 from casework.permissions import Permission
 from casework.policy import authorize, can
-from casework.ui.flow import Page, Saved, submit
-from casework.ui.forms import show_error
+from casework.ui.flow import INVALID, Page, Saved, press, submit
 from casework.web import actor
 
 bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
@@ -101,24 +101,30 @@ def user_edit(user_id: int) -> Page:
             user=user,
             form=form,
             active_form=SetActiveForm(version=user.version),
+            temporary_form=_temporary_password_form(user),
             recovery_codes_left=two_factor.unused_recovery_codes(user),
         ),
     )
 
 
-def _set_active(user_id: int, *, active: bool) -> Response:
+def _button(user_id: int, change: Callable[[User, int, int], str]) -> Response:
+    """A button on the user's page; the form carries the version the administrator saw,
+    and a refusal is shown there as an error."""
     form = SetActiveForm()
-    if not form.validate_on_submit():
-        flash("The form was changed before it was sent. Reload the page and try again.", "error")
-        return redirect(url_for("admin.user_edit", user_id=user_id))
-    try:
-        user = users.set_user_active(actor(), user_id, version=form.version.data or 0, active=active)
-    except InvalidInput as error:
-        flash(error.message, "error")
-        return redirect(url_for("admin.user_edit", user_id=user_id))
-    db.session.commit()
-    flash(f"{user.name} {'reactivated' if active else 'deactivated'}.", "success")
-    return redirect(url_for("admin.users_index"))
+    return press(
+        form,
+        lambda: change(actor(), user_id, form.version.data or 0),
+        back=url_for("admin.user_edit", user_id=user_id),
+        refusal_category="error",
+    )
+
+
+def _set_active(user_id: int, *, active: bool) -> Response:
+    def change(admin: User, target: int, version: int) -> str:
+        user = users.set_user_active(admin, target, version=version, active=active)
+        return f"{user.name} {'reactivated' if active else 'deactivated'}."
+
+    return _button(user_id, change)
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -131,34 +137,61 @@ def user_reactivate(user_id: int) -> Response:
     return _set_active(user_id, active=True)
 
 
-def _end_sessions(user_id: int, change: Callable[[User, int, int], User], done: str) -> Response:
-    """A button on the user's page that ends their sessions: the form carries the
-    version the administrator saw."""
-    form = SetActiveForm()
-    if not form.validate_on_submit():
-        flash("The form was changed before it was sent. Reload the page and try again.", "error")
-        return redirect(url_for("admin.user_edit", user_id=user_id))
-    user = change(actor(), user_id, form.version.data or 0)
-    db.session.commit()
-    flash(done.format(name=user.name), "success")
-    return redirect(url_for("admin.user_edit", user_id=user_id))
-
-
 @bp.post("/users/<int:user_id>/sign-out-everywhere")
 def user_sign_out_everywhere(user_id: int) -> Response:
-    return _end_sessions(
-        user_id,
-        lambda admin, target, version: users.sign_out_everywhere(admin, target, version=version),
-        "{name} has been signed out everywhere.",
-    )
+    def change(admin: User, target: int, version: int) -> str:
+        user = users.sign_out_everywhere(admin, target, version=version)
+        return f"{user.name} has been signed out everywhere."
+
+    return _button(user_id, change)
 
 
 @bp.post("/users/<int:user_id>/reset-two-factor")
 def user_reset_two_factor(user_id: int) -> Response:
-    return _end_sessions(
-        user_id,
-        lambda admin, target, version: two_factor.reset(admin, target, version=version),
-        "{name}'s second factor has been reset. They will set up a new authenticator app when they next sign in.",
+    def change(admin: User, target: int, version: int) -> str:
+        user = two_factor.reset(admin, target, version=version)
+        return (
+            f"{user.name}'s second factor has been reset. "
+            "They will set up a new authenticator app when they next sign in."
+        )
+
+    return _button(user_id, change)
+
+
+# The temporary password just set, until the page that shows it (once) takes it out of
+# the session. The session is kept on the server: the password never reaches a cookie.
+TO_SHOW_ONCE = "temporary_password"
+
+
+def _temporary_password_form(user: User | None = None) -> TemporaryPasswordForm:
+    """Its fields carry a prefix, as it shares the user's page with their details. The
+    version comes from the record only when the form is shown, never when it is sent."""
+    if user is None:
+        return TemporaryPasswordForm(prefix="temporary")
+    return TemporaryPasswordForm(formdata=None, prefix="temporary", version=user.version)
+
+
+@bp.route("/users/<int:user_id>/temporary-password", methods=["GET", "POST"])
+def user_temporary_password(user_id: int) -> Page:
+    admin = actor()
+    user = users.get_user(admin, user_id)
+    if request.method == "GET" and session.get(TO_SHOW_ONCE, {}).get("user_id") == user_id:
+        password = session.pop(TO_SHOW_ONCE)["password"]
+        return render_template("admin/temporary_password_shown.html", user=user, password=password)
+    form = _temporary_password_form(user if request.method == "GET" else None)
+
+    def set_it() -> None:
+        made = users.set_temporary_password(
+            admin, user_id, version=form.version.data or 0, password=form.password.data or ""
+        )
+        session[TO_SHOW_ONCE] = {"user_id": user_id, "password": made.password}
+
+    return submit(
+        form,
+        set_it,
+        saved=lambda _: Saved(None, url_for("admin.user_temporary_password", user_id=user_id)),
+        page=lambda: render_template("admin/temporary_password.html", user=user, form=form),
+        current=lambda: users.get_user(admin, user_id),
     )
 
 
@@ -213,31 +246,37 @@ def _local_midnight(day: date | None) -> datetime | None:
     return start_of_day(day)
 
 
+def _audit_criteria(form: AuditFilterForm) -> audit.AuditFilter:
+    """What a valid filter form asks for; the dates are whole days in London."""
+    person = (form.person.data or "").strip()
+    end = form.date_to.data
+    return audit.AuditFilter(
+        kind=form.kind.data or "",
+        user_id=form.user.data,
+        case_reference=(form.case.data or "").strip(),
+        person_id=int(person) if person else None,
+        date_from=_local_midnight(form.date_from.data),
+        date_to=_local_midnight(end + timedelta(days=1)) if end else None,
+    )
+
+
 @bp.get("/audit")
-def audit_log() -> str:
+def audit_log() -> tuple[str, int]:
     form = AuditFilterForm(request.args)
     form.user.choices = [("", "Any user")] + [
         (user.id, f"{user.name} ({user.email})") for user in users.all_users_for_filter(actor())
     ]
-    criteria = audit.AuditFilter()
-    if request.args and form.validate():
-        person = (form.person.data or "").strip()
-        if person and not person.isdigit():
-            show_error(form, InvalidInput("Person number must be a number, like 1042", field="person"))
+    criteria, status = audit.AuditFilter(), 200
+    if request.args:
+        # A filter that cannot be read is shown on its field, as any form is (400).
+        if form.validate():
+            criteria = _audit_criteria(form)
         else:
-            end = form.date_to.data
-            criteria = audit.AuditFilter(
-                user_id=form.user.data,
-                case_reference=(form.case.data or "").strip(),
-                person_id=int(person) if person else None,
-                date_from=_local_midnight(form.date_from.data),
-                date_to=_local_midnight(end + timedelta(days=1)) if end else None,
-            )
-    page_number = request.args.get("page", "1")
+            status = INVALID
     page = audit.search_events(
         actor(),
         criteria,
-        page=int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1,
+        page=paging.page_number(request.args.get("page")),
         per_page=current_app.config["AUDIT_EVENTS_PER_PAGE"],
     )
-    return render_template("admin/audit.html", form=form, page=page)
+    return render_template("admin/audit.html", form=form, page=page, events=audit.readable(page.items)), status

@@ -32,6 +32,10 @@ class AuditEvent(Base):
     actor: Mapped[User | None] = relationship(lazy="raise")
     case: Mapped["Case | None"] = relationship(lazy="raise")
 
+    # A record's own history read back from the log (who linked cases to a premises),
+    # without reading every event.
+    __table_args__ = (sa.Index("ix_audit_events_object_type_object_id", "object_type", "object_id", "verb"),)
+
 
 # The database itself refuses to change or delete an audit event, whatever the
 # application does. The migration creates the same triggers; these are for schemas

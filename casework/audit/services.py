@@ -1,20 +1,23 @@
 """The audit trail: written in the same transaction as the change it records."""
 
+from collections import defaultdict
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from casework import db
 from casework.accounts.models import User
+from casework.agencies.models import Agency
 from casework.audit.models import AuditEvent
 from casework.cases.models import Case
 from casework.paging import Page, clamp
 from casework.permissions import Permission
 from casework.policy import authorize
+from casework.premises.models import Premises
 
 # What each verb means, for people reading the log; unknown verbs show as recorded.
 VERB_LABELS = {
@@ -32,6 +35,7 @@ VERB_LABELS = {
     "case.opened": "Opened case",
     "case.viewed": "Viewed case",
     "case.updated": "Changed case details",
+    "case.unrestricted": "Lifted case's restriction",
     "case.closed": "Closed case",
     "case.reopened": "Reopened case",
     "case.agency_added": "Added agency to case",
@@ -47,17 +51,22 @@ VERB_LABELS = {
     "risk_matrix.loaded": "Loaded risk matrix",
     "conference.recorded": "Recorded case conference",
     "sla.exported": "Exported SLA clocks",
+    "figures.exported": "Exported partnership figures",
     "premises.status_changed": "Moved premises to another colour",
     "premises.incident_recorded": "Recorded premises incident",
     "premises.visit_recorded": "Recorded premises visit",
     "premises.hearing_recorded": "Recorded licensing hearing",
     "premises.accreditation_changed": "Changed premises accreditation",
     "premises.report_exported": "Exported premises report",
+    "premises.case_linked": "Linked case to premises",
+    "premises.case_unlinked": "Removed case's link to premises",
+    "premises.viewed": "Viewed premises",
     "premises.imported": "Imported premises",
     "case.psg_review_changed": "Changed PSG review flag",
     "action.created": "Created action",
     "action.updated": "Updated action",
     "meeting.scheduled": "Scheduled PSG meeting",
+    "meeting.viewed": "Viewed PSG meeting",
     "meeting.agenda_generated": "Generated meeting agenda",
     "meeting.agenda_changed": "Changed meeting agenda",
     "meeting.attendance_recorded": "Recorded meeting attendance",
@@ -80,6 +89,7 @@ VERB_LABELS = {
     "user.password_changed": "Changed password",
     "user.signed_out_everywhere": "Signed user out everywhere",
     "user.two_factor_reset": "Reset user's second factor",
+    "user.password_reset": "Set a temporary password",
     "agency.created": "Added agency",
     "agency.updated": "Changed agency",
     "demo.loaded": "Loaded demo data",
@@ -138,16 +148,51 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str
 
 
 @dataclass(frozen=True)
+class EventKind:
+    label: str
+    prefixes: tuple[str, ...]  # the verbs' first parts: "auth" for "auth.signed_in"
+    excluded: bool = False  # every event but these
+
+
+# Kinds of event to filter the log by, so that sign-ins do not bury everything else.
+EVENT_KINDS = {
+    "not_sign_in": EventKind("Everything but signing in and out", ("auth",), excluded=True),
+    "sign_in": EventKind("Signing in and out", ("auth",)),
+    "cases": EventKind("Cases and notes", ("case", "note")),
+    "people": EventKind("People", ("person",)),
+    "risk": EventKind("Risk assessments and SLA clocks", ("risk", "risk_matrix", "conference", "sla")),
+    "premises": EventKind("Licensed premises", ("premises",)),
+    "actions": EventKind("Actions", ("action",)),
+    "meetings": EventKind("Meetings", ("meeting",)),
+    "referrals": EventKind("Referrals", ("referral",)),
+    "plan": EventKind("Delivery plan", ("plan",)),
+    "admin": EventKind("Users and agencies", ("user", "agency")),
+    "retention": EventKind("Retention and data loads", ("retention", "demo")),
+}
+
+
+@dataclass(frozen=True)
 class AuditFilter:
     user_id: int | None = None
     case_reference: str = ""
     person_id: int | None = None
     date_from: datetime | None = None
     date_to: datetime | None = None  # exclusive
+    kind: str = ""  # a key of EVENT_KINDS, or any kind
+
+
+def _of_kind(key: str) -> ColumnElement[bool] | None:
+    kind = EVENT_KINDS.get(key)
+    if kind is None:
+        return None
+    matches = or_(*(AuditEvent.verb.startswith(f"{prefix}.", autoescape=True) for prefix in kind.prefixes))
+    return not_(matches) if kind.excluded else matches
 
 
 def _filtered(criteria: AuditFilter) -> Select[AuditEvent]:
     query = select(AuditEvent)
+    if (kind := _of_kind(criteria.kind)) is not None:
+        query = query.where(kind)
     if criteria.user_id is not None:
         query = query.where(AuditEvent.actor_id == criteria.user_id)
     if criteria.case_reference:
@@ -174,3 +219,111 @@ def search_events(actor: User, criteria: AuditFilter, *, page: int, per_page: in
         .offset((page - 1) * per_page)
     ).all()
     return Page(list(events), total, page, per_page)
+
+
+# --- Reading the log: names, not ids ---------------------------------------------------
+
+# Detail fields that hold ids, and what the ids name.
+_NAMED_DETAIL = {
+    "agency_id": "agency",
+    "present": "agency",
+    "apologies": "agency",
+    "lead_officer_id": "user",
+    "case_id": "case",
+    "premises_id": "premises",
+}
+_DETAIL_LABELS = {
+    "agency_id": "agency",
+    "lead_officer_id": "lead officer",
+    "case_id": "case",
+    "premises_id": "premises",
+}
+# Records named by the object an event is about.
+_NAMED_OBJECTS = {"user": "user", "agency": "agency", "premises": "premises"}
+
+
+@dataclass(frozen=True)
+class ReadableEvent:
+    """An audit event as the log shows it: the record and the detail in words."""
+
+    event: AuditEvent
+    record: str
+    detail: list[tuple[str, str]]
+
+
+def _ids(value: object) -> set[int]:
+    if isinstance(value, bool):
+        return set()
+    if isinstance(value, int):
+        return {value}
+    if isinstance(value, list):
+        return {item for item in value if isinstance(item, int) and not isinstance(item, bool)}
+    if isinstance(value, dict):
+        return _ids(value.get("from")) | _ids(value.get("to"))
+    return set()
+
+
+def _names(wanted: dict[str, set[int]]) -> dict[str, dict[int, str]]:
+    """One query per kind of record the page names, however many events it shows."""
+    columns = {
+        "agency": (Agency.id, Agency.name),
+        "user": (User.id, User.name),
+        "case": (Case.id, Case.reference),
+        "premises": (Premises.id, Premises.name),
+    }
+    names: dict[str, dict[int, str]] = {}
+    for kind, ids in wanted.items():
+        key, name = columns[kind]
+        names[kind] = {row[0]: row[1] for row in db.session.execute(select(key, name).where(key.in_(sorted(ids))))}
+    return names
+
+
+def _named(names: dict[str, dict[int, str]], kind: str, value: object) -> str:
+    def one(item: object) -> str:
+        if isinstance(item, int) and not isinstance(item, bool):
+            return names.get(kind, {}).get(item, f"{kind} {item}")
+        return "none" if item is None else str(item)
+
+    if isinstance(value, list):
+        return ", ".join(one(item) for item in value) or "none"
+    if isinstance(value, dict) and set(value) == {"from", "to"}:
+        return f"from {one(value['from'])} to {one(value['to'])}"
+    return one(value)
+
+
+def readable(events: list[AuditEvent]) -> list[ReadableEvent]:
+    """The events with the agencies, users, cases and premises they mention by name."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for event in events:
+        if (kind := _NAMED_OBJECTS.get(event.object_type)) and event.object_id:
+            wanted[kind].add(event.object_id)
+        for key, value in (event.detail or {}).items():
+            if kind := _NAMED_DETAIL.get(key):
+                wanted[kind] |= _ids(value)
+    names = _names({kind: ids for kind, ids in wanted.items() if ids})
+    return [_readable(event, names) for event in events]
+
+
+def _readable(event: AuditEvent, names: dict[str, dict[int, str]]) -> ReadableEvent:
+    if event.case is not None:
+        record = event.case.reference
+    elif (kind := _NAMED_OBJECTS.get(event.object_type)) and event.object_id in names.get(kind, {}):
+        record = f"{event.object_type} {names[kind][event.object_id]}"
+    else:
+        record = f"{event.object_type} {event.object_id}" if event.object_id else event.object_type
+    if event.person_id:
+        record += f", person {event.person_id}"
+    detail = [
+        (
+            _DETAIL_LABELS.get(key, key.replace("_", " ")),
+            _named(names, _NAMED_DETAIL[key], value) if key in _NAMED_DETAIL else _plain(value),
+        )
+        for key, value in (event.detail or {}).items()
+    ]
+    return ReadableEvent(event, record, detail)
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, dict) and set(value) == {"from", "to"}:
+        return f"from {_plain(value['from'])} to {_plain(value['to'])}"
+    return "none" if value is None else str(value)

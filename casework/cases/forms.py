@@ -13,8 +13,17 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 
-from casework.cases.models import ACCESS_REASON_DETAILS_MAX, CaseStatus, CaseType, NoteKind
+from casework.cases.models import (
+    ACCESS_REASON_DETAILS_MAX,
+    ACCESS_REQUEST_REASON_MAX,
+    SHARE_REASON_MAX,
+    CaseStatus,
+    CaseType,
+    NoteKind,
+)
+from casework.cases.services.commands import LIFT_REASON_MAX
 from casework.cases.services.lookup import ACCESS_REASONS
+from casework.limits import LINE_MAX, LONG_TEXT_MAX, NAME_MAX, NARRATIVE_MAX, STOPPING_REASON_MAX
 from casework.premises.models import LICENCE_NUMBER_MAX
 from casework.ui.fields import (
     ChoiceRadioField,
@@ -42,7 +51,9 @@ class _CaseFilterFields(FlaskForm):
         validators=[Optional()],
     )
     # Typed text may be a name or an address: it is only ever sent by POST, never put in a URL.
-    text = StringField("Reference or title", widget=GovTextInput(), validators=[Optional(), max_length("Search", 100)])
+    text = StringField(
+        "Reference or title", widget=GovTextInput(), validators=[Optional(), max_length("Search", LINE_MAX)]
+    )
     status = EnumSelectField("Status", CaseStatus, blank="Any status", widget=GovSelect(), validators=[Optional()])
     case_type = EnumSelectField("Case type", CaseType, blank="Any type", widget=GovSelect(), validators=[Optional()])
     lead_agency = SelectField("Lead agency", coerce=optional_int, widget=GovSelect(), validators=[Optional()])
@@ -110,16 +121,16 @@ class _CaseDetailsForm(FlaskForm):
         "Title",
         widget=GovTextInput(),
         description="A short description others will recognise, for example 'Noise and threats, Waterlees'.",
-        validators=[DataRequired(message="Enter a title"), max_length("Title", 200)],
+        validators=[DataRequired(message="Enter a title"), max_length("Title", LINE_MAX)],
     )
     summary = TextAreaField(
         "Summary",
         widget=GovCharacterCount(),
-        validators=[Optional(), max_length("Summary", 5000)],
+        validators=[Optional(), max_length("Summary", LONG_TEXT_MAX)],
     )
-    district = StringField("District", widget=GovTextInput(), validators=[Optional(), max_length("District", 100)])
-    town = StringField("Town or village", widget=GovTextInput(), validators=[Optional(), max_length("Town", 100)])
-    ward = StringField("Ward", widget=GovTextInput(), validators=[Optional(), max_length("Ward", 100)])
+    district = StringField("District", widget=GovTextInput(), validators=[Optional(), max_length("District", NAME_MAX)])
+    town = StringField("Town or village", widget=GovTextInput(), validators=[Optional(), max_length("Town", NAME_MAX)])
+    ward = StringField("Ward", widget=GovTextInput(), validators=[Optional(), max_length("Ward", NAME_MAX)])
     premises_licence = StringField(
         "Licensed premises (optional)",
         widget=GovTextInput(),
@@ -149,6 +160,12 @@ class OpenCaseForm(_CaseDetailsForm):
 
 class EditCaseForm(_CaseDetailsForm):
     version = VersionField(validators=[required_version])
+    lift_reason = TextAreaField(
+        "If you lift the restriction, why?",
+        description="Required if you untick 'Restricted case'. It is kept in the audit log.",
+        widget=GovTextArea(),
+        validators=[Optional(), max_length("Reason", LIFT_REASON_MAX)],
+    )
     lead_officer_id = ChoiceSelectField(
         "Lead officer",
         coerce=optional_int,
@@ -172,7 +189,7 @@ class NoteForm(FlaskForm):
     body = TextAreaField(
         "Note",
         widget=GovCharacterCount(),
-        validators=[DataRequired(message="Enter the note"), max_length("Note", 10000)],
+        validators=[DataRequired(message="Enter the note"), max_length("Note", NARRATIVE_MAX)],
     )
     submit = SubmitField("Add note", widget=GovSubmitInput())
 
@@ -185,7 +202,18 @@ class AddAgencyForm(FlaskForm):
         invalid_message="Select an agency from the list",
         validators=[InputRequired(message="Select an agency")],
     )
-    submit = SubmitField("Add agency", widget=GovSubmitInput())
+    reason = TextAreaField(
+        "Why does this agency need to see the case?",
+        description="Shown on the case page with your name, for example: to visit the victim with the housing officer.",
+        widget=GovCharacterCount(),
+        validators=[
+            DataRequired(message="Enter why the agency needs to see the case"),
+            max_length("The reason", SHARE_REASON_MAX),
+        ],
+    )
+    # Where to go once the case is shared: the action or decision form it was asked from.
+    next = HiddenField()
+    submit = SubmitField("Share case", widget=GovSubmitInput())
 
 
 class ChangeStatusForm(FlaskForm):
@@ -193,7 +221,7 @@ class ChangeStatusForm(FlaskForm):
     reason = TextAreaField(
         "Reason",
         widget=GovTextArea(),
-        validators=[DataRequired(message="Enter the reason"), max_length("Reason", 2000)],
+        validators=[DataRequired(message="Enter the reason"), max_length("Reason", STOPPING_REASON_MAX)],
     )
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
@@ -202,7 +230,10 @@ class RequestAccessForm(FlaskForm):
     reason = TextAreaField(
         "Why does your agency need to see this case?",
         widget=GovTextArea(),
-        validators=[DataRequired(message="Enter why your agency needs access"), max_length("Reason", 1000)],
+        validators=[
+            DataRequired(message="Enter why your agency needs access"),
+            max_length("Reason", ACCESS_REQUEST_REASON_MAX),
+        ],
     )
     submit = SubmitField("Ask for access", widget=GovSubmitInput())
 

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.agencies.models import Agency
-from casework.db import Base, CreatedAt, IntPK, Str100, Str200
+from casework.db import Base, CreatedAt, IntPK, LongText, NarrativeText, ReasonText, Str100, Str200, limited
+from casework.limits import STOP_REASON_MAX
 from casework.people.models import Person
 
 if TYPE_CHECKING:
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
 REFERENCE_MAX = 20  # "ASB-2026-00042"
 # Why an agency needs access to a case: a reason from the list, and these details.
 ACCESS_REASON_DETAILS_MAX = 500
+# Why an agency asks to be added to a case, kept in the audit record of the request.
+ACCESS_REQUEST_REASON_MAX = 1000
+# Why a case was shared with another agency, shown on the case page.
+SHARE_REASON_MAX = 500
 
 
 class CaseType(enum.StrEnum):
@@ -68,7 +73,7 @@ class Case(Base):
     reference: Mapped[str] = mapped_column(sa.String(REFERENCE_MAX), unique=True)
     case_type: Mapped[CaseType] = mapped_column(index=True)
     title: Mapped[Str200]
-    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    summary: Mapped[LongText] = mapped_column(default="")
     status: Mapped[CaseStatus] = mapped_column(default=CaseStatus.OPEN)
     lead_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
     lead_officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -86,7 +91,7 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     # A legal hold keeps the case out of the retention run, whatever its age.
     legal_hold: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    legal_hold_reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    legal_hold_reason: Mapped[ReasonText] = mapped_column(default="", server_default="")
     # Set when the retention run replaced its personal data; statistics are kept.
     anonymised_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
@@ -125,7 +130,7 @@ class CaseParty(Base):
     added_at: Mapped[CreatedAt]
     # Taken off the case: kept for the record, shown as removed, stops the SLA clocks.
     removed_at: Mapped[datetime | None]
-    removal_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    removal_reason: Mapped[str] = mapped_column(sa.String(STOP_REASON_MAX), default="")
 
     case: Mapped[Case] = relationship(back_populates="parties", lazy="raise")
     person: Mapped[Person] = relationship(lazy="raise")
@@ -143,9 +148,12 @@ class CaseAgency(Base):
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
     added_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     added_at: Mapped[CreatedAt]
+    # Why the case was shared with the agency; blank for the agencies it was opened with.
+    reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="", info=limited(SHARE_REASON_MAX))
 
     case: Mapped[Case] = relationship(back_populates="agencies", lazy="raise")
     agency: Mapped[Agency] = relationship(lazy="raise")
+    added_by: Mapped["User"] = relationship(lazy="raise")
 
     __table_args__ = (sa.UniqueConstraint("case_id", "agency_id"),)
 
@@ -180,7 +188,7 @@ class Note(Base):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     kind: Mapped[NoteKind] = mapped_column(default=NoteKind.NOTE)
-    body: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[NarrativeText]
     created_at: Mapped[CreatedAt]
 
     author: Mapped["User"] = relationship(lazy="raise")

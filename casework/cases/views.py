@@ -19,12 +19,13 @@ from casework.cases.forms import (
     PsgReviewForm,
     RequestAccessForm,
 )
-from casework.cases.models import Case
+from casework.cases.models import SHARE_REASON_MAX, Case
 from casework.cases.services import commands, lookup, pages
 from casework.cases.services.pages import CaseFilter
 from casework.clock import local_now
+from casework.paging import page_number
 from casework.permissions import Permission
-from casework.policy import authorize
+from casework.policy import authorize, may_lift_restriction
 from casework.ui.flow import Page, Saved, submit
 from casework.web import ACCESS_REASONS_KEY, actor, given_reasons, local_path, writes_on_get
 
@@ -98,7 +99,6 @@ def _case_filter(form: CaseFilterForm | CaseSearchForm) -> CaseFilter:
     """The filter the form describes."""
     form.validate()
     sort, _, direction = (_valid(form.sort) or "opened-desc").rpartition("-")
-    page = request.args.get("page", "1")
     return CaseFilter(
         scope=_valid(form.scope) or "mine",
         status=form.status.data if not form.status.errors else None,
@@ -108,7 +108,7 @@ def _case_filter(form: CaseFilterForm | CaseSearchForm) -> CaseFilter:
         text=_valid(form.text) or "",
         sort=sort,
         descending=direction == "desc",
-        page=int(page) if page.isdigit() else 1,
+        page=page_number(request.args.get("page")),
     )
 
 
@@ -247,46 +247,86 @@ def psg_review(reference: str) -> Page:
 
 
 @bp.route("/<reference>/edit", methods=["GET", "POST"])
+@writes_on_get  # the audit record of this view
 def edit(reference: str) -> Page:
     user = actor()
     case = lookup.get_case(user, reference, Permission.CASE_EDIT)
     form = EditCaseForm(obj=case if request.method == "GET" else None)
     if request.method == "GET":
         form.premises_licence.data = pages.premises_licence_of(case)
+        pages.record_view(user, case, page="edit", access_reasons=given_reasons())
     form.lead_officer_id.choices = [("", "No lead officer")] + [
         (officer.id, officer.name) for officer in pages.lead_officer_choices(user, reference)
     ]
+    # A restriction only some may lift is shown read-only to the others, and left as it is.
+    locked = case.restricted and not may_lift_restriction(user, case, full_view=True)
+    restricted = None if locked else form.restricted.data
+
+    def page(conflict: bool = False) -> str:
+        return render_template(
+            "cases/edit.html",
+            case=case,
+            form=form,
+            conflict=conflict,
+            restriction_locked=locked,
+            who_may_lift=commands.WHO_MAY_LIFT_RESTRICTION,
+        )
+
     return submit(
         form,
         lambda: commands.edit_case(
             user,
             reference,
             version=form.version.data or 0,
-            **_case_details(form),
+            **{**_case_details(form), "restricted": restricted},
             lead_officer_id=form.lead_officer_id.data,
+            lift_reason=form.lift_reason.data or "",
         ),
         saved=lambda _case: Saved("Case details saved.", _case_url(case.reference)),
-        page=lambda: render_template("cases/edit.html", case=case, form=form),
+        page=page,
+        check=lambda: commands.check_edit_case(
+            user,
+            reference,
+            restricted=restricted,
+            lift_reason=None if form.lift_reason.errors else form.lift_reason.data or "",
+            lead_officer_id=None if form.lead_officer_id.errors else form.lead_officer_id.data,
+            premises_licence=None if form.premises_licence.errors else form.premises_licence.data or "",
+        ),
         # Nothing is lost: the form keeps what this user typed and the page shows what is saved now.
         current=lambda: lookup.get_case(user, reference, Permission.CASE_EDIT),
-        conflict_page=lambda: render_template("cases/edit.html", case=case, form=form, conflict=True),
+        conflict_page=lambda: page(conflict=True),
         conflict_message=EDIT_CONFLICT,
     )
 
 
 @bp.route("/<reference>/agencies/new", methods=["GET", "POST"])
+@writes_on_get  # the audit record of this view
 def add_agency(reference: str) -> Page:
+    """Share the case with another agency. Asked from the action form or a meeting's
+    decision form, ``next`` leads back there once the agency can be chosen."""
     user = actor()
-    case = lookup.get_case(user, reference, Permission.CASE_ADD_AGENCY)
+    case = lookup.get_case(user, reference, Permission.CASE_SHARE)
     form = AddAgencyForm()
-    form.agency_id.choices = [("", "Select an agency")] + [
-        (agency.id, agency.name) for agency in pages.agencies_not_involved(user, reference)
-    ]
+    if request.method == "GET":  # a form sent back shows what was typed, already audited
+        pages.record_view(user, case, page="add agency", access_reasons=given_reasons())
+    agencies = {agency.id: agency.name for agency in pages.agencies_not_involved(user, reference)}
+    form.agency_id.choices = [("", "Select an agency")] + list(agencies.items())
+    wanted = request.args.get("next") if request.method == "GET" else form.next.data
+    back = local_path(wanted) or _case_url(case.reference)
+    form.next.data = back
     return submit(
         form,
-        lambda: commands.add_agency(user, reference, agency_id=form.agency_id.data or 0),
-        saved=lambda _involved: Saved("Agency added to the case.", _case_url(case.reference)),
-        page=lambda: render_template("cases/add_agency.html", case=case, form=form),
+        lambda: commands.add_agency(user, reference, agency_id=form.agency_id.data or 0, reason=form.reason.data or ""),
+        saved=lambda involved: Saved(f"Case shared with {agencies[involved.agency_id]}.", back),
+        page=lambda: render_template(
+            "cases/add_agency.html", case=case, form=form, back=back, reason_max=SHARE_REASON_MAX
+        ),
+        check=lambda: commands.check_share(
+            user,
+            reference,
+            agency_id=None if form.agency_id.errors else form.agency_id.data,
+            reason=None if form.reason.errors else form.reason.data or "",
+        ),
     )
 
 
@@ -296,6 +336,7 @@ def _change_status(reference: str, *, closing: bool) -> Page:
     form = ChangeStatusForm()
     if request.method == "GET":
         form.version.data = case.version
+        pages.record_view(user, case, page="close" if closing else "reopen", access_reasons=given_reasons())
     change = commands.close_case if closing else commands.reopen_case
     return submit(
         form,
@@ -306,11 +347,13 @@ def _change_status(reference: str, *, closing: bool) -> Page:
 
 
 @bp.route("/<reference>/close", methods=["GET", "POST"])
+@writes_on_get  # the audit record of this view
 def close(reference: str) -> Page:
     return _change_status(reference, closing=True)
 
 
 @bp.route("/<reference>/reopen", methods=["GET", "POST"])
+@writes_on_get  # the audit record of this view
 def reopen(reference: str) -> Page:
     return _change_status(reference, closing=False)
 

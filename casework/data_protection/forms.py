@@ -3,6 +3,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired
 
+from casework.limits import REASON_MAX
 from casework.ui.fields import VersionField, max_length, required_version
 
 
@@ -13,6 +14,6 @@ class LegalHoldForm(FlaskForm):
     reason = TextAreaField(
         "Reason",
         widget=GovTextArea(),
-        validators=[DataRequired(message="Enter the reason"), max_length("Reason", 2000)],
+        validators=[DataRequired(message="Enter the reason"), max_length("Reason", REASON_MAX)],
     )
     submit = SubmitField("Confirm", widget=GovSubmitInput())

@@ -7,13 +7,14 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from casework.cases.services import lookup as cases
+from casework.cases.services import pages as case_pages
 from casework.data_protection.forms import LegalHoldForm
 from casework.data_protection.services import retention
 from casework.data_protection.services.subject_access import export_person
 from casework.permissions import Permission
 from casework.ui.flow import Page, Saved, submit
 from casework.ui.templating import local_date, local_datetime
-from casework.web import actor, writes_on_get
+from casework.web import actor, given_reasons, writes_on_get
 
 bp = Blueprint("data_protection", __name__, template_folder="templates")
 
@@ -47,12 +48,14 @@ def subject_access_download(person_id: int) -> Response:
 
 
 @bp.route("/cases/<reference>/legal-hold", methods=["GET", "POST"])
+@writes_on_get  # the audit record of this view
 def legal_hold(reference: str) -> Page:
     user = actor()
     case = cases.get_case(user, reference, Permission.LEGAL_HOLD)
     form = LegalHoldForm()
     if request.method == "GET":
         form.version.data = case.version
+        case_pages.record_view(user, case, page="legal hold", access_reasons=given_reasons())
     placing = not case.legal_hold
     return submit(
         form,

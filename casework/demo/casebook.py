@@ -140,7 +140,9 @@ def involve(case: Case, agency_ids: Iterable[int], *, by: User, at: datetime) ->
     involved = set(db.session.scalars(select(CaseAgency.agency_id).where(CaseAgency.case_id == case.id)))
     with recorded_at(at):
         for agency_id in sorted(set(agency_ids) - involved):
-            cases.add_agency(by, case.reference, agency_id=agency_id)
+            cases.add_agency(
+                by, case.reference, agency_id=agency_id, reason="Asked to work on the case with the lead agency"
+            )
 
 
 def add_person(case: Case, role: PartyRole, who: NewPerson, *, by: User, at: datetime) -> CaseParty:

@@ -139,10 +139,11 @@ def load_past_meeting(work: Work) -> Meeting:
 def _run_the_agenda(running: _Chair, stories: _Stories) -> AgendaItem | None:
     """Minutes and a decision on every item the chair may write about, in agenda order.
     Returns the item the chair amends afterwards."""
-    # The items the chair's meeting page lets them write on: a case only if they see it in full.
+    # The items the chair's meeting page lets them write on, keeping to the cases the
+    # chair's agency works on: those stay readable, and amendable, once it is finished.
     page = meeting_pages.meeting_page(running.chair, running.meeting.id)
     amended = None
-    for item in (view.item for view in page.items if view.may_write):
+    for item in (view.item for view in page.items if view.may_write and _works_on(running.chair, view.item)):
         if item.referral_id in stories.referrals:
             stories.referrals[item.referral_id](running, item)
         elif item.case_id in stories.cases:
@@ -158,6 +159,13 @@ def _run_the_agenda(running: _Chair, stories: _Stories) -> AgendaItem | None:
             running.minutes(item, minutes)
             running.decide(item, decision)
     return amended
+
+
+def _works_on(chair: User, item: AgendaItem) -> bool:
+    if item.case_id is None:
+        return True
+    involved = select(CaseAgency.id).where(CaseAgency.case_id == item.case_id, CaseAgency.agency_id == chair.agency_id)
+    return db.session.scalar(involved) is not None
 
 
 def _refer_before_the_meeting(work: Work, day: date, stories: _Stories) -> None:

@@ -1,11 +1,62 @@
-from flask import Blueprint, render_template
+from collections.abc import Callable
 
-from casework.home.services import my_work
-from casework.web import actor
+from flask import Blueprint, current_app, render_template
+from werkzeug.wrappers import Response
+
+from casework.clock import local_date, utcnow
+from casework.home.services import figures
+from casework.home.services.my_work import my_work
+from casework.policy import works_with_figures_only
+from casework.premises.services.tls_rules import TlsRules
+from casework.victims.services import sla_reports
+from casework.web import actor, writes_on_get
 
 bp = Blueprint("main", __name__, template_folder="templates")
 
 
 @bp.get("/")
 def home() -> str:
-    return render_template("main/home.html", work=my_work(actor()))
+    user = actor()
+    if works_with_figures_only(user):
+        return render_template("main/figures.html", figures=figures.partnership_figures(user, utcnow()), home=True)
+    return render_template("main/home.html", work=my_work(user))
+
+
+@bp.get("/figures", endpoint="figures")
+def figures_page() -> str:
+    return render_template("main/figures.html", figures=figures.partnership_figures(actor(), utcnow()), home=False)
+
+
+def _csv(name: str, rows: Callable[[], list[tuple[str, ...]]]) -> Response:
+    body = sla_reports.to_csv(rows())
+    return Response(
+        "\ufeff" + body,  # a byte order mark, so spreadsheet programs read the file as UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{local_date(utcnow()).isoformat()}.csv"'},
+    )
+
+
+@bp.get("/figures/sla/export")
+@writes_on_get  # the audit record of the download
+def sla_figures() -> Response:
+    return _csv("sla-figures", lambda: figures.sla_rows(actor(), utcnow()))
+
+
+@bp.get("/figures/premises/export")
+@writes_on_get
+def premises_figures() -> Response:
+    target = int(current_app.config.get("TLS_RED_TO_AMBER_TARGET_PERCENT", 80))
+    rules = TlsRules.from_config(current_app.config)
+    return _csv("premises-figures", lambda: figures.premises_rows(actor(), utcnow(), rules, target))
+
+
+@bp.get("/figures/actions/export")
+@writes_on_get
+def actions_figures() -> Response:
+    return _csv("actions-by-agency", lambda: figures.actions_rows(actor(), utcnow()))
+
+
+@bp.get("/figures/cases/export")
+@writes_on_get
+def cases_figures() -> Response:
+    return _csv("cases-by-quarter", lambda: figures.cases_rows(actor(), utcnow()))

@@ -5,11 +5,12 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import Field, StringField, SubmitField, TextAreaField
+from wtforms import Field, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Optional
 
 from casework.agencies.models import Agency
 from casework.cases.models import REFERENCE_MAX
+from casework.limits import LINE_MAX
 from casework.meetings.models import AMENDMENT_MAX, DECISION_MAX, LOCATION_MAX, MINUTES_MAX, TOPIC_MAX, AttendanceStatus
 from casework.ui.fields import (
     ChoiceRadioField,
@@ -51,7 +52,13 @@ class ScheduleMeetingForm(MomentForm):
             max_length("The location", LOCATION_MAX),
         ],
     )
+    # The date far ahead the user has already been warned about, as 2027-01-12.
+    far_ahead_confirmed = HiddenField()
     submit = SubmitField("Schedule meeting", widget=GovSubmitInput())
+
+    @property
+    def far_ahead_date_confirmed(self) -> bool:
+        return self.held_on.data is not None and self.far_ahead_confirmed.data == self.held_on.data.isoformat()
 
 
 class MeetingVersionForm(FlaskForm):
@@ -125,7 +132,7 @@ class DecisionForm(MeetingVersionForm):
         "What needs to be done (optional)",
         widget=GovTextInput(),
         description="Leave blank to use the first line of the decision.",
-        validators=[Optional(), max_length("What needs to be done", 200)],
+        validators=[Optional(), max_length("What needs to be done", LINE_MAX)],
     )
     assigned_agency_id = ChoiceSelectField(
         "Agency that will do it",

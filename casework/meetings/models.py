@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.accounts.models import User
 from casework.agencies.models import Agency
-from casework.db import Base, CreatedAt, IntPK
+from casework.db import Base, CreatedAt, IntPK, LongText, limited
 
 # Length limits, read by the forms and the services alike.
 LOCATION_MAX = 200
@@ -50,7 +50,7 @@ class Meeting(Base):
     held_at: Mapped[datetime]
     location: Mapped[str] = mapped_column(sa.String(LOCATION_MAX), default="", server_default="")
     chair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    outcome: Mapped[str] = mapped_column(sa.Text, default="")
+    outcome: Mapped[LongText] = mapped_column(default="")
     agenda_generated_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
@@ -104,7 +104,7 @@ class AgendaItem(Base):
     # Why the item is on the agenda, in words, for example ["High-risk victim", "Action overdue"].
     reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     added_by_chair: Mapped[bool] = mapped_column(default=False)
-    minutes: Mapped[str] = mapped_column(sa.Text, default="")
+    minutes: Mapped[str] = mapped_column(sa.Text, info=limited(MINUTES_MAX), default="")
 
     meeting: Mapped[Meeting] = relationship(back_populates="items", lazy="raise")
     decisions: Mapped[list["MeetingDecision"]] = relationship(
@@ -119,7 +119,7 @@ class MeetingDecision(Base):
 
     id: Mapped[IntPK]
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("agenda_items.id"), index=True)
-    text: Mapped[str] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(sa.Text, info=limited(DECISION_MAX))
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     recorded_at: Mapped[CreatedAt]
 
@@ -135,7 +135,7 @@ class MeetingAmendment(Base):
     id: Mapped[IntPK]
     meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agenda_items.id"))
-    text: Mapped[str] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(sa.Text, info=limited(AMENDMENT_MAX))
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[CreatedAt]
 

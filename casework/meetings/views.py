@@ -24,11 +24,13 @@ from casework.meetings.forms import (
 from casework.meetings.models import AttendanceStatus, Meeting
 from casework.meetings.services import agenda, commands, lookup, pages
 from casework.meetings.services.commands import FINISHED, ActionRequest, RecordedDecision
+from casework.paging import page_number
 from casework.permissions import Permission
 from casework.policy import authorize
-from casework.ui.flow import Page, Saved, press, submit
+from casework.ui.bounds import date_bounds
+from casework.ui.flow import AskFirst, Page, Saved, press, submit
 from casework.ui.forms import keep_version
-from casework.web import actor
+from casework.web import actor, writes_on_get
 
 bp = Blueprint("meetings", __name__, template_folder="templates", url_prefix="/meetings")
 
@@ -68,8 +70,7 @@ def _version(form: MeetingVersionForm) -> int:
 
 @bp.get("")
 def index() -> str:
-    number = request.args.get("page", "1")
-    listing = pages.list_meetings(actor(), page=int(number) if number.isdigit() else 1, per_page=PAST_PER_PAGE)
+    listing = pages.list_meetings(actor(), page=page_number(request.args.get("page")), per_page=PAST_PER_PAGE)
     return render_template("meetings/index.html", listing=listing)
 
 
@@ -78,13 +79,30 @@ def new() -> Page:
     user = actor()
     authorize(user, Permission.MEETING_RUN)
     form = ScheduleMeetingForm()
+    warning: str | None = None
+
+    def schedule() -> Meeting:
+        nonlocal warning
+        try:
+            return commands.schedule_meeting(
+                user,
+                held_at=form.when(),
+                location=form.location.data or "",
+                warn_if_far_ahead=not form.far_ahead_date_confirmed,
+                bounds=date_bounds(),
+            )
+        except commands.MeetingFarAhead as warned:
+            warning = warned.message
+            form.far_ahead_confirmed.data = form.held_on.given.isoformat()
+            raise AskFirst() from None
+
     return submit(
         form,
-        lambda: commands.schedule_meeting(user, held_at=form.when(), location=form.location.data or ""),
+        schedule,
         saved=lambda meeting: Saved(
             "Meeting scheduled. Generate its agenda from the casebook when you are ready.", _detail_url(meeting.id)
         ),
-        page=lambda: render_template("meetings/new.html", form=form),
+        page=lambda: render_template("meetings/new.html", form=form, far_ahead=warning),
         check=lambda: commands.check_schedule(
             user, held_at=form.moment, location=None if form.location.errors else form.location.data or ""
         ),
@@ -95,8 +113,10 @@ def new() -> Page:
 
 
 @bp.get("/<int:meeting_id>")
+@writes_on_get  # the audit record of this view
 def detail(meeting_id: int) -> str:
     page = pages.meeting_page(actor(), meeting_id)
+    pages.record_view(actor(), page.meeting)
     return render_template("meetings/detail.html", page=page, meeting=page.meeting)
 
 
@@ -211,6 +231,7 @@ def attendance(meeting_id: int) -> Page:
 
 
 @bp.route("/<int:meeting_id>/items/<int:item_id>/minutes", methods=["GET", "POST"])
+@writes_on_get  # the audit record of this view
 def minutes(meeting_id: int, item_id: int) -> Page:
     user = actor()
     page = pages.item_page(user, meeting_id, item_id)
@@ -221,6 +242,7 @@ def minutes(meeting_id: int, item_id: int) -> Page:
     if request.method == "GET":
         form.minutes.data = page.view.item.minutes
         keep_version(form, page.meeting.version)
+        pages.record_view(user, page.meeting, page.view.item)
 
     def shown(conflict: bool = False) -> str:
         now = pages.item_page(user, meeting_id, item_id)
@@ -231,7 +253,9 @@ def minutes(meeting_id: int, item_id: int) -> Page:
         lambda: commands.record_minutes(
             user, meeting_id, item_id, version=_version(form), minutes=form.minutes.data or ""
         ),
-        saved=lambda _item: Saved("Minutes saved.", _detail_url(meeting_id, f"item-{item_id}")),
+        saved=lambda item: Saved(
+            "Minutes saved." if item.minutes else "Minutes cleared.", _detail_url(meeting_id, f"item-{item_id}")
+        ),
         page=shown,
         current=lambda: lookup.get_meeting(user, meeting_id),
         conflict_page=lambda: shown(conflict=True),
@@ -249,6 +273,7 @@ def _decision_form(choices: pages.DecisionChoices) -> DecisionForm:
 
 
 @bp.route("/<int:meeting_id>/items/<int:item_id>/decisions/new", methods=["GET", "POST"])
+@writes_on_get  # the audit record of this view
 def new_decision(meeting_id: int, item_id: int) -> Page:
     user = actor()
     choices = pages.decision_choices(user, meeting_id, item_id)
@@ -258,6 +283,7 @@ def new_decision(meeting_id: int, item_id: int) -> Page:
     form = _decision_form(choices)
     if request.method == "GET":
         keep_version(form, choices.page.meeting.version)
+        pages.record_view(user, choices.page.meeting, choices.page.view.item)
 
     def record() -> RecordedDecision:
         return commands.record_decision(
@@ -278,12 +304,19 @@ def new_decision(meeting_id: int, item_id: int) -> Page:
         form,
         record,
         saved=lambda recorded: _decision_saved(recorded, _detail_url(meeting_id, f"item-{item_id}")),
-        page=lambda: render_template(
-            "meetings/decision.html", page=pages.decision_choices(user, meeting_id, item_id).page, form=form
-        ),
+        page=lambda: _decision_page(pages.decision_choices(user, meeting_id, item_id), form),
         current=lambda: lookup.get_meeting(user, meeting_id),
         conflict_message=CONFLICT,
     )
+
+
+def _decision_page(choices: pages.DecisionChoices, form: DecisionForm) -> str:
+    view = choices.page.view
+    share_url = None
+    if choices.may_share and view.case is not None:
+        here = url_for("meetings.new_decision", meeting_id=choices.page.meeting.id, item_id=view.item.id)
+        share_url = url_for("cases.add_agency", reference=view.case.reference, next=here)
+    return render_template("meetings/decision.html", page=choices.page, form=form, share_url=share_url)
 
 
 def _decision_saved(recorded: RecordedDecision, back: str) -> Saved:

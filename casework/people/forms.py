@@ -6,8 +6,10 @@ from wtforms.widgets import HiddenInput
 
 from casework.accounts.models import EMAIL_MAX
 from casework.cases.models import PartyRole
+from casework.limits import LINE_MAX, NAME_MAX
 from casework.people.models import ADDRESS_MAX, PHONE_MAX, POSTCODE_MAX, VULNERABILITIES_MAX
-from casework.ui.fields import EnumRadioField, GovDateField, RadiosWidget, email_address, max_length
+from casework.people.services import PHONE_FORMAT, POSTCODE_FORMAT, is_uk_phone, is_uk_postcode
+from casework.ui.fields import EnumRadioField, GovDateField, RadiosWidget, email_address, max_length, shaped
 
 
 def _role_field() -> EnumRadioField[PartyRole]:
@@ -25,12 +27,12 @@ class NewPersonForm(FlaskForm):
     first_name = StringField(
         "First name",
         widget=GovTextInput(),
-        validators=[DataRequired(message="Enter the first name"), max_length("First name", 100)],
+        validators=[DataRequired(message="Enter the first name"), max_length("First name", NAME_MAX)],
     )
     last_name = StringField(
         "Last name",
         widget=GovTextInput(),
-        validators=[DataRequired(message="Enter the last name"), max_length("Last name", 100)],
+        validators=[DataRequired(message="Enter the last name"), max_length("Last name", NAME_MAX)],
     )
     date_of_birth = GovDateField(
         "Date of birth", past_only=True, description="For example, 27 3 1985", validators=[Optional()]
@@ -39,10 +41,14 @@ class NewPersonForm(FlaskForm):
         "Address", widget=GovTextArea(), validators=[Optional(), max_length("Address", ADDRESS_MAX)]
     )
     postcode = StringField(
-        "Postcode", widget=GovTextInput(), validators=[Optional(), max_length("Postcode", POSTCODE_MAX)]
+        "Postcode",
+        widget=GovTextInput(),
+        validators=[Optional(), max_length("Postcode", POSTCODE_MAX), shaped(is_uk_postcode, POSTCODE_FORMAT)],
     )
     phone = StringField(
-        "Phone number", widget=GovTextInput(), validators=[Optional(), max_length("Phone number", PHONE_MAX)]
+        "Phone number",
+        widget=GovTextInput(),
+        validators=[Optional(), max_length("Phone number", PHONE_MAX), shaped(is_uk_phone, PHONE_FORMAT)],
     )
     email = StringField(
         "Email address",
@@ -68,7 +74,7 @@ class FindPersonForm(FlaskForm):
     name = StringField(
         "Name",
         widget=GovTextInput(),
-        validators=[DataRequired(message="Enter a name to search for"), max_length("Name", 200)],
+        validators=[DataRequired(message="Enter a name to search for"), max_length("Name", LINE_MAX)],
     )
     submit = SubmitField(
         "Search", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--secondary"}}

@@ -12,8 +12,6 @@ ADDRESS_MAX = 500
 POSTCODE_MAX = 10
 PHONE_MAX = 40
 VULNERABILITIES_MAX = 500
-# Shorter than the column: the reason is also kept on the stopped clocks, after a prefix.
-REMOVAL_REASON_MAX = 400
 
 
 class Person(Base):

@@ -1,5 +1,6 @@
 """People on cases: adding them (new or existing), finding duplicates, the person page."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -13,8 +14,9 @@ from casework.audit import services as audit
 from casework.cases.models import Case, CaseParty, PartyRole
 from casework.cases.services.lookup import get_case
 from casework.clock import utcnow
-from casework.exceptions import DomainError, InvalidInput, InvalidTransition, NotFound
-from casework.people.models import REMOVAL_REASON_MAX, Person
+from casework.exceptions import Checks, DomainError, InvalidInput, InvalidTransition, NotFound
+from casework.limits import STOPPING_REASON_MAX
+from casework.people.models import Person
 from casework.permissions import Permission
 from casework.policy import full_view_clause, shows_contact_details, visible_people
 from casework.victims.services import sla
@@ -23,16 +25,48 @@ P = Permission
 
 
 class SimilarPeopleExist(DomainError):
-    """People the user can see look like the one about to be created."""
+    """People the user can see look like the one about to be created; ``on_this_case``
+    says, by person id, the roles any of them already has on the case ("a victim")."""
 
-    def __init__(self, matches: list[Person]) -> None:
+    def __init__(self, matches: list[Person], on_this_case: dict[int, str] | None = None) -> None:
         super().__init__(f"{len(matches)} similar people")
         self.matches = matches
+        self.on_this_case = on_this_case or {}
+
+
+# The shape of a UK postcode, spaces aside: the outward code (area and district, like
+# "SW1A" or "PE13") and the inward code (sector and unit, like "1AA"). Whether the
+# postcode exists is not checked: no list of them ships with Casework.
+_POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}")
+POSTCODE_FORMAT = "Enter a real postcode, like SW1A 1AA"
+# A UK number: 0 or +44 (with "(0)" after it if they like), then 9 or 10 digits, the
+# first not 0. Spaces, hyphens and brackets between the digits are allowed and kept.
+_PHONE = re.compile(r"(?:\+44|0)[1-9][0-9]{8,9}")
+_PHONE_SEPARATORS = re.compile(r"[ ()-]")
+PHONE_FORMAT = "Enter a UK phone number, like 01632 960 001 or +44 7700 900 982"
 
 
 def normalise_postcode(postcode: str) -> str:
+    """'sw1a1aa' -> 'SW1A 1AA': upper case, one space before the inward code."""
     compact = "".join(postcode.split()).upper()
     return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+
+
+def is_uk_postcode(text: str) -> bool:
+    return bool(_POSTCODE.fullmatch("".join(text.split()).upper()))
+
+
+def is_uk_phone(text: str) -> bool:
+    compact = text.strip().replace("+44 (0)", "+44").replace("+44(0)", "+44")
+    return bool(_PHONE.fullmatch(_PHONE_SEPARATORS.sub("", compact)))
+
+
+def check_contact_details(checks: Checks, *, postcode: str | None = None, phone: str | None = None) -> None:
+    """A postcode and a phone number typed in (blank is fine), into ``checks``."""
+    if postcode and postcode.strip() and not is_uk_postcode(postcode):
+        checks.refuse(POSTCODE_FORMAT, field="postcode")
+    if phone and phone.strip() and not is_uk_phone(phone):
+        checks.refuse(PHONE_FORMAT, field="phone")
 
 
 def find_similar(
@@ -80,7 +114,7 @@ def add_new_person(
             actor, first_name=first_name, last_name=last_name, date_of_birth=date_of_birth, postcode=postcode
         )
         if matches:
-            raise SimilarPeopleExist(matches)
+            raise SimilarPeopleExist(matches, _roles_on_case(case, matches))
     person = Person(
         first_name=first_name.strip(),
         last_name=last_name.strip(),
@@ -96,6 +130,23 @@ def add_new_person(
     db.session.flush()
     audit.record(actor, "person.created", "person", person.id, person_id=person.id, case_id=case.id)
     return _add_party(actor, case, person, role)
+
+
+def _roles_on_case(case: Case, people: list[Person]) -> dict[int, str]:
+    rows = db.session.execute(
+        select(CaseParty.person_id, CaseParty.role)
+        .where(
+            CaseParty.case_id == case.id,
+            CaseParty.person_id.in_([person.id for person in people]),
+            CaseParty.removed_at.is_(None),
+        )
+        .order_by(CaseParty.id)
+    )
+    roles: dict[int, list[str]] = {}
+    for person_id, role in rows:
+        label = role.label.lower()
+        roles.setdefault(person_id, []).append(f"{'an' if label[0] in 'aeiou' else 'a'} {label}")
+    return {person_id: " and ".join(named) for person_id, named in roles.items()}
 
 
 def add_existing_person(actor: User, reference: str, *, person_id: int, role: PartyRole) -> CaseParty:
@@ -161,9 +212,9 @@ def remove_from_case(actor: User, reference: str, *, party_id: int, reason: str)
     """Take a person off a case. The record stays, marked removed; a victim's open
     SLA clocks stop with the reason."""
     case = get_case(actor, reference, P.CASE_REMOVE_PERSON)
-    if len(reason.strip()) > REMOVAL_REASON_MAX:
+    if len(reason.strip()) > STOPPING_REASON_MAX:
         # It is kept on the record and in the SLA stop reason, which has room for this much.
-        raise InvalidInput(f"Reason must be {REMOVAL_REASON_MAX} characters or fewer", field="reason")
+        raise InvalidInput(f"Reason must be {STOPPING_REASON_MAX} characters or fewer", field="reason")
     party = db.session.scalar(
         select(CaseParty).where(CaseParty.id == party_id, CaseParty.case_id == case.id, CaseParty.removed_at.is_(None))
     )

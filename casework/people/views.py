@@ -1,27 +1,32 @@
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from casework.cases.models import CaseParty
 from casework.cases.services import lookup as cases
+from casework.cases.services import pages as case_pages
 from casework.people import services as people
 from casework.people.forms import AddExistingPersonForm, FindPersonForm, NewPersonForm
 from casework.people.models import Person
 from casework.people.services import SimilarPeopleExist
 from casework.permissions import Permission
 from casework.ui.flow import AskFirst, Page, Saved, submit
-from casework.web import actor, writes_on_get
+from casework.web import actor, given_reasons, writes_on_get
 
 bp = Blueprint("people", __name__, template_folder="templates")
 
 
 @bp.route("/cases/<reference>/people/new", methods=["GET", "POST"])
+@writes_on_get  # the audit record of this view
 def new(reference: str) -> Page:
     user = actor()
     case = cases.get_case(user, reference, Permission.CASE_ADD_PERSON)
     form = NewPersonForm()
+    if request.method == "GET":  # a form sent back shows what was typed, already audited
+        case_pages.record_view(user, case, page="add person", access_reasons=given_reasons())
     similar: list[Person] = []
+    on_this_case: dict[int, str] = {}
 
     def add() -> CaseParty:
-        nonlocal similar
+        nonlocal similar, on_this_case
         try:
             return people.add_new_person(
                 user,
@@ -38,7 +43,7 @@ def new(reference: str) -> Page:
                 confirmed_new=form.confirmed_new.data == "yes",
             )
         except SimilarPeopleExist as found:
-            similar = found.matches
+            similar, on_this_case = found.matches, found.on_this_case
             form.confirmed_new.data = "yes"  # sending the form again means "none of these"
             raise AskFirst() from None
 
@@ -54,17 +59,21 @@ def new(reference: str) -> Page:
             case=case,
             form=form,
             similar=similar,
+            on_this_case=on_this_case,
             add_form=AddExistingPersonForm(role=form.role.data),
         ),
     )
 
 
 @bp.route("/cases/<reference>/people/find", methods=["GET", "POST"])
+@writes_on_get  # the audit record of this view
 def find(reference: str) -> str:
     """Search by POST, so names never appear in URLs or access logs."""
     user = actor()
     case = cases.get_case(user, reference, Permission.CASE_ADD_PERSON)
     form = FindPersonForm()
+    if request.method == "GET":  # a search is a POST, as on the case list, and not audited
+        case_pages.record_view(user, case, page="find person", access_reasons=given_reasons())
     results = None
     if form.validate_on_submit():
         results = people.search_people(user, reference, name=form.name.data or "")

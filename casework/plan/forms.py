@@ -6,7 +6,14 @@ from wtforms import Field, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from casework.exceptions import InvalidInput
-from casework.plan.models import MILESTONE_MAX_LENGTH, REF_MAX_LENGTH, PlanActionKind, PlanActionStatus
+from casework.limits import LINE_MAX, LONG_TEXT_MAX, NARRATIVE_MAX, REASON_MAX
+from casework.plan.models import (
+    MILESTONE_MAX_LENGTH,
+    MILESTONES_TEXT_MAX,
+    REF_MAX_LENGTH,
+    PlanActionKind,
+    PlanActionStatus,
+)
 from casework.plan.services import canonical_ref, parse_milestones
 from casework.rag import Rag
 from casework.ui.fields import (
@@ -48,19 +55,19 @@ class PriorityForm(FlaskForm):
         "Title",
         description="For example, 'Prevention, awareness and education'.",
         widget=GovTextInput(),
-        validators=[DataRequired(message="Enter the title of the priority"), max_length("The title", 200)],
+        validators=[DataRequired(message="Enter the title of the priority"), max_length("The title", LINE_MAX)],
     )
     lead_officer = StringField(
         "Lead officer",
         description="The officer responsible for developing and reviewing this priority's actions.",
         widget=GovTextInput(),
-        validators=[Optional(), max_length("The lead officer", 200)],
+        validators=[Optional(), max_length("The lead officer", LINE_MAX)],
     )
     year_targets = TextAreaField(
         "This year's targets",
         description="The targets the partnership has set for the year, with the latest figures against them.",
         widget=GovTextArea(),
-        validators=[Optional(), max_length("The targets", 5000)],
+        validators=[Optional(), max_length("The targets", LONG_TEXT_MAX)],
     )
     submit = SubmitField("Save priority", widget=GovSubmitInput())
 
@@ -110,11 +117,17 @@ class PlanActionForm(FlaskForm):
     action = TextAreaField(
         "Action",
         widget=GovTextArea(),
-        validators=[DataRequired(message="Enter the action"), max_length("The action", 5000)],
+        validators=[DataRequired(message="Enter the action"), max_length("The action", LONG_TEXT_MAX)],
     )
-    outcome = TextAreaField("Outcome", widget=GovTextArea(), validators=[Optional(), max_length("The outcome", 5000)])
-    project = StringField("Project", widget=GovTextInput(), validators=[Optional(), max_length("The project", 200)])
-    target = TextAreaField("Target", widget=GovTextArea(), validators=[Optional(), max_length("The target", 5000)])
+    outcome = TextAreaField(
+        "Outcome", widget=GovTextArea(), validators=[Optional(), max_length("The outcome", LONG_TEXT_MAX)]
+    )
+    project = StringField(
+        "Project", widget=GovTextInput(), validators=[Optional(), max_length("The project", LINE_MAX)]
+    )
+    target = TextAreaField(
+        "Target", widget=GovTextArea(), validators=[Optional(), max_length("The target", LONG_TEXT_MAX)]
+    )
     milestones = TextAreaField(
         "Milestones",
         description=(
@@ -124,7 +137,7 @@ class PlanActionForm(FlaskForm):
             "characters or fewer."
         ),
         widget=GovTextArea(),
-        validators=[Optional(), max_length("The milestones", 20000), valid_milestones],
+        validators=[Optional(), max_length("The milestones", MILESTONES_TEXT_MAX), valid_milestones],
     )
     lead_agency_id = ChoiceSelectField(
         "Lead agency",
@@ -146,7 +159,7 @@ class PlanActionForm(FlaskForm):
         "Action to improve performance (optional)",
         description="What will be done while the action is amber or red. Progress updates also set this.",
         widget=GovTextArea(),
-        validators=[Optional(), max_length("The action to improve performance", 5000)],
+        validators=[Optional(), max_length("The action to improve performance", LONG_TEXT_MAX)],
     )
     submit = SubmitField("Save action", widget=GovSubmitInput())
 
@@ -173,7 +186,10 @@ class ProgressForm(FlaskForm):
         "Progress narrative",
         description="What has been done this quarter, and any risk to the target.",
         widget=GovTextArea(),
-        validators=[DataRequired(message="Enter the progress narrative"), max_length("The progress narrative", 10000)],
+        validators=[
+            DataRequired(message="Enter the progress narrative"),
+            max_length("The progress narrative", NARRATIVE_MAX),
+        ],
     )
     rag = EnumRadioField(
         "RAG status",
@@ -188,13 +204,13 @@ class ProgressForm(FlaskForm):
         description="Required for amber and red.",
         widget=GovTextArea(),
         # Not Optional(): that would stop the check that amber and red have one.
-        validators=[max_length("The reason", 2000)],
+        validators=[max_length("The reason", REASON_MAX)],
     )
     improvement = TextAreaField(
         "Action to improve performance",
         description="Required for amber and red: what will be done to bring the action back on target.",
         widget=GovTextArea(),
-        validators=[max_length("The action to improve performance", 5000)],
+        validators=[max_length("The action to improve performance", LONG_TEXT_MAX)],
     )
     version = VersionField(validators=[required_version])
     submit = SubmitField("Save progress update", widget=GovSubmitInput())

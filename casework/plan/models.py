@@ -8,13 +8,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.accounts.models import User
 from casework.agencies.models import Agency
-from casework.db import Base, CreatedAt, IntPK, Str200
+from casework.db import Base, CreatedAt, IntPK, LongText, NarrativeText, ReasonText, Str200
 from casework.rag import Rag
 
 # Length limits, read by the forms and the services alike.
 REF_MAX_LENGTH = 20  # "1.3.3"
 MILESTONE_MAX_LENGTH = 200
 MAX_MILESTONES = 50
+# The milestones box: room for every milestone's line, and blank lines between them.
+MILESTONES_TEXT_MAX = MAX_MILESTONES * 400
 
 
 class PlanActionKind(enum.StrEnum):
@@ -49,7 +51,7 @@ class Priority(Base):
     number: Mapped[int] = mapped_column(unique=True)
     title: Mapped[Str200]
     lead_officer: Mapped[Str200] = mapped_column(default="")
-    year_targets: Mapped[str] = mapped_column(sa.Text, default="")
+    year_targets: Mapped[LongText] = mapped_column(default="")
 
     actions: Mapped[list["PlanAction"]] = relationship(
         back_populates="priority", order_by="PlanAction.ref", lazy="raise"
@@ -73,16 +75,16 @@ class PlanAction(Base):
     priority_id: Mapped[int] = mapped_column(sa.ForeignKey("priorities.id"), index=True)
     ref: Mapped[str] = mapped_column(sa.String(REF_MAX_LENGTH), unique=True)
     kind: Mapped[PlanActionKind]
-    action: Mapped[str] = mapped_column(sa.Text)
-    outcome: Mapped[str] = mapped_column(sa.Text, default="")
+    action: Mapped[LongText]
+    outcome: Mapped[LongText] = mapped_column(default="")
     project: Mapped[Str200] = mapped_column(default="")
-    target: Mapped[str] = mapped_column(sa.Text, default="")
+    target: Mapped[LongText] = mapped_column(default="")
     lead_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
-    progress: Mapped[str] = mapped_column(sa.Text, default="")
+    progress: Mapped[NarrativeText] = mapped_column(default="")
     rag: Mapped[Rag | None]
-    rag_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    rag_reason: Mapped[ReasonText] = mapped_column(default="")
     # For the exception report: what will be done about an amber or red action.
-    improvement: Mapped[str] = mapped_column(sa.Text, default="")
+    improvement: Mapped[LongText] = mapped_column(default="")
     status: Mapped[PlanActionStatus] = mapped_column(default=PlanActionStatus.OPEN)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -116,9 +118,9 @@ class PlanUpdate(Base):
     id: Mapped[IntPK]
     plan_action_id: Mapped[int] = mapped_column(sa.ForeignKey("plan_actions.id"), index=True)
     quarter: Mapped[str] = mapped_column(sa.String(10))  # "2026-27 Q3", financial year
-    progress: Mapped[str] = mapped_column(sa.Text)
+    progress: Mapped[NarrativeText]
     rag: Mapped[Rag | None]
-    rag_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    rag_reason: Mapped[ReasonText] = mapped_column(default="")
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[CreatedAt]
 

@@ -34,7 +34,7 @@ from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.clock import Quarter, recent_quarters
 from casework.db import ensure_version
-from casework.exceptions import EditConflict, InvalidInput, NotFound
+from casework.exceptions import Checks, EditConflict, InvalidInput, NotFound
 from casework.permissions import Permission
 from casework.plan.models import (
     MAX_MILESTONES,
@@ -299,22 +299,35 @@ def _save_unique(apply: Callable[[], None], taken: InvalidInput) -> None:
         raise EditConflict() from stale
 
 
+def check_priority(actor: User, priority_id: int | None, *, number: int | None, title: str | None) -> None:
+    """InvalidInput with every rule a priority (new, or ``priority_id`` edited) breaks,
+    on what of the form could be read (None for a field the form could not read)."""
+    authorize(actor, Permission.PLAN_EDIT)
+    _priority_checks(number, title, except_id=priority_id).raise_any()
+
+
+def _priority_checks(number: int | None, title: str | None, *, except_id: int | None) -> Checks:
+    checks = Checks()
+    if number is not None and number < 1:
+        checks.refuse("The priority number must be 1 or more", field="number")
+    elif number is not None:
+        taken = select(Priority.id).where(Priority.number == number)
+        if except_id is not None:
+            taken = taken.where(Priority.id != except_id)
+        if db.session.scalar(taken) is not None:
+            checks.add(_number_taken(number))
+    if title is not None and not title.strip():
+        checks.refuse("Enter the title of the priority", field="title")
+    return checks
+
+
 def _priority_fields(
     number: int, title: str, lead_officer: str, year_targets: str, *, except_id: int | None
 ) -> dict[str, object]:
-    if number < 1:
-        raise InvalidInput("The priority number must be 1 or more", field="number")
-    taken = select(Priority.id).where(Priority.number == number)
-    if except_id is not None:
-        taken = taken.where(Priority.id != except_id)
-    if db.session.scalar(taken) is not None:
-        raise _number_taken(number)
-    cleaned = title.strip()
-    if not cleaned:
-        raise InvalidInput("Enter the title of the priority", field="title")
+    _priority_checks(number, title, except_id=except_id).raise_any()
     return {
         "number": number,
-        "title": cleaned,
+        "title": title.strip(),
         "lead_officer": lead_officer.strip(),
         "year_targets": year_targets.strip(),
     }
@@ -379,59 +392,137 @@ def _ref_taken(ref: str) -> InvalidInput:
     return InvalidInput(f"Reference {ref} is already used by another action", field="ref")
 
 
-def _agencies(details: PlanActionDetails, current: PlanAction | None) -> tuple[Agency, list[Agency]]:
+def _agencies(
+    lead_agency_id: int | None, partner_ids: Sequence[int], current: PlanAction | None, checks: Checks
+) -> tuple[Agency | None, list[Agency]]:
     """The lead and partner agencies, each existing and active (an inactive one the action
-    already names may stay)."""
+    already names may stay); a problem with either goes to ``checks``."""
     kept = {current.lead_agency_id, *(agency.id for agency in current.partners)} if current else set()
-    wanted = {details.lead_agency_id, *details.partner_ids}
+    wanted = {*partner_ids} | ({lead_agency_id} if lead_agency_id is not None else set())
     found = {agency.id: agency for agency in db.session.scalars(select(Agency).where(Agency.id.in_(wanted)))}
     usable = {key: agency for key, agency in found.items() if agency.active or key in kept}
-    lead = usable.get(details.lead_agency_id)
-    if lead is None:
-        raise InvalidInput("Select the lead agency from the list", field="lead_agency_id")
-    if any(key not in usable for key in details.partner_ids):
-        raise InvalidInput("Select partner agencies from the list", field="partner_ids")
-    if lead.id in details.partner_ids:
-        raise InvalidInput(f"{lead.name} leads this action: do not also select it as a partner", field="partner_ids")
-    return lead, sorted((usable[key] for key in set(details.partner_ids)), key=lambda agency: agency.name)
+    lead = usable.get(lead_agency_id) if lead_agency_id is not None else None
+    if lead_agency_id is not None and lead is None:
+        checks.refuse("Select the lead agency from the list", field="lead_agency_id")
+    if any(key not in usable for key in partner_ids):
+        checks.refuse("Select partner agencies from the list", field="partner_ids")
+    elif lead is not None and lead.id in partner_ids:
+        checks.refuse(f"{lead.name} leads this action: do not also select it as a partner", field="partner_ids")
+    return lead, sorted((usable[key] for key in set(partner_ids) if key in usable), key=lambda agency: agency.name)
 
 
-def _checked(details: PlanActionDetails, current: PlanAction | None) -> tuple[dict[str, object], list[Agency]]:
-    """The action's columns and its partners, after checking every rule."""
-    priority = db.session.get(Priority, details.priority_id)
-    if priority is None:
-        raise InvalidInput("Select the priority from the list", field="priority_id")
-    ref = canonical_ref(details.ref)
-    if int(ref.split(".")[0]) != priority.number:
-        raise InvalidInput(
+def _ref_checks(priority: Priority | None, text: str, current: PlanAction | None, checks: Checks) -> str:
+    """The reference in canonical form, once it is well formed, fits the priority and is free."""
+    try:
+        ref = canonical_ref(text)
+    except InvalidInput as error:
+        checks.add(error)
+        return text
+    if priority is not None and int(ref.split(".")[0]) != priority.number:
+        checks.refuse(
             f"An action under priority {priority.number} has a reference starting {priority.number}, "
             f"like {priority.number}.1",
             field="ref",
         )
+        return ref
     taken = select(PlanAction.id).where(PlanAction.ref == ref)
     if current is not None:
         taken = taken.where(PlanAction.id != current.id)
     if db.session.scalar(taken) is not None:
-        raise _ref_taken(ref)
-    action = details.action.strip()
-    if not action:
-        raise InvalidInput("Enter the action", field="action")
-    lead, partners = _agencies(details, current)
-    if len(details.milestones) > MAX_MILESTONES:
-        raise InvalidInput(f"Enter {MAX_MILESTONES} milestones or fewer", field="milestones")
+        checks.add(_ref_taken(ref))
+    return ref
+
+
+@dataclass(frozen=True)
+class _Checked:
+    priority: Priority | None
+    ref: str
+    lead: Agency | None
+    partners: list[Agency]
+
+
+def _plan_action_checks(
+    current: PlanAction | None,
+    *,
+    priority_id: int | None,
+    ref: str | None,
+    action: str | None,
+    lead_agency_id: int | None,
+    partner_ids: Sequence[int] | None,
+    milestone_count: int | None,
+    checks: Checks,
+) -> _Checked:
+    """Every rule of a plan action, on what could be read (None: not read), into ``checks``."""
+    priority = None
+    if priority_id is not None:
+        priority = db.session.get(Priority, priority_id)
+        if priority is None:
+            checks.refuse("Select the priority from the list", field="priority_id")
+    canonical = _ref_checks(priority, ref, current, checks) if ref is not None else ""
+    if action is not None and not action.strip():
+        checks.refuse("Enter the action", field="action")
+    lead, partners = _agencies(lead_agency_id, partner_ids or [], current, checks)
+    if milestone_count is not None and milestone_count > MAX_MILESTONES:
+        checks.refuse(f"Enter {MAX_MILESTONES} milestones or fewer", field="milestones")
+    return _Checked(priority, canonical, lead, partners)
+
+
+def check_plan_action(
+    actor: User,
+    plan_action_id: int | None,
+    *,
+    priority_id: int | None,
+    ref: str | None,
+    action: str | None,
+    lead_agency_id: int | None,
+    partner_ids: Sequence[int] | None,
+) -> None:
+    """InvalidInput with every rule a plan action (new, or ``plan_action_id`` edited)
+    breaks, on what of the form could be read (None for a field it could not read)."""
+    current = get_plan_action(actor, plan_action_id) if plan_action_id is not None else None
+    authorize(actor, Permission.PLAN_EDIT)
+    checks = Checks()
+    _plan_action_checks(
+        current,
+        priority_id=priority_id,
+        ref=ref,
+        action=action,
+        lead_agency_id=lead_agency_id,
+        partner_ids=partner_ids,
+        milestone_count=None,
+        checks=checks,
+    )
+    checks.raise_any()
+
+
+def _checked(details: PlanActionDetails, current: PlanAction | None) -> tuple[dict[str, object], list[Agency]]:
+    """The action's columns and its partners, after checking every rule."""
+    checks = Checks()
+    checked = _plan_action_checks(
+        current,
+        priority_id=details.priority_id,
+        ref=details.ref,
+        action=details.action,
+        lead_agency_id=details.lead_agency_id,
+        partner_ids=details.partner_ids,
+        milestone_count=len(details.milestones),
+        checks=checks,
+    )
+    checks.raise_any()
+    assert checked.priority is not None and checked.lead is not None  # refused above otherwise
     columns = {
-        "priority_id": priority.id,
-        "ref": ref,
+        "priority_id": checked.priority.id,
+        "ref": checked.ref,
         "kind": details.kind,
-        "action": action,
+        "action": details.action.strip(),
         "outcome": details.outcome.strip(),
         "project": details.project.strip(),
         "target": details.target.strip(),
-        "lead_agency_id": lead.id,
+        "lead_agency_id": checked.lead.id,
         "status": details.status,
         "improvement": details.improvement.strip(),
     }
-    return columns, partners
+    return columns, checked.partners
 
 
 def _milestone_rows(plan_action_id: int | None, milestones: Sequence[Milestone]) -> list[PlanMilestone]:
@@ -500,22 +591,25 @@ def record_progress(
     rag_reason: str,
     improvement: str,
 ) -> PlanUpdate:
-    """A quarterly update: kept as history, and the action's current narrative and RAG.
-
-    Amber and red need a reason and the action to improve performance (the exception
-    report shows both). The improvement is kept as typed for green too.
-    """
+    """A quarterly update, kept as history, and the action's current narrative and RAG. Amber
+    and red need a reason and the action to improve performance (the exception report shows
+    both); the improvement is kept as typed for green too."""
     plan_action = get_plan_action(actor, plan_action_id)
     ensure_version(plan_action, version)
-    quarter = _check_quarter(quarter)
+    checks = Checks()
+    try:
+        quarter = _check_quarter(quarter)
+    except InvalidInput as error:
+        checks.add(error)
     narrative = progress.strip()
     if not narrative:
-        raise InvalidInput("Enter the progress narrative", field="progress")
+        checks.refuse("Enter the progress narrative", field="progress")
     reason, improve = rag_reason.strip(), improvement.strip()
     if rag in NEEDS_REASON and not reason:
-        raise InvalidInput(f"Give the reason the action is {rag.value}", field="rag_reason")
+        checks.refuse(f"Give the reason the action is {rag.value}", field="rag_reason")
     if rag in NEEDS_REASON and not improve:
-        raise InvalidInput(f"Enter the action to improve performance: the action is {rag.value}", field="improvement")
+        checks.refuse(f"Enter the action to improve performance: the action is {rag.value}", field="improvement")
+    checks.raise_any()
     update = PlanUpdate(
         plan_action_id=plan_action.id,
         quarter=quarter,

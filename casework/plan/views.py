@@ -10,8 +10,10 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
+from wtforms import Field
 
 from casework.clock import today, utcnow
+from casework.paging import whole_number
 from casework.permissions import Permission
 from casework.plan import services as plan
 from casework.plan.forms import EditPlanActionForm, PlanActionForm, PriorityForm, ProgressForm
@@ -77,6 +79,17 @@ def _priority_values(form: PriorityForm) -> dict[str, Any]:
     }
 
 
+def _readable(field: Field) -> Any:
+    """What a field holds, or None when it could not be read (it has its own message)."""
+    return None if field.errors else field.data
+
+
+def _check_priority(form: PriorityForm, priority_id: int | None) -> None:
+    plan.check_priority(
+        actor(), priority_id, number=_readable(form.number), title=None if form.title.errors else form.title.data or ""
+    )
+
+
 def _index_url(priority: Priority) -> str:
     return url_for("plan.index", _anchor=f"priority-{priority.number}")
 
@@ -91,6 +104,7 @@ def new_priority() -> Page:
         lambda: plan.create_priority(user, **_priority_values(form)),
         saved=lambda priority: Saved(f"Priority {priority.number} added.", _index_url(priority)),
         page=lambda: render_template("plan/priority_form.html", form=form, priority=None),
+        check=lambda: _check_priority(form, None),
     )
 
 
@@ -104,6 +118,7 @@ def edit_priority(priority_id: int) -> Page:
         lambda: plan.edit_priority(user, priority_id, **_priority_values(form)),
         saved=lambda _priority: Saved(f"Priority {priority.number} saved.", _index_url(priority)),
         page=lambda: render_template("plan/priority_form.html", form=form, priority=priority),
+        check=lambda: _check_priority(form, priority_id),
     )
 
 
@@ -137,6 +152,18 @@ def _details(form: PlanActionForm) -> PlanActionDetails:
     )
 
 
+def _check_details(form: PlanActionForm, plan_action_id: int | None) -> None:
+    plan.check_plan_action(
+        actor(),
+        plan_action_id,
+        priority_id=_readable(form.priority_id),
+        ref=_readable(form.ref),
+        action=None if form.action.errors else form.action.data or "",
+        lead_agency_id=_readable(form.lead_agency_id),
+        partner_ids=_readable(form.partner_ids),
+    )
+
+
 def _form_values(plan_action: PlanAction) -> dict[str, object]:
     return {
         "priority_id": plan_action.priority_id,
@@ -166,8 +193,7 @@ def new_action() -> Page:
     form = PlanActionForm()
     _offer_choices(form)
     if request.method == "GET":
-        wanted = request.args.get("priority", "")
-        form.priority_id.data = int(wanted) if wanted.isascii() and wanted.isdigit() else None
+        form.priority_id.data = whole_number(request.args.get("priority"))
     has_priorities = len(form.priority_id.choices or []) > 1  # beyond "Select the priority"
     return submit(
         form,
@@ -176,6 +202,7 @@ def new_action() -> Page:
         page=lambda: render_template(
             "plan/action_form.html", form=form, plan_action=None, has_priorities=has_priorities
         ),
+        check=lambda: _check_details(form, None),
     )
 
 
@@ -194,6 +221,7 @@ def edit_action(plan_action_id: int) -> Page:
         lambda: plan.edit_plan_action(user, plan_action_id, _details(form), version=form.version.data or 0),
         saved=lambda _saved: Saved(f"Action {plan_action.ref} saved.", _detail_url(plan_action_id)),
         page=page,
+        check=lambda: _check_details(form, plan_action_id),
         current=lambda: plan.get_plan_action(user, plan_action_id),
         conflict_page=lambda: page(conflict=True),
         conflict_message=EDIT_CONFLICT,

@@ -10,6 +10,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, SelectField, SelectMultipleField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
+from casework.limits import LONG_TEXT_MAX, REASON_MAX
 from casework.premises.models import (
     AccreditationField,
     HearingKind,
@@ -80,7 +81,7 @@ class MoveStatusForm(FlaskForm):
     reason = TextAreaField(
         "Reason for the move",
         widget=GovTextArea(),
-        validators=[InputRequired(message="Give the reason for the move"), max_length("The reason", 2000)],
+        validators=[InputRequired(message="Give the reason for the move"), max_length("The reason", REASON_MAX)],
     )
     incident_ids = SelectMultipleField(
         "Incidents that justify the move (optional)",
@@ -132,7 +133,9 @@ class IncidentForm(MomentForm):
         invalid_message="Select the severity",
         validators=[InputRequired(message="Select the severity")],
     )
-    description = TextAreaField("Description", widget=GovTextArea(), validators=[max_length("The description", 5000)])
+    description = TextAreaField(
+        "Description", widget=GovTextArea(), validators=[max_length("The description", LONG_TEXT_MAX)]
+    )
     submit = SubmitField("Record incident", widget=GovSubmitInput())
 
 
@@ -160,7 +163,7 @@ class VisitForm(MomentForm):
         invalid_message="Select pass, fail or not applicable",
         validators=[InputRequired(message="Select the result")],
     )
-    notes = TextAreaField("Notes", widget=GovTextArea(), validators=[max_length("The notes", 5000)])
+    notes = TextAreaField("Notes", widget=GovTextArea(), validators=[max_length("The notes", LONG_TEXT_MAX)])
     submit = SubmitField("Record visit", widget=GovSubmitInput())
 
 
@@ -182,7 +185,7 @@ class HearingForm(FlaskForm):
         invalid_message="Select the outcome",
         validators=[InputRequired(message="Select the outcome")],
     )
-    notes = TextAreaField("Notes", widget=GovTextArea(), validators=[max_length("The notes", 5000)])
+    notes = TextAreaField("Notes", widget=GovTextArea(), validators=[max_length("The notes", LONG_TEXT_MAX)])
     submit = SubmitField("Record hearing", widget=GovSubmitInput())
 
 
@@ -204,7 +207,7 @@ class AccreditationForm(FlaskForm):
     reason = TextAreaField(
         "Reason",
         widget=GovTextArea(),
-        validators=[InputRequired(message="Give the reason for the change"), max_length("The reason", 2000)],
+        validators=[InputRequired(message="Give the reason for the change"), max_length("The reason", REASON_MAX)],
     )
     version = VersionField(validators=[required_version])
     submit = SubmitField("Save change", widget=GovSubmitInput())

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.clock import utcnow
-from casework.db import Base, CreatedAt, IntPK, Str100, Str200
+from casework.db import Base, CreatedAt, IntPK, LongText, ReasonText, Str100, Str200
 from casework.people.models import ADDRESS_MAX, POSTCODE_MAX
 
 LICENCE_NUMBER_MAX = 40
@@ -193,7 +193,7 @@ class PremisesStatusChange(Base):
     premises_id: Mapped[int] = mapped_column(sa.ForeignKey("premises.id"))
     from_status: Mapped[TlsStatus]
     to_status: Mapped[TlsStatus]
-    reason: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[ReasonText]
     officer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     incident_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
@@ -217,7 +217,7 @@ class PremisesIncident(Base):
     source: Mapped[IncidentSource]
     category: Mapped[IncidentCategory]
     severity: Mapped[IncidentSeverity]
-    description: Mapped[str] = mapped_column(sa.Text, default="")
+    description: Mapped[LongText] = mapped_column(default="")
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     recorded_at: Mapped[CreatedAt]
 
@@ -239,7 +239,7 @@ class PremisesVisit(Base):
     premises_id: Mapped[int] = mapped_column(sa.ForeignKey("premises.id"))
     kind: Mapped[VisitKind]
     result: Mapped[VisitResult] = mapped_column(default=VisitResult.NOT_APPLICABLE)
-    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    notes: Mapped[LongText] = mapped_column(default="")
     officer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     visited_at: Mapped[datetime]
 
@@ -260,7 +260,7 @@ class LicensingHearing(Base):
     kind: Mapped[HearingKind]
     held_on: Mapped[date]
     outcome: Mapped[HearingOutcome]
-    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    notes: Mapped[LongText] = mapped_column(default="")
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     recorded_at: Mapped[CreatedAt]
 
@@ -277,7 +277,7 @@ class AccreditationChange(Base):
     premises_id: Mapped[int] = mapped_column(sa.ForeignKey("premises.id"), index=True)
     field: Mapped[AccreditationField]
     value: Mapped[bool]
-    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    reason: Mapped[ReasonText] = mapped_column(default="")
     officer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

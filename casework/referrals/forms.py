@@ -14,7 +14,9 @@ from wtforms import BooleanField, Field, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from casework.cases.models import REFERENCE_MAX, CaseType, PartyRole
+from casework.limits import LINE_MAX, LONG_TEXT_MAX, NAME_MAX, REASON_MAX
 from casework.people.models import ADDRESS_MAX, POSTCODE_MAX
+from casework.people.services import POSTCODE_FORMAT, is_uk_postcode
 from casework.referrals.models import Consent, ReferralStatus, ReferralSubject
 from casework.referrals.services import REFERRED_ROLES
 from casework.ui.fields import (
@@ -28,6 +30,7 @@ from casework.ui.fields import (
     max_length,
     optional_int,
     required_version,
+    shaped,
 )
 
 NEW_PERSON = "new"
@@ -54,8 +57,8 @@ class MakeReferralForm(FlaskForm):
         invalid_message="Select whether you are referring a person or a place",
         validators=[InputRequired(message="Select whether you are referring a person or a place")],
     )
-    first_name = StringField("First name", widget=GovTextInput(), validators=[max_length("First name", 100)])
-    last_name = StringField("Last name", widget=GovTextInput(), validators=[max_length("Last name", 100)])
+    first_name = StringField("First name", widget=GovTextInput(), validators=[max_length("First name", NAME_MAX)])
+    last_name = StringField("Last name", widget=GovTextInput(), validators=[max_length("Last name", NAME_MAX)])
     date_of_birth = GovDateField(
         "Date of birth (optional)", past_only=True, description="For example, 27 3 1985", validators=[Optional()]
     )
@@ -63,23 +66,25 @@ class MakeReferralForm(FlaskForm):
         "Place",
         widget=GovTextInput(),
         description="The street, park, estate or area, for example 'Tillery Park, Wisbech'.",
-        validators=[max_length("Place", 200)],
+        validators=[max_length("Place", LINE_MAX)],
     )
     address = TextAreaField("Address (optional)", widget=GovTextArea(), validators=[max_length("Address", ADDRESS_MAX)])
     postcode = StringField(
-        "Postcode (optional)", widget=GovTextInput(), validators=[max_length("Postcode", POSTCODE_MAX)]
+        "Postcode (optional)",
+        widget=GovTextInput(),
+        validators=[max_length("Postcode", POSTCODE_MAX), shaped(is_uk_postcode, POSTCODE_FORMAT)],
     )
     what_is_happening = TextAreaField(
         "What is happening?",
         widget=GovCharacterCount(),
         description="What, when and how often, who is affected, and what has been tried.",
-        validators=[DataRequired(message="Enter what is happening"), max_length("What is happening", 5000)],
+        validators=[DataRequired(message="Enter what is happening"), max_length("What is happening", LONG_TEXT_MAX)],
     )
     risks = TextAreaField(
         "Risks (optional)",
         widget=GovCharacterCount(),
         description="Risks to the person, to others or to staff visiting, and any vulnerability.",
-        validators=[max_length("Risks", 5000)],
+        validators=[max_length("Risks", LONG_TEXT_MAX)],
     )
     consent = EnumRadioField(
         "Has consent been given to share this information with partner agencies?",
@@ -92,7 +97,7 @@ class MakeReferralForm(FlaskForm):
         "Reason, if consent was not given or not asked for",
         widget=GovTextArea(),
         description="Why consent was not given or asked for, and why the information should still be shared.",
-        validators=[max_length("Reason", 2000)],
+        validators=[max_length("Reason", REASON_MAX)],
     )
     submit = SubmitField("Send referral", widget=GovSubmitInput())
 
@@ -172,7 +177,7 @@ class AcceptReferralForm(FlaskForm):
         "Title",
         widget=GovTextInput(),
         description="A short description others will recognise, for example 'Noise and threats, Waterlees'.",
-        validators=[max_length("Title", 200)],
+        validators=[max_length("Title", LINE_MAX)],
     )
     lead_agency_id = ChoiceSelectField(
         "Lead agency",
@@ -219,7 +224,7 @@ class DeclineReferralForm(FlaskForm):
         "Why is the referral declined?",
         widget=GovTextArea(),
         description="The referring agency sees this reason.",
-        validators=[DataRequired(message="Enter why the referral is declined"), max_length("Reason", 2000)],
+        validators=[DataRequired(message="Enter why the referral is declined"), max_length("Reason", REASON_MAX)],
     )
     submit = SubmitField(
         "Decline referral", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--warning"}}

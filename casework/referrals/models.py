@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.accounts.models import User
 from casework.agencies.models import Agency
-from casework.db import Base, IntPK, Str100, Str200
+from casework.db import Base, IntPK, LongText, ReasonText, Str100, Str200
 from casework.people.models import ADDRESS_MAX, POSTCODE_MAX
 
 
@@ -53,17 +53,17 @@ class Referral(Base):
     address: Mapped[str] = mapped_column(sa.String(ADDRESS_MAX), default="")
     postcode: Mapped[str] = mapped_column(sa.String(POSTCODE_MAX), default="")
     place: Mapped[Str200] = mapped_column(default="")  # where, for a place or as well as a person
-    what_is_happening: Mapped[str] = mapped_column(sa.Text)
-    risks: Mapped[str] = mapped_column(sa.Text, default="")
+    what_is_happening: Mapped[LongText]
+    risks: Mapped[LongText] = mapped_column(default="")
     consent: Mapped[Consent]
-    consent_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    consent_reason: Mapped[ReasonText] = mapped_column(default="")
     referring_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
     referrer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     received_at: Mapped[datetime]
     status: Mapped[ReferralStatus] = mapped_column(default=ReferralStatus.NEW)
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
-    decline_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    decline_reason: Mapped[ReasonText] = mapped_column(default="")
     case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"))
     anonymised_at: Mapped[datetime | None]

@@ -37,6 +37,7 @@ from casework.policy import (
     stub_safe,
     visible_cases,
     visible_referrals,
+    works_on_clause,
 )
 from casework.referrals.models import Consent, Referral, ReferralStatus, ReferralSubject
 
@@ -58,6 +59,7 @@ def check_referral(
     first_name: str | None,
     last_name: str | None,
     date_of_birth: date | None,
+    postcode: str | None,
     place: str | None,
     what_is_happening: str | None,
     consent: Consent | None,
@@ -79,6 +81,7 @@ def check_referral(
             checks.refuse("Date of birth must be in the past", field="date_of_birth")
     elif subject is ReferralSubject.PLACE:
         required(place, "Enter the place", "place")
+    people.check_contact_details(checks, postcode=postcode)
     required(what_is_happening, "Enter what is happening", "what_is_happening")
     if consent is not None and consent is not Consent.YES:
         required(consent_reason, "Enter why consent was not given or not asked for", "consent_reason")
@@ -107,6 +110,7 @@ def make_referral(
         first_name=first_name,
         last_name=last_name,
         date_of_birth=date_of_birth,
+        postcode=postcode,
         place=place,
         what_is_happening=what_is_happening,
         consent=consent,
@@ -419,6 +423,16 @@ def _decided_meanwhile(referral_id: int) -> InvalidTransition | EditConflict:
     return InvalidTransition(f"This referral has already been {status.value}")
 
 
+def check_acceptance(actor: User, referral_id: int, *, into: str | None, existing_case: str | None) -> None:
+    """InvalidInput with every rule an acceptance breaks, on what of the form could be
+    read (None for a field the form could not read): a case that cannot take the
+    referral is shown with the form's own problems. A new case's fields are all the
+    form's to check."""
+    decidable_referral(actor, referral_id)
+    if into == "existing" and existing_case is not None:
+        _existing_case_for(actor, existing_case)
+
+
 def accept_referral(
     actor: User,
     referral_id: int,
@@ -500,10 +514,12 @@ def _existing_case_for(actor: User, reference: str) -> Case:
     cleaned = reference.strip().upper()
     if not cleaned:
         raise InvalidInput("Enter the reference of the case", field="case_reference")
-    row = db.session.execute(visible_cases(actor).where(Case.reference == cleaned)).first()
+    query = visible_cases(actor).add_columns(works_on_clause(actor)).where(Case.reference == cleaned)
+    row = db.session.execute(query).first()
     if row is None:
         raise InvalidInput(f"There is no case with the reference {cleaned}", field="case_reference")
-    case, full_view = row[0], bool(row[1])
+    # Seen in full only through a meeting's agenda is not enough: people are added to it.
+    case, full_view = row[0], bool(row[1]) and bool(row[2])
     if not full_view:
         raise InvalidInput(
             f"Your agency cannot see case {cleaned} in full, so the referral cannot be added to it. "
@@ -560,7 +576,12 @@ def _involve_referring_agency(actor: User, referral: Referral, case: Case) -> No
         select(CaseAgency.id).where(CaseAgency.case_id == case.id, CaseAgency.agency_id == referral.referring_agency_id)
     )
     if involved is None and referral.referring_agency.active:
-        cases.add_agency(actor, case.reference, agency_id=referral.referring_agency_id)
+        cases.add_agency(
+            actor,
+            case.reference,
+            agency_id=referral.referring_agency_id,
+            reason="Its referral was accepted into the case",
+        )
 
 
 def _case_note(actor: User, referral: Referral) -> str:

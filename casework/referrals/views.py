@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field
 
 from casework.agencies import services as agencies
+from casework.paging import page_number
 from casework.permissions import Permission
 from casework.policy import authorize
 from casework.referrals import services as referrals
@@ -35,10 +36,7 @@ def index() -> str:
     form = ReferralFilterForm(request.args)
     form.validate()
     status = None if form.status.errors else form.status.data
-    page_number = request.args.get("page", "1")
-    page = referrals.list_referrals(
-        user, status=status, page=int(page_number) if page_number.isdigit() else 1, per_page=PER_PAGE
-    )
+    page = referrals.list_referrals(user, status=status, page=page_number(request.args.get("page")), per_page=PER_PAGE)
     return render_template("referrals/index.html", form=form, page=page, status=status)
 
 
@@ -77,6 +75,7 @@ def new() -> Page:
             first_name=readable(form.first_name),
             last_name=readable(form.last_name),
             date_of_birth=readable(form.date_of_birth),
+            postcode=readable(form.postcode),
             place=readable(form.place),
             what_is_happening=readable(form.what_is_happening),
             consent=readable(form.consent),
@@ -189,6 +188,12 @@ def accept(referral_id: int) -> Page:
             _detail_url(referral_id),
         ),
         page=lambda: _render(referral_id, accept_form=form),  # with the audit record of this view
+        check=lambda: referrals.check_acceptance(
+            user,
+            referral_id,
+            into=None if form.into.errors else form.into.data,
+            existing_case=None if form.case_reference.errors else form.case_reference.data or "",
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from wtforms.validators import Length, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput
 
 from casework.clock import parse_time, today
+from casework.paging import whole_number
 
 # Record ids are 32-bit integer columns: a larger number names no record, and
 # PostgreSQL refuses to compare it with one, so it is refused as not on the list.
@@ -51,6 +52,39 @@ def is_email_address(value: str) -> bool:
 def email_address(_form: object, field: Field) -> None:
     if not is_email_address(field.data or ""):
         raise ValidationError(EMAIL_FORMAT)
+
+
+def record_number(message: str) -> Callable[[object, Field], None]:
+    """A record's number typed in a box (blank is left to Optional): ASCII digits that
+    can name a record, read as ``paging.whole_number`` reads the query string."""
+
+    def check(_form: object, field: Field) -> None:
+        text = (field.data or "").strip()
+        if text and whole_number(text) is None:
+            raise StopValidation(message)
+
+    return check
+
+
+OPTIONAL = " (optional)"
+
+
+def plain_name(field: Field) -> str:
+    """The field's label for its messages: 'Date of birth must be a real date', never
+    'Date of birth (optional) must be ...'."""
+    return str(field.label.text).removesuffix(OPTIONAL)
+
+
+def shaped(rule: Callable[[str], bool], message: str) -> Callable[[object, Field], None]:
+    """Text that must have a shape (a postcode, a phone number); blank is left to the
+    field's other validators."""
+
+    def check(_form: object, field: Field) -> None:
+        text = field.data or ""
+        if text.strip() and not rule(text):
+            raise ValidationError(message)
+
+    return check
 
 
 def max_length(label: str, maximum: int) -> Length:
@@ -97,16 +131,16 @@ class GovDateField(DateField):
             return
         if len(valuelist) != 3 or not all(part.strip() for part in valuelist):
             self.data = None
-            raise ValueError(f"{self.label.text} must include a day, month and year")
+            raise ValueError(f"{plain_name(self)} must include a day, month and year")
         try:
             day, month, year = (int(part) for part in valuelist)
             self.data = date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):  # a year too big for a C int overflows
             self.data = None
-            raise ValueError(f"{self.label.text} must be a real date") from None
+            raise ValueError(f"{plain_name(self)} must be a real date") from None
         if year < 1900:
             self.data = None
-            raise ValueError(f"{self.label.text} must be after 1900")
+            raise ValueError(f"{plain_name(self)} must be after 1900")
 
     @property
     def given(self) -> date:
@@ -117,7 +151,7 @@ class GovDateField(DateField):
 
     def pre_validate(self, form: object) -> None:
         if self.past_only and self.data is not None and self.data > today():
-            raise ValidationError(f"{self.label.text} must be in the past")
+            raise ValidationError(f"{plain_name(self)} must be in the past")
 
     def post_validate(self, form: object, validation_stopped: bool) -> None:
         # Optional() clears the errors whenever the day box is blank, which would let a
@@ -206,7 +240,7 @@ class TimeField(StringField):
         self.time = None
         text = (self.data or "").strip()
         if not text:
-            raise ValidationError(f"Enter the {self.label.text.lower()}")
+            raise ValidationError(f"Enter the {plain_name(self).lower()}")
         try:
             self.time = parse_time(text)
         except ValueError as error:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from flask import flash, redirect
+from flask import flash, redirect, session
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -48,6 +48,7 @@ class AskFirst(Exception):
     duplicate, a date already past) instead of saving: nothing is written."""
 
 
+# Long: the one form flow; each outcome in turn, in one place, is easier to check than split.
 def submit(
     form: FlaskForm,
     command: Callable[[], T],
@@ -58,6 +59,7 @@ def submit(
     current: Callable[[], Versioned] | None = None,
     conflict_page: Callable[[], str] | None = None,
     conflict_message: str = EDIT_CONFLICT,
+    keep_refused: bool = False,
 ) -> Page:
     """Handle one form: show it, or take what was sent and save it or say why not.
 
@@ -67,6 +69,10 @@ def submit(
     unless the page shows a conflict differently). An ``InvalidTransition`` (the record
     is no longer in a state that allows this: a referral already decided, a meeting
     finished) is shown on the form, with what was typed, as a 409.
+
+    ``keep_refused`` is for a refusal that is itself a record: a wrong password or a
+    wrong code is audited and counted towards throttling, so what the command wrote
+    before it refused is kept.
     """
     if not form.is_submitted():
         return _shown(page, 200)
@@ -84,7 +90,10 @@ def submit(
         savepoint.rollback()
         return _shown(page, 200)
     except InvalidInput as error:
-        savepoint.rollback()
+        if keep_refused:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
         show_error(form, error)
         return _shown(page, INVALID)
     except InvalidTransition as error:
@@ -101,12 +110,8 @@ def submit(
         if current is not None:  # saving again is checked against what is saved now
             keep_version(form, current().version)
         return _shown(conflict_page or page, CONFLICT)
-    db.session.commit()
     outcome = saved(result)
-    if outcome.message:
-        flash(outcome.message, "success")
-    if outcome.notice:
-        flash(outcome.notice)
+    _commit_saying((outcome.message, "success"), (outcome.notice, "message"))
     return redirect(outcome.to)
 
 
@@ -116,11 +121,15 @@ def press(
     *,
     back: str,
     conflict_message: str = EDIT_CONFLICT,
+    refusal_category: str = "message",
 ) -> Response:
     """A button on a page (no page of its own): make the change or say why not, and go
-    back to the page either way. ``command`` returns the confirmation to show, if any."""
+    back to the page either way. ``command`` returns the confirmation to show, if any.
+
+    A refusal is flashed in ``refusal_category``: "error" shows it as an error summary
+    at the top of the page, the default as a plain notice."""
     if not form.validate_on_submit():
-        flash("The form was changed before it was sent. Reload the page and try again.")
+        flash("The form was changed before it was sent. Reload the page and try again.", refusal_category)
         return redirect(back)
     savepoint = db.session.begin_nested()
     try:
@@ -128,15 +137,28 @@ def press(
         savepoint.commit()
     except EditConflict:
         savepoint.rollback()
-        flash(conflict_message)
+        flash(conflict_message, refusal_category)
     except (InvalidInput, InvalidTransition) as error:
         savepoint.rollback()
-        flash(error.message)
+        flash(error.message, refusal_category)
     else:
-        db.session.commit()
-        if message:
-            flash(message, "success")
+        _commit_saying((message, "success"))
     return redirect(back)
+
+
+def _commit_saying(*messages: tuple[str | None, str]) -> None:
+    """Commit, with the confirmation already in the session, so that the session (kept in
+    the database) is written in the same transaction; a commit that fails takes the
+    confirmation back."""
+    said = [(message, category) for message, category in messages if message]
+    for message, category in said:
+        flash(message, category)
+    try:
+        db.session.commit()
+    except Exception:
+        if said:
+            session["_flashes"] = session.get("_flashes", [])[: -len(said)]
+        raise
 
 
 def _run_checks(form: FlaskForm, check: Callable[[], object]) -> None:

@@ -10,7 +10,8 @@ from casework.audit import services as audit
 from casework.clock import ZONE, utcnow
 from casework.permissions import Permission
 from casework.policy import can, permissions_of
-from casework.victims.models import ClockOutcome, ClockStatus, SlaClock
+from casework.ui.tables import table_row
+from casework.victims.models import ClockStatus, SlaClock
 from casework.victims.services import sla
 
 # (endpoint, label, permission needed or None, endpoints that mark it as the current section)
@@ -24,9 +25,16 @@ NAVIGATION = (
     ("premises.index", "Premises", Permission.PREMISES_VIEW, ("premises.",)),
     ("tls_report.index", "TLS report", Permission.PREMISES_REPORT, ("tls_report.",)),
     ("plan.index", "Plan", Permission.PLAN_VIEW, ("plan.",)),
-    ("admin.audit_log", "Audit log", Permission.AUDIT_VIEW, ("admin.audit",)),
+)
+
+# The administrators' pages share one "Admin" link, to the first of them the user may
+# open, and link each other from a sub-navigation (admin/_navigation.html): with a link
+# each, an administrator's navigation did not fit on one row at 1280 px. Someone who
+# may open only one of them (a manager: the audit log) sees that page's own name.
+ADMIN_PAGES = (
     ("admin.users_index", "Users", Permission.USER_MANAGE, ("admin.user",)),
     ("admin.agencies_index", "Agencies", Permission.AGENCY_MANAGE, ("admin.agenc",)),
+    ("admin.audit_log", "Audit log", Permission.AUDIT_VIEW, ("admin.audit",)),
 )
 
 
@@ -71,14 +79,7 @@ def countdown(due_at: datetime, now: datetime | None = None) -> str:
 
 def clock_status(clock: SlaClock, now: datetime | None = None) -> ClockStatus:
     """What a clock's status is now: an open clock is pending, due soon or overdue."""
-    if clock.outcome is not ClockOutcome.OPEN:
-        return ClockStatus(clock.outcome.value)
-    now = now or utcnow()
-    if clock.due_at < now:
-        return ClockStatus.OVERDUE
-    if clock.due_at <= now + timedelta(hours=sla.rules().due_soon_hours):
-        return ClockStatus.DUE_SOON
-    return ClockStatus.PENDING
+    return sla.status_at(clock, now or utcnow())
 
 
 def pagination(endpoint: str, page: int, pages: int, **values: object) -> dict[str, object]:
@@ -103,15 +104,30 @@ def pagination(endpoint: str, page: int, pages: int, **values: object) -> dict[s
     }
 
 
-def _navigation() -> list[dict[str, object]]:
-    if not current_user.is_authenticated:
-        return []
+def _links(entries: tuple[tuple[str, str, Permission | None, tuple[str, ...]], ...]) -> list[dict[str, object]]:
     endpoint = request.endpoint or ""
     return [
         {"href": url_for(target), "text": label, "active": endpoint.startswith(prefixes)}
-        for target, label, permission, prefixes in NAVIGATION
+        for target, label, permission, prefixes in entries
         if permission is None or can(current_user, permission)
     ]
+
+
+def admin_pages() -> list[dict[str, object]]:
+    """The administrators' pages the signed-in user may open, for their sub-navigation."""
+    return _links(ADMIN_PAGES) if current_user.is_authenticated else []
+
+
+def _navigation() -> list[dict[str, object]]:
+    if not current_user.is_authenticated:
+        return []
+    links = _links(NAVIGATION)
+    admin = admin_pages()
+    if len(admin) > 1:
+        links.append({"href": admin[0]["href"], "text": "Admin", "active": any(page["active"] for page in admin)})
+    else:
+        links.extend(admin)
+    return links
 
 
 def init_app(app: Flask) -> None:
@@ -121,6 +137,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(clock_status)
     app.add_template_filter(audit.verb_label, "audit_verb")
     app.add_template_global(pagination)
+    app.add_template_global(table_row)
+    app.add_template_global(admin_pages)
 
     @app.context_processor
     def page_values() -> dict[str, object]:

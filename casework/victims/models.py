@@ -7,7 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.accounts.models import User
 from casework.cases.models import Case
-from casework.db import Base, CreatedAt, IntPK, Str200
+from casework.db import Base, CreatedAt, IntPK, ReasonText, Str200
+from casework.limits import STOP_REASON_MAX
 from casework.people.models import Person
 
 
@@ -62,7 +63,7 @@ class RiskAssessment(Base):
     score: Mapped[int]
     computed_level: Mapped[RiskLevel]
     override_level: Mapped[RiskLevel | None]
-    override_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    override_reason: Mapped[ReasonText] = mapped_column(default="")
     level: Mapped[RiskLevel]  # the final level: the override if there is one
     assessed_at: Mapped[datetime]
     assessed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
@@ -94,12 +95,18 @@ class ClockKind(enum.StrEnum):
 
 class ClockOutcome(enum.StrEnum):
     """What has happened to a clock. Whether an open clock is pending, due soon or
-    overdue depends on the time you look, so it is worked out when read."""
+    overdue depends on the time you look, so it is worked out when read.
+
+    A clock the case's closing (or the victim leaving it) stops is ``stopped`` when it
+    was not yet due, and ``overdue_at_closing`` when it was already past due: closing
+    a case never turns a breach into a clock that does not count.
+    """
 
     OPEN = "open"
     MET = "met"
     MET_LATE = "met_late"
     STOPPED = "stopped"
+    OVERDUE_AT_CLOSING = "overdue_at_closing"
 
 
 class ClockStatus(enum.StrEnum):
@@ -109,10 +116,13 @@ class ClockStatus(enum.StrEnum):
     MET = "met"
     MET_LATE = "met_late"
     STOPPED = "stopped"
+    OVERDUE_AT_CLOSING = "overdue_at_closing"
 
     @property
     def label(self) -> str:
-        return {"due_soon": "Due soon", "met_late": "Met late"}.get(self.value, self.value.capitalize())
+        return {"due_soon": "Due soon", "met_late": "Met late", "overdue_at_closing": "Overdue at closing"}.get(
+            self.value, self.value.capitalize()
+        )
 
     @property
     def colour(self) -> str:
@@ -123,6 +133,7 @@ class ClockStatus(enum.StrEnum):
             "met": "green",
             "met_late": "yellow",
             "stopped": "grey",
+            "overdue_at_closing": "red",
         }[self.value]
 
 
@@ -144,7 +155,7 @@ class SlaClock(Base):
     outcome: Mapped[ClockOutcome] = mapped_column(default=ClockOutcome.OPEN)
     met_at: Mapped[datetime | None]
     stopped_at: Mapped[datetime | None]
-    stop_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    stop_reason: Mapped[str] = mapped_column(sa.String(STOP_REASON_MAX), default="")
     # The assessment that started the episode, so the clocks can be traced to it.
     started_by_assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_assessments.id"))
 
@@ -172,5 +183,5 @@ class SlaStop(Base):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"))
     stopped_at: Mapped[datetime]
-    reason: Mapped[str] = mapped_column(sa.String(500))
+    reason: Mapped[str] = mapped_column(sa.String(STOP_REASON_MAX))
     recorded_at: Mapped[CreatedAt]

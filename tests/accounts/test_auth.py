@@ -2,6 +2,7 @@
 changing one's own password."""
 
 import re
+import secrets
 from datetime import timedelta
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -111,7 +112,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, session):
     user = make_user()
     wrong_password = sign_in(client, user.email, "not the password at all")
     unknown_email = sign_in(client, "nobody@example.test", "not the password at all")
-    assert wrong_password.status_code == unknown_email.status_code == 200
+    assert wrong_password.status_code == unknown_email.status_code == 400
     assert "There is a problem" in wrong_password.text
     assert "Enter a correct email address and password" in wrong_password.text
     assert error_summary(wrong_password.text) == error_summary(unknown_email.text) != ""
@@ -126,7 +127,7 @@ def test_what_was_typed_in_the_email_box_is_kept(client, session):
 
 def test_empty_form_gets_field_errors(client, session):
     response = client.post("/sign-in", data={"email": "", "password": ""})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert "Enter your email address" in response.text
     assert "Enter your password" in response.text
@@ -135,7 +136,7 @@ def test_empty_form_gets_field_errors(client, session):
 def test_inactive_user_cannot_sign_in(client, session):
     user = make_user(active=False)
     response = sign_in(client, user.email)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter a correct email address and password" in response.text
     assert client.get("/").status_code == 302
     assert "auth.signed_in" not in audit_verbs(user)
@@ -213,7 +214,7 @@ def test_five_failed_attempts_lock_that_email_for_a_while(app, client, session):
     assert app.config["SIGN_IN_RATE_LIMIT"] == "5 per 5 minutes"
     user = make_user()
     for _attempt in range(5):
-        assert sign_in(client, user.email, "wrong guess number x").status_code == 200
+        assert sign_in(client, user.email, "wrong guess number x").status_code == 400
     response = sign_in(client, user.email)  # even the right password
     assert response.status_code == 429
     assert THROTTLED in response.text
@@ -268,7 +269,7 @@ def test_a_busy_office_behind_one_address_can_all_sign_in(app, session, monkeypa
 def test_guessing_at_many_addresses_from_one_client_is_limited(app, client, session, monkeypatch):
     monkeypatch.setitem(app.config, "SIGN_IN_IP_RATE_LIMIT", "3 per 5 minutes")
     for number in range(3):
-        assert sign_in(client, f"guess{number}@example.test", "wrong guess number x").status_code == 200
+        assert sign_in(client, f"guess{number}@example.test", "wrong guess number x").status_code == 400
     assert sign_in(client, "guess9@example.test", "wrong guess number x").status_code == 429
 
 
@@ -379,7 +380,7 @@ def test_change_password_page_shows_the_form(client_as, session):
 def test_wrong_current_password_is_rejected(client_as, session):
     user = make_user()
     response = change_password(client_as(user), "not my password", "a brand new long passphrase")
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert "Your current password is not correct" in response.text
     assert verify_password(db.session.get(User, user.id).password_hash, factories.PASSWORD)
@@ -399,7 +400,7 @@ def test_wrong_current_password_is_rejected(client_as, session):
 def test_weak_new_password_is_rejected(client_as, session, new, message):
     user = make_user()
     response = change_password(client_as(user), factories.PASSWORD, new)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert message in response.text
     assert verify_password(db.session.get(User, user.id).password_hash, factories.PASSWORD)
@@ -516,7 +517,7 @@ def test_throttled_attempts_are_audited(client, session, limit_of_two):
     sign_in(client, user.email, "wrong guess number x")
     sign_in(client, user.email, "wrong guess number x")
     assert sign_in(client, user.email).status_code == 429
-    assert sign_in(client, "nobody@example.test", "x" * 12).status_code == 200
+    assert sign_in(client, "nobody@example.test", "x" * 12).status_code == 400
     verbs = audit_verbs()
     assert verbs == ["auth.sign_in_failed", "auth.sign_in_failed", "auth.sign_in_throttled", "auth.sign_in_failed"]
     throttled = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "auth.sign_in_throttled"))
@@ -595,7 +596,7 @@ def test_production_sign_in_sets_a_host_only_secure_cookie_and_no_remember_me(da
     from casework import create_app
 
     monkeypatch.setenv("CASEWORK_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "a-production-secret-key-for-this-test-only-0123456789")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.delenv("REQUIRE_MFA_FOR_ALL", raising=False)

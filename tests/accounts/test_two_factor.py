@@ -171,7 +171,7 @@ def test_a_wrong_code_at_setup_keeps_the_same_secret_and_stores_nothing(client, 
     secret = secret_on_page(client.get("/sign-in/two-factor/setup").text)
     wrong = f"{(int(code_at(secret)) + 1) % 1_000_000:06d}"
     response = client.post("/sign-in/two-factor/setup", data={"code": wrong})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert WRONG_CODE in response.text
     assert secret_on_page(response.text) == secret
@@ -185,7 +185,7 @@ def test_malformed_codes_get_a_clear_message(client, session, code):
     user = make_user(role=Role.ADMIN)
     sign_in(client, user.email)
     response = client.post("/sign-in/two-factor/setup", data={"code": code})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert not signed_in(client)
 
@@ -226,7 +226,7 @@ def test_a_wrong_code_is_refused_and_audited(client, session):
     user = enrolled_user()
     sign_in(client, user.email)
     response = client.post("/sign-in/two-factor", data={"code": f"{(int(code_at(SECRET)) + 1) % 1_000_000:06d}"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert WRONG_CODE in response.text
     assert not signed_in(client)
     assert audit_verbs(user)[-1] == "auth.two_factor_failed"
@@ -248,7 +248,7 @@ def test_a_code_cannot_be_used_twice(app, client, session):
     other = app.test_client()  # someone who saw the code over the user's shoulder
     sign_in(other, user.email)
     response = other.post("/sign-in/two-factor", data={"code": code})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert WRONG_CODE in response.text
     assert not signed_in(other)
 
@@ -317,7 +317,7 @@ def test_wrong_codes_are_throttled_per_account_and_audited(app, client, session)
     sign_in(client, user.email)
     wrong = f"{(int(code_at(SECRET)) + 500_000) % 1_000_000:06d}"
     for _attempt in range(5):
-        assert client.post("/sign-in/two-factor", data={"code": wrong}).status_code == 200
+        assert client.post("/sign-in/two-factor", data={"code": wrong}).status_code == 400
     response = client.post("/sign-in/two-factor", data={"code": code_at(SECRET)})  # even the right code
     assert response.status_code == 429
     assert THROTTLED in response.text
@@ -376,7 +376,7 @@ def test_a_recovery_code_signs_in_once(client, session):
 
     sign_in(client, user.email)
     response = client.post("/sign-in/two-factor", data={"code": codes[3]})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert WRONG_CODE in response.text
     assert not signed_in(client)
 
@@ -387,7 +387,7 @@ def test_recovery_codes_of_another_user_do_not_work(client, session):
     client.post("/sign-out")
     other = enrolled_user()
     sign_in(client, other.email)
-    assert client.post("/sign-in/two-factor", data={"code": codes[0]}).status_code == 200
+    assert client.post("/sign-in/two-factor", data={"code": codes[0]}).status_code == 400
     assert not signed_in(client)
 
 
@@ -398,7 +398,7 @@ def test_making_new_recovery_codes_needs_the_password_and_ends_the_old_ones(clie
     assert "You have 10 unused codes" in page.text
 
     refused = client.post("/account/recovery-codes", data={"password": "not my password at all"})
-    assert refused.status_code == 200
+    assert refused.status_code == 400
     assert "Your password is not correct" in refused.text
     assert codes_on_page(refused.text) == []
 
@@ -414,7 +414,7 @@ def test_making_new_recovery_codes_needs_the_password_and_ends_the_old_ones(clie
     client.post("/sign-out")
 
     sign_in(client, user.email)
-    assert client.post("/sign-in/two-factor", data={"code": old_codes[0]}).status_code == 200
+    assert client.post("/sign-in/two-factor", data={"code": old_codes[0]}).status_code == 400
     assert client.post("/sign-in/two-factor", data={"code": new_codes[0]}).status_code == 302
 
 
@@ -424,7 +424,7 @@ def test_a_user_without_an_authenticator_has_no_codes_to_make(client_as, session
     assert page.status_code == 200
     assert "You have not set up an authenticator app" in page.text
     response = browser.post("/account/recovery-codes", data={"password": factories.PASSWORD})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Set up an authenticator app first" in response.text
     assert db.session.scalar(select(func.count()).select_from(RecoveryCode)) == 0
 

@@ -113,12 +113,13 @@ def test_the_overdue_actions(app, client_as):
 def test_an_action_page(app, client_as):
     police = make_agency(name="Cambridgeshire Constabulary")
     officer = make_user(agency=police)
-    subjects = Subjects(police, officer)
     client = client_as(officer)
 
     def action_with(updates: int) -> int:
-        subjects.add(1, due=today())
-        action = subjects.last
+        # On a case each time: a case action's page also records the view of its case.
+        action = make_action(
+            agency=police, created_by=officer, due_on=today(), case=make_case(lead_agency=police, opened_by=officer)
+        )
         authors = [officer, make_user(role=Role.PARTNER, agency=police)]
         for number in range(updates):
             actions.update_action(

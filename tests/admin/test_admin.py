@@ -50,6 +50,12 @@ def version_on_page(html):
     return int(field_value(html, "version"))
 
 
+def error_summary(html):
+    """The GOV.UK error summary at the top of a page, or nothing."""
+    match = re.search(r'<div class="govuk-error-summary".*?</ul>', html, re.S)
+    return match.group(0) if match else ""
+
+
 # --- Who may ------------------------------------------------------------------------
 
 
@@ -308,16 +314,20 @@ def test_deactivated_user_cannot_sign_in(as_admin, client, home):
     user = make_user(agency=home)
     as_admin.post(f"/admin/users/{user.id}/deactivate", data={"version": user.version})
     response = client.post("/sign-in", data={"email": user.email, "password": factories.PASSWORD})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter a correct email address and password" in response.text
 
 
-def test_stale_deactivation_gets_the_conflict_page(as_admin, home):
+def test_stale_deactivation_goes_back_with_the_conflict_as_an_error(as_admin, home):
     user = make_user(agency=home)
     old_version = user.version
     as_admin.post(f"/admin/users/{user.id}", data=edit_form(user, name="Renamed"))
     response = as_admin.post(f"/admin/users/{user.id}/deactivate", data={"version": old_version})
-    assert response.status_code == 409
+    assert response.status_code == 302
+    assert response.location == f"/admin/users/{user.id}"
+    page = as_admin.get(response.location).text
+    assert 'class="govuk-error-summary"' in page
+    assert "Someone else changed this record after you opened this page" in error_summary(page)
     assert db.session.get(User, user.id).active
 
 
@@ -339,7 +349,7 @@ def test_admin_cannot_deactivate_themselves(as_admin, admin):
     response = as_admin.post(f"/admin/users/{admin.id}/deactivate", data={"version": admin.version})
     assert response.status_code == 302
     assert response.location == f"/admin/users/{admin.id}"
-    assert "You cannot deactivate your own account" in as_admin.get(response.location).text
+    assert "You cannot deactivate your own account" in error_summary(as_admin.get(response.location).text)
     assert db.session.get(User, admin.id).active
     assert audit_events("user.deactivated") == []
 
@@ -495,7 +505,8 @@ def test_session_actions_check_the_version(as_admin, client_as, home, action):
     as_admin.post(f"/admin/users/{user.id}", data=edit_form(user, name="Renamed"))
     browser = client_as(db.session.get(User, user.id))
     response = as_admin.post(f"/admin/users/{user.id}/{action}", data={"version": old_version})
-    assert response.status_code == 409
+    assert response.status_code == 302
+    assert "Someone else changed this record" in error_summary(as_admin.get(response.location).text)
     assert browser.get("/").status_code == 200
     assert db.session.get(User, user.id).totp_secret is not None
     missing = as_admin.post(f"/admin/users/{user.id}/{action}", data={})

@@ -2,6 +2,7 @@
 written in the same transaction as the change it records."""
 
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -160,12 +161,13 @@ def test_filters_combine(as_manager, home):
     assert verbs_shown(page) == ["alice.on.case"]
 
 
-def test_non_numeric_person_number_gets_a_field_error(as_manager):
-    response = as_manager.get("/admin/audit", query_string={"person": "Ada Ashdown"})
-    assert response.status_code == 200
+@pytest.mark.parametrize("typed", ["Ada Ashdown", "²", "٣", "-4", "99999999999"])
+def test_non_numeric_person_number_gets_a_field_error(as_manager, typed):
+    response = as_manager.get("/admin/audit", query_string={"person": typed})
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert "Person number must be a number, like 1042" in response.text
-    assert 'value="Ada Ashdown"' in response.text
+    assert f'value="{typed}"' in response.text
 
 
 @pytest.mark.parametrize(
@@ -180,7 +182,7 @@ def test_non_numeric_person_number_gets_a_field_error(as_manager):
 def test_impossible_date_gets_a_field_error_not_a_crash(as_manager, parts, message):
     query = MultiDict([("date_from", part) for part in parts])
     response = as_manager.get("/admin/audit", query_string=query)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "There is a problem" in response.text
     assert message in response.text
     assert 'href="#date_from-day"' in response.text
@@ -345,11 +347,166 @@ def as_admin_with_failing_commit_step(client_as, home, monkeypatch):
 
 
 def test_audit_record_carries_the_request(client, session):
-    """Each event names the request and the client address it came from."""
+    """Each event names the request (an id of the app's own) and the client address."""
     user = make_user()
-    client.post(
-        "/sign-in", data={"email": user.email, "password": factories.PASSWORD}, headers={"X-Request-Id": "req-123"}
+    response = client.post("/sign-in", data={"email": user.email, "password": factories.PASSWORD})
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "auth.signed_in"))
+    assert event.request_id == response.headers["X-Request-Id"]
+    assert uuid.UUID(event.request_id)
+    assert event.ip == "127.0.0.1"
+
+
+def test_a_request_id_sent_by_a_client_does_not_reach_the_audit(client, session):
+    user = make_user()
+    forged = "forged-id-123"
+    response = client.post(
+        "/sign-in", data={"email": user.email, "password": factories.PASSWORD}, headers={"X-Request-Id": forged}
+    )
+    assert response.headers["X-Request-Id"] != forged
+    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.object_id == user.id)))
+    assert events and all(event.request_id == response.headers["X-Request-Id"] for event in events)
+    assert forged not in {event.request_id for event in db.session.scalars(select(AuditEvent))}
+
+
+@pytest.mark.parametrize(
+    ("sent", "taken"),
+    [
+        ("4f6c1a2b9d41e04bd4749b44eeb19b3d", True),
+        ("req-123", True),
+        ("two words", False),
+        ("id;drop", False),
+        ("x" * 37, False),
+        ("", False),
+    ],
+)
+def test_behind_a_trusted_proxy_its_request_id_is_kept(app, client, session, monkeypatch, sent, taken):
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 1)
+    user = make_user()
+    response = client.post(
+        "/sign-in", data={"email": user.email, "password": factories.PASSWORD}, headers={"X-Request-Id": sent}
     )
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "auth.signed_in"))
-    assert event.request_id == "req-123"
-    assert event.ip == "127.0.0.1"
+    assert event.request_id == response.headers["X-Request-Id"]
+    assert (event.request_id == sent) is taken
+
+
+# --- Names, not ids ----------------------------------------------------------------------
+
+
+def event_with(*, verb, detail, object_type="test", object_id=None, case=None):
+    event = AuditEvent(
+        verb=verb, object_type=object_type, object_id=object_id, case_id=case.id if case else None, detail=detail
+    )
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def detail_cells(html):
+    """The Detail column of the log, row by row, as text."""
+    rows = re.findall(r'<tr class="govuk-table__row">(.*?)</tr>', html, re.S)
+    cells = [re.findall(r'<td class="govuk-table__cell"[^>]*>(.*?)</td>', row, re.S) for row in rows]
+    return [re.sub(r"\s+", " ", cell[-1].replace("<br>", " | ")).strip() for cell in cells if cell]
+
+
+def record_cells(html):
+    rows = re.findall(r'<tr class="govuk-table__row">(.*?)</tr>', html, re.S)
+    cells = [re.findall(r'<td class="govuk-table__cell"[^>]*>(.*?)</td>', row, re.S) for row in rows]
+    return [cell[3].strip() for cell in cells if cell]
+
+
+def test_a_new_user_reads_with_their_agency_by_name(client_as, home):
+    admin = make_user(role=Role.ADMIN, agency=home)
+    police = make_agency(name="Cambridgeshire Constabulary")
+    as_admin = client_as(admin)
+    response = as_admin.post(
+        "/admin/users/new",
+        data={
+            "name": "Pat Constable",
+            "email": "pat@example.test",
+            "agency_id": police.id,
+            "role": "psg_member",
+            "password": "a long temporary passphrase",
+        },
+    )
+    assert response.status_code == 302
+    page = as_admin.get("/admin/audit", query_string={"kind": "admin"}).text
+    assert "role: psg_member; agency: Cambridgeshire Constabulary" in detail_cells(page)[0]
+    assert record_cells(page)[0] == "user Pat Constable"
+    assert "agency_id" not in page
+
+
+def test_ids_in_every_shape_read_as_names(as_manager, home, manager):
+    council, police, fire = home, make_agency(name="Constabulary"), make_agency(name="Fire and Rescue")
+    officer = make_user(agency=home, name="Olive Officer")
+    case = make_case(lead_agency=home)
+    event_with(verb="meeting.attendance_recorded", detail={"present": [council.id, police.id], "apologies": [fire.id]})
+    event_with(verb="user.updated", detail={"agency_id": {"from": council.id, "to": police.id}})
+    event_with(verb="case.updated", detail={"lead_officer_id": {"from": None, "to": officer.id}}, case=case)
+    event_with(verb="action.created", detail={"case_id": case.id, "agency": "Constabulary", "due_on": "2026-12-24"})
+    event_with(verb="case.agency_added", detail={"agency_id": 999_999})
+    shown = detail_cells(as_manager.get("/admin/audit").text)
+    assert shown[:5] == [
+        "agency: agency 999999",  # no such agency: the id, said as such
+        f"case: {case.reference}; agency: Constabulary; due on: 2026-12-24",
+        "lead officer: from none to Olive Officer",
+        f"agency: from {council.name} to Constabulary",
+        f"present: {council.name}, Constabulary; apologies: Fire and Rescue",
+    ]
+
+
+def test_the_log_sends_as_many_queries_for_many_events_as_for_few(app, client_as, home, manager):
+    from tests.support.queries import LIST_BUDGET, assert_same_queries, page_queries
+
+    browser = client_as(manager)
+
+    def add_events(numbers):
+        for number in numbers:
+            agency = make_agency(name=f"Partner agency {number}")
+            user = make_user(agency=agency, name=f"Person {number}")
+            case = make_case(lead_agency=agency)
+            event_with(verb="user.created", object_type="user", object_id=user.id, detail={"agency_id": agency.id})
+            event_with(verb="meeting.attendance_recorded", detail={"present": [agency.id, home.id]})
+            event_with(verb="action.created", detail={"case_id": case.id}, case=case)
+            event_with(verb="case.updated", detail={"lead_officer_id": {"from": None, "to": user.id}}, case=case)
+
+    add_events(range(2))
+    _few_page, few = page_queries(app, browser, "/admin/audit")
+    add_events(range(2, 12))
+    many_page, many = page_queries(app, browser, "/admin/audit")
+    assert "Partner agency 9" in many_page and "Person 9" in many_page
+    assert_same_queries(few, many)
+    assert len(many) <= LIST_BUDGET, many
+
+
+# --- By kind of event --------------------------------------------------------------------------
+
+
+def test_filter_by_kind_of_event(as_manager, home):
+    for verb in ("auth.signed_in", "auth.sign_in_failed", "case.viewed", "note.added", "premises.visit_recorded"):
+        make_event(verb=verb)
+    make_event(verb="authority.made_up")  # "auth" is a kind only as the whole first part
+
+    def shown(kind):
+        response = as_manager.get("/admin/audit", query_string={"kind": kind})
+        assert response.status_code == 200
+        return set(verbs_shown(response.text))
+
+    assert shown("sign_in") == {"auth.signed_in", "auth.sign_in_failed"}
+    assert shown("cases") == {"case.viewed", "note.added"}
+    assert shown("premises") == {"premises.visit_recorded"}
+    assert shown("not_sign_in") == {"case.viewed", "note.added", "premises.visit_recorded", "authority.made_up"}
+    assert shown("") >= {"auth.signed_in", "case.viewed"}
+
+
+def test_the_kind_filter_lists_every_kind_and_keeps_the_choice(as_manager):
+    page = as_manager.get("/admin/audit", query_string={"kind": "not_sign_in"}).text
+    assert '<option value="not_sign_in" selected>Everything but signing in and out</option>' in page
+    assert '<option value="meetings">Meetings</option>' in page
+
+
+def test_an_unknown_kind_gets_a_field_error(as_manager):
+    response = as_manager.get("/admin/audit", query_string={"kind": "everything"})
+    assert response.status_code == 400
+    assert "Select a kind of event from the list" in response.text
+    assert 'href="#kind"' in response.text

@@ -153,6 +153,26 @@ def test_sla_dashboard(browsing: Browsing, email: str) -> None:
     assert_accessible(page, browsing)
 
 
+@pytest.mark.parametrize("email, url", [(ANALYST, "/"), (MANAGER, "/figures")])
+def test_partnership_figures(browsing: Browsing, email: str, url: str) -> None:
+    page = browsing.page(as_user=email)
+    page.goto(url)
+    page.get_by_role("heading", name="Cases by quarter opened, type and status").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_the_analysts_home_fits_a_phone(browsing: Browsing) -> None:
+    page = browsing.page(as_user=ANALYST)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/")
+    page.get_by_role("heading", name="Cases by quarter opened, type and status").wait_for()
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 390)"
+        ".map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+
+
 # --- Licensed premises ---------------------------------------------------------------
 
 LICENSING = "licensing@demo.test"

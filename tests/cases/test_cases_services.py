@@ -12,6 +12,7 @@ from casework.cases.models import CaseReferenceCounter, CaseStatus, CaseType, Pa
 from casework.cases.services import commands, lookup, pages
 from casework.cases.services.pages import CaseFilter
 from casework.exceptions import EditConflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from casework.limits import STOPPING_REASON_MAX
 from casework.permissions import Role
 from tests.factories import add_party, make_agency, make_case, make_note, make_person, make_user
 
@@ -189,6 +190,17 @@ def test_a_stale_version_is_a_conflict(session):
     case = make_case(lead_agency=council, opened_by=member)
     with pytest.raises(EditConflict):
         commands.close_case(member, case.reference, version=case.version - 1, reason="Done")
+
+
+def test_a_closing_reason_longer_than_the_stopped_clocks_keep_is_refused(session):
+    council = make_agency()
+    member = make_user(agency=council)
+    case = make_case(lead_agency=council, opened_by=member)
+    with pytest.raises(InvalidInput) as refused:
+        commands.close_case(member, case.reference, version=case.version, reason="x" * (STOPPING_REASON_MAX + 1))
+    assert refused.value.field == "reason"
+    commands.close_case(member, case.reference, version=case.version, reason="x" * STOPPING_REASON_MAX)
+    assert case.status is CaseStatus.CLOSED
 
 
 def test_asking_for_access_to_a_case_already_seen_is_refused(session):

@@ -26,7 +26,7 @@ def world(session):
     member = make_user(agency=council)
     case = make_case(lead_agency=council, opened_by=member, restricted=True, title=TITLE)
     victim = make_person(created_by=member, first_name="Philippa", last_name="Gorringe-Vantablack")
-    add_party(case=case, person=victim, role=PartyRole.VICTIM)
+    party = add_party(case=case, person=victim, role=PartyRole.VICTIM)
     make_note(case=case, author=member, body=NOTE)
     other = make_case(lead_agency=council, opened_by=member, restricted=True, title="Second restricted case")
     open_case = make_case(lead_agency=council, opened_by=member, title="An ordinary case")
@@ -36,6 +36,7 @@ def world(session):
         member=member,
         case=case,
         victim=victim,
+        party=party,
         other=other,
         open_case=open_case,
         manager=make_user(role=Role.MANAGER, agency=police),
@@ -237,3 +238,25 @@ def test_the_reason_page_of_an_ordinary_case_goes_straight_back(client_as, world
     target = f"/cases/{world.open_case.reference}/edit"
     response = client.get(f"/cases/{world.open_case.reference}/access-reason?next=" + quote(target))
     assert (response.status_code, response.headers["Location"]) == (302, target)
+
+
+def test_the_case_s_forms_are_audited_with_the_reason_like_the_case_page(client_as, world):
+    """The edit form, the risk assessment form and the page taking someone off the case
+    show the case and the person: each view is recorded, with the reason given."""
+    client = client_as(world.member)
+    give_reason(client, world)
+    base = f"/cases/{world.case.reference}"
+    pages = {
+        "edit": (base + "/edit", None),
+        "risk assessment": (base + f"/victims/{world.victim.id}/risk-assessments/new", world.victim.id),
+        "remove person": (base + f"/people/{world.party.id}/remove", world.victim.id),
+    }
+    for path, _person in pages.values():
+        assert client.get(path).status_code == 200, path
+    viewed = events("case.viewed", world.case.id)
+    assert {event.detail["page"]: event.person_id for event in viewed} == {
+        page: person for page, (_path, person) in pages.items()
+    }
+    for event in viewed:
+        assert event.actor_id == world.member.id
+        assert event.detail["access_reason"]["reason"] == "works-on-case"

@@ -40,7 +40,7 @@ def test_manager_places_then_lifts_a_hold(client_as, case) -> None:
     verbs = db.session.scalars(
         select(AuditEvent.verb).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id)
     ).all()
-    assert verbs == ["case.legal_hold_placed", "case.legal_hold_lifted"]
+    assert verbs == ["case.viewed", "case.legal_hold_placed", "case.viewed", "case.legal_hold_lifted"]
 
 
 def test_a_reason_is_required_and_nothing_is_written(client_as, case) -> None:

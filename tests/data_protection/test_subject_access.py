@@ -19,8 +19,12 @@ from casework.audit import services as audit
 from casework.audit.models import AuditEvent
 from casework.cases.models import PartyRole
 from casework.clock import utcnow
+from casework.data_protection.services import subject_access
 from casework.meetings.models import MeetingDecision
 from casework.permissions import Role
+from casework.victims.models import ClockOutcome
+from casework.victims.services import risk, riskmatrix
+from tests.conftest import ROOT
 from tests.factories import (
     add_party,
     make_action,
@@ -39,6 +43,7 @@ from tests.support.sla_clocks import make_clock
 pytestmark = pytest.mark.both_databases
 
 ClientAs = Callable[[User], FlaskClient]
+OVERDUE_AT_CLOSING = ClockOutcome.OVERDUE_AT_CLOSING
 
 
 def person_with_records(*, cases: int = 1):
@@ -121,7 +126,7 @@ def test_download_is_the_same_data_as_json(client_as: ClientAs) -> None:
     assert response.mimetype == "application/json"
     assert response.headers["Content-Disposition"] == f'attachment; filename="subject-access-person-{victim.id}.json"'
     data = json.loads(response.data)
-    assert (data["format"], data["version"]) == ("casework-subject-access", 1)
+    assert (data["format"], data["version"]) == ("casework-subject-access", 2)
     assert data["person"]["first_name"] == "Vera" and data["person"]["last_name"] == "Victim"
     [exported] = data["cases"]
     assert exported["reference"] == case.reference
@@ -194,3 +199,76 @@ def test_the_person_page_links_to_the_export_for_those_who_may_use_it(client_as:
     link = f'href="/people/{victim.id}/subject-access"'
     assert link in client_as(make_user(role=Role.MANAGER)).get(f"/people/{victim.id}").text
     assert link not in client_as(officer).get(f"/people/{victim.id}").text
+
+
+# --- In words, and printable ---------------------------------------------------------------
+
+
+def test_answers_agenda_reasons_and_clock_outcomes_are_in_words(client_as: ClientAs) -> None:
+    victim, (case,), officer = person_with_records()
+    member = make_user(agency=db.session.get(Agency, officer.agency_id))
+    questions = riskmatrix.parse(riskmatrix.packaged_default()).questions
+    answers = {question.id: question.options[0].id for question in questions} | {"frequency": "four_or_more"}
+    risk.record_assessment(
+        member, case.reference, victim.id, matrix_id=risk.current_matrix().id, answers=answers,
+        assessed_at=utcnow() - timedelta(hours=1), override_level=None, override_reason="",
+    )  # fmt: skip
+    meeting = make_psg_meeting(chair=make_user(role=Role.PSG_CHAIR, agency=db.session.get(Agency, officer.agency_id)))
+    make_agenda_item(
+        meeting=meeting, position=1, case=case,
+        reasons=("High-risk victim", "Overdue SLA clock: case conference within 72 hours"),
+    )  # fmt: skip
+    make_clock(case=case, person=victim, started_at=utcnow() - timedelta(days=9), outcome=OVERDUE_AT_CLOSING)
+    client = client_as(make_user(role=Role.MANAGER))
+
+    page = client.get(f"/people/{victim.id}/subject-access").text
+    assert "How often has the victim experienced anti-social behaviour in the last 3 months? 4 times or more" in page
+    assert "frequency" not in page and "four_or_more" not in page
+    assert "on the agenda for High-risk victim; Overdue SLA clock: case conference within 72 hours." in page
+    assert "overdue at closing" in page and "overdue_at_closing" not in page
+
+    data = json.loads(client.get(f"/people/{victim.id}/subject-access/download").data)
+    assert data["version"] == 2
+    [assessed] = [a for a in data["risk_assessments"] if a["answers"]]
+    assert assessed["answers"][0] == {
+        "question_id": "frequency",
+        "question": "How often has the victim experienced anti-social behaviour in the last 3 months?",
+        "answer_id": "four_or_more",
+        "answer": "4 times or more",
+        "points": 4,
+    }
+    assert [a["question_id"] for a in assessed["answers"]] == [question.id for question in questions]
+    # High a day ago (person_with_records), standard an hour ago: the 7-day clock met, the
+    # conference still owed; and an episode that closed overdue.
+    assert sorted(clock["outcome"] for clock in data["sla_clocks"]) == ["Met", "Overdue at closing", "Pending"]
+
+
+def test_an_answer_the_matrix_does_not_know_is_kept_as_stored() -> None:
+    matrix = riskmatrix.parse(riskmatrix.packaged_default())
+    entries = subject_access._answers(matrix, {"frequency": "daily", "retired": "yes"})
+    assert [(e["question"], e["answer"], e["points"]) for e in entries] == [
+        (
+            "How often has the victim experienced anti-social behaviour in the last 3 months?",
+            "Daily or almost daily",
+            6,
+        ),
+        ("retired", "yes", None),
+    ]
+
+
+def test_printing_the_document_leaves_out_the_navigation_links_and_buttons(client_as: ClientAs) -> None:
+    """The print rules are in the stylesheet every page loads; the page's own download
+    link is marked to be left out. The browser test prints it (tests/browser/test_print.py)."""
+    css = (ROOT / "casework" / "static" / "casework" / "casework.css").read_text()
+    rules = css.split("@media print {", 1)[1].split("\n}", 1)[0]
+    hidden = {selector.strip() for selector in rules.split("{", 1)[0].split(",")}
+    assert hidden == {
+        ".govuk-skip-link", ".govuk-service-navigation", ".govuk-back-link", ".govuk-footer", ".govuk-button",
+        ".casework-no-print",
+    }  # fmt: skip
+    assert "display: none !important" in rules
+    victim, _cases, _officer = person_with_records()
+    page = client_as(make_user(role=Role.MANAGER)).get(f"/people/{victim.id}/subject-access").text
+    assert 'class="govuk-body casework-no-print"><a class="govuk-link" href="/people/' in page
+    for screen_only in ("govuk-service-navigation", "govuk-back-link", "govuk-footer", "govuk-skip-link"):
+        assert f'class="{screen_only}' in page, screen_only

@@ -38,7 +38,7 @@ def figures(clocks: list[SlaClock], kind: ClockKind, now: datetime) -> dict:
     status = Counter(
         ("overdue" if c.due_at < now else "open") if c.outcome is ClockOutcome.OPEN else c.outcome.value for c in cohort
     )
-    counted = status["met"] + status["met_late"] + status["overdue"]
+    counted = status["met"] + status["met_late"] + status["overdue"] + status["overdue_at_closing"]
     return {
         "started": len(cohort),
         "victims": len({c.person_id for c in cohort}),

@@ -12,14 +12,17 @@ from casework.actions.models import ActionStatus
 from casework.actions.services.actions import Subject, create_action
 from casework.audit.models import AuditEvent
 from casework.cases.models import CaseParty, CaseStatus, PartyRole
+from casework.cases.services import commands as cases
 from casework.clock import ZONE as LONDON
 from casework.clock import utcnow
 from casework.exceptions import EditConflict, InvalidTransition, PermissionDenied
 from casework.meetings.models import AgendaItem, MeetingDecision
 from casework.meetings.services import agenda
 from casework.meetings.services import pages as meetings
+from casework.people import services as people
 from casework.permissions import Role
 from casework.referrals.models import ReferralStatus
+from casework.victims.models import ClockOutcome, SlaClock
 from casework.victims.services import risk, riskmatrix
 from tests.factories import (
     add_party,
@@ -247,6 +250,24 @@ def test_a_case_with_an_overdue_sla_clock_joins(world):
     assert on_agenda(world) == [(case.id, [CONFERENCE_OVERDUE])]
 
 
+def test_a_clock_overdue_when_its_victim_left_or_its_case_closed_does_not_bring_the_case(world):
+    """Such a clock stays a breach in the SLA figures, but nothing is left to do about it:
+    neither the case reopened nor a case its victim has left joins for it."""
+    reopened, left = a_case(world), a_case(world)
+    for case in (reopened, left):
+        victim = with_victim(world, case)
+        assess(world.member, case, victim, HIGH, ago=timedelta(days=10))
+        assess(world.member, case, victim, MEDIUM, ago=timedelta(days=9))
+    cases.close_case(world.member, reopened.reference, version=reopened.version, reason="Resolved")
+    cases.reopen_case(world.member, reopened.reference, version=reopened.version, reason="New incidents")
+    party = db.session.scalars(select(CaseParty).where(CaseParty.case_id == left.id)).one()
+    people.remove_from_case(world.member, left.reference, party_id=party.id, reason="Moved away")
+    db.session.commit()
+    breaches = db.session.scalars(select(SlaClock).where(SlaClock.outcome == ClockOutcome.OVERDUE_AT_CLOSING))
+    assert sorted(clock.case_id for clock in breaches) == sorted([reopened.id, left.id])
+    assert generate(world) == []
+
+
 def test_clocks_not_yet_due_do_not_count(world):
     case = a_case(world)
     victim = with_victim(world, case)
@@ -371,9 +392,10 @@ def test_items_come_referrals_first_then_high_risk_overdue_and_flagged_each_by_r
 # --- Cases the chair cannot see in full -----------------------------------------------
 
 
-def test_the_chair_gets_cases_of_other_agencies_as_stubs(world):
-    """The chair's agency is involved in neither case: both are on the agenda, one as a
-    stub with what a stub shows, the restricted one as its reference and lead agency."""
+def test_another_chair_gets_cases_of_other_agencies_as_stubs(world):
+    """The agency of a chair who does not chair this meeting is involved in neither
+    case: both are on the agenda, one as a stub with what a stub shows, the restricted
+    one as its reference and lead agency."""
     police_member = make_user(agency=world.police)
     open_stub = a_case(world, lead=world.police, opener=police_member)
     victim = with_victim(world, open_stub, opener=police_member, first_name="Hidden")
@@ -382,7 +404,8 @@ def test_the_chair_gets_cases_of_other_agencies_as_stubs(world):
     flag(restricted)
 
     generate(world)
-    page = meetings.meeting_page(world.chair, world.meeting.id)
+    other_chair = make_user(role=Role.PSG_CHAIR, agency=world.council)
+    page = meetings.meeting_page(other_chair, world.meeting.id)
 
     stub, hidden = page.items
     assert (stub.case.id, stub.full_view, stub.is_stub, stub.restricted_stub) == (open_stub.id, False, True, False)
@@ -399,6 +422,13 @@ def test_the_chair_gets_cases_of_other_agencies_as_stubs(world):
     assert [(view.full_view, view.heading) for view in police_view.items] == [
         (True, f"{open_stub.reference}: {open_stub.title}"),
         (True, f"{restricted.reference}: {restricted.title}"),
+    ]
+    # The meeting's own chair sees the open case in full to minute it, the restricted
+    # one still as its reference and lead agency.
+    chair_view = meetings.meeting_page(world.chair, world.meeting.id)
+    assert [(view.full_view, view.shows_record, view.heading) for view in chair_view.items] == [
+        (True, True, f"{open_stub.reference}: {open_stub.title}"),
+        (False, False, restricted.reference),
     ]
 
 

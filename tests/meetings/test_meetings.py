@@ -227,7 +227,7 @@ def item_section(html: str, number: int) -> str:
 
 
 def test_each_case_item_shows_what_the_viewer_may_see_of_the_case(world, agenda):
-    html = world.as_chair.get(url(world)).text
+    html = world.as_member.get(url(world)).text
     ours, theirs, hidden = (item_section(html, n) for n in (1, 2, 3))
     assert f'href="/cases/{agenda.ours.reference}">{agenda.ours.reference}</a>: Stones at windows' in ours
     assert "Minutes about Stones at windows" in ours and "High-risk victim" in ours
@@ -269,11 +269,28 @@ def test_members_get_no_chair_buttons(world, agenda):
         assert button not in html
 
 
+def test_the_meetings_chair_sees_every_case_but_the_restricted_one_in_full(world, agenda):
+    html = world.as_chair.get(url(world)).text
+    ours, theirs, hidden = (item_section(html, n) for n in (1, 2, 3))
+    assert f"{agenda.theirs.reference}</a>: Drug dealing at the flats" in theirs
+    assert "Minutes about Drug dealing" in theirs and "Limited view" not in theirs
+    assert "Restricted" in hidden and "Domestic abuse" not in html and "Minutes about Domestic" not in html
+
+
 def test_the_chair_records_minutes_only_on_items_they_see_in_full(world, agenda):
     html = world.as_chair.get(url(world)).text
-    assert html.count("Minutes and decisions<span") == 2  # the council's case and the referral
-    stub_item = db.session.scalar(select(AgendaItem).where(AgendaItem.case_id == agenda.theirs.id))
-    assert world.as_chair.get(url(world, f"/items/{stub_item.id}/minutes")).status_code == 403
+    # The council's case, the police's case on this chair's agenda, and the referral.
+    assert html.count("Minutes and decisions<span") == 3
+    theirs, hidden = (
+        db.session.scalar(select(AgendaItem).where(AgendaItem.case_id == case.id))
+        for case in (agenda.theirs, agenda.hidden)
+    )
+    assert world.as_chair.get(url(world, f"/items/{theirs.id}/minutes")).status_code == 200
+    assert world.as_chair.get(url(world, f"/items/{hidden.id}/minutes")).status_code == 403
+    # Another chair, who does not chair this meeting, sees the police's case as a stub.
+    other_chair = world.client_as(make_user(role=Role.PSG_CHAIR, agency=world.council))
+    assert other_chair.get(url(world)).text.count("Minutes and decisions<span") == 2
+    assert other_chair.get(url(world, f"/items/{theirs.id}/minutes")).status_code == 403
 
 
 # --- The chair's buttons -------------------------------------------------------------
@@ -343,7 +360,7 @@ def test_buttons_on_a_finished_meeting_say_so(world):
     html = flashed(world.as_chair, press(world, "/agenda/generate"))
     assert FINISHED in html
     assert "Add an amendment" in html and "Generate agenda" not in html
-    assert count(AuditEvent) == 0
+    assert count(AuditEvent, AuditEvent.verb != "meeting.viewed") == 0  # only seeing the page again
 
 
 # --- Adding an item ------------------------------------------------------------------

@@ -316,10 +316,20 @@ def test_minutes_are_saved_and_audited_without_their_words(world):
 
 
 def test_the_chair_records_no_minutes_on_a_case_they_see_only_as_a_stub(world):
-    elsewhere = make_case(lead_agency=world.police, opened_by=world.officer)
+    elsewhere = make_case(lead_agency=world.police, opened_by=world.officer, restricted=True)
     item = make_agenda_item(meeting=world.meeting, position=1, case=elsewhere)
     with pytest.raises(PermissionDenied):
         meetings.record_minutes(world.chair, world.meeting.id, item.id, version=version(world), minutes="Hi")
+
+
+def test_the_chair_minutes_another_agencys_case_on_the_agenda_of_the_meeting_they_chair(world):
+    elsewhere = make_case(lead_agency=world.police, opened_by=world.officer)
+    item = make_agenda_item(meeting=world.meeting, position=1, case=elsewhere)
+    meetings.record_minutes(world.chair, world.meeting.id, item.id, version=version(world), minutes="Discussed.")
+    # A chair who does not chair this meeting sees the case as a stub, and may not.
+    other_chair = make_user(role=Role.PSG_CHAIR, agency=world.council)
+    with pytest.raises(PermissionDenied):
+        meetings.record_minutes(other_chair, world.meeting.id, item.id, version=version(world), minutes="Hi")
 
 
 def test_a_decision_can_create_an_action_on_the_items_case(world):

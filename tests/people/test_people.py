@@ -105,6 +105,24 @@ def test_adding_a_new_person_puts_them_on_the_case(client_as, world):
     assert "Bernard Blackmore" in witnesses and "07700 900456" in witnesses
 
 
+@pytest.mark.parametrize(
+    ("postcode", "phone", "stored"),
+    [
+        ("sw1a1aa", "+44 7700 900456", ("SW1A 1AA", "+44 7700 900456")),
+        ("pe15  9xy ", "+44 (0)1354 654321", ("PE15 9XY", "+44 (0)1354 654321")),
+        ("M1 1AE", "01354-654321", ("M1 1AE", "01354-654321")),
+        ("", "", ("", "")),
+    ],
+)
+def test_postcodes_are_stored_in_capitals_with_one_space(client_as, world, postcode, phone, stored):
+    response = client_as(world.member).post(
+        f"/cases/{world.reference}/people/new", data=person_form(postcode=postcode, phone=phone)
+    )
+    assert response.status_code == 302
+    person = db.session.scalar(select(Person).where(Person.last_name == "Blackmore"))
+    assert (person.postcode, person.phone) == stored
+
+
 def test_a_person_without_a_date_of_birth_can_be_added(client_as, world):
     response = client_as(world.member).post(
         f"/cases/{world.reference}/people/new", data=person_form(date_of_birth=["", "", ""])
@@ -134,6 +152,11 @@ TOMORROW = today() + timedelta(days=1)
         ({"role": ""}, "Select the person&#39;s role on this case"),
         ({"role": "bystander"}, 'href="#role"'),
         ({"confirmed_new": "maybe"}, "Reload the page and try again"),
+        ({"postcode": "PE15"}, "Enter a real postcode, like SW1A 1AA"),
+        ({"postcode": "12345"}, "Enter a real postcode, like SW1A 1AA"),
+        ({"phone": "call after 6"}, "Enter a UK phone number, like 01632 960 001"),
+        ({"phone": "+33 1 23 45 67 89"}, "Enter a UK phone number, like 01632 960 001"),
+        ({"phone": "07700 9004"}, "Enter a UK phone number, like 01632 960 001"),
     ],
 )
 def test_bad_input_is_refused_and_keeps_what_was_typed(client_as, world, changes, message):
@@ -205,6 +228,27 @@ def test_a_similar_known_person_is_offered_before_a_new_one_is_made(client_as, w
     )
     assert again.status_code == 302
     assert count(Person, func.lower(Person.last_name) == "ashdown") == 2
+
+
+def test_the_prompt_says_when_the_known_person_is_already_on_this_case_and_as_what(client_as, world):
+    client = client_as(world.member)
+    data = person_form(role="witness", first_name="Ada", last_name="Ashdown", postcode="PE13 1ZZ")
+    text = client.post(f"/cases/{world.reference}/people/new", data=data).text
+    assert SIMILAR in text
+    assert "Already on this case as a victim" in text
+    other = make_case(lead_agency=world.council, opened_by=world.member, title="Another council case")
+    text = client.post(f"/cases/{other.reference}/people/new", data=data).text
+    assert SIMILAR in text and "Already on this case" not in text
+
+
+def test_an_address_without_a_street_shows_the_postcode_alone(client_as, world):
+    bare = make_person(created_by=world.member, first_name="Bea", address="", postcode="PE13 2AB")
+    nowhere = make_person(created_by=world.member, first_name="Cy", address="", postcode="")
+    add_party(case=world.case, person=bare, role=PartyRole.WITNESS)
+    add_party(case=world.case, person=nowhere, role=PartyRole.WITNESS)
+    text = client_as(world.member).get(f"/cases/{world.reference}").text
+    assert "PE13 2AB" in text
+    assert not re.search(r">\s*,", text)  # no cell starts with the comma of a missing part
 
 
 def test_a_different_person_is_added_without_a_prompt(client_as, world):

@@ -111,3 +111,35 @@ def test_the_person_page_lists_only_cases_seen_in_full(world):
     assert page.contact_details_shown
     with pytest.raises(NotFound):
         people.person_page(world["member"], world["hidden"].id)
+
+
+# --- Postcodes and phone numbers ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["SW1A 1AA", "sw1a1aa", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", " pe13 1zz "])
+def test_uk_postcodes(text):
+    assert people.is_uk_postcode(text)
+
+
+@pytest.mark.parametrize("text", ["", "PE13", "12345", "SW1A 1A", "SW1A 1AAA", "Z ZZZ", "SW1A-1AA", "ＳＷ1A 1AA"])
+def test_not_uk_postcodes(text):
+    assert not people.is_uk_postcode(text)
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("sw1a1aa", "SW1A 1AA"), (" m1  1ae", "M1 1AE"), ("", "")])
+def test_postcodes_are_normalised(typed, stored):
+    assert people.normalise_postcode(typed) == stored
+
+
+@pytest.mark.parametrize(
+    "text", ["01632 960001", "01632960001", "07700 900 982", "+44 7700 900982", "+44 (0)1632 960001", "(01632) 960-001"]
+)
+def test_uk_phone_numbers(text):
+    assert people.is_uk_phone(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "999", "07700 9009", "077009009821", "+33 1 23 45 67 89", "00 44 7700 900982", "0٧700 900982", "ring"]
+)
+def test_not_uk_phone_numbers(text):
+    assert not people.is_uk_phone(text)

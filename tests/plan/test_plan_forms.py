@@ -92,6 +92,20 @@ def test_editing_a_priority_shows_it_and_refuses_another_ones_number(client_as, 
     assert db.session.get(Priority, other.id).title == "Renamed"
 
 
+@pytest.mark.parametrize("editing", [False, True])
+def test_a_taken_number_is_shown_with_the_field_s_own_problems(client_as, chair, priority, editing):
+    """The title too long (the form's check) and the number taken (the service's) come
+    back together, with what was typed."""
+    url = "/plan/priorities/new"
+    if editing:
+        url = f"/plan/priorities/{make_priority(number=2, title='Intervention').id}/edit"
+    before = written()
+    response = client_as(chair).post(url, data={"number": "1", "title": "T" * 201, "lead_officer": "Kept Officer"})
+    refused(response, "Priority 1 already exists: choose another number", "must be 200 characters or fewer")
+    assert 'value="Kept Officer"' in response.text
+    assert written() == before
+
+
 def test_editing_an_unknown_priority_is_404(client_as, chair):
     assert client_as(chair).get("/plan/priorities/999999/edit").status_code == 404
 
@@ -190,6 +204,41 @@ def test_bad_actions_keep_what_was_typed_and_write_nothing(client_as, chair, pri
         assert "Prevention &amp; Intervention: reduce deliberate fires</textarea>" in response.text
     if "milestones" in changes:
         assert "Launch day\n\n31/02/2026 Review</textarea>" in response.text
+    assert written() == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "messages"),
+    [
+        (
+            {"ref": "1.3.7", "kind": ""},
+            ["Reference 1.3.7 is already used by another action", "Select the kind of action"],
+        ),
+        (
+            {"ref": "2.1", "milestones": "Launch day"},
+            ["An action under priority 1 has a reference starting 1, like 1.1", "Milestone line 1 must start"],
+        ),
+        (
+            {"partner_ids": "the lead agency", "status": "finished"},
+            ["Fenland District Council leads this action: do not also", "Select open, complete or closed"],
+        ),
+    ],
+)
+@pytest.mark.parametrize("editing", [False, True])
+def test_the_service_s_checks_are_shown_with_the_fields_own(
+    client_as, chair, priority, council, police, changes, messages, editing
+):
+    make_plan_action(priority=priority, ref="1.3.7", lead_agency=council)
+    url, data = "/plan/actions/new", action_data(priority, council, **changes)
+    if "partner_ids" in data:  # the lead agency, as a partner too
+        data["partner_ids"] = [str(council.id)]
+    if editing:
+        url = f"/plan/actions/{make_plan_action(priority=priority, ref='1.3.1', lead_agency=police).id}/edit"
+        data["version"] = "1"
+    before = written()
+    response = client_as(chair).post(url, data=data)
+    refused(response, *messages)
+    assert 'value="Arson reduction"' in response.text
     assert written() == before
 
 

@@ -511,6 +511,45 @@ def test_amber_and_red_need_a_reason_and_an_action_to_improve(
     assert written() == before
 
 
+def test_a_progress_update_is_refused_with_every_problem_at_once(manager, priority, council):
+    existing = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council)
+    with pytest.raises(InvalidInput) as refused:
+        plan.record_progress(
+            manager, existing.id, version=1, quarter="Q9", progress=" ", rag=Rag.RED, rag_reason="", improvement=""
+        )
+    assert [problem.field for problem in refused.value.problems] == ["quarter", "progress", "rag_reason", "improvement"]
+
+
+def test_a_plan_action_is_refused_with_every_problem_at_once(manager, priority, council):
+    make_plan_action(priority=priority, ref="1.3.7", lead_agency=council)
+    with pytest.raises(InvalidInput) as refused:
+        plan.create_plan_action(
+            manager, details(priority, council, ref="1.3.7", action=" ", partner_ids=[council.id, 999999])
+        )
+    assert [problem.field for problem in refused.value.problems] == ["ref", "action", "partner_ids"]
+
+
+def test_the_checks_of_a_plan_action_look_only_at_what_was_read(manager, priority, council):
+    """None for a field the form could not read: only the others are checked."""
+    make_plan_action(priority=priority, ref="1.3.7", lead_agency=council)
+    plan.check_plan_action(
+        manager, None, priority_id=None, ref=None, action=None, lead_agency_id=None, partner_ids=None
+    )
+    with pytest.raises(InvalidInput) as refused:
+        plan.check_plan_action(
+            manager, None, priority_id=None, ref="1.3.7", action=None, lead_agency_id=None, partner_ids=None
+        )
+    assert [problem.message for problem in refused.value.problems] == [
+        "Reference 1.3.7 is already used by another action"
+    ]
+
+
+def test_a_priority_is_refused_with_every_problem_at_once(manager, priority):
+    with pytest.raises(InvalidInput) as refused:
+        plan.create_priority(manager, number=1, title=" ", lead_officer="", year_targets="")
+    assert [problem.field for problem in refused.value.problems] == ["number", "title"]
+
+
 def test_green_needs_neither_reason_nor_improvement(manager, priority, council):
     existing = make_plan_action(priority=priority, ref="1.3.1", lead_agency=council)
     plan.record_progress(

@@ -12,7 +12,7 @@ from tests.factories import make_premises
 HEADER = "name,address,postcode,licence_number,kind,town,cluster,licence_holder,designated_premises_supervisor,sircs_member,thumbs_up"
 GOOD = [
     "The Rose and Crown,1 Market Place,PE13 1AB,PL-0001,on_sales,Wisbech,Wisbech pub cluster,Fenland Taverns Ltd,Sam Barker,yes,no",
-    '"Kwik Shop, Broad Street",12 Broad Street,PE15 8TP,PL-0002,off_sales,March,March town centre,Kwik Ltd,Ann Lee,NO,Yes',
+    '"Kwik Shop, Broad Street",12 Broad Street,pe158tp,PL-0002,off_sales,March,March town centre,Kwik Ltd,Ann Lee,NO,Yes',
     "Late Bites,3 High Street,PE13 1AC,PL-0003,late_night,Wisbech,,,,no,no",
 ]
 
@@ -45,7 +45,7 @@ def csv_text(*lines: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_a_good_file_is_loaded_with_every_field_and_audited(run):
+def test_a_good_file_is_loaded_with_every_field_and_audited(run):  # its postcodes in capitals, with one space
     # A byte order mark, as spreadsheet programs write, is not part of the first column's name.
     result = run("\ufeff" + csv_text(HEADER, *GOOD))
     assert result.exit_code == 0, result.output
@@ -82,6 +82,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(run):
             f"{'X' * 201},1 Quay,PE13 1AB,PL-0013,both,Wisbech,,,,no,no",  # line 6: name too long
             "The Bell,1 Quay,PE13 1AB,PL-0014,both,Wisbech,,,,no",  # line 7: a value short
             "The Swan,1 Quay,PE13 1AB-TOO-LONG,PL-0015,both,Wisbech,,,,no,no",  # line 8: postcode too long
+            "The Crown,1 Quay,Wisbech,PL-0016,both,Wisbech,,,,no,no",  # line 9: not a postcode
         )
     )
     assert result.exit_code != 0
@@ -92,6 +93,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(run):
     assert "Line 6: name is longer than 200 characters" in result.output
     assert "Line 7: has 10 values where the header has 11" in result.output
     assert "Line 8: postcode is longer than 10 characters" in result.output
+    assert "Line 9: postcode 'Wisbech' is not a UK postcode, like SW1A 1AA" in result.output
     assert "Line 2" not in result.output
     assert stored() == 0
     assert imports() == []

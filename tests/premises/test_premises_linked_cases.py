@@ -1,6 +1,7 @@
 """Cases linked to a licensed premises: linking by licence number when a case is opened
 or edited, and PSG members and partners seeing a premises only through such a case."""
 
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -9,7 +10,22 @@ from sqlalchemy import func, select
 from casework import db
 from casework.audit.models import AuditEvent
 from casework.cases.models import Case
+from casework.clock import local_date as local_date_of
+from casework.clock import utcnow
 from casework.permissions import Role
+from casework.premises.models import (
+    HearingKind,
+    HearingOutcome,
+    IncidentCategory,
+    IncidentSeverity,
+    IncidentSource,
+    Premises,
+    TlsStatus,
+    VisitKind,
+    VisitResult,
+)
+from casework.premises.services import premises
+from casework.ui.templating import local_date
 from tests.factories import make_agency, make_case, make_premises, make_user
 from tests.support.cases import edit_form, open_form
 
@@ -145,3 +161,153 @@ def test_editing_links_and_unlinks_a_premises_and_audits_it(client_as, linked):
     ]
     # Unlinked, the premises is closed to the housing association again.
     assert client.get(f"/premises/{linked.premises.id}").status_code == 404
+
+
+# --- Who linked which case, for the licensing officers -----------------------------------
+
+
+def link_events(premises_id):
+    return [
+        (event.verb, event.case_id, event.actor_id)
+        for event in db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "premises", AuditEvent.object_id == premises_id)
+            .where(AuditEvent.verb.in_(["premises.case_linked", "premises.case_unlinked"]))
+            .order_by(AuditEvent.id)
+        )
+    ]
+
+
+def test_linking_and_unlinking_are_recorded_against_the_premises(client_as, linked):
+    member = make_user(role=Role.PSG_MEMBER, agency=linked.council, name="Lee Linker")
+    client = client_as(member)
+    response = client.post(
+        "/cases/new", data=open_form(lead_agency_id=linked.council.id, premises_licence="FDC/PL/0001")
+    )
+    case = db.session.scalar(select(Case).where(Case.title == "Youths gathering on the green"))
+    assert response.status_code == 302
+    other = make_premises(licence_number="FDC/PL/0002")
+    assert (
+        client.post(f"/cases/{case.reference}/edit", data=edit_form(case, premises_licence="FDC/PL/0002")).status_code
+        == 302
+    )
+    assert link_events(linked.premises.id) == [
+        ("premises.case_linked", case.id, member.id),
+        ("premises.case_unlinked", case.id, member.id),
+    ]
+    assert link_events(other.id) == [("premises.case_linked", case.id, member.id)]
+
+
+def test_licensing_officers_see_who_linked_a_case_even_one_they_cannot_see(client_as, linked):
+    member = make_user(role=Role.PSG_MEMBER, agency=linked.council, name="Lee Linker")
+    client = client_as(member)
+    client.post("/cases/new", data=open_form(lead_agency_id=linked.council.id, premises_licence="FDC/PL/0001"))
+    case = db.session.scalar(select(Case).where(Case.title == "Youths gathering on the green"))
+    client.post(f"/cases/{case.reference}/edit", data=edit_form(case, premises_licence=""))
+    officer = make_user(role=Role.LICENSING_OFFICER, agency=linked.police)
+    page = client_as(officer).get(f"/premises/{linked.premises.id}").text
+    links = page[page.index('id="case-links"') :].split("</ul>")[0]
+    day = local_date(utcnow())
+    assert f"Linked to case {case.reference} by Lee Linker, {linked.council.name}, " in links
+    assert f"Link from case {case.reference} taken off by Lee Linker, {linked.council.name}, " in links
+    assert links.count(day) == 2
+    assert f'href="/cases/{case.reference}"' not in page  # named, not opened
+
+
+@pytest.mark.parametrize("role", [Role.PSG_CHAIR, Role.MANAGER, Role.PSG_MEMBER])
+def test_only_licensing_officers_see_who_linked_cases(client_as, linked, role):
+    linker = make_user(role=Role.PSG_MEMBER, agency=linked.police)
+    client_as(linker).post(
+        "/cases/new", data=open_form(lead_agency_id=linked.police.id, premises_licence="FDC/PL/0001")
+    )
+    page = client_as(make_user(role=role, agency=linked.police)).get(f"/premises/{linked.premises.id}")
+    assert page.status_code == 200
+    assert 'id="case-links"' not in page.text
+    assert "Who linked cases" not in page.text
+
+
+# --- Seen through a case: without the free text ----------------------------------------
+
+
+@pytest.fixture
+def recorded(linked):
+    """An incident, a visit, a hearing and a move, each with words written about it."""
+    officer = make_user(role=Role.LICENSING_OFFICER, agency=linked.council)
+    now = utcnow()
+    premises.record_incident(
+        officer,
+        linked.premises.id,
+        occurred_at=now - timedelta(days=3),
+        reporting_agency_id=linked.police.id,
+        source=IncidentSource.POLICE,
+        category=IncidentCategory.VIOLENCE,
+        severity=IncidentSeverity.HIGH,
+        description="Glassing at the bar; the victim named the barman",
+    )
+    premises.record_visit(
+        officer,
+        linked.premises.id,
+        kind=VisitKind.COMPLIANCE,
+        result=VisitResult.FAIL,
+        visited_at=now - timedelta(days=2),
+        notes="Door staff log missing; the DPS blamed the manager",
+    )
+    premises.record_hearing(
+        officer,
+        linked.premises.id,
+        kind=HearingKind.REVIEW,
+        held_on=local_date_of(now - timedelta(days=1)),
+        outcome=HearingOutcome.CONDITIONS_ADDED,
+        notes="Committee minded to revoke next time",
+    )
+    item = db.session.get(Premises, linked.premises.id)
+    premises.move_status(
+        officer, item.id, version=item.version, to_status=TlsStatus.AMBER, reason="Moved after the glassing"
+    )
+    db.session.commit()
+    return SimpleNamespace(linked=linked, officer=officer)
+
+
+FREE_TEXT = (
+    "Glassing at the bar",
+    "Door staff log missing",
+    "Committee minded to revoke",
+    "Moved after the glassing",
+)
+
+
+@pytest.mark.parametrize("role", [Role.PSG_MEMBER, Role.PARTNER])
+def test_through_a_case_the_page_leaves_out_the_free_text_but_keeps_colour_deadlines_and_dates(
+    client_as, recorded, role
+):
+    linked = recorded.linked
+    page = client_as(make_user(role=role, agency=linked.police)).get(f"/premises/{linked.premises.id}")
+    assert page.status_code == 200
+    for text in FREE_TEXT:
+        assert text not in page.text, text
+    assert 'id="through-case"' in page.text
+    assert "Amber" in page.text and 'id="deadlines"' in page.text
+    assert "Incident: violence (high severity)" in page.text and "Source: Police" in page.text
+    assert "Compliance" in page.text
+    assert page.text.count("<time datetime=") >= 4
+
+
+@pytest.mark.parametrize("role", [Role.LICENSING_OFFICER, Role.PSG_CHAIR, Role.MANAGER])
+def test_the_register_roles_see_the_whole_record(client_as, recorded, role):
+    linked = recorded.linked
+    page = client_as(make_user(role=role, agency=linked.council)).get(f"/premises/{linked.premises.id}")
+    for text in FREE_TEXT:
+        assert text in page.text, text
+    assert 'id="through-case"' not in page.text
+
+
+@pytest.mark.parametrize(("role", "through_case"), [(Role.PSG_MEMBER, True), (Role.LICENSING_OFFICER, False)])
+def test_a_view_of_the_premises_is_audited_saying_how_it_was_seen(client_as, linked, role, through_case):
+    user = make_user(role=role, agency=linked.police)
+    assert client_as(user).get(f"/premises/{linked.premises.id}").status_code == 200
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "premises.viewed"))
+    assert (event.actor_id, event.object_id, event.detail) == (
+        user.id,
+        linked.premises.id,
+        {"through_case": through_case},
+    )

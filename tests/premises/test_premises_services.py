@@ -2,7 +2,7 @@
 visits, hearings and accreditation, and the suggested colour computed in SQL."""
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from casework import db
 from casework.audit.models import AuditEvent
-from casework.clock import utcnow
+from casework.clock import today, utcnow
 from casework.exceptions import EditConflict, InvalidInput, NotFound, PermissionDenied
 from casework.permissions import Role
 from casework.premises.models import (
@@ -209,7 +209,7 @@ def _attempts(actor, premises, agency):
         "incident": lambda: incident(actor, premises, agency),
         "visit": lambda: visit(actor, premises),
         "hearing": lambda: service.record_hearing(
-            actor, premises.id, kind=HearingKind.REVIEW, held_on=date(2026, 1, 5), outcome=HearingOutcome.NO_ACTION
+            actor, premises.id, kind=HearingKind.REVIEW, held_on=today(), outcome=HearingOutcome.NO_ACTION
         ),
         "accreditation": lambda: service.change_accreditation(
             actor,
@@ -325,7 +325,7 @@ def test_a_hearing_is_stored_and_one_dated_ahead_is_refused(officer):
         officer,
         premises.id,
         kind=HearingKind.HEARING,
-        held_on=date(2026, 10, 1),
+        held_on=today() - timedelta(days=10),
         outcome=HearingOutcome.CONDITIONS_ADDED,
     )
     assert (hearing.premises_id, hearing.outcome, hearing.recorded_by_id) == (
@@ -381,7 +381,8 @@ def test_an_accreditation_change_updates_the_premises_with_a_reason(officer):
 def test_suggested_statuses_count_distinct_agencies_in_the_window(officer, police, app):
     ambulance = make_agency(name="East of England Ambulance Service")
     now = utcnow()
-    quiet, one, two, old = (make_premises() for _ in range(4))
+    # On the register for a year, so the incidents are not dated too far back.
+    quiet, one, two, old = (make_premises(created_at=now - timedelta(days=365)) for _ in range(4))
     incident(officer, one, police)
     incident(officer, one, police, occurred_at=now - timedelta(days=90))  # the edge counts, the same agency once
     incident(officer, two, police)

@@ -68,7 +68,9 @@ def test_the_filter_agrees_with_the_suggestion_from_the_incidents(session):
     agencies = [make_agency() for _ in range(4)]
     now = utcnow()
     edge = window_start(now, RULES)
-    premises = [make_premises(status=rng.choice(list(TlsStatus))) for _ in range(60)]
+    # On the register long before the incidents, so that none is dated too far back.
+    long_ago = now - timedelta(days=365)
+    premises = [make_premises(status=rng.choice(list(TlsStatus)), created_at=long_ago) for _ in range(60)]
     moments = [edge, edge - timedelta(microseconds=1), edge + timedelta(seconds=1), now - timedelta(days=1)]
     for item in premises:
         for _ in range(rng.randint(0, 5)):
@@ -88,7 +90,7 @@ def test_two_incidents_of_one_agency_are_one_agency(session):
     officer = make_user(role=Role.LICENSING_OFFICER)
     police, ambulance = make_agency(), make_agency()
     now = utcnow()
-    item = make_premises(status=TlsStatus.AMBER)
+    item = make_premises(status=TlsStatus.AMBER, created_at=now - timedelta(days=365))
     record(officer, item, police, now - timedelta(days=100))
     record(officer, item, ambulance, now - timedelta(days=50))
     record(officer, item, ambulance, now - timedelta(days=5))

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from casework import db
 from casework.audit.models import AuditEvent
-from casework.permissions import Role
+from casework.permissions import Permission, Role
+from casework.policy import can
 from casework.premises.models import PremisesStatusChange, TlsStatus
 from casework.premises.services.tls_reports import EXPORT_HEADER
 from tests.factories import make_agency, make_premises, make_user
@@ -64,8 +65,8 @@ def cell(text: str, testid: str) -> str:
 
 
 @pytest.mark.calendar
-@pytest.mark.parametrize("role", [Role.MANAGER, Role.PSG_CHAIR, Role.ADMIN, Role.ANALYST])
-def test_managers_chairs_admins_and_analysts_see_the_report(client_as, register, role):
+@pytest.mark.parametrize("role", [Role.LICENSING_OFFICER, Role.MANAGER, Role.PSG_CHAIR, Role.ADMIN, Role.ANALYST])
+def test_licensing_officers_managers_chairs_admins_and_analysts_see_the_report(client_as, register, role):
     response = client_as(make_user(role=role, agency=register["council"])).get(f"/premises/report?quarter={QUARTER}")
     assert response.status_code == 200
     assert "Traffic light report" in response.text
@@ -83,8 +84,8 @@ def test_managers_chairs_admins_and_analysts_see_the_report(client_as, register,
     assert "2 premises have a deadline passed." in response.text
 
 
-@pytest.mark.parametrize("role", [Role.PSG_MEMBER, Role.PARTNER, Role.LICENSING_OFFICER])
-def test_members_partners_and_licensing_officers_are_refused(client_as, register, role):
+@pytest.mark.parametrize("role", [Role.PSG_MEMBER, Role.PARTNER])
+def test_members_and_partners_are_refused(client_as, register, role):
     client = client_as(make_user(role=role, agency=register["council"]))
     for url in (
         "/premises/report",
@@ -95,6 +96,27 @@ def test_members_partners_and_licensing_officers_are_refused(client_as, register
         assert response.status_code == 403, url
         assert NAME not in response.text
     assert exports() == 0
+
+
+@pytest.mark.parametrize("role", [Role.LICENSING_OFFICER, Role.PSG_CHAIR])
+def test_licensing_officers_and_chairs_may_not_download_it(client_as, register, role):
+    response = client_as(make_user(role=role, agency=register["council"])).get(
+        f"/premises/report/export?quarter={QUARTER}"
+    )
+    assert response.status_code == 403
+    assert exports() == 0
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_register_links_to_the_report_for_whoever_may_see_it(client_as, register, role):
+    """The navigation and the register's own link, as the role's permissions say."""
+    client = client_as(make_user(role=role, agency=register["council"]))
+    home = client.get("/").text
+    sees_report = can(make_user(role=role, agency=register["council"]), Permission.PREMISES_REPORT)
+    assert ('href="/premises/report"' in home) is sees_report
+    register_page = client.get("/premises")
+    if register_page.status_code == 200:
+        assert ('href="/premises/report"' in register_page.text) is sees_report
 
 
 @pytest.mark.calendar

@@ -131,6 +131,7 @@ def test_a_place_referral_needs_the_place_and_keeps_no_one_s_name(world):
         ({"date_of_birth": today() + timedelta(days=1)}, "date_of_birth"),
         ({"consent": Consent.NO}, "consent_reason"),
         ({"consent": Consent.NOT_ASKED, "consent_reason": "  "}, "consent_reason"),
+        ({"postcode": "Wisbech"}, "postcode"),
     ],
 )
 def test_a_referral_missing_what_it_needs_is_refused_and_nothing_is_written(world, changes, field):
@@ -153,9 +154,20 @@ def test_analysts_cannot_refer(world):
         made(make_user(role=Role.ANALYST, agency=world.council))
 
 
-def test_administrators_refer_like_anyone_signed_in(world):
-    referral = made(make_user(role=Role.ADMIN, agency=world.council))
-    assert referral.status is ReferralStatus.NEW
+def test_administrators_do_not_refer(world):
+    """Administrators manage users and agencies; they do no casework."""
+    with pytest.raises(PermissionDenied):
+        made(make_user(role=Role.ADMIN, agency=world.council))
+
+
+def test_administrators_see_no_referral(world):
+    """Not their agency's, not another's: no list, and a referral page is not found."""
+    admin = make_user(role=Role.ADMIN, agency=world.voluntary)
+    with pytest.raises(PermissionDenied):
+        referrals.list_referrals(admin, status=None, page=1, per_page=25)
+    with pytest.raises(NotFound):
+        referrals.referral_page(admin, world.referral.id)
+    assert events("referral.viewed") == []
 
 
 # --- Who sees which ----------------------------------------------------------------

@@ -135,11 +135,12 @@ def client_for(app: Flask, world: World, role: Role) -> FlaskClient:
     """A fresh client signed in as the home agency's user of this role (with the user's
     current session token: signing out, say, gives the user a new one)."""
     token = db.session.scalar(sa.select(User.session_token).where(User.id == world.users[role]))
-    return app.test_client(user=_Token(token))
+    return app.test_client(user=_Token(world.users[role], token))
 
 
 @dataclass
 class _Token:
+    id: int
     token: str
 
     def get_id(self) -> str:

@@ -27,7 +27,9 @@ def make_clock(
     stop_reason: str = "",
     commit: bool = True,
 ) -> SlaClock:
-    """A clock of ``kind``; ``met_at`` defaults to the start for met and met late clocks."""
+    """A clock of ``kind``; ``met_at`` defaults to an hour after the start for met and met
+    late clocks, ``stopped_at`` to an hour after the start for stopped clocks and an hour
+    after the due time for clocks overdue at closing."""
     assessment = RiskAssessment(
         case_id=case.id,
         person_id=person.id,
@@ -45,6 +47,8 @@ def make_clock(
         met_at = started_at + timedelta(hours=1)
     if outcome is ClockOutcome.STOPPED and stopped_at is None:
         stopped_at = started_at + timedelta(hours=1)
+    if outcome is ClockOutcome.OVERDUE_AT_CLOSING and stopped_at is None:
+        stopped_at = (due_at or started_at + sla.rules().duration(kind)) + timedelta(hours=1)
     clock = SlaClock(
         kind=kind,
         case_id=case.id,
@@ -54,7 +58,7 @@ def make_clock(
         outcome=outcome,
         met_at=met_at,
         stopped_at=stopped_at,
-        stop_reason=stop_reason or ("Case closed: no further incidents" if outcome is ClockOutcome.STOPPED else ""),
+        stop_reason=stop_reason or ("Case closed: no further incidents" if stopped_at else ""),
         started_by_assessment_id=assessment.id,
     )
     db.session.add(clock)

@@ -117,6 +117,13 @@ def checked(html: str) -> dict[str, list[str]]:
     return parser.values
 
 
+def clocks_confirmation(html: str) -> str:
+    """The token of the changes to the clocks a page asks the user to confirm."""
+    found = re.search(r'name="clocks_confirmed" type="hidden" value="([0-9a-f]+)"', html)
+    assert found, "the page asks nothing about the clocks"
+    return found.group(1)
+
+
 def error_links(html: str) -> list[str]:
     """Where the error summary's links point, in order."""
     summary = html.split('class="govuk-error-summary', 1)

@@ -30,7 +30,10 @@ def world(session, client_as):
     housing = make_agency(name="Roddons Housing")
     closed = make_agency(name="Zephyr Outreach (closed)", active=False)
     member = make_user(agency=council, name="Priya Member")
-    case = make_case(lead_agency=council, opened_by=member, involved=[police])
+    # Opened three years ago, so that the dates typed in this module are in its past.
+    case = make_case(
+        lead_agency=council, opened_by=member, involved=[police], opened_at=utcnow() - timedelta(days=3 * 365)
+    )
     victim = make_person(created_by=member, first_name="Ada", last_name="Ashdown")
     add_party(case=case, person=victim, role=PartyRole.VICTIM)
     return SimpleNamespace(

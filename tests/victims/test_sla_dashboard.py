@@ -3,6 +3,7 @@ what each role sees, the quarter chooser and the audited download."""
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -128,10 +129,29 @@ def test_the_quarter_figures_are_shaped_like_the_source_report(client_as, partne
         .text
     )
     assert f"Figures for {previous.label}" in page
-    assert "100% - 1 victim" in page
+    assert "100% of 1 decided; 1 victim in the quarter" in page
     assert '<strong class="govuk-tag govuk-tag--green">' in page and "Green" in page
-    assert "No clocks due yet - 1 victim" in page  # a stopped clock is shown, not counted
+    assert "No clocks decided yet; 1 victim in the quarter" in page  # a stopped clock is not decided
     assert "against a target of 85%" in page
+    # What "decided" means is said, and counted in a row of its own.
+    assert "the <strong>decided</strong> clocks: those met on time, met late or overdue" in page
+    assert "Decided: met on time, met late or overdue" in page
+    assert 'data-testid="conference_72h-counted">1<' in page and 'data-testid="reduce_7d-counted">0<' in page
+    assert ">100% of 1 decided</td>" in page
+
+
+@pytest.mark.calendar
+def test_a_clock_overdue_at_closing_is_shown_and_counted_as_overdue(client_as, partnership):
+    case, victim = partnership["case"], partnership["victim"]
+    start = partnership["quarter"].start - timedelta(days=40)
+    previous = quarter_of(start)
+    make_clock(case=case, person=victim, started_at=start, outcome=ClockOutcome.MET)
+    make_clock(case=case, person=victim, started_at=start, outcome=ClockOutcome.OVERDUE_AT_CLOSING)
+    page = client_as(make_user(role=Role.MANAGER)).get(f"/sla?quarter={previous.key}").text
+    cells = dict(re.findall(r'data-testid="conference_72h-(\w+)">(\d+)<', page))
+    assert (cells["met"], cells["overdue"], cells["overdue_at_closing"], cells["stopped"]) == ("1", "1", "1", "0")
+    assert "Overdue at closing" in page
+    assert "50% of 2 decided; 1 victim in the quarter" in page
 
 
 @pytest.mark.calendar
@@ -152,14 +172,14 @@ def test_the_trend_is_an_accessible_chart_with_a_table_of_the_same_figures(clien
     page = client_as(make_user(role=Role.MANAGER)).get("/sla").text
     chart = page.split('<figure class="casework-sla-chart">', 1)[1].split("</figure>", 1)[0]
     assert 'role="img"' in chart and '<title id="trend-title">' in chart and '<desc id="trend-desc">' in chart
-    assert f"{last.label}: case conference 50%" in chart
+    assert f"{last.label}: case conference 50% of 2 decided" in chart
     assert ">50%</text>" in chart and ">100%</text>" in chart and '">85%</tspan></text>' in chart
     table = page.split("Compliance rate by quarter: the figures in the chart", 1)[1].split("</table>", 1)[0]
     row = table.split(f">{last.label}</th>", 1)[1].split("</tr>", 1)[0]
-    assert '50% <span class="govuk-hint govuk-body-s">(1 of 2)</span>' in row
-    assert "No clocks due yet" in row  # no 7-day clocks that quarter
+    assert '50% <span class="govuk-hint govuk-body-s">(1 of 2 decided)</span>' in row
+    assert "No clocks decided yet" in row  # no 7-day clocks that quarter
     row = table.split(f">{before.label}</th>", 1)[1].split("</tr>", 1)[0]
-    assert '100% <span class="govuk-hint govuk-body-s">(1 of 1)</span>' in row
+    assert '100% <span class="govuk-hint govuk-body-s">(1 of 1 decided)</span>' in row
     assert " style=" not in page  # the Content-Security-Policy allows no inline styles
 
 
@@ -167,7 +187,7 @@ def test_the_trend_is_an_accessible_chart_with_a_table_of_the_same_figures(clien
 def test_an_empty_partnership_says_nothing_is_due(client_as, session):
     page = client_as(make_user(role=Role.MANAGER)).get("/sla").text
     assert "No clocks are overdue or due within 24 hours." in page
-    assert page.count("No clocks due yet - 0 victims") == 2
+    assert page.count("No clocks decided yet; 0 victims in the quarter") == 2
 
 
 # --- Choosing the quarter --------------------------------------------------------------------

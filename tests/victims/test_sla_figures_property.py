@@ -55,7 +55,8 @@ class Expected:
     person_id: int
     started: datetime
     due: datetime
-    outcome: str  # met, met_late, stopped or open
+    outcome: str  # met, met_late, stopped, overdue_at_closing or open
+    stopped: datetime | None = None  # when a stop ended it
 
 
 def expected_clocks(victim: Victim, conferences: list[datetime], rules: sla.SlaRules) -> list[Expected]:
@@ -64,9 +65,11 @@ def expected_clocks(victim: Victim, conferences: list[datetime], rules: sla.SlaR
     An episode starts at a high assessment when none is open, and ends at the first later
     medium or standard assessment, or the first stop, whichever comes first (at the
     same instant an assessment comes before a stop). Its 7-day clock is met by that
-    assessment, or stopped by that stop. Its 72-hour clock is met by the first case
+    assessment, or ended by that stop. Its 72-hour clock is met by the first case
     conference at or after the start, unless a stop comes first (at the same instant
-    the conference counts): reducing the risk does not end the conference clock.
+    the conference counts): reducing the risk does not end the conference clock. A
+    stop ends a clock as stopped when it comes at or before the due time, and as
+    overdue at closing after it (a breach is never laundered).
     """
     conference_hours, reduce_hours = timedelta(hours=rules.conference_hours), timedelta(hours=rules.reduce_hours)
     # In time order; at the same instant, assessments in the order they were recorded, then stops.
@@ -83,14 +86,18 @@ def expected_clocks(victim: Victim, conferences: list[datetime], rules: sla.SlaR
             continue
         if is_stop or level is not RiskLevel.HIGH:
             due = start + reduce_hours
-            outcome = "stopped" if is_stop else ("met" if at <= due else "met_late")
-            clocks.append(Expected("reduce_7d", victim.person_id, start, due, outcome))
+            outcome = ended_by_stop(at, due) if is_stop else ("met" if at <= due else "met_late")
+            clocks.append(Expected("reduce_7d", victim.person_id, start, due, outcome, at if is_stop else None))
             clocks.append(conference_clock(victim, start, conferences, conference_hours))
             start = None
     if start is not None:
         clocks.append(Expected("reduce_7d", victim.person_id, start, start + reduce_hours, "open"))
         clocks.append(conference_clock(victim, start, conferences, conference_hours))
     return clocks
+
+
+def ended_by_stop(stopped: datetime, due: datetime) -> str:
+    return "overdue_at_closing" if stopped > due else "stopped"
 
 
 def conference_clock(victim: Victim, start: datetime, conferences: list[datetime], hours: timedelta) -> Expected:
@@ -100,7 +107,7 @@ def conference_clock(victim: Victim, start: datetime, conferences: list[datetime
     if held is not None and (stopped is None or held <= stopped):
         return Expected("conference_72h", victim.person_id, start, due, "met" if held <= due else "met_late")
     if stopped is not None:
-        return Expected("conference_72h", victim.person_id, start, due, "stopped")
+        return Expected("conference_72h", victim.person_id, start, due, ended_by_stop(stopped, due), stopped)
     return Expected("conference_72h", victim.person_id, start, due, "open")
 
 
@@ -127,13 +134,15 @@ def figures_by_hand(
     count = defaultdict(int)
     for clock in cohort:
         count[status_now(clock, rules)] += 1
-    counted = count["met"] + count["met_late"] + count["overdue"]
+    overdue = count["overdue"] + count["overdue_at_closing"]  # open past due, or closed so
+    counted = count["met"] + count["met_late"] + overdue
     return {
         "clocks": len(cohort),
         "victims": len({c.person_id for c in cohort}),
         "met": count["met"],
         "met_late": count["met_late"],
-        "overdue": count["overdue"],
+        "overdue": overdue,
+        "overdue_at_closing": count["overdue_at_closing"],
         "pending": count["pending"] + count["due_soon"],
         "due_soon": count["due_soon"],
         "stopped": count["stopped"],
@@ -180,6 +189,15 @@ def generate(rng: random.Random, rules: sla.SlaRules) -> tuple[list[Victim], dic
                 victim.assessments.append((NOW - timedelta(hours=rules.conference_hours), RiskLevel.HIGH))
             if rng.random() < 0.1:  # taken off the case
                 removed = random_moment(rng)
+                if first_high and rng.random() < 0.5:
+                    # While the first episode's clocks run: before, at or after each due time.
+                    removed = first_high + rng.choice(
+                        (
+                            timedelta(hours=rng.uniform(0, rules.reduce_hours + 24)),
+                            timedelta(hours=rules.conference_hours),
+                            timedelta(hours=rules.reduce_hours),
+                        )
+                    )
                 victim.stops.append(removed)
                 db.session.add(
                     SlaStop(case_id=case.id, person_id=person.id, stopped_at=removed, reason="Victim removed: moved")
@@ -241,5 +259,7 @@ def test_quarter_figures_match_the_rules_worked_out_by_hand(session):
             compared += figures.clocks
     # Every status turns up, so the comparison covered each branch of the rules.
     statuses = {status_now(clock, rules) for clock in clocks}
-    assert statuses == {"met", "met_late", "overdue", "due_soon", "pending", "stopped"}
+    # Stops came both before and after due times, and exactly on one.
+    assert any(c.stopped == c.due for c in clocks)
+    assert statuses == {"met", "met_late", "overdue", "due_soon", "pending", "stopped", "overdue_at_closing"}
     assert compared > 300

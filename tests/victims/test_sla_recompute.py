@@ -9,10 +9,12 @@ from sqlalchemy import func, select
 from casework import db
 from casework.cases.models import PartyRole
 from casework.cases.services import commands as cases
-from casework.clock import utcnow
+from casework.clock import previous_quarters, quarter_of, utcnow
 from casework.people import services as people
+from casework.permissions import Role
+from casework.rag import Rag
 from casework.victims.models import ClockKind, ClockOutcome, SlaClock, SlaStop
-from casework.victims.services import conferences, risk, riskmatrix, sla
+from casework.victims.services import conferences, risk, riskmatrix, sla, sla_reports
 from tests.factories import add_party, make_agency, make_case, make_person, make_user
 from tests.support.queries import recorded_statements
 
@@ -26,6 +28,7 @@ STANDARD = LOWEST
 
 CONFERENCE, REDUCE = ClockKind.CONFERENCE_72H, ClockKind.REDUCE_7D
 OPEN, MET, MET_LATE, STOPPED = ClockOutcome.OPEN, ClockOutcome.MET, ClockOutcome.MET_LATE, ClockOutcome.STOPPED
+OVERDUE_AT_CLOSING = ClockOutcome.OVERDUE_AT_CLOSING
 
 
 @pytest.fixture
@@ -161,7 +164,8 @@ def test_an_earlier_dated_conference_recorded_later_is_placed_where_it_happened(
     assert clocks(world)[0][3:5] == (MET, at(world, 50))
 
 
-def test_closing_the_case_stops_its_open_clocks_with_the_reason(world):
+def test_closing_the_case_stops_its_clocks_not_yet_due_with_the_reason(world):
+    world["start"] = utcnow() - timedelta(hours=30)
     assess(world, HIGH, 0)
     conference(world, 20)
     case = world["case"]
@@ -188,6 +192,63 @@ def test_closing_the_case_stops_its_open_clocks_with_the_reason(world):
     )
 
 
+def test_closing_the_case_leaves_its_clocks_already_past_due_overdue_at_closing(world):
+    """Assessed high 20 days ago and never conferenced or brought down: both clocks
+    are breaches, and closing the case keeps them so."""
+    assess(world, HIGH, 0)
+    case = world["case"]
+    cases.close_case(world["member"], case.reference, version=case.version, reason="No further incidents")
+    assert [(kind, outcome, reason) for _id, kind, _by, outcome, _met, _stopped, reason in clocks(world)] == [
+        (CONFERENCE, OVERDUE_AT_CLOSING, "Case closed: No further incidents"),
+        (REDUCE, OVERDUE_AT_CLOSING, "Case closed: No further incidents"),
+    ]
+    # A conference held on time, recorded only now, still meets the conference clock.
+    conference(world, 40)
+    assert outcomes(world) == [(CONFERENCE, MET), (REDUCE, OVERDUE_AT_CLOSING)]
+
+
+def test_closing_cases_does_not_move_a_past_quarters_figures(world):
+    """Last quarter's conference clocks: 19 met on time, 4 met late, 2 never held (76
+    percent, amber). Closing the two cases whose conference was never held used to
+    stop their clocks and lift the figure to 19 of 21 (90 percent, green)."""
+    council, member = world["council"], world["member"]
+    last = previous_quarters(quarter_of(utcnow()), 2)[1]
+    start = last.start + timedelta(days=10)
+
+    def case_with_victims(count: int, held_after_hours: float | None):
+        case = make_case(lead_agency=council, opened_by=member, opened_at=start - timedelta(days=1))
+        for n in range(count):
+            person = make_person(created_by=member, first_name=f"Victim{n}")
+            add_party(case=case, person=person, role=PartyRole.VICTIM)
+            risk.record_assessment(
+                member, case.reference, person.id, matrix_id=risk.current_matrix().id, answers=HIGH,
+                assessed_at=start + timedelta(minutes=n), override_level=None, override_reason="",
+            )  # fmt: skip
+        if held_after_hours is not None:
+            conferences.record_conference(
+                member, case.reference, held_at=start + timedelta(hours=held_after_hours),
+                present=[council.id], apologies=[], outcome="Plan agreed.",
+            )  # fmt: skip
+        return case
+
+    case_with_victims(19, 24)
+    case_with_victims(4, 100)
+    never_held = [case_with_victims(1, None), case_with_victims(1, None)]
+    manager = make_user(agency=council, role=Role.MANAGER)
+
+    def figures():
+        return sla_reports.quarter_figures(manager, last, utcnow()).kinds[0]
+
+    before = figures()
+    assert (before.met, before.met_late, before.overdue, before.overdue_at_closing) == (19, 4, 2, 0)
+    assert (before.percent, before.rag) == (76, Rag.AMBER)
+    for case in never_held:
+        cases.close_case(member, case.reference, version=case.version, reason="No further incidents")
+    after = figures()
+    assert (after.met, after.met_late, after.overdue, after.overdue_at_closing, after.stopped) == (19, 4, 2, 2, 0)
+    assert (after.counted, after.percent, after.rag) == (25, 76, Rag.AMBER)
+
+
 def test_a_new_high_after_the_case_is_reopened_starts_new_clocks(world):
     first = assess(world, HIGH, 0)
     case = world["case"]
@@ -196,8 +257,8 @@ def test_a_new_high_after_the_case_is_reopened_starts_new_clocks(world):
     world["start"] = utcnow()
     again = assess(world, HIGH, 0)
     assert [(kind, by, outcome) for _id, kind, by, outcome, *_ in clocks(world)] == [
-        (CONFERENCE, first.id, STOPPED),
-        (REDUCE, first.id, STOPPED),
+        (CONFERENCE, first.id, OVERDUE_AT_CLOSING),
+        (REDUCE, first.id, OVERDUE_AT_CLOSING),
         (CONFERENCE, again.id, OPEN),
         (REDUCE, again.id, OPEN),
     ]
@@ -213,20 +274,30 @@ def test_removing_a_victim_stops_that_victims_clocks_only(world):
     )
     assert outcomes(world) == [(CONFERENCE, OPEN), (REDUCE, OPEN)]
     removed = clocks(world, other)
+    # Taken off 20 days after the high assessment: both clocks were past due.
     assert [(kind, outcome, reason) for _id, kind, _by, outcome, _met, _stopped, reason in removed] == [
-        (CONFERENCE, STOPPED, "Victim removed from the case: Moved out of the area"),
-        (REDUCE, STOPPED, "Victim removed from the case: Moved out of the area"),
+        (CONFERENCE, OVERDUE_AT_CLOSING, "Victim removed from the case: Moved out of the area"),
+        (REDUCE, OVERDUE_AT_CLOSING, "Victim removed from the case: Moved out of the area"),
     ]
     # A conference held after the removal meets only the clock still open...
     original_start, world["start"] = world["start"], utcnow()
     conference(world, 0)
     assert outcomes(world)[0] == (CONFERENCE, MET_LATE)
-    assert [outcome for _kind, outcome in outcomes(world, other)] == [STOPPED, STOPPED]
+    assert [outcome for _kind, outcome in outcomes(world, other)] == [OVERDUE_AT_CLOSING, OVERDUE_AT_CLOSING]
     # ...but one held while the victim was still on the case counts, even recorded afterwards.
     world["start"] = original_start
     conference(world, 30)
     assert outcomes(world)[0] == (CONFERENCE, MET)
-    assert outcomes(world, other) == [(CONFERENCE, MET), (REDUCE, STOPPED)]
+    assert outcomes(world, other) == [(CONFERENCE, MET), (REDUCE, OVERDUE_AT_CLOSING)]
+
+
+def test_removing_a_victim_before_the_clocks_are_due_stops_them(world):
+    other = make_person(created_by=world["member"], first_name="Cara")
+    other_party = add_party(case=world["case"], person=other, role=PartyRole.VICTIM)
+    world["start"] = utcnow() - timedelta(hours=10)
+    assess(world, HIGH, 0, person=other)
+    people.remove_from_case(world["member"], world["case"].reference, party_id=other_party.id, reason="Moved")
+    assert outcomes(world, other) == [(CONFERENCE, STOPPED), (REDUCE, STOPPED)]
 
 
 def test_removing_a_witness_stops_nothing(world):

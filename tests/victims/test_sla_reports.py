@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
 LONDON = ZONE
 CONFERENCE, REDUCE = ClockKind.CONFERENCE_72H, ClockKind.REDUCE_7D
 OPEN, MET, MET_LATE, STOPPED = ClockOutcome.OPEN, ClockOutcome.MET, ClockOutcome.MET_LATE, ClockOutcome.STOPPED
+OVERDUE_AT_CLOSING = ClockOutcome.OVERDUE_AT_CLOSING
 # Well after the quarter the figures are about, unless a test says otherwise.
 LATER = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
 
@@ -75,10 +76,12 @@ def test_status_follows_the_due_soon_window_and_the_stored_outcome(world):
     met = make_clock(**on, started_at=now - timedelta(days=5), outcome=MET)
     late = make_clock(**on, started_at=now - timedelta(days=5), outcome=MET_LATE)
     stopped = make_clock(**on, started_at=now - timedelta(days=5), outcome=STOPPED)
+    breach = make_clock(**on, started_at=now - timedelta(days=5), outcome=OVERDUE_AT_CLOSING)
     found = statuses(now)
     assert found[edge.id] == "due_soon"
     assert found[beyond.id] == "pending"
     assert (found[met.id], found[late.id], found[stopped.id]) == ("met", "met_late", "stopped")
+    assert found[breach.id] == "overdue_at_closing"
 
 
 def test_a_clock_met_at_exactly_its_due_instant_counts_as_met_on_time(world, monkeypatch):
@@ -208,8 +211,11 @@ def test_quarter_figures_count_each_status_per_kind(world):
     make_clock_due(**on(people[4]), due_at=now + timedelta(hours=3))
     make_clock_due(**on(people[5]), due_at=now + timedelta(hours=40))
     make_clock(**on(people[5]), started_at=july, outcome=STOPPED)
-    # A 7-day clock met, and clocks outside the quarter, which do not count.
+    # 7-day clocks: one met, one overdue when the case closed (a breach, counted as
+    # overdue), one stopped before it was due; and clocks outside the quarter, which do not count.
     make_clock(**on(people[0]), started_at=july, kind=REDUCE, outcome=MET)
+    make_clock(**on(people[1]), started_at=july, kind=REDUCE, outcome=OVERDUE_AT_CLOSING)
+    make_clock(**on(people[2]), started_at=july, kind=REDUCE, outcome=STOPPED)
     make_clock(**on(people[1]), started_at=utc(2026, 6, 29, 9, 0), outcome=MET_LATE)
     make_clock(**on(people[1]), started_at=utc(2026, 9, 30, 23, 0), outcome=MET_LATE)
 
@@ -221,10 +227,12 @@ def test_quarter_figures_count_each_status_per_kind(world):
     assert (conference.pending, conference.due_soon, conference.stopped) == (2, 1, 1)
     assert conference.rate == 60.0
     assert conference.rag is Rag.RED
-    assert conference.summary == "60% - 6 victims"
-    assert (reduce.kind, reduce.clocks, reduce.victims, reduce.met, reduce.rate) == (REDUCE, 1, 1, 1, 100.0)
-    assert reduce.summary == "100% - 1 victim"
-    assert reduce.rag is Rag.GREEN
+    assert conference.summary == "60% of 5 decided; 6 victims in the quarter"
+    assert (conference.overdue_at_closing, conference.counted) == (0, 5)
+    assert (reduce.kind, reduce.clocks, reduce.victims, reduce.met) == (REDUCE, 3, 3, 1)
+    assert (reduce.overdue, reduce.overdue_at_closing, reduce.stopped, reduce.counted) == (1, 1, 1, 2)
+    assert (reduce.rate, reduce.rag) == (50.0, Rag.RED)
+    assert reduce.summary == "50% of 2 decided; 3 victims in the quarter"
 
 
 def test_quarter_figures_are_one_query_for_both_kinds(world):
@@ -242,7 +250,7 @@ def test_the_rate_is_none_while_nothing_has_fallen_due(world):
     conference = sla_reports.quarter_figures(world["manager"], make_quarter(2026, 2), now).kinds[0]
     assert (conference.clocks, conference.pending, conference.stopped, conference.counted) == (3, 2, 1, 0)
     assert conference.rate is None and conference.percent is None and conference.rag is None
-    assert conference.summary == "No clocks due yet - 3 victims"
+    assert conference.summary == "No clocks decided yet; 3 victims in the quarter"
 
 
 def test_an_empty_quarter_has_no_rate(world):
@@ -254,7 +262,10 @@ def test_an_empty_quarter_has_no_rate(world):
 
 
 def figures(met: int, counted: int, *, victims: int = 18, target: int = 85) -> KindFigures:
-    return KindFigures(CONFERENCE, counted, victims, met, 0, counted - met, 0, 0, 0, target)
+    return KindFigures(
+        CONFERENCE, clocks=counted, victims=victims, met=met, met_late=0, overdue=counted - met,
+        overdue_at_closing=0, pending=0, due_soon=0, stopped=0, target=target,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -279,11 +290,15 @@ def test_the_target_comes_from_the_rules():
     assert figures(70, 100, target=80).rag.label == "Amber"
 
 
-def test_the_summary_is_shaped_like_the_source_report():
-    # The source: "74% - 18 victims". Whole percent, rounded down, so 84.9% never reads as 85%.
-    assert figures(20, 27).summary == "74% - 18 victims"
+def test_the_summary_says_what_the_rate_is_a_share_of():
+    """The source's "74% - 18 victims" reads as 74 percent of 18 victims; the rate is a
+    share of the decided clocks (met on time, met late or overdue), so the summary names
+    both. Whole percent, rounded down, so 84.9% never reads as 85%."""
+    assert figures(20, 27).summary == "74% of 27 decided; 18 victims in the quarter"
+    assert figures(20, 27).rate_text == "74% of 27 decided"
     assert figures(849, 1000).percent == 84
-    assert figures(1, 1, victims=1).summary == "100% - 1 victim"
+    assert figures(1, 1, victims=1).summary == "100% of 1 decided; 1 victim in the quarter"
+    assert figures(0, 0, victims=2).summary == "No clocks decided yet; 2 victims in the quarter"
 
 
 def test_the_source_figures_come_out_of_the_sql(world):
@@ -297,7 +312,7 @@ def test_the_source_figures_come_out_of_the_sql(world):
         )
     conference = sla_reports.quarter_figures(world["manager"], make_quarter(2026, 2), LATER).kinds[0]
     assert (conference.clocks, conference.victims, conference.overdue) == (27, 18, 2)
-    assert conference.summary == "74% - 18 victims"
+    assert conference.summary == "74% of 27 decided; 18 victims in the quarter"
     assert conference.rag is Rag.RED
 
 
@@ -446,6 +461,13 @@ def test_export_rows_list_the_quarters_clocks_without_names_and_are_audited(worl
         stopped_at=utc(2026, 8, 2, 8, 0),
         stop_reason="Case closed: Vera Quillfeather moved to Leeds",
     )
+    make_clock(
+        **on,
+        started_at=utc(2026, 9, 1, 10, 0),
+        outcome=OVERDUE_AT_CLOSING,
+        stopped_at=utc(2026, 9, 5, 10, 0),
+        stop_reason="Victim removed from the case: moved",
+    )
     make_clock(**on, started_at=utc(2026, 6, 1, 10, 0))  # Q1: not exported
     rows = sla_reports.export_rows(world["manager"], make_quarter(2026, 2), LATER)
     assert rows == [
@@ -472,10 +494,21 @@ def test_export_rows_list_the_quarters_clocks_without_names_and_are_audited(worl
             "Stopped",
             "Case closed",
         ),
+        (
+            world["case"].reference,
+            "Fenland District Council",
+            str(world["victim"].id),
+            "Case conference within 72 hours",
+            "2026-09-01T11:00+01:00",
+            "2026-09-04T11:00+01:00",
+            "2026-09-05T11:00+01:00",
+            "Overdue at closing",
+            "Victim removed from the case",
+        ),
     ]
     assert "Quillfeather" not in repr(rows)
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "sla.exported")).one()
-    assert (event.actor_id, event.detail) == (world["manager"].id, {"quarter": "2026-Q2", "rows": 2})
+    assert (event.actor_id, event.detail) == (world["manager"].id, {"quarter": "2026-Q2", "rows": 3})
 
 
 @pytest.mark.parametrize("role", [Role.PSG_CHAIR, Role.ANALYST, Role.PSG_MEMBER])

@@ -18,6 +18,7 @@ T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 CONFERENCE, REDUCE = ClockKind.CONFERENCE_72H, ClockKind.REDUCE_7D
 OPEN, MET, MET_LATE, STOPPED = ClockOutcome.OPEN, ClockOutcome.MET, ClockOutcome.MET_LATE, ClockOutcome.STOPPED
+OVERDUE_AT_CLOSING = ClockOutcome.OVERDUE_AT_CLOSING
 HIGH, MEDIUM, STANDARD = RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.STANDARD
 
 
@@ -220,6 +221,50 @@ def test_a_stop_with_no_episode_open_changes_nothing():
 def test_a_conference_at_the_instant_of_a_stop_still_counts():
     clocks = derive([assessed(T0, HIGH, 1)], [hours(30)], [Stopped(hours(30), "Case closed: resolved")])
     assert [c.outcome for c in clocks] == [MET, STOPPED]
+
+
+# --- A stop after the due time: the breach stands ----------------------------------
+
+
+def test_a_stop_after_the_due_time_leaves_the_clock_overdue_at_closing():
+    """Closing the case 100 hours in: the conference was due at 72 and stays a breach;
+    the 7-day clock, not yet due, stops."""
+    stop = Stopped(at=hours(100), reason="Case closed: no contact")
+    clocks = derive([assessed(T0, HIGH, 1)], stops=[stop])
+    assert [(c.kind, c.outcome, c.stopped_at, c.stop_reason, c.met_at) for c in clocks] == [
+        (CONFERENCE, OVERDUE_AT_CLOSING, hours(100), "Case closed: no contact", None),
+        (REDUCE, STOPPED, hours(100), "Case closed: no contact", None),
+    ]
+
+
+def test_a_stop_exactly_at_the_due_instant_stops_the_clock():
+    """At its due instant a clock is not overdue yet, as everywhere else."""
+    clocks = derive([assessed(T0, HIGH, 1)], stops=[Stopped(hours(72), "Case closed: resolved")])
+    assert [c.outcome for c in clocks] == [STOPPED, STOPPED]
+    clocks = derive([assessed(T0, HIGH, 1)], stops=[Stopped(hours(72) + timedelta(microseconds=1), "Case closed: x")])
+    assert [c.outcome for c in clocks] == [OVERDUE_AT_CLOSING, STOPPED]
+
+
+def test_both_clocks_past_due_at_a_stop_are_both_breaches():
+    clocks = derive([assessed(T0, HIGH, 1)], stops=[Stopped(hours(200), "Victim removed from the case: moved")])
+    assert [c.outcome for c in clocks] == [OVERDUE_AT_CLOSING, OVERDUE_AT_CLOSING]
+
+
+def test_a_conference_held_before_the_due_time_and_recorded_after_closing_still_meets_the_clock():
+    """Recorded afterwards with its real, earlier time, the conference is placed before
+    the stop: met on time, as it would have been had it been typed in on the day."""
+    stop = Stopped(at=hours(100), reason="Case closed: no contact")
+    assert [c.outcome for c in derive([assessed(T0, HIGH, 1)], [hours(50)], [stop])] == [MET, STOPPED]
+    # Held after the due time but before the closing: met late, never a stop.
+    assert [c.outcome for c in derive([assessed(T0, HIGH, 1)], [hours(90)], [stop])] == [MET_LATE, STOPPED]
+    # Held after the closing: too late to meet a clock that closed overdue.
+    assert [c.outcome for c in derive([assessed(T0, HIGH, 1)], [hours(110)], [stop])] == [OVERDUE_AT_CLOSING, STOPPED]
+
+
+def test_a_reduction_recorded_after_closing_with_an_earlier_time_still_meets_the_clock():
+    stop = Stopped(at=hours(200), reason="Case closed: no contact")
+    clocks = derive([assessed(T0, HIGH, 1), assessed(hours(150), MEDIUM, 2)], stops=[stop])
+    assert [(c.kind, c.outcome) for c in clocks] == [(CONFERENCE, OVERDUE_AT_CLOSING), (REDUCE, MET)]
 
 
 # --- Recorded times, not the order of entry ------------------------------------------

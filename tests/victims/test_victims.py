@@ -29,6 +29,7 @@ from tests.support.victims import (
     assessment_data,
     assessment_url,
     checked,
+    clocks_confirmation,
     error_links,
     history_url,
     local,
@@ -46,7 +47,10 @@ def world(session, client_as):
     housing = make_agency(name="Roddons Housing")
     member = make_user(agency=council, name="Priya Member")
     chair = make_user(role=Role.PSG_CHAIR, agency=police, name="Carl Chair")
-    case = make_case(lead_agency=council, opened_by=member, involved=[police])
+    # Opened three years ago, so that the dates typed in this module are in its past.
+    case = make_case(
+        lead_agency=council, opened_by=member, involved=[police], opened_at=utcnow() - timedelta(days=3 * 365)
+    )
     victim = make_person(created_by=member, first_name="Ada", last_name="Ashdown")
     perpetrator = make_person(created_by=member, first_name="Percy", last_name="Perp")
     victim_party = add_party(case=case, person=victim, role=PartyRole.VICTIM)
@@ -80,7 +84,8 @@ def count(model, *where) -> int:
 
 
 def stored() -> tuple[int, int, int]:
-    return count(RiskAssessment), count(SlaClock), count(AuditEvent)
+    """What an assessment writes (showing its form writes the record of that view, no more)."""
+    return count(RiskAssessment), count(SlaClock), count(AuditEvent, AuditEvent.verb != "case.viewed")
 
 
 def clocks_of(world, person_id=None) -> dict[ClockKind, list[SlaClock]]:
@@ -411,8 +416,20 @@ def test_closing_the_case_stops_the_clocks_and_no_later_assessment_starts_new_on
         assert "The case was closed before this date and time" in response.text
         assert "assessed_on-day" in error_links(response.text)
         assert stored() == before
-        # One made before the case closed can still be recorded late.
-        late = assess(world.member, world.reference, world.victim, when=a_minute_ago(5), answers=MEDIUM)
+        # One made before the case closed can still be recorded late, once the user has
+        # confirmed that it meets a clock the closing stopped.
+        late_at = a_minute_ago(5)
+        late = assess(world.member, world.reference, world.victim, when=late_at, answers=MEDIUM)
+        assert late.status_code == 200
+        assert "This will end Ada Ashdown&#39;s high-risk episode on" in late.text
+        assert stored() == before
+        data = assessment_data(
+            matrix_id_on_form(world.member, world.reference, world.victim), when=late_at, answers=MEDIUM
+        )
+        late = world.member.post(
+            assessment_url(world.reference, world.victim),
+            data={**data, "clocks_confirmed": clocks_confirmation(late.text)},
+        )
         assert late.status_code == 302
         assert ClockOutcome.OPEN not in {clock.outcome for clocks in clocks_of(world).values() for clock in clocks}
 
@@ -601,6 +618,23 @@ def test_the_case_page_shows_each_victims_level_and_open_clocks_with_a_countdown
     assert re.search(r"govuk-tag--red\">\s*Overdue\s*</strong>\s*Case conference overdue by 3 hours", lena)
     assert "Not assessed" in nell and "Case conference" not in nell
     assert "Assess risk" in ada and "Risk history" in ada and "Remove from case" in ada
+
+
+@pytest.mark.calendar
+def test_a_closed_case_shows_the_clocks_it_closed_overdue_but_not_those_it_stopped(world):
+    assess(world.member, world.reference, world.victim, when=a_minute_ago(99), answers=CRITICAL)
+    version = db.session.get(Case, world.case_id).version
+    closed = world.member.post(f"/cases/{world.reference}/close", data={"version": version, "reason": "No contact."})
+    assert closed.status_code == 302
+
+    panel = victims_panel(world.member.get(f"/cases/{world.reference}").text)
+    ada = panel.split("Ada Ashdown", 1)[1].split("</tr>", 1)[0]
+    assert re.search(
+        r"govuk-tag--red\">\s*Overdue at closing\s*</strong>\s*"
+        r"Case conference overdue by 27 hours when it stopped \(case closed\)",
+        ada,
+    )
+    assert "Risk reduced" not in ada  # due in 69 hours when the case closed: stopped, not shown
 
 
 def test_a_partner_sees_levels_but_is_not_offered_assessment_or_removal(world):

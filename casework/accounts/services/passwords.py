@@ -1,5 +1,6 @@
 """Password hashing (argon2id) and the password rules."""
 
+import secrets
 from functools import cache
 from importlib.resources import files
 
@@ -22,6 +23,18 @@ def common_passwords() -> frozenset[str]:
     """The shipped list of common passwords (sources and licences in its header), read once."""
     text = (files("casework.accounts") / "data" / "common_passwords.txt").read_text(encoding="utf-8")
     return frozenset(line for line in text.splitlines() if line and not line.startswith("#"))
+
+
+# No 0/o, 1/l/i: read out over the phone without spelling it twice.
+_TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_TEMPORARY_GROUPS = 4
+
+
+def temporary_password() -> str:
+    """A strong password to give someone by phone: four groups of four characters from
+    31 symbols (about 79 bits), such as ``k7pm-2xqa-hd4r-9wnf``."""
+    groups = ("".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(4)) for _ in range(_TEMPORARY_GROUPS))
+    return "-".join(groups)
 
 
 def hash_password(password: str) -> str:

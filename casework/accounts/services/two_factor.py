@@ -16,8 +16,9 @@ from sqlalchemy import delete, func, select, update
 
 from casework import db
 from casework.accounts.models import RecoveryCode, User
+from casework.accounts.services import throttle
 from casework.accounts.services.passwords import verify_password
-from casework.accounts.services.users import finish_sign_in, get_user
+from casework.accounts.services.users import end_sessions, finish_sign_in, get_user
 from casework.audit import services as audit
 from casework.clock import timestamp, utcnow
 from casework.db import ensure_version
@@ -130,7 +131,21 @@ def _use_recovery_code(user: User, code: str) -> bool:
 # --- Use cases -----------------------------------------------------------------------
 
 
-def enrol(user: User, secret: str, code: str) -> list[str] | None:
+def throttled(user: User, limits: throttle.Limits) -> throttle.Rate | None:
+    """The limit that holds back this account's codes for now, if any (audited)."""
+    rate = throttle.code_throttled(user.id, limits, now=utcnow())
+    if rate is not None:
+        audit.record(None, "auth.two_factor_throttled", "user", user.id)
+    return rate
+
+
+def _count_failure(user: User, limits: throttle.Limits) -> None:
+    throttle.record_failure(
+        throttle.CODE, throttle.user_key(user.id), throttle.client(), now=utcnow(), keep=limits.longest
+    )
+
+
+def enrol(user: User, secret: str, code: str, *, limits: throttle.Limits) -> list[str] | None:
     """Finish setting up the authenticator, and the sign-in it is part of.
 
     ``user`` has given the right password moments ago; ``secret`` is the one shown to
@@ -139,6 +154,7 @@ def enrol(user: User, secret: str, code: str) -> list[str] | None:
     step = _matching_step(secret, digits) if digits else None
     if step is None or user.totp_enrolled_at is not None:
         audit.record(None, "auth.two_factor_failed", "user", user.id, detail={"during": "setup"})
+        _count_failure(user, limits)
         return None
     # Sign-in bookkeeping, like last_signed_in_at: not an edit of the account, so an
     # administrator's open form for this user does not go stale.
@@ -153,7 +169,7 @@ def enrol(user: User, secret: str, code: str) -> list[str] | None:
     return codes
 
 
-def verify(user: User, code: str) -> str | None:
+def verify(user: User, code: str, *, limits: throttle.Limits) -> str | None:
     """Finish a sign-in with a code from the authenticator or a recovery code.
 
     Returns how the user proved it ("totp" or "recovery_code"), or None."""
@@ -172,11 +188,8 @@ def verify(user: User, code: str) -> str | None:
         finish_sign_in(user, second_factor="recovery_code")
         return "recovery_code"
     audit.record(None, "auth.two_factor_failed", "user", user.id)
+    _count_failure(user, limits)
     return None
-
-
-def record_throttled(user: User) -> None:
-    audit.record(None, "auth.two_factor_throttled", "user", user.id)
 
 
 def regenerate_recovery_codes(actor: User, *, password: str) -> list[str]:
@@ -198,8 +211,7 @@ def reset(actor: User, user_id: int, *, version: int) -> User:
     user.totp_secret = None
     user.totp_enrolled_at = None
     user.totp_last_step = None
-    user.rotate_session_token()
-    db.session.flush()
+    end_sessions(user)
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     audit.record(actor, "user.two_factor_reset", "user", user.id)
     return user

@@ -9,10 +9,12 @@ from sqlalchemy import func, select, update
 
 from casework import db
 from casework.accounts.models import User, new_session_token
+from casework.accounts.services import sessions, throttle
 from casework.accounts.services.passwords import (
     check_password_rules,
     hash_password,
     needs_rehash,
+    temporary_password,
     verify_password,
 )
 from casework.agencies.models import Agency
@@ -38,16 +40,30 @@ class PasswordAccepted:
     second_factor: Literal["none", "verify", "enrol"]
 
 
-def authenticate(email: str, password: str, *, require_mfa_for_all: bool) -> PasswordAccepted | None:
-    """Check the password; None for every failure, with the same answer and cost.
+def sign_in_throttled(email: str, limits: throttle.Limits) -> throttle.Rate | None:
+    """The limit that holds back sign-ins to this address from this client for now, if
+    any (audited). Checked before the password, which is then not even looked at."""
+    rate = throttle.password_throttled(email, throttle.client(), limits, now=utcnow())
+    if rate is not None:
+        record_throttled_sign_in(email)
+    return rate
+
+
+def authenticate(
+    email: str, password: str, *, require_mfa_for_all: bool, limits: throttle.Limits
+) -> PasswordAccepted | None:
+    """Check the password; None for every failure, with the same answer and cost, and
+    each failure counted towards throttling.
 
     Signs the user in (bookkeeping and audit) only when no second factor is needed."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if not verify_password(user.password_hash if user else None, password) or user is None:
         audit.record(None, "auth.sign_in_failed", "user", user.id if user else None)
+        _count_failure(email, limits)
         return None
     if not user.active:
         audit.record(user, "auth.sign_in_refused_inactive", "user", user.id)
+        _count_failure(email, limits)
         return None
     if needs_rehash(user.password_hash):
         _update_bookkeeping(user, password_hash=hash_password(password))
@@ -56,6 +72,12 @@ def authenticate(email: str, password: str, *, require_mfa_for_all: bool) -> Pas
         return PasswordAccepted(user, "none")
     audit.record(user, "auth.password_accepted", "user", user.id)
     return PasswordAccepted(user, "verify" if user.totp_enrolled_at else "enrol")
+
+
+def _count_failure(email: str, limits: throttle.Limits) -> None:
+    throttle.record_failure(
+        throttle.SIGN_IN, throttle.email_key(email), throttle.client(), now=utcnow(), keep=limits.longest
+    )
 
 
 def finish_sign_in(user: User, **detail: object) -> None:
@@ -87,6 +109,7 @@ def load_pending(user_id: object, marker: object) -> User | None:
 
 def sign_out(user: User) -> None:
     _update_bookkeeping(user, session_token=new_session_token())  # the old cookie no longer names anyone
+    sessions.end_all(user.id)
     audit.record(user, "auth.signed_out", "user", user.id)
 
 
@@ -94,10 +117,17 @@ def sign_out_everywhere(actor: User, user_id: int, *, version: int) -> User:
     """An administrator ends every session of an account, say after a lost laptop."""
     user = get_user(actor, user_id)
     ensure_version(user, version)
-    user.rotate_session_token()
-    db.session.flush()
+    end_sessions(user)
     audit.record(actor, "user.signed_out_everywhere", "user", user.id)
     return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session of the user, in every browser: the token their sessions name
+    changes, and the sessions themselves are deleted."""
+    user.rotate_session_token()
+    db.session.flush()
+    sessions.end_all(user.id)
 
 
 def _update_bookkeeping(user: User, **values: object) -> None:
@@ -181,7 +211,7 @@ def update_user(actor: User, user_id: int, *, version: int, name: str, email: st
     if diff:
         user.name, user.email, user.agency_id, user.role = name.strip(), email, agency_id, role
         if "role" in diff or "agency_id" in diff:
-            user.rotate_session_token()  # new rights start from a fresh sign-in
+            end_sessions(user)  # new rights start from a fresh sign-in
         db.session.flush()
         audit.record(actor, "user.updated", "user", user.id, detail=diff)
     return user
@@ -195,8 +225,7 @@ def set_user_active(actor: User, user_id: int, *, version: int, active: bool) ->
     if user.active == active:
         return user
     user.active = active
-    user.rotate_session_token()  # ends every open session of a deactivated user
-    db.session.flush()
+    end_sessions(user)  # ends every open session of a deactivated user
     audit.record(actor, "user.activated" if active else "user.deactivated", "user", user.id)
     return user
 
@@ -205,11 +234,37 @@ def change_password(actor: User, *, current: str, new: str) -> User:
     if not verify_password(actor.password_hash, current):
         raise InvalidInput("Your current password is not correct", field="current_password")
     check_password_rules(new, email=actor.email)
+    if verify_password(actor.password_hash, new):
+        raise InvalidInput("Choose a password different from your current one", field="password")
     actor.password_hash = hash_password(new)
-    actor.rotate_session_token()
-    db.session.flush()
+    actor.must_change_password = False
+    end_sessions(actor)
     audit.record(actor, "user.password_changed", "user", actor.id)
     return actor
+
+
+@dataclass(frozen=True)
+class TemporaryPassword:
+    user: User
+    password: str  # to show the administrator once; never stored or audited
+
+
+def set_temporary_password(actor: User, user_id: int, *, version: int, password: str = "") -> TemporaryPassword:
+    """An administrator gives a user who has forgotten their password a temporary one:
+    the one typed (within the password rules) or, if none, a strong one made here. The
+    user must choose a new password at their next sign-in, and every session of theirs
+    ends now."""
+    user = get_user(actor, user_id)
+    ensure_version(user, version)
+    if user.id == actor.id:
+        raise InvalidInput("You cannot set a temporary password for yourself: change your password from your account")
+    chosen = password or temporary_password()
+    check_password_rules(chosen, email=user.email)
+    user.password_hash = hash_password(chosen)
+    user.must_change_password = True
+    end_sessions(user)
+    audit.record(actor, "user.password_reset", "user", user.id, detail={"made": "typed" if password else "generated"})
+    return TemporaryPassword(user, chosen)
 
 
 def all_users_for_filter(actor: User) -> list[User]:

@@ -24,9 +24,19 @@ from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.cases.models import Case, CaseAgency
 from casework.clock import utcnow
+from casework.dates import (
+    DEFAULT_BOUNDS,
+    DateBounds,
+    Floor,
+    check_floor_day,
+    far_ahead,
+    floor,
+    horizon_words,
+    long_date,
+)
 from casework.db import ensure_version
 from casework.exceptions import Checks, EditConflict, InvalidInput, NotFound, PermissionDenied
-from casework.meetings.models import Meeting, MeetingKind
+from casework.meetings.models import AgendaItem, Meeting, MeetingDecision, MeetingKind
 from casework.permissions import Permission
 from casework.plan.models import PlanAction
 from casework.policy import (
@@ -269,6 +279,15 @@ class DueDateInPast(InvalidInput):
         super().__init__("The due date is in the past", field="due_on")
 
 
+class DueDateFarAhead(InvalidInput):
+    """The due date is further ahead than the horizon: allowed, once the user has confirmed it."""
+
+    def __init__(self, due_on: date, bounds: DateBounds) -> None:
+        super().__init__(
+            f"The due date, {long_date(due_on)}, is more than {horizon_words(bounds)} ahead", field="due_on"
+        )
+
+
 def _assigned_agency(subject: Subject, agency_id: int | None) -> Agency:
     agency = db.session.get(Agency, agency_id) if agency_id else None
     if agency is None:
@@ -310,21 +329,48 @@ def _assignee(agency: Agency, assignee_id: int | None) -> User | None:
 
 
 def check_action(
-    actor: User, subject: Subject, *, title: str | None, assigned_agency_id: int | None, assignee_id: int | None
+    actor: User,
+    subject: Subject,
+    *,
+    title: str | None,
+    assigned_agency_id: int | None,
+    assignee_id: int | None,
+    due_on: date | None = None,
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> None:
     """InvalidInput with every rule a new action breaks, on what of the form could be
     read (None for a field the form could not read)."""
     _visible_subject(actor, subject)
     authorize(actor, Permission.ACTION_CREATE)
-    _action_checks(subject, title, assigned_agency_id, assignee_id).raise_any()
+    _action_checks(subject, title, assigned_agency_id, assignee_id, due_on, bounds).raise_any()
+
+
+def _earliest_due(subject: Subject, bounds: DateBounds) -> Floor | None:
+    """The first day an action on a case or premises may be due (meetings and plan items
+    are dated by their own rules)."""
+    if subject.case_id is not None:
+        opened = db.session.scalar(select(Case.opened_at).where(Case.id == subject.case_id))
+        return floor(opened, "case", bounds) if opened else None
+    if subject.premises_id is not None:
+        opened = db.session.scalar(select(Premises.created_at).where(Premises.id == subject.premises_id))
+        return floor(opened, "premises record", bounds) if opened else None
+    return None
 
 
 def _action_checks(
-    subject: Subject, title: str | None, assigned_agency_id: int | None, assignee_id: int | None
+    subject: Subject,
+    title: str | None,
+    assigned_agency_id: int | None,
+    assignee_id: int | None,
+    due_on: date | None,
+    bounds: DateBounds,
 ) -> Checks:
     checks = Checks()
     if title is not None and not title.strip():
         checks.refuse("Enter what needs to be done", field="title")
+    earliest = _earliest_due(subject, bounds) if due_on is not None else None
+    if earliest is not None:
+        check_floor_day(checks, due_on, earliest, field="due_on")
     try:
         agency = _assigned_agency(subject, assigned_agency_id)
     except InvalidInput as error:
@@ -348,18 +394,23 @@ def create_action(
     due_on: date,
     decision_id: int | None = None,
     warn_if_due_before: date | None = None,
+    warn_if_far_ahead: bool = False,
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> Action:
     """A new open action. A due date already past is allowed; given ``warn_if_due_before``
     (today, until the user has confirmed the date), such a date raises DueDateInPast
-    once every other check has passed, and nothing is written."""
+    once every other check has passed, and nothing is written. Likewise a date beyond
+    the horizon raises DueDateFarAhead when ``warn_if_far_ahead``."""
     _visible_subject(actor, subject)
     authorize(actor, Permission.ACTION_CREATE)
-    _action_checks(subject, title, assigned_agency_id, assignee_id).raise_any()
+    _action_checks(subject, title, assigned_agency_id, assignee_id, due_on, bounds).raise_any()
     cleaned = title.strip()
     agency = _assigned_agency(subject, assigned_agency_id)
     assignee = _assignee(agency, assignee_id)
     if warn_if_due_before is not None and due_on < warn_if_due_before:
         raise DueDateInPast()
+    if warn_if_far_ahead and far_ahead(due_on, bounds):
+        raise DueDateFarAhead(due_on, bounds)
     action = Action(
         **subject.columns,
         title=cleaned,
@@ -368,6 +419,7 @@ def create_action(
         assignee_id=assignee.id if assignee else None,
         due_on=due_on,
         decision_id=decision_id,
+        referral_id=_referral_decided(decision_id),
         created_by_id=actor.id,
     )
     db.session.add(action)
@@ -381,6 +433,18 @@ def create_action(
         detail={**{k: v for k, v in subject.columns.items() if v}, "agency": agency.name, "due_on": due_on.isoformat()},
     )
     return action
+
+
+def _referral_decided(decision_id: int | None) -> int | None:
+    """The referral a meeting's decision was about, if it was on a referral item: the
+    action it creates is then seen only by those who see the referral."""
+    if decision_id is None:
+        return None
+    return db.session.scalar(
+        select(AgendaItem.referral_id)
+        .join(MeetingDecision, MeetingDecision.item_id == AgendaItem.id)
+        .where(MeetingDecision.id == decision_id)
+    )
 
 
 def get_action(actor: User, action_id: int) -> Action:

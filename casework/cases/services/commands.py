@@ -1,6 +1,7 @@
 """What changes a case: opening, editing, notes, agencies, access, closing, the PSG review flag."""
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +13,7 @@ from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.cases.models import (
     ACCESS_REASON_DETAILS_MAX,
+    SHARE_REASON_MAX,
     Case,
     CaseAgency,
     CaseReferenceCounter,
@@ -23,9 +25,10 @@ from casework.cases.models import (
 from casework.cases.services.lookup import ACCESS_REASONS, case_asking_reason, get_case, may_request_access
 from casework.clock import utcnow
 from casework.db import ensure_version
-from casework.exceptions import EditConflict, InvalidInput, InvalidTransition
+from casework.exceptions import Checks, EditConflict, InvalidInput, InvalidTransition, PermissionDenied
+from casework.limits import STOPPING_REASON_MAX
 from casework.permissions import Permission
-from casework.policy import authorize
+from casework.policy import authorize, may_lift_restriction
 from casework.premises.models import Premises
 from casework.victims.services import sla
 
@@ -89,6 +92,19 @@ def _premises_by_licence(licence_number: str) -> Premises | None:
     return premises
 
 
+def _record_premises_link(actor: User, case: Case, before: int | None, after: int | None) -> None:
+    """A link to a premises opens its page to the case's agencies, so it is recorded
+    against the premises too, where its page lists who linked which case (and who
+    removed a link) to the licensing officers."""
+    if before == after:
+        return
+    detail = {"reference": case.reference}
+    if before is not None:
+        audit.record(actor, "premises.case_unlinked", "premises", before, case_id=case.id, detail=detail)
+    if after is not None:
+        audit.record(actor, "premises.case_linked", "premises", after, case_id=case.id, detail=detail)
+
+
 def open_case(
     actor: User,
     *,
@@ -140,7 +156,46 @@ def open_case(
             "premises_id": case.premises_id,
         },
     )
+    _record_premises_link(actor, case, None, case.premises_id)
     return case
+
+
+# Who may un-restrict a case (policy.may_lift_restriction), as the edit form says it.
+WHO_MAY_LIFT_RESTRICTION = "Only the lead agency's PSG chair or a community safety manager can lift the restriction."
+LIFT_REASON_MAX = 1000
+
+
+def check_edit_case(
+    actor: User,
+    reference: str,
+    *,
+    restricted: bool | None,
+    lift_reason: str | None,
+    lead_officer_id: int | None = None,
+    premises_licence: str | None = None,
+) -> None:
+    """Every problem with an edit at once (None: a field the form already refused).
+
+    ``restricted`` None leaves the restriction as it is: the form offers no choice to
+    someone who may not lift it. Lifting it without that right is refused outright."""
+    case = get_case(actor, reference, P.CASE_EDIT)
+    checks = Checks()
+    for check in (
+        lambda: _require_lead_officer(lead_officer_id, case.lead_agency_id),
+        lambda: _premises_by_licence(premises_licence or ""),
+    ):
+        try:
+            check()
+        except InvalidInput as error:
+            checks.add(error)
+    if case.restricted and restricted is False:
+        if not may_lift_restriction(actor, case, full_view=True):
+            raise PermissionDenied(P.CASE_UNRESTRICT)
+        if lift_reason is not None and not lift_reason.strip():
+            checks.refuse("Enter why you are lifting the restriction", field="lift_reason")
+        elif lift_reason is not None and len(lift_reason.strip()) > LIFT_REASON_MAX:
+            checks.refuse(f"Reason must be {LIFT_REASON_MAX} characters or fewer", field="lift_reason")
+    checks.raise_any()
 
 
 def edit_case(
@@ -154,27 +209,27 @@ def edit_case(
     district: str,
     town: str,
     ward: str,
-    restricted: bool,
+    restricted: bool | None,
     lead_officer_id: int | None,
     premises_licence: str = "",
+    lift_reason: str = "",
 ) -> Case:
+    """Change a case's details. Lifting its restriction needs a reason, and is audited
+    with it as ``case.unrestricted``."""
     case = get_case(actor, reference, P.CASE_EDIT)
     ensure_version(case, version)
-    _require_lead_officer(lead_officer_id, case.lead_agency_id)
-    premises = _premises_by_licence(premises_licence)
-    fields = (
-        "case_type",
-        "title",
-        "summary",
-        "district",
-        "town",
-        "ward",
-        "restricted",
-        "lead_officer_id",
-        "premises_id",
+    check_edit_case(
+        actor,
+        reference,
+        restricted=restricted,
+        lift_reason=lift_reason,
+        lead_officer_id=lead_officer_id,
+        premises_licence=premises_licence,
     )
-    before = {name: getattr(case, name) for name in fields}
-    after = {
+    restricted = case.restricted if restricted is None else restricted
+    lifted = case.restricted and not restricted
+    premises = _premises_by_licence(premises_licence)
+    after: dict[str, Any] = {
         "case_type": case_type,
         "title": title.strip(),
         "summary": summary.strip(),
@@ -185,15 +240,26 @@ def edit_case(
         "lead_officer_id": lead_officer_id,
         "premises_id": premises.id if premises else None,
     }
-    diff = audit.changes(before, after)
-    if diff:
-        for name, value in after.items():
-            setattr(case, name, value)
-        db.session.flush()
-        # Summaries are free text about people: the audit keeps which fields changed, not the text.
-        detail = {name: change if name not in ("title", "summary") else "changed" for name, change in diff.items()}
-        audit.record(actor, "case.updated", "case", case.id, case_id=case.id, detail=_jsonable(detail))
+    _save_changes(actor, case, after)
+    if lifted:
+        detail = {"reason": lift_reason.strip()}
+        audit.record(actor, "case.unrestricted", "case", case.id, case_id=case.id, detail=detail)
     return case
+
+
+def _save_changes(actor: User, case: Case, after: dict[str, Any]) -> None:
+    """Set the fields that changed, with the audit record of which."""
+    before = {name: getattr(case, name) for name in after}
+    diff = audit.changes(before, after)
+    if not diff:
+        return
+    for name, value in after.items():
+        setattr(case, name, value)
+    db.session.flush()
+    # Summaries are free text about people: the audit keeps which fields changed, not the text.
+    detail = {name: change if name not in ("title", "summary") else "changed" for name, change in diff.items()}
+    audit.record(actor, "case.updated", "case", case.id, case_id=case.id, detail=_jsonable(detail))
+    _record_premises_link(actor, case, before["premises_id"], after["premises_id"])
 
 
 def _jsonable(detail: Mapping[str, object]) -> dict[str, object]:
@@ -216,18 +282,44 @@ def add_note(actor: User, reference: str, *, kind: NoteKind, body: str) -> Note:
     return note
 
 
-def add_agency(actor: User, reference: str, *, agency_id: int) -> CaseAgency:
-    case = get_case(actor, reference, P.CASE_ADD_AGENCY)
-    _require_agency(agency_id, "agency_id")
-    already = db.session.scalar(
-        select(CaseAgency.id).where(CaseAgency.case_id == case.id, CaseAgency.agency_id == agency_id)
+def check_share(actor: User, reference: str, *, agency_id: int | None, reason: str | None) -> None:
+    """InvalidInput with every problem of sharing the case as asked (None for a field the
+    form could not read)."""
+    case = get_case(actor, reference, P.CASE_SHARE)
+    _share_checks(case, agency_id, reason).raise_any()
+
+
+def _share_checks(case: Case, agency_id: int | None, reason: str | None) -> Checks:
+    checks = Checks()
+    if agency_id is not None:
+        agency = db.session.get(Agency, agency_id)
+        already = db.session.scalar(
+            select(CaseAgency.id).where(CaseAgency.case_id == case.id, CaseAgency.agency_id == agency_id)
+        )
+        if agency is None or not agency.active:
+            checks.refuse("Select an agency from the list", field="agency_id")
+        elif already is not None:
+            checks.refuse("This agency is already involved in the case", field="agency_id")
+    if reason is not None and not reason.strip():
+        checks.refuse("Enter why the agency needs to see the case", field="reason")
+    elif reason is not None and len(reason.strip()) > SHARE_REASON_MAX:
+        checks.refuse(f"The reason must be {SHARE_REASON_MAX} characters or fewer", field="reason")
+    return checks
+
+
+def add_agency(actor: User, reference: str, *, agency_id: int, reason: str) -> CaseAgency:
+    """Share the case with another agency: its users see the case in full from now on.
+    Who may is policy.share_check's decision; the reason is shown on the case page."""
+    case = get_case(actor, reference, P.CASE_SHARE)
+    _share_checks(case, agency_id, reason).raise_any()
+    cleaned = reason.strip()
+    involvement = CaseAgency(
+        case_id=case.id, agency_id=agency_id, added_by_id=actor.id, added_at=utcnow(), reason=cleaned
     )
-    if already is not None:
-        raise InvalidInput("This agency is already involved in the case", field="agency_id")
-    involvement = CaseAgency(case_id=case.id, agency_id=agency_id, added_by_id=actor.id, added_at=utcnow())
     db.session.add(involvement)
     db.session.flush()
-    audit.record(actor, "case.agency_added", "case", case.id, case_id=case.id, detail={"agency_id": agency_id})
+    detail = {"agency_id": agency_id, "reason": cleaned}
+    audit.record(actor, "case.agency_added", "case", case.id, case_id=case.id, detail=detail)
     return involvement
 
 
@@ -241,6 +333,9 @@ def request_access(actor: User, reference: str, *, reason: str) -> Case:
 
 def _change_status(actor: User, reference: str, *, version: int, reason: str, to: CaseStatus) -> Case:
     case = get_case(actor, reference, P.CASE_CLOSE)
+    if len(reason.strip()) > STOPPING_REASON_MAX:
+        # Closing keeps it on the stopped clocks too, which have room for this much.
+        raise InvalidInput(f"Reason must be {STOPPING_REASON_MAX} characters or fewer", field="reason")
     ensure_version(case, version)
     if case.status is to:
         raise InvalidTransition(f"This case is already {to.value}")

@@ -4,9 +4,9 @@ start from, and the checks a page makes before a command runs."""
 from casework import db
 from casework.accounts.models import User
 from casework.cases.models import Case
-from casework.exceptions import NotFound
+from casework.exceptions import NotFound, PermissionDenied
 from casework.permissions import Permission
-from casework.policy import authorize, case_permission_check, needs_access_reason, visible_cases
+from casework.policy import authorize, case_permission_check, needs_access_reason, visible_cases, works_on_clause
 
 P = Permission
 
@@ -21,9 +21,22 @@ def _load(actor: User, reference: str) -> tuple[Case, bool]:
 
 def get_case(actor: User, reference: str, permission: Permission) -> Case:
     """A case the user may change in the way ``permission`` names."""
-    case, full_view = _load(actor, reference)
-    case_permission_check(actor, permission, case, full_view=full_view)
+    query = visible_cases(actor).add_columns(works_on_clause(actor)).where(Case.reference == reference.upper())
+    row = db.session.execute(query).first()
+    if row is None:
+        raise NotFound("case", reference)
+    case, full_view, works_on = row[0], bool(row[1]), bool(row[2])
+    case_permission_check(actor, permission, case, full_view=full_view, works_on=works_on)
     return case
+
+
+def may_share(actor: User, reference: str) -> bool:
+    """Whether the user may share the case with another agency, for offering the link."""
+    try:
+        get_case(actor, reference, P.CASE_SHARE)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
 
 
 # --- Asking for access, and restricted cases' reasons -----------------------------

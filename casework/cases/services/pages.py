@@ -29,9 +29,11 @@ from casework.policy import (
     full_view_clause,
     may_on_case,
     needs_access_reason,
+    open_agendas_chaired,
     shows_contact_details,
     stub_safe,
     visible_cases,
+    works_on_clause,
 )
 from casework.premises.models import Premises
 from casework.victims.models import RiskAssessment, RiskLevel, SlaClock
@@ -74,7 +76,7 @@ def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> Page[Case
     query = visible_cases(actor).join(Case.lead_agency)
     conditions = []
     if criteria.scope == "mine" and not can(actor, P.CASE_VIEW_ANY):
-        conditions.append(full_view_clause(actor))
+        conditions.append(works_on_clause(actor))
     if criteria.status is not None:
         conditions.append(stub_safe(actor, Case.status == criteria.status, shown_on_stub=False))
     if criteria.case_type is not None:
@@ -126,6 +128,9 @@ class PartyView:
 class CasePageData:
     case: Case
     full_view: bool
+    # The open PSG meeting the viewer chairs that gives them the full view, if that is
+    # the only reason they have it.
+    through_meeting: int | None = None
     subject_name: str = ""
     parties: dict[PartyRole, list[PartyView]] = field(default_factory=dict)
     agencies: list[CaseAgency] = field(default_factory=list)
@@ -167,23 +172,51 @@ def case_page(
     are the reasons this user gave in this session for opening restricted cases, by case
     id: the one for this case goes with every view of it.
     """
-    case, full_view = _visible_case(actor, reference)
+    case, full_view, works_on = _visible_case(actor, reference)
     data = CasePageData(case=case, full_view=full_view)
-    viewed: dict[str, object] = {"view": "full" if full_view else "stub"}
-    if needs_access_reason(case, full_view=full_view):
-        viewed["access_reason"] = (access_reasons or {}).get(case.id) or {}
+    viewed = _viewed(case, full_view=full_view, access_reasons=access_reasons)
+    if full_view and not works_on:
+        data.through_meeting = viewed["meeting"] = _chaired_meeting(actor, case)
     audit.record(actor, "case.viewed", "case", case.id, case_id=case.id, detail=viewed)
     if full_view:
-        _fill_full_view(actor, data, today=today or _local_today())
+        _fill_full_view(actor, data, today=today or _local_today(), works_on=works_on)
     else:
         _fill_stub(actor, data)
     return data
 
 
-def _visible_case(actor: User, reference: str) -> tuple[Case, bool]:
-    """The case with everything both views show, and whether the actor sees all of it."""
+def _viewed(case: Case, *, full_view: bool, access_reasons: Mapping[int, dict[str, str]] | None) -> dict[str, object]:
+    """The detail of a ``case.viewed`` event: which view, and for a restricted case seen
+    in full the reason given for opening it this session."""
+    viewed: dict[str, object] = {"view": "full" if full_view else "stub"}
+    if needs_access_reason(case, full_view=full_view):
+        viewed["access_reason"] = (access_reasons or {}).get(case.id) or {}
+    return viewed
+
+
+def record_view(
+    actor: User,
+    case: Case | int,
+    *,
+    page: str,
+    person_id: int | None = None,
+    access_reasons: Mapping[int, dict[str, str]] | None = None,
+) -> None:
+    """The audit record of a page other than the case page that shows the case's data in
+    full (a form about it, a person on it, an action on it), under ``case.viewed`` like
+    the case page itself, naming the page and the person it is about."""
+    if isinstance(case, int):
+        case = db.session.get_one(Case, case)
+    viewed = {**_viewed(case, full_view=True, access_reasons=access_reasons), "page": page}
+    audit.record(actor, "case.viewed", "case", case.id, case_id=case.id, person_id=person_id, detail=viewed)
+
+
+def _visible_case(actor: User, reference: str) -> tuple[Case, bool, bool]:
+    """The case with everything both views show, whether the actor sees all of it and
+    whether they work on it."""
     query = (
         visible_cases(actor)
+        .add_columns(works_on_clause(actor))
         .where(Case.reference == reference.upper())
         .options(
             joinedload(Case.lead_agency),
@@ -191,13 +224,19 @@ def _visible_case(actor: User, reference: str) -> tuple[Case, bool]:
             joinedload(Case.opened_by),
             joinedload(Case.premises),
             selectinload(Case.parties).joinedload(CaseParty.person),
-            selectinload(Case.agencies).joinedload(CaseAgency.agency),
+            selectinload(Case.agencies).options(joinedload(CaseAgency.agency), joinedload(CaseAgency.added_by)),
         )
     )
     row = db.session.execute(query).first()
     if row is None:
         raise NotFound("case", reference)
-    return row[0], bool(row[1])
+    return row[0], bool(row[1]), bool(row[2])
+
+
+def _chaired_meeting(actor: User, case: Case) -> int | None:
+    """The open PSG meeting, chaired by the actor, whose agenda shows them this case."""
+    meetings = open_agendas_chaired(actor).where(Case.id == case.id).order_by(Meeting.held_at, Meeting.id)
+    return db.session.scalar(meetings.limit(1))
 
 
 def _fill_stub(actor: User, data: CasePageData) -> None:
@@ -211,7 +250,7 @@ def _fill_stub(actor: User, data: CasePageData) -> None:
         data.allowed = frozenset({P.CASE_REQUEST_ACCESS})
 
 
-def _fill_full_view(actor: User, data: CasePageData, *, today: date) -> None:
+def _fill_full_view(actor: User, data: CasePageData, *, today: date, works_on: bool) -> None:
     case = data.case
     data.subject_name = subject_name(case)
     current = [party for party in case.parties if party.removed_at is None]
@@ -243,12 +282,12 @@ def _fill_full_view(actor: User, data: CasePageData, *, today: date) -> None:
         key=lambda item: item.at,
         reverse=True,
     )
-    data.allowed = _allowed_on_full_view(actor, case)
-    if P.CASE_ADD_AGENCY in data.allowed:
+    data.allowed = _allowed_on_full_view(actor, case, works_on=works_on)
+    if P.CASE_ADD_AGENCY in data.allowed and works_on:
         data.access_requests = pending_access_requests(case)
 
 
-def _allowed_on_full_view(actor: User, case: Case) -> frozenset[Permission]:
+def _allowed_on_full_view(actor: User, case: Case, *, works_on: bool) -> frozenset[Permission]:
     """What the page offers the actor: the buttons and links it shows."""
     return frozenset(
         permission
@@ -258,12 +297,13 @@ def _allowed_on_full_view(actor: User, case: Case) -> frozenset[Permission]:
             P.CASE_ADD_PERSON,
             P.CASE_REMOVE_PERSON,
             P.CASE_ADD_AGENCY,
+            P.CASE_SHARE,
             P.CASE_CLOSE,
             P.RISK_ASSESS,
             P.CONFERENCE_RECORD,
             P.ACTION_CREATE,
         )
-        if may_on_case(actor, permission, case, full_view=True)
+        if may_on_case(actor, permission, case, full_view=True, works_on=works_on)
     )
 
 
@@ -378,7 +418,7 @@ def lead_officer_choices(actor: User, reference: str) -> list[User]:
 
 
 def agencies_not_involved(actor: User, reference: str) -> list[Agency]:
-    case = get_case(actor, reference, P.CASE_ADD_AGENCY)
+    case = get_case(actor, reference, P.CASE_SHARE)
     involved = select(CaseAgency.agency_id).where(CaseAgency.case_id == case.id)
     return list(
         db.session.scalars(

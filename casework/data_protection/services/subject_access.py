@@ -27,13 +27,15 @@ from casework.exceptions import NotFound
 from casework.meetings.models import AgendaItem, Meeting, MeetingDecision, MeetingKind
 from casework.people.models import Person
 from casework.permissions import Permission
-from casework.policy import authorize, visible_people
+from casework.policy import authorize, visible_actions, visible_people
 from casework.referrals.models import Referral
 from casework.victims.models import RiskAssessment, SlaClock
+from casework.victims.services import riskmatrix, sla
 
-# Bumped whenever the JSON shape changes in a way a reader would notice.
+# Bumped whenever the JSON shape changes in a way a reader would notice. Version 2:
+# risk assessment answers as questions and answers in words, clock outcomes in words.
 EXPORT_FORMAT = "casework-subject-access"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 
 REVIEW_NOTICE = (
     "Review before disclosure: other people on these cases are listed as third parties, "
@@ -79,17 +81,18 @@ def export_person(actor: User, person_id: int, *, file_format: str) -> SubjectAc
     cases: dict[int, Case] = {}
     for party in own_parties:
         cases.setdefault(party.case_id, party.case)
-    case_entries = _case_entries(person, cases, own_parties)
+    case_entries = _case_entries(actor, person, cases, own_parties)
     reference_of = {case.id: case.reference for case in cases.values()}
+    now = utcnow()
     data: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
-        "generated_at": _iso(utcnow()),
+        "generated_at": _iso(now),
         "generated_by": actor.name,
         "review_notice": REVIEW_NOTICE,
         "person": _person_entry(person),
         "cases": case_entries,
-        **_person_records(person, list(cases), reference_of),
+        **_person_records(actor, person, list(cases), reference_of, now=now),
     }
     audit.record(
         actor,
@@ -116,7 +119,9 @@ def _own_parties(person: Person) -> list[CaseParty]:
     )
 
 
-def _case_entries(person: Person, cases: dict[int, Case], own_parties: list[CaseParty]) -> list[dict[str, Any]]:
+def _case_entries(
+    actor: User, person: Person, cases: dict[int, Case], own_parties: list[CaseParty]
+) -> list[dict[str, Any]]:
     """Each case with the person's roles on it, the other people on it (third parties),
     and its notes, actions, PSG agenda items and case conferences."""
     case_ids = list(cases)
@@ -134,7 +139,7 @@ def _case_entries(person: Person, cases: dict[int, Case], own_parties: list[Case
         .order_by(CaseParty.case_id, CaseParty.id)
     ).all()
     notes = _notes(case_ids)
-    actions = _actions(case_ids)
+    actions = _actions(actor, Action.case_id.in_(case_ids) if case_ids else sa.false())
     items = _agenda_items(case_ids)
     conferences = _conferences(case_ids)
 
@@ -179,17 +184,19 @@ def _notes(case_ids: list[int]) -> Sequence[Note]:
     ).all()
 
 
-def _actions(case_ids: list[int]) -> Sequence[Action]:
+def _actions(actor: User, which: sa.ColumnElement[bool]) -> Sequence[Action]:
+    """The actions asked for, as far as policy lets the actor see them (the same clause
+    as every page that shows an action)."""
     return db.session.scalars(
-        select(Action)
-        .where(Action.case_id.in_(case_ids) if case_ids else sa.false())
+        visible_actions(actor)
+        .where(which)
         .options(
             joinedload(Action.assigned_agency),
             joinedload(Action.assignee),
             joinedload(Action.created_by),
             selectinload(Action.updates).joinedload(ActionUpdate.author),
         )
-        .order_by(Action.case_id, Action.id)
+        .order_by(Action.case_id, Action.referral_id, Action.id)
     ).all()
 
 
@@ -300,9 +307,12 @@ def _person_entry(person: Person) -> dict[str, Any]:
     }
 
 
-def _person_records(person: Person, case_ids: list[int], reference_of: dict[int, str]) -> dict[str, Any]:
-    """The person's risk assessments, SLA clocks and referrals, and the audit trail of
-    the person and their cases."""
+def _person_records(
+    actor: User, person: Person, case_ids: list[int], reference_of: dict[int, str], *, now: datetime
+) -> dict[str, Any]:
+    """The person's risk assessments, SLA clocks and referrals (with the actions PSG
+    meetings' decisions on them created), and the audit trail of the person and their
+    cases."""
     assessments = db.session.scalars(
         select(RiskAssessment)
         .where(RiskAssessment.person_id == person.id)
@@ -333,10 +343,16 @@ def _person_records(person: Person, case_ids: list[int], reference_of: dict[int,
         .options(joinedload(AuditEvent.actor))
         .order_by(AuditEvent.at, AuditEvent.id)
     ).all()
+    matrices: dict[int, riskmatrix.Matrix] = {}
+    for assessment in assessments:
+        if assessment.matrix_id not in matrices:
+            matrices[assessment.matrix_id] = riskmatrix.parse(assessment.matrix.definition)
     return {
-        "risk_assessments": [_assessment_entry(assessment, reference_of) for assessment in assessments],
-        "sla_clocks": [_clock_entry(clock, reference_of) for clock in clocks],
-        "referrals": [_referral_entry(referral, reference_of) for referral in referrals],
+        "risk_assessments": [
+            _assessment_entry(assessment, matrices[assessment.matrix_id], reference_of) for assessment in assessments
+        ],
+        "sla_clocks": [_clock_entry(clock, reference_of, now) for clock in clocks],
+        "referrals": _referral_entries(actor, referrals, reference_of),
         "audit": [
             {
                 "at": _iso(event.at),
@@ -350,7 +366,36 @@ def _person_records(person: Person, case_ids: list[int], reference_of: dict[int,
     }
 
 
-def _assessment_entry(assessment: RiskAssessment, reference_of: dict[int, str]) -> dict[str, Any]:
+def _answers(matrix: riskmatrix.Matrix, answers: dict[str, str]) -> list[dict[str, Any]]:
+    """Each answer as its question's text and the answer's label, in the matrix's order.
+    An answer the matrix does not know (it never should) is kept as it was stored."""
+    entries = []
+    for question in matrix.questions:
+        if question.id not in answers:
+            continue
+        answer = answers[question.id]
+        option = next((option for option in question.options if option.id == answer), None)
+        entries.append(
+            {
+                "question_id": question.id,
+                "question": question.text,
+                "answer_id": answer,
+                "answer": option.label if option else answer,
+                "points": option.points if option else None,
+            }
+        )
+    known = {question.id for question in matrix.questions}
+    entries += [
+        {"question_id": key, "question": key, "answer_id": value, "answer": value, "points": None}
+        for key, value in answers.items()
+        if key not in known
+    ]
+    return entries
+
+
+def _assessment_entry(
+    assessment: RiskAssessment, matrix: riskmatrix.Matrix, reference_of: dict[int, str]
+) -> dict[str, Any]:
     return {
         "case": reference_of.get(assessment.case_id),
         "assessed_at": _iso(assessment.assessed_at),
@@ -361,21 +406,30 @@ def _assessment_entry(assessment: RiskAssessment, reference_of: dict[int, str]) 
         "override_level": assessment.override_level.label if assessment.override_level else None,
         "override_reason": assessment.override_reason,
         "level": assessment.level.label,
-        "answers": dict(assessment.answers),
+        "answers": _answers(matrix, assessment.answers),
     }
 
 
-def _clock_entry(clock: SlaClock, reference_of: dict[int, str]) -> dict[str, Any]:
+def _clock_entry(clock: SlaClock, reference_of: dict[int, str], now: datetime) -> dict[str, Any]:
     return {
         "case": reference_of.get(clock.case_id),
         "kind": clock.kind.label,
         "started_at": _iso(clock.started_at),
         "due_at": _iso(clock.due_at),
-        "outcome": clock.outcome.value,
+        "outcome": sla.status_at(clock, now).label,  # as it stands when the export is made
         "met_at": _iso(clock.met_at),
         "stopped_at": _iso(clock.stopped_at),
         "stop_reason": clock.stop_reason,
     }
+
+
+def _referral_entries(actor: User, referrals: Sequence[Referral], reference_of: dict[int, str]) -> list[dict[str, Any]]:
+    ids = [referral.id for referral in referrals]
+    entries = {referral.id: _referral_entry(referral, reference_of) for referral in referrals}
+    for action in _actions(actor, Action.referral_id.in_(ids) if ids else sa.false()):
+        assert action.referral_id is not None
+        entries[action.referral_id]["actions"].append(_action_entry(action))
+    return list(entries.values())
 
 
 def _referral_entry(referral: Referral, reference_of: dict[int, str]) -> dict[str, Any]:
@@ -400,4 +454,5 @@ def _referral_entry(referral: Referral, reference_of: dict[int, str]) -> dict[st
         "decided_at": _iso(referral.decided_at),
         "decline_reason": referral.decline_reason,
         "case": reference_of.get(referral.case_id) if referral.case_id else None,
+        "actions": [],
     }

@@ -5,8 +5,10 @@ A case joins the agenda for any of these reasons, each kept in words on its item
 1. new referrals since the last meeting: a referral still awaiting a decision is an
    item of its own; a referral accepted into a case since then brings that case;
 2. a high-risk victim: the latest assessment of a victim still on the case is high;
-3. something overdue: a victim's SLA clock past its due time and not met or stopped,
-   or a live action on the case due before today;
+3. something overdue: a victim's SLA clock still open past its due time (a clock that
+   was overdue when the case closed or the victim left stays a breach in the SLA
+   figures, but is no reason to discuss the case: nothing can meet it any more), or a
+   live action on the case due before today;
 4. flagged for PSG review by the case's lead agency.
 
 Only open cases are picked. A case with several reasons appears once, with all of

@@ -20,7 +20,8 @@ from casework.actions.services.actions import Subject, create_action
 from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.cases.models import Case
-from casework.clock import utcnow
+from casework.clock import local_date, utcnow
+from casework.dates import DEFAULT_BOUNDS, DateBounds, far_ahead, horizon_words, long_date
 from casework.db import ensure_version
 from casework.exceptions import Checks, EditConflict, InvalidInput, InvalidTransition, NotFound
 from casework.meetings.models import (
@@ -111,9 +112,31 @@ def check_schedule(actor: User, *, held_at: datetime | None, location: str | Non
     checks.raise_any()
 
 
-def schedule_meeting(actor: User, *, held_at: datetime, location: str, now: datetime | None = None) -> Meeting:
-    """A PSG meeting ahead, chaired by the actor."""
+class MeetingFarAhead(InvalidInput):
+    """The meeting is further ahead than the horizon: allowed, once the user has confirmed it."""
+
+    def __init__(self, held_at: datetime, bounds: DateBounds) -> None:
+        super().__init__(
+            f"The meeting, on {long_date(local_date(held_at))}, is more than {horizon_words(bounds)} ahead",
+            field="held_on",
+        )
+
+
+def schedule_meeting(
+    actor: User,
+    *,
+    held_at: datetime,
+    location: str,
+    now: datetime | None = None,
+    warn_if_far_ahead: bool = False,
+    bounds: DateBounds = DEFAULT_BOUNDS,
+) -> Meeting:
+    """A PSG meeting ahead, chaired by the actor. Given ``warn_if_far_ahead`` (until the
+    user has confirmed the date), one beyond the horizon raises MeetingFarAhead once
+    every other check has passed, and nothing is written."""
     check_schedule(actor, held_at=held_at, location=location, now=now)
+    if warn_if_far_ahead and far_ahead(local_date(held_at), bounds):
+        raise MeetingFarAhead(held_at, bounds)
     meeting = Meeting(
         kind=MeetingKind.PSG_MEETING,
         held_at=held_at,

@@ -18,7 +18,9 @@ from casework import db
 from casework.accounts.models import User
 from casework.actions.models import Action
 from casework.agencies.models import Agency
+from casework.audit import services as audit
 from casework.cases.models import Case, CaseAgency, CaseParty
+from casework.cases.services import lookup as case_lookup
 
 # The stub's subject follows the case page's rule exactly.
 from casework.cases.services.pages import subject_name
@@ -253,6 +255,14 @@ def item_page(actor: User, meeting_id: int, item_id: int) -> ItemPage:
     return ItemPage(meeting, view)
 
 
+def record_view(actor: User, meeting: Meeting, item: AgendaItem | None = None) -> None:
+    """The audit record of a meeting's page, or of one item's: they show the agenda's
+    cases as the viewer may see them, and what was minuted about the people on them."""
+    detail = {"item_id": item.id} if item is not None else {}
+    case_id = item.case_id if item is not None else None
+    audit.record(actor, "meeting.viewed", "meeting", meeting.id, case_id=case_id, detail=detail)
+
+
 # --- Choices for the chair's forms -------------------------------------------------
 
 
@@ -269,27 +279,32 @@ class DecisionChoices:
     page: ItemPage
     agencies: list[Agency]
     officers: list[User]
+    # Whether the chair may share the item's case with another agency from the form.
+    may_share: bool = False
 
 
 def decision_choices(actor: User, meeting_id: int, item_id: int) -> DecisionChoices:
-    """The item, and who an action may go to: for a case, its involved agencies first
-    and their officers; otherwise every active agency and officer."""
+    """The item, and who an action may go to: what create_action accepts, so the lists
+    hold nothing that would be refused. For a case, the agencies involved in it and
+    those of their officers who may be given actions; otherwise every active agency
+    and its officers."""
     page = item_page(actor, meeting_id, item_id)
-    case_id = page.view.item.case_id
-    agencies_query = select(Agency).where(Agency.active.is_(True))
+    case = page.view.case
+    agencies_query = select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
     officers_query = (
         select(User)
         .join(User.agency)
         .where(assignable_users_clause(), Agency.active.is_(True))
         .order_by(Agency.name, User.name)
     )
-    if case_id is not None:
-        involved = select(CaseAgency.agency_id).where(CaseAgency.case_id == case_id)
-        agencies_query = agencies_query.order_by(Agency.id.in_(involved).desc(), Agency.name)
+    if page.view.item.case_id is not None:
+        involved = select(CaseAgency.agency_id).where(CaseAgency.case_id == page.view.item.case_id)
+        agencies_query = agencies_query.where(Agency.id.in_(involved))
         officers_query = officers_query.where(User.agency_id.in_(involved))
-    else:
-        agencies_query = agencies_query.order_by(Agency.name)
-    return DecisionChoices(page, list(db.session.scalars(agencies_query)), list(db.session.scalars(officers_query)))
+    may_share = case is not None and not page.meeting.locked and case_lookup.may_share(actor, case.reference)
+    return DecisionChoices(
+        page, list(db.session.scalars(agencies_query)), list(db.session.scalars(officers_query)), may_share
+    )
 
 
 def amendable_items(actor: User, meeting_id: int) -> tuple[Meeting, list[ItemView]]:

@@ -17,6 +17,7 @@ from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.clock import today, utcnow
+from casework.dates import DEFAULT_BOUNDS, DateBounds, Floor, check_floor, check_floor_day, floor
 from casework.db import ensure_version
 from casework.exceptions import Checks, EditConflict, InvalidInput, NotFound
 from casework.permissions import Permission
@@ -62,6 +63,12 @@ def get_premises(actor: User, premises_id: int, permission: Permission | None = 
 def _not_in_future(checks: Checks, moment: datetime | None, *, what: str, field: str) -> None:
     if moment is not None and moment > utcnow() + CLOCK_SKEW:
         checks.refuse(f"The date and time of the {what} must not be in the future", field=field)
+
+
+def _earliest(premises: Premises, bounds: DateBounds) -> Floor:
+    """The first day an event at the premises may be dated (the record keeps its past
+    only from a little before it was opened)."""
+    return floor(premises.created_at, "premises record", bounds)
 
 
 def _required(checks: Checks, text: str | None, message: str, *, field: str) -> None:
@@ -181,9 +188,10 @@ def record_incident(
     category: IncidentCategory,
     severity: IncidentSeverity,
     description: str,
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> PremisesIncident:
     premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
-    _incident_checks(occurred_at, reporting_agency_id).raise_any()
+    _incident_checks(_earliest(premises, bounds), occurred_at, reporting_agency_id).raise_any()
     # Locked before the incident is added, so that of two incidents recorded at once the
     # second summary is worked out after the first is committed and includes it.
     db.session.execute(select(Premises.id).where(Premises.id == premises.id).with_for_update())
@@ -217,17 +225,23 @@ NO_REPORTING_AGENCY = "Choose the agency that reported the incident"
 
 
 def check_incident(
-    actor: User, premises_id: int, *, occurred_at: datetime | None, reporting_agency_id: int | None
+    actor: User,
+    premises_id: int,
+    *,
+    occurred_at: datetime | None,
+    reporting_agency_id: int | None,
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> None:
     """InvalidInput with every rule an incident breaks, on what of the form could be read."""
-    get_premises(actor, premises_id, Permission.PREMISES_EDIT)
-    _incident_checks(occurred_at, reporting_agency_id).raise_any()
+    premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    _incident_checks(_earliest(premises, bounds), occurred_at, reporting_agency_id).raise_any()
 
 
-def _incident_checks(occurred_at: datetime | None, reporting_agency_id: int | None) -> Checks:
+def _incident_checks(earliest: Floor, occurred_at: datetime | None, reporting_agency_id: int | None) -> Checks:
     checks = Checks()
     # The form's field is the date; the time is checked with it.
     _not_in_future(checks, occurred_at, what="incident", field="occurred_on")
+    check_floor(checks, occurred_at, earliest, field="occurred_on")
     if reporting_agency_id is not None:
         agency = db.session.get(Agency, reporting_agency_id)
         if agency is None or not agency.active:
@@ -243,9 +257,10 @@ def record_visit(
     result: VisitResult,
     visited_at: datetime,
     notes: str = "",
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> PremisesVisit:
     premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
-    _visit_checks(kind, result, visited_at).raise_any()
+    _visit_checks(_earliest(premises, bounds), kind, result, visited_at).raise_any()
     visit = PremisesVisit(
         premises_id=premises.id,
         kind=kind,
@@ -267,16 +282,25 @@ def record_visit(
 
 
 def check_visit(
-    actor: User, premises_id: int, *, kind: VisitKind | None, result: VisitResult | None, visited_at: datetime | None
+    actor: User,
+    premises_id: int,
+    *,
+    kind: VisitKind | None,
+    result: VisitResult | None,
+    visited_at: datetime | None,
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> None:
     """InvalidInput with every rule a visit breaks, on what of the form could be read."""
-    get_premises(actor, premises_id, Permission.PREMISES_EDIT)
-    _visit_checks(kind, result, visited_at).raise_any()
+    premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    _visit_checks(_earliest(premises, bounds), kind, result, visited_at).raise_any()
 
 
-def _visit_checks(kind: VisitKind | None, result: VisitResult | None, visited_at: datetime | None) -> Checks:
+def _visit_checks(
+    earliest: Floor, kind: VisitKind | None, result: VisitResult | None, visited_at: datetime | None
+) -> Checks:
     checks = Checks()
     _not_in_future(checks, visited_at, what="visit", field="visited_on")
+    check_floor(checks, visited_at, earliest, field="visited_on")
     if kind is VisitKind.TEST_PURCHASE and result is VisitResult.NOT_APPLICABLE:
         # The pass rate of test purchases is what follow-up action is decided on.
         checks.refuse("Say whether the premises passed or failed the test purchase", field="result")
@@ -291,10 +315,11 @@ def record_hearing(
     held_on: date,
     outcome: HearingOutcome,
     notes: str = "",
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> LicensingHearing:
     """A hearing or review already held: its outcome is known, so its date is not ahead."""
     premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
-    _hearing_checks(held_on).raise_any()
+    _hearing_checks(_earliest(premises, bounds), held_on).raise_any()
     hearing = LicensingHearing(
         premises_id=premises.id,
         kind=kind,
@@ -315,16 +340,17 @@ def record_hearing(
     return hearing
 
 
-def check_hearing(actor: User, premises_id: int, *, held_on: date | None) -> None:
+def check_hearing(actor: User, premises_id: int, *, held_on: date | None, bounds: DateBounds = DEFAULT_BOUNDS) -> None:
     """InvalidInput with every rule a hearing breaks, on what of the form could be read."""
-    get_premises(actor, premises_id, Permission.PREMISES_EDIT)
-    _hearing_checks(held_on).raise_any()
+    premises = get_premises(actor, premises_id, Permission.PREMISES_EDIT)
+    _hearing_checks(_earliest(premises, bounds), held_on).raise_any()
 
 
-def _hearing_checks(held_on: date | None) -> Checks:
+def _hearing_checks(earliest: Floor, held_on: date | None) -> Checks:
     checks = Checks()
     if held_on is not None and held_on > today():
         checks.refuse("The date of the hearing must not be in the future", field="held_on")
+    check_floor_day(checks, held_on, earliest, field="held_on")
     return checks
 
 

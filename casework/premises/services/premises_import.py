@@ -18,6 +18,7 @@ from sqlalchemy import select
 from casework import db
 from casework.accounts.models import User
 from casework.audit import services as audit
+from casework.people import services as people
 from casework.premises.models import Premises, PremisesKind
 
 COLUMNS = (
@@ -113,6 +114,9 @@ def _problems_of(row: Row, columns: int) -> list[str]:
         limit = _max_length(column)
         if len(values.get(column, "").strip()) > limit:
             problems.append(f"{column} is longer than {limit} characters")
+    postcode = values.get("postcode", "")
+    if postcode.strip() and not people.is_uk_postcode(postcode):
+        problems.append(f"postcode {postcode.strip()!r} is not a UK postcode, like SW1A 1AA")
     kind = values.get("kind", "").strip().lower()
     if kind and kind not in {k.value for k in PremisesKind}:
         problems.append(f"kind must be one of {', '.join(PremisesKind)}, not {kind!r}")
@@ -154,6 +158,7 @@ def validate(rows: list[Row], track: Track[Row] = _untracked) -> list[dict[str, 
 def _values(row: Row) -> dict[str, Any]:
     values = {column: row.values[column].strip() for column in TEXT_COLUMNS}
     return values | {
+        "postcode": people.normalise_postcode(values["postcode"]),
         "kind": PremisesKind(row.values["kind"].strip().lower()),
         "sircs_member": YES_NO[row.values["sircs_member"].strip().lower()],
         "thumbs_up": YES_NO[row.values["thumbs_up"].strip().lower()],

@@ -9,7 +9,7 @@ same whatever the number of incidents.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,11 +20,13 @@ from casework import db
 from casework.accounts.models import User
 from casework.actions.models import Action
 from casework.actions.services.action_timeline import SubjectAction, action_events, subject_actions
+from casework.audit import services as audit
+from casework.audit.models import AuditEvent
 from casework.cases.models import Case
 from casework.clock import ZONE, add_days, add_months, local_date, start_of_day
 from casework.paging import Page, clamp
 from casework.permissions import Permission
-from casework.policy import authorize, visible_cases
+from casework.policy import authorize, sees_premises_case_links, sees_premises_in_full, visible_cases
 from casework.premises.models import (
     AccreditationChange,
     LicensingHearing,
@@ -243,6 +245,17 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
+class CaseLink:
+    """A case linked to the premises, or a link taken off, and by whom."""
+
+    at: datetime
+    linked: bool
+    reference: str
+    by: str
+    agency: str
+
+
+@dataclass(frozen=True)
 class PremisesPage:
     premises: Premises
     deadlines: list[Deadline]
@@ -251,6 +264,10 @@ class PremisesPage:
     # Cases about this premises that the viewer may list, with whether they see each in full.
     linked_cases: list[tuple[Case, bool]]
     actions: list[SubjectAction] = field(default_factory=list)
+    # Seen only through a linked case: the timeline's free text is left out.
+    through_case: bool = False
+    # For the licensing officers: every link made or taken off, newest first.
+    case_links: list[CaseLink] = field(default_factory=list)
 
 
 def _local_midday(day: Any) -> datetime:
@@ -258,8 +275,13 @@ def _local_midday(day: Any) -> datetime:
 
 
 def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRules) -> PremisesPage:
+    """Everything a premises' page shows, and the audit record of this view."""
     premises = get_premises(actor, premises_id)
+    through_case = not sees_premises_in_full(actor)
+    audit.record(actor, "premises.viewed", "premises", premises.id, detail={"through_case": through_case})
     timeline, visits = _recorded_timeline(premises.id)
+    if through_case:
+        timeline = [_without_free_text(entry) for entry in timeline]
     actions = subject_actions(actor, Action.premises_id == premises.id, today=local_date(now))
     for event in action_events(row.action for row in actions):
         timeline.append(TimelineEntry(event.at, event.title, event.byline, event.lines, "action"))
@@ -277,7 +299,43 @@ def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRul
             )
         ],
         actions=actions,
+        through_case=through_case,
+        case_links=_case_links(premises.id) if sees_premises_case_links(actor) else [],
     )
+
+
+def _without_free_text(entry: TimelineEntry) -> TimelineEntry:
+    """An entry as someone who sees the premises through a case sees it: what happened
+    and when, without what was written about it (an incident keeps its source)."""
+    kept = [line for line in entry.lines if line.startswith("Source: ")] if entry.kind == "incident" else []
+    return replace(entry, lines=kept)
+
+
+LINK_VERBS = {"premises.case_linked": True, "premises.case_unlinked": False}
+
+
+def _case_links(premises_id: int) -> list[CaseLink]:
+    """Who linked cases to the premises, or took links off, from the audit log."""
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == "premises",
+            AuditEvent.object_id == premises_id,
+            AuditEvent.verb.in_(LINK_VERBS),
+        )
+        .options(joinedload(AuditEvent.actor).joinedload(User.agency))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+    return [
+        CaseLink(
+            at=event.at,
+            linked=LINK_VERBS[event.verb],
+            reference=str(event.detail.get("reference", "")),
+            by=event.actor.name if event.actor else "the system",
+            agency=event.actor.agency.name if event.actor else "",
+        )
+        for event in events
+    ]
 
 
 def _recorded_timeline(premises_id: int) -> tuple[list[TimelineEntry], list[PremisesVisit]]:

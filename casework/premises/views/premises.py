@@ -14,6 +14,7 @@ from wtforms import Field
 
 from casework.agencies import services as agencies
 from casework.clock import utcnow
+from casework.paging import page_number
 from casework.permissions import Permission
 from casework.policy import authorize
 from casework.premises.forms import (
@@ -27,10 +28,11 @@ from casework.premises.forms import (
 from casework.premises.services import premises, premises_pages
 from casework.premises.services.premises_pages import RegisterFilter
 from casework.premises.services.tls_rules import TlsRules
+from casework.ui.bounds import date_bounds
 from casework.ui.flow import Page, Saved, submit
 from casework.ui.forms import fill_with_now
 from casework.ui.templating import local_datetime
-from casework.web import actor
+from casework.web import actor, writes_on_get
 
 bp = Blueprint("premises", __name__, template_folder="../templates", url_prefix="/premises")
 
@@ -64,7 +66,6 @@ def index() -> str:
     form.cluster.choices = [("", "Any cluster")] + [(cluster, cluster) for cluster in clusters]
     form.validate()
     sort, _, direction = str(_valid(form.sort) or "name-asc").rpartition("-")
-    page_arg = request.args.get("page", "1")
     criteria = RegisterFilter(
         status=None if form.status.errors else form.status.data,
         town=str(_valid(form.town) or ""),
@@ -73,7 +74,7 @@ def index() -> str:
         suggestion_differs=bool(form.suggestion_differs.data),
         sort=sort,
         descending=direction == "desc",
-        page=int(page_arg) if page_arg.isdigit() else 1,
+        page=page_number(request.args.get("page")),
     )
     now = utcnow()
     page = premises_pages.register(user, criteria, now=now, rules=_rules(), per_page=PER_PAGE)
@@ -84,6 +85,7 @@ def index() -> str:
 
 
 @bp.get("/<int:premises_id>")
+@writes_on_get  # the audit record of this view
 def detail(premises_id: int) -> str:
     now = utcnow()
     data = premises_pages.premises_page(actor(), premises_id, now=now, rules=_rules())
@@ -164,6 +166,7 @@ def record_incident(premises_id: int) -> Page:
             category=form.category.chosen,
             severity=form.severity.chosen,
             description=form.description.data or "",
+            bounds=date_bounds(),
         ),
         saved=lambda _incident: Saved("Incident recorded.", _detail_url(premises_id)),
         page=lambda: render_template("premises/incident.html", premises=item, form=form),
@@ -172,6 +175,7 @@ def record_incident(premises_id: int) -> Page:
             premises_id,
             occurred_at=form.moment,
             reporting_agency_id=None if form.reporting_agency_id.errors else form.reporting_agency_id.data,
+            bounds=date_bounds(),
         ),
     )
 
@@ -192,6 +196,7 @@ def record_visit(premises_id: int) -> Page:
             result=form.result.chosen,
             visited_at=form.when(),
             notes=form.notes.data or "",
+            bounds=date_bounds(),
         ),
         saved=lambda _visit: Saved("Visit recorded.", _detail_url(premises_id)),
         page=lambda: render_template("premises/visit.html", premises=item, form=form),
@@ -201,6 +206,7 @@ def record_visit(premises_id: int) -> Page:
             kind=None if form.kind.errors else form.kind.data,
             result=None if form.result.errors else form.result.data,
             visited_at=form.moment,
+            bounds=date_bounds(),
         ),
     )
 
@@ -219,11 +225,12 @@ def record_hearing(premises_id: int) -> Page:
             held_on=form.held_on.given,
             outcome=form.outcome.chosen,
             notes=form.notes.data or "",
+            bounds=date_bounds(),
         ),
         saved=lambda _hearing: Saved("Hearing recorded.", _detail_url(premises_id)),
         page=lambda: render_template("premises/hearing.html", premises=item, form=form),
         check=lambda: premises.check_hearing(
-            user, premises_id, held_on=None if form.held_on.errors else form.held_on.data
+            user, premises_id, held_on=None if form.held_on.errors else form.held_on.data, bounds=date_bounds()
         ),
     )
 

@@ -1,5 +1,5 @@
-"""/premises/report, the traffic light report for managers, chairs, admins and analysts,
-and its CSV export for managers and admins."""
+"""/premises/report, the traffic light report for licensing officers, managers, chairs,
+admins and analysts (figures only), and its CSV export for managers and admins."""
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response

@@ -1,9 +1,9 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
-from wtforms import SubmitField, TextAreaField
+from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired
 
-from casework.people.models import REMOVAL_REASON_MAX
+from casework.limits import LONG_TEXT_MAX, STOPPING_REASON_MAX
 from casework.ui.fields import AgencyCheckboxesField, GovDateField, TimeField, date_required, max_length
 from casework.ui.forms import MomentForm
 
@@ -26,8 +26,10 @@ class RecordConferenceForm(MomentForm):
         "Outcome",
         widget=GovTextArea(),
         description="What was decided, and who will do what.",
-        validators=[DataRequired(message="Enter the outcome of the conference"), max_length("Outcome", 5000)],
+        validators=[DataRequired(message="Enter the outcome of the conference"), max_length("Outcome", LONG_TEXT_MAX)],
     )
+    # The changes to the clocks the user was shown and confirmed (their token).
+    clocks_confirmed = HiddenField()
     submit = SubmitField("Record conference", widget=GovSubmitInput())
 
 
@@ -39,7 +41,7 @@ class RemovePartyForm(FlaskForm):
         # The reason is also stored with the stopped clocks, after a short prefix.
         validators=[
             DataRequired(message="Enter why they are being taken off this case"),
-            max_length("The reason", REMOVAL_REASON_MAX),
+            max_length("The reason", STOPPING_REASON_MAX),
         ],
     )
     submit = SubmitField("Take off this case", widget=GovSubmitInput())

@@ -3,10 +3,11 @@
 from typing import Any
 
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
-from wtforms import Field, IntegerField, SubmitField, TextAreaField
+from wtforms import Field, HiddenField, IntegerField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from casework.limits import REASON_MAX
 from casework.ui.fields import ChoiceRadioField, GovDateField, RadiosWidget, TimeField, date_required, max_length
 from casework.ui.forms import MomentForm
 from casework.victims.models import RiskLevel
@@ -79,6 +80,8 @@ class RiskAssessmentForm(MomentForm):
 
     matrix: Matrix
     matrix_id: IntegerField
+    # The changes to the clocks the user was shown and confirmed (their token).
+    clocks_confirmed = HiddenField()
     override_level: ChoiceRadioField
     override_reason: TextAreaField
 
@@ -126,7 +129,7 @@ def assessment_form_class(matrix: Matrix) -> type[RiskAssessmentForm]:
     fields["override_reason"] = TextAreaField(
         "Reason for raising the level",
         widget=GovTextArea(),
-        validators=[max_length("The reason", 2000)],
+        validators=[max_length("The reason", REASON_MAX)],
     )
     # The version the questions came from: a form opened before a new version was
     # loaded is refused rather than scored with a matrix it was not built from.

@@ -11,10 +11,13 @@ from casework.audit import services as audit
 from casework.cases.models import Case, CaseAgency
 from casework.cases.services.lookup import get_case
 from casework.clock import utcnow
+from casework.dates import DEFAULT_BOUNDS, DateBounds, check_floor, floor
 from casework.exceptions import Checks
 from casework.meetings.models import AttendanceStatus, Meeting, MeetingAttendance, MeetingKind
+from casework.people.models import Person
 from casework.permissions import Permission
-from casework.victims.services import sla
+from casework.victims.models import RiskAssessment
+from casework.victims.services import backdating, sla
 
 CLOCK_SKEW = timedelta(minutes=2)
 
@@ -29,21 +32,30 @@ def attendance_choices(actor: User, reference: str) -> tuple[Case, list[Agency]]
 
 
 def check_conference(
-    actor: User, reference: str, *, held_at: datetime | None, present: list[int] | None, apologies: list[int] | None
+    actor: User,
+    reference: str,
+    *,
+    held_at: datetime | None,
+    present: list[int] | None,
+    apologies: list[int] | None,
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> None:
     """InvalidInput with every rule a conference breaks, on what of the form could be
     read (None for a field the form could not read)."""
-    get_case(actor, reference, Permission.CONFERENCE_RECORD)
-    _conference_checks(held_at, present, apologies).raise_any()
+    case = get_case(actor, reference, Permission.CONFERENCE_RECORD)
+    _conference_checks(case, held_at, present, apologies, bounds).raise_any()
 
 
-def _conference_checks(held_at: datetime | None, present: list[int] | None, apologies: list[int] | None) -> Checks:
+def _conference_checks(
+    case: Case, held_at: datetime | None, present: list[int] | None, apologies: list[int] | None, bounds: DateBounds
+) -> Checks:
     checks = Checks()
     if held_at is not None and held_at > utcnow() + CLOCK_SKEW:
         checks.refuse(
             "A conference can only be recorded once it has been held: the date and time must not be in the future",
             field="held_on",
         )
+    check_floor(checks, held_at, floor(case.opened_at, "case", bounds), field="held_on")
     if present is not None and not present:
         checks.refuse("Select the agencies that were present", field="present")
     if set(present or ()) & set(apologies or ()):
@@ -63,9 +75,17 @@ def record_conference(
     present: list[int],
     apologies: list[int],
     outcome: str,
+    bounds: DateBounds = DEFAULT_BOUNDS,
+    confirmed: str | None = None,
 ) -> Meeting:
+    """A conference held on the case. One held before something already recorded
+    about a victim, that would change their clocks, raises
+    ``backdating.ClocksWillChange`` unless ``confirmed`` is the token of those changes
+    (``None``, for callers other than a person at the form, does not ask)."""
     case = get_case(actor, reference, Permission.CONFERENCE_RECORD)
-    _conference_checks(held_at, present, apologies).raise_any()
+    _conference_checks(case, held_at, present, apologies, bounds).raise_any()
+    preview = backdating.conference_preview(case.id, _assessed_victims(case), held_at)
+    preview.check(confirmed)
     meeting = Meeting(
         kind=MeetingKind.CASE_CONFERENCE,
         case_id=case.id,
@@ -86,7 +106,18 @@ def record_conference(
         "meeting",
         meeting.id,
         case_id=case.id,
-        detail={"held_at": held_at.isoformat(), "present": sorted(present), "apologies": sorted(apologies)},
+        detail={
+            "held_at": held_at.isoformat(),
+            "present": sorted(present),
+            "apologies": sorted(apologies),
+            **preview.audit_detail(),
+        },
     )
     sla.recompute_case(case.id)
     return meeting
+
+
+def _assessed_victims(case: Case) -> list[Person]:
+    """The people whose clocks a conference on the case can meet."""
+    assessed = select(RiskAssessment.person_id).where(RiskAssessment.case_id == case.id).distinct()
+    return list(db.session.scalars(select(Person).where(Person.id.in_(assessed)).order_by(Person.id)))

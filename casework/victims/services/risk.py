@@ -14,11 +14,12 @@ from casework.audit import services as audit
 from casework.cases.models import Case, CaseParty, PartyRole
 from casework.cases.services.lookup import get_case
 from casework.clock import utcnow
+from casework.dates import DEFAULT_BOUNDS, DateBounds, check_floor, floor
 from casework.exceptions import Checks, NotFound
 from casework.people.models import Person
 from casework.permissions import Permission
 from casework.victims.models import RiskAssessment, RiskLevel, RiskMatrix
-from casework.victims.services import riskmatrix, sla
+from casework.victims.services import backdating, riskmatrix, sla
 from casework.victims.services.riskmatrix import AnswersInvalid, Matrix, MatrixInvalid
 
 # A little allowance for a clock that is slightly fast, before "in the future" is refused.
@@ -114,25 +115,28 @@ def check_assessment(
     assessed_at: datetime | None,
     override_level: RiskLevel | None,
     override_reason: str | None,
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> None:
     """InvalidInput with every rule an assessment breaks, on what of the form could be
     read (None for a field the form could not read: it is not checked again here)."""
     case = get_case(actor, reference, Permission.RISK_ASSESS)
-    _victim(case, person_id)
+    person = _victim(case, person_id)
     checks, _result = _assessment_checks(
-        case, current_matrix(), matrix_id, answers, assessed_at, override_level, override_reason
+        case, person, current_matrix(), matrix_id, answers, assessed_at, override_level, override_reason, bounds
     )
     checks.raise_any()
 
 
 def _assessment_checks(
     case: Case,
+    person: Person,
     matrix: RiskMatrix,
     matrix_id: int | None,
     answers: dict[str, str],
     assessed_at: datetime | None,
     override_level: RiskLevel | None,
     override_reason: str | None,
+    bounds: DateBounds,
 ) -> tuple[Checks, riskmatrix.Score | None]:
     """Every problem with an assessment, and its score when the answers can be scored."""
     checks = Checks()
@@ -148,6 +152,9 @@ def _assessment_checks(
             "The case was closed before this date and time: reopen the case to record a new assessment",
             field="assessed_on",
         )
+    else:
+        earliest = floor(case.opened_at, "case", bounds, born_on=person.date_of_birth, name=person.full_name)
+        check_floor(checks, assessed_at, earliest, field="assessed_on")
     try:
         result: riskmatrix.Score | None = riskmatrix.score(riskmatrix.parse(matrix.definition), answers)
     except AnswersInvalid as invalid:
@@ -175,13 +182,25 @@ def record_assessment(
     assessed_at: datetime,
     override_level: RiskLevel | None,
     override_reason: str,
+    bounds: DateBounds = DEFAULT_BOUNDS,
+    confirmed: str | None = None,
 ) -> RiskAssessment:
-    """Grade the victim, keep the answers and the matrix version, and update the clocks."""
+    """Grade the victim, keep the answers and the matrix version, and update the clocks.
+
+    An assessment dated before something already recorded about the victim, that would
+    change their clocks, raises
+    ``backdating.ClocksWillChange`` unless ``confirmed`` is the token of those changes
+    (a person at the form is asked first; ``None``, for other callers, does not ask)."""
     case = get_case(actor, reference, Permission.RISK_ASSESS)
     person = _victim(case, person_id)
     matrix = current_matrix()
-    _assessment_checks(case, matrix, matrix_id, answers, assessed_at, override_level, override_reason)[0].raise_any()
+    checks, _result = _assessment_checks(
+        case, person, matrix, matrix_id, answers, assessed_at, override_level, override_reason, bounds
+    )
+    checks.raise_any()
     result = riskmatrix.score(riskmatrix.parse(matrix.definition), answers)
+    preview = backdating.assessment_preview(case.id, person, assessed_at, override_level or result.level)
+    preview.check(confirmed)
     assessment = _store_assessment(
         actor,
         case,
@@ -192,6 +211,7 @@ def record_assessment(
         assessed_at=assessed_at,
         override_level=override_level,
         override_reason=override_reason,
+        clocks=preview.audit_detail(),
     )
     sla.recompute(case.id, person.id)
     return assessment
@@ -208,8 +228,10 @@ def _store_assessment(
     assessed_at: datetime,
     override_level: RiskLevel | None,
     override_reason: str,
+    clocks: dict[str, Any],
 ) -> RiskAssessment:
-    """The checked assessment written down, with the audit record of it."""
+    """The checked assessment written down, with the audit record of it (and of the
+    victim's clocks before and after, when it changes them)."""
     assessment = RiskAssessment(
         case_id=case.id,
         person_id=person.id,
@@ -232,7 +254,7 @@ def _store_assessment(
         assessment.id,
         case_id=case.id,
         person_id=person.id,
-        detail={"score": result.score, "level": assessment.level.value, "matrix": matrix.title},
+        detail={"score": result.score, "level": assessment.level.value, "matrix": matrix.title, **clocks},
     )
     return assessment
 

@@ -15,7 +15,15 @@ from sqlalchemy import func, or_, select
 
 from casework import db
 from casework.meetings.models import Meeting, MeetingKind
-from casework.victims.models import ClockKind, ClockOutcome, RiskAssessment, RiskLevel, SlaClock, SlaStop
+from casework.victims.models import (
+    ClockKind,
+    ClockOutcome,
+    ClockStatus,
+    RiskAssessment,
+    RiskLevel,
+    SlaClock,
+    SlaStop,
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,9 @@ class Clock:
         self.met_at = at
 
     def stop(self, at: datetime, reason: str) -> None:
-        self.outcome, self.stopped_at, self.stop_reason = ClockOutcome.STOPPED, at, reason
+        # Already past due, it stays a breach: only a clock not yet due stops counting.
+        self.outcome = ClockOutcome.OVERDUE_AT_CLOSING if at > self.due_at else ClockOutcome.STOPPED
+        self.stopped_at, self.stop_reason = at, reason
 
 
 # At the same instant: an assessment first (a conference at the very start of an
@@ -139,12 +149,25 @@ def derive_clocks(
 # --- Keeping the stored clocks in line ---------------------------------------------
 
 
-def recompute(case_id: int, person_id: int) -> list[SlaClock]:
-    """Derive one victim's clocks on one case again and store the result.
+@dataclass(frozen=True)
+class Timeline:
+    """Everything recorded about one victim on one case that the clocks follow."""
 
-    Rows are matched on (kind, the assessment that started them), so a clock that
-    has not changed keeps its id.
-    """
+    assessments: list[Assessed]
+    conferences: list[datetime]
+    stops: list[Stopped]
+
+    def clocks(self, rules: SlaRules | None = None) -> list[Clock]:
+        return derive_clocks(self.assessments, self.conferences, self.stops, rules or _rules)
+
+    def latest(self) -> datetime | None:
+        """The time of the latest thing recorded, if anything is."""
+        times = [a.at for a in self.assessments] + self.conferences + [s.at for s in self.stops]
+        return max(times, default=None)
+
+
+def timeline(case_id: int, person_id: int) -> Timeline:
+    """One victim's recorded events on one case, read from the database."""
     assessments = [
         Assessed(at, level, assessment_id)
         for assessment_id, at, level in db.session.execute(
@@ -166,7 +189,16 @@ def recompute(case_id: int, person_id: int) -> list[SlaClock]:
             )
         )
     ]
-    derived = {(c.kind, c.started_by_assessment_id): c for c in derive_clocks(assessments, conferences, stops, _rules)}
+    return Timeline(assessments, conferences, stops)
+
+
+def recompute(case_id: int, person_id: int) -> list[SlaClock]:
+    """Derive one victim's clocks on one case again and store the result.
+
+    Rows are matched on (kind, the assessment that started them), so a clock that
+    has not changed keeps its id.
+    """
+    derived = {(c.kind, c.started_by_assessment_id): c for c in timeline(case_id, person_id).clocks()}
     stored = {
         (row.kind, row.started_by_assessment_id): row
         for row in db.session.scalars(
@@ -208,13 +240,29 @@ def stop(case_id: int, person_id: int | None, *, at: datetime, reason: str) -> N
         recompute(case_id, person_id)
 
 
+def status_at(clock: SlaClock, now: datetime) -> ClockStatus:
+    """A stored clock's status at ``now``: an open clock is pending, due soon or overdue."""
+    if clock.outcome is not ClockOutcome.OPEN:
+        return ClockStatus(clock.outcome.value)
+    if clock.due_at < now:
+        return ClockStatus.OVERDUE
+    if clock.due_at <= now + timedelta(hours=_rules.due_soon_hours):
+        return ClockStatus.DUE_SOON
+    return ClockStatus.PENDING
+
+
 def open_victim_clocks(case_id: int) -> dict[int, list[SlaClock]]:
-    """Open clocks of each victim of a case, soonest due first, in one query."""
+    """The clocks the case page shows under each victim, in one query: the open ones,
+    soonest due first, then those that were overdue when the case closed (the case
+    page of a closed case still shows the breaches it closed with)."""
     clocks: dict[int, list[SlaClock]] = {}
     rows = db.session.scalars(
         select(SlaClock)
-        .where(SlaClock.case_id == case_id, SlaClock.outcome == ClockOutcome.OPEN)
-        .order_by(SlaClock.due_at)
+        .where(
+            SlaClock.case_id == case_id,
+            SlaClock.outcome.in_((ClockOutcome.OPEN, ClockOutcome.OVERDUE_AT_CLOSING)),
+        )
+        .order_by(SlaClock.outcome != ClockOutcome.OPEN, SlaClock.due_at, SlaClock.id)
     )
     for clock in rows:
         clocks.setdefault(clock.person_id, []).append(clock)

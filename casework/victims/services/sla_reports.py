@@ -8,7 +8,11 @@ for a given moment (the statuses of ``ClockStatus``):
 - open and past its due time: overdue (at exactly the due instant it is not yet);
 - open and due within the due-soon window: due soon;
 - open otherwise: pending;
-- else what happened to it: met (on time), met late or stopped.
+- else what happened to it: met (on time), met late, stopped (before it was due), or
+  overdue at closing (the case closed or the victim left after it was due).
+
+In the quarter's figures, overdue counts both the open clocks past due and those
+overdue at closing: a breach stays a breach when the case closes.
 
 Quarters are financial quarters (Q1 is April to June, Q4 January to March), bounded
 at local midnight in the partnership's time zone, as in the source reports.
@@ -17,7 +21,10 @@ The cohort of a quarter is the clocks started in it. The source reports say "74%
 victims" without saying whether 18 is the cohort or those who met the SLA
 (reference/domain-notes.md section 1.1); Casework reads it as the cohort and counts
 *distinct victims* whose clock of that kind started in the quarter. The rate itself is
-over clocks: a victim with two episodes in a quarter has two clocks of each kind.
+over clocks: a victim with two episodes in a quarter has two clocks of each kind. So
+that nobody reads the rate as a share of the victims, the headline names both: "74% of
+19 decided; 18 victims in the quarter", where the decided clocks (the rate's
+denominator) are those met on time, met late or overdue.
 """
 
 import csv
@@ -223,7 +230,8 @@ class KindFigures:
     victims: int  # distinct victims in the cohort
     met: int
     met_late: int
-    overdue: int
+    overdue: int  # including overdue at closing
+    overdue_at_closing: int
     pending: int  # including due soon
     due_soon: int
     stopped: int
@@ -231,7 +239,8 @@ class KindFigures:
 
     @property
     def counted(self) -> int:
-        """The rate's denominator: the clocks that have fallen due or been met."""
+        """The rate's denominator, the *decided* clocks: met on time, met late or overdue
+        (open past due, or overdue at closing). Pending and stopped clocks are not."""
         return self.met + self.met_late + self.overdue
 
     @property
@@ -251,14 +260,20 @@ class KindFigures:
 
     @property
     def victims_text(self) -> str:
-        return f"{self.victims} victim{'' if self.victims == 1 else 's'}"
+        return f"{self.victims} victim{'' if self.victims == 1 else 's'} in the quarter"
+
+    @property
+    def rate_text(self) -> str:
+        """The rate with what it is a share of: '74% of 19 decided'."""
+        if self.percent is None:
+            return "No clocks decided yet"
+        return f"{self.percent}% of {self.counted} decided"
 
     @property
     def summary(self) -> str:
-        """Shaped like the source reports: '74% - 18 victims'."""
-        if self.percent is None:
-            return f"No clocks due yet - {self.victims_text}"
-        return f"{self.percent}% - {self.victims_text}"
+        """The source reports' '74% - 18 victims', saying what each number counts:
+        '74% of 19 decided; 18 victims in the quarter'."""
+        return f"{self.rate_text}; {self.victims_text}"
 
 
 @dataclass(frozen=True)
@@ -287,7 +302,7 @@ def _started_in(number: int) -> tuple[ColumnElement[bool], ...]:
 
 
 @functools.cache
-def _figures_statement(quarters: int, victims_of: int | None) -> sa.CompoundSelect:
+def _figures_statement(quarters: int, victims_of: tuple[int, ...]) -> sa.CompoundSelect:
     zero: ColumnElement[int] = sa.literal_column("0")
     overdue, due_by_window = _overdue(sa.bindparam("now")), _due_by(sa.bindparam("end_of_window"))
     parts: list[sa.Select[*tuple[Any, ...]]] = []
@@ -304,11 +319,11 @@ def _figures_statement(quarters: int, victims_of: int | None) -> sa.CompoundSele
                         SlaClock.kind == kind, SlaClock.outcome == outcome, *_started_in(number)
                     )
                 )
-    if victims_of is not None:
+    for number in victims_of:
         for kind in ClockKind:
             parts.append(
                 select(
-                    sa.literal_column(str(victims_of)),
+                    sa.literal_column(str(number)),
                     _word(kind),
                     _word(_VICTIMS),
                     func.count(sa.distinct(SlaClock.person_id)),
@@ -318,22 +333,22 @@ def _figures_statement(quarters: int, victims_of: int | None) -> sa.CompoundSele
                     # Every outcome, listed so that SQLite walks the index by kind and outcome.
                     SlaClock.kind == kind,
                     SlaClock.outcome.in_(list(ClockOutcome)),
-                    *_started_in(victims_of),
+                    *_started_in(number),
                 )
             )
     return sa.union_all(*parts)
 
 
 def _count(
-    quarters: list[Quarter], now: datetime, *, victims_of: Quarter | None
+    quarters: list[Quarter], now: datetime, *, victims_of: list[Quarter]
 ) -> dict[str, dict[ClockKind, KindFigures]]:
     """The figures of each quarter, in one statement; the victims only for ``victims_of``."""
     rules = sla.rules()
-    statement = _figures_statement(len(quarters), quarters.index(victims_of) if victims_of else None)
+    statement = _figures_statement(len(quarters), tuple(quarters.index(quarter) for quarter in victims_of))
     parameters: dict[str, datetime] = {"now": now, "end_of_window": now + timedelta(hours=rules.due_soon_hours)}
     for number, quarter in enumerate(quarters):
         parameters |= {f"start_{number}": quarter.start, f"end_{number}": quarter.end}
-    names = ("clocks", "victims", "met", "met_late", "overdue", "pending", "due_soon", "stopped")
+    names = ("clocks", "victims", "met", "met_late", "overdue", "overdue_at_closing", "pending", "due_soon", "stopped")
     counts = {(number, kind): dict.fromkeys(names, 0) for number in range(len(quarters)) for kind in ClockKind}
     for number, kind, outcome, clocks, overdue, due_by_window in db.session.execute(statement, parameters):
         tally = counts[(int(number), ClockKind(kind))]
@@ -342,9 +357,12 @@ def _count(
             continue
         tally["clocks"] += clocks
         if outcome == ClockOutcome.OPEN:
-            tally["overdue"] = overdue
+            tally["overdue"] += overdue
             tally["due_soon"] = due_by_window - overdue
             tally["pending"] = clocks - overdue  # pending includes due soon
+        elif outcome == ClockOutcome.OVERDUE_AT_CLOSING:
+            tally["overdue_at_closing"] = clocks
+            tally["overdue"] += clocks
         else:
             tally[outcome] = clocks
     target = rules.target_percent
@@ -357,7 +375,7 @@ def _count(
 def quarter_figures(actor: User, quarter: Quarter, now: datetime) -> QuarterFigures:
     """Each clock kind's figures for the clocks started in the quarter, in one query."""
     authorize(actor, Permission.SLA_VIEW_FIGURES)
-    figures = _count([quarter], now, victims_of=quarter)[quarter.key]
+    figures = _count([quarter], now, victims_of=[quarter])[quarter.key]
     return QuarterFigures(quarter, now, [figures[kind] for kind in ClockKind])
 
 
@@ -371,7 +389,7 @@ def trend(actor: User, quarters: list[Quarter], now: datetime) -> list[TrendPoin
     """The figures of each kind in each quarter, oldest first, in one query."""
     authorize(actor, Permission.SLA_VIEW_FIGURES)
     quarters = sorted(quarters, key=lambda q: q.start)
-    figures = _count(quarters, now, victims_of=None) if quarters else {}
+    figures = _count(quarters, now, victims_of=[]) if quarters else {}
     return [TrendPoint(q, figures[q.key]) for q in quarters]
 
 
@@ -382,9 +400,59 @@ def figures_and_trend(
     chosen quarter is counted once even when it is one of the trend's quarters."""
     authorize(actor, Permission.SLA_VIEW_FIGURES)
     quarters = sorted({*trend_quarters, quarter}, key=lambda q: q.start)
-    figures = _count(quarters, now, victims_of=quarter)
+    figures = _count(quarters, now, victims_of=[quarter])
     chosen = QuarterFigures(quarter, now, [figures[quarter.key][kind] for kind in ClockKind])
     return chosen, [TrendPoint(q, figures[q.key]) for q in sorted(trend_quarters, key=lambda q: q.start)]
+
+
+def quarterly(actor: User, quarters: list[Quarter], now: datetime) -> list[QuarterFigures]:
+    """Each quarter's figures with its victims counted, newest first, in one query."""
+    authorize(actor, Permission.SLA_VIEW_FIGURES)
+    figures = _count(quarters, now, victims_of=quarters) if quarters else {}
+    return [QuarterFigures(q, now, [figures[q.key][kind] for kind in ClockKind]) for q in quarters]
+
+
+# The partnership's figures by quarter, for analysts' spreadsheets: counts and rates
+# only. Not suppressed for small numbers (docs/access.md): it is the measure CSP
+# reports publish in this form, over the whole partnership, with no attribute of anyone.
+FIGURES_HEADER = (
+    "Quarter",
+    "Clock",
+    "Clocks started",
+    "Victims",
+    "Met on time",
+    "Met late",
+    "Overdue, including at closing",
+    "Overdue at closing",
+    "Decided: met on time, met late or overdue",
+    "Pending, including due soon",
+    "Stopped",
+    "Compliance rate: percent of decided met on time",
+    "Target percent",
+    "RAG",
+)
+
+
+def figures_rows(actor: User, quarters: list[Quarter], now: datetime) -> list[tuple[str, ...]]:
+    """The quarters' figures as rows of text, header first, newest quarter first."""
+    rows: list[tuple[str, ...]] = [FIGURES_HEADER]
+    for figures in quarterly(actor, quarters, now):
+        for kind in figures.kinds:
+            counts = (kind.clocks, kind.victims, kind.met, kind.met_late, kind.overdue, kind.overdue_at_closing)
+            rows.append(
+                (
+                    figures.quarter.label,
+                    kind.kind.label,
+                    *map(str, counts),
+                    str(kind.counted),
+                    str(kind.pending),
+                    str(kind.stopped),
+                    "" if kind.percent is None else str(kind.percent),
+                    str(kind.target),
+                    kind.rag.label if kind.rag else "",
+                )
+            )
+    return rows
 
 
 # --- The export --------------------------------------------------------------------

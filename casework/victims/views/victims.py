@@ -1,28 +1,50 @@
 """Victims' risk, case conferences and taking people off a case."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from flask import Blueprint, render_template, request, url_for
 
+from casework.cases.services import pages as case_pages
+from casework.meetings.models import Meeting
 from casework.people import services as people
-from casework.ui.flow import Page, Saved, submit
+from casework.ui.bounds import date_bounds
+from casework.ui.flow import AskFirst, Page, Saved, submit
 from casework.ui.forms import fill_with_now
 from casework.victims.forms.conferences import RecordConferenceForm, RemovePartyForm
 from casework.victims.forms.risk import RiskAssessmentForm, assessment_form_class
 from casework.victims.models import RiskAssessment, RiskLevel
-from casework.victims.services import conferences, risk
+from casework.victims.services import backdating, conferences, risk
 from casework.victims.services.risk import ScoredAssessment
 from casework.web import actor, given_reasons, writes_on_get
 
 bp = Blueprint("victims", __name__, template_folder="../templates")
 
 
+T = TypeVar("T")
+
+
+def _asking_first(
+    form: RiskAssessmentForm | RecordConferenceForm, changes: list[str], command: Callable[[str], T]
+) -> T:
+    """Run ``command`` with the confirmation the form carries. An entry that would
+    change clocks already recorded shows the page again with what would change (into
+    ``changes``) and the token to confirm it, and nothing is written."""
+    try:
+        return command(form.clocks_confirmed.data or "")
+    except backdating.ClocksWillChange as asked:
+        changes[:] = asked.changes
+        form.clocks_confirmed.data = asked.token
+        raise AskFirst() from None
+
+
 # --- Risk assessment -----------------------------------------------------------------
 
 
 @bp.route("/cases/<reference>/victims/<int:person_id>/risk-assessments/new", methods=["GET", "POST"])
-@writes_on_get  # the first use of the risk matrix stores the packaged default
+@writes_on_get  # the audit record of this view; the first use of the risk matrix stores it
 def assess(reference: str, person_id: int) -> Page:
     user = actor()
     setup = risk.assessment_form(user, reference, person_id)
@@ -30,14 +52,31 @@ def assess(reference: str, person_id: int) -> Page:
     if request.method == "GET":
         fill_with_now(form, "assessed_on", "assessed_time")
         form.matrix_id.data = setup.matrix.id
+        case_pages.record_view(
+            user, setup.case, page="risk assessment", person_id=setup.person.id, access_reasons=given_reasons()
+        )
+    changes: list[str] = []
+
+    def record(confirmed: str) -> RiskAssessment:
+        return risk.record_assessment(
+            user,
+            reference,
+            person_id,
+            matrix_id=form.matrix_id.data or 0,
+            answers=form.answers(),
+            assessed_at=form.when(),
+            override_level=form.override(),
+            override_reason=form.override_reason.data or "",
+            bounds=date_bounds(),
+            confirmed=confirmed,
+        )
 
     def page() -> str:
         if form.errors:
             # Sent again, the form is checked against the matrix it now shows.
             form.matrix_id.data, form.matrix_id.raw_data = setup.matrix.id, [str(setup.matrix.id)]
-        return render_template(
-            "victims/assess.html", case=setup.case, person=setup.person, matrix=setup.parsed, form=form
-        )
+        shown = dict(case=setup.case, person=setup.person, matrix=setup.parsed, form=form, changes=changes)
+        return render_template("victims/assess.html", **shown)
 
     def saved(assessment: RiskAssessment) -> Saved:
         raised = ", raised on professional judgement" if assessment.override_level else ""
@@ -48,16 +87,7 @@ def assess(reference: str, person_id: int) -> Page:
 
     return submit(
         form,
-        lambda: risk.record_assessment(
-            user,
-            reference,
-            person_id,
-            matrix_id=form.matrix_id.data or 0,
-            answers=form.answers(),
-            assessed_at=form.when(),
-            override_level=form.override(),
-            override_reason=form.override_reason.data or "",
-        ),
+        lambda: _asking_first(form, changes, record),
         saved=saved,
         page=page,
         check=lambda: risk.check_assessment(
@@ -69,6 +99,7 @@ def assess(reference: str, person_id: int) -> Page:
             assessed_at=form.moment,
             override_level=None if form.override_level.errors else form.override(),
             override_reason=None if form.override_reason.errors else form.override_reason.data or "",
+            bounds=date_bounds(),
         ),
     )
 
@@ -132,6 +163,7 @@ def history(reference: str, person_id: int) -> str:
 
 
 @bp.route("/cases/<reference>/conferences/new", methods=["GET", "POST"])
+@writes_on_get  # the audit record of this view
 def record_conference(reference: str) -> Page:
     user = actor()
     case, agencies = conferences.attendance_choices(user, reference)
@@ -139,26 +171,35 @@ def record_conference(reference: str) -> Page:
     form.present.choices = form.apologies.choices = [(agency.id, agency.name) for agency in agencies]
     if request.method == "GET":
         fill_with_now(form, "held_on", "held_time")
-    return submit(
-        form,
-        lambda: conferences.record_conference(
+        case_pages.record_view(user, case, page="case conference", access_reasons=given_reasons())
+    changes: list[str] = []
+
+    def record(confirmed: str) -> Meeting:
+        return conferences.record_conference(
             user,
             reference,
             held_at=form.when(),
             present=form.present.data or [],
             apologies=form.apologies.data or [],
             outcome=form.outcome.data or "",
-        ),
+            bounds=date_bounds(),
+            confirmed=confirmed,
+        )
+
+    return submit(
+        form,
+        lambda: _asking_first(form, changes, record),
         saved=lambda _conference: Saved(
             "Case conference recorded.", url_for("cases.detail", reference=case.reference, _anchor="conferences")
         ),
-        page=lambda: render_template("victims/conference.html", case=case, form=form),
+        page=lambda: render_template("victims/conference.html", case=case, form=form, changes=changes),
         check=lambda: conferences.check_conference(
             user,
             reference,
             held_at=form.moment,
             present=None if form.present.errors else form.present.data or [],
             apologies=None if form.apologies.errors else form.apologies.data or [],
+            bounds=date_bounds(),
         ),
     )
 
@@ -167,10 +208,14 @@ def record_conference(reference: str) -> Page:
 
 
 @bp.route("/cases/<reference>/people/<int:party_id>/remove", methods=["GET", "POST"])
+@writes_on_get  # the audit record of this view
 def remove_party(reference: str, party_id: int) -> Page:
     user = actor()
     case, party = people.removable_party(user, reference, party_id)
     form = RemovePartyForm()
+    if request.method == "GET":  # a form sent back shows what was typed, already audited
+        reasons = given_reasons()
+        case_pages.record_view(user, case, page="remove person", person_id=party.person_id, access_reasons=reasons)
     return submit(
         form,
         lambda: people.remove_from_case(user, reference, party_id=party_id, reason=form.reason.data or ""),

@@ -1,0 +1,46 @@
+"""The rows of a GOV.UK table, written in Python for `_macros/table.html`.
+
+A row is a list of cells as govukTable takes them: ``text`` or ``html`` (markup the
+template built: a ``{% set %}`` block or a macro's output; a plain string is escaped,
+where govukTable would trust it), and optionally ``format`` ('numeric'), ``classes``,
+``colspan``, ``rowspan`` and ``attributes`` (a dict). govukTable's macro spends tens of
+microseconds on every cell, so a list of a few hundred cells cost more than the page's
+queries; this writes the same markup in a few microseconds a cell.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from markupsafe import Markup, escape
+
+_HEADER = ('<th scope="row" class="govuk-table__header', "</th>")
+_CELL = ('<td class="govuk-table__cell', "</td>")
+
+
+def _cell(opening: str, closing: str, cell: Mapping[str, Any]) -> str:
+    if extra := cell.get("classes"):
+        opening = f"{opening} {escape(extra)}"
+    opening += '"'
+    for name in ("colspan", "rowspan"):
+        if cell.get(name):
+            opening += f' {name}="{escape(cell[name])}"'
+    for name, value in (cell.get("attributes") or {}).items():
+        opening += f' {escape(name)}="{escape(value)}"'
+    # escape() leaves the template's own Markup as it is; None is no text at all.
+    content = cell.get("html") or cell.get("text")
+    content = "" if content is None else escape(content)
+    return f"{opening}>{content}{closing}"
+
+
+def table_row(cells: Iterable[Mapping[str, Any]], first_cell_is_header: bool = False) -> Markup:
+    """One <tr>: the first cell a row header (<th scope="row">) when asked, the others <td>."""
+    out = ['<tr class="govuk-table__row">']
+    for index, cell in enumerate(cells):
+        if index == 0 and first_cell_is_header:
+            out.append(_cell(*_HEADER, cell))
+        elif format_ := cell.get("format"):
+            out.append(_cell(f"{_CELL[0]} govuk-table__cell--{escape(format_)}", _CELL[1], cell))
+        else:
+            out.append(_cell(*_CELL, cell))
+    out.append("</tr>")
+    return Markup("".join(out))  # nosec B704 - every part is a literal or went through escape()

@@ -69,32 +69,44 @@ _OUTCOME = {
 
 
 def _timing(clock: Clock) -> str:
-    return _OUTCOME[clock.outcome]
+    # Only wanted for a clock met, on time or late; others have no timing to tell.
+    return _OUTCOME.get(clock.outcome, "")
 
 
-def _reduce_change(name: str, before: Clock, after: Clock) -> list[str]:
+# How a change to each clock reads: met where it was not, unmet where it was, met at
+# another time, or met as before but now on time or late.
+_REDUCE_WORDS = (
+    "end {name}'s high-risk episode on {now} (risk brought down {timing})",
+    "re-open {name}'s high-risk episode, which ended on {was}",
+    "end {name}'s high-risk episode on {now} instead of {was}",
+    "make {name}'s risk reduction {timing} instead of {timing_was}",
+)
+_CONFERENCE_WORDS = (
+    "meet {name}'s case conference clock on {now} ({timing})",
+    "leave {name}'s case conference clock unmet: the conference of {was} no longer counts",
+    "meet {name}'s case conference clock on {now} instead of {was}",
+    "make {name}'s case conference {timing} instead of {timing_was}",
+)
+
+
+def _clock_change(name: str, before: Clock, after: Clock, words: tuple[str, str, str, str]) -> list[str]:
+    met, unmet, moved, retimed = words
     was, now = before.met_at, after.met_at
+    said = dict(
+        name=name,
+        was=_when(was) if was else "",
+        now=_when(now) if now else "",
+        timing=_timing(after),
+        timing_was=_timing(before),
+    )
     if was is None and now is not None:
-        return [f"end {name}'s high-risk episode on {_when(now)} (risk brought down {_timing(after)})"]
+        return [met.format(**said)]
     if was is not None and now is None:
-        return [f"re-open {name}'s high-risk episode, which ended on {_when(was)}"]
+        return [unmet.format(**said)]
     if was is not None and now is not None and was != now:
-        return [f"end {name}'s high-risk episode on {_when(now)} instead of {_when(was)}"]
+        return [moved.format(**said)]
     if before.outcome is not after.outcome:
-        return [f"make {name}'s risk reduction {_timing(after)} instead of {_timing(before)}"]
-    return []
-
-
-def _conference_change(name: str, before: Clock, after: Clock) -> list[str]:
-    was, now = before.met_at, after.met_at
-    if was is None and now is not None:
-        return [f"meet {name}'s case conference clock on {_when(now)} ({_timing(after)})"]
-    if was is not None and now is None:
-        return [f"leave {name}'s case conference clock unmet: the conference of {_when(was)} no longer counts"]
-    if was is not None and now is not None and was != now:
-        return [f"meet {name}'s case conference clock on {_when(now)} instead of {_when(was)}"]
-    if before.outcome is not after.outcome:
-        return [f"make {name}'s case conference {_timing(after)} instead of {_timing(before)}"]
+        return [retimed.format(**said)]
     return []
 
 
@@ -102,8 +114,8 @@ def _episode_change(name: str, before: _Episode, after: _Episode) -> list[str]:
     lines = []
     if before.start != after.start:
         lines.append(f"start {name}'s high-risk episode on {_day(after.start)} instead of {_day(before.start)}")
-    lines += _reduce_change(name, before.reduce, after.reduce)
-    lines += _conference_change(name, before.conference, after.conference)
+    lines += _clock_change(name, before.reduce, after.reduce, _REDUCE_WORDS)
+    lines += _clock_change(name, before.conference, after.conference, _CONFERENCE_WORDS)
     return lines
 
 

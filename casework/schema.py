@@ -7,10 +7,24 @@ from casework.agencies import models as agencies
 from casework.audit import models as audit
 from casework.cases import models as cases
 from casework.meetings import models as meetings
+from casework.notifications import models as notifications
 from casework.people import models as people
 from casework.plan import models as plan
 from casework.premises import models as premises
 from casework.referrals import models as referrals
 from casework.victims import models as victims
 
-FEATURE_MODELS = (accounts, actions, agencies, audit, cases, meetings, people, plan, premises, referrals, victims)
+FEATURE_MODELS = (
+    accounts,
+    actions,
+    agencies,
+    audit,
+    cases,
+    meetings,
+    notifications,
+    people,
+    plan,
+    premises,
+    referrals,
+    victims,
+)

@@ -15,7 +15,7 @@ from tests.factories import add_party, make_agency, make_case, make_person, make
 from tests.support.queries import recorded_statements
 from tests.support.victims import CRITICAL, MEDIUM, assess
 
-pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
+pytestmark = pytest.mark.both_databases
 
 DASHBOARD_BUDGET = 8
 
@@ -63,6 +63,7 @@ def needing_action(html: str) -> str:
     return html.split('id="victims-needing-action"', 1)[1].split("</table>", 1)[0]
 
 
+@pytest.mark.calendar
 def test_overdue_clocks_come_before_clocks_due_soon(world):
     section = needing_action(world.member.get("/").text)
     rows = section.split("<tr")[2:]  # after the header row
@@ -81,6 +82,7 @@ def test_overdue_clocks_come_before_clocks_due_soon(world):
     assert f'href="/cases/{world.ours}#people"' in sally
 
 
+@pytest.mark.calendar
 def test_pending_met_and_other_agencies_clocks_are_not_listed(world):
     section = needing_action(world.member.get("/").text)
     assert "Penny Victim" not in section  # not due for 71 hours

@@ -50,6 +50,10 @@ class Config:
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "5 per 5 minutes")
     SIGN_IN_IP_RATE_LIMIT = os.environ.get("SIGN_IN_IP_RATE_LIMIT", "30 per 5 minutes")
     TWO_FACTOR_RATE_LIMIT = os.environ.get("TWO_FACTOR_RATE_LIMIT", "5 per 5 minutes")
+    # Links asked for to reset a forgotten password: every request counts, as its answer
+    # never says whether the address is known.
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "3 per 15 minutes")
+    PASSWORD_RESET_IP_RATE_LIMIT = os.environ.get("PASSWORD_RESET_IP_RATE_LIMIT", "20 per 15 minutes")
 
     # Victim SLA clocks (DESIGN.md section 3.2): elapsed hours, and the target.
     SLA_CONFERENCE_HOURS = _env_int("SLA_CONFERENCE_HOURS", 72)
@@ -69,9 +73,43 @@ class Config:
     TLS_AMBER_VISIT_DAYS = _env_int("TLS_AMBER_VISIT_DAYS", 28)
     TLS_SUGGESTION_WINDOW_DAYS = _env_int("TLS_SUGGESTION_WINDOW_DAYS", 90)
 
+    # Reminders and digests made by `flask casework notifications schedule`
+    # (docs/notifications.md, "Reminders and digests").
+    CLOCK_REMINDERS_HOURS = os.environ.get("CLOCK_REMINDERS_HOURS", "24,4")  # hours before due
+    ACTION_REMINDER_DAYS = _env_int("ACTION_REMINDER_DAYS", 2)  # days before the due date
+    PREMISES_REMINDER_DAYS = _env_int("PREMISES_REMINDER_DAYS", 7)  # days before a deadline
+    REMINDER_LOOKBACK_DAYS = _env_int("REMINDER_LOOKBACK_DAYS", 7)  # how late an overdue reminder may go
+    DIGEST_TIME = os.environ.get("DIGEST_TIME", "07:30")  # local time, Europe/London
+
     CASES_PER_PAGE = _env_int("CASES_PER_PAGE", 25)
     AUDIT_EVENTS_PER_PAGE = 50
+    ACCESS_REQUESTS_PER_PAGE = 25
     CASE_REFERENCE_PREFIX = os.environ.get("CASE_REFERENCE_PREFIX", "ASB")
+
+    # E-mail notifications (README, "Notifications"; docs/notifications.md). Links in
+    # e-mails are absolute: BASE_URL is where the application is served.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    NOTIFY_BACKEND = os.environ.get("NOTIFY_BACKEND", "console")  # console, smtp or notify
+    NOTIFY_FROM = os.environ.get("NOTIFY_FROM", "casework@localhost")
+    SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
+    SMTP_PORT = _env_int("SMTP_PORT", 587)
+    SMTP_SECURITY = os.environ.get("SMTP_SECURITY", "starttls")  # starttls, tls or none
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_TIMEOUT_SECONDS = _env_int("SMTP_TIMEOUT_SECONDS", 30)
+    NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+    NOTIFY_API_URL = os.environ.get("NOTIFY_API_URL", "https://api.notifications.service.gov.uk")
+    # One GOV.UK Notify template per kind ("clock_due_soon=<id>,digest=<id>"), and the
+    # template for any kind not named there.
+    NOTIFY_TEMPLATE_IDS = os.environ.get("NOTIFY_TEMPLATE_IDS", "")
+    NOTIFY_TEMPLATE_ID = os.environ.get("NOTIFY_TEMPLATE_ID", "")
+    # Retries: the n-th temporary failure waits NOTIFY_RETRY_SECONDS * 2**(n-1), at most
+    # a day; after NOTIFY_MAX_ATTEMPTS the notification fails for good.
+    NOTIFY_MAX_ATTEMPTS = _env_int("NOTIFY_MAX_ATTEMPTS", 8)
+    NOTIFY_RETRY_SECONDS = _env_int("NOTIFY_RETRY_SECONDS", 60)
+    NOTIFY_BATCH_SIZE = _env_int("NOTIFY_BATCH_SIZE", 50)  # rows claimed, sent and committed together
+    NOTIFY_WORKER_INTERVAL_SECONDS = _env_int("NOTIFY_WORKER_INTERVAL_SECONDS", 30)
+    NOTIFICATIONS_PER_PAGE = 50
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust.
@@ -83,11 +121,16 @@ class Config:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", self.SECRET_KEY)
         self.DATABASE_URL = os.environ.get("DATABASE_URL", self.DATABASE_URL)
         self.DEBUG = os.environ.get("FLASK_DEBUG", "") == "1"
+        self.NOTIFY_BACKEND = os.environ.get("NOTIFY_BACKEND", self.NOTIFY_BACKEND)
+        self.BASE_URL = os.environ.get("BASE_URL", self.BASE_URL)
 
     def validate(self) -> None:
         """Refuse to start with a configuration that would be unsafe to serve."""
+        if self.NOTIFY_BACKEND not in NOTIFY_BACKENDS:
+            raise RuntimeError(f"NOTIFY_BACKEND must be one of {', '.join(NOTIFY_BACKENDS)}")
 
 
+NOTIFY_BACKENDS = ("console", "smtp", "notify")
 SECRET_KEY_BYTES = 32
 MAKE_A_SECRET_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
 # Words that mark a key someone meant to replace, copied from an example or a tutorial.
@@ -158,6 +201,9 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-key-not-for-production"
         self.DATABASE_URL = database_url
         self.DEBUG = False
+        # Whatever the machine's environment says: a test that wants SMTP or Notify sets it.
+        self.NOTIFY_BACKEND = "console"
+        self.BASE_URL = "https://casework.example.test"
 
 
 class ProductionConfig(Config):
@@ -177,6 +223,9 @@ class ProductionConfig(Config):
             )
         if self.DEBUG:
             raise RuntimeError("Production refuses to run with debug on (unset FLASK_DEBUG)")
+        super().validate()
+        if self.NOTIFY_BACKEND != "console" and not self.BASE_URL.startswith("https://"):
+            raise RuntimeError("BASE_URL must be the https:// address Casework is served at: e-mails link to it")
 
 
 CONFIGS: dict[str, type[Config]] = {

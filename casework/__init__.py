@@ -41,7 +41,13 @@ def _check_throttling(app: Flask) -> None:
     nothing when the first failure comes."""
     from casework.accounts.services.throttle import Rate
 
-    for name in ("SIGN_IN_RATE_LIMIT", "SIGN_IN_IP_RATE_LIMIT", "TWO_FACTOR_RATE_LIMIT"):
+    for name in (
+        "SIGN_IN_RATE_LIMIT",
+        "SIGN_IN_IP_RATE_LIMIT",
+        "TWO_FACTOR_RATE_LIMIT",
+        "PASSWORD_RESET_RATE_LIMIT",
+        "PASSWORD_RESET_IP_RATE_LIMIT",
+    ):
         try:
             Rate.parse(str(app.config[name]))
         except ValueError as error:
@@ -92,6 +98,10 @@ def _register_blueprints(app: Flask) -> None:
     from casework.health import views as health
     from casework.home import views as main
     from casework.meetings import views as meetings
+    from casework.notifications.views import access_requests
+    from casework.notifications.views import admin as notifications_admin
+    from casework.notifications.views import inbox as notifications_inbox
+    from casework.notifications.views import preferences as notification_preferences
     from casework.people import views as people
     from casework.plan import views as plan
     from casework.premises.views import premises, tls_report
@@ -115,5 +125,9 @@ def _register_blueprints(app: Flask) -> None:
         referrals.bp,
         plan.bp,
         data_protection.bp,
+        notification_preferences.bp,
+        notifications_inbox.bp,
+        notifications_admin.bp,
+        access_requests.bp,
     ):
         app.register_blueprint(blueprint)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
@@ -17,6 +18,7 @@ from casework.accounts.services import users
 from casework.agencies import services as agencies
 from casework.agencies.models import Agency, AgencyKind
 from casework.exceptions import InvalidInput
+from casework.notifications.cli import notifications
 from casework.permissions import Role
 from casework.ui.fields import EMAIL_FORMAT, is_email_address
 from casework.victims.models import RiskMatrix
@@ -164,7 +166,6 @@ def retention_command(mode: str | None) -> None:
 
     Run with --dry-run first. Only ids and case references are printed, never names.
     """
-    from flask import current_app
 
     from casework.data_protection.services import retention
 
@@ -210,3 +211,6 @@ def retention_command(mode: str | None) -> None:
 
 def _years(count: int) -> str:
     return f"{count} year" if count == 1 else f"{count} years"
+
+
+casework.add_command(notifications)

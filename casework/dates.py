@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from casework.clock import add_months, local_date, start_of_day, today
+from casework.clock import add_months, local_date, make_quarter, quarter_of, start_of_day, today, utcnow
 from casework.exceptions import Checks
 
 
@@ -60,18 +60,28 @@ def floor(
     *,
     born_on: date | None = None,
     name: str = "",
+    since: str = "",
 ) -> Floor:
     """The earliest day for an event on a record (``record``: "case", "premises record")
-    opened at ``opened_at``, about a person born on ``born_on`` if one is involved."""
+    opened at ``opened_at``, about a person born on ``born_on`` if one is involved.
+    ``since`` words the moment when it is not an opening ("the meeting")."""
     days = bounds.backdating_days
     earliest = Floor(
         local_date(opened_at) - timedelta(days=days),
-        f"{days} day{'' if days == 1 else 's'} before the {record} was opened",
+        f"{days} day{'' if days == 1 else 's'} before {since or f'the {record} was opened'}",
     )
     if born_on is not None and born_on > earliest.day:
         whose = f"{name}'s" if name else "the person's"
         return Floor(born_on, f"{whose} date of birth")
     return earliest
+
+
+def plan_floor(bounds: DateBounds = DEFAULT_BOUNDS) -> Floor:
+    """The earliest day for a date in the delivery plan (a milestone, an action's due
+    date): the plan is the partnership's plan for the financial year, so a little
+    before the current one began."""
+    year_began = make_quarter(quarter_of(utcnow()).year, 1).start
+    return floor(year_began, "plan", bounds, since="the current financial year began")
 
 
 def check_floor(checks: Checks, moment: datetime | None, earliest: Floor, *, field: str) -> None:

@@ -35,6 +35,8 @@ class Permission(StrEnum):
     CASE_VIEW_ANY = "case.view_any"  # full view of every case in the partnership
     CASE_VIEW_STUB = "case.view_stub"  # stub view of the cases I cannot fully see
     CASE_REQUEST_ACCESS = "case.request_access"
+    # Deciding requests for access (policy.decides_access_request_clause says which)
+    ACCESS_REQUEST_DECIDE = "case.access_request_decide"
     # Cases: writing (always on a case I can fully see)
     CASE_OPEN = "case.open"
     CASE_EDIT = "case.edit"
@@ -87,3 +89,4 @@ class Permission(StrEnum):
     AUDIT_VIEW = "audit.view"
     USER_MANAGE = "user.manage"
     AGENCY_MANAGE = "agency.manage"
+    NOTIFICATION_MANAGE = "notification.manage"  # the outbox: what failed, sending it again

@@ -9,6 +9,7 @@ A user who may not see an object gets NotFound, so its existence does not leak.
 """
 
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -16,9 +17,10 @@ from sqlalchemy import ColumnElement, Select, select
 
 from casework.accounts.models import User
 from casework.actions.models import Action
-from casework.cases.models import Case, CaseAgency, CaseParty, PartyRole
+from casework.cases.models import AccessRequest, Case, CaseAgency, CaseParty, PartyRole
 from casework.exceptions import NotFound, PermissionDenied
 from casework.meetings.models import AgendaItem, Meeting, MeetingKind
+from casework.notifications.models import Notification
 from casework.people.models import Person
 from casework.permissions import Permission, Role
 from casework.premises.models import Premises
@@ -57,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PSG_CHAIR: _MEMBER
     | {
         P.CASE_ADD_AGENCY,
+        P.ACCESS_REQUEST_DECIDE,
         P.CASE_UNRESTRICT,
         P.SLA_VIEW,
         P.SLA_VIEW_FIGURES,
@@ -89,6 +92,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CASE_EDIT,
             P.CASE_NOTE,
             P.CASE_ADD_AGENCY,
+            P.ACCESS_REQUEST_DECIDE,
             P.CASE_CLOSE,
             P.CASE_CLOSE_ANY,
             P.CASE_UNRESTRICT,
@@ -124,6 +128,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.AUDIT_VIEW,
             P.USER_MANAGE,
             P.AGENCY_MANAGE,
+            P.NOTIFICATION_MANAGE,
             P.SLA_VIEW,
             P.SLA_VIEW_FIGURES,
             P.SLA_EXPORT,
@@ -159,6 +164,8 @@ ENDPOINT_PERMISSIONS: dict[str, frozenset[Permission]] = {
         "auth.sign_out": (),
         "auth.change_password": (),
         "main.home": (),
+        "notifications_inbox.index": (),
+        "notifications_inbox.mark_all_read": (),
         "main.figures": (P.REPORTS_VIEW,),
         "main.sla_figures": (P.REPORTS_VIEW,),
         "main.premises_figures": (P.REPORTS_VIEW,),
@@ -174,6 +181,9 @@ ENDPOINT_PERMISSIONS: dict[str, frozenset[Permission]] = {
         "cases.close": (P.CASE_CLOSE,),
         "cases.reopen": (P.CASE_CLOSE,),
         "cases.request_access": (P.CASE_REQUEST_ACCESS,),
+        "access_requests.index": (P.ACCESS_REQUEST_DECIDE,),
+        "access_requests.grant": (P.ACCESS_REQUEST_DECIDE,),
+        "access_requests.decline": (P.ACCESS_REQUEST_DECIDE,),
         "people.new": (P.CASE_ADD_PERSON,),
         "people.find": (P.CASE_ADD_PERSON,),
         "people.add_existing": (P.CASE_ADD_PERSON,),
@@ -244,6 +254,10 @@ ENDPOINT_PERMISSIONS: dict[str, frozenset[Permission]] = {
         "data_protection.subject_access": (P.SUBJECT_ACCESS,),
         "data_protection.subject_access_download": (P.SUBJECT_ACCESS,),
         "data_protection.legal_hold": (P.LEGAL_HOLD,),
+        # Notifications
+        "notification_preferences.edit": (),
+        "notifications_admin.index": (P.NOTIFICATION_MANAGE,),
+        "notifications_admin.retry": (P.NOTIFICATION_MANAGE,),
     }.items()
 }
 
@@ -440,6 +454,31 @@ def share_check(user: User, case: Case, *, works_on: bool) -> None:
     raise PermissionDenied(P.CASE_SHARE)
 
 
+def decides_access_request_clause(user: User) -> ColumnElement[bool]:
+    """SQL truth of 'this user may see and decide this request for access' (correlated
+    to AccessRequest): managers, for every case in the partnership; PSG chairs, for the
+    cases their agency leads. Both may share any such case, restricted ones included
+    (share_check), so whoever sees a request can grant it."""
+    if not can(user, P.ACCESS_REQUEST_DECIDE):
+        return sa.false()
+    if can(user, P.CASE_VIEW_ANY):
+        return sa.true()
+    leads = select(Case.id).where(Case.id == AccessRequest.case_id, Case.lead_agency_id == user.agency_id)
+    return leads.exists()
+
+
+def access_request_deciders(case: Case) -> Select[User]:
+    """The active users who may decide a request for access to this case (the same rule
+    as decides_access_request_clause): told when someone asks."""
+    roles = [role for role, granted in ROLE_PERMISSIONS.items() if P.ACCESS_REQUEST_DECIDE in granted]
+    everywhere = [role for role in roles if P.CASE_VIEW_ANY in ROLE_PERMISSIONS[role]]
+    return select(User).where(
+        User.active.is_(True),
+        User.role.in_(roles),
+        sa.or_(User.role.in_(everywhere), User.agency_id == case.lead_agency_id),
+    )
+
+
 def needs_access_reason(case: Case, *, full_view: bool) -> bool:
     """Whether opening this case needs a stated reason first (DPA 2018 s.62: consultation
     of the most sensitive cases is logged with its justification). Only restricted cases
@@ -515,6 +554,9 @@ def action_subject_visible_clause(user: User) -> ColumnElement[bool]:
     """SQL truth of 'this user sees the action's subject in full'. Correlated, so each
     action costs one index probe rather than a list of every case the user sees.
 
+    A premises' actions are seen in full by those who see the premises in full; someone
+    who sees it only through a linked case sees their agency, dates and status on its
+    page (action_timeline.subject_actions), not what they say.
     A meeting's action that came from a decision on a referral item is the referral's
     business: it is seen through its subject only by those who see the referral (its
     title and detail are the decision's words). An action from a case item is about
@@ -523,7 +565,8 @@ def action_subject_visible_clause(user: User) -> ColumnElement[bool]:
         select(Case.id).where(Case.id == Action.case_id, full_view_clause(user)).exists()
         if can(user, P.CASE_LIST)
         else sa.false(),
-        visible_premises(user).with_only_columns(Premises.id).where(Premises.id == Action.premises_id).exists(),
+        # Through a linked case a premises is seen without its free text: its actions too.
+        Action.premises_id.is_not(None) if sees_premises_in_full(user) else sa.false(),
         sa.and_(Action.meeting_id.is_not(None), action_origin_visible_clause(user))
         if can(user, P.MEETING_VIEW)
         else sa.false(),
@@ -561,6 +604,37 @@ def may_update_action(user: User, action: Action) -> bool:
     return can(user, P.ACTION_INBOX) and action.assigned_agency_id == user.agency_id
 
 
+# --- Who is told of an event, and what a notification shows ---------------------------
+
+
+def holders_clause(permission: Permission) -> ColumnElement[bool]:
+    """SQL truth of 'this user is active, in a role that holds the permission': who
+    may be told of something only that permission lets them open."""
+    roles = [role for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
+    return sa.and_(User.active.is_(True), User.role.in_(roles))
+
+
+def owes_actions_of_clause(agency_id: int) -> ColumnElement[bool]:
+    """SQL truth of 'this user works the agency's inbox of actions' (owes_action_clause
+    turned round: the users who see an action because their agency owes it)."""
+    return sa.and_(assignable_users_clause(), User.agency_id == agency_id)
+
+
+def notification_shown_clause(user: User) -> ColumnElement[bool]:
+    """SQL truth of 'the user still sees the notification's case in full, and its
+    premises': otherwise the row shows only its kind, without reference or link."""
+    case_seen = (
+        select(Case.id).where(Case.id == Notification.case_id, full_view_clause(user)).exists()
+        if can(user, P.CASE_LIST)
+        else sa.false()
+    )
+    premises_seen = visible_premises(user).with_only_columns(Premises.id).where(Premises.id == Notification.premises_id)
+    return sa.and_(
+        sa.or_(Notification.case_id.is_(None), case_seen),
+        sa.or_(Notification.premises_id.is_(None), premises_seen.exists()),
+    )
+
+
 def visible_referrals(user: User) -> Select[Referral]:
     """The chair, and managers (who refer and read the whole casebook), see every
     referral; anyone else who may refer sees their own agency's referrals and what was
@@ -585,3 +659,55 @@ def shows_contact_details(user: User, party_roles: Iterable[PartyRole]) -> bool:
 def permissions_of(user: User) -> frozenset[Permission]:
     """For templates deciding which links to offer; services still check each action."""
     return ROLE_PERMISSIONS[user.role] if user.active else frozenset()
+
+
+# --- My work --------------------------------------------------------------------------
+
+
+class WorkPanel(StrEnum):
+    """What My work can show: what a role acts on, each read through the permission
+    (and the clauses above) that the list it links to needs."""
+
+    VICTIM_CLOCKS = "victim_clocks"  # my agency's victims with clocks overdue or due soon
+    AGENCY_ACTIONS = "agency_actions"  # the actions my agency owes
+    UNDECIDED_REFERRALS = "undecided_referrals"
+    ACCESS_REQUESTS = "access_requests"  # requests for access that I answer
+    NEXT_MEETING = "next_meeting"
+    PARTNERSHIP_CLOCKS = "partnership_clocks"  # overdue clocks across the partnership
+    OVERDUE_ACTIONS_BY_AGENCY = "overdue_actions_by_agency"
+    PREMISES_DEADLINES = "premises_deadlines"
+    ACCOUNTS = "accounts"  # temporary passwords and failed sign-ins
+
+
+WORK_PANEL_NEEDS: dict[WorkPanel, Permission] = {
+    WorkPanel.VICTIM_CLOCKS: P.RISK_ASSESS,
+    WorkPanel.AGENCY_ACTIONS: P.ACTION_INBOX,
+    WorkPanel.UNDECIDED_REFERRALS: P.REFERRAL_DECIDE,
+    WorkPanel.ACCESS_REQUESTS: P.ACCESS_REQUEST_DECIDE,
+    WorkPanel.NEXT_MEETING: P.MEETING_RUN,
+    WorkPanel.PARTNERSHIP_CLOCKS: P.SLA_VIEW_FIGURES,
+    WorkPanel.OVERDUE_ACTIONS_BY_AGENCY: P.ACTION_VIEW_OVERDUE,
+    WorkPanel.PREMISES_DEADLINES: P.PREMISES_EDIT,
+    WorkPanel.ACCOUNTS: P.USER_MANAGE,
+}
+
+# Which panels each role's My work carries: what that role acts on today (docs/access.md,
+# "My work"). A role may read more than its panels show (an administrator may open the
+# SLA dashboard); the page keeps to what the role is there to do.
+_W = WorkPanel
+WORK_PANELS: dict[Role, frozenset[WorkPanel]] = {
+    Role.PSG_MEMBER: frozenset({_W.VICTIM_CLOCKS, _W.AGENCY_ACTIONS}),
+    Role.PSG_CHAIR: frozenset(
+        {_W.VICTIM_CLOCKS, _W.AGENCY_ACTIONS, _W.UNDECIDED_REFERRALS, _W.ACCESS_REQUESTS, _W.NEXT_MEETING}
+    ),
+    Role.LICENSING_OFFICER: frozenset({_W.PREMISES_DEADLINES, _W.AGENCY_ACTIONS}),
+    Role.MANAGER: frozenset({_W.PARTNERSHIP_CLOCKS, _W.ACCESS_REQUESTS, _W.OVERDUE_ACTIONS_BY_AGENCY}),
+    Role.PARTNER: frozenset({_W.AGENCY_ACTIONS}),
+    Role.ANALYST: frozenset(),  # their home page is the partnership's figures
+    Role.ADMIN: frozenset({_W.ACCOUNTS}),
+}
+
+
+def work_panels(user: User) -> frozenset[WorkPanel]:
+    """The panels of the user's My work, each only where the role holds what it needs."""
+    return frozenset(panel for panel in WORK_PANELS[user.role] if can(user, WORK_PANEL_NEEDS[panel]))

@@ -53,6 +53,7 @@ class ServerSession(SessionMixin):
         self.id: str | None = None  # the id of the stored row, once found or made
         self.user_id: int | None = None
         self.owner: User | None = None  # the user the session was bound to, read with it
+        self.owner_unread_notifications = 0  # counted with it, for the header
         self._data: dict[str, Any] | None = None
         self._stored: store.Stored | None = None  # as last read or written
         self._renew = False
@@ -68,7 +69,7 @@ class ServerSession(SessionMixin):
             found = store.load(self.cookie_id, now=utcnow()) if self.cookie_id else None
             if found is not None:
                 self.id, self.user_id, self._stored = self.cookie_id, found.stored.user_id, found.stored
-                self.owner = found.owner
+                self.owner, self.owner_unread_notifications = found.owner, found.unread_notifications
                 self._data = _serializer.loads(found.stored.data)
         self.accessed = True
         return self._data
@@ -131,6 +132,14 @@ def signed_in_user(session: SessionMixin, session_token: str) -> User | None:
     owner = session.owner if isinstance(session, ServerSession) else None
     if owner is not None and owner.active and hmac.compare_digest(owner.session_token, session_token):
         return owner
+    return None
+
+
+def unread_notifications_read_with(session: SessionMixin, user: User) -> int | None:
+    """The user's unread notifications as counted when the session was read, if the
+    session is theirs; None means "count them"."""
+    if isinstance(session, ServerSession) and session.owner is not None and session.owner.id == user.id:
+        return session.owner_unread_notifications
     return None
 
 

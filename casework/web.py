@@ -23,13 +23,24 @@ from casework.policy import ENDPOINT_PERMISSIONS, authorize_endpoint
 
 # The only endpoints a signed-out visitor may reach. The second-factor pages serve
 # someone who has given a correct password and nothing more; they check that themselves.
-PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.two_factor", "auth.two_factor_setup", "health.healthz", "static"})
+# A forgotten password is reset by someone who cannot sign in; the link checks itself.
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "auth.sign_in",
+        "auth.two_factor",
+        "auth.two_factor_setup",
+        "auth.forgotten_password",
+        "auth.reset_password",
+        "health.healthz",
+        "static",
+    }
+)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # All a user signed in with a temporary password may do before choosing a new one: that,
-# sign out, or see the recovery codes their first sign-in has just made.
-BEFORE_A_NEW_PASSWORD = frozenset({"auth.change_password", "auth.sign_out", "auth.recovery_codes", "static"})
+# or sign out. (Recovery codes a first set-up makes are shown in the answer to its code.)
+BEFORE_A_NEW_PASSWORD = frozenset({"auth.change_password", "auth.sign_out", "static"})
 
 # The time of a signed-in user's last request is kept to the minute: a session is not
 # written for every page, and the idle timeout is long enough not to mind.

@@ -71,6 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "both_databases: depends on the database's behaviour, so runs on SQLite and on PostgreSQL"
     )
+    config.addinivalue_line("markers", "postgresql_only: tests what only PostgreSQL does (row locks: SKIP LOCKED)")
     # Module-level values computed while tests are collected see the pinned instant too.
     config.stash[_COLLECTION_CLOCK] = time_machine.travel(config.getoption("now"), tick=False)
     config.stash[_COLLECTION_CLOCK].start()
@@ -93,7 +94,7 @@ def backends_for(definition: pytest.Function) -> list[str]:
     """The databases a test runs on: the first one also takes its calendar instants."""
     if definition.get_closest_marker("both_databases"):
         return ["sqlite", "postgresql"]
-    if definition.get_closest_marker("browser"):
+    if definition.get_closest_marker("browser") or definition.get_closest_marker("postgresql_only"):
         return ["postgresql"]
     return ["sqlite"]
 

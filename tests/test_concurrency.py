@@ -17,7 +17,10 @@ from flask import Flask
 
 from casework import create_app, db
 from casework.audit.models import AuditEvent
-from casework.cases.models import Case, CaseType
+from casework.cases.models import AccessRequest, AccessRequestStatus, Case, CaseAgency, CaseType
+from casework.cases.services import commands
+from casework.notifications.models import Notification, NotificationKind
+from casework.permissions import Role
 from config import TestConfig
 from tests.conftest import SignedInClient, alembic_config
 from tests.factories import make_agency, make_case, make_user
@@ -112,3 +115,36 @@ def test_simultaneous_edits_of_one_case_keep_exactly_one_and_lose_nothing_silent
         assert saved.version == version + 1
         updates = db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.verb == "case.updated"))
         assert updates == 1
+
+
+def test_deciders_at_once_decide_a_request_for_access_once(shared_app):
+    with shared_app.app_context():
+        council = make_agency(name="Fenland District Council")
+        housing = make_agency(name="Roddons Housing Association")
+        member = make_user(agency=council)
+        case = make_case(lead_agency=council, opened_by=member)
+        managers = [make_user(role=Role.MANAGER, agency=council) for _ in range(WRITERS)]
+        request_id = commands.request_access(make_user(agency=housing), case.reference, reason="Our tenant").id
+        db.session.commit()
+
+    def decide(number: int) -> int:
+        client = shared_app.test_client(user=managers[number])
+        if number % 2:
+            return client.post(f"/access-requests/{request_id}/grant").status_code
+        return client.post(f"/access-requests/{request_id}/decline", data={"reason": "Not yet"}).status_code
+
+    statuses = _in_parallel(decide, WRITERS)
+
+    assert set(statuses) <= {302, 409}  # a decline that lost is shown again with why
+    with shared_app.app_context():
+        decided = db.session.scalar(
+            sa.select(sa.func.count()).where(AuditEvent.verb.in_(["case.access_granted", "case.access_declined"]))
+        )
+        assert decided == 1
+        told = db.session.scalar(sa.select(sa.func.count()).where(Notification.kind == NotificationKind.ACCESS_DECIDED))
+        assert told == 1
+        shared = db.session.scalar(
+            sa.select(sa.func.count()).select_from(CaseAgency).where(CaseAgency.case_id == case.id)
+        )
+        granted = db.session.scalar(sa.select(AccessRequest.status).where(AccessRequest.id == request_id))
+        assert shared == (2 if granted is AccessRequestStatus.GRANTED else 1)

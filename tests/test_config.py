@@ -179,3 +179,23 @@ def test_test_configuration_never_reads_the_production_environment(production_en
     settings = config.TestConfig("sqlite://")
     assert settings.DATABASE_URL == "sqlite://"
     assert settings.SECRET_KEY != STRONG_KEY
+
+
+def test_an_unknown_mail_backend_is_refused_at_start(production_env, monkeypatch):
+    monkeypatch.setenv("NOTIFY_BACKEND", "pigeon")
+    with pytest.raises(RuntimeError, match="NOTIFY_BACKEND must be one of console, smtp, notify"):
+        ProductionConfig().validate()
+
+
+def test_production_e_mails_need_the_https_address_they_link_to(production_env, monkeypatch):
+    monkeypatch.setenv("NOTIFY_BACKEND", "smtp")
+    with pytest.raises(RuntimeError, match="BASE_URL must be the https:// address"):
+        ProductionConfig().validate()
+    monkeypatch.setenv("BASE_URL", "https://casework.fenland.example.gov.uk")
+    ProductionConfig().validate()
+
+
+def test_nothing_about_mail_is_needed_to_start(production_env):
+    settings = ProductionConfig()
+    settings.validate()
+    assert settings.NOTIFY_BACKEND == "console"

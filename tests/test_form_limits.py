@@ -18,7 +18,7 @@ from wtforms.validators import Length
 from casework.accounts.models import User
 from casework.actions.models import Action, ActionUpdate
 from casework.agencies.models import Agency
-from casework.cases.models import Case, CaseParty
+from casework.cases.models import AccessRequest, Case, CaseParty
 from casework.db import Base, max_length_of
 from casework.meetings.models import Meeting, MeetingAmendment, MeetingDecision
 from casework.people.models import Person
@@ -53,6 +53,8 @@ SAVED_IN: dict[tuple[str, str], list[Column | tuple[Column, str]]] = {
     ("_UserDetailsForm", "email"): [User.email],
     ("AgencyForm", "name"): [Agency.name],
     ("AuditFilterForm", "case"): [Case.reference],
+    ("RequestAccessForm", "reason"): [AccessRequest.reason],
+    ("DeclineAccessForm", "reason"): [AccessRequest.decline_reason],
 }
 
 # Limited fields that are saved in no column of their own, and where they go instead.
@@ -60,7 +62,6 @@ NOT_A_COLUMN = {
     ("_CaseFilterFields", "text"): "a search",
     ("FindPersonForm", "name"): "a search",
     ("AccessReasonForm", "details"): "the audit record of the view",
-    ("RequestAccessForm", "reason"): "the audit record of the request",
     ("EditCaseForm", "lift_reason"): "the audit record of lifting the restriction",
     ("PlanActionForm", "milestones"): "one row a line, each held to MILESTONE_MAX_LENGTH by the parser",
     ("SignInForm", "password"): "checked against a hash",
@@ -69,6 +70,8 @@ NOT_A_COLUMN = {
     ("RegenerateRecoveryCodesForm", "password"): "checked against a hash",
     ("CreateUserForm", "password"): "hashed",
     ("TemporaryPasswordForm", "password"): "hashed",
+    ("ResetPasswordForm", "password"): "hashed",
+    ("ResetPasswordForm", "password_again"): "compared with the password",
     ("TwoFactorForm", "code"): "checked against the secret or a hash",
     ("TwoFactorSetupForm", "code"): "checked against the secret",
 }

@@ -25,6 +25,7 @@ EXPECTED = {
     Role.PSG_CHAIR: MEMBER
     | {
         P.CASE_ADD_AGENCY,
+        P.ACCESS_REQUEST_DECIDE,
         P.CASE_UNRESTRICT,
         P.SLA_VIEW,
         P.SLA_VIEW_FIGURES,
@@ -54,6 +55,7 @@ EXPECTED = {
         P.CASE_EDIT,
         P.CASE_NOTE,
         P.CASE_ADD_AGENCY,
+        P.ACCESS_REQUEST_DECIDE,
         P.CASE_CLOSE,
         P.CASE_CLOSE_ANY,
         P.CASE_UNRESTRICT,
@@ -85,6 +87,7 @@ EXPECTED = {
         P.AUDIT_VIEW,
         P.USER_MANAGE,
         P.AGENCY_MANAGE,
+        P.NOTIFICATION_MANAGE,
         P.ACTION_VIEW_OVERDUE,
         P.MEETING_VIEW,
         P.PLAN_VIEW,

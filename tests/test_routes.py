@@ -9,7 +9,9 @@ import pytest
 from flask import url_for
 
 from casework import db
+from casework.cases.services.commands import request_access
 from casework.clock import utcnow
+from casework.notifications.models import Notification, NotificationKind
 from casework.permissions import Role
 from casework.policy import may_reach
 from casework.victims.services.conferences import record_conference
@@ -39,7 +41,15 @@ def _rules(app):
 
 
 def test_public_endpoints_are_exactly_the_listed_ones(app):
-    assert PUBLIC_ENDPOINTS == {"auth.sign_in", "auth.two_factor", "auth.two_factor_setup", "health.healthz", "static"}
+    assert PUBLIC_ENDPOINTS == {
+        "auth.sign_in",
+        "auth.two_factor",
+        "auth.two_factor_setup",
+        "auth.forgotten_password",
+        "auth.reset_password",
+        "health.healthz",
+        "static",
+    }
     assert PUBLIC_ENDPOINTS <= {rule.endpoint for rule in app.url_map.iter_rules()}
 
 
@@ -88,6 +98,8 @@ def other_agency_records(session):
     db.session.commit()
     # Agency A's referral: referrals are seen by the referring agency and by chairs.
     referral = make_referral(referrer=owner)
+    # A request for access to agency A's case, decided by agency A's chairs and managers.
+    asked = request_access(make_user(agency=make_agency(name="Agency C")), case.reference, reason="Our tenant")
     # The delivery plan is the partnership's: see the exemption below.
     priority = make_priority(number=9)
     plan_action = make_plan_action(priority=priority, ref="9.1.1", lead_agency=home)
@@ -102,9 +114,18 @@ def other_agency_records(session):
         "meeting_id": conference.id,
         "item_id": 1,
         "referral_id": referral.id,
+        "request_id": asked.id,
         "priority_id": priority.id,
         "plan_action_id": plan_action.id,
+        "notification_id": _failed_notification(owner),
     }
+
+
+def _failed_notification(user) -> int:
+    row = Notification(user_id=user.id, kind=NotificationKind.ACTION_ASSIGNED, link="/actions", status="failed")
+    db.session.add(row)
+    db.session.commit()
+    return row.id
 
 
 OUTSIDERS = (Role.PSG_MEMBER, Role.PSG_CHAIR, Role.LICENSING_OFFICER, Role.PARTNER, Role.ANALYST)

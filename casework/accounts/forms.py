@@ -70,3 +70,31 @@ class RegenerateRecoveryCodesForm(FlaskForm):
         ],
     )
     submit = SubmitField("Make new recovery codes", widget=GovSubmitInput())
+
+
+class ForgottenPasswordForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        description="The address you sign in to Casework with.",
+        validators=[DataRequired(message="Enter your email address"), max_length("Email address", EMAIL_MAX)],
+    )
+    submit = SubmitField("Send a link", widget=GovSubmitInput())
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description="12 characters or more. A few unrelated words make a strong password.",
+        validators=[DataRequired(message="Enter a new password"), max_length("New password", passwords.MAX_LENGTH)],
+    )
+    password_again = PasswordField(
+        "New password again",
+        widget=GovPasswordInput(),
+        validators=[
+            DataRequired(message="Enter the new password again"),
+            max_length("New password again", passwords.MAX_LENGTH),
+        ],
+    )
+    submit = SubmitField("Set new password", widget=GovSubmitInput())

@@ -92,6 +92,21 @@ class BrowserSession(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class PasswordResetToken(Base):
+    """A link sent to reset a forgotten password. Only a SHA-256 hash of its token is
+    kept (the token has 256 random bits, so a fast hash is enough); it works once,
+    until it expires, and a newer link for the same user voids it."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[IntPK]
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[CreatedAt]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class SignInFailure(Base):
     """A wrong password or security code, counted for throttling. Kept in the database
     so that every worker and server counts the same failures; only for as long as the

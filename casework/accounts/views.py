@@ -7,17 +7,19 @@ from werkzeug.wrappers import Response
 from casework import db
 from casework.accounts.forms import (
     ChangePasswordForm,
+    ForgottenPasswordForm,
     RegenerateRecoveryCodesForm,
+    ResetPasswordForm,
     SignInForm,
     TwoFactorForm,
     TwoFactorSetupForm,
 )
 from casework.accounts.models import User
-from casework.accounts.services import throttle, users
+from casework.accounts.services import password_reset, throttle, users
 from casework.accounts.services import two_factor as two_factor_service
 from casework.clock import timestamp
 from casework.exceptions import InvalidInput
-from casework.ui.flow import Page, Saved, submit
+from casework.ui.flow import Page, Saved, ShownOnce, submit
 from casework.web import actor, local_path, start_session
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -26,6 +28,11 @@ SIGN_IN_FAILED = "Enter a correct email address and password"
 CODE_WRONG = "Enter the security code your authenticator app shows now, or an unused recovery code"
 SIGN_IN_THROTTLED = "Too many failed attempts to sign in. Wait {minutes} minutes and try again."
 CODE_THROTTLED = "Too many wrong security codes. Wait {minutes} minutes and try again."
+RESET_THROTTLED = "Too many links asked for. Wait {minutes} minutes and try again."
+LINK_SENT = (
+    "If an account uses that address, we have sent a link to reset its password. "
+    "The link works once, for 1 hour. Check your email, including any junk folder."
+)
 
 # What a half-finished sign-in keeps in the session: no signed-in user, only who
 # gave a correct password, when, and where they were going.
@@ -35,8 +42,6 @@ PENDING_SINCE = "pending_since"
 PENDING_NEXT = "pending_next"
 PENDING_SECONDS = 5 * 60
 SETUP_KEY = "totp_setup"  # the new TOTP key, until a code confirms it
-NEW_RECOVERY_CODES = "new_recovery_codes"
-AFTER_RECOVERY_CODES = "after_recovery_codes"
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,7 +52,9 @@ def _limits() -> throttle.Limits:
     return throttle.Limits.from_config(current_app.config)
 
 
-def _throttled(form: SignInForm | TwoFactorForm, field: str, message: str, template: str) -> tuple[str, int]:
+def _throttled(
+    form: SignInForm | TwoFactorForm | ForgottenPasswordForm, field: str, message: str, template: str
+) -> tuple[str, int]:
     """The form again, with the limit's message on its field: 429 Too Many Requests. What
     the refusal recorded (its audit) is kept."""
     db.session.commit()
@@ -200,20 +207,19 @@ def two_factor_setup() -> Page:
     return submit(
         form,
         lambda: _enrol_step(user, secret, form.code.data or "", limits),
-        saved=lambda to: Saved(None, to),
+        # The recovery codes are shown in the answer to the code: they wait nowhere.
+        saved=lambda done: ShownOnce(lambda: _recovery_codes_page(RegenerateRecoveryCodesForm(), *done)),
         page=page,
         keep_refused=True,  # a wrong code's audit is kept
     )
 
 
-def _enrol_step(user: User, secret: str, code: str, limits: throttle.Limits) -> str:
+def _enrol_step(user: User, secret: str, code: str, limits: throttle.Limits) -> tuple[list[str], str]:
+    """The new recovery codes, and the page the user was going to."""
     codes = two_factor_service.enrol(user, secret, code, limits=limits)
     if codes is None:
         raise InvalidInput(CODE_WRONG, field="code")
-    after = _finish(user)
-    session[NEW_RECOVERY_CODES] = codes
-    session[AFTER_RECOVERY_CODES] = after
-    return url_for("auth.recovery_codes")
+    return codes, _finish(user)
 
 
 @bp.post("/sign-out")
@@ -244,35 +250,74 @@ def change_password() -> Page:
     )
 
 
+def _recovery_codes_page(form: RegenerateRecoveryCodesForm, codes: list[str] | None, continue_to: str) -> str:
+    user = actor()
+    return render_template(
+        "auth/recovery_codes.html",
+        form=form,
+        codes=codes,
+        continue_to=continue_to,
+        enrolled=user.totp_enrolled_at is not None,
+        remaining=two_factor_service.unused_recovery_codes(user),
+    )
+
+
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
 def recovery_codes() -> Page:
-    # Shown once: taken out of the session as the page is drawn.
-    codes = session.pop(NEW_RECOVERY_CODES, None)
-    continue_to = session.pop(AFTER_RECOVERY_CODES, None) or url_for("main.home")
     form = RegenerateRecoveryCodesForm()
-
-    def page() -> str:
-        user = actor()
-        return render_template(
-            "auth/recovery_codes.html",
-            form=form,
-            codes=codes,
-            continue_to=continue_to,
-            enrolled=user.totp_enrolled_at is not None,
-            remaining=two_factor_service.unused_recovery_codes(user),
-        )
-
-    if codes is not None:
-        return page()
-
-    def regenerate() -> None:
-        session[NEW_RECOVERY_CODES] = two_factor_service.regenerate_recovery_codes(
-            actor(), password=form.password.data or ""
-        )
-
+    home = url_for("main.home")
     return submit(
         form,
-        regenerate,
-        saved=lambda _: Saved(None, url_for("auth.recovery_codes")),
-        page=page,
+        lambda: two_factor_service.regenerate_recovery_codes(actor(), password=form.password.data or ""),
+        # Shown once, in the answer to the form: never kept in the session.
+        saved=lambda codes: ShownOnce(lambda: _recovery_codes_page(form, codes, home)),
+        page=lambda: _recovery_codes_page(form, None, home),
+    )
+
+
+# --- A forgotten password ------------------------------------------------------------
+
+
+@bp.route("/sign-in/forgotten-password", methods=["GET", "POST"])
+def forgotten_password() -> Page:
+    """Ask for a link to reset a forgotten password. The answer is the same whether or not
+    the address belongs to an active account; every request counts towards the limit."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.change_password"))
+    form, limits = ForgottenPasswordForm(), _limits()
+    if form.validate_on_submit() and (rate := password_reset.throttled(form.email.data or "", limits)):
+        message = RESET_THROTTLED.format(minutes=rate.minutes)
+        return _throttled(form, "email", message, "auth/forgotten_password.html")
+    return submit(
+        form,
+        lambda: password_reset.request_link(form.email.data or "", limits),
+        saved=lambda _: Saved(LINK_SENT, url_for("auth.sign_in")),
+        page=lambda: render_template("auth/forgotten_password.html", form=form),
+    )
+
+
+@bp.route("/sign-in/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Page:
+    """Choose a new password with the link from the e-mail: once, within the hour."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    if password_reset.usable(token) is None:
+        return render_template("auth/reset_link_unusable.html", message=password_reset.LINK_UNUSABLE), 404
+    form = ResetPasswordForm()
+    return submit(
+        form,
+        lambda: password_reset.reset_password(
+            token, password=form.password.data or "", again=form.password_again.data or ""
+        ),
+        saved=lambda _user: Saved(
+            "Your password has been changed and every session of your account has ended. "
+            "Sign in with your new password.",
+            url_for("auth.sign_in"),
+        ),
+        page=lambda: render_template("auth/reset_password.html", form=form),
+        check=lambda: password_reset.check_new_password(
+            token,
+            None if form.password.errors else form.password.data or "",
+            None if form.password_again.errors else form.password_again.data or "",
+        ),
     )

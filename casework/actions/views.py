@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 from wtforms import Field
 
+from casework.accounts.models import User
 from casework.actions.forms import ANY_STATUS, LIVE, InboxFilterForm, NewActionForm, UpdateActionForm
 from casework.actions.models import LIVE_STATUSES, Action, ActionStatus
 from casework.actions.services import action_lists, actions
@@ -173,10 +174,9 @@ def _subject_from_query() -> SubjectLabel:
     )
 
 
-@bp.route("/new", methods=["GET", "POST"])
-def new() -> Page:
-    user = actor()
-    subject = _subject_from_query()
+def _new_action_form(user: User, subject: SubjectLabel) -> NewActionForm:
+    """The form with the agencies and officers the action may go to; the user's own
+    agency chosen at first, if it is one of them."""
     choices = actions.assignment_choices(user, subject)
     form = NewActionForm()
     form.assigned_agency_id.choices = [("", "Select an agency")] + [(a.id, a.name) for a in choices.agencies]
@@ -185,6 +185,15 @@ def new() -> Page:
     ]
     if request.method == "GET" and any(agency.id == user.agency_id for agency in choices.agencies):
         form.assigned_agency_id.data = user.agency_id
+    return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> Page:
+    user = actor()
+    bounds = date_bounds()
+    subject = _subject_from_query()
+    form = _new_action_form(user, subject)
     warn_past_due = False
     warn_far_ahead: str | None = None
 
@@ -201,7 +210,7 @@ def new() -> Page:
                 due_on=form.due_on.given,
                 warn_if_due_before=None if form.past_due_date_confirmed else _today(),
                 warn_if_far_ahead=not form.past_due_date_confirmed,
-                bounds=date_bounds(),
+                bounds=bounds,
             )
         except (DueDateInPast, DueDateFarAhead) as warned:
             warn_past_due = isinstance(warned, DueDateInPast)
@@ -231,7 +240,7 @@ def new() -> Page:
             assigned_agency_id=None if form.assigned_agency_id.errors else form.assigned_agency_id.data,
             assignee_id=None if form.assignee_id.errors else form.assignee_id.data,
             due_on=None if form.due_on.errors else form.due_on.data,
-            bounds=date_bounds(),
+            bounds=bounds,
         ),
     )
 

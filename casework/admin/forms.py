@@ -67,7 +67,7 @@ class CreateUserForm(_UserDetailsForm):
     password = PasswordField(
         "Temporary password",
         widget=GovPasswordInput(),
-        description="12 characters or more. Give it to the user in person or by phone; they can change it after signing in.",
+        description="12 characters or more. Give it to the user in person or by phone; they choose their own when they first sign in.",
         validators=[
             DataRequired(message="Enter a temporary password"),
             max_length("Temporary password", passwords.MAX_LENGTH),

@@ -1,7 +1,7 @@
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, current_app, render_template, request, session, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from casework import paging
@@ -22,7 +22,7 @@ from casework.clock import start_of_day
 from casework.exceptions import NotFound
 from casework.permissions import Permission
 from casework.policy import authorize, can
-from casework.ui.flow import INVALID, Page, Saved, press, submit
+from casework.ui.flow import INVALID, Page, Saved, ShownOnce, press, submit
 from casework.web import actor
 
 bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/admin")
@@ -158,11 +158,6 @@ def user_reset_two_factor(user_id: int) -> Response:
     return _button(user_id, change)
 
 
-# The temporary password just set, until the page that shows it (once) takes it out of
-# the session. The session is kept on the server: the password never reaches a cookie.
-TO_SHOW_ONCE = "temporary_password"
-
-
 def _temporary_password_form(user: User | None = None) -> TemporaryPasswordForm:
     """Its fields carry a prefix, as it shares the user's page with their details. The
     version comes from the record only when the form is shown, never when it is sent."""
@@ -175,21 +170,16 @@ def _temporary_password_form(user: User | None = None) -> TemporaryPasswordForm:
 def user_temporary_password(user_id: int) -> Page:
     admin = actor()
     user = users.get_user(admin, user_id)
-    if request.method == "GET" and session.get(TO_SHOW_ONCE, {}).get("user_id") == user_id:
-        password = session.pop(TO_SHOW_ONCE)["password"]
-        return render_template("admin/temporary_password_shown.html", user=user, password=password)
     form = _temporary_password_form(user if request.method == "GET" else None)
-
-    def set_it() -> None:
-        made = users.set_temporary_password(
-            admin, user_id, version=form.version.data or 0, password=form.password.data or ""
-        )
-        session[TO_SHOW_ONCE] = {"user_id": user_id, "password": made.password}
-
     return submit(
         form,
-        set_it,
-        saved=lambda _: Saved(None, url_for("admin.user_temporary_password", user_id=user_id)),
+        lambda: users.set_temporary_password(
+            admin, user_id, version=form.version.data or 0, password=form.password.data or ""
+        ),
+        # Shown in the answer to the form: the password waits in no session, nowhere.
+        saved=lambda made: ShownOnce(
+            lambda: render_template("admin/temporary_password_shown.html", user=made.user, password=made.password)
+        ),
         page=lambda: render_template("admin/temporary_password.html", user=user, form=form),
         current=lambda: users.get_user(admin, user_id),
     )

@@ -32,6 +32,9 @@ VERB_LABELS = {
     "auth.two_factor_enrolled": "Set up authenticator app",
     "auth.recovery_code_used": "Signed in with a recovery code",
     "auth.recovery_codes_regenerated": "Made new recovery codes",
+    "auth.password_reset_requested": "Asked for a link to reset password",
+    "auth.password_reset_throttled": "Reset link refused: too many asked for",
+    "account.password_reset": "Reset password with a link",
     "case.opened": "Opened case",
     "case.viewed": "Viewed case",
     "case.updated": "Changed case details",
@@ -40,6 +43,9 @@ VERB_LABELS = {
     "case.reopened": "Reopened case",
     "case.agency_added": "Added agency to case",
     "case.access_requested": "Asked for access to case",
+    "case.access_granted": "Granted request for access to case",
+    "case.access_declined": "Declined request for access to case",
+    "access_requests.viewed": "Viewed requests for access",
     "case.restricted_access_reason": "Gave reason to open restricted case",
     "case.person_added": "Added person to case",
     "case.person_removed": "Took person off case",
@@ -99,6 +105,10 @@ VERB_LABELS = {
     "retention.case_anonymised": "Anonymised case (retention)",
     "retention.person_anonymised": "Anonymised person (retention)",
     "retention.referral_anonymised": "Anonymised referral (retention)",
+    "notification.sent": "Sent notification e-mail",
+    "notification.failed": "Notification e-mail failed",
+    "notification.withdrawn": "Withdrew notification before sending",
+    "notification.retried": "Retried failed notification",
 }
 
 

@@ -158,6 +158,60 @@ class CaseAgency(Base):
     __table_args__ = (sa.UniqueConstraint("case_id", "agency_id"),)
 
 
+class AccessRequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    GRANTED = "granted"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+# Why a request for access was declined, told to the asker on the case's stub.
+ACCESS_DECLINE_REASON_MAX = 1000
+
+
+class AccessRequest(Base):
+    """A user's request that their agency be added to a case they see only as a stub.
+    Granting it shares the case with the agency; at most one is pending per user and case."""
+
+    __tablename__ = "access_requests"
+
+    id: Mapped[IntPK]
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # The asker's agency when they asked: the one a grant adds to the case.
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    reason: Mapped[str] = mapped_column(sa.Text, info=limited(ACCESS_REQUEST_REASON_MAX))
+    status: Mapped[AccessRequestStatus] = mapped_column(default=AccessRequestStatus.PENDING)
+    requested_at: Mapped[CreatedAt]
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decline_reason: Mapped[str] = mapped_column(
+        sa.Text, default="", server_default="", info=limited(ACCESS_DECLINE_REASON_MAX)
+    )
+
+    case: Mapped[Case] = relationship(lazy="raise")
+    user: Mapped["User"] = relationship(foreign_keys=[user_id], lazy="raise")
+    agency: Mapped[Agency] = relationship(lazy="raise")
+    decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id], lazy="raise")
+
+    __table_args__ = (
+        # The queue's order: pending first, oldest first.
+        sa.Index("ix_access_requests_status_requested_at", "status", "requested_at"),
+        # One pending request per user and case, however many requests race to be it.
+        sa.Index(
+            "uq_access_requests_pending",
+            "case_id",
+            "user_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )
+
+
 class CaseReferenceCounter(Base):
     """The last case number issued in a year; incremented inside the opening transaction."""
 

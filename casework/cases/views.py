@@ -367,8 +367,10 @@ def request_access(reference: str) -> Page:
     return submit(
         form,
         lambda: commands.request_access(user, reference, reason=form.reason.data or ""),
-        saved=lambda case: Saved(
-            "Your request has been sent to the lead agency's chair and managers.", _case_url(case.reference)
+        saved=lambda _request: Saved(
+            "Your request for access has been recorded. The lead agency's PSG chairs and the community safety "
+            "managers will be told, and you will be told their decision.",
+            _case_url(reference),
         ),
         page=lambda: render_template(
             "cases/request_access.html",

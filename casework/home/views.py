@@ -6,7 +6,7 @@ from werkzeug.wrappers import Response
 from casework.clock import local_date, utcnow
 from casework.home.services import figures
 from casework.home.services.my_work import my_work
-from casework.policy import works_with_figures_only
+from casework.policy import WorkPanel, works_with_figures_only
 from casework.premises.services.tls_rules import TlsRules
 from casework.victims.services import sla_reports
 from casework.web import actor, writes_on_get
@@ -19,7 +19,8 @@ def home() -> str:
     user = actor()
     if works_with_figures_only(user):
         return render_template("main/figures.html", figures=figures.partnership_figures(user, utcnow()), home=True)
-    return render_template("main/home.html", work=my_work(user))
+    work = my_work(user, TlsRules.from_config(current_app.config))
+    return render_template("main/home.html", work=work, Panel=WorkPanel)
 
 
 @bp.get("/figures", endpoint="figures")

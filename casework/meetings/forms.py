@@ -150,7 +150,13 @@ class DecisionForm(MeetingVersionForm):
         validators=[Optional()],
     )
     due_on = GovDateField("Date the action is due", description="For example, 31 1 2027", validators=[Optional()])
+    # The due date the chair has already been warned is far ahead, as 2099-12-31.
+    far_ahead_confirmed = HiddenField()
     submit = SubmitField("Record decision", widget=GovSubmitInput())
+
+    @property
+    def far_ahead_date_confirmed(self) -> bool:
+        return self.due_on.data is not None and self.far_ahead_confirmed.data == self.due_on.data.isoformat()
 
 
 class AmendmentForm(FlaskForm):

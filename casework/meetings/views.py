@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from casework.accounts.models import User
+from casework.actions.services.actions import DueDateFarAhead
 from casework.clock import local_now
 from casework.meetings.forms import (
     NOT_RECORDED,
@@ -285,38 +286,53 @@ def new_decision(meeting_id: int, item_id: int) -> Page:
         keep_version(form, choices.page.meeting.version)
         pages.record_view(user, choices.page.meeting, choices.page.view.item)
 
+    warning: str | None = None
+
     def record() -> RecordedDecision:
-        return commands.record_decision(
-            user,
-            meeting_id,
-            item_id,
-            version=_version(form),
-            text=form.text.data or "",
-            action=ActionRequest(
-                assigned_agency_id=form.assigned_agency_id.data,
-                title=form.title.data or "",
-                assignee_id=form.assignee_id.data,
-                due_on=form.due_on.data,
-            ),
-        )
+        nonlocal warning
+        try:
+            return _record_decision(user, meeting_id, item_id, form)
+        except DueDateFarAhead as warned:
+            warning = warned.message
+            form.far_ahead_confirmed.data = form.due_on.given.isoformat()
+            raise AskFirst() from None
 
     return submit(
         form,
         record,
         saved=lambda recorded: _decision_saved(recorded, _detail_url(meeting_id, f"item-{item_id}")),
-        page=lambda: _decision_page(pages.decision_choices(user, meeting_id, item_id), form),
+        page=lambda: _decision_page(pages.decision_choices(user, meeting_id, item_id), form, warning),
         current=lambda: lookup.get_meeting(user, meeting_id),
         conflict_message=CONFLICT,
     )
 
 
-def _decision_page(choices: pages.DecisionChoices, form: DecisionForm) -> str:
+def _record_decision(user: User, meeting_id: int, item_id: int, form: DecisionForm) -> RecordedDecision:
+    return commands.record_decision(
+        user,
+        meeting_id,
+        item_id,
+        version=_version(form),
+        text=form.text.data or "",
+        action=ActionRequest(
+            assigned_agency_id=form.assigned_agency_id.data,
+            title=form.title.data or "",
+            assignee_id=form.assignee_id.data,
+            due_on=form.due_on.data,
+        ),
+        warn_if_far_ahead=not form.far_ahead_date_confirmed,
+        bounds=date_bounds(),
+    )
+
+
+def _decision_page(choices: pages.DecisionChoices, form: DecisionForm, far_ahead: str | None = None) -> str:
     view = choices.page.view
     share_url = None
     if choices.may_share and view.case is not None:
         here = url_for("meetings.new_decision", meeting_id=choices.page.meeting.id, item_id=view.item.id)
         share_url = url_for("cases.add_agency", reference=view.case.reference, next=here)
-    return render_template("meetings/decision.html", page=choices.page, form=form, share_url=share_url)
+    shown = {"page": choices.page, "form": form, "share_url": share_url, "far_ahead": far_ahead}
+    return render_template("meetings/decision.html", **shown)
 
 
 def _decision_saved(recorded: RecordedDecision, back: str) -> Saved:

@@ -80,6 +80,9 @@ class Notification(Base):
     last_error: Mapped[str] = mapped_column(sa.String(500), default="")
     sent_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]  # seen on /notifications
+    # A row gathered into a daily digest points to the digest's own row (kind DIGEST),
+    # which lists it; the gathered row is then DIGESTED and is never sent on its own.
+    digest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notifications.id"), index=True)
 
     __table_args__ = (
         # The sender's query: pending rows whose time has come.

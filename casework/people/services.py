@@ -1,8 +1,10 @@
 """People on cases: adding them (new or existing), finding duplicates, the person page."""
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
@@ -16,9 +18,17 @@ from casework.cases.services.lookup import get_case
 from casework.clock import utcnow
 from casework.exceptions import Checks, DomainError, InvalidInput, InvalidTransition, NotFound
 from casework.limits import STOPPING_REASON_MAX
+from casework.meetings.models import Meeting
 from casework.people.models import Person
 from casework.permissions import Permission
-from casework.policy import full_view_clause, shows_contact_details, visible_people
+from casework.policy import (
+    can,
+    full_view_clause,
+    open_agendas_chaired,
+    shows_contact_details,
+    visible_people,
+    works_on_clause,
+)
 from casework.victims.services import sla
 
 P = Permission
@@ -40,7 +50,8 @@ class SimilarPeopleExist(DomainError):
 _POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}")
 POSTCODE_FORMAT = "Enter a real postcode, like SW1A 1AA"
 # A UK number: 0 or +44 (with "(0)" after it if they like), then 9 or 10 digits, the
-# first not 0. Spaces, hyphens and brackets between the digits are allowed and kept.
+# first not 0. Spaces, hyphens and brackets between the digits are allowed, and the
+# number is kept in one form (normalise_phone).
 _PHONE = re.compile(r"(?:\+44|0)[1-9][0-9]{8,9}")
 _PHONE_SEPARATORS = re.compile(r"[ ()-]")
 PHONE_FORMAT = "Enter a UK phone number, like 01632 960 001 or +44 7700 900 982"
@@ -56,9 +67,42 @@ def is_uk_postcode(text: str) -> bool:
     return bool(_POSTCODE.fullmatch("".join(text.split()).upper()))
 
 
+def _compact_phone(text: str) -> str:
+    return _PHONE_SEPARATORS.sub("", text.strip().replace("+44 (0)", "+44").replace("+44(0)", "+44"))
+
+
 def is_uk_phone(text: str) -> bool:
-    compact = text.strip().replace("+44 (0)", "+44").replace("+44(0)", "+44")
-    return bool(_PHONE.fullmatch(_PHONE_SEPARATORS.sub("", compact)))
+    return bool(_PHONE.fullmatch(_compact_phone(text)))
+
+
+def _phone_groups(national: str) -> tuple[int, ...]:
+    """How a national number is grouped for reading, as Ofcom and GOV.UK write them:
+    London and the other 02 areas 3-4-4 (020 7946 0000), the 011x and 01x1 cities 4-3-4
+    (0121 496 0000), 03, 08 and 09 numbers 4-3-4 (0300 123 4567), other areas and
+    mobiles 5-3-3 (01632 960 001, 07700 900 982); the shorter 10-digit numbers 5-5
+    (01632 96000) or 4-6 (0800 123456)."""
+    if len(national) == 10:
+        return (5, 5) if national[1] in "17" else (4, 6)
+    if national[1] == "2":
+        return (3, 4, 4)
+    if national[1] in "389" or (national[1] == "1" and "1" in (national[2], national[3])):
+        return (4, 3, 4)
+    return (5, 3, 3)
+
+
+def normalise_phone(phone: str) -> str:
+    """'+44 (0)7700-900982' -> '07700 900 982': a UK number in its national form,
+    grouped for reading, so one number is stored one way. Text that is not a UK number
+    (only ever stored before numbers were checked) is kept as it is, trimmed."""
+    compact = _compact_phone(phone)
+    if not _PHONE.fullmatch(compact):
+        return phone.strip()
+    national = "0" + compact.removeprefix("+44") if compact.startswith("+44") else compact
+    groups, start = [], 0
+    for size in _phone_groups(national):
+        groups.append(national[start : start + size])
+        start += size
+    return " ".join(groups)
 
 
 def check_contact_details(checks: Checks, *, postcode: str | None = None, phone: str | None = None) -> None:
@@ -121,7 +165,7 @@ def add_new_person(
         date_of_birth=date_of_birth,
         address=address.strip(),
         postcode=normalise_postcode(postcode),
-        phone=phone.strip(),
+        phone=normalise_phone(phone),
         email=email.strip(),
         vulnerabilities=vulnerabilities.strip(),
         created_by_id=actor.id,
@@ -261,13 +305,41 @@ class PersonPageData:
     cases: list[PersonCase] = field(default_factory=list)
 
 
-def person_page(actor: User, person_id: int) -> PersonPageData:
+def _through_meeting(actor: User) -> sa.ColumnElement[Any]:
+    """Per case: the open meeting whose chair (the actor) sees it in full only through
+    its agenda, or null when the actor works on the case (or chairs no such meeting)."""
+    if not can(actor, Permission.MEETING_RUN):
+        return sa.null()
+    meeting = open_agendas_chaired(actor).order_by(Meeting.held_at, Meeting.id).limit(1).scalar_subquery()
+    return sa.case((works_on_clause(actor), sa.null()), else_=meeting)
+
+
+def _why_seen(rows: Sequence[Any], access_reasons: Mapping[int, dict[str, str]]) -> dict[str, object]:
+    """What a ``person.viewed`` event says of why the person was seen, like ``case.viewed``
+    does for a case: the reason given for each restricted case they are on, and the
+    meeting for each case seen only through a chaired agenda, by case reference."""
+    reasons = {case.reference: access_reasons.get(case.id) or {} for _role, case, _m in rows if case.restricted}
+    meetings = {case.reference: meeting for _role, case, meeting in rows if meeting is not None}
+    detail: dict[str, object] = {}
+    if reasons:
+        detail["access_reasons"] = reasons
+    if meetings:
+        detail["meetings"] = meetings
+    return detail
+
+
+def person_page(
+    actor: User, person_id: int, *, access_reasons: Mapping[int, dict[str, str]] | None = None
+) -> PersonPageData:
+    """The person and the cases the actor sees them on, and the audit record of this
+    view; ``access_reasons`` are the reasons given this session for opening restricted
+    cases, by case id (as for the case page)."""
     person = db.session.scalar(visible_people(actor).where(Person.id == person_id))
     if person is None:
         raise NotFound("person", person_id)
     # Only the cases this user sees in full; other cases stay unmentioned.
     rows = db.session.execute(
-        select(CaseParty.role, Case)
+        select(CaseParty.role, Case, _through_meeting(actor))
         .join(Case, Case.id == CaseParty.case_id)
         .where(CaseParty.person_id == person.id, full_view_clause(actor))
         .options(joinedload(Case.lead_agency))
@@ -275,9 +347,10 @@ def person_page(actor: User, person_id: int) -> PersonPageData:
     ).all()
     all_roles = set(db.session.scalars(select(CaseParty.role).where(CaseParty.person_id == person.id).distinct()))
     by_case: dict[int, PersonCase] = {}
-    for role, case in rows:
+    for role, case, _meeting in rows:
         by_case.setdefault(case.id, PersonCase(case, [])).roles.append(role)
-    audit.record(actor, "person.viewed", "person", person.id, person_id=person.id)
+    detail = _why_seen(rows, access_reasons or {})
+    audit.record(actor, "person.viewed", "person", person.id, person_id=person.id, detail=detail)
     return PersonPageData(
         person=person,
         # Judged on every case the person is on, so a victim elsewhere stays protected.

@@ -98,5 +98,5 @@ def add_existing(reference: str) -> Page:
 @bp.get("/people/<int:person_id>")
 @writes_on_get  # the audit record of this view
 def detail(person_id: int) -> str:
-    data = people.person_page(actor(), person_id)
+    data = people.person_page(actor(), person_id, access_reasons=given_reasons())
     return render_template("people/detail.html", data=data)

@@ -33,6 +33,7 @@ from casework.actions.services import actions as action_rules
 from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.clock import Quarter, recent_quarters
+from casework.dates import DEFAULT_BOUNDS, DateBounds, long_date, plan_floor
 from casework.db import ensure_version
 from casework.exceptions import Checks, EditConflict, InvalidInput, NotFound
 from casework.permissions import Permission
@@ -451,6 +452,8 @@ def _plan_action_checks(
     partner_ids: Sequence[int] | None,
     milestone_count: int | None,
     checks: Checks,
+    milestones: Sequence[Milestone] = (),
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> _Checked:
     """Every rule of a plan action, on what could be read (None: not read), into ``checks``."""
     priority = None
@@ -464,7 +467,24 @@ def _plan_action_checks(
     lead, partners = _agencies(lead_agency_id, partner_ids or [], current, checks)
     if milestone_count is not None and milestone_count > MAX_MILESTONES:
         checks.refuse(f"Enter {MAX_MILESTONES} milestones or fewer", field="milestones")
+    _milestone_date_checks(milestones, current, bounds, checks)
     return _Checked(priority, canonical, lead, partners)
+
+
+def _milestone_date_checks(
+    milestones: Sequence[Milestone], current: PlanAction | None, bounds: DateBounds, checks: Checks
+) -> None:
+    """A new or changed milestone is dated no earlier than the plan's floor; milestones
+    saved before stay as they are, so an older plan can still be edited."""
+    saved = {Milestone(m.due_on, m.text, m.done) for m in current.milestones} if current is not None else set()
+    earliest = plan_floor(bounds)
+    early = [m for m in milestones if m not in saved and m.due_on < earliest.day]
+    if early:
+        lines = ", ".join(f'"{m.line}"' for m in early)
+        checks.refuse(
+            f"Milestones must be dated on or after {long_date(earliest.day)}, {earliest.because}: {lines}",
+            field="milestones",
+        )
 
 
 def check_plan_action(
@@ -476,6 +496,8 @@ def check_plan_action(
     action: str | None,
     lead_agency_id: int | None,
     partner_ids: Sequence[int] | None,
+    milestones: Sequence[Milestone] = (),
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> None:
     """InvalidInput with every rule a plan action (new, or ``plan_action_id`` edited)
     breaks, on what of the form could be read (None for a field it could not read)."""
@@ -491,11 +513,15 @@ def check_plan_action(
         partner_ids=partner_ids,
         milestone_count=None,
         checks=checks,
+        milestones=milestones,
+        bounds=bounds,
     )
     checks.raise_any()
 
 
-def _checked(details: PlanActionDetails, current: PlanAction | None) -> tuple[dict[str, object], list[Agency]]:
+def _checked(
+    details: PlanActionDetails, current: PlanAction | None, bounds: DateBounds
+) -> tuple[dict[str, object], list[Agency]]:
     """The action's columns and its partners, after checking every rule."""
     checks = Checks()
     checked = _plan_action_checks(
@@ -507,6 +533,8 @@ def _checked(details: PlanActionDetails, current: PlanAction | None) -> tuple[di
         partner_ids=details.partner_ids,
         milestone_count=len(details.milestones),
         checks=checks,
+        milestones=details.milestones,
+        bounds=bounds,
     )
     checks.raise_any()
     assert checked.priority is not None and checked.lead is not None  # refused above otherwise
@@ -532,9 +560,9 @@ def _milestone_rows(plan_action_id: int | None, milestones: Sequence[Milestone])
     ]
 
 
-def create_plan_action(actor: User, details: PlanActionDetails) -> PlanAction:
+def create_plan_action(actor: User, details: PlanActionDetails, *, bounds: DateBounds = DEFAULT_BOUNDS) -> PlanAction:
     authorize(actor, Permission.PLAN_EDIT)
-    columns, partners = _checked(details, None)
+    columns, partners = _checked(details, None, bounds)
     plan_action = PlanAction(**columns, partners=partners, milestones=_milestone_rows(None, details.milestones))
     _save_unique(lambda: db.session.add(plan_action), _ref_taken(str(columns["ref"])))
     audit.record(
@@ -543,12 +571,19 @@ def create_plan_action(actor: User, details: PlanActionDetails) -> PlanAction:
     return plan_action
 
 
-def edit_plan_action(actor: User, plan_action_id: int, details: PlanActionDetails, *, version: int) -> PlanAction:
+def edit_plan_action(
+    actor: User,
+    plan_action_id: int,
+    details: PlanActionDetails,
+    *,
+    version: int,
+    bounds: DateBounds = DEFAULT_BOUNDS,
+) -> PlanAction:
     """Save the action as the form shows it. ``version`` is the action's version when
     the form was loaded: an edit made from an older page is refused (EditConflict)."""
     plan_action = get_plan_action(actor, plan_action_id)
     ensure_version(plan_action, version)
-    columns, partners = _checked(details, plan_action)
+    columns, partners = _checked(details, plan_action, bounds)
     changed = sorted(name for name, value in columns.items() if getattr(plan_action, name) != value)
     partners_change = [a.id for a in plan_action.partners] != [a.id for a in partners]
     milestones = sorted(details.milestones, key=_milestone_order)

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms import Field
 
 from casework.clock import today, utcnow
+from casework.dates import DateBounds
 from casework.paging import whole_number
 from casework.permissions import Permission
 from casework.plan import services as plan
@@ -20,6 +21,7 @@ from casework.plan.forms import EditPlanActionForm, PlanActionForm, PriorityForm
 from casework.plan.models import PlanAction, Priority
 from casework.plan.services import PlanActionDetails
 from casework.policy import authorize
+from casework.ui.bounds import date_bounds
 from casework.ui.flow import Page, Saved, submit
 from casework.victims.services import sla_reports
 from casework.web import actor, writes_on_get
@@ -152,7 +154,7 @@ def _details(form: PlanActionForm) -> PlanActionDetails:
     )
 
 
-def _check_details(form: PlanActionForm, plan_action_id: int | None) -> None:
+def _check_details(form: PlanActionForm, plan_action_id: int | None, bounds: DateBounds) -> None:
     plan.check_plan_action(
         actor(),
         plan_action_id,
@@ -161,6 +163,8 @@ def _check_details(form: PlanActionForm, plan_action_id: int | None) -> None:
         action=None if form.action.errors else form.action.data or "",
         lead_agency_id=_readable(form.lead_agency_id),
         partner_ids=_readable(form.partner_ids),
+        milestones=() if form.milestones.errors else plan.parse_milestones(form.milestones.data or ""),
+        bounds=bounds,
     )
 
 
@@ -195,14 +199,15 @@ def new_action() -> Page:
     if request.method == "GET":
         form.priority_id.data = whole_number(request.args.get("priority"))
     has_priorities = len(form.priority_id.choices or []) > 1  # beyond "Select the priority"
+    bounds = date_bounds()
     return submit(
         form,
-        lambda: plan.create_plan_action(user, _details(form)),
+        lambda: plan.create_plan_action(user, _details(form), bounds=bounds),
         saved=lambda created: Saved(f"Action {created.ref} added.", _detail_url(created.id)),
         page=lambda: render_template(
             "plan/action_form.html", form=form, plan_action=None, has_priorities=has_priorities
         ),
-        check=lambda: _check_details(form, None),
+        check=lambda: _check_details(form, None, bounds),
     )
 
 
@@ -216,12 +221,15 @@ def edit_action(plan_action_id: int) -> Page:
     def page(conflict: bool = False) -> str:
         return render_template("plan/action_form.html", form=form, plan_action=plan_action, conflict=conflict)
 
+    bounds = date_bounds()
     return submit(
         form,
-        lambda: plan.edit_plan_action(user, plan_action_id, _details(form), version=form.version.data or 0),
+        lambda: plan.edit_plan_action(
+            user, plan_action_id, _details(form), version=form.version.data or 0, bounds=bounds
+        ),
         saved=lambda _saved: Saved(f"Action {plan_action.ref} saved.", _detail_url(plan_action_id)),
         page=page,
-        check=lambda: _check_details(form, plan_action_id),
+        check=lambda: _check_details(form, plan_action_id, bounds),
         current=lambda: plan.get_plan_action(user, plan_action_id),
         conflict_page=lambda: page(conflict=True),
         conflict_message=EDIT_CONFLICT,

@@ -19,12 +19,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from casework import db
 from casework.accounts.models import User
+from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, NoteKind, PartyRole
 from casework.cases.services import commands as cases
+from casework.cases.services import lookup as case_lookup
 from casework.clock import today, utcnow
 from casework.db import ensure_version
 from casework.exceptions import Checks, EditConflict, InvalidInput, InvalidTransition, NotFound
+from casework.notifications import events
 from casework.paging import Page, clamp
 from casework.people import services as people
 from casework.people.models import Person
@@ -145,6 +148,7 @@ def make_referral(
         referral.id,
         detail={"subject": subject.value, "consent": consent.value},
     )
+    events.referral_made(actor, referral)
     return referral
 
 
@@ -414,6 +418,7 @@ def _record_decision(actor: User, referral: Referral, status: ReferralStatus, **
     for name, value in outcome.items():
         setattr(referral, name, value)
     db.session.flush()
+    events.referral_decided(actor, referral)
 
 
 def _decided_meanwhile(referral_id: int) -> InvalidTransition | EditConflict:
@@ -428,9 +433,10 @@ def check_acceptance(actor: User, referral_id: int, *, into: str | None, existin
     read (None for a field the form could not read): a case that cannot take the
     referral is shown with the form's own problems. A new case's fields are all the
     form's to check."""
-    decidable_referral(actor, referral_id)
+    referral = decidable_referral(actor, referral_id)
     if into == "existing" and existing_case is not None:
-        _existing_case_for(actor, existing_case)
+        case = _existing_case_for(actor, existing_case)
+        _check_referring_agency_may_join(actor, referral, case, field="case_reference")
 
 
 def accept_referral(
@@ -464,7 +470,9 @@ def accept_referral(
             person_id, already_there = None, ""
             if referral.subject is ReferralSubject.PERSON:
                 person_id, already_there = _add_person(actor, referral, case, person)
-            _involve_referring_agency(actor, referral, case)
+            _involve_referring_agency(
+                actor, referral, case, field="case_reference" if new_case is None else "restricted"
+            )
             cases.add_note(actor, case.reference, kind=NoteKind.DECISION, body=_case_note(actor, referral))
             _record_decision(actor, referral, ReferralStatus.ACCEPTED, case_id=case.id, person_id=person_id)
             audit.record(
@@ -571,11 +579,40 @@ def _add_person(actor: User, referral: Referral, case: Case, person: ReferredPer
     return party.person_id, ""
 
 
-def _involve_referring_agency(actor: User, referral: Referral, case: Case) -> None:
+def _joins(referral: Referral, case: Case) -> bool:
+    """Whether accepting the referral brings its (active) agency into the case."""
     involved = db.session.scalar(
         select(CaseAgency.id).where(CaseAgency.case_id == case.id, CaseAgency.agency_id == referral.referring_agency_id)
     )
-    if involved is None and referral.referring_agency.active:
+    return involved is None and referral.referring_agency.active
+
+
+def _check_referring_agency_may_join(actor: User, referral: Referral, case: Case, *, field: str) -> None:
+    """A restricted case is shared only by its lead agency's chair or a manager
+    (policy.share_check): another chair is told whom to ask, on the form, instead of
+    being refused the page."""
+    if not _joins(referral, case) or case_lookup.may_share(actor, case.reference):
+        return
+    lead = db.session.scalar(select(Agency.name).where(Agency.id == case.lead_agency_id))
+    agency = referral.referring_agency.name
+    if field == "restricted":  # a new case, opened and rolled back with this refusal
+        raise InvalidInput(
+            f"Only {lead}'s chair or a manager can share a restricted case {lead} leads with {agency}, "
+            f"which the referral would bring in. Lead the case from your own agency, leave it unrestricted, "
+            "or ask one of them to accept the referral",
+            field=field,
+        )
+    raise InvalidInput(
+        f"Case {case.reference} is restricted, so only {lead}'s chair or a manager can share it with {agency}, "
+        f"which the referral would bring in. Ask one of them to add {agency} to the case first, "
+        "or choose another case",
+        field=field,
+    )
+
+
+def _involve_referring_agency(actor: User, referral: Referral, case: Case, *, field: str) -> None:
+    _check_referring_agency_may_join(actor, referral, case, field=field)
+    if _joins(referral, case):
         cases.add_agency(
             actor,
             case.reference,

@@ -43,6 +43,15 @@ class Saved:
     notice: str | None = None  # something to act on, shown under the confirmation
 
 
+@dataclass(frozen=True)
+class ShownOnce:
+    """A page drawn in the answer to the form itself, instead of a redirect: for what
+    must be shown once and wait nowhere (a temporary password, recovery codes). Nothing
+    keeps it for a later page, and no page is cached (`Cache-Control: no-store`)."""
+
+    page: Callable[[], str]
+
+
 class AskFirst(Exception):
     """Raised by a view's command to show the page again with a question (a possible
     duplicate, a date already past) instead of saving: nothing is written."""
@@ -53,7 +62,7 @@ def submit(
     form: FlaskForm,
     command: Callable[[], T],
     *,
-    saved: Callable[[T], Saved],
+    saved: Callable[[T], Saved | ShownOnce],
     page: Callable[[], str],
     check: Callable[[], object] | None = None,
     current: Callable[[], Versioned] | None = None,
@@ -111,6 +120,10 @@ def submit(
             keep_version(form, current().version)
         return _shown(conflict_page or page, CONFLICT)
     outcome = saved(result)
+    if isinstance(outcome, ShownOnce):
+        body = outcome.page()
+        db.session.commit()
+        return body
     _commit_saying((outcome.message, "success"), (outcome.notice, "message"))
     return redirect(outcome.to)
 

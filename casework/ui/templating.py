@@ -3,13 +3,15 @@
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Flask, g, request, url_for
+from flask import Flask, g, request, session, url_for
 from flask_login import current_user
 
 from casework.audit import services as audit
 from casework.clock import ZONE, utcnow
+from casework.notifications import inbox
 from casework.permissions import Permission
 from casework.policy import can, permissions_of
+from casework.session_store import unread_notifications_read_with
 from casework.ui.tables import table_row
 from casework.victims.models import ClockStatus, SlaClock
 from casework.victims.services import sla
@@ -17,7 +19,7 @@ from casework.victims.services import sla
 # (endpoint, label, permission needed or None, endpoints that mark it as the current section)
 NAVIGATION = (
     ("main.home", "My work", None, ("main.",)),
-    ("cases.index", "Cases", Permission.CASE_LIST, ("cases.", "people.")),
+    ("cases.index", "Cases", Permission.CASE_LIST, ("cases.", "people.", "access_requests.")),
     ("actions.index", "Actions", Permission.ACTION_INBOX, ("actions.",)),
     ("meetings.index", "Meetings", Permission.MEETING_VIEW, ("meetings.",)),
     ("referrals.index", "Referrals", Permission.REFERRAL_MAKE, ("referrals.",)),
@@ -35,6 +37,7 @@ ADMIN_PAGES = (
     ("admin.users_index", "Users", Permission.USER_MANAGE, ("admin.user",)),
     ("admin.agencies_index", "Agencies", Permission.AGENCY_MANAGE, ("admin.agenc",)),
     ("admin.audit_log", "Audit log", Permission.AUDIT_VIEW, ("admin.audit",)),
+    ("notifications_admin.index", "Notifications", Permission.NOTIFICATION_MANAGE, ("notifications_admin.",)),
 )
 
 
@@ -118,6 +121,20 @@ def admin_pages() -> list[dict[str, object]]:
     return _links(ADMIN_PAGES) if current_user.is_authenticated else []
 
 
+def unread_notifications() -> int:
+    """The signed-in user's unread notifications, for the header. Counted in the
+    statement that reads the session and its user, so most pages send no query for it;
+    otherwise (the request that signs in) one, once."""
+    if not current_user.is_authenticated:
+        return 0
+    if "unread_notifications" not in g:
+        user = current_user._get_current_object()
+        counted = unread_notifications_read_with(session, user)
+        g.unread_notifications = inbox.unread_count(user) if counted is None else counted
+    count: int = g.unread_notifications
+    return count
+
+
 def _navigation() -> list[dict[str, object]]:
     if not current_user.is_authenticated:
         return []
@@ -139,6 +156,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(pagination)
     app.add_template_global(table_row)
     app.add_template_global(admin_pages)
+    app.add_template_global(unread_notifications)
 
     @app.context_processor
     def page_values() -> dict[str, object]:

@@ -12,11 +12,11 @@ from casework import db
 from casework.actions.models import Action
 from casework.actions.services import actions
 from casework.actions.services.actions import Subject
-from casework.clock import add_months, local_date, start_of_day, today
+from casework.clock import add_months, local_date, make_quarter, quarter_of, start_of_day, today, utcnow
 from casework.dates import long_date
 from casework.exceptions import InvalidInput
 from casework.permissions import Role
-from tests.factories import make_premises, make_user
+from tests.factories import make_plan_item, make_premises, make_psg_meeting, make_user
 
 pytestmark = pytest.mark.calendar
 
@@ -125,3 +125,36 @@ def test_a_changed_date_after_the_far_ahead_warning_warns_again(client_as, membe
     )
     assert 'id="far-ahead-warning"' in response.text
     assert actions_written() == 0
+
+
+# --- Meetings and the delivery plan ------------------------------------------------------------
+
+
+def test_an_action_on_a_meeting_is_bounded_by_the_meeting(client_as, council, police):
+    chair = make_user(role=Role.PSG_CHAIR, agency=council)
+    meeting = make_psg_meeting(chair=chair, held_at=utcnow() + timedelta(days=3))
+    first_day = local_date(meeting.held_at) - timedelta(days=31)
+    url = f"/actions/new?meeting={meeting.id}"
+    refused = client_as(chair).post(url, data=form_for(police, first_day - timedelta(days=1)))
+    assert refused.status_code == 400
+    message = f"The date must be on or after {long_date(first_day)}, 31 days before the meeting"
+    assert message in html.unescape(refused.text)
+    confirmed = form_for(police, first_day, past_due_confirmed=first_day.isoformat())
+    assert client_as(chair).post(url, data=confirmed).status_code == 302
+    assert actions_written() == 1
+
+
+def test_an_action_on_a_plan_item_is_bounded_by_the_financial_year(council, police):
+    manager = make_user(role=Role.MANAGER, agency=council)
+    item = make_plan_item(lead_agency=council)
+    year_began = local_date(make_quarter(quarter_of(utcnow()).year, 1).start)
+    first_day = year_began - timedelta(days=31)
+    subject = Subject(plan_action_id=item.id)
+    arguments = {"title": "Visit", "detail": "", "assigned_agency_id": police.id, "assignee_id": None}
+    with pytest.raises(InvalidInput) as refused:
+        actions.create_action(manager, subject, due_on=first_day - timedelta(days=1), **arguments)
+    assert (refused.value.message, refused.value.field) == (
+        f"The date must be on or after {long_date(first_day)}, 31 days before the current financial year began",
+        "due_on",
+    )
+    assert actions.create_action(manager, subject, due_on=first_day, **arguments).due_on == first_day

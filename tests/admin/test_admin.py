@@ -141,11 +141,19 @@ def test_admin_creates_a_user_with_agency_and_role(as_admin, admin):
     assert "User Priya Holloway created." in as_admin.get(response.location).text
 
 
-def test_new_user_can_sign_in_with_the_temporary_password(as_admin, client, home):
+def test_new_user_signs_in_with_the_temporary_password_and_chooses_their_own(as_admin, client, home):
     as_admin.post("/admin/users/new", data=new_user_form(home))
     response = client.post("/sign-in", data={"email": "priya@example.test", "password": NEW_PASSWORD})
     assert response.status_code == 302
+    # The administrator knows the password they typed: nothing opens until the user
+    # has chosen one only they know.
+    assert client.get("/").location == "/account/password"
+    assert client.get("/cases").location == "/account/password"
+    own = "a passphrase only priya knows"
+    changed = client.post("/account/password", data={"current_password": NEW_PASSWORD, "password": own})
+    assert changed.status_code == 302
     assert "PSG chair" in client.get("/").text
+    assert not db.session.scalar(select(User.must_change_password).where(User.email == "priya@example.test"))
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from werkzeug.datastructures import MultiDict
 
 from casework import db
 from casework.accounts.models import User
 from casework.accounts.services import users
+from casework.audit import services as audit
 from casework.audit.models import AuditEvent
 from casework.clock import utcnow
 from casework.permissions import Role
@@ -497,6 +498,39 @@ def test_filter_by_kind_of_event(as_manager, home):
     assert shown("premises") == {"premises.visit_recorded"}
     assert shown("not_sign_in") == {"case.viewed", "note.added", "premises.visit_recorded", "authority.made_up"}
     assert shown("") >= {"auth.signed_in", "case.viewed"}
+
+
+def test_the_kind_filter_is_read_through_the_verb_index(app, manager):
+    for verb in ("auth.signed_in", "case.viewed", "premises.visit_recorded", "risk_matrix.loaded"):
+        make_event(verb=verb)
+    sent = []
+
+    def keep(_conn, _cursor, statement, parameters, *_args):
+        if statement.lstrip().upper().startswith("SELECT") and "verb" in statement:
+            sent.append((statement, parameters))
+
+    engine = app.extensions["casework.engine"]
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        found = audit.search_events(manager, audit.AuditFilter(kind="risk"), page=1, per_page=50)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert [shown.verb for shown in found.items] == ["risk_matrix.loaded"]
+    assert len(sent) == 2  # the count and the page
+
+    connection = db.session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    if not sqlite:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a table of a few rows is read whole
+    explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+    count_plan, page_plan = (
+        " ".join(str(row) for row in connection.exec_driver_sql(explain + statement, parameters))
+        for statement, parameters in sent
+    )
+    assert "ix_audit_events_verb_at" in count_plan, count_plan
+    # SQLite's LIKE ignores case, so it finds no prefix in an index: its page is read
+    # newest first, each event checked until the page is full (docs/performance.md).
+    assert re.search(r"\bix_audit_events_at\b" if sqlite else r"\bix_audit_events_verb_at\b", page_plan), page_plan
 
 
 def test_the_kind_filter_lists_every_kind_and_keeps_the_choice(as_manager):

@@ -2,11 +2,12 @@
 GOV.UK and MoJ scripts run under the Content-Security-Policy without an error."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casework import db
 from casework.accounts.models import User
 from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, Note
+from casework.notifications.models import Notification, NotificationKind, NotificationStatus
 from casework.premises.models import Premises
 from casework.victims.models import RiskAssessment
 from tests.browser.conftest import ADMIN, ANALYST, MANAGER, MEMBER, Browsing
@@ -48,10 +49,32 @@ def test_sign_in_page_with_errors(browsing: Browsing) -> None:
     assert_accessible(page, browsing)
 
 
-def test_my_work(browsing: Browsing) -> None:
-    page = browsing.page(as_user=MEMBER)
+# The demo account of each role whose home page is My work (the analyst's is the
+# partnership's figures, below).
+MY_WORK_ACCOUNTS = [
+    MEMBER,
+    "chair@demo.test",
+    "licensing@demo.test",
+    MANAGER,
+    "partner@demo.test",
+    ADMIN,
+]
+
+
+@pytest.mark.parametrize("email", MY_WORK_ACCOUNTS)
+def test_my_work(browsing: Browsing, email: str) -> None:
+    page = browsing.page(as_user=email)
     page.goto("/")
     page.get_by_role("heading", name="My work").wait_for()
+    assert_accessible(page, browsing)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_notifications(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto("/notifications")
+    page.get_by_role("heading", name="Notifications").wait_for()
     assert_accessible(page, browsing)
 
 
@@ -91,6 +114,29 @@ def test_admin_users_page(browsing: Browsing) -> None:
     page = browsing.page(as_user=ADMIN)
     page.goto("/admin/users")
     page.get_by_role("heading", name="Users", exact=True).wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_admin_notifications_page(browsing: Browsing) -> None:
+    """With a failed row, so its retry button is checked too."""
+    try:
+        member = db.session.scalars(select(User.id).where(User.email == MEMBER)).one()
+        failed = Notification(
+            user_id=member,
+            kind=NotificationKind.ACTION_OVERDUE,
+            link="/actions",
+            reference="ACT-1",
+            status=NotificationStatus.FAILED,
+            attempts=1,
+            last_error="SMTP recipient refused: 550",
+        )
+        db.session.add(failed)
+        db.session.commit()
+    finally:
+        db.session.remove()
+    page = browsing.page(as_user=ADMIN)
+    page.goto("/admin/notifications")
+    page.get_by_role("heading", name="Notifications", exact=True).wait_for()
     assert_accessible(page, browsing)
 
 
@@ -576,4 +622,145 @@ def test_plan_forms_with_errors(browsing: Browsing, form: str, button: str) -> N
     page.goto("/plan/" + form.format(id=rated_plan_action()))
     page.get_by_role("button", name=button).click()
     page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_notification_choices_page(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto("/account/notifications")
+    page.get_by_role("heading", name="Notifications", level=1).wait_for()
+    assert_accessible(page, browsing)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+# --- Pages added lately -------------------------------------------------------------------------
+
+
+def test_the_analysts_figures_page(browsing: Browsing) -> None:
+    page = browsing.page(as_user=ANALYST)
+    page.goto("/figures")
+    page.get_by_role("heading", name="Cases by quarter opened, type and status").wait_for()
+    assert_accessible(page, browsing)
+
+
+def someone_who_forgot_their_password() -> int:
+    """An account of its own (a demo account's password must keep working for the other tests)."""
+    from casework.accounts.services.passwords import hash_password
+    from casework.permissions import Role
+
+    try:
+        agency_id = db.session.scalars(select(User.agency_id).where(User.email == MEMBER)).one()
+        user = User(
+            email=f"forgetful.{db.session.scalar(select(func.count()).select_from(User))}@example.test",
+            name="Frances Forgetful",
+            role=Role.PSG_MEMBER,
+            agency_id=agency_id,
+            password_hash=hash_password("a long browser test passphrase"),
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user.id
+    finally:
+        db.session.remove()
+
+
+# --- Requests for access, and a forgotten password -------------------------------------
+
+
+def pending_access_request() -> int:
+    """A request from the member for a demo case their agency is not involved in, made
+    once in the live database."""
+    from casework.cases.models import AccessRequest
+    from casework.cases.services import commands
+
+    try:
+        existing = db.session.scalar(select(AccessRequest.id).where(AccessRequest.status == "pending"))
+        if existing is not None:
+            return existing
+        member = db.session.scalars(select(User).where(User.email == MEMBER)).one()
+        involved = select(CaseAgency.case_id).where(CaseAgency.agency_id == member.agency_id)
+        reference = db.session.scalars(
+            select(Case.reference).where(Case.id.not_in(involved), Case.restricted.is_(False)).order_by(Case.id)
+        ).first()
+        assert reference is not None
+        request = commands.request_access(member, reference, reason="The family are our tenants.")
+        db.session.commit()
+        return request.id
+    finally:
+        db.session.remove()
+
+
+def test_setting_a_temporary_password_with_errors_and_then_the_password_shown(browsing: Browsing) -> None:
+    user_id = someone_who_forgot_their_password()
+    page = browsing.page(as_user=ADMIN)
+    page.goto(f"/admin/users/{user_id}/temporary-password")
+    page.get_by_label("Temporary password (optional)").fill("too short")
+    page.get_by_role("button", name="Set a temporary password").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+    page.get_by_label("Temporary password (optional)").fill("")
+    page.get_by_role("button", name="Set a temporary password").click()
+    page.get_by_role("heading", name="Temporary password set").wait_for()
+    assert page.locator("#temporary-password").inner_text()
+    assert_accessible(page, browsing)
+
+
+def test_share_case_form_with_errors(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MEMBER)
+    page.goto(f"/cases/{member_case_reference()}/agencies/new")
+    page.get_by_role("button", name="Share case").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_access_request_queue(browsing: Browsing) -> None:
+    pending_access_request()
+    page = browsing.page(as_user=MANAGER)
+    page.goto("/access-requests")
+    page.get_by_role("heading", name="Requests for access").wait_for()
+    assert page.locator("#access-request-list tbody tr").count() >= 1
+    assert_accessible(page, browsing)
+
+
+def test_declining_an_access_request_with_errors(browsing: Browsing) -> None:
+    request_id = pending_access_request()
+    page = browsing.page(as_user=MANAGER)
+    page.goto(f"/access-requests/{request_id}/decline")
+    page.get_by_role("button", name="Decline request").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_forgotten_password_page_with_errors(browsing: Browsing) -> None:
+    page = browsing.page()
+    page.goto("/sign-in")
+    page.get_by_role("link", name="I have forgotten my password").click()
+    page.get_by_role("heading", name="Reset your password").wait_for()
+    assert_accessible(page, browsing)
+    page.get_by_role("button", name="Send a link").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_reset_password_page_with_errors(browsing: Browsing) -> None:
+    from casework.accounts.services import password_reset
+
+    token = "axe-reset-token-" + "y" * 32
+    try:
+        user = db.session.scalars(select(User).where(User.email == "partner@demo.test")).one()
+        password_reset.issue_link(user, token)
+        db.session.commit()
+    finally:
+        db.session.remove()
+    page = browsing.page()
+    page.goto(f"/sign-in/reset-password/{token}")
+    page.get_by_role("heading", name="Choose a new password").wait_for()
+    assert_accessible(page, browsing)
+    page.get_by_label("New password", exact=True).fill("short")
+    page.get_by_role("button", name="Set new password").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page, browsing)
+    page.goto("/sign-in/reset-password/no-such-token")
+    page.get_by_role("heading", name="This link no longer works").wait_for()
     assert_accessible(page, browsing)

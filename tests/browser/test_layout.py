@@ -6,8 +6,9 @@ from playwright.sync_api import Page
 from sqlalchemy import select
 
 from casework import db
+from casework.accounts.models import User
 from casework.meetings.models import Meeting, MeetingKind
-from tests.browser.conftest import ADMIN, MANAGER, MEMBER, Browsing
+from tests.browser.conftest import ADMIN, ANALYST, MANAGER, MEMBER, Browsing
 from tests.browser.test_accessibility import member_case_reference
 from tests.support.accessibility import assert_accessible
 
@@ -34,6 +35,7 @@ LIST_PAGES = [
     (ADMIN, "/admin/audit"),
     (ADMIN, "/admin/users"),
     (ADMIN, "/admin/agencies"),
+    (CHAIR, "/notifications"),
 ]
 
 SIDEWAYS = "[document.documentElement.scrollWidth, window.innerWidth]"
@@ -141,3 +143,78 @@ def test_the_buttons_of_a_group_line_up(browsing: Browsing, email: str, which: s
             else:
                 # One under another, each as wide as the column.
                 assert len({(button["left"], button["width"]) for button in buttons}) == 1, buttons
+
+
+def form_and_detail_pages() -> dict[str, list[str]]:
+    """The main form and detail pages, by the account that sees most on each."""
+    from casework.people.models import Person
+    from casework.premises.models import Premises
+    from tests.browser.test_accessibility import (
+        chairs_agenda_item,
+        member_assessed_victim,
+        member_live_action,
+        new_person_referral,
+        rated_plan_action,
+    )
+
+    reference = member_case_reference()
+    victim_case, victim = member_assessed_victim()
+    meeting_id, item_id = chairs_agenda_item()
+    try:
+        premises_id = db.session.scalars(select(Premises.id).order_by(Premises.id)).first()
+        admin_id = db.session.scalars(select(User.id).where(User.email == ADMIN)).one()
+        other_user_id = db.session.scalars(select(User.id).where(User.email == MEMBER)).one()
+        person_id = db.session.scalars(select(Person.id).where(Person.id == victim)).one()
+    finally:
+        db.session.remove()
+    return {
+        MEMBER: [
+            "/cases/new",
+            f"/cases/{reference}/edit",
+            f"/cases/{reference}/people/new",
+            f"/cases/{reference}/agencies/new",
+            f"/people/{person_id}",
+            f"/cases/{victim_case}/victims/{victim}/risk-assessments/new",
+            f"/cases/{victim_case}/victims/{victim}/risk-assessments",
+            f"/cases/{victim_case}/conferences/new",
+            f"/actions/{member_live_action()}",
+            f"/actions/new?case={reference}",
+            "/referrals/new",
+            "/account/password",
+        ],
+        CHAIR: [
+            f"/referrals/{new_person_referral()}",
+            "/meetings/new",
+            f"/meetings/{meeting_id}/items/{item_id}/minutes",
+            f"/meetings/{meeting_id}/items/{item_id}/decisions/new",
+            f"/plan/actions/{rated_plan_action()}",
+        ],
+        LICENSING: [
+            f"/premises/{premises_id}",
+            f"/premises/{premises_id}/status",
+            f"/premises/{premises_id}/incidents/new",
+            f"/premises/{premises_id}/visits/new",
+        ],
+        ADMIN: [
+            f"/admin/users/{other_user_id}",
+            f"/admin/users/{other_user_id}/temporary-password",
+            "/admin/users/new",
+            f"/admin/users/{admin_id}",
+        ],
+        ANALYST: ["/figures"],
+    }
+
+
+def test_no_form_or_detail_page_scrolls_sideways_on_a_phone(browsing: Browsing) -> None:
+    """One page per account, going from one address to the next (a new page for each
+    would sign in again and cost seconds): every problem is listed at once."""
+    sideways = []
+    for email, paths in form_and_detail_pages().items():
+        page = open_page(browsing, email, PHONE)
+        for path in paths:
+            response = page.goto(path)
+            assert response is not None and response.status == 200, path
+            scroll_width, inner_width = page.evaluate(SIDEWAYS)
+            if scroll_width > inner_width:
+                sideways.append(f"{path} ({email}): {scroll_width} px wide")
+    assert sideways == [], "scrolls sideways at 390 px:\n" + "\n".join(sideways)

@@ -794,7 +794,7 @@ def test_asking_for_access_is_recorded_and_shown_to_the_lead_agencys_chair(clien
     assert response.status_code == 302
     [event] = audit_events("case.access_requested", case_id=casepage.case.id)
     assert event.actor_id == requester.id
-    assert event.detail == {"reason": "The victim is our tenant."}
+    assert event.detail["reason"] == "The victim is our tenant."
 
     chair = make_user(role=Role.PSG_CHAIR, agency=casepage.council)
     html = client_as(chair).get(f"/cases/{casepage.case.reference}").text

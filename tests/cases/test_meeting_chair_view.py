@@ -100,6 +100,24 @@ def test_the_chair_sees_a_case_on_the_open_meetings_agenda_in_full(world):
     assert client.get(f"/actions/{world.action_id}").status_code == 200
 
 
+def person_viewed(person_id: int) -> AuditEvent:
+    return db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.verb == "person.viewed", AuditEvent.person_id == person_id)
+        .order_by(AuditEvent.id.desc())
+    ).first()
+
+
+def test_the_person_page_seen_through_the_agenda_names_the_meeting(world):
+    """Like the case page's view, the person page's says why the chair sees them."""
+    client = world.client_as(chair(world))
+    assert client.get(f"/people/{world.victim_id}").status_code == 200
+    assert person_viewed(world.victim_id).detail == {"meetings": {world.reference: world.meeting_id}}
+    # Their own officers work on the case: no meeting to name.
+    world.client_as(db.session.get(User, world.officer_id)).get(f"/people/{world.victim_id}")
+    assert person_viewed(world.victim_id).detail == {}
+
+
 def test_the_grant_ends_when_the_meeting_is_finished(world):
     finish(world)
     client = world.client_as(chair(world))

@@ -131,6 +131,24 @@ def test_a_reason_is_audited_and_opens_the_page_wanted(client_as, world):
     assert history_viewed.detail["access_reason"]["reason"] == "works-on-case"
 
 
+def test_the_person_page_carries_the_reason_given_for_each_restricted_case(client_as, world):
+    """A person seen through restricted cases: the view names each case and the reason
+    given for it, as the case page's view does (an ordinary case needs none)."""
+    add_party(case=world.other, person=world.victim, role=PartyRole.WITNESS)
+    add_party(case=world.open_case, person=world.victim, role=PartyRole.COMPLAINANT)
+    client = client_as(world.member)
+    give_reason(client, world)
+    client.post(f"/cases/{world.other.reference}/access-reason", data={"reason": "safeguarding", "details": ""})
+    assert client.get(f"/people/{world.victim.id}").status_code == 200
+    [viewed] = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "person.viewed"))
+    assert viewed.person_id == world.victim.id
+    reasons = viewed.detail["access_reasons"]
+    assert set(reasons) == {world.case.reference, world.other.reference}
+    assert reasons[world.case.reference]["reason"] == "works-on-case"
+    assert reasons[world.other.reference]["reason"] == "safeguarding"
+    assert "meetings" not in viewed.detail
+
+
 def test_every_view_of_the_case_carries_the_reason(client_as, world):
     client = client_as(world.member)
     give_reason(client, world, reason="other", details="Court bundle for the injunction hearing")

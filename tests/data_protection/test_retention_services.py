@@ -6,11 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from casework import db
-from casework.actions.models import Action, ActionUpdate
+from casework.actions.models import Action, ActionStatus, ActionUpdate
 from casework.audit.models import AuditEvent
-from casework.cases.models import Case, CaseParty, CaseStatus, Note, PartyRole
+from casework.cases.models import AccessRequest, AccessRequestStatus, Case, CaseParty, CaseStatus, Note, PartyRole
 from casework.clock import utcnow
 from casework.data_protection.services import retention
+from casework.data_protection.services.retention import ANONYMISED
 from casework.exceptions import EditConflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from casework.meetings.models import AgendaItem, MeetingDecision
 from casework.people.models import Person
@@ -162,6 +163,31 @@ def test_apply_anonymises_every_free_text_and_personal_column_and_keeps_statisti
     assert db.session.scalar(select(func.count()).select_from(CaseParty).where(CaseParty.case_id == case.id)) == 1
 
 
+def test_requests_for_access_keep_no_words_about_an_anonymised_case() -> None:
+    case, _victim, _referral = full_case()
+    asker = make_user()
+    db.session.add_all(
+        [
+            AccessRequest(case_id=case.id, user_id=asker.id, agency_id=asker.agency_id, reason="Vera is our tenant"),
+            AccessRequest(
+                case_id=case.id,
+                user_id=asker.id,
+                agency_id=asker.agency_id,
+                reason="Vera again",
+                status=AccessRequestStatus.DECLINED,
+                decline_reason="Vera has moved",
+            ),
+        ]
+    )
+    db.session.commit()
+
+    run()
+
+    db.session.expire_all()
+    words = db.session.execute(select(AccessRequest.reason, AccessRequest.decline_reason).order_by(AccessRequest.id))
+    assert [tuple(row) for row in words] == [("Anonymised", ""), ("Anonymised", "Anonymised")]
+
+
 def test_one_audit_event_per_record_with_no_personal_data() -> None:
     case, victim, referral = full_case()
 
@@ -229,6 +255,46 @@ def test_declined_referrals_past_their_period_are_anonymised() -> None:
     )
     assert db.session.get(Referral, recent.id).first_name == "Ada"
     assert db.session.get(Referral, undecided.id).first_name == "Ada"
+
+
+def test_an_action_from_a_decision_on_a_declined_referral_is_anonymised_with_it() -> None:
+    """A PSG decision on a referral item can create an action (it records the referral,
+    actions.referral_id): its words are the decision's, so it goes with the referral,
+    as an action on a case goes with the case. Who owes it, when and its status stay."""
+    chair = make_user(role=Role.PSG_CHAIR)
+    referral = make_referral(referrer=make_user(), status=ReferralStatus.DECLINED)
+    referral.decided_at, referral.decline_reason = NOW - timedelta(days=400), "Known to another service"
+    meeting = make_psg_meeting(chair=chair, held_at=NOW - timedelta(days=420))
+    item = make_agenda_item(meeting=meeting, position=1, referral_id=referral.id, minutes="Ada's grandson")
+    decision = MeetingDecision(item_id=item.id, text="Ask the police about Ada's grandson", recorded_by_id=chair.id)
+    db.session.add(decision)
+    db.session.flush()
+    owed_by = make_agency()
+    action = make_action(agency=owed_by, created_by=chair, meeting_id=meeting.id, title="Check on Ada's grandson")
+    action.detail, action.decision_id, action.referral_id = (
+        "Ask the police about Ada's grandson",
+        decision.id,
+        referral.id,
+    )
+    action.status, action.completion_note = ActionStatus.DONE, "Ada's grandson moved out"
+    db.session.add(ActionUpdate(action_id=action.id, note="Spoke to Ada", author_id=chair.id))
+    other = make_action(agency=owed_by, created_by=chair, meeting_id=meeting.id, title="Book the room")
+    db.session.commit()
+
+    run()
+
+    db.session.expire_all()
+    stored = db.session.get(Action, action.id)
+    assert (stored.title, stored.detail, stored.completion_note) == ("Anonymised action", "", ANONYMISED)
+    assert (stored.assigned_agency_id, stored.status, stored.referral_id) == (
+        owed_by.id,
+        ActionStatus.DONE,
+        referral.id,
+    )
+    assert db.session.scalars(select(ActionUpdate.note).where(ActionUpdate.action_id == action.id)).all() == [
+        ANONYMISED
+    ]
+    assert db.session.get(Action, other.id).title == "Book the room"
 
 
 def test_running_again_changes_nothing_more() -> None:

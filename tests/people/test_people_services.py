@@ -143,3 +143,29 @@ def test_uk_phone_numbers(text):
 )
 def test_not_uk_phone_numbers(text):
     assert not people.is_uk_phone(text)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("07700900982", "07700 900 982"),
+        ("+44 (0)7700-900982", "07700 900 982"),
+        ("+447700900982", "07700 900 982"),
+        ("(01632) 960-001", "01632 960 001"),
+        ("+44 1632 960001", "01632 960 001"),
+        ("02079460000", "020 7946 0000"),
+        ("0121 4960000", "0121 496 0000"),
+        ("01134960000", "0113 496 0000"),
+        ("0300 1234567", "0300 123 4567"),
+        ("0800 123456", "0800 123456"),
+        ("0163296000", "01632 96000"),
+        (" 07700 900 982 ", "07700 900 982"),
+        ("", ""),
+        # Stored before numbers were checked: kept as they are.
+        ("ring after 6", "ring after 6"),
+        ("+33 1 23 45 67 89", "+33 1 23 45 67 89"),
+    ],
+)
+def test_phone_numbers_are_kept_in_one_form(typed, stored):
+    assert people.normalise_phone(typed) == stored
+    assert people.normalise_phone(stored) == stored  # and stay so

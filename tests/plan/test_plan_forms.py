@@ -1,14 +1,15 @@
 """The delivery plan's forms through HTTP: adding and editing priorities and actions,
 quarterly progress updates, what bad input gets back, and stale edits."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from casework import db
 from casework.audit.models import AuditEvent
-from casework.clock import local_now, quarter_of
+from casework.clock import local_date, local_now, make_quarter, quarter_of, utcnow
+from casework.dates import long_date
 from casework.permissions import Role
 from casework.plan import services as plan_service
 from casework.plan.models import PlanAction, PlanMilestone, PlanUpdate, Priority
@@ -420,3 +421,46 @@ def test_a_stale_progress_update_is_a_conflict_that_keeps_the_input(client_as, c
     assert "Someone else&#39;s update" in response.text and "Stalled" in response.text
     assert 'name="version" type="hidden" value="2"' in response.text
     assert written() == before
+
+
+# --- How far back a milestone may be ----------------------------------------------------------
+
+
+def plan_floor_day() -> date:
+    """31 days before the current financial year began."""
+    return local_date(make_quarter(quarter_of(utcnow()).year, 1).start) - timedelta(days=31)
+
+
+@pytest.mark.calendar
+def test_a_milestone_before_the_plan_s_window_is_refused_with_the_form_s_other_problems(
+    client_as, chair, priority, council
+):
+    first_day = plan_floor_day()
+    too_early = first_day - timedelta(days=1)
+    typed = f"{too_early:%d/%m/%Y} Launch (done)\n{first_day:%d/%m/%Y} Recruit"
+    before = written()
+    response = client_as(chair).post(
+        "/plan/actions/new", data=action_data(priority, council, milestones=typed, action="")
+    )
+    refused(
+        response,
+        "Enter the action",
+        f"Milestones must be dated on or after {long_date(first_day)}, 31 days before the current financial "
+        f"year began: &#34;{too_early:%d/%m/%Y} Launch (done)&#34;",
+    )
+    assert written() == before
+
+
+@pytest.mark.calendar
+def test_a_milestone_saved_before_is_kept_when_the_action_is_edited(client_as, chair, priority, council):
+    old = plan_floor_day() - timedelta(days=400)
+    existing = make_plan_action(
+        priority=priority, ref="1.3.1", lead_agency=council, milestones=((old, "Launch", True),)
+    )
+    kept = f"{old:%d/%m/%Y} Launch (done)"
+    response = client_as(chair).post(
+        f"/plan/actions/{existing.id}/edit",
+        data={**action_data(priority, council, milestones=kept, target="12% fewer"), "version": "1"},
+    )
+    assert response.status_code == 302
+    assert db.session.scalars(select(PlanMilestone.due_on)).all() == [old]

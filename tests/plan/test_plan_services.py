@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casework import db
+from casework import clock, db
 from casework.actions.models import Action, ActionStatus
 from casework.actions.services import actions as action_service
 from casework.audit.models import AuditEvent
@@ -35,6 +35,11 @@ READERS_ONLY = (Role.PSG_MEMBER, Role.PARTNER, Role.LICENSING_OFFICER, Role.ADMI
 
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
+
+
+def financial_year() -> int:
+    """The year the current financial year began in: milestones are dated within it."""
+    return clock.quarter_of(clock.utcnow()).year
 
 
 def written() -> tuple[int, ...]:
@@ -216,7 +221,7 @@ def test_the_action_page_has_history_newest_first_and_linked_actions_with_their_
             rag_reason="Funding late" if rag is Rag.AMBER else "",
             improvement="Bid again",
         )
-    today = date(2026, 11, 20)
+    today = clock.today()  # plan actions are due from a little before the financial year
     for days, title in ((-1, "Overdue"), (3, "Due soon"), (30, "Later")):
         action_service.create_action(
             manager,
@@ -301,7 +306,8 @@ def test_only_managers_and_chairs_change_priorities(role, priority):
 @pytest.mark.parametrize("role", EDITORS)
 def test_managers_and_chairs_add_an_action_with_partners_and_milestones(role, priority, council, police):
     editor = make_user(role=role, agency=council)
-    milestones = [Milestone(date(2026, 9, 1), "Recruit", False), Milestone(date(2026, 6, 30), "Launch", True)]
+    year = financial_year()
+    milestones = [Milestone(date(year, 9, 1), "Recruit", False), Milestone(date(year, 6, 30), "Launch", True)]
     created = plan.create_plan_action(
         editor, details(priority, council, ref="01.3.1", partner_ids=[police.id], milestones=milestones)
     )
@@ -313,8 +319,8 @@ def test_managers_and_chairs_add_an_action_with_partners_and_milestones(role, pr
         ["Cambridgeshire Constabulary"],
     )
     assert [(m.due_on, m.text, m.done) for m in saved.milestones] == [
-        (date(2026, 6, 30), "Launch", True),
-        (date(2026, 9, 1), "Recruit", False),
+        (date(year, 6, 30), "Launch", True),
+        (date(year, 9, 1), "Recruit", False),
     ]
     assert (saved.rag, saved.progress, saved.version) == (None, "", 1)
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "plan.action_saved")).one()
@@ -385,8 +391,9 @@ def test_readers_may_not_add_or_edit_actions(role, priority, council):
 
 @pytest.mark.calendar
 def test_editing_an_action_replaces_its_milestones_and_partners(manager, priority, council, police):
+    year = financial_year()
     existing = make_plan_action(
-        priority=priority, ref="1.3.1", lead_agency=council, milestones=((date(2026, 5, 1), "Old", False),)
+        priority=priority, ref="1.3.1", lead_agency=council, milestones=((date(year, 5, 1), "Old", False),)
     )
     plan.edit_plan_action(
         manager,
@@ -396,7 +403,7 @@ def test_editing_an_action_replaces_its_milestones_and_partners(manager, priorit
             council,
             ref="1.3.2",
             partner_ids=[police.id],
-            milestones=[Milestone(date(2026, 7, 1), "New", False)],
+            milestones=[Milestone(date(year, 7, 1), "New", False)],
             improvement="Monthly review",
         ),
         version=1,
@@ -405,7 +412,7 @@ def test_editing_an_action_replaces_its_milestones_and_partners(manager, priorit
     db.session.expunge_all()
     saved = plan.get_plan_action(manager, existing.id)
     assert (saved.ref, saved.improvement, saved.version) == ("1.3.2", "Monthly review", 2)
-    assert [(m.text, m.due_on) for m in saved.milestones] == [("New", date(2026, 7, 1))]
+    assert [(m.text, m.due_on) for m in saved.milestones] == [("New", date(year, 7, 1))]
     assert [a.name for a in saved.partners] == ["Cambridgeshire Constabulary"]
     assert count(PlanMilestone) == 1
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "plan.action_saved")).one()

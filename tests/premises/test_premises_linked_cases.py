@@ -8,10 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from casework import db
+from casework.actions.models import ActionStatus
+from casework.actions.services import actions
+from casework.actions.services.actions import Subject
 from casework.audit.models import AuditEvent
 from casework.cases.models import Case
 from casework.clock import local_date as local_date_of
-from casework.clock import utcnow
+from casework.clock import today, utcnow
 from casework.permissions import Role
 from casework.premises.models import (
     HearingKind,
@@ -311,3 +314,62 @@ def test_a_view_of_the_premises_is_audited_saying_how_it_was_seen(client_as, lin
         linked.premises.id,
         {"through_case": through_case},
     )
+
+
+# --- Seen through a case: the premises' actions -----------------------------------------
+
+
+@pytest.fixture
+def premises_actions(recorded):
+    """An action the council owes, with words in its title, detail and progress note,
+    and one the police owe."""
+    linked, officer = recorded.linked, recorded.officer
+    subject = Subject(premises_id=linked.premises.id)
+    theirs = actions.create_action(
+        officer,
+        subject,
+        title="Review the CCTV of the glassing",
+        detail="The barman's cousin keeps the recorder",
+        assigned_agency_id=linked.council.id,
+        assignee_id=None,
+        due_on=today() + timedelta(days=10),
+    )
+    actions.update_action(
+        officer, theirs.id, version=theirs.version, status=ActionStatus.IN_PROGRESS, note="Tape seized"
+    )
+    ours = actions.create_action(
+        officer,
+        subject,
+        title="Patrol at closing time",
+        detail="",
+        assigned_agency_id=linked.police.id,
+        assignee_id=None,
+        due_on=today() + timedelta(days=5),
+    )
+    db.session.commit()
+    return SimpleNamespace(linked=linked, theirs=theirs, ours=ours)
+
+
+def test_through_a_case_another_agency_s_premises_action_shows_who_and_when_not_what(client_as, premises_actions):
+    """Like the incidents: the agency, the due date and the status, not the words; the
+    action's own page is not found. The agency's own action is shown in full."""
+    world = premises_actions
+    client = client_as(make_user(agency=world.linked.police))
+    page = client.get(f"/premises/{world.linked.premises.id}").text
+    for text in ("Review the CCTV", "recorder", "Tape seized"):
+        assert text not in page, text
+    table = page.split('id="premises-actions"', 1)[1].split("</table>", 1)[0]
+    assert "Not shown" in table and world.linked.council.name in table and "In progress" in table
+    assert "Patrol at closing time" in table
+    assert client.get(f"/actions/{world.theirs.id}").status_code == 404
+    assert client.get(f"/actions/{world.ours.id}").status_code == 200
+
+
+def test_the_register_roles_see_every_premises_action_in_full(client_as, premises_actions):
+    world = premises_actions
+    client = client_as(make_user(role=Role.PSG_CHAIR, agency=world.linked.police))
+    page = client.get(f"/premises/{world.linked.premises.id}").text
+    for text in ("Review the CCTV of the glassing", "recorder", "Tape seized", "Patrol at closing time"):
+        assert text in page, text
+    assert "Not shown" not in page
+    assert client.get(f"/actions/{world.theirs.id}").status_code == 200

@@ -385,6 +385,52 @@ def test_accepting_into_a_case_the_chair_sees_only_as_a_stub_is_refused(client_a
     assert verbs()[-1] == "referral.viewed"
 
 
+def test_a_restricted_case_the_chair_may_not_share_is_explained_on_the_form(client_as, world):
+    """The referring agency would join the case, and only the lead agency's chair or a
+    manager shares a restricted case: a message on the case's field, not a 403."""
+    restricted = make_case(
+        lead_agency=world.housing, opened_by=world.housing_officer, involved=[world.council], restricted=True
+    )
+    referral = make_referral(referrer=world.partner)
+    before, audit_before = snapshot(), count(AuditEvent)
+    response = client_as(world.chair).post(
+        f"/referrals/{referral.id}/accept",
+        data=accept_form(
+            referral,
+            **{
+                "accept-into": "existing",
+                "accept-case_reference": restricted.reference.lower(),
+                "accept-person_id": "new",
+                "accept-role": "victim",
+            },
+        ),
+    )
+    assert response.status_code == 400
+    page = response.text.replace("&#39;", "'")
+    assert (
+        f"Case {restricted.reference} is restricted, so only Roddons Housing's chair or a manager can share it "
+        "with Wisbech Community Trust, which the referral would bring in."
+    ) in page
+    assert 'href="#accept-case_reference"' in page
+    assert f'value="{restricted.reference.lower()}"' in page
+    assert snapshot() == before
+    assert db.session.get(Referral, referral.id).status is ReferralStatus.NEW
+    assert count(AuditEvent) == audit_before + 1  # only the view of the page shown again
+
+
+def test_a_new_restricted_case_another_agency_leads_is_explained_on_the_form(client_as, world):
+    referral = make_referral(referrer=world.partner)
+    before = snapshot()
+    data = accept_form(referral, **{"accept-lead_agency_id": str(world.housing.id), "accept-restricted": "y"})
+    response = client_as(world.chair).post(f"/referrals/{referral.id}/accept", data=data)
+    assert response.status_code == 400
+    page = response.text.replace("&#39;", "'")
+    assert "Only Roddons Housing's chair or a manager can share a restricted case" in page
+    assert 'href="#accept-restricted"' in page
+    assert snapshot() == before
+    assert db.session.get(Referral, referral.id).status is ReferralStatus.NEW
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [

@@ -19,8 +19,11 @@ from werkzeug.routing import Rule
 
 from casework import db
 from casework.accounts.models import User
+from casework.accounts.services import password_reset
+from casework.cases.services import commands
 from casework.clock import utcnow
 from casework.db import Base
+from casework.notifications.models import Notification, NotificationKind, NotificationStatus
 from casework.permissions import Role
 from casework.victims.services import risk
 from tests.factories import (
@@ -83,8 +86,18 @@ def build_world(session: scoped_session[Session]) -> World:
     meeting = make_psg_meeting(chair=chair)
     item = make_agenda_item(meeting=meeting, position=1, case=case)
     referral = make_referral(referrer=member)
+    # A link to reset the colleague's password, as if they had asked for one.
+    reset_token = "walked-reset-token-" + "x" * 24
+    password_reset.issue_link(colleague, reset_token)
+    # Someone of the other agency asks for access to the home agency's case.
+    asked = commands.request_access(make_user(agency=other, name="Other Asker"), case.reference, reason="Our tenant")
     priority = make_priority(number=7)
     plan_action = make_plan_action(priority=priority, ref="7.1.1", lead_agency=home)
+    notification = Notification(
+        user_id=colleague.id, kind=NotificationKind.ACTION_ASSIGNED, link="/actions", status=NotificationStatus.FAILED
+    )
+    session.add(notification)
+    session.commit()
     return World(
         args={
             "reference": case.reference,
@@ -97,8 +110,11 @@ def build_world(session: scoped_session[Session]) -> World:
             "meeting_id": meeting.id,
             "item_id": item.id,
             "referral_id": referral.id,
+            "request_id": asked.id,
+            "token": reset_token,
             "priority_id": priority.id,
             "plan_action_id": plan_action.id,
+            "notification_id": notification.id,
         },
         users={role: user.id for role, user in users.items()},
         home_agency_id=home.id,

@@ -19,16 +19,17 @@ def navigation(html: str) -> list[tuple[str, str]]:
 def test_an_administrator_has_one_admin_link_to_the_users(client_as) -> None:
     links = navigation(client_as(make_user(role=Role.ADMIN)).get("/").text)
     assert ("Admin", "/admin/users") in links
-    assert not {"Users", "Agencies", "Audit log"} & {text for text, _ in links}
+    assert not {"Users", "Agencies", "Audit log", "Notifications"} & {text for text, _ in links}
 
 
-@pytest.mark.parametrize("path", ["/admin/users", "/admin/agencies", "/admin/audit"])
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/agencies", "/admin/audit", "/admin/notifications"])
 def test_each_admin_page_links_the_others_and_marks_itself(client_as, path) -> None:
     html = client_as(make_user(role=Role.ADMIN)).get(path).text
     assert [(href, text) for href, _, text in SUB_LINK.findall(html)] == [
         ("/admin/users", "Users"),
         ("/admin/agencies", "Agencies"),
         ("/admin/audit", "Audit log"),
+        ("/admin/notifications", "Notifications"),
     ]
     assert [href for href, current, _ in SUB_LINK.findall(html) if current] == [path]
     assert '<strong class="govuk-service-navigation__active-fallback">Admin</strong>' in html

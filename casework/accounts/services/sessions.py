@@ -5,11 +5,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from casework import db
 from casework.accounts.models import BrowserSession, User
+from casework.notifications.models import Notification
 
 
 def id_hash(session_id: str) -> str:
@@ -26,18 +27,25 @@ class Stored:
 class Found:
     stored: Stored
     owner: User | None  # the signed-in user, read with the session: no query of its own
+    # The owner's unread notifications, for the header, counted in the same statement.
+    unread_notifications: int = 0
 
 
 def load(session_id: str, *, now: datetime) -> Found | None:
     """The session the id names, unless it has expired or was ended."""
+    unread = (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == BrowserSession.user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
     row = db.session.execute(
-        select(BrowserSession.data, BrowserSession.user_id, User)
+        select(BrowserSession.data, BrowserSession.user_id, User, unread.label("unread"))
         .outerjoin(User, User.id == BrowserSession.user_id)
         # Outer, as the user is: a session before sign-in has none.
         .options(joinedload(User.agency, innerjoin=False))
         .where(BrowserSession.id_hash == id_hash(session_id), BrowserSession.expires_at > now)
     ).first()
-    return Found(Stored(row.data, row.user_id), row.User) if row else None
+    return Found(Stored(row.data, row.user_id), row.User, row.unread or 0) if row else None
 
 
 def add(session_id: str, stored: Stored, *, now: datetime, expires_at: datetime) -> None:

@@ -21,6 +21,7 @@ from casework.audit import services as audit
 
 SIGN_IN = "sign_in"  # a wrong password, or an unknown or deactivated account
 CODE = "code"
+RESET = "reset"  # a link asked for to reset a password (each one counts)
 
 _RATE = re.compile(r"(\d+)\s*(?:per|/)\s*(\d+)?\s*(second|minute|hour|day)s?")
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -51,6 +52,9 @@ class Limits:
     password_per_account: Rate  # wrong passwords for one address, from one client
     password_per_client: Rate  # wrong passwords from one client, whatever the address
     code_per_account: Rate  # wrong codes for one account, from anywhere
+    # Links asked for to reset a password: per address and client, and per client.
+    reset_per_account: Rate = Rate(3, timedelta(minutes=15))
+    reset_per_client: Rate = Rate(20, timedelta(minutes=15))
 
     @classmethod
     def from_config(cls, config: Mapping[str, object]) -> "Limits":
@@ -58,11 +62,21 @@ class Limits:
             Rate.parse(str(config["SIGN_IN_RATE_LIMIT"])),
             Rate.parse(str(config["SIGN_IN_IP_RATE_LIMIT"])),
             Rate.parse(str(config["TWO_FACTOR_RATE_LIMIT"])),
+            Rate.parse(str(config["PASSWORD_RESET_RATE_LIMIT"])),
+            Rate.parse(str(config["PASSWORD_RESET_IP_RATE_LIMIT"])),
         )
 
     @property
     def longest(self) -> timedelta:
-        return max(self.password_per_account.window, self.password_per_client.window, self.code_per_account.window)
+        """How long a row is kept: every kind shares the table, so the longest window of all."""
+        rates = (
+            self.password_per_account,
+            self.password_per_client,
+            self.code_per_account,
+            self.reset_per_account,
+            self.reset_per_client,
+        )
+        return max(rate.window for rate in rates)
 
 
 def client() -> str:
@@ -107,6 +121,19 @@ def password_throttled(email: str, client: str, limits: Limits, *, now: datetime
     if _count(SIGN_IN, now - per_account.window, account=account, client=client) >= per_account.count:
         return per_account
     if _count(SIGN_IN, now - per_client.window, client=client) >= per_client.count:
+        return per_client
+    return None
+
+
+def reset_throttled(email: str, client: str, limits: Limits, *, now: datetime) -> Rate | None:
+    """The limit that holds back links to reset the password of this address, asked for
+    from this client, if any."""
+    account = email_key(email)
+    _one_at_a_time(RESET, account, client)
+    per_account, per_client = limits.reset_per_account, limits.reset_per_client
+    if _count(RESET, now - per_account.window, account=account, client=client) >= per_account.count:
+        return per_account
+    if _count(RESET, now - per_client.window, client=client) >= per_client.count:
         return per_client
     return None
 

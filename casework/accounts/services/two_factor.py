@@ -23,6 +23,7 @@ from casework.audit import services as audit
 from casework.clock import timestamp, utcnow
 from casework.db import ensure_version
 from casework.exceptions import InvalidInput
+from casework.notifications import events
 
 STEP_SECONDS = 30
 DRIFT_STEPS = 1  # one step either side: a phone's clock a little out, or a slow typist
@@ -214,4 +215,5 @@ def reset(actor: User, user_id: int, *, version: int) -> User:
     end_sessions(user)
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     audit.record(actor, "user.two_factor_reset", "user", user.id)
+    events.account_changed(user)
     return user

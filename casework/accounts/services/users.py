@@ -22,6 +22,7 @@ from casework.audit import services as audit
 from casework.clock import utcnow
 from casework.db import ensure_version
 from casework.exceptions import InvalidInput, NotFound
+from casework.notifications import events
 from casework.permissions import Permission, Role
 from casework.policy import authorize, needs_second_factor
 
@@ -119,6 +120,7 @@ def sign_out_everywhere(actor: User, user_id: int, *, version: int) -> User:
     ensure_version(user, version)
     end_sessions(user)
     audit.record(actor, "user.signed_out_everywhere", "user", user.id)
+    events.account_changed(user)
     return user
 
 
@@ -177,7 +179,11 @@ def create_user(
     role: Role,
     password: str,
 ) -> User:
-    """Create an account. ``actor`` is None only for the create-admin command."""
+    """Create an account. ``actor`` is None only for the create-admin command.
+
+    The password an administrator types is a temporary one: the user chooses their own
+    at their first sign-in. The first administrator, made on the server by the
+    create-admin command, typed their own."""
     if actor is not None:
         authorize(actor, Permission.USER_MANAGE)
     email = normalise_email(email)
@@ -190,6 +196,7 @@ def create_user(
         agency_id=agency_id,
         role=role,
         password_hash=hash_password(password),
+        must_change_password=actor is not None,
     )
     db.session.add(user)
     db.session.flush()
@@ -214,6 +221,8 @@ def update_user(actor: User, user_id: int, *, version: int, name: str, email: st
             end_sessions(user)  # new rights start from a fresh sign-in
         db.session.flush()
         audit.record(actor, "user.updated", "user", user.id, detail=diff)
+        if "role" in diff:
+            events.account_changed(user)
     return user
 
 
@@ -264,6 +273,7 @@ def set_temporary_password(actor: User, user_id: int, *, version: int, password:
     user.must_change_password = True
     end_sessions(user)
     audit.record(actor, "user.password_reset", "user", user.id, detail={"made": "typed" if password else "generated"})
+    events.account_changed(user)
     return TemporaryPassword(user, chosen)
 
 

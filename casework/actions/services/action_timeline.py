@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from casework import db
@@ -20,6 +21,9 @@ from casework.rag import Rag
 class SubjectAction:
     action: Action
     rag: Rag | None
+    # False for an action listed without what it says (title, detail, notes): on a
+    # subject seen only in part, which the viewer's agency does not owe.
+    shown: bool = True
 
 
 @dataclass(frozen=True)
@@ -32,16 +36,22 @@ class TimelineItem:
     lines: list[str] = field(default_factory=list)
 
 
-def subject_actions(actor: User, on_subject: sa.ColumnElement[bool], *, today: date) -> list[SubjectAction]:
+def subject_actions(
+    actor: User, on_subject: sa.ColumnElement[bool], *, today: date, summaries: bool = False
+) -> list[SubjectAction]:
     """The actions on one subject, live ones first by due date, each with its RAG.
+    With ``summaries`` (a subject the caller has checked the actor sees, in part), the
+    actions the actor does not see are listed too, marked not ``shown``.
 
     Two statements however many actions and updates there are: the actions with their
     agency and officers, then every action's history.
     """
     live_first = sa.case((Action.status.in_(LIVE_STATUSES), 0), else_=1)
-    actions = db.session.scalars(
-        visible_actions(actor)
-        .where(on_subject)
+    seen = visible_actions(actor).whereclause
+    assert seen is not None
+    query = select(Action, seen) if summaries else select(Action, sa.true()).where(seen)
+    rows = db.session.execute(
+        query.where(on_subject)
         .options(
             joinedload(Action.assigned_agency),
             joinedload(Action.assignee),
@@ -50,7 +60,7 @@ def subject_actions(actor: User, on_subject: sa.ColumnElement[bool], *, today: d
         )
         .order_by(live_first, Action.due_on, Action.id)
     )
-    return [SubjectAction(action, rag(action.status, action.due_on, today)) for action in actions]
+    return [SubjectAction(action, rag(action.status, action.due_on, today), bool(shown)) for action, shown in rows]
 
 
 def _byline(user: User) -> str:

@@ -33,10 +33,12 @@ from casework.dates import (
     floor,
     horizon_words,
     long_date,
+    plan_floor,
 )
 from casework.db import ensure_version
 from casework.exceptions import Checks, EditConflict, InvalidInput, NotFound, PermissionDenied
 from casework.meetings.models import AgendaItem, Meeting, MeetingDecision, MeetingKind
+from casework.notifications import events
 from casework.permissions import Permission
 from casework.plan.models import PlanAction
 from casework.policy import (
@@ -346,15 +348,19 @@ def check_action(
 
 
 def _earliest_due(subject: Subject, bounds: DateBounds) -> Floor | None:
-    """The first day an action on a case or premises may be due (meetings and plan items
-    are dated by their own rules)."""
+    """The first day an action may be due: counted from when its case or premises record
+    was opened, from the meeting's date for a meeting, and from the start of the
+    financial year for an item of the delivery plan."""
     if subject.case_id is not None:
         opened = db.session.scalar(select(Case.opened_at).where(Case.id == subject.case_id))
         return floor(opened, "case", bounds) if opened else None
     if subject.premises_id is not None:
         opened = db.session.scalar(select(Premises.created_at).where(Premises.id == subject.premises_id))
         return floor(opened, "premises record", bounds) if opened else None
-    return None
+    if subject.meeting_id is not None:
+        held = db.session.scalar(select(Meeting.held_at).where(Meeting.id == subject.meeting_id))
+        return floor(held, "meeting", bounds, since="the meeting") if held else None
+    return plan_floor(bounds)
 
 
 def _action_checks(
@@ -432,6 +438,7 @@ def create_action(
         case_id=subject.case_id,
         detail={**{k: v for k, v in subject.columns.items() if v}, "agency": agency.name, "due_on": due_on.isoformat()},
     )
+    events.action_assigned(actor, action)
     return action
 
 
@@ -508,4 +515,6 @@ def update_action(
         db.session.flush()
     except StaleDataError as stale:
         raise EditConflict() from stale
+    if cleaned:
+        events.action_progress(actor, action)
     return action

@@ -14,6 +14,8 @@ from casework.audit import services as audit
 from casework.cases.models import (
     ACCESS_REASON_DETAILS_MAX,
     SHARE_REASON_MAX,
+    AccessRequest,
+    AccessRequestStatus,
     Case,
     CaseAgency,
     CaseReferenceCounter,
@@ -22,6 +24,7 @@ from casework.cases.models import (
     Note,
     NoteKind,
 )
+from casework.cases.services import access_requests
 from casework.cases.services.lookup import ACCESS_REASONS, case_asking_reason, get_case, may_request_access
 from casework.clock import utcnow
 from casework.db import ensure_version
@@ -320,15 +323,35 @@ def add_agency(actor: User, reference: str, *, agency_id: int, reason: str) -> C
     db.session.flush()
     detail = {"agency_id": agency_id, "reason": cleaned}
     audit.record(actor, "case.agency_added", "case", case.id, case_id=case.id, detail=detail)
+    access_requests.settle_for_agency(actor, case, agency_id)
     return involvement
 
 
-def request_access(actor: User, reference: str, *, reason: str) -> Case:
+def request_access(actor: User, reference: str, *, reason: str) -> AccessRequest:
+    """Ask for the user's agency to be added to a case they see only as a stub."""
     case, full_view = may_request_access(actor, reference)
     if full_view:
         raise InvalidTransition("Your agency can already see this case")
-    audit.record(actor, "case.access_requested", "case", case.id, case_id=case.id, detail={"reason": reason.strip()})
-    return case
+    return access_requests.record_request(actor, case, reason=reason)
+
+
+def grant_access(actor: User, request_id: int) -> AccessRequest:
+    """Grant a request for access: the asker's agency is added to the case through the
+    sharing service (audited, policy.share_check), and the asker is told."""
+    request = access_requests.claim(actor, request_id, AccessRequestStatus.GRANTED)
+    case = request.case
+    if not request.agency.active:
+        raise InvalidInput(f"{request.agency.name} is no longer active, so it cannot be added: decline the request")
+    involved = db.session.scalar(
+        select(CaseAgency.id).where(CaseAgency.case_id == case.id, CaseAgency.agency_id == request.agency_id)
+    )
+    if involved is None:  # shared meanwhile: granted by that
+        reason = f"Access requested by {request.user.name}: {request.reason}"[:SHARE_REASON_MAX]
+        add_agency(actor, case.reference, agency_id=request.agency_id, reason=reason)
+    detail = {"request_id": request.id, "agency_id": request.agency_id}
+    audit.record(actor, "case.access_granted", "case", case.id, case_id=case.id, detail=detail)
+    access_requests.tell_asker(request, case)
+    return request
 
 
 def _change_status(actor: User, reference: str, *, version: int, reason: str, to: CaseStatus) -> Case:

@@ -14,8 +14,8 @@ from casework.actions.models import Action
 from casework.actions.services.action_timeline import SubjectAction, TimelineItem, action_events, subject_actions
 from casework.agencies.models import Agency
 from casework.audit import services as audit
-from casework.audit.models import AuditEvent
-from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, Note, PartyRole
+from casework.cases.models import AccessRequest, Case, CaseAgency, CaseParty, CaseStatus, CaseType, Note, PartyRole
+from casework.cases.services import access_requests
 from casework.cases.services.lookup import get_case
 from casework.clock import today
 from casework.exceptions import NotFound
@@ -138,7 +138,9 @@ class CasePageData:
     actions: list[SubjectAction] = field(default_factory=list)
     # Notes and the actions' creation and updates, newest first.
     timeline: list[TimelineItem] = field(default_factory=list)
-    access_requests: list[AuditEvent] = field(default_factory=list)
+    # Pending requests for access the viewer may decide; on a stub, the viewer's own latest.
+    access_requests: list[AccessRequest] = field(default_factory=list)
+    own_request: AccessRequest | None = None
     allowed: frozenset[Permission] = frozenset()
     # Victims' latest assessment and open SLA clocks, by person id.
     risk: dict[int, RiskAssessment] = field(default_factory=dict)
@@ -248,6 +250,7 @@ def _fill_stub(actor: User, data: CasePageData) -> None:
         data.stub_risk = _highest_current_level(case)
     if can(actor, P.CASE_REQUEST_ACCESS):
         data.allowed = frozenset({P.CASE_REQUEST_ACCESS})
+        data.own_request = access_requests.latest_request(actor, case.id)
 
 
 def _fill_full_view(actor: User, data: CasePageData, *, today: date, works_on: bool) -> None:
@@ -264,7 +267,7 @@ def _fill_full_view(actor: User, data: CasePageData, *, today: date, works_on: b
         ]
     if data.parties[PartyRole.VICTIM]:
         data.risk = sla.latest_assessments(case.id)
-        data.clocks = sla.open_victim_clocks(case.id)
+        data.clocks = sla.open_or_overdue_at_closing_clocks(case.id)
     data.conferences = _conferences(case.id)
     data.agencies = list(case.agencies)
     data.notes = list(
@@ -283,8 +286,8 @@ def _fill_full_view(actor: User, data: CasePageData, *, today: date, works_on: b
         reverse=True,
     )
     data.allowed = _allowed_on_full_view(actor, case, works_on=works_on)
-    if P.CASE_ADD_AGENCY in data.allowed and works_on:
-        data.access_requests = pending_access_requests(case)
+    if can(actor, P.ACCESS_REQUEST_DECIDE):
+        data.access_requests = access_requests.pending_on_case(actor, case)
 
 
 def _allowed_on_full_view(actor: User, case: Case, *, works_on: bool) -> frozenset[Permission]:
@@ -339,24 +342,6 @@ def _roles_anywhere(person_ids: set[int]) -> dict[int, set[PartyRole]]:
         for person_id, role in rows:
             roles[person_id].add(role)
     return roles
-
-
-def pending_access_requests(case: Case) -> list[AuditEvent]:
-    """Requests for access from users whose agency is still not involved."""
-    involved = select(CaseAgency.agency_id).where(CaseAgency.case_id == case.id)
-    return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .join(User, User.id == AuditEvent.actor_id)
-            .where(
-                AuditEvent.case_id == case.id,
-                AuditEvent.verb == "case.access_requested",
-                User.agency_id.not_in(involved),
-            )
-            .options(contains_eager(AuditEvent.actor).joinedload(User.agency))
-            .order_by(AuditEvent.at.desc())
-        )
-    )
 
 
 # --- Restricted cases: a reason before the full view ----------------------------------

@@ -20,7 +20,7 @@ from casework import db
 from casework.accounts.models import User
 from casework.actions.models import Action, ActionUpdate
 from casework.audit import services as audit
-from casework.cases.models import Case, CaseParty, CaseStatus, Note
+from casework.cases.models import AccessRequest, Case, CaseParty, CaseStatus, Note
 from casework.cases.services import lookup as cases
 from casework.clock import utcnow
 from casework.db import ensure_version
@@ -251,6 +251,15 @@ def _anonymise_cases(case_ids: list[int], now: datetime) -> None:
         .where(Meeting.case_id.in_(case_ids))
         .values(outcome=_replace_if_set(Meeting.outcome), version=Meeting.version + 1)
     )
+    # Why someone asked for access, and why it was declined, are free text about the case.
+    _run(
+        update(AccessRequest)
+        .where(AccessRequest.case_id.in_(case_ids))
+        .values(
+            reason=_replace_if_set(AccessRequest.reason),
+            decline_reason=_replace_if_set(AccessRequest.decline_reason),
+        )
+    )
     _anonymise_agenda_and_actions(case_ids)
     _keep_only_stop_kinds(case_ids)
 
@@ -270,7 +279,21 @@ def _anonymise_agenda_and_actions(case_ids: list[int]) -> None:
         )
     )
     decision_ids = select(MeetingDecision.id).where(MeetingDecision.item_id.in_(item_ids))
-    action_ids = select(Action.id).where(sa.or_(Action.case_id.in_(case_ids), Action.decision_id.in_(decision_ids)))
+    _anonymise_actions(
+        select(Action.id).where(sa.or_(Action.case_id.in_(case_ids), Action.decision_id.in_(decision_ids)))
+    )
+    _run(update(MeetingDecision).where(MeetingDecision.id.in_(decision_ids)).values(text=ANONYMISED))
+    _run(update(MeetingAmendment).where(MeetingAmendment.item_id.in_(item_ids)).values(text=ANONYMISED))
+    _run(
+        update(AgendaItem)
+        .where(AgendaItem.id.in_(item_ids))
+        .values(minutes=_replace_if_set(AgendaItem.minutes), topic="")
+    )
+
+
+def _anonymise_actions(action_ids: sa.Select[int]) -> None:
+    """Actions' titles, details, completion and progress notes: free text about the case
+    or the referral they came from. Who owed them, their dates and status are kept."""
     _run(
         update(ActionUpdate)
         .where(ActionUpdate.action_id.in_(action_ids))
@@ -285,13 +308,6 @@ def _anonymise_agenda_and_actions(case_ids: list[int]) -> None:
             completion_note=_replace_if_set(Action.completion_note),
             version=Action.version + 1,
         )
-    )
-    _run(update(MeetingDecision).where(MeetingDecision.id.in_(decision_ids)).values(text=ANONYMISED))
-    _run(update(MeetingAmendment).where(MeetingAmendment.item_id.in_(item_ids)).values(text=ANONYMISED))
-    _run(
-        update(AgendaItem)
-        .where(AgendaItem.id.in_(item_ids))
-        .values(minutes=_replace_if_set(AgendaItem.minutes), topic="")
     )
 
 
@@ -329,8 +345,10 @@ def _anonymise_referrals(referral_ids: list[int], now: datetime) -> None:
         )
         .execution_options(synchronize_session=False)
     )
-    # Minutes and decisions on the agenda items that discussed the referral.
+    # Minutes and decisions on the agenda items that discussed the referral, and the
+    # actions those decisions created (which record the referral), as for a case.
     item_ids = select(AgendaItem.id).where(AgendaItem.referral_id.in_(referral_ids))
+    _anonymise_actions(select(Action.id).where(Action.referral_id.in_(referral_ids)))
     db.session.execute(
         update(MeetingDecision)
         .where(MeetingDecision.item_id.in_(item_ids))

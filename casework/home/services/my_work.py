@@ -1,18 +1,33 @@
-"""'My work': the first page each user sees."""
+"""'My work': the first page each user sees, answering "what do I have to do today"
+for each role (the panels: policy.work_panels; docs/access.md, "My work")."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from casework import db
 from casework.accounts.models import User
+from casework.actions.services.actions import DUE_SOON_DAYS
 from casework.cases.models import Case, CaseStatus, Note
-from casework.clock import utcnow
+from casework.clock import local_date, utcnow
+from casework.home.services.work_counts import WorkCounts, work_counts
+from casework.home.services.work_lists import (
+    URGENT_ACTIONS,
+    AgencyOverdue,
+    PremisesDeadlines,
+    UrgentAction,
+    next_meeting,
+    overdue_actions_by_agency,
+    premises_deadlines,
+    urgent_actions,
+)
+from casework.meetings.models import Meeting
 from casework.people.models import Person
 from casework.permissions import Permission
-from casework.policy import can, involved_clause
+from casework.policy import WorkPanel, can, involved_clause, work_panels
+from casework.premises.services.tls_rules import TlsRules
 from casework.victims.models import ClockOutcome, SlaClock
 from casework.victims.services import sla
 
@@ -23,23 +38,72 @@ NEEDING_ACTION = 50
 
 @dataclass
 class MyWork:
+    today: date
+    panels: frozenset[WorkPanel] = frozenset()
+    sees_cases: bool = False  # whether the user works on cases (open cases, recent activity)
+    counts: WorkCounts = field(default_factory=WorkCounts)
     open_cases: list[Case] = field(default_factory=list)
-    open_case_count: int = 0
     recent_notes: list[Note] = field(default_factory=list)
     # Open clocks of victims on my agency's cases, overdue or due soon: most urgent first.
     clocks_needing_action: list[SlaClock] = field(default_factory=list)
     more_clocks_needing_action: bool = False
     due_soon_hours: int = 0
+    # The actions my agency owes that are overdue or due soon, the earliest due first.
+    urgent_actions: list[UrgentAction] = field(default_factory=list)
+    more_urgent_actions: bool = False
+    next_meeting: Meeting | None = None
+    overdue_by_agency: list[AgencyOverdue] = field(default_factory=list)
+    premises: PremisesDeadlines = field(default_factory=PremisesDeadlines)
+
+    @property
+    def open_case_count(self) -> int:
+        return self.counts.open_cases
+
+    @property
+    def yesterday(self) -> date:
+        return self.today - timedelta(days=1)
+
+    @property
+    def actions_due_soon_until(self) -> date:
+        return self.today + timedelta(days=DUE_SOON_DAYS)
 
 
-def my_work(actor: User) -> MyWork:
-    """My agency's open cases, the latest timeline entries on them and, for those who
-    assess victims, the victims whose clocks are overdue or due soon."""
-    work = MyWork()
-    if not (can(actor, Permission.CASE_VIEW_INVOLVED) or can(actor, Permission.CASE_VIEW_ANY)):
-        return work
+def my_work(actor: User, tls_rules: TlsRules) -> MyWork:
+    """What the user has to do today: their panels (each in a constant number of
+    queries), and for those who work on cases, their agency's open cases and the latest
+    timeline entries on them."""
+    now = utcnow()
+    sees_cases = can(actor, Permission.CASE_VIEW_INVOLVED) or can(actor, Permission.CASE_VIEW_ANY)
+    work = MyWork(today=local_date(now), panels=work_panels(actor), sees_cases=sees_cases)
+    work.counts = work_counts(actor, work.panels, sees_cases=sees_cases, now=now, today=work.today)
+    _panel_lists(actor, work, now, tls_rules)
+    if sees_cases:
+        _cases(actor, work)
+    return work
+
+
+def _panel_lists(actor: User, work: MyWork, now: datetime, tls_rules: TlsRules) -> None:
+    """The lists of the user's panels: one query each."""
+    if WorkPanel.VICTIM_CLOCKS in work.panels:
+        clocks = _clocks_needing_action(actor)
+        work.clocks_needing_action = clocks[:NEEDING_ACTION]
+        work.more_clocks_needing_action = len(clocks) > NEEDING_ACTION
+        work.due_soon_hours = sla.rules().due_soon_hours
+    if WorkPanel.AGENCY_ACTIONS in work.panels:
+        actions = urgent_actions(actor, work.today)
+        work.urgent_actions = actions[:URGENT_ACTIONS]
+        work.more_urgent_actions = len(actions) > URGENT_ACTIONS
+    if WorkPanel.NEXT_MEETING in work.panels:
+        work.next_meeting = next_meeting(actor, work.today)
+    if WorkPanel.OVERDUE_ACTIONS_BY_AGENCY in work.panels:
+        work.overdue_by_agency = overdue_actions_by_agency(actor, work.today)
+    if WorkPanel.PREMISES_DEADLINES in work.panels:
+        work.premises = premises_deadlines(actor, now, tls_rules)
+
+
+def _cases(actor: User, work: MyWork) -> None:
+    """My agency's open cases, the most recently opened first, and the latest notes."""
     mine = (Case.status == CaseStatus.OPEN, involved_clause(actor))
-    work.open_case_count = db.session.scalar(select(func.count(Case.id)).where(*mine)) or 0
     work.open_cases = list(
         db.session.scalars(
             select(Case)
@@ -59,12 +123,6 @@ def my_work(actor: User) -> MyWork:
             .limit(RECENT)
         )
     )
-    if can(actor, Permission.RISK_ASSESS):
-        clocks = _clocks_needing_action(actor)
-        work.clocks_needing_action = clocks[:NEEDING_ACTION]
-        work.more_clocks_needing_action = len(clocks) > NEEDING_ACTION
-        work.due_soon_hours = sla.rules().due_soon_hours
-    return work
 
 
 def _clocks_needing_action(actor: User) -> list[SlaClock]:

@@ -35,6 +35,7 @@ from casework.cases.models import Case, CaseParty, CaseStatus, PartyRole
 from casework.clock import ZONE, local_date, utcnow
 from casework.meetings.models import AgendaItem, Meeting, MeetingKind
 from casework.meetings.services.commands import ADDED_BY_CHAIR, claim, runnable_meeting
+from casework.notifications import events
 from casework.referrals.models import Referral, ReferralStatus
 from casework.victims.models import ClockOutcome, RiskAssessment, RiskLevel, SlaClock
 
@@ -233,6 +234,7 @@ def generate_agenda(
         meeting.id,
         detail={"items": len(agenda), "added": added, "dropped": dropped},
     )
+    events.agenda_published(actor, meeting)
     return agenda
 
 

@@ -40,6 +40,7 @@ from casework.meetings.models import (
 )
 from casework.meetings.services.lookup import _attendance, _item, _load_items, _writable_item, finishable, get_meeting
 from casework.meetings.services.pages import amendable_items
+from casework.notifications import events
 from casework.permissions import Permission
 from casework.policy import authorize, visible_cases
 
@@ -341,25 +342,25 @@ class RecordedDecision:
 
 
 def record_decision(
-    actor: User, meeting_id: int, item_id: int, *, version: int, text: str, action: ActionRequest | None = None
+    actor: User,
+    meeting_id: int,
+    item_id: int,
+    *,
+    version: int,
+    text: str,
+    action: ActionRequest | None = None,
+    warn_if_far_ahead: bool = False,
+    bounds: DateBounds = DEFAULT_BOUNDS,
 ) -> RecordedDecision:
     """A decision on an item and, if asked, the action it creates, all or nothing.
 
     The action is about the item's case, or about the meeting for a referral or a
-    topic; services.actions decides whether it may be assigned as asked.
+    topic; services.actions decides whether it may be assigned as asked, and how far
+    back and ahead it may be due (DueDateFarAhead when ``warn_if_far_ahead``).
     """
     meeting = runnable_meeting(actor, meeting_id, version=version)
     item = _writable_item(actor, meeting, item_id)
-    cleaned = text.strip()
-    if not cleaned:
-        raise InvalidInput("Enter the decision", field="text")
-    if len(cleaned) > DECISION_MAX:
-        raise InvalidInput(f"The decision must be {DECISION_MAX} characters or fewer", field="text")
-    if action is not None and action.wanted:
-        if action.assigned_agency_id is None:
-            raise InvalidInput("Select the agency the action is assigned to", field="assigned_agency_id")
-        if action.due_on is None:
-            raise InvalidInput("Enter the date the action is due", field="due_on")
+    cleaned = _decision_text(text, action)
     created = None
     # A savepoint: if the action is refused, the decision goes with it.
     with db.session.begin_nested():
@@ -377,6 +378,8 @@ def record_decision(
                 assignee_id=action.assignee_id,
                 due_on=action.due_on,  # type: ignore[arg-type]
                 decision_id=decision.id,
+                warn_if_far_ahead=warn_if_far_ahead,
+                bounds=bounds,
             )
     claim(meeting)
     audit.record(
@@ -390,6 +393,21 @@ def record_decision(
     if created is None:
         return RecordedDecision(decision)
     return RecordedDecision(decision, created, db.session.get(Agency, created.assigned_agency_id))
+
+
+def _decision_text(text: str, action: ActionRequest | None) -> str:
+    """The decision's words, once it and the action asked for have what they need."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidInput("Enter the decision", field="text")
+    if len(cleaned) > DECISION_MAX:
+        raise InvalidInput(f"The decision must be {DECISION_MAX} characters or fewer", field="text")
+    if action is not None and action.wanted:
+        if action.assigned_agency_id is None:
+            raise InvalidInput("Select the agency the action is assigned to", field="assigned_agency_id")
+        if action.due_on is None:
+            raise InvalidInput("Enter the date the action is due", field="due_on")
+    return cleaned
 
 
 def _first_words(text: str, limit: int = 200) -> str:
@@ -412,6 +430,7 @@ def finish_meeting(actor: User, meeting_id: int, *, version: int, now: datetime 
     meeting.finished_at = moment
     claim(meeting)
     audit.record(actor, "meeting.finished", "meeting", meeting.id, detail={"finished_at": moment.isoformat()})
+    events.minutes_finished(actor, meeting)
     return meeting
 
 

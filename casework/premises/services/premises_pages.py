@@ -282,8 +282,8 @@ def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRul
     timeline, visits = _recorded_timeline(premises.id)
     if through_case:
         timeline = [_without_free_text(entry) for entry in timeline]
-    actions = subject_actions(actor, Action.premises_id == premises.id, today=local_date(now))
-    for event in action_events(row.action for row in actions):
+    actions = subject_actions(actor, Action.premises_id == premises.id, today=local_date(now), summaries=through_case)
+    for event in action_events(row.action for row in actions if row.shown):
         timeline.append(TimelineEntry(event.at, event.title, event.byline, event.lines, "action"))
     timeline.sort(key=lambda entry: entry.at, reverse=True)
     last_visit = max((visit.visited_at for visit in visits), default=None)

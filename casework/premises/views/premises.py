@@ -148,6 +148,7 @@ def move_status(premises_id: int) -> Page:
 @bp.route("/<int:premises_id>/incidents/new", methods=["GET", "POST"])
 def record_incident(premises_id: int) -> Page:
     user = actor()
+    bounds = date_bounds()
     item = premises_pages.editable(user, premises_id)
     form = IncidentForm()
     form.reporting_agency_id.choices = [("", "Select an agency")] + [
@@ -166,7 +167,7 @@ def record_incident(premises_id: int) -> Page:
             category=form.category.chosen,
             severity=form.severity.chosen,
             description=form.description.data or "",
-            bounds=date_bounds(),
+            bounds=bounds,
         ),
         saved=lambda _incident: Saved("Incident recorded.", _detail_url(premises_id)),
         page=lambda: render_template("premises/incident.html", premises=item, form=form),
@@ -175,7 +176,7 @@ def record_incident(premises_id: int) -> Page:
             premises_id,
             occurred_at=form.moment,
             reporting_agency_id=None if form.reporting_agency_id.errors else form.reporting_agency_id.data,
-            bounds=date_bounds(),
+            bounds=bounds,
         ),
     )
 
@@ -183,6 +184,7 @@ def record_incident(premises_id: int) -> Page:
 @bp.route("/<int:premises_id>/visits/new", methods=["GET", "POST"])
 def record_visit(premises_id: int) -> Page:
     user = actor()
+    bounds = date_bounds()
     item = premises_pages.editable(user, premises_id)
     form = VisitForm()
     if request.method == "GET":
@@ -196,7 +198,7 @@ def record_visit(premises_id: int) -> Page:
             result=form.result.chosen,
             visited_at=form.when(),
             notes=form.notes.data or "",
-            bounds=date_bounds(),
+            bounds=bounds,
         ),
         saved=lambda _visit: Saved("Visit recorded.", _detail_url(premises_id)),
         page=lambda: render_template("premises/visit.html", premises=item, form=form),
@@ -206,7 +208,7 @@ def record_visit(premises_id: int) -> Page:
             kind=None if form.kind.errors else form.kind.data,
             result=None if form.result.errors else form.result.data,
             visited_at=form.moment,
-            bounds=date_bounds(),
+            bounds=bounds,
         ),
     )
 
@@ -214,6 +216,7 @@ def record_visit(premises_id: int) -> Page:
 @bp.route("/<int:premises_id>/hearings/new", methods=["GET", "POST"])
 def record_hearing(premises_id: int) -> Page:
     user = actor()
+    bounds = date_bounds()
     item = premises_pages.editable(user, premises_id)
     form = HearingForm()
     return submit(
@@ -225,12 +228,12 @@ def record_hearing(premises_id: int) -> Page:
             held_on=form.held_on.given,
             outcome=form.outcome.chosen,
             notes=form.notes.data or "",
-            bounds=date_bounds(),
+            bounds=bounds,
         ),
         saved=lambda _hearing: Saved("Hearing recorded.", _detail_url(premises_id)),
         page=lambda: render_template("premises/hearing.html", premises=item, form=form),
         check=lambda: premises.check_hearing(
-            user, premises_id, held_on=None if form.held_on.errors else form.held_on.data, bounds=date_bounds()
+            user, premises_id, held_on=None if form.held_on.errors else form.held_on.data, bounds=bounds
         ),
     )
 

@@ -251,7 +251,7 @@ def status_at(clock: SlaClock, now: datetime) -> ClockStatus:
     return ClockStatus.PENDING
 
 
-def open_victim_clocks(case_id: int) -> dict[int, list[SlaClock]]:
+def open_or_overdue_at_closing_clocks(case_id: int) -> dict[int, list[SlaClock]]:
     """The clocks the case page shows under each victim, in one query: the open ones,
     soonest due first, then those that were overdue when the case closed (the case
     page of a closed case still shows the breaches it closed with)."""

@@ -47,6 +47,7 @@ def _asking_first(
 @writes_on_get  # the audit record of this view; the first use of the risk matrix stores it
 def assess(reference: str, person_id: int) -> Page:
     user = actor()
+    bounds = date_bounds()
     setup = risk.assessment_form(user, reference, person_id)
     form: RiskAssessmentForm = assessment_form_class(setup.parsed)()
     if request.method == "GET":
@@ -67,7 +68,7 @@ def assess(reference: str, person_id: int) -> Page:
             assessed_at=form.when(),
             override_level=form.override(),
             override_reason=form.override_reason.data or "",
-            bounds=date_bounds(),
+            bounds=bounds,
             confirmed=confirmed,
         )
 
@@ -99,7 +100,7 @@ def assess(reference: str, person_id: int) -> Page:
             assessed_at=form.moment,
             override_level=None if form.override_level.errors else form.override(),
             override_reason=None if form.override_reason.errors else form.override_reason.data or "",
-            bounds=date_bounds(),
+            bounds=bounds,
         ),
     )
 
@@ -166,6 +167,7 @@ def history(reference: str, person_id: int) -> str:
 @writes_on_get  # the audit record of this view
 def record_conference(reference: str) -> Page:
     user = actor()
+    bounds = date_bounds()
     case, agencies = conferences.attendance_choices(user, reference)
     form = RecordConferenceForm()
     form.present.choices = form.apologies.choices = [(agency.id, agency.name) for agency in agencies]
@@ -182,7 +184,7 @@ def record_conference(reference: str) -> Page:
             present=form.present.data or [],
             apologies=form.apologies.data or [],
             outcome=form.outcome.data or "",
-            bounds=date_bounds(),
+            bounds=bounds,
             confirmed=confirmed,
         )
 
@@ -199,7 +201,7 @@ def record_conference(reference: str) -> Page:
             held_at=form.moment,
             present=None if form.present.errors else form.present.data or [],
             apologies=None if form.apologies.errors else form.apologies.data or [],
-            bounds=date_bounds(),
+            bounds=bounds,
         ),
     )
 

@@ -1,0 +1,1 @@
+"""What the notifications feature does: reminders, digests and preferences."""

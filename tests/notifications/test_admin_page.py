@@ -1,0 +1,98 @@
+"""/admin/notifications: counts by status, the failed and pending rows, paged, and the
+retry button (POST, audited)."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from casework import db
+from casework.audit.models import AuditEvent
+from casework.clock import utcnow
+from casework.notifications.models import Notification, NotificationKind, NotificationStatus
+from casework.permissions import Role
+from tests.factories import make_user
+
+pytestmark = pytest.mark.both_databases  # the counts, the order and the paging are SQL
+
+S = NotificationStatus
+
+
+def row(user, status, *, reference="ASB-2026-00042", error="", minutes=0) -> Notification:
+    item = Notification(
+        user_id=user.id,
+        kind=NotificationKind.CLOCK_OVERDUE,
+        link="/cases/x",
+        reference=reference,
+        status=status,
+        attempts=3 if status is S.FAILED else 0,
+        last_error=error,
+        next_attempt_at=utcnow() + timedelta(minutes=minutes),
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+@pytest.fixture
+def admin(session):
+    return make_user(role=Role.ADMIN)
+
+
+def test_the_page_counts_each_status_and_lists_failed_rows_first(client_as, admin):
+    someone = make_user(email="lead.officer@fenland.example.test")
+    row(someone, S.PENDING, reference="ASB-2026-00001", minutes=5)
+    row(someone, S.FAILED, reference="ASB-2026-00002", error="SMTP recipient refused: 550")
+    row(someone, S.SENT)
+    response = client_as(admin).get("/admin/notifications")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Notifications by status" in page
+    assert page.index("ASB-2026-00002") < page.index("ASB-2026-00001")  # failed first
+    assert "SMTP recipient refused: 550" in page
+    assert "lead.officer@fenland.example.test" in page
+    assert "A victim&#39;s SLA clock is overdue" in page
+    assert page.count(">Retry<") == 1  # only the failed row has the button
+    assert "2 notifications" in page  # sent rows are counted, not listed
+
+
+def test_the_list_is_paged(client_as, admin, app, monkeypatch):
+    monkeypatch.setitem(app.config, "NOTIFICATIONS_PER_PAGE", 2)
+    someone = make_user()
+    for number in range(5):
+        row(someone, S.PENDING, reference=f"REF-{number}", minutes=number)
+    page = client_as(admin).get("/admin/notifications?page=3").get_data(as_text=True)
+    assert "page 3 of 3" in page
+    assert "REF-4" in page and "REF-0" not in page
+
+
+def test_retry_puts_a_failed_row_back_and_audits_it(client_as, admin):
+    failed = row(make_user(), S.FAILED, error="GOV.UK Notify 400: bad template")
+    response = client_as(admin).post(f"/admin/notifications/{failed.id}/retry")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/notifications"
+    failed = db.session.get(Notification, failed.id)
+    assert (failed.status, failed.attempts) == (S.PENDING, 0)
+    assert failed.next_attempt_at <= utcnow()
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.verb == "notification.retried"))
+    assert (event.actor_id, event.object_id, event.detail) == (admin.id, failed.id, {"kind": "clock_overdue"})
+
+
+def test_a_row_that_has_not_failed_is_not_retried(client_as, admin):
+    sent = row(make_user(), S.SENT)
+    client = client_as(admin)
+    client.post(f"/admin/notifications/{sent.id}/retry")
+    page = client.get("/admin/notifications").get_data(as_text=True)
+    assert "This notification has not failed, so there is nothing to retry." in page
+    assert db.session.get(Notification, sent.id).status is S.SENT
+
+
+def test_other_roles_may_not_open_it(client_as):
+    for role in Role:
+        if role is not Role.ADMIN:
+            assert client_as(make_user(role=role)).get("/admin/notifications").status_code == 403
+
+
+def test_administrators_reach_it_from_the_admin_navigation(client_as, admin):
+    page = client_as(admin).get("/admin/users").get_data(as_text=True)
+    assert 'href="/admin/notifications"' in page

@@ -11,8 +11,8 @@ from casework import db
 from casework.clock import ZONE, local_now
 from casework.people.models import Person
 from casework.victims.models import ClockKind, ClockOutcome, SlaClock
-from casework.victims.services import riskmatrix
 from tests.browser.conftest import MEMBER, Browsing, assert_scripts_ran
+from tests.support.browser_steps import open_a_victim_case_and_grade_the_victim_high
 
 pytestmark = pytest.mark.browser
 
@@ -40,33 +40,11 @@ def test_member_rates_a_victim_high_chair_holds_the_conference_manager_sees_it_m
     manager = browsing.page(as_user=MANAGER)
     met_before = conference_met_count(manager)
 
-    # A PSG member opens a victim case led by the council and adds the victim.
+    # A PSG member opens a victim case led by the council, adds the victim and grades them high.
     member = browsing.page(as_user=MEMBER)
-    member.goto("/cases/new")
-    member.get_by_role("group", name="Case type").get_by_label("Victim", exact=True).check()
-    member.get_by_label("Title").fill("Threats at the door, Orchard Road")
-    member.get_by_label("Lead agency").select_option(label="Fenland District Council")
-    member.get_by_role("button", name="Open case").click()
-    reference = member.locator(".govuk-caption-l").inner_text().strip()
-    member.get_by_role("link", name="Add a new person").click()
-    member.get_by_role("group", name="Role on this case").get_by_label("Victim").check()
-    member.get_by_label("First name").fill("Imogen")
-    member.get_by_label("Last name").fill("Quarrendon")
-    member.get_by_role("button", name="Add person").click()
-    expect(member.get_by_text("Imogen Quarrendon added as victim.")).to_be_visible()
-
-    # The risk matrix: low answers everywhere except actual violence, a critical answer.
-    member.get_by_role("link", name="Assess risk of Imogen Quarrendon").click()
-    expect(member.get_by_role("button", name="Save assessment")).to_be_visible()
-    member.wait_for_load_state()
-    assert_scripts_ran(member)
-    matrix = riskmatrix.parse(riskmatrix.packaged_default())
-    for question in matrix.questions:
-        option = question.option("actual") if question.id == "violence" else question.options[0]
-        member.get_by_role("group", name=question.text).get_by_label(option.label, exact=True).check()
-    expect(member.get_by_text(re.compile(r"Score so far: \d+ \(high: critical answer\)"))).to_be_visible()
-    member.get_by_role("button", name="Save assessment").click()
-    expect(member.get_by_text(re.compile(r"Risk assessed: high \(score \d+\)"))).to_be_visible()
+    reference = open_a_victim_case_and_grade_the_victim_high(
+        member, "Threats at the door, Orchard Road", "Imogen", "Quarrendon"
+    )
 
     clocks = victim_clocks("Imogen")
     assert {kind: clock.outcome for kind, clock in clocks.items()} == {

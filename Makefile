@@ -34,9 +34,9 @@ system-packages:
 	.ci/system-packages
 
 # The whole suite, on two workers: the database tests on SQLite and on PostgreSQL, the
-# rest once, and the browser tests (on one worker). See docs/testing.md.
+# rest once, and the browser tests. See docs/testing.md.
 test: install system-packages
-	$(BIN)/pytest -n auto --dist loadgroup
+	$(BIN)/pytest -n auto
 
 # Models and migrations agree (against the development database).
 check: migrate

@@ -19,6 +19,7 @@ the calendar arithmetic is Python's, and the SQL around it is checked on both ba
 at ``--now``.
 """
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -77,15 +78,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_COLLECTION_CLOCK].start()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Under pytest-xdist (``--dist loadgroup``) the browser tests share one worker, so the
-    # live server and Chromium start once.
-    for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 def pytest_collection_finish(session: pytest.Session) -> None:
     session.config.stash[_COLLECTION_CLOCK].stop()
 
@@ -141,19 +133,63 @@ def alembic_config(url: str) -> AlembicConfig:
     return config
 
 
+class Backends:
+    """Each backend's database and migrated app, made once per pytest-xdist worker and kept
+    until the end of the session. Tests of one backend and the other arrive in any order
+    under xdist; a session fixture parametrised by backend is torn down at every switch,
+    and a throwaway PostgreSQL cluster, migrations up and down, cost seconds each time."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp = tmp_path_factory
+        self._urls: dict[str, str] = {}
+        self._apps: dict[str, Flask] = {}
+        self._open = contextlib.ExitStack()
+
+    def url(self, backend: str) -> str:
+        if backend not in self._urls:
+            if backend == "sqlite":
+                self._urls[backend] = f"sqlite:///{self._tmp.mktemp('sqlite') / 'casework.sqlite'}"
+            else:
+                self._urls[backend] = os.environ.get("TEST_DATABASE_URL") or self._open.enter_context(
+                    throwaway_postgres()
+                )
+        return self._urls[backend]
+
+    def app(self, database_url: str) -> Flask:
+        if database_url not in self._apps:
+            app = create_app(TestConfig(database_url))
+            app.test_client_class = SignedInClient
+            migrations = alembic_config(database_url)
+            command.upgrade(migrations, "head")
+            self._open.callback(self._downgrade, app, migrations)
+            self._apps[database_url] = app
+        return self._apps[database_url]
+
+    @staticmethod
+    def _downgrade(app: Flask, migrations: AlembicConfig) -> None:
+        db.session.remove()
+        app.extensions["casework.engine"].dispose()
+        command.downgrade(migrations, "base")  # every downgrade runs once per backend
+
+    def close(self) -> None:
+        self._open.close()
+
+
 @pytest.fixture(scope="session")
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
+    made = Backends(tmp_path_factory)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest, backends: Backends) -> str:
     """An empty database of the kind the test runs on (see ``backends_for``); PostgreSQL is
     a throwaway cluster on loopback, one per pytest-xdist worker."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'casework.sqlite'}"
-        return
-    if url := os.environ.get("TEST_DATABASE_URL"):
-        yield url
-        return
     try:
-        with throwaway_postgres() as url:
-            yield url
+        return backends.url(request.param)
     except PostgresUnavailable as missing:
         if IN_CI:
             pytest.fail(f"PostgreSQL is required under CI: {missing}")
@@ -179,15 +215,9 @@ class SignedInClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
-    app = create_app(TestConfig(database_url))
-    app.test_client_class = SignedInClient
-    migrations = alembic_config(database_url)
-    command.upgrade(migrations, "head")
-    yield app
+def app(database_url: str, backends: Backends) -> Iterator[Flask]:
+    yield backends.app(database_url)
     db.session.remove()
-    app.extensions["casework.engine"].dispose()
-    command.downgrade(migrations, "base")  # every downgrade runs once per backend
 
 
 @pytest.fixture

@@ -40,9 +40,18 @@ class Email:
         return f"<{self.message_key}@{host}>"
 
 
-def spoken_due(moment: datetime) -> str:
-    """'Wednesday 2 December 2026 at 9:30am (UK time)'."""
+# Actions are due on a day, kept as the start of that day: their e-mails give the day alone.
+DUE_ON_A_DAY = frozenset(
+    {NotificationKind.ACTION_ASSIGNED, NotificationKind.ACTION_DUE_SOON, NotificationKind.ACTION_OVERDUE}
+)
+
+
+def spoken_due(moment: datetime, kind: NotificationKind | None = None) -> str:
+    """'Wednesday 2 December 2026 at 9:30am (UK time)', or 'Wednesday 2 December 2026'
+    for what is due on a day."""
     at = local(moment)
+    if kind in DUE_ON_A_DAY:
+        return f"{at:%A} {at.day} {at:%B %Y}"
     hour = at.strftime("%I").lstrip("0")
     half = "am" if at.hour < 12 else "pm"
     return f"{at:%A} {at.day} {at:%B %Y} at {hour}:{at:%M}{half} (UK time)"
@@ -58,7 +67,7 @@ def digest_line(item: Notification, base_url: str) -> str:
     if item.reference:
         parts.append(item.reference)
     if item.due_at:
-        parts.append(f"due {spoken_due(item.due_at)}")
+        parts.append(f"due {spoken_due(item.due_at, item.kind)}")
     return f"- {', '.join(parts)}: {absolute(base_url, item.link)}"
 
 
@@ -68,7 +77,7 @@ def render(notification: Notification, *, to: str, base_url: str, items: Sequenc
     path = NOTIFICATIONS_PATH if kind is NotificationKind.DIGEST else notification.link
     link = absolute(base_url, path)
     reference = "" if kind is NotificationKind.DIGEST else notification.reference
-    due = spoken_due(notification.due_at) if notification.due_at and kind is not NotificationKind.DIGEST else ""
+    due = spoken_due(notification.due_at, kind) if notification.due_at and kind is not NotificationKind.DIGEST else ""
     lines = [SUBJECTS[kind] + "."]
     if kind is NotificationKind.DIGEST:
         lines.append("Since your last summary:" if items else "You have notifications waiting in Casework.")

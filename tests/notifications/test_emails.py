@@ -116,6 +116,18 @@ def test_a_reminder_names_its_reference_due_time_in_uk_time_and_absolute_link(ca
     assert email.message_id(BASE_URL) == f"<casework-notification-{row.id}@casework.example.test>"
 
 
+def test_an_action_is_due_on_a_day_not_at_midnight(case_about_a_person):
+    user, case, _ = case_about_a_person
+    start_of_the_day = datetime(2027, 1, 14, 0, 0, tzinfo=UTC)  # midnight in London in winter
+    (row,) = notify(
+        [user], NotificationKind.ACTION_DUE_SOON, link="/actions/7", reference="Action 7", due_at=start_of_the_day
+    )
+    db.session.flush()
+    email = emails.render(row, to=user.email, base_url=BASE_URL)
+    assert "Due: Thursday 14 January 2027\n" in email.body
+    assert "12:00am" not in email.body
+
+
 def test_a_digest_points_at_the_notifications_page(case_about_a_person):
     user, _, _ = case_about_a_person
     (row,) = notify([user], NotificationKind.DIGEST, link="/anything")

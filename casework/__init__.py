@@ -93,12 +93,11 @@ def _register_blueprints(app: Flask) -> None:
     from casework.accounts import views as auth
     from casework.actions import views as actions
     from casework.admin import views as admin
-    from casework.cases import views as cases
+    from casework.cases.views import access_requests, cases
     from casework.data_protection import views as data_protection
     from casework.health import views as health
     from casework.home import views as main
     from casework.meetings import views as meetings
-    from casework.notifications.views import access_requests
     from casework.notifications.views import admin as notifications_admin
     from casework.notifications.views import inbox as notifications_inbox
     from casework.notifications.views import preferences as notification_preferences

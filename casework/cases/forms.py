@@ -14,6 +14,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 
 from casework.cases.models import (
+    ACCESS_DECLINE_REASON_MAX,
     ACCESS_REASON_DETAILS_MAX,
     ACCESS_REQUEST_REASON_MAX,
     SHARE_REASON_MAX,
@@ -253,3 +254,22 @@ class PsgReviewForm(FlaskForm):
         self.form_errors.append("The form was changed before it was sent. Reload the page and try again.")
         self._errors = None
         return False
+
+
+class GrantAccessForm(FlaskForm):
+    """The one-click grant in the queue: a CSRF token and a button."""
+
+
+class DeclineAccessForm(FlaskForm):
+    reason = TextAreaField(
+        "Why are you declining the request?",
+        widget=GovTextArea(),
+        description="The person who asked sees this reason on the case's summary page.",
+        validators=[
+            DataRequired(message="Enter why you are declining the request"),
+            max_length("Reason", ACCESS_DECLINE_REASON_MAX),
+        ],
+    )
+    submit = SubmitField(
+        "Decline request", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--warning"}}
+    )

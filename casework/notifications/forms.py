@@ -3,15 +3,14 @@
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
-from wtforms import SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
+from wtforms import SubmitField
+from wtforms.validators import InputRequired
 
-from casework.cases.models import ACCESS_DECLINE_REASON_MAX
 from casework.notifications.models import Choice, NotificationKind
 from casework.notifications.services.preferences import CHOICE_NAMES
 from casework.notifications.wording import CHOICE_LABELS
-from casework.ui.fields import EnumRadioField, RadiosWidget, max_length
+from casework.ui.fields import EnumRadioField, RadiosWidget
 
 
 def _about(label: str) -> str:
@@ -52,22 +51,3 @@ class MarkAllReadForm(FlaskForm):
 
 class RetryForm(FlaskForm):
     """The retry button on /admin/notifications: its CSRF token and nothing else."""
-
-
-class GrantAccessForm(FlaskForm):
-    """The one-click grant in the queue: a CSRF token and a button."""
-
-
-class DeclineAccessForm(FlaskForm):
-    reason = TextAreaField(
-        "Why are you declining the request?",
-        widget=GovTextArea(),
-        description="The person who asked sees this reason on the case's summary page.",
-        validators=[
-            DataRequired(message="Enter why you are declining the request"),
-            max_length("Reason", ACCESS_DECLINE_REASON_MAX),
-        ],
-    )
-    submit = SubmitField(
-        "Decline request", widget=GovSubmitInput(), render_kw={"params": {"classes": "govuk-button--warning"}}
-    )

@@ -4,9 +4,9 @@ chairs and the community safety managers grant or decline them."""
 from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from casework.cases.forms import DeclineAccessForm, GrantAccessForm
 from casework.cases.models import ACCESS_DECLINE_REASON_MAX
 from casework.cases.services import access_requests, commands
-from casework.notifications.forms import DeclineAccessForm, GrantAccessForm
 from casework.paging import page_number
 from casework.ui.flow import Page, Saved, press, submit
 from casework.web import actor, writes_on_get

@@ -29,7 +29,7 @@ from casework.policy import authorize, may_lift_restriction
 from casework.ui.flow import Page, Saved, submit
 from casework.web import ACCESS_REASONS_KEY, actor, given_reasons, local_path, writes_on_get
 
-bp = Blueprint("cases", __name__, template_folder="templates", url_prefix="/cases")
+bp = Blueprint("cases", __name__, template_folder="../templates", url_prefix="/cases")
 
 EDIT_CONFLICT = (
     "Someone else saved changes to this case after you opened it. Your changes are below "

@@ -208,8 +208,8 @@ def pending_on_case(actor: User, case: Case) -> list[AccessRequest]:
     return list(db.session.scalars(query.order_by(AccessRequest.requested_at, AccessRequest.id)))
 
 
-def waiting_count(actor: User) -> int:
-    """How many requests wait for this user's decision."""
+def waiting_count(actor: User) -> sa.ScalarSelect[int]:
+    """How many requests wait for this user's decision, as a subquery (My work asks for
+    all its counts in one statement)."""
     mine = decides_access_request_clause(actor)
-    query = select(func.count()).select_from(AccessRequest).where(AccessRequest.status == PENDING, mine)
-    return db.session.scalar(query) or 0
+    return select(func.count(AccessRequest.id)).where(AccessRequest.status == PENDING, mine).scalar_subquery()

@@ -16,10 +16,10 @@ from casework.accounts.models import User
 from casework.actions.models import LIVE_STATUSES, Action
 from casework.actions.services.actions import DUE_SOON_DAYS
 from casework.audit.models import AuditEvent
-from casework.cases.models import AccessRequest, AccessRequestStatus, Case, CaseStatus
+from casework.cases.models import Case, CaseStatus
+from casework.cases.services import access_requests
 from casework.policy import (
     WorkPanel,
-    decides_access_request_clause,
     involved_clause,
     owes_action_clause,
     visible_referrals,
@@ -43,16 +43,6 @@ class WorkCounts:
     overdue_clocks: int = 0  # open and past due, partnership-wide
     temporary_passwords: int = 0
     failed_sign_ins: int = 0
-
-
-def pending_access_requests(actor: User) -> sa.ScalarSelect[int]:
-    """How many requests for access wait for this user's decision: the queue's own rule
-    (`/access-requests`)."""
-    return (
-        select(func.count(AccessRequest.id))
-        .where(AccessRequest.status == AccessRequestStatus.PENDING, decides_access_request_clause(actor))
-        .scalar_subquery()
-    )
 
 
 def _count(model: type, *conditions: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
@@ -81,7 +71,7 @@ def _wanted(
         referrals = visible_referrals(actor).where(Referral.status == ReferralStatus.NEW)
         wanted["undecided_referrals"] = referrals.with_only_columns(func.count(Referral.id)).scalar_subquery()
     if WorkPanel.ACCESS_REQUESTS in panels:
-        wanted["access_requests"] = pending_access_requests(actor)
+        wanted["access_requests"] = access_requests.waiting_count(actor)
     if WorkPanel.PARTNERSHIP_CLOCKS in panels:
         wanted["overdue_clocks"] = _count(SlaClock, SlaClock.outcome == ClockOutcome.OPEN, SlaClock.due_at < now)
     if WorkPanel.ACCOUNTS in panels:

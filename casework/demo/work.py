@@ -14,6 +14,7 @@ from datetime import datetime
 from casework import db
 from casework.accounts.models import User
 from casework.agencies.models import Agency
+from casework.demo.access import ask_for_access
 from casework.demo.actions import load_actions
 from casework.demo.delivery_plan import load_plan
 from casework.demo.meetings import flag_for_review, load_next_meeting, load_past_meeting
@@ -32,4 +33,5 @@ def load_partnership_work(
     load_next_meeting(work, past)
     load_actions(work)
     flag_for_review(work)
+    ask_for_access(work)
     db.session.flush()

@@ -15,7 +15,16 @@ from casework.accounts.models import User
 from casework.actions.models import Action, ActionStatus, ActionUpdate
 from casework.agencies.models import Agency
 from casework.audit.models import AuditEvent
-from casework.cases.models import Case, CaseAgency, CaseReferenceCounter, Note, NoteKind
+from casework.cases.models import (
+    AccessRequest,
+    AccessRequestStatus,
+    Case,
+    CaseAgency,
+    CaseReferenceCounter,
+    Note,
+    NoteKind,
+)
+from casework.cases.services import access_requests
 from casework.clock import add_days, add_months, utcnow
 from casework.demo import load_demo
 from casework.demo.plan import PLAN
@@ -272,3 +281,17 @@ def test_the_casebook_was_opened_and_written_through_the_case_services(demo_now)
     years = Counter(case.reference.split("-")[1] for case in all_cases)
     counters = {str(row.year): row.last_number for row in db.session.scalars(select(CaseReferenceCounter))}
     assert counters == dict(years)
+
+
+def test_the_chair_finds_a_request_for_access_waiting_made_through_the_service(demo_now):
+    page = access_requests.queue(user("chair@demo.test"), page=1, per_page=25)
+    assert [request.status for request in page.items] == [AccessRequestStatus.PENDING]
+    request = page.items[0]
+    assert request.user.email == "pc.dunmore@demo.test"
+    involved = db.session.scalars(select(CaseAgency.agency_id).where(CaseAgency.case_id == request.case_id)).all()
+    assert request.agency_id not in involved
+    asked = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.verb == "case.access_requested")
+    )
+    assert asked == 1
+    assert db.session.scalar(select(func.count()).select_from(AccessRequest)) == 1

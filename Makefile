@@ -8,7 +8,7 @@ DEV    := CASEWORK_ENV=development
 
 include Makefile.assets
 
-.PHONY: run test install system-packages migrate demo check clean
+.PHONY: run test install system-packages migrate demo check bench clean
 
 # A virtual environment with the pinned dependencies, rebuilt when pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
@@ -38,9 +38,16 @@ system-packages:
 test: install system-packages
 	$(BIN)/pytest -n auto
 
+# The partnership benchmark: SMALL and LARGE datasets (built once, cached in .bench/) on
+# SQLite and PostgreSQL, every page timed against its budget; exits 1 when one is over.
+# Not part of `make test`. See docs/performance.md.
+BENCH_ARGS ?=
+bench: install system-packages
+	$(BIN)/python -m tests.benchmarks.partnership --json .bench/results.json $(BENCH_ARGS)
+
 # Models and migrations agree (against the development database).
 check: migrate
 	$(DEV) $(BIN)/alembic check
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .bench

@@ -82,6 +82,8 @@ class Config:
     DIGEST_TIME = os.environ.get("DIGEST_TIME", "07:30")  # local time, Europe/London
 
     CASES_PER_PAGE = _env_int("CASES_PER_PAGE", 25)
+    # Items per section of a generated PSG agenda (docs/meetings.md, "The agenda generator").
+    AGENDA_SECTION_LIMIT = _env_int("AGENDA_SECTION_LIMIT", 25)
     AUDIT_EVENTS_PER_PAGE = 50
     ACCESS_REQUESTS_PER_PAGE = 25
     CASE_REFERENCE_PREFIX = os.environ.get("CASE_REFERENCE_PREFIX", "ASB")

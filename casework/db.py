@@ -4,6 +4,8 @@ The session is a plain SQLAlchemy scoped session (no Flask-SQLAlchemy) so tests 
 bind it to an outer transaction. Views and CLI commands commit; services only flush.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, mapped_column, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from casework.clock import utcnow
@@ -97,6 +99,53 @@ session = scoped_session(sessionmaker(expire_on_commit=False))
 # SQLite: a request that will write starts its transaction with BEGIN IMMEDIATE, so it
 # waits for the write lock (busy_timeout) instead of failing on a lock upgrade.
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
+
+
+@contextmanager
+def write_lock() -> Iterator[None]:
+    """Transactions begun inside take the write lock from their start (SQLite)."""
+    token = write_intent.set(True)
+    try:
+        yield
+    finally:
+        write_intent.reset(token)
+
+
+class WriteWhileReading(Exception):
+    """Something tried to write inside ``reading_only()``."""
+
+
+# SQLite: a page that shows and records what it showed reads without the write lock and
+# writes its records afterwards (casework/web.py, ``writes_on_get``). A write in between
+# would have to upgrade the read transaction to a write one, which fails at once with
+# "database is locked" when another connection has written since the read began; so a
+# write there is refused, and the page runs again holding the lock from the start.
+_reading: ContextVar[bool] = ContextVar("reading", default=False)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Inside, any flush with something to write and any INSERT, UPDATE or DELETE sent
+    through the session raise ``WriteWhileReading`` before reaching the database."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def _no_flush_while_reading(*_args: Any) -> None:
+    if _reading.get():
+        raise WriteWhileReading()
+
+
+def _no_write_statement_while_reading(state: ORMExecuteState) -> None:
+    if _reading.get() and (state.is_insert or state.is_update or state.is_delete):
+        raise WriteWhileReading()
+
+
+event.listen(session, "before_flush", _no_flush_while_reading)
+event.listen(session, "do_orm_execute", _no_write_statement_while_reading)
 
 
 def _configure_sqlite(engine: Engine) -> None:

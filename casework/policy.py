@@ -220,6 +220,7 @@ ENDPOINT_PERMISSIONS: dict[str, frozenset[Permission]] = {
         "actions.update": (P.ACTION_INBOX,),
         "meetings.index": (P.MEETING_VIEW,),
         "meetings.detail": (P.MEETING_VIEW,),
+        "meetings.more": (P.MEETING_VIEW,),
         "meetings.new": (P.MEETING_RUN,),
         "meetings.generate_agenda": (P.MEETING_RUN,),
         "meetings.move_item": (P.MEETING_RUN,),
@@ -306,9 +307,17 @@ def authorize(user: User, permission: Permission) -> None:
 # --- Cases -------------------------------------------------------------------------
 
 
-def involved_clause(user: User) -> ColumnElement[bool]:
-    """True for cases the user's agency is involved in."""
-    return select(CaseAgency.id).where(CaseAgency.case_id == Case.id, CaseAgency.agency_id == user.agency_id).exists()
+def involved_clause(user: User, case_id: sa.SQLColumnExpression[int] = Case.id) -> ColumnElement[bool]:
+    """True for cases the user's agency is involved in; ``case_id`` correlates it to
+    another table's case (a note's), so a query over that table probes each of its rows
+    instead of joining every case first."""
+    return select(CaseAgency.id).where(CaseAgency.case_id == case_id, CaseAgency.agency_id == user.agency_id).exists()
+
+
+def open_involvements_clause(user: User) -> ColumnElement[bool]:
+    """SQL truth of 'this involvement is of the user's agency in an open case'
+    (over case_agencies): the agency's open cases, counted from its own index entries."""
+    return sa.and_(CaseAgency.agency_id == user.agency_id, CaseAgency.case_open.is_(True))
 
 
 def works_on_clause(user: User) -> ColumnElement[bool]:

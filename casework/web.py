@@ -52,18 +52,50 @@ R = TypeVar("R")
 
 
 def writes_on_get(view: Callable[P, R]) -> Callable[P, R]:
-    """A page whose showing writes (the audit record of a view or an export): on SQLite
-    its transaction takes the write lock from the start, and what it wrote is committed
-    once the page is ready. A page that fails commits nothing."""
+    """A page whose showing writes (the audit record of a view or an export). What it
+    wrote is committed once the page is ready: a page that fails records nothing, and a
+    page whose record cannot be written is not shown (the error page is).
+
+    On SQLite, which has one writer at a time for the whole database, a GET reads
+    without the write lock and writes its records in a short transaction at the end, so
+    views of pages never queue behind each other's queries and templates. On PostgreSQL,
+    where an insert locks nothing that readers need, the page is one transaction, as
+    before. See docs/architecture.md, "Pages that write when they are shown"."""
 
     @wraps(view)
     def committing(*args: P.args, **kwargs: P.kwargs) -> R:
-        response = view(*args, **kwargs)
-        db.session.commit()
-        return response
+        if db.write_intent.get():  # a form sent, or PostgreSQL
+            return _committed(lambda: view(*args, **kwargs))
+        return _read_then_record(lambda: view(*args, **kwargs))
 
     committing.writes_on_get = True  # type: ignore[attr-defined]  # read by _start_request
     return committing
+
+
+def _committed(page: Callable[[], R]) -> R:
+    response = page()
+    db.session.commit()
+    return response
+
+
+def _read_then_record(page: Callable[[], R]) -> R:
+    """The page in a deferred transaction (SQLite: BEGIN), its audit records held aside;
+    then those records alone in a transaction that takes the write lock, before anything
+    is sent. A page that writes anything else (the risk matrix, stored on its first use)
+    runs again from the start holding the lock, as a form does."""
+    try:
+        with audit.held() as records, db.reading_only():
+            response = page()
+            db.session.flush()  # anything left to write but the held records is refused
+    except db.WriteWhileReading:
+        db.session.rollback()
+        with db.write_lock():
+            return _committed(page)
+    db.session.commit()  # ends the read transaction, which wrote nothing
+    with db.write_lock():
+        db.session.add_all(records)
+        db.session.commit()  # the browser session, if it changed, goes with it
+    return response
 
 
 @login_manager.user_loader
@@ -91,7 +123,15 @@ def _start_request() -> None:
     g.csp_nonce = secrets.token_urlsafe(16)
     audit.request_meta.set(audit.RequestMeta(ip=request.remote_addr or "", request_id=g.request_id))
     view = current_app.view_functions.get(request.endpoint or "")
-    db.write_intent.set(request.method not in SAFE_METHODS or getattr(view, "writes_on_get", False))
+    # A page that records what it shows is one write transaction, except on SQLite.
+    recorded_in_one = getattr(view, "writes_on_get", False) and not _one_writer_at_a_time()
+    db.write_intent.set(request.method not in SAFE_METHODS or recorded_in_one)
+
+
+def _one_writer_at_a_time() -> bool:
+    """SQLite: a write transaction locks the whole database, so pages that record what they
+    show read first and write afterwards (``writes_on_get``)."""
+    return bool(current_app.extensions["casework.engine"].dialect.name == "sqlite")
 
 
 def _refuse_nul_characters() -> None:

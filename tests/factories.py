@@ -89,7 +89,15 @@ def make_case(
     db.session.add(case)
     db.session.flush()
     for agency in {lead_agency.id: lead_agency, **{a.id: a for a in involved}}.values():
-        db.session.add(CaseAgency(case_id=case.id, agency_id=agency.id, added_by_id=opener.id, added_at=when))
+        db.session.add(
+            CaseAgency(
+                case_id=case.id,
+                agency_id=agency.id,
+                added_by_id=opener.id,
+                added_at=when,
+                case_open=status is CaseStatus.OPEN,
+            )
+        )
     db.session.commit()
     return case
 

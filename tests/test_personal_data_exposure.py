@@ -123,6 +123,7 @@ def world(session):
             "action_id": action.id,
             "meeting_id": meeting.id,
             "item_id": item.id,
+            "section": "high-risk",
             "premises_id": premises.id,
             "referral_id": referral.id,
         },

@@ -113,6 +113,7 @@ def other_agency_records(session):
         "action_id": action.id,
         "meeting_id": conference.id,
         "item_id": 1,
+        "section": "high-risk",
         "referral_id": referral.id,
         "request_id": asked.id,
         "priority_id": priority.id,

@@ -84,7 +84,11 @@ class Action(Base):
             "meeting_id",
             "plan_action_id",
         ),
-        sa.Index("ix_actions_status_due_on_assigned_agency_id", "status", "due_on", "id", "assigned_agency_id"),
+        # The case_id at the end lets the PSG agenda read the live overdue actions of
+        # open cases from the index alone.
+        sa.Index(
+            "ix_actions_status_due_on_assigned_agency_id", "status", "due_on", "id", "assigned_agency_id", "case_id"
+        ),
         # "Assigned to me".
         sa.Index("ix_actions_assignee_id", "assignee_id", "status", "due_on"),
     )

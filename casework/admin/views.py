@@ -1,5 +1,6 @@
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -263,10 +264,40 @@ def audit_log() -> tuple[str, int]:
             criteria = _audit_criteria(form)
         else:
             status = INVALID
+    older_than = paging.whole_number(request.args.get("older_than"))
+    newer_than = None if older_than else paging.whole_number(request.args.get("newer_than"))
     page = audit.search_events(
         actor(),
         criteria,
-        page=paging.page_number(request.args.get("page")),
         per_page=current_app.config["AUDIT_EVENTS_PER_PAGE"],
+        older_than=older_than,
+        newer_than=newer_than,
     )
-    return render_template("admin/audit.html", form=form, page=page, events=audit.readable(page.items)), status
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        page=page,
+        events=audit.readable(page.items),
+        pages=_audit_pages(page),
+    ), status
+
+
+def _audit_pages(page: audit.EventPage) -> dict[str, object] | None:
+    """Links to the newer and the older events, keeping the filters (govukPagination)."""
+    if not page.items or not (page.newer or page.older):
+        return None
+    args: dict[str, Any] = {
+        key: values for key, values in request.args.to_dict(flat=False).items() if key not in _PAGE_ARGS
+    }
+
+    def link(text: str, **cursor: int) -> dict[str, str]:
+        return {"text": text, "href": url_for("admin.audit_log", **{**args, **cursor})}
+
+    return {
+        "previous": link("Newer events", newer_than=page.items[0].id) if page.newer else None,
+        "next": link("Older events", older_than=page.items[-1].id) if page.older else None,
+        "landmarkLabel": "Audit log pages",
+    }
+
+
+_PAGE_ARGS = ("page", "older_than", "newer_than")

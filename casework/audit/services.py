@@ -1,6 +1,8 @@
 """The audit trail: written in the same transaction as the change it records."""
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +16,6 @@ from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.audit.models import AuditEvent
 from casework.cases.models import Case
-from casework.paging import Page, clamp
 from casework.permissions import Permission
 from casework.policy import authorize
 from casework.premises.models import Premises
@@ -126,6 +127,24 @@ class RequestMeta:
 request_meta: ContextVar[RequestMeta] = ContextVar("request_meta", default=RequestMeta())
 
 
+# The records of what a page shows while it reads without SQLite's write lock: kept out of
+# the session until the page is ready, then written in a short transaction of their own
+# (casework/web.py, ``writes_on_get``).
+_held: ContextVar[list[AuditEvent] | None] = ContextVar("held_records", default=None)
+
+
+@contextmanager
+def held() -> Iterator[list[AuditEvent]]:
+    """Events recorded inside are kept in the list yielded instead of the session: the
+    caller writes them, or drops them if what they record failed."""
+    events: list[AuditEvent] = []
+    token = _held.set(events)
+    try:
+        yield events
+    finally:
+        _held.reset(token)
+
+
 def record(
     actor: User | None,
     verb: str,
@@ -148,7 +167,10 @@ def record(
         ip=meta.ip,
         request_id=meta.request_id,
     )
-    db.session.add(event)
+    if (events := _held.get()) is not None:
+        events.append(event)
+    else:
+        db.session.add(event)
     return event
 
 
@@ -217,18 +239,67 @@ def _filtered(criteria: AuditFilter) -> Select[AuditEvent]:
     return query
 
 
-def search_events(actor: User, criteria: AuditFilter, *, page: int, per_page: int) -> Page[AuditEvent]:
+# Counting every event of a long log on every view costs more than the number is worth:
+# above this many, the log says "more than 10,000" (docs/data-protection.md).
+COUNT_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One page of the log, newest first, and where the pages either side start."""
+
+    items: list[AuditEvent]
+    total: int  # exact when ``exact``, else at most ``limit`` + 1
+    exact: bool
+    limit: int
+    newer: bool  # there are newer events: the page of them is the one before the first shown
+    older: bool
+
+    @property
+    def more_than_limit(self) -> bool:
+        return not self.exact and self.total > self.limit
+
+
+def _count(query: Select[AuditEvent], criteria: AuditFilter) -> tuple[int, bool]:
+    """The count, and whether it is exact: always when filtered by a case or a person
+    (read through their indexes, a few hundred events at most); otherwise counted only
+    as far as COUNT_LIMIT + 1."""
+    if criteria.case_reference or criteria.person_id is not None:
+        return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0, True
+    capped = query.with_only_columns(AuditEvent.id).limit(COUNT_LIMIT + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(capped)) or 0, False
+
+
+def search_events(
+    actor: User,
+    criteria: AuditFilter,
+    *,
+    per_page: int,
+    older_than: int | None = None,
+    newer_than: int | None = None,
+) -> EventPage:
+    """A page of the events matching ``criteria``, newest first (by time, then id): the
+    newest, the ones just older than event ``older_than`` or just newer than event
+    ``newer_than``. Keyset paging: the page is read from the index on ``at`` from the
+    event it starts at, however far back, and stays put while new events arrive."""
     authorize(actor, Permission.AUDIT_VIEW)
     query = _filtered(criteria)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = clamp(page, total, per_page)
-    events = db.session.scalars(
-        query.options(joinedload(AuditEvent.actor), joinedload(AuditEvent.case))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(list(events), total, page, per_page)
+    total, exact = _count(query, criteria)
+    query = query.options(joinedload(AuditEvent.actor), joinedload(AuditEvent.case))
+    edge = newer_than if newer_than is not None else older_than
+    if edge is not None:
+        at = select(AuditEvent.at).where(AuditEvent.id == edge).scalar_subquery()
+        if newer_than is not None:
+            query = query.where(AuditEvent.at >= at, or_(AuditEvent.at > at, AuditEvent.id > edge))
+        else:
+            query = query.where(AuditEvent.at <= at, or_(AuditEvent.at < at, AuditEvent.id < edge))
+    if newer_than is not None:
+        rows = list(db.session.scalars(query.order_by(AuditEvent.at, AuditEvent.id).limit(per_page + 1)))
+        return EventPage(rows[:per_page][::-1], total, exact, COUNT_LIMIT, newer=len(rows) > per_page, older=True)
+    rows = list(db.session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(per_page + 1)))
+    return EventPage(
+        rows[:per_page], total, exact, COUNT_LIMIT, newer=older_than is not None, older=len(rows) > per_page
+    )
 
 
 # --- Reading the log: names, not ids ---------------------------------------------------

@@ -145,17 +145,25 @@ class CaseAgency(Base):
 
     id: Mapped[IntPK]
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
-    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     added_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     added_at: Mapped[CreatedAt]
     # Why the case was shared with the agency; blank for the agencies it was opened with.
     reason: Mapped[str] = mapped_column(sa.Text, default="", server_default="", info=limited(SHARE_REASON_MAX))
+    # Whether the case is open, kept with each involvement whenever the case opens,
+    # closes or reopens (cases.services.commands), so that an agency's open cases are
+    # counted from its own rows of this index rather than by probing every open case.
+    case_open: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     case: Mapped[Case] = relationship(back_populates="agencies", lazy="raise")
     agency: Mapped[Agency] = relationship(lazy="raise")
     added_by: Mapped["User"] = relationship(lazy="raise")
 
-    __table_args__ = (sa.UniqueConstraint("case_id", "agency_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "agency_id"),
+        # An agency's cases (the visibility clauses, driven by agency), and its open ones.
+        sa.Index("ix_case_agencies_agency_id_case_open_case_id", "agency_id", "case_open", "case_id"),
+    )
 
 
 class AccessRequestStatus(enum.StrEnum):

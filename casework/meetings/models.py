@@ -25,6 +25,29 @@ class MeetingKind(enum.StrEnum):
         return {"psg_meeting": "PSG meeting", "case_conference": "Case conference"}[self.value]
 
 
+class AgendaSection(enum.StrEnum):
+    """The sections of a generated agenda, in agenda order; each shows at most so many
+    items (``AGENDA_SECTION_LIMIT``), the most urgent first. The values name the list of
+    what did not fit in URLs, so they are kebab-case."""
+
+    REFERRALS = "referrals"  # referrals awaiting a decision, items of their own
+    ACCEPTED = "accepted"  # cases from referrals accepted since the last meeting
+    HIGH_RISK = "high-risk"
+    OVERDUE = "overdue"
+    REVIEW = "review"
+
+    @property
+    def label(self) -> str:
+        """What "and N more ..." says about the section's items."""
+        return {
+            "referrals": "referrals awaiting a decision",
+            "accepted": "cases from new referrals",
+            "high-risk": "cases with a high-risk victim",
+            "overdue": "cases with something overdue",
+            "review": "cases flagged for PSG review",
+        }[self.value]
+
+
 class AttendanceStatus(enum.StrEnum):
     PRESENT = "present"
     APOLOGIES = "apologies"
@@ -52,6 +75,9 @@ class Meeting(Base):
     chair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     outcome: Mapped[LongText] = mapped_column(default="")
     agenda_generated_at: Mapped[datetime | None]
+    # How many more the casebook picked than each section shows, when the agenda was
+    # generated: {AgendaSection value: count}, only the sections that overflowed.
+    agenda_more: Mapped[dict[str, int] | None] = mapped_column(sa.JSON)
     finished_at: Mapped[datetime | None]
     recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     recorded_at: Mapped[CreatedAt]

@@ -4,7 +4,7 @@ Every view that takes a meeting id looks the meeting up first, so a case confere
 id (or any id, for a user who may not see meetings) answers 404 before anything else.
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from casework.accounts.models import User
@@ -36,6 +36,7 @@ from casework.web import actor, writes_on_get
 bp = Blueprint("meetings", __name__, template_folder="templates", url_prefix="/meetings")
 
 PAST_PER_PAGE = 20
+MORE_PER_PAGE = 50
 CONFLICT = (
     "Someone else changed this meeting after you opened it. What you typed is below and has not been "
     "saved yet: check the meeting's record, then save again."
@@ -118,7 +119,24 @@ def new() -> Page:
 def detail(meeting_id: int) -> str:
     page = pages.meeting_page(actor(), meeting_id)
     pages.record_view(actor(), page.meeting)
-    return render_template("meetings/detail.html", page=page, meeting=page.meeting)
+    return render_template(
+        "meetings/detail.html",
+        page=page,
+        meeting=page.meeting,
+        section_limit=current_app.config["AGENDA_SECTION_LIMIT"],
+    )
+
+
+@bp.get("/<int:meeting_id>/agenda/<section>")
+@writes_on_get  # the audit record of this view
+def more(meeting_id: int, section: str) -> str:
+    """What did not fit on the agenda in one section, as the casebook picks it now."""
+    user = actor()
+    meeting, chosen, rest = agenda.more_cases(
+        user, meeting_id, section, page=page_number(request.args.get("page")), per_page=MORE_PER_PAGE
+    )
+    agenda.record_more_view(user, meeting, chosen)
+    return render_template("meetings/more.html", meeting=meeting, section=chosen, rest=rest)
 
 
 @bp.post("/<int:meeting_id>/agenda/generate")
@@ -127,7 +145,9 @@ def generate_agenda(meeting_id: int) -> Response:
     form = MeetingVersionForm()
 
     def change() -> str:
-        items = agenda.generate_agenda(user, meeting_id, version=_version(form))
+        items = agenda.generate_agenda(
+            user, meeting_id, version=_version(form), limit=current_app.config["AGENDA_SECTION_LIMIT"]
+        )
         return f"Agenda generated from the casebook: {len(items)} {'item' if len(items) == 1 else 'items'}."
 
     return press(form, change, back=_detail_url(meeting_id, "agenda"), conflict_message=BUTTON_CONFLICT)

@@ -163,21 +163,37 @@ class ReferralRow:
 
 
 def list_referrals(actor: User, *, status: ReferralStatus | None, page: int, per_page: int) -> Page[ReferralRow]:
-    """The referrals the actor sees, new ones first, then the newest."""
+    """The referrals the actor sees, new ones first, then the newest, in three
+    statements whatever their number (the user, the counts, the page).
+
+    The page is read as two ranges of indexes rather than one sort of every referral:
+    the new ones newest first (``ix_referrals_status_received_at``), then the decided
+    ones newest first (``ix_referrals_received_at_id``), each only as far as the page
+    reaches, its place in each worked out from the count of new referrals."""
     authorize(actor, P.REFERRAL_MAKE)
     query = visible_referrals(actor)
     if status is not None:
         query = query.where(Referral.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Referral.id).subquery())) or 0
+    is_new = Referral.status == ReferralStatus.NEW
+    total, new = db.session.execute(query.with_only_columns(func.count(), func.count(sa.case((is_new, 1))))).one()
     page = clamp(page, total, per_page)
-    new_first = sa.case((Referral.status == ReferralStatus.NEW, 0), else_=1)
+    offset = (page - 1) * per_page
+    newest = (Referral.received_at.desc(), Referral.id.desc())
+    parts = []
+    if offset < new:  # the page starts among the new referrals
+        parts.append(query.where(is_new).order_by(*newest).limit(per_page).offset(offset))
+    if offset + per_page > new:  # and reaches the decided ones
+        decided = query.where(Referral.status != ReferralStatus.NEW).order_by(*newest)
+        parts.append(decided.limit(per_page - max(0, new - offset)).offset(max(0, offset - new)))
+    # Each part is a subquery of its own: SQLite takes no LIMIT in a member of a UNION.
+    ids = sa.union_all(*(select(part.with_only_columns(Referral.id).subquery().c.id) for part in parts))
     rows = db.session.execute(
-        query.outerjoin(Case, Case.id == Referral.case_id)
+        select(Referral)
+        .where(Referral.id.in_(ids))
+        .outerjoin(Case, Case.id == Referral.case_id)
         .add_columns(Case.reference, _case_visible(actor))
         .options(joinedload(Referral.referring_agency), joinedload(Referral.referrer))
-        .order_by(new_first, Referral.received_at.desc(), Referral.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        .order_by(sa.case((is_new, 0), else_=1), *newest)
     ).all()
     items = [ReferralRow(referral, reference, bool(visible)) for referral, reference, visible in rows]
     return Page(items, total, page, per_page)

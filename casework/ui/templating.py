@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Flask, g, request, session, url_for
 from flask_login import current_user
+from govuk_frontend_wtf.gov_form_base import GovFormBase
 
 from casework.audit import services as audit
 from casework.clock import ZONE, utcnow
@@ -13,6 +14,7 @@ from casework.permissions import Permission
 from casework.policy import can, permissions_of
 from casework.session_store import unread_notifications_read_with
 from casework.ui.tables import table_row
+from casework.ui.widgets import render_widget
 from casework.victims.models import ClockStatus, SlaClock
 from casework.victims.services import sla
 
@@ -148,6 +150,7 @@ def _navigation() -> list[dict[str, object]]:
 
 
 def init_app(app: Flask) -> None:
+    GovFormBase.render = render_widget  # see casework/ui/widgets.py
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_date)
     app.add_template_filter(countdown)

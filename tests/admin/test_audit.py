@@ -212,22 +212,84 @@ def test_dates_are_days_in_london(as_manager):
     assert shown(None, datetime(2026, 1, 15).date()) == {"winter.evening"}
 
 
+def older_link(html):
+    found = re.search(r'href="(/admin/audit\?[^"]*older_than=[0-9]+[^"]*)"', html)
+    return found and found.group(1).replace("&amp;", "&")
+
+
+def newer_link(html):
+    found = re.search(r'href="(/admin/audit\?[^"]*newer_than=[0-9]+[^"]*)"', html)
+    return found and found.group(1).replace("&amp;", "&")
+
+
 def test_pages(app, as_manager, monkeypatch):
     monkeypatch.setitem(app.config, "AUDIT_EVENTS_PER_PAGE", 3)
     start = utcnow() - timedelta(days=1)
     for number in range(7):
         make_event(verb=f"event.{number}", at=start + timedelta(minutes=number))
-    first = as_manager.get("/admin/audit")
-    assert "7 events, page 1 of 3" in first.text
-    assert verbs_shown(first.text) == ["event.6", "event.5", "event.4"]
-    assert "page=2" in first.text
-    assert verbs_shown(as_manager.get("/admin/audit?page=2").text) == ["event.3", "event.2", "event.1"]
-    assert verbs_shown(as_manager.get("/admin/audit?page=3").text) == ["event.0"]
-    # Nonsense page numbers fall back to the first page rather than failing.
-    for page in ("0", "-1", "abc"):
-        response = as_manager.get(f"/admin/audit?page={page}")
+    first = as_manager.get("/admin/audit").text
+    assert "7 events, newest first" in first
+    assert verbs_shown(first) == ["event.6", "event.5", "event.4"]
+    assert newer_link(first) is None
+    second = as_manager.get(older_link(first)).text
+    assert verbs_shown(second) == ["event.3", "event.2", "event.1"]
+    third = as_manager.get(older_link(second)).text
+    assert verbs_shown(third) == ["event.0"] and older_link(third) is None
+    back = as_manager.get(newer_link(third)).text
+    assert verbs_shown(back) == ["event.3", "event.2", "event.1"]
+    top = as_manager.get(newer_link(back)).text
+    assert verbs_shown(top) == ["event.6", "event.5", "event.4"] and newer_link(top) is None
+    # Nonsense in the links, and the page numbers of old links, give the newest events.
+    for query in ("page=2", "older_than=abc", "newer_than=-1", "older_than=0", "page=abc"):
+        response = as_manager.get(f"/admin/audit?{query}")
         assert response.status_code == 200
         assert verbs_shown(response.text) == ["event.6", "event.5", "event.4"]
+
+
+def test_pages_of_events_at_the_same_instant_skip_and_repeat_nothing(app, manager):
+    """Events recorded at the same instant (a batch, or times as stored to the second),
+    across every page edge, newer events arriving meanwhile: reading older pages one
+    after the other, and then newer ones back, gives each event once, in order."""
+    instant = utcnow() - timedelta(hours=1)
+    for number in range(11):
+        make_event(verb=f"event.{number}", at=instant + timedelta(seconds=number // 4))
+    for per_page in (1, 2, 3, 4, 5, 50):
+        expected = list(db.session.scalars(select(AuditEvent.id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())))
+        read, page = [], audit.search_events(manager, audit.AuditFilter(), per_page=per_page)
+        read += [shown.id for shown in page.items]
+        make_event(verb="arrived.meanwhile")  # newer than all: never on an older page
+        while page.older:
+            page = audit.search_events(manager, audit.AuditFilter(), per_page=per_page, older_than=page.items[-1].id)
+            read += [shown.id for shown in page.items]
+        assert read == expected
+        back = [shown.id for shown in page.items]
+        while page.newer:
+            page = audit.search_events(manager, audit.AuditFilter(), per_page=per_page, newer_than=page.items[0].id)
+            back = [shown.id for shown in page.items] + back
+        newest = db.session.scalars(select(AuditEvent.id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
+        # The first page was read before the last event arrived; any later page shows it.
+        assert back == (list(newest) if len(expected) > per_page else expected)
+
+
+def test_the_count_stops_at_the_limit_unless_filtered_by_case_or_person(app, as_manager, home, manager, monkeypatch):
+    monkeypatch.setattr(audit, "COUNT_LIMIT", 4)
+    case, person = make_case(lead_agency=home), make_person(created_by=manager)
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    for number in range(6):
+        make_event(verb=f"case.event.{number}", case=case, person=person)
+    assert before + 6 > 4
+    assert "More than 4 events, newest first" in as_manager.get("/admin/audit").text
+    assert "More than 4 events" in as_manager.get("/admin/audit?kind=cases").text
+    of_case = db.session.scalar(select(func.count()).where(AuditEvent.case_id == case.id))
+    of_person = db.session.scalar(select(func.count()).where(AuditEvent.person_id == person.id))
+    assert of_case >= 6 and of_person >= 6
+    shown_text = as_manager.get(f"/admin/audit?case={case.reference}").text
+    assert f"{of_case} events, newest first" in shown_text, re.findall(
+        r"role=\"status\">[^<]*<", shown_text
+    ) + re.findall("govuk-error-message[^<]*<[^<]*<[^<]*", shown_text)
+    assert f"{of_person} events, newest first" in as_manager.get(f"/admin/audit?person={person.id}").text
+    monkeypatch.setattr(audit, "COUNT_LIMIT", 6)
+    assert "6 events, newest first" in as_manager.get("/admin/audit?kind=cases").text
 
 
 def test_paging_keeps_the_filters(app, as_manager, home, monkeypatch):
@@ -237,10 +299,10 @@ def test_paging_keeps_the_filters(app, as_manager, home, monkeypatch):
     make_event(verb="alice.2", actor=alice)
     make_event(verb="someone.else")
     page = as_manager.get("/admin/audit", query_string={"user": alice.id}).text
-    assert "2 events, page 1 of 2" in page
-    assert f"user={alice.id}" in page and "page=2" in page
-    second = as_manager.get("/admin/audit", query_string={"user": alice.id, "page": 2}).text
-    assert verbs_shown(second) == ["alice.1"]
+    assert "2 events, newest first" in page and verbs_shown(page) == ["alice.2"]
+    assert f"user={alice.id}" in older_link(page)
+    second = as_manager.get(older_link(page)).text
+    assert verbs_shown(second) == ["alice.1"] and older_link(second) is None
 
 
 def test_paging_keeps_every_part_of_a_date_filter(app, as_manager, monkeypatch):
@@ -512,7 +574,7 @@ def test_the_kind_filter_is_read_through_the_verb_index(app, manager):
     engine = app.extensions["casework.engine"]
     event.listen(engine, "before_cursor_execute", keep)
     try:
-        found = audit.search_events(manager, audit.AuditFilter(kind="risk"), page=1, per_page=50)
+        found = audit.search_events(manager, audit.AuditFilter(kind="risk"), per_page=50)
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     assert [shown.verb for shown in found.items] == ["risk_matrix.loaded"]

@@ -114,10 +114,12 @@ def partnership(session):
 
 def every_page(actor, criteria: CaseFilter, per_page: int = 3):
     first = pages.list_cases(actor, criteria, per_page=per_page)
-    rows = list(first.items)
-    for number in range(2, first.pages + 1):
-        rows += pages.list_cases(actor, CaseFilter(**{**criteria.__dict__, "page": number}), per_page=per_page).items
-    return first, rows
+    rows, page, count = list(first.items), first, 1
+    while page.next:
+        page = pages.list_cases(actor, CaseFilter(**{**criteria.__dict__, "after": page.next}), per_page=per_page)
+        rows += page.items
+        count += 1
+    return first, rows, count
 
 
 @pytest.mark.parametrize(
@@ -138,10 +140,10 @@ def test_list_totals_agree_with_the_rows_on_every_page(partnership, who, criteri
         "partner": make_user(role=Role.PARTNER, agency=partnership["voluntary"]),
         "manager": make_user(role=Role.MANAGER, agency=partnership["council"]),
     }[who]
-    first, rows = every_page(actor, criteria)
+    first, rows, count = every_page(actor, criteria)
     assert first.total == expected_total == len(rows)
     assert len({row.case.id for row in rows}) == len(rows)
-    assert first.pages == max(1, -(-expected_total // 3))
+    assert count == max(1, -(-expected_total // 3))
     assert sum(not row.full_view for row in rows) == expected_stubs
 
 

@@ -1,6 +1,7 @@
 """Subject access (UK GDPR Art. 15): the printable page and the JSON download of
 everything held about a person, for managers and administrators only, audited."""
 
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from casework.audit import services as audit
 from casework.audit.models import AuditEvent
 from casework.cases.models import PartyRole
 from casework.clock import utcnow
+from casework.data_protection import views as subject_access_views
 from casework.data_protection.services import subject_access
 from casework.meetings.models import MeetingDecision
 from casework.permissions import Role
@@ -272,3 +274,23 @@ def test_printing_the_document_leaves_out_the_navigation_links_and_buttons(clien
     assert 'class="govuk-body casework-no-print"><a class="govuk-link" href="/people/' in page
     for screen_only in ("govuk-service-navigation", "govuk-back-link", "govuk-footer", "govuk-skip-link"):
         assert f'class="{screen_only}' in page, screen_only
+
+
+@pytest.mark.parametrize("path", ["", "/download"])
+def test_the_collector_waits_for_the_export_and_runs_again_after_it(
+    client_as: ClientAs, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    victim, _cases, _officer = person_with_records()
+    manager = make_user(role=Role.MANAGER)
+    seen = []
+    export = subject_access_views.export_person
+
+    def watched(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return export(*args, **kwargs)
+
+    monkeypatch.setattr(subject_access_views, "export_person", watched)
+    assert gc.isenabled()
+    assert client_as(manager).get(f"/people/{victim.id}/subject-access{path}").status_code == 200
+    assert client_as(manager).get(f"/people/999999/subject-access{path}").status_code == 404
+    assert seen == [False, False] and gc.isenabled()

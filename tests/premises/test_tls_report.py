@@ -13,6 +13,7 @@ from casework.audit.models import AuditEvent
 from casework.permissions import Permission, Role
 from casework.policy import can
 from casework.premises.models import PremisesStatusChange, TlsStatus
+from casework.premises.services import tls_reports
 from casework.premises.services.tls_reports import EXPORT_HEADER
 from tests.factories import make_agency, make_premises, make_user
 
@@ -213,3 +214,23 @@ def test_the_target_comes_from_configuration(app, client_as, register, monkeypat
     )
     rag = " ".join(response.text[response.text.index('data-testid="red-rag"') :].split("</p>")[0].split())
     assert 'govuk-tag--green"> Green </strong> against a target of 50%' in rag
+
+
+@pytest.mark.calendar
+def test_a_long_list_of_overdue_premises_ends_with_a_link_to_them_all(client_as, register, monkeypatch):
+    monkeypatch.setattr(tls_reports, "OVERDUE_LISTED", 1)
+    client = client_as(make_user(role=Role.MANAGER, agency=register["council"]))
+    text = client.get("/premises/report").text
+    assert cell(text, "overdue-count") == "2 premises have a deadline passed."
+    assert text.count('<a class="govuk-link" href="/premises/') == 1
+    assert "And 1 more premises." in text
+    link = "/premises?deadline_passed=y&amp;sort=deadline-asc"
+    assert f'<a class="govuk-link" href="{link}">See all 2 premises with a deadline passed in the register</a>' in text
+    register_page = client.get(link.replace("&amp;", "&")).text
+    assert NAME in register_page and "@SUM(A1)" in register_page
+
+
+@pytest.mark.calendar
+def test_no_link_when_every_overdue_premises_is_listed(client_as, register):
+    text = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get("/premises/report").text
+    assert "overdue-more" not in text and "deadline_passed" not in text

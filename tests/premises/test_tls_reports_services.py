@@ -3,6 +3,7 @@ red-to-amber and amber-to-green cohorts (on time, at the deadline, late, not rea
 pending), calendar-month deadlines, the RAG, activity by quarter, overdue premises and
 the export rows, each in a constant number of queries."""
 
+import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -10,20 +11,21 @@ from sqlalchemy import select
 
 from casework import db
 from casework.audit.models import AuditEvent
-from casework.clock import ZONE, make_quarter, previous_quarters, quarter_of, utcnow
+from casework.clock import ZONE, add_months, make_quarter, previous_quarters, quarter_of, utcnow
 from casework.exceptions import PermissionDenied
 from casework.permissions import Role
 from casework.premises.models import (
     HearingKind,
     HearingOutcome,
     LicensingHearing,
+    Premises,
     PremisesStatusChange,
     PremisesVisit,
     TlsStatus,
     VisitKind,
 )
 from casework.premises.services import tls_reports
-from casework.premises.services.tls_rules import TlsRules
+from casework.premises.services.tls_rules import TlsRules, deadlines
 from casework.rag import Rag
 from tests.factories import make_agency, make_premises, make_user
 from tests.support.queries import recorded_statements
@@ -233,3 +235,65 @@ def test_only_managers_and_admins_export(session):
     chair = make_user(role=Role.PSG_CHAIR, agency=make_agency(name="Fenland District Council"))
     with pytest.raises(PermissionDenied):
         tls_reports.export_rows(chair, Q3, RULES)
+
+
+def _listed_by_hand(now):
+    """Every premises with a deadline passed, most overdue first, from the rules alone."""
+    visits = {
+        premises_id: at
+        for premises_id, at in db.session.execute(select(PremisesVisit.premises_id, PremisesVisit.visited_at))
+    }
+    found = []
+    for premises in db.session.scalars(select(Premises)):
+        latest = max((at for pid, at in visits.items() if pid == premises.id), default=None)
+        passed = [d for d in deadlines(premises.status, premises.status_since, latest, RULES) if d.overdue(now)]
+        if passed:
+            first = min(passed, key=lambda d: d.due_at)
+            found.append((first.due_at, premises.status_since, premises.id, first.kind.label))
+    return sorted(found)
+
+
+def test_the_most_overdue_are_listed_and_every_one_counted(officer, manager):
+    """Starts on every day of the last year, some at a month's end (two starts that reach
+    the same deadline) and some whose deadline falls today, red and amber, visited or not:
+    the count is of all of them and the list is the first few of the order worked out by
+    hand from the rules."""
+    now = utcnow()
+    rng = random.Random(14)
+    starts = [now - timedelta(days=days, hours=rng.randrange(24)) for days in range(1, 400, 3)]
+    starts += [at(2026, 8, 31, 10), at(2026, 8, 30, 11), at(2026, 8, 29, 23)]  # 30 November, clamped
+    starts += [add_months(now, -3) + timedelta(minutes=delta) for delta in (-30, 30)]  # due today
+    starts += [now - timedelta(days=28, minutes=delta) for delta in (-30, 30)]
+    for since in starts:
+        for status in (RED, AMBER):
+            premises = make_premises(status=status, status_since=since)
+            if status is AMBER and rng.random() < 0.3:
+                db.session.add(
+                    PremisesVisit(
+                        premises_id=premises.id,
+                        kind=VisitKind.COMPLIANCE,
+                        officer_id=officer.id,
+                        visited_at=since + timedelta(days=rng.choice([-2, 1, 40])),
+                    )
+                )
+    db.session.commit()
+    expected = _listed_by_hand(now)
+    assert len(expected) > 100
+
+    for listed in (1, 7, 60, 1000):
+        count, rows = tls_reports.overdue_now(now, RULES, named=True, listed=listed)
+        assert count == len(expected)
+        assert [(row.due_at, row.premises_id, row.deadline) for row in rows] == [
+            (due, premises_id, kind) for due, _, premises_id, kind in expected[:listed]
+        ]
+
+
+def test_the_report_lists_a_few_and_counts_the_rest(officer, manager, monkeypatch):
+    now = utcnow()
+    for days in (100, 110, 120, 130):
+        make_premises(status=RED, status_since=now - timedelta(days=days))
+    monkeypatch.setattr(tls_reports, "OVERDUE_LISTED", 3)
+    with recorded_statements(db.session.get_bind()) as statements:
+        report = figures(manager, now=now)
+    assert len(statements) == 4
+    assert report.overdue == 4 and len(report.overdue_premises) == 3 and report.overdue_not_listed == 1

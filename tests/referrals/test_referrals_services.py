@@ -202,6 +202,40 @@ def test_the_list_puts_new_referrals_first_and_filters_by_status(world):
     assert ([row.referral.id for row in page.items], page.total, page.pages) == ([declined.id], 3, 2)
 
 
+@pytest.mark.parametrize("per_page", [1, 3, 4, 7, 25])
+def test_every_page_of_the_list_in_turn_holds_each_referral_once_new_first(world, per_page):
+    """New and decided referrals, several received at the same instant, some of them
+    across a page's edge: the pages, read one after the other, are the whole list in its
+    order, whatever the page size, with the status filter and for an agency's member."""
+    at = world.referral.received_at
+    made = [world.referral]
+    for n, status in enumerate(
+        [ReferralStatus.NEW] * 5 + [ReferralStatus.ACCEPTED] * 4 + [ReferralStatus.DECLINED] * 4
+    ):
+        received = at - timedelta(days=n % 3)  # three instants, each shared by new and decided ones
+        referrer = world.partner if n % 2 else world.housing_officer
+        made.append(make_referral(referrer=referrer, status=status, received_at=received))
+    is_new = {referral.id: referral.status is ReferralStatus.NEW for referral in made}
+
+    def in_order(referrals_: list[Referral]) -> list[int]:
+        ordered = sorted(referrals_, key=lambda r: (not is_new[r.id], -r.received_at.timestamp(), -r.id))
+        return [referral.id for referral in ordered]
+
+    for actor, status, expected in (
+        (world.chair, None, in_order(made)),
+        (world.chair, ReferralStatus.ACCEPTED, in_order([r for r in made if r.status is ReferralStatus.ACCEPTED])),
+        (world.chair, ReferralStatus.NEW, in_order([r for r in made if r.status is ReferralStatus.NEW])),
+        (world.partner, None, in_order([r for r in made if r.referring_agency_id == world.partner.agency_id])),
+    ):
+        first = referrals.list_referrals(actor, status=status, page=1, per_page=per_page)
+        read = []
+        for number in range(1, first.pages + 1):
+            page = referrals.list_referrals(actor, status=status, page=number, per_page=per_page)
+            assert page.total == len(expected) and len(page.items) <= per_page
+            read += [row.referral.id for row in page.items]
+        assert read == expected
+
+
 def test_viewing_a_referral_is_audited_without_its_contents(world):
     data = referrals.referral_page(world.partner, world.referral.id)
     assert data.referral.id == world.referral.id and not data.may_decide

@@ -29,6 +29,7 @@ __all__ = [
     "PostgresCommandError",
     "PostgresUnavailable",
     "find_postgres_bin_dir",
+    "kept_postgres",
     "throwaway_postgres",
 ]
 
@@ -132,6 +133,33 @@ def throwaway_postgres(database: str = DEFAULT_DATABASE) -> Iterator[str]:
         shutil.rmtree(base_dir, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def kept_postgres(base_dir: Path) -> Iterator[str]:
+    """Run a PostgreSQL cluster kept in ``base_dir`` between runs (made on first use),
+    for the benchmark's cached datasets. Yields the URL of its ``postgres`` database
+    (create others from it); the server is stopped cleanly on exit, so the data lasts.
+
+    Raises PostgresUnavailable if the server programs are not installed.
+    """
+    bin_dir = find_postgres_bin_dir()
+    if bin_dir is None:
+        raise PostgresUnavailable("PostgreSQL server programs (initdb, pg_ctl) not found; see .ci/system-packages")
+    run_as = _server_user() if os.geteuid() == 0 else None
+    base_dir.mkdir(parents=True, exist_ok=True)
+    if run_as is not None:
+        os.chown(base_dir, run_as.pw_uid, run_as.pw_gid)
+    cluster = _Cluster(bin_dir, base_dir, base_dir / "data", base_dir / "server.log", run_as)
+    if not (cluster.data_dir / "PG_VERSION").exists():
+        shutil.rmtree(cluster.data_dir, ignore_errors=True)
+        cluster.initdb()
+    cluster.stop()  # a server left running by an interrupted run
+    try:
+        port = cluster.start()
+        yield f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/postgres"
+    finally:
+        cluster.stop(mode="fast")
+
+
 class _Cluster:
     """The commands run against one temporary cluster."""
 
@@ -203,7 +231,7 @@ class _Cluster:
             database,
         )
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "immediate") -> None:
         """Stop the server if it is (or may be) running; never raises."""
         if not (self.data_dir / "postmaster.pid").exists():
             return
@@ -212,7 +240,7 @@ class _Cluster:
                 "pg_ctl",
                 "stop",
                 f"--pgdata={self.data_dir}",
-                "--mode=immediate",
+                f"--mode={mode}",
                 "--wait",
             )
 

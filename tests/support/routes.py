@@ -109,6 +109,7 @@ def build_world(session: scoped_session[Session]) -> World:
             "action_id": action.id,
             "meeting_id": meeting.id,
             "item_id": item.id,
+            "section": "high-risk",  # of the agenda (the cases that did not fit)
             "referral_id": referral.id,
             "request_id": asked.id,
             "token": reset_token,

@@ -317,7 +317,12 @@ def add_agency(actor: User, reference: str, *, agency_id: int, reason: str) -> C
     _share_checks(case, agency_id, reason).raise_any()
     cleaned = reason.strip()
     involvement = CaseAgency(
-        case_id=case.id, agency_id=agency_id, added_by_id=actor.id, added_at=utcnow(), reason=cleaned
+        case_id=case.id,
+        agency_id=agency_id,
+        added_by_id=actor.id,
+        added_at=utcnow(),
+        reason=cleaned,
+        case_open=case.is_open,
     )
     db.session.add(involvement)
     db.session.flush()
@@ -365,6 +370,7 @@ def _change_status(actor: User, reference: str, *, version: int, reason: str, to
     now = utcnow()
     case.status = to
     case.closed_at = now if to is CaseStatus.CLOSED else None
+    db.session.execute(update(CaseAgency).where(CaseAgency.case_id == case.id).values(case_open=case.is_open))
     verb = "closed" if to is CaseStatus.CLOSED else "reopened"
     db.session.add(
         Note(

@@ -1,11 +1,14 @@
 """What the case pages read: the list, the case page, restricted cases, the forms' choices."""
 
+import base64
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from casework import db
@@ -19,8 +22,9 @@ from casework.cases.services import access_requests
 from casework.cases.services.lookup import get_case
 from casework.clock import today
 from casework.exceptions import NotFound
+from casework.limits import LINE_MAX
 from casework.meetings.models import Meeting, MeetingAttendance, MeetingKind
-from casework.paging import Page, clamp
+from casework.paging import LARGEST
 from casework.permissions import Permission
 from casework.policy import (
     authorize,
@@ -52,6 +56,12 @@ SORTS = {
 # --- The list ----------------------------------------------------------------------
 
 
+# The list counts its cases exactly up to this many, then says "more than": an exact
+# count of a large list reads every case in it, and no one reads its pages to the end.
+COUNT_CAP = 1000
+CURSOR_MAX = 400  # characters: a sort value of at most LINE_MAX, an id, quotes
+
+
 @dataclass(frozen=True)
 class CaseFilter:
     scope: str = "mine"  # "mine": my agency's cases; "all": every case I may list
@@ -62,6 +72,10 @@ class CaseFilter:
     text: str = ""
     sort: str = "opened"
     descending: bool = True
+    # Where the page starts: after or before a row of another page (a cursor from
+    # CasePage), or, for links made before the list had cursors, a page number.
+    after: str = ""
+    before: str = ""
     page: int = 1
 
 
@@ -71,9 +85,40 @@ class CaseRow:
     full_view: bool
 
 
-def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> Page[CaseRow]:
+@dataclass(frozen=True)
+class CasePage:
+    items: list[CaseRow]
+    total: int  # exact up to COUNT_CAP
+    more_than: bool  # more than COUNT_CAP cases match: ``total`` is the cap
+    next: str | None  # the cursor of the next page, None on the last
+    previous: str | None  # the cursor of the previous page, None on the first
+
+
+def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> CasePage:
+    """One page of the cases the user may list, by keyset: a page starts after (or
+    before) the sort key of a row of the page the user came from, so page 100 costs
+    what page 1 does. The total is counted only up to COUNT_CAP."""
     authorize(actor, P.CASE_LIST)
-    query = visible_cases(actor).join(Case.lead_agency)
+    conditions = _list_conditions(actor, criteria)
+    matching = visible_cases(actor).where(*conditions)
+    capped = matching.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    listing = _Listing(actor, matching, _sort_keys(actor, criteria))
+    if (after := _cursor(criteria.after, listing.keys)) is not None:
+        rows, has_more = listing.rows(per_page, start=after)
+        return _page(rows, total, has_next=has_more, has_previous=True)
+    if (before := _cursor(criteria.before, listing.keys)) is not None:
+        rows, has_more = listing.rows(per_page, start=before, forwards=False)
+        if len(rows) == per_page:
+            return _page(rows, total, has_next=True, has_previous=has_more)
+        # Fewer rows before it than a page (cases were opened meanwhile): the first page.
+    elif criteria.page > 1:
+        return _numbered_page(listing, total, per_page, criteria.page)
+    rows, has_more = listing.rows(per_page)
+    return _page(rows, total, has_next=has_more, has_previous=False)
+
+
+def _list_conditions(actor: User, criteria: CaseFilter) -> list[sa.ColumnElement[bool]]:
     conditions = []
     if criteria.scope == "mine" and not can(actor, P.CASE_VIEW_ANY):
         conditions.append(works_on_clause(actor))
@@ -88,30 +133,160 @@ def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> Page[Case
     if text := criteria.text.strip():
         in_title = stub_safe(actor, func.lower(Case.title).contains(text.lower(), autoescape=True), shown_on_stub=False)
         conditions.append(sa.or_(Case.reference.contains(text.upper(), autoescape=True), in_title))
-    query = query.where(*conditions)
-
-    total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(Case.id).subquery())) or 0
-    sort_column = _sort_column(actor, criteria.sort)
-    order = sort_column.desc() if criteria.descending else sort_column.asc()
-    page = clamp(criteria.page, total, per_page)
-    rows = db.session.execute(
-        query.options(contains_eager(Case.lead_agency))
-        .order_by(order, Case.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page([CaseRow(case, bool(full)) for case, full in rows], total, page, per_page)
+    return conditions
 
 
-def _sort_column(actor: User, sort: str) -> sa.SQLColumnExpression[object]:
-    if sort == "type":
-        return case_type_as_seen(actor)
-    return SORTS.get(sort, Case.opened_at)
+@dataclass(frozen=True)
+class _Key:
+    """A column of the list's order and its direction."""
+
+    column: sa.SQLColumnExpression[Any]
+    descending: bool
+    kind: type  # what a cursor holds for it
+
+    def ordered(self, *, reverse: bool = False) -> sa.UnaryExpression[object]:
+        return self.column.desc() if self.descending != reverse else self.column.asc()
+
+    def beyond(self, value: object, *, reverse: bool = False, inclusive: bool = False) -> sa.ColumnElement[bool]:
+        """Rows after ``value`` in this key's order (before it, if ``reverse``)."""
+        if self.descending != reverse:
+            return self.column <= value if inclusive else self.column < value
+        return self.column >= value if inclusive else self.column > value
+
+
+class _Row(NamedTuple):
+    case: Case
+    full_view: bool
+    key: object  # the value of the sort column, as the query compared it
+
+
+def _encode(row: _Row) -> str:
+    """A cursor: the row's sort value and case id, in a URL-safe form. Not a secret:
+    what it holds is on the page already (a date, a reference, a type, an agency)."""
+    value = row.key.isoformat() if isinstance(row.key, datetime) else str(row.key)
+    return base64.urlsafe_b64encode(json.dumps([value, row.case.id]).encode()).decode().rstrip("=")
+
+
+def _cursor(text: str, keys: tuple[_Key, _Key]) -> tuple[object, int] | None:
+    """The sort value and case id a cursor holds; None for anything else (a mangled
+    link gives the first page, as a mangled page number does)."""
+    if not text or len(text) > CURSOR_MAX:
+        return None
+    try:
+        value, case_id = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(case_id, int) or isinstance(case_id, bool) or not 0 < case_id <= LARGEST:
+        return None
+    if not isinstance(value, str) or len(value) > LINE_MAX:
+        return None
+    if keys[0].kind is str:
+        return value, case_id
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (at, case_id) if at.tzinfo is not None else None
+
+
+def _sort_keys(actor: User, criteria: CaseFilter) -> tuple[_Key, _Key]:
+    """The sort column, then the case id to order rows that share a value: newest
+    first, except in date order, where it goes the way of the dates (and the index)."""
+    if criteria.sort == "opened" or criteria.sort not in (*SORTS, "type"):
+        return _Key(Case.opened_at, criteria.descending, datetime), _Key(Case.id, criteria.descending, int)
+    column = case_type_as_seen(actor) if criteria.sort == "type" else SORTS[criteria.sort]
+    return _Key(column, criteria.descending, str), _Key(Case.id, True, int)
+
+
+@dataclass(frozen=True)
+class _Listing:
+    actor: User
+    matching: Select[Case, bool]  # the cases listed: visible, and filtered
+    keys: tuple[_Key, _Key]
+
+    def rows(
+        self, per_page: int, *, start: tuple[object, int] | None = None, forwards: bool = True, offset: int = 0
+    ) -> tuple[list[_Row], bool]:
+        """A page of rows in the list's order, from the start or beyond ``start`` (going
+        back from it when not ``forwards``), and whether there are more that way.
+
+        The page's ids are chosen first, and only then are their cases read with the
+        full view worked out for each: PostgreSQL otherwise plans that column for every
+        case the user may list (a hashed subplan over all their agency's cases)."""
+        first, tie = self.keys
+        reverse = not forwards
+        ids: Select[int, Any] = (
+            self.matching.with_only_columns(Case.id.label("id"), first.column.label("sort_key"))
+            .join(Agency, Agency.id == Case.lead_agency_id)
+            .order_by(first.ordered(reverse=reverse), tie.ordered(reverse=reverse))
+            .limit(per_page + 1)
+            .offset(offset)
+        )
+        if start is not None:
+            value, case_id = start
+            # The first condition bounds an index range; the second leaves out the rows
+            # that share the start's value up to and including the start itself.
+            ids = ids.where(
+                first.beyond(value, reverse=reverse, inclusive=True),
+                sa.or_(first.beyond(value, reverse=reverse), tie.beyond(case_id, reverse=reverse)),
+            )
+        page = ids.subquery()
+        query = (
+            visible_cases(self.actor)
+            .join(page, page.c.id == Case.id)
+            .join(Case.lead_agency)
+            .add_columns(page.c.sort_key)
+            .options(contains_eager(Case.lead_agency))
+            .order_by(
+                _Key(page.c.sort_key, first.descending, first.kind).ordered(reverse=reverse),
+                _Key(page.c.id, tie.descending, int).ordered(reverse=reverse),
+            )
+        )
+        rows = [_Row(case, bool(full), key) for case, full, key in db.session.execute(query)]
+        has_more = len(rows) > per_page
+        rows = rows[:per_page]
+        return (rows if forwards else rows[::-1]), has_more
+
+
+def _numbered_page(listing: _Listing, total: int, per_page: int, number: int) -> CasePage:
+    """A page by its number, as the list's links once were: read by OFFSET, so an old
+    bookmark still opens where it did, with cursors from there on. Past the end, the
+    last page."""
+    offset = (number - 1) * per_page
+    if offset >= total and total <= COUNT_CAP:
+        offset = max(0, (-(-total // per_page) - 1) * per_page)  # the last page, known from the count
+    rows, has_more = listing.rows(per_page, offset=offset)
+    if not rows:  # past the end of a list longer than the cap: its last rows
+        rows, has_more = listing.rows(per_page, forwards=False)
+        return _page(rows, total, has_next=False, has_previous=has_more)
+    return _page(rows, total, has_next=has_more, has_previous=offset > 0)
+
+
+def _page(rows: list[_Row], total: int, *, has_next: bool, has_previous: bool) -> CasePage:
+    cursors = [_encode(row) for row in rows[:1] + rows[-1:]]
+    return CasePage(
+        [CaseRow(row.case, row.full_view) for row in rows],
+        min(total, COUNT_CAP),
+        total > COUNT_CAP,
+        next=cursors[-1] if has_next and rows else None,
+        previous=cursors[0] if has_previous and rows else None,
+    )
 
 
 def known_towns(actor: User) -> list[str]:
-    """Towns of the cases the user sees in full, for the area filter."""
-    query = select(Case.town).where(Case.town != "", full_view_clause(actor)).distinct().order_by(Case.town)
+    """Towns of the cases the user sees in full, for the area filter.
+
+    Read town by town through the index on ``cases.town`` (each next town is the
+    smallest one after the last), and each kept if a case there is seen in full: a
+    few index probes per town, however many cases there are, where a DISTINCT over
+    the user's cases would read every one of them."""
+    towns = select(func.min(Case.town).label("town")).where(Case.town > "").cte("towns", recursive=True)
+    following = select(func.min(Case.town)).where(Case.town > towns.c.town).scalar_subquery()
+    towns = towns.union_all(select(following).where(towns.c.town.is_not(None)))
+    # A case there, as a scalar subquery rather than EXISTS: PostgreSQL would turn an
+    # EXISTS into a join with every case the user sees, where this stays a probe a town.
+    seen = select(Case.id).where(Case.town == towns.c.town, full_view_clause(actor)).limit(1).scalar_subquery()
+    query = select(towns.c.town).where(towns.c.town.is_not(None), seen.is_not(None)).order_by(towns.c.town)
     return list(db.session.scalars(query))
 
 
@@ -359,14 +534,10 @@ def case_needing_reason(actor: User, reference: str) -> Case | None:
 def restricted_cases_of_person(actor: User, person_id: int) -> list[Case]:
     """The restricted cases a person is on that this user sees in full: their person page
     shows what those cases hold, so each needs a reason too."""
-    query = (
-        visible_cases(actor)
-        .where(
-            Case.restricted.is_(True),
-            select(CaseParty.id).where(CaseParty.case_id == Case.id, CaseParty.person_id == person_id).exists(),
-        )
-        .order_by(Case.id)
-    )
+    # Driven from the person's parties (their index), not a probe of every case: SQLite
+    # runs a correlated EXISTS once per row of ``cases``.
+    on_cases = select(CaseParty.case_id).where(CaseParty.person_id == person_id)
+    query = visible_cases(actor).where(Case.restricted.is_(True), Case.id.in_(on_cases)).order_by(Case.id)
     return [
         case for case, full_view in db.session.execute(query) if needs_access_reason(case, full_view=bool(full_view))
     ]
@@ -374,10 +545,9 @@ def restricted_cases_of_person(actor: User, person_id: int) -> list[Case]:
 
 def restricted_case_of_action(actor: User, action_id: int) -> list[Case]:
     """The restricted case an action is about, if this user sees it in full."""
-    query = visible_cases(actor).where(
-        Case.restricted.is_(True),
-        select(Action.id).where(Action.id == action_id, Action.case_id == Case.id).exists(),
-    )
+    # The case by its primary key, not a probe of every case (as above).
+    case_id = select(Action.case_id).where(Action.id == action_id).scalar_subquery()
+    query = visible_cases(actor).where(Case.restricted.is_(True), Case.id == case_id)
     return [
         case for case, full_view in db.session.execute(query) if needs_access_reason(case, full_view=bool(full_view))
     ]

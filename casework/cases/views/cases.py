@@ -108,6 +108,8 @@ def _case_filter(form: CaseFilterForm | CaseSearchForm) -> CaseFilter:
         text=_valid(form.text) or "",
         sort=sort,
         descending=direction == "desc",
+        after=request.args.get("after", ""),
+        before=request.args.get("before", ""),
         page=page_number(request.args.get("page")),
     )
 
@@ -120,7 +122,22 @@ def _filter_choices(form: CaseFilterForm | CaseSearchForm) -> None:
 def _render_list(form: CaseFilterForm | CaseSearchForm, *, expired: bool = False, status: int = 200) -> tuple[str, int]:
     criteria = _case_filter(form)
     page = pages.list_cases(actor(), criteria, per_page=current_app.config["CASES_PER_PAGE"])
-    return render_template("cases/index.html", form=form, page=page, criteria=criteria, expired=expired), status
+    links = _page_links(page)
+    return render_template(
+        "cases/index.html", form=form, page=page, links=links, criteria=criteria, expired=expired
+    ), status
+
+
+def _page_links(page: pages.CasePage) -> dict[str, object]:
+    """Previous and next, for govukPagination: the list's arguments (filters, sort, the
+    search token) with the cursor of the row to start from."""
+    args: dict[str, Any] = {
+        name: value for name, value in request.args.items(multi=True) if name not in ("page", "after", "before")
+    }
+    return {
+        "previous": {"href": url_for("cases.index", **args, before=page.previous)} if page.previous else None,
+        "next": {"href": url_for("cases.index", **args, after=page.next)} if page.next else None,
+    }
 
 
 @bp.get("")

@@ -117,7 +117,9 @@ def _cases(actor: User, work: MyWork) -> None:
         db.session.scalars(
             select(Note)
             .join(Case, Case.id == Note.case_id)
-            .where(involved_clause(actor))
+            # On the note's case id: SQLite then reads the newest notes until it has ten,
+            # where a clause on the case made it filter every case first.
+            .where(involved_clause(actor, Note.case_id))
             .options(joinedload(Note.author), contains_eager(Note.case))
             .order_by(Note.created_at.desc(), Note.id.desc())
             .limit(RECENT)

@@ -16,11 +16,11 @@ from casework.accounts.models import User
 from casework.actions.models import LIVE_STATUSES, Action
 from casework.actions.services.actions import DUE_SOON_DAYS
 from casework.audit.models import AuditEvent
-from casework.cases.models import Case, CaseStatus
+from casework.cases.models import CaseAgency
 from casework.cases.services import access_requests
 from casework.policy import (
     WorkPanel,
-    involved_clause,
+    open_involvements_clause,
     owes_action_clause,
     visible_referrals,
 )
@@ -64,7 +64,7 @@ def _wanted(
 ) -> dict[str, sa.ScalarSelect[int]]:
     wanted: dict[str, sa.ScalarSelect[int]] = {}
     if sees_cases:
-        wanted["open_cases"] = _count(Case, Case.status == CaseStatus.OPEN, involved_clause(actor))
+        wanted["open_cases"] = _count(CaseAgency, open_involvements_clause(actor))
     if WorkPanel.AGENCY_ACTIONS in panels:
         wanted |= _action_counts(actor, today)
     if WorkPanel.UNDECIDED_REFERRALS in panels:

@@ -26,7 +26,14 @@ from casework.cases.services import lookup as case_lookup
 from casework.cases.services.pages import subject_name
 from casework.clock import local_date, start_of_day, utcnow
 from casework.exceptions import InvalidTransition, NotFound, PermissionDenied
-from casework.meetings.models import AgendaItem, AttendanceStatus, Meeting, MeetingAmendment, MeetingAttendance
+from casework.meetings.models import (
+    AgendaItem,
+    AgendaSection,
+    AttendanceStatus,
+    Meeting,
+    MeetingAmendment,
+    MeetingAttendance,
+)
 from casework.meetings.services.lookup import (
     _attendance,
     _load_items,
@@ -193,6 +200,8 @@ class MeetingPage:
     amendments: list[AmendmentView]
     may_run: bool
     finishable: bool
+    # What each section of the generated agenda left out: (section, how many more).
+    more: list[tuple[AgendaSection, int]] = field(default_factory=list)
 
 
 def meeting_page(actor: User, meeting_id: int) -> MeetingPage:
@@ -230,6 +239,11 @@ def meeting_page(actor: User, meeting_id: int) -> MeetingPage:
         amendments=amendments,
         may_run=can(actor, P.MEETING_RUN),
         finishable=finishable(meeting, utcnow()),
+        more=[
+            (section, (meeting.agenda_more or {})[section.value])
+            for section in AgendaSection
+            if section.value in (meeting.agenda_more or {})
+        ],
     )
 
 

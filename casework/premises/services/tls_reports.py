@@ -25,7 +25,9 @@ so the last step, comparing each cohort change's next change with its deadline, 
 done here on the rows of the cohort (one row per change made in the quarter).
 """
 
-from collections.abc import Sequence
+import heapq
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +40,7 @@ from casework import db
 from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.audit import services as audit
-from casework.clock import ZONE, Quarter, add_months, local_date
+from casework.clock import ZONE, Quarter, add_days, add_months, local_date
 from casework.permissions import Permission
 from casework.policy import authorize, can
 from casework.premises.models import (
@@ -48,7 +50,8 @@ from casework.premises.models import (
     PremisesVisit,
     TlsStatus,
 )
-from casework.premises.services.tls_rules import TlsRules, deadlines
+from casework.premises.services.premises_pages import deadline_cut
+from casework.premises.services.tls_rules import DeadlineKind, TlsRules
 from casework.rag import Rag, against_target
 
 RED, AMBER, GREEN = TlsStatus.RED, TlsStatus.AMBER, TlsStatus.GREEN
@@ -180,36 +183,103 @@ class OverduePremises:
     due_at: datetime
 
 
-def overdue_now(now: datetime, rules: TlsRules, *, named: bool) -> tuple[int, list[OverduePremises]]:
-    """The red and amber premises with a deadline passed now, most overdue first.
+# The report lists this many of the premises with a deadline passed, most overdue
+# first; the count is of all of them, and the register filtered by "deadline passed"
+# lists the rest.
+OVERDUE_LISTED = 50
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One deadline of a colour: the premises in ``status`` owe it ``add(status_since)``."""
+
+    kind: DeadlineKind
+    status: TlsStatus
+    add: Callable[[datetime], datetime]
+    visit: bool = False  # met by a visit at or after the premises entered the colour
+
+
+def _rules_of(rules: TlsRules) -> list[_Rule]:
+    return [
+        _Rule(DeadlineKind.REACH_AMBER, RED, lambda since: add_months(since, rules.red_to_amber_months)),
+        _Rule(DeadlineKind.REACH_GREEN, AMBER, lambda since: add_months(since, rules.amber_to_green_months)),
+        _Rule(DeadlineKind.AMBER_VISIT, AMBER, lambda since: add_days(since, rules.amber_visit_days), visit=True),
+    ]
+
+
+# A month's end brings up to three start dates to one deadline date (28, 29 and 30
+# November all reach 28 February), so a start this many days later has a later deadline.
+_CLAMPED_DAYS = 4
+
+
+def _first_due(entries: list[tuple[datetime, int, _Rule, Any]], listed: int) -> list[tuple[Any, ...]]:
+    """The ``listed`` entries of one deadline (sorted by start) whose deadline comes
+    first, as (due, start, id, rule, name), in that order. The deadline's date follows
+    the start's date, but not its time at a month's end (31 August 10:00 reaches
+    30 November earlier in the day than 30 August 11:00), so the deadlines are worked
+    out for the first ``listed`` starts and for any start on the next few days."""
+    if len(entries) > listed:
+        last = local_date(entries[listed - 1][0]) + timedelta(days=_CLAMPED_DAYS)
+        entries = list(itertools.takewhile(lambda entry: local_date(entry[0]) < last, entries))
+    return sorted((rule.add(since), since, premises_id, rule, row[4]) for since, premises_id, rule, row in entries)
+
+
+def overdue_now(
+    now: datetime, rules: TlsRules, *, named: bool, listed: int | None = None
+) -> tuple[int, list[OverduePremises]]:
+    """How many red and amber premises have a deadline passed now, and the ``listed``
+    most overdue of them (by the deadline passed first, then the time they entered
+    their colour, then id).
 
     One query reads the red and amber premises that entered their colour long enough
     ago for a deadline to have passed (a day's margin below the shortest calendar
-    span), with their latest visit; the exact calendar deadline is then checked on
-    those rows. Names are read only when ``named``.
+    span), with their latest visit. Each is tested against each deadline with the
+    cut-offs the register's filter uses (a comparison of times; the calendar is worked
+    out only for the few whose deadline falls today), and only the first few of each
+    deadline, by the time they entered their colour, get a deadline worked out
+    (``_first_due``); the most overdue are the first of a merge of the three. Names are
+    read only when ``named``.
     """
+    listed = OVERDUE_LISTED if listed is None else listed
     margin = timedelta(days=1)
     red_before = now - timedelta(days=28 * rules.red_to_amber_months) + margin
     amber_before = now - timedelta(days=min(28 * rules.amber_to_green_months, rules.amber_visit_days)) + margin
     last_visit = (
         select(func.max(PremisesVisit.visited_at)).where(PremisesVisit.premises_id == Premises.id).scalar_subquery()
     )
-    # Names are read only for those who may see them.
     name = Premises.name if named else sa.null()
     rows = db.session.execute(
         select(Premises.id, Premises.status, Premises.status_since, last_visit, name).where(
             ((Premises.status == RED) & (Premises.status_since < red_before))
             | ((Premises.status == AMBER) & (Premises.status_since < amber_before))
         )
-    )
-    overdue = []
-    for row in rows:
-        passed = [d for d in deadlines(row[1], row[2], row[3], rules) if d.overdue(now)]
-        if passed:
-            first = min(passed, key=lambda d: d.due_at)
-            overdue.append(OverduePremises(row[0], row[4], row[1], first.kind.label, first.due_at))
-    overdue.sort(key=lambda p: (p.due_at, p.premises_id))
-    return len(overdue), overdue if named else []
+    ).all()
+    passed: list[list[tuple[datetime, int, _Rule, Any]]] = []
+    for rule in _rules_of(rules):
+        cut = deadline_cut(rule.add, now)
+        passed.append(
+            sorted(
+                (row.status_since, row.id, rule, row)
+                for row in rows
+                if row.status is rule.status
+                and not (rule.visit and row[3] is not None and row[3] >= row.status_since)
+                and (
+                    row.status_since < cut.passed_before
+                    or (row.status_since < cut.open_from and rule.add(row.status_since) < now)
+                )
+            )
+        )
+    count = len({premises_id for entries in passed for _, premises_id, _, _ in entries})
+    if not named:
+        return count, []
+    firsts = [_first_due(entries, listed) for entries in passed]
+    most_overdue: dict[int, OverduePremises] = {}
+    for due_at, _, premises_id, rule, name in heapq.merge(*firsts):
+        if len(most_overdue) >= listed:
+            break
+        if premises_id not in most_overdue:  # its first deadline passed is the earliest
+            most_overdue[premises_id] = OverduePremises(premises_id, name, rule.status, rule.kind.label, due_at)
+    return count, list(most_overdue.values())
 
 
 # --- The page -------------------------------------------------------------------------
@@ -237,6 +307,11 @@ class TlsReport:
     @property
     def total(self) -> int:
         return sum(self.colours.values())
+
+    @property
+    def overdue_not_listed(self) -> int:
+        """The premises with a deadline passed beyond those listed (the register has them all)."""
+        return self.overdue - len(self.overdue_premises) if self.named else 0
 
 
 def report(

@@ -1,0 +1,95 @@
+"""`make bench`: build (or reuse) the datasets, time every page and part, print the
+table, and exit 1 when anything is over its budget."""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from tests.benchmarks.partnership import outbox  # noqa: F401 (registers its part)
+from tests.benchmarks.partnership.cache import cache_for
+from tests.benchmarks.partnership.dataset import SIZES
+from tests.benchmarks.partnership.measure import PARTS, TIMED, Row, load_average, measure_pages, selected, started_at
+from tests.benchmarks.partnership.pages import PAGES
+from tests.benchmarks.partnership.report import over_budget, table, write_json
+from tests.support.postgres import PostgresUnavailable
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.partnership", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=("small", "large", "both"), default="both")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--pages", default="", help="only the pages (and parts) whose name contains this (* wildcards)")
+    parser.add_argument("--rebuild", action="store_true", help="build the datasets again even if cached")
+    parser.add_argument("--build-only", action="store_true", help="build or check the cached datasets, time nothing")
+    parser.add_argument("--explain", action="store_true", help="print the plan of each statement of each GET page")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=TIMED,
+        help="timed requests per page (default %(default)s; fewer for a quick look)",
+    )
+    return parser.parse_args()
+
+
+def run_backend(backend: str, options: argparse.Namespace, context: dict[str, object]) -> list[Row]:
+    rows: list[Row] = []
+    sizes = ["small", "large"] if options.size == "both" else [options.size]
+    pages = selected(PAGES, options.pages)
+    parts = {name: part for name, part in PARTS.items() if not options.pages or options.pages.lower() in name}
+    with cache_for(backend) as cache:
+        for name in sizes:
+            size = SIZES[name]
+            began = time.perf_counter()
+            info = cache.dataset(size, rebuild=options.rebuild)
+            print(f"{backend}, {name}: dataset ready in {time.perf_counter() - began:.0f} s "
+                  f"(built in {info.get('build_seconds')} s on {info.get('built_at')})", flush=True)  # fmt: skip
+            context.setdefault("datasets", {})[f"{backend}/{name}"] = info  # type: ignore[index]
+            if options.build_only:
+                continue
+            print(f"{backend}, {name}: timing {len(pages)} pages (load average {load_average()})", flush=True)
+            rows += measure_pages(
+                cache.working_copy(size), backend, size, pages, plans=options.explain, requests=options.requests
+            )
+            for part in parts.values():
+                rows += part(cache.working_copy(size), size)
+    return rows
+
+
+def main() -> int:
+    options = arguments()
+    context: dict[str, object] = {
+        "started": started_at(),
+        "load_average_at_start": load_average(),
+        "timed_requests": options.requests,
+    }
+    rows: list[Row] = []
+    backends = ["sqlite", "postgresql"] if options.backend == "both" else [options.backend]
+    for backend in backends:
+        try:
+            rows += run_backend(backend, options, context)
+        except PostgresUnavailable as missing:
+            print(f"{backend}: cannot run ({missing})")
+            return 2
+    context["finished"] = started_at()
+    context["load_average_at_end"] = load_average()
+    if options.build_only:
+        return 0
+    print()
+    print(f"Started {context['started']} (load {context['load_average_at_start']}), "
+          f"finished {context['finished']} (load {context['load_average_at_end']})")  # fmt: skip
+    print(table(rows))
+    if options.json:
+        write_json(options.json, rows, context)
+    over = over_budget(rows)
+    if over:
+        print(f"\n{len(over)} over budget:")
+        for line in over:
+            print(f"  {line.backend}: {line.name}: {'; '.join(line.problems())}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,281 @@
+"""The agenda's sections: how each is ranked, the limit on each, "and N more" with its
+link to what did not fit, and a statement count that does not grow with the casebook."""
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from casework import db
+from casework.audit.models import AuditEvent
+from casework.clock import ZONE as LONDON
+from casework.clock import utcnow
+from casework.meetings.models import AgendaItem, Meeting
+from casework.meetings.services import agenda
+from casework.permissions import Role
+from casework.referrals.models import ReferralStatus
+from tests.factories import make_action, make_agency, make_agenda_item, make_psg_meeting, make_referral, make_user
+from tests.meetings.test_agenda_services import FLAGGED, HIGH, HIGH_RISK, MEDIUM, a_case, assess, flag, with_victim
+from tests.support.queries import assert_same_queries, recorded_statements
+
+pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
+
+
+@pytest.fixture
+def world(session, client_as):
+    council = make_agency(name="Fenland District Council")
+    police = make_agency(name="Cambridgeshire Constabulary")
+    chair = make_user(role=Role.PSG_CHAIR, agency=council, name="Chris Chair")
+    member = make_user(agency=council, name="Priya Member")
+    officer = make_user(agency=police, name="Pat Police")
+    now = utcnow()
+    make_psg_meeting(chair=chair, held_at=now - timedelta(days=20), finished_at=now - timedelta(days=20))
+    meeting = make_psg_meeting(chair=chair, held_at=now + timedelta(days=2))
+    return SimpleNamespace(
+        council=council,
+        police=police,
+        chair=chair,
+        member=member,
+        officer=officer,
+        now=now,
+        meeting_id=meeting.id,
+        meeting=meeting,
+        client_as=client_as,
+    )
+
+
+def generate(world, *, limit: int, meeting_id: int | None = None) -> None:
+    agenda.generate_agenda(world.chair, meeting_id or world.meeting_id, limit=limit)
+    db.session.commit()
+
+
+def items(world) -> list[AgendaItem]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(AgendaItem).where(AgendaItem.meeting_id == world.meeting_id).order_by(AgendaItem.position)
+        )
+    )
+
+
+def cases_on_agenda(world) -> list[int | None]:
+    return [item.case_id for item in items(world)]
+
+
+def more(world) -> dict[str, int] | None:
+    db.session.expire_all()
+    return db.session.get(Meeting, world.meeting_id).agenda_more
+
+
+def overdue_action(world, case, *, days: int) -> None:
+    make_action(
+        agency=world.council,
+        created_by=world.member,
+        case=case,
+        due_on=world.now.astimezone(LONDON).date() - timedelta(days=days),
+    )
+
+
+def flagged_cases(world, how_many: int) -> list:
+    year = world.now.year
+    cases = [a_case(world, reference=f"ASB-{year}-5{number:04d}") for number in range(how_many)]
+    for case in cases:
+        flag(case)
+    return cases
+
+
+# --- Ranking --------------------------------------------------------------------------
+
+
+def test_within_a_section_urgent_reasons_come_first_then_the_longest_overdue_then_the_reference(world):
+    year = world.now.year
+    # High risk: graded high an hour ago, or ten days ago with both its clocks now overdue.
+    high_now, high_and_late = a_case(world, reference=f"ASB-{year}-10001"), a_case(world, reference=f"ASB-{year}-10002")
+    assess(world.member, high_now, with_victim(world, high_now), HIGH, ago=timedelta(hours=1))
+    assess(world.member, high_and_late, with_victim(world, high_and_late), HIGH, ago=timedelta(days=10))
+    # Overdue: an action 2 days late, one 20 days late, and a victim's clock (the case
+    # conference never held) on the case with the highest reference.
+    recent, older, clock = (a_case(world, reference=f"ASB-{year}-2000{number}") for number in (1, 2, 3))
+    overdue_action(world, recent, days=2)
+    overdue_action(world, older, days=20)
+    victim = with_victim(world, clock)
+    assess(world.member, clock, victim, HIGH, ago=timedelta(days=10))
+    assess(world.member, clock, victim, MEDIUM, ago=timedelta(days=1))
+
+    generate(world, limit=25)
+
+    assert cases_on_agenda(world) == [high_and_late.id, high_now.id, clock.id, older.id, recent.id]
+    assert more(world) is None
+
+
+def test_a_case_with_more_urgent_reasons_comes_first_in_its_section(world):
+    """Both cases are in the section of new referrals; urgency counts every reason."""
+    year = world.now.year
+    plain, with_high = a_case(world, reference=f"ASB-{year}-30001"), a_case(world, reference=f"ASB-{year}-30002")
+    for case in (plain, with_high):
+        flag(case)
+    # The referral-accepted section: the case also graded high comes first.
+    accepted = []
+    for case in (plain, with_high):
+        referral = make_referral(referrer=world.officer, received_at=world.now - timedelta(days=3))
+        referral.status, referral.case_id = ReferralStatus.ACCEPTED, case.id
+        referral.decided_by_id, referral.decided_at = world.chair.id, world.now - timedelta(days=2)
+        accepted.append(referral)
+    db.session.commit()
+    assess(world.member, with_high, with_victim(world, with_high), HIGH, ago=timedelta(hours=1))
+
+    generate(world, limit=25)
+
+    assert cases_on_agenda(world) == [with_high.id, plain.id]
+    assert items(world)[0].reasons[1:] == [HIGH_RISK, FLAGGED]
+
+
+# --- The limit and "and N more" ---------------------------------------------------------
+
+
+def test_each_section_lists_at_most_the_limit_and_records_how_many_more(world):
+    referrals = [
+        make_referral(referrer=world.officer, received_at=world.now - timedelta(days=days)) for days in (1, 2, 3)
+    ]
+    flagged = flagged_cases(world, 3)
+
+    generate(world, limit=2)
+
+    listed = items(world)
+    assert [(item.referral_id, item.case_id) for item in listed] == [
+        (referrals[2].id, None),  # the oldest referral first
+        (referrals[1].id, None),
+        (None, flagged[0].id),
+        (None, flagged[1].id),
+    ]
+    assert more(world) == {"referrals": 1, "review": 1}
+
+
+def test_the_meeting_page_says_how_many_more_and_links_to_them(world):
+    make_referral(referrer=world.officer, received_at=world.now - timedelta(days=1))
+    make_referral(referrer=world.officer, received_at=world.now - timedelta(days=2))
+    flagged = flagged_cases(world, 4)
+    generate(world, limit=1)
+    page = f"/meetings/{world.meeting_id}"
+
+    html = world.client_as(world.chair).get(page).text
+    assert "the most urgent first. When it was generated, the casebook also picked:" in html
+    assert '<a class="govuk-link" href="/referrals?status=new">and 1 more referral awaiting a decision</a>' in html
+    rest = f"/meetings/{world.meeting_id}/agenda/review"
+    assert f'<a class="govuk-link" href="{rest}">and 3 more cases flagged for PSG review</a>' in html
+    # Members may not decide referrals: the count without the link.
+    member_html = world.client_as(world.member).get(page).text
+    assert "and 1 more referral awaiting a decision" in member_html and "/referrals?status=new" not in member_html
+
+    listing = world.client_as(world.member).get(rest)
+    assert listing.status_code == 200
+    assert "3 cases" in listing.text and flagged[0].reference not in listing.text  # on the agenda
+    shown = [case.reference for case in flagged[1:]]
+    assert all(reference in listing.text for reference in shown)
+    assert listing.text.index(shown[0]) < listing.text.index(shown[1]) < listing.text.index(shown[2])
+    viewed = db.session.scalars(select(AuditEvent).where(AuditEvent.verb == "meeting.viewed")).all()
+    assert {"section": "review"} in [event.detail for event in viewed]
+
+
+def test_the_list_of_what_did_not_fit_is_paged_and_answers_404_for_a_finished_meeting(world):
+    flagged_cases(world, 55)
+    generate(world, limit=2)
+    client = world.client_as(world.chair)
+    rest = f"/meetings/{world.meeting_id}/agenda/review"
+    first, second = client.get(rest).text, client.get(rest + "?page=2").text
+    assert "53 cases, page 1 of 2" in first and "53 cases, page 2 of 2" in second
+    references = [f"ASB-{world.now.year}-5{number:04d}" for number in range(55)]
+    assert all(reference in first for reference in references[2:52])
+    assert all(reference in second for reference in references[52:]) and references[51] not in second
+    for unknown in ("referrals", "flagged", "1"):  # referrals have a list of their own
+        assert client.get(f"/meetings/{world.meeting_id}/agenda/{unknown}").status_code == 404
+    meeting = db.session.get(Meeting, world.meeting_id)
+    meeting.finished_at = utcnow()
+    db.session.commit()
+    assert client.get(rest).status_code == 404
+    html = client.get(f"/meetings/{world.meeting_id}").text
+    assert "and 53 more cases flagged for PSG review" in html and f'href="{rest}"' not in html
+
+
+def test_the_configured_limit_is_what_the_chair_gets(app, world):
+    flagged_cases(world, 3)
+    app.config["AGENDA_SECTION_LIMIT"] = 2
+    client = world.client_as(world.chair)
+    response = client.post(
+        f"/meetings/{world.meeting_id}/agenda/generate", data={"version": str(world.meeting.version)}
+    )
+    assert response.status_code == 302
+    assert len(items(world)) == 2 and more(world) == {"review": 1}
+    assert "lists at most 2 items" in client.get(f"/meetings/{world.meeting_id}").text
+
+
+# --- Generating again -----------------------------------------------------------------
+
+
+def test_generating_again_with_the_limit_keeps_records_and_the_chairs_items(world):
+    first, second, third, fourth = flagged_cases(world, 4)
+    generate(world, limit=2)
+    assert cases_on_agenda(world) == [first.id, second.id] and more(world) == {"review": 2}
+    items(world)[1].minutes = "Discussed."
+    make_agenda_item(meeting=world.meeting, position=3, case=fourth)
+    # An older case is flagged: it takes a place among the first two.
+    earlier = a_case(world, reference=f"ASB-{world.now.year}-00001")
+    flag(earlier)
+
+    generate(world, limit=2)
+
+    assert [(item.case_id, item.reasons) for item in items(world)] == [
+        (earlier.id, [FLAGGED]),
+        (first.id, [FLAGGED]),
+        # Beyond the first two, but kept: its minutes, and the chair's own item.
+        (second.id, [FLAGGED]),
+        (fourth.id, ["Added by the chair", FLAGGED]),
+    ]
+    assert more(world) == {"review": 1}  # the third
+
+
+def test_an_item_beyond_the_limit_without_a_record_is_dropped(world):
+    flagged = flagged_cases(world, 3)
+    generate(world, limit=3)
+    earlier = a_case(world, reference=f"ASB-{world.now.year}-00001")
+    flag(earlier)
+    generate(world, limit=3)
+    assert cases_on_agenda(world) == [earlier.id, flagged[0].id, flagged[1].id]
+    assert more(world) == {"review": 1}
+    [event] = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.verb == "meeting.agenda_generated").order_by(AuditEvent.id.desc()).limit(1)
+    )
+    assert event.detail == {"items": 3, "added": 1, "dropped": 1}
+
+
+# --- Statements -----------------------------------------------------------------------
+
+
+def test_the_statements_do_not_grow_with_the_cases_that_qualify(app, world):
+    engine = app.extensions["casework.engine"]
+    days = iter(range(3, 100))
+
+    def add(how_many: int) -> None:
+        for _ in range(how_many):
+            make_referral(referrer=world.officer, received_at=world.now - timedelta(days=1))
+            flag(a_case(world))
+            overdue_action(world, a_case(world), days=3)
+            high = a_case(world)
+            assess(world.member, high, with_victim(world, high), HIGH, ago=timedelta(hours=1))
+
+    def statements(*, again: bool = False) -> list[str]:
+        meeting = make_psg_meeting(chair=world.chair, held_at=world.now + timedelta(days=next(days)))
+        if again:
+            generate(world, limit=5, meeting_id=meeting.id)
+        db.session.expire_all()
+        with recorded_statements(engine) as sent:
+            generate(world, limit=5, meeting_id=meeting.id)
+        return sent
+
+    add(2)
+    few, few_again = statements(), statements(again=True)
+    add(10)
+    many, many_again = statements(), statements(again=True)
+    assert_same_queries(few, many)
+    assert_same_queries(few_again, many_again)

@@ -1,0 +1,111 @@
+"""The partnership benchmark's dataset builder (tests/benchmarks/partnership/dataset.py)
+at a tiny size, so it cannot rot between runs of `make bench`: every table it fills has
+rows in the intended proportions, and the demo accounts sign in and see them. Nothing
+here is timed."""
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+
+from casework import create_app, db
+from casework.cases.models import Case
+from casework.demo import DEMO_PASSWORD
+from config import TestConfig
+from tests.benchmarks.partnership.common import migrate
+from tests.benchmarks.partnership.dataset import ACCEPT_QUEUE, SUBJECT_CASES, Size, build
+from tests.support.databases import fresh_database
+
+pytestmark = pytest.mark.both_databases
+
+TINY = Size("tiny", 80)
+
+
+@pytest.fixture(scope="module")
+def built(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[tuple[Flask, dict[str, object]]]:
+    """One tiny dataset per backend, shared by the tests below (it takes seconds to build),
+    at the suite's pinned instant."""
+    directory = tmp_path_factory.mktemp("bench")
+    with fresh_database(database_url, directory, prefix="bench") as url:
+        migrate(url)
+        app = create_app(TestConfig(url))
+        with time_machine.travel(request.config.getoption("now"), tick=False), app.app_context():
+            info = build(TINY)
+            db.session.remove()
+        yield app, info  # no app context held: each request pushes its own, as in production
+        app.extensions["casework.engine"].dispose()
+
+
+def test_every_table_is_filled_in_proportion(built):
+    _app, info = built
+    rows = info["rows_added"]
+    assert rows["cases"] == 80
+    assert rows["actions"] == 800
+    assert rows["audit_events"] == 80 * 50
+    assert rows["notes"] > 0 and rows["notifications"] == 160
+    assert 2.0 * 80 <= rows["people"] <= 3.0 * 80
+    assert rows["sla_clocks"] == 2 * rows["risk_assessments"] > 0
+    assert rows["referrals"] == round(40_000 * 80 / 100_000) + ACCEPT_QUEUE
+    for table in (
+        "case_agencies",
+        "case_parties",
+        "premises",
+        "premises_incidents",
+        "meetings",
+        "agenda_items",
+        "users",
+    ):
+        assert rows[table] > 0, table
+
+
+def test_most_cases_are_closed_and_most_actions_done(built):
+    app, info = built
+    with app.app_context():
+        _most_closed_and_done(info)
+
+
+def _most_closed_and_done(info: dict[str, object]) -> None:
+    bench = Case.id >= info["first_case_id"]  # type: ignore[operator]
+    statuses = dict(
+        db.session.execute(sa.select(Case.status, sa.func.count()).where(bench).group_by(Case.status)).all()
+    )
+    assert 0 < statuses.get("open", 0) < statuses["closed"]
+    done = db.session.scalar(sa.text("SELECT count(*) FROM actions WHERE status = 'done'"))
+    db.session.remove()
+    assert done > 0.7 * info["rows_added"]["actions"]  # type: ignore[index]
+
+
+def test_the_subject_is_on_sixty_cases_or_every_case(built):
+    app, _info = built
+    with app.app_context():
+        most = db.session.scalar(
+            sa.text("SELECT count(*) FROM case_parties GROUP BY person_id ORDER BY 1 DESC LIMIT 1")
+        )
+        db.session.remove()
+    assert most == min(SUBJECT_CASES, 80)
+
+
+def signed_in(app: Flask, account: str) -> FlaskClient:
+    client = app.test_client()
+    response = client.post("/sign-in", data={"email": f"{account}@demo.test", "password": DEMO_PASSWORD})
+    assert response.location == "/", response.location
+    return client
+
+
+def test_the_member_signs_in_and_sees_the_casebook(built):
+    app, _info = built
+    page = signed_in(app, "member").get("/cases?scope=all").get_data(as_text=True)
+    assert page.count('href="/cases/ASB-') >= 20
+
+
+def test_the_manager_signs_in_and_sees_the_dashboards(built):
+    app, _info = built
+    manager = signed_in(app, "manager")
+    for url in ("/sla", "/actions/overdue"):
+        response = manager.get(url)
+        assert response.status_code == 200, (url, response.location)

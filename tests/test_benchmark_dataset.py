@@ -52,6 +52,7 @@ def test_every_table_is_filled_in_proportion(built):
     assert rows["sla_clocks"] == 2 * rows["risk_assessments"] > 0
     assert rows["referrals"] == round(40_000 * 80 / 100_000) + ACCEPT_QUEUE
     for table in (
+        "access_requests",
         "case_agencies",
         "case_parties",
         "premises",
@@ -78,6 +79,23 @@ def _most_closed_and_done(info: dict[str, object]) -> None:
     done = db.session.scalar(sa.text("SELECT count(*) FROM actions WHERE status = 'done'"))
     db.session.remove()
     assert done > 0.7 * info["rows_added"]["actions"]  # type: ignore[index]
+
+
+def test_every_involvement_knows_whether_its_case_is_open(built):
+    """`case_agencies.case_open` is what My work and the case list count open cases by;
+    left to its default, every closed case would count as open."""
+    app, _info = built
+    with app.app_context():
+        disagree = db.session.scalar(
+            sa.text(
+                "SELECT count(*) FROM case_agencies JOIN cases ON cases.id = case_agencies.case_id"
+                " WHERE case_agencies.case_open != (cases.status = 'open')"
+            )
+        )
+        closed = db.session.scalar(sa.text("SELECT count(*) FROM case_agencies WHERE NOT case_open"))
+        db.session.remove()
+    assert disagree == 0
+    assert closed > 0
 
 
 def test_the_subject_is_on_sixty_cases_or_every_case(built):

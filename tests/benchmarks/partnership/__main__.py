@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.benchmarks.partnership import outbox  # noqa: F401 (registers its part)
+from tests.benchmarks.partnership import concurrency, outbox, throughput  # noqa: F401 (register their parts)
 from tests.benchmarks.partnership.cache import cache_for
 from tests.benchmarks.partnership.dataset import SIZES
 from tests.benchmarks.partnership.measure import PARTS, TIMED, Row, load_average, measure_pages, selected, started_at

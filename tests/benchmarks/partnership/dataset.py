@@ -27,7 +27,7 @@ from casework.accounts.models import User
 from casework.actions.models import Action
 from casework.agencies.models import Agency
 from casework.audit.models import AuditEvent
-from casework.cases.models import Case, CaseAgency, CaseParty, CaseReferenceCounter, Note
+from casework.cases.models import AccessRequest, Case, CaseAgency, CaseParty, CaseReferenceCounter, Note
 from casework.clock import ZONE, utcnow
 from casework.db import Base
 from casework.demo import DEMO_ACCOUNTS, load_demo
@@ -46,7 +46,7 @@ from tests.benchmarks.partnership.common import insert
 from tests.support.victims import HIGH_SCORE
 
 # Bump when the data changes, so cached datasets are built again.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 3
 
 EIGHT_YEARS = timedelta(days=8 * 365)
 SUBJECT_CASES = 60
@@ -172,6 +172,7 @@ def build(size: Size, *, seed: int = 2026) -> dict[str, object]:
         ("meetings", _meetings),
         ("actions", _actions),
         ("referrals", _referrals),
+        ("access requests", _access_requests),
         ("notifications", _notifications),
         ("audit", _audit),
     ]
@@ -302,7 +303,15 @@ def _cases(world: World, connection: sa.Connection) -> None:
             }
         )
         for agency in case.agencies:
-            involvement.append({"case_id": case_id, "agency_id": agency, "added_by_id": officer, "added_at": opened})
+            involvement.append(
+                {
+                    "case_id": case_id,
+                    "agency_id": agency,
+                    "added_by_id": officer,
+                    "added_at": opened,
+                    "case_open": is_open,  # kept with each involvement; the column defaults to open
+                }
+            )
     insert(connection, Case.__table__, rows)
     insert(connection, CaseAgency.__table__, involvement)
 
@@ -722,6 +731,36 @@ def _referrals(world: World, connection: sa.Connection) -> None:
             }
 
     insert(connection, Referral.__table__, rows())
+
+
+def _access_requests(world: World, connection: sa.Connection) -> None:
+    """Requests for access to cases by officers of agencies not involved: one case in a
+    hundred asked about, a fifth of those (on open cases) still waiting, more on the
+    cases the chair's agency leads."""
+    rng = world.rng
+    chair_agency = db.session.scalar(sa.select(User.agency_id).where(User.id == world.demo["chair@demo.test"]))
+    asked = rng.sample(world.cases, world.size.scaled(1_000, least=4))
+    led = [case for case in world.cases if case.lead == chair_agency and case.is_open]
+    asked += rng.sample(led, min(len(led), world.size.scaled(200, least=2)))
+    rows = []
+    for case in {case.id: case for case in asked}.values():
+        agency = rng.choice([agency for agency in world.agencies if agency not in case.agencies] or world.agencies)
+        waiting = case.is_open and (case.lead == chair_agency or rng.random() < 0.2)
+        at = world.between(case.opened, case.ends)
+        rows.append(
+            {
+                "case_id": case.id,
+                "user_id": world.officer(agency),
+                "agency_id": agency,
+                "reason": "The family has been referred to us; we need to see the history.",
+                "status": "pending" if waiting else rng.choice(("granted", "declined")),
+                "requested_at": at,
+                "decided_by_id": None if waiting else world.demo["chair@demo.test"],
+                "decided_at": None if waiting else at + timedelta(days=1),
+                "decline_reason": "",
+            }
+        )
+    insert(connection, AccessRequest.__table__, rows)
 
 
 NOTIFICATION_KINDS = [

@@ -5,7 +5,8 @@ client: 5 requests to warm up, then 50 timed (routing, queries, template, the au
 insert and commit; no network or WSGI server), then one more with its statements
 counted. A part (`PARTS`) is any function that takes the working copy's database URL
 and the size and returns rows for the same report: the outbox sender is one; a
-measurement through a real server (throughput, concurrency) joins the same way.
+measurement through a real server (throughput, concurrency) is another; a part may
+judge its rows against targets of its own (`Row.missed`).
 """
 
 import fnmatch
@@ -42,6 +43,8 @@ class Row:
     budget_ms: float
     kib: float = 0.0
     note: str = ""
+    missed: str = ""  # a part's own targets it missed ("" when it met them)
+    judge_ratio: bool = True  # False where LARGE against SMALL is not the question
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

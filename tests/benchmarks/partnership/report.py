@@ -1,6 +1,7 @@
 """The benchmark's table and verdicts: a page is over budget when its p95 is over its
 budget (50 ms unless it has its own), when its LARGE p95 is more than 1.5 times its
-SMALL p95, or when it sends more statements at LARGE than at SMALL."""
+SMALL p95, or when it sends more statements at LARGE than at SMALL. A part's rows
+(throughput, concurrency) are judged by the targets the part names instead."""
 
 import json
 import platform
@@ -32,7 +33,10 @@ class Line:
         for row in (self.small, self.large):
             if row and row.budget_ms and row.p95_ms > row.budget_ms:
                 found.append(f"{row.size} p95 over {row.budget_ms:,.0f} ms")
-        if self.ratio is not None and self.ratio > MAX_RATIO:
+            if row and row.missed:
+                found.append(f"{row.size}: {row.missed}")
+        judged = all(row.judge_ratio for row in (self.small, self.large) if row)
+        if judged and self.ratio is not None and self.ratio > MAX_RATIO:
             found.append(f"ratio over {MAX_RATIO}")
         if self.small and self.large and (self.large.statements or 0) > (self.small.statements or 0):
             found.append("statements grow")
@@ -69,7 +73,8 @@ def table(rows: list[Row]) -> str:
             f"| {line.backend} | {line.name} | {line.account} | {_figures(line.small)} | {_figures(line.large)} "
             f"| {_statements(line)} | {ratio} | {verdict} |"
         )
-    return "\n".join(out)
+    notes = [f"- {row.backend}, {row.size}, {row.name}: {row.note}" for row in rows if row.note]
+    return "\n".join(out + ([""] + notes if notes else []))
 
 
 def over_budget(rows: list[Row]) -> list[Line]:

@@ -1,15 +1,8 @@
 """Requests per second of the case list through gunicorn, against a minimal Flask page
-that does the same necessary work.
+that does the same necessary work: a part of the partnership benchmark (`PARTS`).
 
-Run from the repository root:
-
-    .venv/bin/python tests/benchmarks/throughput.py [--cases 10000] [--backend sqlite] [--seconds 5]
-
-It builds a fresh database on each backend (an SQLite file, and a throwaway PostgreSQL
-cluster when PostgreSQL is installed) with the real migrations and inserts directly a
-partnership of ``--cases`` cases (ten agencies of uneven size, eight years of cases, 8
-percent of them open). Then ``measure`` starts two gunicorn servers on the database,
-each with 2 sync workers and the production configuration (``gunicorn.conf.py``,
+On the dataset's working copy, ``measure`` starts two gunicorn servers, each with 2 sync
+workers and the production configuration (``gunicorn.conf.py``,
 ``CASEWORK_ENV=production``):
 
 - the application, and
@@ -20,24 +13,21 @@ each with 2 sync workers and the production configuration (``gunicorn.conf.py``,
   replayed with the same parameters), renders the 25 rows in the same GOV.UK layout with
   a CSRF token in its forms, and sets the same security headers with a fresh CSP nonce.
 
-A signed-in PSG member's default case list (``GET /cases``) is then requested from each
-server in turn by 2 and then 4 concurrent clients (threads with their own connections),
-``--rounds`` windows of ``--seconds`` each, alternating application and baseline so that
-both see the same load from the rest of the machine. It prints requests per second
-(median of the windows), the application's share of the baseline's, and p50 and p99 of
-the response time as the clients saw it.
+The demo PSG member's default case list (``GET /cases``, the page the benchmark's "Case
+list, a member's default" times in-process) is then requested from each server in turn
+by 2 and then 4 concurrent clients (threads with their own connections), 3 windows of 5
+seconds each, alternating application and baseline so that both see the same load from
+the rest of the machine. Each number of clients gives a row: the application's p50 and
+p99 as the clients saw them, its requests per second and its share of the baseline's,
+judged against the targets (at least 60 percent of the baseline, at least 100 a second).
 
-``measure(url)`` is the core, for a report that builds its own datasets: a database URL
-in (already migrated and filled), a list of rows out. Not collected by pytest (no
-``test_`` prefix), and nothing in the test suite depends on it.
+On its own: ``.venv/bin/python -m tests.benchmarks.partnership --pages throughput``.
 """
 
-import argparse
 import contextlib
 import http.client
 import json
 import os
-import random
 import secrets
 import signal
 import socket
@@ -48,149 +38,32 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa
 from flask import Flask
 
 from casework import create_app, db
 from casework.accounts.models import User
-from casework.agencies.models import Agency, AgencyKind
-from casework.cases.models import Case, CaseAgency, CaseStatus, CaseType
 from casework.clock import utcnow
-from casework.permissions import Role
 from config import TestConfig
-from tests.benchmarks.sla_dashboard import insert, migrate
-from tests.support.postgres import PostgresUnavailable, throwaway_postgres
-
-AGENCY_WEIGHTS = [25, 20, 12, 10, 8, 7, 6, 5, 4, 3]
-OFFICERS_PER_AGENCY = 10
-TOWNS = [
-    "Wisbech",
-    "March",
-    "Whittlesey",
-    "Chatteris",
-    "Ely",
-    "Soham",
-    "Littleport",
-    "Newmarket",
-    "Sutton",
-    "Haddenham",
-]
-OPEN_SHARE = 0.08
-PASSWORD_HASH = "x"  # nobody signs in with a password here: sessions are made directly
-
-
-def fill(cases: int, now: datetime) -> None:
-    """Insert a partnership of ``cases`` cases: agencies of uneven size, ten PSG members
-    each, cases over eight years (8 percent open, one in twenty restricted), each with
-    its lead agency involved and half of them shared with a second agency."""
-    rng = random.Random(2026)
-    connection = db.session.connection()
-    kinds = list(AgencyKind)
-    agencies = range(1, len(AGENCY_WEIGHTS) + 1)
-    insert(
-        connection,
-        Agency.__table__,
-        [{"id": n, "name": f"Agency {n}", "kind": kinds[n % len(kinds)].value, "statutory": True} for n in agencies],
-    )
-    officers = {
-        agency: [(agency - 1) * OFFICERS_PER_AGENCY + k + 1 for k in range(OFFICERS_PER_AGENCY)] for agency in agencies
-    }
-    insert(
-        connection,
-        User.__table__,
-        [
-            {
-                "id": user_id,
-                "email": f"user{user_id}@example.test",
-                "name": f"Officer {user_id}",
-                "agency_id": agency,
-                "role": Role.PSG_MEMBER.value,
-                "password_hash": PASSWORD_HASH,
-                "session_token": f"token-{user_id}",
-            }
-            for agency, ids in officers.items()
-            for user_id in ids
-        ],
-    )
-    case_types = list(CaseType)
-    case_rows, involvement = [], []
-    for n in range(1, cases + 1):
-        lead = rng.choices(list(agencies), weights=AGENCY_WEIGHTS)[0]
-        opened = now - timedelta(days=rng.randrange(8 * 365), minutes=rng.randrange(24 * 60))
-        is_open = rng.random() < OPEN_SHARE
-        officer = rng.choice(officers[lead])
-        case_rows.append(
-            {
-                "id": n,
-                "reference": f"ASB-{opened.year}-{n:06d}",
-                "case_type": rng.choice(case_types).value,
-                "title": f"Noise and intimidation at flats, case {n}",
-                "summary": "",
-                "status": (CaseStatus.OPEN if is_open else CaseStatus.CLOSED).value,
-                "lead_agency_id": lead,
-                "lead_officer_id": officer,
-                "district": "Fenland",
-                "town": rng.choice(TOWNS),
-                "ward": "",
-                "restricted": rng.random() < 0.05,
-                "opened_at": opened,
-                "opened_by_id": officer,
-                "closed_at": None if is_open else opened + timedelta(days=rng.randint(7, 200)),
-            }
-        )
-        involvement.append({"case_id": n, "agency_id": lead, "added_by_id": officer, "added_at": opened})
-        if rng.random() < 0.5:
-            partner = rng.choice([agency for agency in agencies if agency != lead])
-            involvement.append({"case_id": n, "agency_id": partner, "added_by_id": officer, "added_at": opened})
-    insert(connection, Case.__table__, case_rows)
-    insert(connection, CaseAgency.__table__, involvement)
-    db.session.commit()
-
-
-def analyse(engine: sa.Engine) -> None:
-    if engine.dialect.name == "sqlite":
-        with engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
-    else:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE")
-
-
-def build(url: str, cases: int) -> None:
-    """Migrate an empty database and fill it."""
-    migrate(url)
-    app = create_app(TestConfig(url))
-    with app.app_context():
-        fill(cases, utcnow())
-        db.session.remove()
-    analyse(app.extensions["casework.engine"])
-    app.extensions["casework.engine"].dispose()
-
+from tests.benchmarks.partnership.common import ROOT
+from tests.benchmarks.partnership.dataset import Size
+from tests.benchmarks.partnership.measure import PARTS, Row
 
 # --- signing in ---------------------------------------------------------------------
 
 CLIENT_ADDRESS, USER_AGENT = "127.0.0.1", "casework-throughput/1"
 
 
-def member_of_largest_agency(url: str) -> int:
-    """A PSG member of the agency leading the most cases: the longest default list."""
+MEMBER = "member@demo.test"  # the account of the in-process "Case list, a member's default"
+
+
+def member(url: str) -> int:
     engine = db.make_engine(url)
     with engine.connect() as connection:
-        agency = connection.execute(
-            sa.select(Case.lead_agency_id).group_by(Case.lead_agency_id).order_by(sa.func.count().desc()).limit(1)
-        ).scalar_one()
-        user_id = connection.execute(
-            sa.select(User.id)
-            .where(User.agency_id == agency, User.role == Role.PSG_MEMBER, User.active.is_(True))
-            .order_by(User.id)
-            .limit(1)
-        ).scalar_one()
+        user_id = connection.execute(sa.select(User.id).where(User.email == MEMBER)).scalar_one()
     engine.dispose()
     return int(user_id)
 
@@ -618,7 +491,7 @@ def measure(
     """The core: a filled database in, one row per server and number of clients out
     (requests per second, the median of ``rounds`` windows; p50 and p99 in ms; and the
     application's share of the baseline)."""
-    user_id = member_of_largest_agency(url)
+    user_id = member(url)
     recorder = create_app(TestConfig(url))
     cookie = signed_in_session(recorder, user_id)
     statements = record_list_statements(recorder, cookie, path)
@@ -634,7 +507,7 @@ def measure(
             "LOG_LEVEL": "WARNING",
             "BASELINE_STATEMENTS": str(recorded),
         }
-        servers = {"application": "wsgi:app", "baseline": "tests.benchmarks.throughput:baseline_app()"}
+        servers = {"application": "wsgi:app", "baseline": "tests.benchmarks.partnership.throughput:baseline_app()"}
         logs = {name: Path(directory) / f"{name}.log" for name in servers}
         with (
             served(servers["application"], environment, logs["application"]) as app_port,
@@ -672,43 +545,41 @@ def measure(
     return rows
 
 
-def report(backend: str, rows: list[dict[str, object]]) -> None:
+SHARE_TARGET, RATE_TARGET = 0.6, 100.0
+
+
+def part(url: str, size: Size) -> list[Row]:
+    """The application's rows of ``measure``, judged against the targets."""
+    backend = url.split(":")[0].split("+")[0]
+    rows = measure(url)
+    baseline = {row["clients"]: row for row in rows if row["server"] == "baseline"}
+    judged = []
     for row in rows:
-        share = f"  {100 * float(row['share_of_baseline']):3.0f}% of the baseline" if "share_of_baseline" in row else ""  # type: ignore[arg-type]
-        print(
-            f"  {backend:<10} {row['server']:<11} {row['clients']} clients: {row['requests_per_second']:6.1f} requests/s, "
-            f"p50 {row['p50_ms']:5.1f} ms, p99 {row['p99_ms']:6.1f} ms{share}"
+        if row["server"] != "application":
+            continue
+        rate, base = float(row["requests_per_second"]), float(baseline[row["clients"]]["requests_per_second"])  # type: ignore[arg-type]
+        share = float(row["share_of_baseline"])  # type: ignore[arg-type]
+        missed = [f"under {SHARE_TARGET:.0%} of the baseline"] * (share < SHARE_TARGET)
+        missed += [f"under {RATE_TARGET:.0f} requests/s"] * (rate < RATE_TARGET)
+        note = f"{rate:.1f} requests/s, {share:.0%} of the baseline's {base:.1f}"
+        print(f"  Case list through gunicorn, {row['clients']} clients: {note}", flush=True)
+        judged.append(
+            Row(
+                backend,
+                size.name,
+                f"Case list through gunicorn, {row['clients']} clients (p50 / p99 ms)",
+                "member",
+                "GET",
+                round(float(row["p50_ms"]), 1),
+                round(float(row["p99_ms"]), 1),
+                None,
+                0.0,  # type: ignore[arg-type]
+                note=note,
+                missed="; ".join(missed),
+                judge_ratio=False,
+            )
         )
+    return judged
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=10_000)
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--database", help="an SQLite file to reuse (built if missing)")
-    arguments = parser.parse_args()
-    options = {"seconds": arguments.seconds, "rounds": arguments.rounds}
-    print(
-        f"Case list through gunicorn (2 sync workers), {arguments.cases:,} cases; load average {os.getloadavg()[0]:.1f}"
-    )
-    if arguments.backend in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as directory:
-            path = Path(arguments.database or f"{directory}/benchmark.sqlite")
-            url = f"sqlite:///{path}"
-            if not path.exists():
-                build(url, arguments.cases)
-            report("SQLite", measure(url, **options))  # type: ignore[arg-type]
-    if arguments.backend in ("postgresql", "both"):
-        try:
-            with throwaway_postgres() as url:
-                build(url, arguments.cases)
-                report("PostgreSQL", measure(url, **options))  # type: ignore[arg-type]
-        except PostgresUnavailable as missing:
-            print(f"PostgreSQL: skipped ({missing})")
-    print(f"load average after: {os.getloadavg()[0]:.1f}")
-
-
-if __name__ == "__main__":
-    main()
+PARTS["throughput"] = part

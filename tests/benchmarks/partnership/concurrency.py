@@ -1,31 +1,21 @@
 """Audited page views under concurrency: signed-in clients viewing case pages through
-gunicorn, each view writing its audit row, as in production.
+gunicorn, each view writing its audit row, as in production; a part of the partnership
+benchmark (`PARTS`).
 
-Run from the repository root:
+On the dataset's working copy it starts gunicorn with the production configuration
+(``CASEWORK_ENV=production``, ``wsgi:app``, ``gunicorn.conf.py``) and 2 sync workers,
+signs PSG members of different agencies in (a stored session each, as the sign-in form
+leaves it), and has 1, 2, then 4 clients each view case pages of their own agency one
+after another for 20 seconds (after a few requests to warm up), over a new connection
+per request as gunicorn's sync workers close each one. Each number of clients gives a
+row: p50 and p99 of the time from connecting to the last byte of the answer, with the
+requests per second, the answers that were not 200, and how often "database is locked"
+appears in the server's log. The target: with 4 clients on SQLite, p99 at most 250 ms,
+every answer a 200 and no "database is locked" (on PostgreSQL, every answer a 200).
 
-    .venv/bin/python tests/benchmarks/concurrency.py [--backend sqlite] [--seconds 20] [--keep PATH]
-
-It builds a fresh database on each backend (an SQLite file, and a throwaway PostgreSQL
-cluster when PostgreSQL is installed) with the real migrations and the partnership of
-``tests/benchmarks/subject_access.py`` (20,000 cases, 40,000 people, 200,000 notes,
-500,000 audit events, PSG members in eight agencies). It then starts gunicorn with the
-production configuration (``CASEWORK_ENV=production``, ``wsgi:app``, and
-``gunicorn.conf.py`` when there is one) and 2 sync workers, signs PSG members in (a
-stored session each, as the sign-in form leaves it), and has 1, 2, then 4 clients each
-view case pages of their own agency one after another for ``--seconds`` (after a few
-requests to warm up), over a new connection per request as gunicorn's sync workers
-close each one. It prints requests per second, p50, p95 and p99 of the time from
-connecting to the last byte of the answer, the answers that were not 200, and how often
-"database is locked" appears in the server's log.
-
-``measure(database_url)`` is the core, for a report of the whole partnership: it takes
-a migrated database holding cases and PSG members (any dataset built on the schema)
-and returns one ``Row`` per number of clients. It adds a browser session per client
-and, through the views, an audit row per request. Not collected by pytest (no
-``test_`` prefix); it is a tool, not a test.
+On its own: ``.venv/bin/python -m tests.benchmarks.partnership --pages concurrency``.
 """
 
-import argparse
 import http.client
 import itertools
 import os
@@ -43,21 +33,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
 import sqlalchemy as sa
 
 from casework import create_app, db
 from casework.accounts.models import User
 from casework.cases.models import Case, CaseAgency
-from casework.clock import utcnow
 from casework.permissions import Role
 from config import TestConfig
-from tests.benchmarks.sla_dashboard import migrate
-from tests.benchmarks.subject_access import fill
+from tests.benchmarks.partnership import measure as bench
+from tests.benchmarks.partnership.common import ROOT
+from tests.benchmarks.partnership.dataset import Size
 from tests.conftest import SignedInClient
-from tests.support.postgres import PostgresUnavailable, throwaway_postgres
 
 WORKERS = 2
 CLIENTS = (1, 2, 4)  # one client alone: how long a page takes when nothing waits
@@ -154,6 +140,7 @@ def gunicorn(database_url: str, log: Path, workers: int = WORKERS) -> Iterator[i
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_hex(32),
         "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),  # this checkout's code, whatever the venv was installed from
     }
     environment.pop("FLASK_DEBUG", None)
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "wsgi:app"]
@@ -267,57 +254,37 @@ def measure(
     return rows
 
 
-def build(database_url: str) -> None:
-    """Migrate and fill the partnership, then gather the planner's statistics."""
-    migrate(database_url)
-    app = create_app(TestConfig(database_url))
-    engine = app.extensions["casework.engine"]
-    with app.app_context():
-        fill(utcnow())
-        db.session.remove()
-    if engine.dialect.name == "sqlite":
-        with engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
-    else:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE")
-    engine.dispose()
+P99_TARGET_MS, TARGET_CLIENTS = 250.0, 4
 
 
-def run(name: str, url: str, *, seconds: float, fresh: bool = True) -> None:
-    print(f"{name}: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    if fresh:
-        build(url)
-    for row in measure(url, seconds=seconds):
-        print(row.line())
-    print(f"  load average afterwards {os.getloadavg()[0]:.1f}")
+def part(url: str, size: Size) -> list[bench.Row]:
+    """``measure``'s rows for the report, judged against the targets."""
+    backend = url.split(":")[0].split("+")[0]
+    judged = []
+    for row in measure(url):
+        print(f"  {row.line()}", flush=True)
+        missed = [f"{row.errors} answers not 200"] * bool(row.errors)
+        missed += [f"{row.locked} 'database is locked'"] * bool(row.locked)
+        if backend == "sqlite" and row.clients == TARGET_CLIENTS and row.p99_ms > P99_TARGET_MS:
+            missed.append(f"p99 over {P99_TARGET_MS:.0f} ms")
+        note = f"{row.per_second:.1f} requests/s, {row.requests} requests, {row.errors} errors, {row.locked} locked"
+        judged.append(
+            bench.Row(
+                backend,
+                size.name,
+                f"Case page by {row.clients} client{'s' * (row.clients > 1)} through gunicorn (p50 / p99 ms)",
+                "member",
+                "GET",
+                round(row.p50_ms, 1),
+                round(row.p99_ms, 1),
+                None,
+                0.0,
+                note=note,
+                missed="; ".join(missed),
+                judge_ratio=False,
+            )
+        )
+    return judged
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--seconds", type=float, default=SECONDS, help="how long each number of clients runs")
-    parser.add_argument("--keep", metavar="PATH", help="SQLite: build the database at PATH and keep it (reused)")
-    parser.add_argument("--url", help="measure this database, already filled, instead of building one")
-    arguments = parser.parse_args()
-    if arguments.url:
-        name = "SQLite" if arguments.url.startswith("sqlite") else "PostgreSQL"
-        run(name, arguments.url, seconds=arguments.seconds, fresh=False)
-        return
-    if arguments.backend in ("sqlite", "both"):
-        if arguments.keep:
-            path = Path(arguments.keep).resolve()
-            run("SQLite", f"sqlite:///{path}", seconds=arguments.seconds, fresh=not path.exists())
-        else:
-            with tempfile.TemporaryDirectory() as directory:
-                run("SQLite", f"sqlite:///{directory}/concurrency.sqlite", seconds=arguments.seconds)
-    if arguments.backend in ("postgresql", "both"):
-        try:
-            with throwaway_postgres() as url:
-                run("PostgreSQL", url, seconds=arguments.seconds)
-        except PostgresUnavailable as missing:
-            print(f"PostgreSQL: skipped ({missing})")
-
-
-if __name__ == "__main__":
-    main()
+bench.PARTS["concurrency"] = part

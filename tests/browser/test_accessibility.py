@@ -524,6 +524,13 @@ def test_next_meeting_page(browsing: Browsing, email: str) -> None:
     assert_accessible(page, browsing)
 
 
+def test_what_did_not_fit_on_the_agenda(browsing: Browsing) -> None:
+    page = browsing.page(as_user=CHAIR)
+    page.goto(f"/meetings/{next_meeting()}/agenda/high-risk")
+    page.get_by_role("link", name="Back to the meeting").wait_for()
+    assert_accessible(page, browsing)
+
+
 def test_schedule_meeting_form_with_errors(browsing: Browsing) -> None:
     page = browsing.page(as_user=CHAIR)
     page.goto("/meetings/new")

@@ -1,14 +1,16 @@
 """Datasets built once per size and backend, kept under `.bench/` (git-ignored), and a
 fresh working copy of one for each run, so write paths never change the cache.
 
-A cached dataset is keyed by the Alembic head and the builder's version: a new
-migration or a change to the builder builds it again. It is also built again once a
+A cached dataset is keyed by the builder's version: a change to the builder builds it
+again. A migration added since the build is applied to the cached dataset, as it would be
+to a production database (a new index is built over the rows already there), and the
+statistics are gathered again; if the cached dataset's revision is not in this tree's
+history (another branch's migration), it is built again. It is also built again once a
 week old, as its times are placed relative to the day it was built (clocks due soon,
 actions overdue).
 """
 
 import contextlib
-import hashlib
 import json
 import shutil
 import sqlite3
@@ -18,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic.util.exc import CommandError
 
 from casework import create_app, db
 from casework.clock import utcnow
@@ -31,7 +34,29 @@ MAX_AGE = timedelta(days=7)
 
 
 def cache_key() -> str:
-    return hashlib.sha256(f"{alembic_head()}/{BUILDER_VERSION}".encode()).hexdigest()[:10]
+    return f"v{BUILDER_VERSION}"
+
+
+def brought_up_to_date(url: str, info: dict[str, object]) -> bool:
+    """Apply the migrations added since ``info`` was built to the dataset at ``url``;
+    False if its revision is unknown here (or it cannot be upgraded), to build it again."""
+    head = alembic_head()
+    if info.get("alembic_head") == head:
+        return True
+    try:
+        migrate(url)
+    except CommandError:
+        return False
+    engine = sa.create_engine(url)
+    try:
+        analyse(engine)
+    finally:
+        engine.dispose()
+    migrations = info.setdefault("migrations", [])
+    assert isinstance(migrations, list)
+    migrations.append({"from": info.get("alembic_head"), "at": utcnow().isoformat()})
+    info["alembic_head"] = head
+    return True
 
 
 def fill(url: str, size: Size) -> dict[str, object]:
@@ -42,16 +67,22 @@ def fill(url: str, size: Size) -> dict[str, object]:
     with app.app_context():
         info = build(size)
         db.session.remove()
+    info["alembic_head"] = alembic_head()
     engine = app.extensions["casework.engine"]
     began = time.perf_counter()
     analyse(engine)
     info["timings"]["analyse"] = time.perf_counter() - began  # type: ignore[index]
     engine.dispose()
-    if engine.dialect.name == "sqlite":  # one file, to copy: the log folded back in
-        with contextlib.closing(sqlite3.connect(str(engine.url.database))) as connection:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if engine.dialect.name == "sqlite":
+        _checkpoint(Path(str(engine.url.database)))
     info["build_seconds"] = round(time.perf_counter() - started, 1)
     return info
+
+
+def _checkpoint(path: Path) -> None:
+    """One file, to copy: SQLite's write-ahead log folded back in."""
+    with contextlib.closing(sqlite3.connect(str(path))) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _fresh(info_file: Path) -> dict[str, object] | None:
@@ -74,7 +105,7 @@ class SqliteCache:
         """The cached dataset's description, built first if needed."""
         stem = self.directory / f"{size.name}-{cache_key()}"
         info = None if rebuild else _fresh(stem.with_suffix(".json"))
-        if info is not None and stem.with_suffix(".sqlite").exists():
+        if info is not None and stem.with_suffix(".sqlite").exists() and self._up_to_date(stem, info):
             return info
         for old in self.directory.glob(f"{size.name}-*"):
             old.unlink()
@@ -83,6 +114,21 @@ class SqliteCache:
         building.rename(stem.with_suffix(".sqlite"))
         stem.with_suffix(".json").write_text(json.dumps(info, indent=1))
         return info
+
+    @staticmethod
+    def _up_to_date(stem: Path, info: dict[str, object]) -> bool:
+        """Migrate a copy and put it in place, so a failed upgrade leaves the cache whole."""
+        if info.get("alembic_head") == alembic_head():
+            return True
+        upgrading = stem.with_suffix(".upgrading")
+        shutil.copyfile(stem.with_suffix(".sqlite"), upgrading)
+        if not brought_up_to_date(f"sqlite:///{upgrading}", info):
+            upgrading.unlink()
+            return False
+        _checkpoint(upgrading)
+        upgrading.rename(stem.with_suffix(".sqlite"))
+        stem.with_suffix(".json").write_text(json.dumps(info, indent=1))
+        return True
 
     def working_copy(self, size: Size) -> str:
         source = self.directory / f"{size.name}-{cache_key()}.sqlite"
@@ -117,12 +163,14 @@ class PostgresCache:
         info_file = CACHE / f"postgresql-{name}.json"
         info = None if rebuild else _fresh(info_file)
         if info is not None and name in self._databases():
-            return info
+            if brought_up_to_date(self._url_of(name), info):
+                info_file.write_text(json.dumps(info, indent=1))
+                return info
         for old in self._databases():
             if old.startswith(f"bench_{size.name}_"):
                 self._execute(f'DROP DATABASE "{old}"')
         self._execute(f'CREATE DATABASE "{name}"')
-        info = fill(self.url.set(database=name).render_as_string(hide_password=False), size)
+        info = fill(self._url_of(name), size)
         info_file.write_text(json.dumps(info, indent=1))
         return info
 
@@ -131,7 +179,10 @@ class PostgresCache:
         work = f"work_{size.name}"
         self._execute(f'DROP DATABASE IF EXISTS "{work}"')
         self._execute(f'CREATE DATABASE "{work}" TEMPLATE "{name}"')
-        return self.url.set(database=work).render_as_string(hide_password=False)
+        return self._url_of(work)
+
+    def _url_of(self, database: str) -> str:
+        return self.url.set(database=database).render_as_string(hide_password=False)
 
     def close(self) -> None:
         self.server.dispose()

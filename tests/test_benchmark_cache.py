@@ -1,0 +1,41 @@
+"""The partnership benchmark's cache (tests/benchmarks/partnership/cache.py): a dataset
+built before a migration is brought up to date rather than built again (which takes
+minutes at county size), and one from another branch's history is built again."""
+
+import sqlalchemy as sa
+from alembic import command
+
+from tests.benchmarks.partnership.cache import brought_up_to_date
+from tests.benchmarks.partnership.common import alembic_config, alembic_head, migrate
+
+
+def _revision(url: str) -> str:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
+    engine.dispose()
+    return str(revision)
+
+
+def test_a_dataset_built_before_a_migration_is_migrated(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cached.sqlite'}"
+    migrate(url)
+    command.downgrade(alembic_config(url), "-1")
+    previous = _revision(url)
+    info: dict[str, object] = {"alembic_head": previous}
+
+    assert brought_up_to_date(url, info)
+
+    assert _revision(url) == alembic_head() == info["alembic_head"]
+    assert info["migrations"] == [{"from": previous, "at": info["migrations"][0]["at"]}]
+
+
+def test_a_dataset_at_a_revision_this_tree_does_not_know_is_built_again(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cached.sqlite'}"
+    migrate(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'f00dfeedbeef'")
+    engine.dispose()
+
+    assert not brought_up_to_date(url, {"alembic_head": "f00dfeedbeef"})

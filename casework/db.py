@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from casework.clock import utcnow
+from casework.clock import ZONE, local_date, utcnow
 from casework.exceptions import EditConflict
 from casework.limits import LINE_MAX, LONG_TEXT_MAX, NAME_MAX, NARRATIVE_MAX, REASON_MAX
 
@@ -148,10 +149,38 @@ event.listen(session, "before_flush", _no_flush_while_reading)
 event.listen(session, "do_orm_execute", _no_write_statement_while_reading)
 
 
+class local_day(sa.sql.functions.FunctionElement[date]):
+    """The UK local date of a stored UTC time, in SQL, for ranking and grouping by day
+    in the database: PostgreSQL converts with its own zone data; SQLite has no time
+    zones, so it calls ``clock.local_date`` (registered on every connection)."""
+
+    type = sa.Date()
+    name = "local_day"
+    inherit_cache = True
+
+
+@compiles(local_day)
+def _local_day_on_sqlite_call(element: local_day, compiler: Any, **kw: Any) -> str:
+    return f"local_day({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(local_day, "postgresql")
+def _local_day_on_postgresql(element: local_day, compiler: Any, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)}) AT TIME ZONE '{ZONE.key}' AS DATE)"
+
+
+def _local_day_on_sqlite(stored: str | None) -> str | None:
+    if stored is None:
+        return None
+    moment = datetime.fromisoformat(stored)
+    return local_date(moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself below
+        dbapi_connection.create_function("local_day", 1, _local_day_on_sqlite, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 5000")
@@ -192,3 +221,34 @@ def ensure_version(obj: Versioned, submitted: int) -> None:
     """Refuse an edit made from a page loaded before someone else's save."""
     if obj.version != submitted:
         raise EditConflict()
+
+
+# Counts kept by the database for the partnership's figures (case_counts, action counts)
+# are kept by "stretch": the UTC month a moment falls in, or that month's last hour on its
+# own. A month or a quarter in Europe/London starts at local midnight, 00:00 UTC in winter
+# and 23:00 UTC the day before in summer, so it is always made of whole stretches and the
+# counts add up into it exactly. SQLite works the stretch out from the stored text ({at}:
+# a column, as in NEW.opened_at); PostgreSQL calls this function.
+SQLITE_STRETCH = (
+    "CASE WHEN strftime('%Y-%m', substr({at}, 1, 19), '+1 hour') <> substr({at}, 1, 7)"
+    " THEN substr({at}, 1, 13) || ':00:00.000000'"
+    " ELSE substr({at}, 1, 7) || '-01 00:00:00.000000' END"
+)
+POSTGRESQL_STRETCH_FUNCTION = """CREATE FUNCTION month_stretch(at timestamptz) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN date_trunc('month', (at AT TIME ZONE 'UTC') + interval '1 hour')
+             <> date_trunc('month', at AT TIME ZONE 'UTC')
+        THEN date_trunc('hour', at AT TIME ZONE 'UTC')
+        ELSE date_trunc('month', at AT TIME ZONE 'UTC')
+    END AT TIME ZONE 'UTC'
+$$"""
+
+
+def on_create(table: sa.FromClause, *, sqlite: list[str], postgresql: list[str]) -> None:
+    """Statements to run after ``table`` is made by create_all (benchmarks, throwaway
+    databases); the migrations run the same ones."""
+    for statement in sqlite:  # DDL formats with %: strftime's are doubled
+        sa.event.listen(table, "after_create", sa.DDL(statement.replace("%", "%%")).execute_if(dialect="sqlite"))
+    for statement in postgresql:
+        sa.event.listen(table, "after_create", sa.DDL(statement).execute_if(dialect="postgresql"))

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import QueryableAttribute
 
 from casework.accounts.models import User
 from casework.actions.models import Action
@@ -206,6 +207,7 @@ ENDPOINT_PERMISSIONS: dict[str, frozenset[Permission]] = {
         "premises.index": (P.PREMISES_VIEW,),
         # Members and partners see a premises through a linked case they see in full.
         "premises.detail": (P.PREMISES_VIEW, P.CASE_VIEW_INVOLVED),
+        "premises.timeline": (P.PREMISES_VIEW, P.CASE_VIEW_INVOLVED),
         "premises.move_status": (P.PREMISES_EDIT,),
         "premises.record_incident": (P.PREMISES_EDIT,),
         "premises.record_visit": (P.PREMISES_EDIT,),
@@ -589,11 +591,12 @@ def action_origin_visible_clause(user: User) -> ColumnElement[bool]:
     return sa.or_(Action.referral_id.is_(None), seen.exists())
 
 
-def owes_action_clause(user: User) -> ColumnElement[bool]:
-    """SQL truth of 'the action is owed by the user's agency' (their inbox)."""
+def owes_action_clause(user: User, assigned: QueryableAttribute[int] | None = None) -> ColumnElement[bool]:
+    """SQL truth of 'the action is owed by the user's agency' (their inbox); ``assigned``
+    for a table that counts actions by agency (actions.models.LiveActionCount)."""
     if not can(user, P.ACTION_INBOX):
         return sa.false()
-    return Action.assigned_agency_id == user.agency_id
+    return (Action.assigned_agency_id if assigned is None else assigned) == user.agency_id
 
 
 def visible_actions(user: User) -> Select[Action]:

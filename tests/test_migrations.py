@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from casework import db, schema
 from casework.accounts.models import User
 from casework.agencies.models import Agency, AgencyKind
-from casework.cases.models import Case, CaseStatus, CaseType, Note, NoteKind
+from casework.cases.models import Case, CaseCount, CaseStatus, CaseType, Note, NoteKind
 from casework.clock import utcnow
 from casework.permissions import Role
 from tests.conftest import ROOT, alembic_config
@@ -242,6 +242,10 @@ def test_a_database_in_use_upgrades_with_its_rows_kept(empty_database):
                 ("ASB-2026-00001", False, None)
             ]
             assert connection.execute(sa.select(Note.body, Note.case_id)).all() == [("First visit", 1)]
+            # The migration case_counts counted the case that was already there.
+            assert connection.execute(sa.select(CaseCount.case_type, CaseCount.status, CaseCount.tally)).all() == [
+                (CaseType.VICTIM, CaseStatus.OPEN, 1)
+            ]
     finally:
         engine.dispose()
 

@@ -143,6 +143,7 @@ SEEN_ACROSS_AGENCIES: dict[str, frozenset[Role]] = {
     # Premises are partnership-wide: every chair and licensing officer sees them (chairs
     # are then refused the changes with 403, which names nothing).
     "premises.detail": _REGISTER,
+    "premises.timeline": _REGISTER,
     "premises.move_status": _REGISTER,
     "premises.record_incident": _REGISTER,
     "premises.record_visit": _REGISTER,

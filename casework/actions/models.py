@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.accounts.models import User
 from casework.agencies.models import Agency
-from casework.db import Base, CreatedAt, IntPK, LongText, Str200
+from casework.db import SQLITE_STRETCH, Base, CreatedAt, IntPK, LongText, Str200, on_create
 
 
 class ActionStatus(enum.StrEnum):
@@ -111,3 +111,84 @@ class ActionUpdate(Base):
 
     action: Mapped[Action] = relationship(back_populates="updates", lazy="raise")
     author: Mapped[User] = relationship(lazy="raise")
+
+
+class LiveActionCount(Base):
+    """How many live actions (open or in progress) each agency owes, by status and the
+    month they are due (its first day). Kept by triggers on ``actions`` in the
+    transaction of every write, so the partnership's figures add up a few rows per agency
+    instead of reading every live action (docs/performance.md)."""
+
+    __tablename__ = "live_action_counts"
+
+    assigned_agency_id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[ActionStatus] = mapped_column(primary_key=True)
+    due_month: Mapped[date] = mapped_column(primary_key=True)
+    tally: Mapped[int]
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class DoneActionCount(Base):
+    """How many actions each agency finished, by the stretch of time they were done in
+    (``casework.db.SQLITE_STRETCH``: a UTC month, or its last hour), kept like
+    ``LiveActionCount``."""
+
+    __tablename__ = "done_action_counts"
+
+    completed_from: Mapped[datetime] = mapped_column(primary_key=True)
+    assigned_agency_id: Mapped[int] = mapped_column(primary_key=True)
+    tally: Mapped[int]
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+# The triggers that keep both; the migration action_counts creates the same.
+_LIVE = "('open', 'in_progress')"
+_ADD = f"""INSERT INTO live_action_counts (assigned_agency_id, status, due_month, tally)
+    SELECT NEW.assigned_agency_id, NEW.status, substr(NEW.due_on, 1, 7) || '-01', 1 WHERE NEW.status IN {_LIVE}
+    ON CONFLICT (assigned_agency_id, status, due_month) DO UPDATE SET tally = tally + 1;
+INSERT INTO done_action_counts (completed_from, assigned_agency_id, tally)
+    SELECT {SQLITE_STRETCH.format(at="NEW.completed_at")}, NEW.assigned_agency_id, 1
+    WHERE NEW.status = 'done' AND NEW.completed_at IS NOT NULL
+    ON CONFLICT (completed_from, assigned_agency_id) DO UPDATE SET tally = tally + 1;"""  # nosec B608 - built from constants, no input
+_TAKE = f"""UPDATE live_action_counts SET tally = tally - 1
+    WHERE OLD.status IN {_LIVE} AND assigned_agency_id = OLD.assigned_agency_id AND status = OLD.status
+      AND due_month = substr(OLD.due_on, 1, 7) || '-01';
+UPDATE done_action_counts SET tally = tally - 1
+    WHERE OLD.status = 'done' AND OLD.completed_at IS NOT NULL
+      AND completed_from = {SQLITE_STRETCH.format(at="OLD.completed_at")}
+      AND assigned_agency_id = OLD.assigned_agency_id;"""  # nosec B608 - built from constants, no input
+SQLITE_ACTION_COUNT_TRIGGERS = [
+    f"CREATE TRIGGER action_counts_insert AFTER INSERT ON actions BEGIN {_ADD} END",
+    f"CREATE TRIGGER action_counts_delete AFTER DELETE ON actions BEGIN {_TAKE} END",
+    f"""CREATE TRIGGER action_counts_update AFTER UPDATE OF assigned_agency_id, status, due_on, completed_at
+ON actions BEGIN {_TAKE} {_ADD} END""",
+]
+POSTGRESQL_ACTION_COUNT_TRIGGERS = [
+    f"""CREATE FUNCTION action_counts_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' AND OLD.status IN {_LIVE} THEN
+        UPDATE live_action_counts SET tally = tally - 1
+        WHERE assigned_agency_id = OLD.assigned_agency_id AND status = OLD.status
+          AND due_month = date_trunc('month', OLD.due_on)::date;
+    ELSIF TG_OP <> 'INSERT' AND OLD.status = 'done' AND OLD.completed_at IS NOT NULL THEN
+        UPDATE done_action_counts SET tally = tally - 1
+        WHERE completed_from = month_stretch(OLD.completed_at) AND assigned_agency_id = OLD.assigned_agency_id;
+    END IF;
+    IF TG_OP <> 'DELETE' AND NEW.status IN {_LIVE} THEN
+        INSERT INTO live_action_counts (assigned_agency_id, status, due_month, tally)
+        VALUES (NEW.assigned_agency_id, NEW.status, date_trunc('month', NEW.due_on)::date, 1)
+        ON CONFLICT (assigned_agency_id, status, due_month) DO UPDATE SET tally = live_action_counts.tally + 1;
+    ELSIF TG_OP <> 'DELETE' AND NEW.status = 'done' AND NEW.completed_at IS NOT NULL THEN
+        INSERT INTO done_action_counts (completed_from, assigned_agency_id, tally)
+        VALUES (month_stretch(NEW.completed_at), NEW.assigned_agency_id, 1)
+        ON CONFLICT (completed_from, assigned_agency_id) DO UPDATE SET tally = done_action_counts.tally + 1;
+    END IF;
+    RETURN NULL;
+END $$""",  # nosec B608 - built from constants, no input
+    """CREATE TRIGGER action_counts_kept AFTER INSERT OR DELETE OR UPDATE OF assigned_agency_id, status, due_on,
+completed_at ON actions FOR EACH ROW EXECUTE FUNCTION action_counts_kept()""",
+]
+# month_stretch() comes with the cases' table.
+on_create(Action.__table__, sqlite=SQLITE_ACTION_COUNT_TRIGGERS, postgresql=POSTGRESQL_ACTION_COUNT_TRIGGERS)

@@ -6,7 +6,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.agencies.models import Agency
-from casework.db import Base, CreatedAt, IntPK, LongText, NarrativeText, ReasonText, Str100, Str200, limited
+from casework.db import (
+    POSTGRESQL_STRETCH_FUNCTION,
+    SQLITE_STRETCH,
+    Base,
+    CreatedAt,
+    IntPK,
+    LongText,
+    NarrativeText,
+    ReasonText,
+    Str100,
+    Str200,
+    limited,
+    on_create,
+)
 from casework.limits import STOP_REASON_MAX
 from casework.people.models import Person
 
@@ -79,7 +92,7 @@ class Case(Base):
     lead_officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # The licensed premises the case is about, if any: its page is then open to whoever
     # sees this case in full (policy.visible_premises).
-    premises_id: Mapped[int | None] = mapped_column(sa.ForeignKey("premises.id"), index=True)
+    premises_id: Mapped[int | None] = mapped_column(sa.ForeignKey("premises.id"))
     # Set by the lead agency to bring the case to the next PSG meeting's agenda.
     psg_review: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     district: Mapped[Str100] = mapped_column(default="")
@@ -107,6 +120,17 @@ class Case(Base):
     __table_args__ = (
         sa.Index("ix_cases_status_opened_at", "status", "opened_at"),
         sa.Index("ix_cases_opened_at_id", "opened_at", "id"),  # the list's default order
+        # A premises' cases, newest first. Partial: most cases name no premises, and
+        # SQLite's statistics for a full index counted those NULLs as one value shared
+        # by every case, so it scanned every case rather than use the index.
+        sa.Index(
+            "ix_cases_premises_id_opened_at",
+            "premises_id",
+            "opened_at",
+            sqlite_where=sa.text("premises_id IS NOT NULL"),
+            postgresql_where=sa.text("premises_id IS NOT NULL"),
+        ),
+        sa.Index("ix_cases_psg_review_status", "psg_review", "status"),  # the agenda's flagged cases
     )
 
     @property
@@ -135,7 +159,11 @@ class CaseParty(Base):
     case: Mapped[Case] = relationship(back_populates="parties", lazy="raise")
     person: Mapped[Person] = relationship(lazy="raise")
 
-    __table_args__ = (sa.UniqueConstraint("case_id", "person_id", "role"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "person_id", "role"),
+        # A case's current victims from the index alone (the agenda's high-risk victims).
+        sa.Index("ix_case_parties_case_id_role_removed_at", "case_id", "role", "removed_at", "person_id"),
+    )
 
 
 class CaseAgency(Base):
@@ -260,3 +288,60 @@ class Note(Base):
         sa.Index("ix_notes_case_id_created_at", "case_id", "created_at"),
         sa.Index("ix_notes_created_at_id", "created_at", "id"),  # latest activity on My work
     )
+
+
+class CaseCount(Base):
+    """How many cases were opened in each stretch of time, by type and status now: the
+    partnership's figures add up these few rows instead of reading every case.
+
+    Database triggers on ``cases`` keep it in the transaction of every insert, update
+    and delete, whatever path the write takes (a service, a bulk insert, a migration).
+    ``opened_from`` is the start of a stretch (``casework.db.SQLITE_STRETCH``): a UTC
+    month, or its last hour on its own, so that local quarters are whole stretches."""
+
+    __tablename__ = "case_counts"
+
+    opened_from: Mapped[datetime] = mapped_column(primary_key=True)
+    case_type: Mapped[CaseType] = mapped_column(primary_key=True)
+    status: Mapped[CaseStatus] = mapped_column(primary_key=True)
+    tally: Mapped[int]
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+# The triggers that keep case_counts; the migration case_counts creates the same.
+_ADD = f"""INSERT INTO case_counts (opened_from, case_type, status, tally)
+    VALUES ({SQLITE_STRETCH.format(at="NEW.opened_at")}, NEW.case_type, NEW.status, 1)
+    ON CONFLICT (opened_from, case_type, status) DO UPDATE SET tally = tally + 1;"""  # nosec B608 - built from constants, no input
+_TAKE = f"""UPDATE case_counts SET tally = tally - 1
+    WHERE opened_from = {SQLITE_STRETCH.format(at="OLD.opened_at")}
+      AND case_type = OLD.case_type AND status = OLD.status;"""  # nosec B608 - built from constants, no input
+SQLITE_CASE_COUNT_TRIGGERS = [
+    f"CREATE TRIGGER case_counts_insert AFTER INSERT ON cases BEGIN {_ADD} END",
+    f"CREATE TRIGGER case_counts_delete AFTER DELETE ON cases BEGIN {_TAKE} END",
+    f"""CREATE TRIGGER case_counts_update AFTER UPDATE OF opened_at, case_type, status ON cases
+BEGIN {_TAKE} {_ADD} END""",
+]
+POSTGRESQL_CASE_COUNT_TRIGGERS = [
+    """CREATE FUNCTION case_counts_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE case_counts SET tally = tally - 1
+        WHERE opened_from = month_stretch(OLD.opened_at) AND case_type = OLD.case_type AND status = OLD.status;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO case_counts (opened_from, case_type, status, tally)
+        VALUES (month_stretch(NEW.opened_at), NEW.case_type, NEW.status, 1)
+        ON CONFLICT (opened_from, case_type, status) DO UPDATE SET tally = case_counts.tally + 1;
+    END IF;
+    RETURN NULL;
+END $$""",
+    """CREATE TRIGGER case_counts_kept AFTER INSERT OR DELETE OR UPDATE OF opened_at, case_type, status
+ON cases FOR EACH ROW EXECUTE FUNCTION case_counts_kept()""",
+]
+# Made with the table they watch: the database resolves case_counts only when one fires.
+on_create(
+    Case.__table__,
+    sqlite=SQLITE_CASE_COUNT_TRIGGERS,
+    postgresql=[POSTGRESQL_STRETCH_FUNCTION, *POSTGRESQL_CASE_COUNT_TRIGGERS],
+)

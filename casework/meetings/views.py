@@ -5,6 +5,7 @@ id (or any id, for a user who may not see meetings) answers 404 before anything 
 """
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from casework.accounts.models import User
@@ -131,6 +132,8 @@ def detail(meeting_id: int) -> str:
 @writes_on_get  # the audit record of this view
 def more(meeting_id: int, section: str) -> str:
     """What did not fit on the agenda in one section, as the casebook picks it now."""
+    if section == "generate":  # the generate button's address, which answers only POST
+        raise MethodNotAllowed(valid_methods=["POST"])
     user = actor()
     meeting, chosen, rest = agenda.more_cases(
         user, meeting_id, section, page=page_number(request.args.get("page")), per_page=MORE_PER_PAGE

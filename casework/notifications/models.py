@@ -85,10 +85,13 @@ class Notification(Base):
     digest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notifications.id"), index=True)
 
     __table_args__ = (
-        # The sender's query: pending rows whose time has come.
+        # The sender's query: pending rows whose time has come; the administrators' list and
+        # counts by status.
         sa.Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
-        # The header's unread count and the user's list.
+        # The header's unread count.
         sa.Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
+        # The user's list, newest first: a page is read in order, not sorted from all of them.
+        sa.Index("ix_notifications_user_id_created_at", "user_id", "created_at", "id"),
     )
 
 

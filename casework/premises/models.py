@@ -202,7 +202,10 @@ class PremisesStatusChange(Base):
     premises: Mapped[Premises] = relationship(lazy="raise")
     officer: Mapped[User] = relationship(lazy="raise")
 
-    __table_args__ = (sa.Index("ix_premises_status_changes_premises_id_at", "premises_id", "at"),)
+    __table_args__ = (
+        sa.Index("ix_premises_status_changes_premises_id_at", "premises_id", "at"),
+        sa.Index("ix_premises_status_changes_at", "at"),  # the report's quarters
+    )
 
 
 class PremisesIncident(Base):
@@ -246,8 +249,11 @@ class PremisesVisit(Base):
     premises: Mapped[Premises] = relationship(lazy="raise")
     officer: Mapped[User] = relationship(lazy="raise")
 
-    # The amber visit deadline asks for a premises' latest visit.
-    __table_args__ = (sa.Index("ix_premises_visits_premises_id_visited_at", "premises_id", "visited_at"),)
+    __table_args__ = (
+        # The amber visit deadline asks for a premises' latest visit.
+        sa.Index("ix_premises_visits_premises_id_visited_at", "premises_id", "visited_at"),
+        sa.Index("ix_premises_visits_visited_at", "visited_at"),  # the report's quarters
+    )
 
 
 class LicensingHearing(Base):
@@ -266,6 +272,8 @@ class LicensingHearing(Base):
 
     premises: Mapped[Premises] = relationship(lazy="raise")
     recorded_by: Mapped[User] = relationship(lazy="raise")
+
+    __table_args__ = (sa.Index("ix_licensing_hearings_held_on", "held_on"),)  # the report's quarters
 
 
 class AccreditationChange(Base):

@@ -14,7 +14,7 @@ from casework.permissions import Permission
 from casework.policy import can, permissions_of
 from casework.session_store import unread_notifications_read_with
 from casework.ui.tables import table_row
-from casework.ui.widgets import render_widget
+from casework.ui.widgets import render_widget, service_navigation
 from casework.victims.models import ClockStatus, SlaClock
 from casework.victims.services import sla
 
@@ -158,6 +158,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(audit.verb_label, "audit_verb")
     app.add_template_global(pagination)
     app.add_template_global(table_row)
+    app.add_template_global(service_navigation)
     app.add_template_global(admin_pages)
     app.add_template_global(unread_notifications)
 

@@ -9,10 +9,12 @@ here in Python, as table rows are (``tables.py``): govukSelect calls a macro for
 label, the hint, the error and the attributes of every option, each importing another
 macro first. The markup is the same as govukSelect's (tests/ui/test_widgets.py compares
 the two); a select whose params ask for anything not written here (a page-heading label,
-label or option attributes, form-group extras) is drawn by govukSelect as before.
+label or option attributes, form-group extras) is drawn by govukSelect as before. A
+plain text box and plain radios (the list's search box and its "Show" choice) are
+written the same way, for the same reason.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import current_app
@@ -20,6 +22,8 @@ from govuk_frontend_wtf.gov_form_base import GovFormBase
 from markupsafe import Markup, escape
 
 SELECT_TEMPLATE = "govuk_frontend_wtf/select.html"
+INPUT_TEMPLATE = "govuk_frontend_wtf/input.html"
+RADIOS_TEMPLATE = "govuk_frontend_wtf/radios.html"
 
 # What a select's params may hold for it to be written here; anything else goes to govukSelect.
 _SELECT_KEYS = frozenset({"id", "name", "label", "hint", "errorMessage", "classes", "attributes", "items"})
@@ -27,11 +31,15 @@ _LABEL_KEYS = frozenset({"text", "classes", "for"})
 _HINT_KEYS = frozenset({"text", "classes", "id"})
 _ERROR_KEYS = frozenset({"text", "classes", "id"})
 _ITEM_KEYS = frozenset({"text", "value", "selected", "disabled"})
+_INPUT_KEYS = frozenset({"id", "name", "label", "hint", "errorMessage", "classes", "attributes", "value", "type"})
+_RADIOS_KEYS = frozenset({"name", "items", "hint", "errorMessage", "classes", "fieldset"})
+_RADIO_KEYS = frozenset({"text", "value", "checked"})
 
 
 def render_widget(widget: GovFormBase, params: dict[str, Any]) -> Markup:
     """A field, from its widget's template alone (or, for a plain select, from Python)."""
-    if widget.template == SELECT_TEMPLATE and (written := select(params)) is not None:
+    written = _WRITERS[widget.template](params) if widget.template in _WRITERS else None
+    if written is not None:
         return written
     template = current_app.jinja_env.get_template(widget.template)
     return Markup(template.render(params=params))  # nosec B704 - a template's output, escaped by it
@@ -104,5 +112,164 @@ def select(params: Mapping[str, Any]) -> Markup | None:
     return Markup("".join(out))  # nosec B704 - every part is a literal or went through escape()
 
 
+def text_input(params: Mapping[str, Any]) -> Markup | None:
+    """govukInput's markup for a plain text box, or None if the params need govukInput."""
+    value, attributes = params.get("value"), params.get("attributes") or {}
+    if not (
+        params.keys() <= _INPUT_KEYS
+        and isinstance(params.get("id") or params.get("name"), str)
+        and _plain(params.get("label"), _LABEL_KEYS - {"for"})
+        and _plain(params.get("hint"), _HINT_KEYS - {"id"})
+        and _plain(params.get("errorMessage"), _ERROR_KEYS - {"id"})
+        and isinstance(params.get("classes") or "", str)
+        and isinstance(params.get("type") or "", str)
+        and (value is None or value is False or isinstance(value, str))
+        and isinstance(attributes, Mapping)
+        and all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in attributes.values())
+    ):
+        return None
+    field_id = escape(params.get("id") or params["name"])
+    error = params.get("errorMessage")
+    out = [f'<div class="govuk-form-group{" govuk-form-group--error" if error else ""}">']
+    out += _label_hint_error(field_id, params.get("label") or {}, params.get("hint"), error)
+    classes = _classes("govuk-input", params) + (" govuk-input--error" if error else "")
+    opening = (
+        f'<input class="{classes}" id="{field_id}" name="{escape(params.get("name", ""))}"'
+        f' type="{escape(params.get("type") or "text")}"'
+    )
+    if isinstance(value, str):
+        opening += f' value="{escape(value)}"'
+    if described_by := _described_by(field_id, params.get("hint"), error):
+        opening += f' aria-describedby="{described_by}"'
+    for name, item in attributes.items():
+        opening += f' {escape(name)}="{escape(item)}"'
+    out.append(opening + "></div>")
+    return Markup("".join(out))  # nosec B704 - every part is a literal or went through escape()
+
+
+def _plain_radios(params: Mapping[str, Any]) -> bool:
+    fieldset = params.get("fieldset")
+    return (
+        params.keys() <= _RADIOS_KEYS
+        and isinstance(params.get("name"), str)
+        and isinstance(fieldset, Mapping)
+        and fieldset.keys() <= {"legend"}
+        and _plain(fieldset.get("legend"), frozenset({"text", "classes"}))
+        and _plain(params.get("hint"), _HINT_KEYS - {"id"})
+        and _plain(params.get("errorMessage"), _ERROR_KEYS - {"id"})
+        and isinstance(params.get("classes") or "", str)
+        and all(
+            isinstance(item, Mapping)
+            and item.keys() <= _RADIO_KEYS
+            and isinstance(item.get("text", ""), str)
+            and isinstance(item.get("checked", False), bool)
+            and not isinstance(item.get("value"), bool)
+            for item in params.get("items") or []
+            if item
+        )
+    )
+
+
+def radios(params: Mapping[str, Any]) -> Markup | None:
+    """govukRadios' markup for plain radios in a fieldset, or None if the params need
+    govukRadios (conditional reveals, hints or dividers on items, a page heading...)."""
+    if not _plain_radios(params):
+        return None
+    name, error = escape(params["name"]), params.get("errorMessage")
+    fieldset = '<fieldset class="govuk-fieldset"'
+    if described_by := _described_by(name, params.get("hint"), error):
+        fieldset += f' aria-describedby="{described_by}"'
+    out = [f'<div class="govuk-form-group{" govuk-form-group--error" if error else ""}">', fieldset + ">"]
+    legend = params["fieldset"].get("legend") or {}
+    if legend.get("text"):
+        out.append(f'<legend class="{_classes("govuk-fieldset__legend", legend)}">{escape(legend["text"])}</legend>')
+    out += _label_hint_error(name, {}, params.get("hint"), error)
+    out.append(f'<div class="{_classes("govuk-radios", params)}" data-module="govuk-radios">')
+    for index, item in enumerate((item for item in params.get("items") or [] if item), start=1):
+        item_id = name if index == 1 else f"{name}-{index}"
+        checked = " checked" if item.get("checked") else ""
+        out.append(
+            f'<div class="govuk-radios__item"><input class="govuk-radios__input" id="{item_id}" name="{name}"'
+            f' type="radio" value="{escape(item.get("value", ""))}"{checked}>'
+        )
+        if item.get("text"):
+            out.append(f'<label class="govuk-label govuk-radios__label" for="{item_id}">{escape(item["text"])}</label>')
+        out.append("</div>")
+    out.append("</div></fieldset></div>")
+    return Markup("".join(out))  # nosec B704 - every part is a literal or went through escape()
+
+
+def _described_by(field_id: str, hint: object, error: object) -> str:
+    return " ".join(part for part, shown in ((f"{field_id}-hint", hint), (f"{field_id}-error", error)) if shown)
+
+
+def _label_hint_error(field_id: str, label: Mapping[str, Any], hint: Any, error: Any) -> list[str]:
+    """A field's label (if it has text), hint and error message, as the GOV.UK macros write them."""
+    out = []
+    if label.get("text"):
+        out.append(f'<label class="{_classes("govuk-label", label)}" for="{field_id}">{escape(label["text"])}</label>')
+    if hint:
+        text = escape(hint.get("text", ""))
+        out.append(f'<div id="{field_id}-hint" class="{_classes("govuk-hint", hint)}">{text}</div>')
+    if error:
+        out.append(
+            f'<p id="{field_id}-error" class="{_classes("govuk-error-message", error)}">'
+            f'<span class="govuk-visually-hidden">Error:</span> {escape(error.get("text", ""))}</p>'
+        )
+    return out
+
+
 def _classes(base: str, part: Mapping[str, Any]) -> str:
     return f"{base} {escape(part['classes'])}" if part.get("classes") else base
+
+
+def tag(text: str, colour: str | None = None) -> Markup:
+    """The markup of the ``tag`` macro (``_macros/tag.html``, govukTag's), for rows
+    written in Python: a macro call on every row of a list costs more than the row."""
+    modifier = f" govuk-tag--{escape(colour)}" if colour else ""
+    return Markup(f'<strong class="govuk-tag{modifier}">\n  {escape(text)}\n</strong>\n')  # nosec B704 - every part went through escape()
+
+
+_WRITERS = {SELECT_TEMPLATE: select, INPUT_TEMPLATE: text_input, RADIOS_TEMPLATE: radios}
+
+
+def link(href: str, text: str) -> Markup:
+    """A GOV.UK link, its address and text escaped."""
+    return Markup(f'<a class="govuk-link" href="{escape(href)}">{escape(text)}</a>')  # nosec B704 - every part went through escape()
+
+
+def service_navigation(service_url: str, navigation: Iterable[Mapping[str, Any]]) -> Markup:
+    """govukServiceNavigation's markup for the service name and its links (``href``,
+    ``text``, ``active``): drawn on every page, where the macro cost as much as the
+    rest of the layout."""
+    items = [item for item in navigation if item]
+    out = [
+        '<section aria-label="Service information" class="govuk-service-navigation"'
+        ' data-module="govuk-service-navigation"><div class="govuk-width-container">'
+        '<div class="govuk-service-navigation__container"><span class="govuk-service-navigation__service-name">'
+        f'<a href="{escape(service_url)}" class="govuk-service-navigation__link">Casework</a></span>'
+    ]
+    if items:
+        out.append('<nav aria-label="Menu" class="govuk-service-navigation__wrapper">')
+        if len(items) > 1:
+            out.append(
+                '<button type="button" class="govuk-service-navigation__toggle govuk-js-service-navigation-toggle"'
+                ' aria-controls="navigation" hidden aria-hidden="true">Menu</button>'
+            )
+        out.append('<ul class="govuk-service-navigation__list" id="navigation">')
+        for item in items:
+            text = escape(item.get("text", ""))
+            if item.get("active"):
+                out.append(
+                    '<li class="govuk-service-navigation__item govuk-service-navigation__item--active">'
+                    f'<a class="govuk-service-navigation__link" href="{escape(item["href"])}" aria-current="true">'
+                    f'<strong class="govuk-service-navigation__active-fallback">{text}</strong></a></li>'
+                )
+            else:
+                out.append(
+                    '<li class="govuk-service-navigation__item"><a class="govuk-service-navigation__link"'
+                    f' href="{escape(item["href"])}">{text}</a></li>'
+                )
+        out.append("</ul></nav>")
+    out.append("</div></div></section>")
+    return Markup("".join(out))  # nosec B704 - every part is a literal or went through escape()

@@ -134,3 +134,21 @@ def test_an_action_page(app, client_as):
     assert (few_page.count("moj-timeline__item"), many_page.count("moj-timeline__item")) == (11, 41)
     assert_same_queries(few, many)
     assert len(many) <= DETAIL_BUDGET, many
+
+
+@pytest.mark.parametrize("url", ["/actions", "/actions/overdue"])
+def test_the_subjects_names_cost_one_statement_whichever_kinds_are_listed(app, client_as, url):
+    police = make_agency(name="Cambridgeshire Constabulary")
+    officer = make_user(agency=police)
+    viewer = officer if url == "/actions" else make_user(role=Role.MANAGER, agency=make_agency())
+    client = client_as(viewer)
+    overdue = today() - timedelta(days=1)
+    for _ in range(3):  # cases alone first
+        make_action(agency=police, created_by=officer, case=make_case(lead_agency=police), due_on=overdue)
+    few_page, few = page_queries(app, client, url)
+    Subjects(police, officer).add(8, due=overdue)  # then every kind of subject
+    many_page, many = page_queries(app, client, url)
+
+    assert (action_links(few_page), action_links(many_page)) == (3, 11)
+    assert "Delivery plan</span>" not in few_page and "Delivery plan</span>" in many_page
+    assert_same_queries(few, many)

@@ -6,9 +6,11 @@ with the demo partnership. Its requests run on other threads and connections, so
 single-connection ``session`` fixture of the other tests cannot serve here: nothing is
 rolled back, and the database is thrown away at the end.
 
-Chromium is Debian's (/usr/bin/chromium), launched once per test session.
+Chromium is Debian's (/usr/bin/chromium), launched once per test session (per pytest-xdist
+worker), with one signed-in browser context per demo account for the whole run.
 """
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 import pytest
 from alembic import command
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, ViewportSize, sync_playwright
 from sqlalchemy.engine import Engine
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -38,6 +40,18 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 
+# axe-core, defined (not run) in every page the tests open: the pages' CSP (rightly)
+# refuses an injected <script>, and a script added through the DevTools protocol is not
+# subject to it. Sent to Chromium once per context rather than once per check, and run
+# only on the pages that are checked (tests/support/accessibility.py).
+AXE_LOADER = (
+    "window.caseworkLoadAxe = function () {\n"
+    + (Path(__file__).parent / "vendor" / "axe.min.js").read_text(encoding="utf-8")
+    + "\n};"
+)
+
+DEFAULT_VIEWPORT: ViewportSize = {"width": 1280, "height": 720}  # Playwright's, for a new page
+
 MEMBER = "member@demo.test"
 ADMIN = "admin@demo.test"
 MANAGER = "manager@demo.test"
@@ -56,27 +70,62 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class LiveServer:
-    def __init__(self, url: str, app: Flask, engine: Engine) -> None:
+    def __init__(self, url: str, app: Flask, engine: Engine, browser: Browser) -> None:
         self.url = url
         self.app = app
         self.engine = engine
-        self._signed_in: dict[str, Any] = {}
+        self._browser = browser
+        self._signed_in: dict[str, BrowserContext] = {}
+        self._kept_pages: dict[str, Page] = {}
 
-    def signed_in_state(self, browser: Browser, email: str) -> Any:
-        """Cookies of a session signed in through the form, once per account (sign-in is slow on purpose)."""
+    def new_context(self) -> BrowserContext:
+        context = self._browser.new_context(base_url=self.url)
+        context.set_default_timeout(10_000)
+        context.add_init_script(AXE_LOADER)
+        return context
+
+    def signed_in_context(self, email: str) -> BrowserContext:
+        """A browser context signed in as ``email``, one per account for the whole run."""
         if email not in self._signed_in:
-            context = browser.new_context(base_url=self.url)
-            try:
-                page = context.new_page()
-                sign_in(page, email)
-                self._signed_in[email] = context.storage_state()
-            finally:
-                context.close()
+            context = self.new_context()
+            context.add_cookies([{**cookie, "url": self.url} for cookie in self._session_cookies(email)])
+            self._signed_in[email] = context
         return self._signed_in[email]
+
+    def kept_page(self, email: str) -> Page:
+        """The account's page, kept from test to test: each test navigates it afresh, and
+        Chromium draws it in a renderer that has already compiled the GOV.UK scripts and
+        axe (a new page is a new renderer process, which compiles them again)."""
+        page = self._kept_pages.get(email)
+        if page is None or page.is_closed():
+            page = self._kept_pages[email] = self.signed_in_context(email).new_page()
+        return page
+
+    def _session_cookies(self, email: str) -> list[Any]:
+        """The cookies of a session signed in through the sign-in form, posted by the app's
+        own test client: the same request as a browser's, without drawing two pages in
+        Chromium for each account. Signing in in Chromium is tested in test_journey.py."""
+        client = self.app.test_client()
+        form = client.get("/sign-in").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
+        assert token, "no CSRF token on the sign-in page"
+        response = client.post("/sign-in", data={"csrf_token": token[1], "email": email, "password": DEMO_PASSWORD})
+        assert response.status_code == 302 and response.location == "/", f"{email} did not sign in"
+        name = self.app.config["SESSION_COOKIE_NAME"]
+        cookie = client.get_cookie(name)
+        assert cookie is not None, f"no session cookie for {email}"
+        return [{"name": name, "value": cookie.value, "httpOnly": cookie.http_only, "sameSite": "Lax"}]
 
     def forget(self, email: str) -> None:
         """Signing out rotates the user's session token, which ends every remembered session."""
-        self._signed_in.pop(email, None)
+        self._kept_pages.pop(email, None)
+        context = self._signed_in.pop(email, None)
+        if context is not None:
+            context.close()
+
+    def close(self) -> None:
+        for email in list(self._signed_in):
+            self.forget(email)
 
 
 def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
@@ -109,7 +158,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(browser: Browser, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with fresh_database(database_url, tmp_path_factory.mktemp("browser"), prefix="casework_browser") as url:
         command.upgrade(alembic_config(url), "head")
         # create_app points the global db.session at the new engine: put back what
@@ -127,9 +176,11 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
+        live = LiveServer(f"http://127.0.0.1:{server.server_port}", app, engine, browser)
         try:
-            yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, engine)
+            yield live
         finally:
+            live.close()
             server.shutdown()
             thread.join()
             server.server_close()
@@ -155,21 +206,35 @@ def _live_database(browser: Browser, live_server: LiveServer) -> Iterator[None]:
 class Browsing:
     """Opens pages for a test and collects every JavaScript error and CSP violation they report."""
 
-    def __init__(self, browser: Browser, live: LiveServer) -> None:
-        self.browser = browser
+    def __init__(self, live: LiveServer) -> None:
         self.live = live
         self.problems: list[str] = []
         self._contexts: list[BrowserContext] = []
+        self._pages: list[Page] = []
+        self._kept: dict[str, Page] = {}
+        self._listeners: list[tuple[Page, str, Any]] = []
 
     def page(self, *, as_user: str | None = None) -> Page:
-        state = self.live.signed_in_state(self.browser, as_user) if as_user else None
-        context = self.browser.new_context(base_url=self.live.url, storage_state=state)
-        context.set_default_timeout(10_000)
-        self._contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda message: self._console(page, message))
-        page.on("pageerror", lambda error: self._page_error(page, error))
+        """A page signed in as ``as_user``: the account's kept page the first time in a
+        test, a new page in the account's context after that (a test with two tabs). A
+        page signed out is a new one, in a fresh context of its own."""
+        if as_user and as_user not in self._kept:
+            page = self._kept[as_user] = self.live.kept_page(as_user)
+        else:
+            if as_user:
+                context = self.live.signed_in_context(as_user)
+            else:
+                context = self.live.new_context()
+                self._contexts.append(context)
+            page = context.new_page()
+            self._pages.append(page)
+        self._listen(page, "console", lambda message: self._console(page, message))
+        self._listen(page, "pageerror", lambda error: self._page_error(page, error))
         return page
+
+    def _listen(self, page: Page, event: str, handler: Any) -> None:
+        page.on(event, handler)  # type: ignore[call-overload]
+        self._listeners.append((page, event, handler))
 
     def _console(self, page: Page, message: ConsoleMessage) -> None:
         # CSP violations ("Refused to load/execute ...") and uncaught errors are logged as errors.
@@ -186,13 +251,36 @@ class Browsing:
         self.problems.append(f"{page.url}: uncaught {error.name}: {error.message}")
 
     def close(self) -> None:
+        for page, event, handler in self._listeners:
+            if not page.is_closed():
+                page.remove_listener(event, handler)
+        for page in self._kept.values():
+            if not page.is_closed():
+                try:
+                    _reset(page, self.live.url)
+                except Error:
+                    page.close()  # the next test gets a new one
+        for page in self._pages:
+            if not page.is_closed():
+                page.close()
         for context in self._contexts:
             context.close()
 
 
+def _reset(page: Page, url: str) -> None:
+    """Undo what a test may change in a kept page and a new one would not have: the size
+    of the window, the printed view, and what GOV.UK Frontend keeps in the tab's storage
+    (the sections of an accordion left open)."""
+    if page.viewport_size != DEFAULT_VIEWPORT:
+        page.set_viewport_size(DEFAULT_VIEWPORT)
+    page.emulate_media(media="null")
+    if page.url.startswith(url):
+        page.evaluate("sessionStorage.clear()")
+
+
 @pytest.fixture
-def browsing(browser: Browser, live_server: LiveServer) -> Iterator[Browsing]:
-    session = Browsing(browser, live_server)
+def browsing(live_server: LiveServer) -> Iterator[Browsing]:
+    session = Browsing(live_server)
     try:
         yield session
     finally:

@@ -11,7 +11,7 @@ from casework.notifications.models import Notification, NotificationKind, Notifi
 from casework.premises.models import Premises
 from casework.victims.models import RiskAssessment
 from tests.browser.conftest import ADMIN, ANALYST, MANAGER, MEMBER, Browsing
-from tests.support.accessibility import assert_accessible
+from tests.support.accessibility import BLOCKING, assert_accessible, axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +33,22 @@ def member_case_reference() -> str:
         ).first()  # type: ignore[return-value]
     finally:
         db.session.remove()
+
+
+def test_axe_reports_every_element_of_a_violation(browsing: Browsing) -> None:
+    """The check itself: two unlabelled fields added to a page are both reported."""
+    page = browsing.page()
+    page.goto("/sign-in")
+    page.evaluate(
+        """() => { for (const n of [1, 2]) {
+            const field = document.createElement('input');
+            field.id = `unlabelled-${n}`;
+            document.querySelector('main').append(field);
+        } }"""
+    )
+    unlabelled = [v for v in axe_violations(page) if v["id"] == "label"]
+    assert len(unlabelled) == 1 and unlabelled[0]["impact"] in BLOCKING
+    assert [node["target"] for node in unlabelled[0]["nodes"]] == [["#unlabelled-1"], ["#unlabelled-2"]]
 
 
 def test_sign_in_page(browsing: Browsing) -> None:
@@ -288,6 +304,15 @@ def test_premises_page(browsing: Browsing) -> None:
     page = browsing.page(as_user=LICENSING)
     page.goto(f"/premises/{premises_id}")
     page.get_by_role("heading", name="Timeline").wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_premises_timeline_with_its_page_links(browsing: Browsing) -> None:
+    premises_id = red_premises_with_history()
+    page = browsing.page(as_user=LICENSING)
+    # Continuing after the epoch: every entry, with a link to older ones (the pagination).
+    page.goto(f"/premises/{premises_id}/timeline?after=0-status-0")
+    page.get_by_role("link", name="Older entries").wait_for()
     assert_accessible(page, browsing)
 
 

@@ -206,8 +206,7 @@ def form_and_detail_pages() -> dict[str, list[str]]:
 
 
 def test_no_form_or_detail_page_scrolls_sideways_on_a_phone(browsing: Browsing) -> None:
-    """One page per account, going from one address to the next (a new page for each
-    would sign in again and cost seconds): every problem is listed at once."""
+    """One page per account, going from one address to the next: every problem is listed at once."""
     sideways = []
     for email, paths in form_and_detail_pages().items():
         page = open_page(browsing, email, PHONE)

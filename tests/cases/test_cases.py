@@ -148,6 +148,27 @@ def test_all_partnership_cases_show_stubs_without_their_titles(client_as, caseli
     assert "Cambridgeshire Constabulary" in row
 
 
+def test_a_row_in_full_shows_its_details_with_the_title_escaped(client_as, caselist):
+    member = caselist.member
+    make_case(
+        lead_agency=caselist.council,
+        opened_by=member,
+        reference="ASB-2025-00009",
+        title="<b>Noise</b> & threats",
+        town="Wisbech",
+        case_type=CaseType.VICTIM,
+        restricted=True,
+        opened_at=datetime(2025, 3, 30, 23, 30, tzinfo=UTC),  # 31 March in London (BST)
+    )
+    response = client_as(member).get("/cases")
+    row = re.search(r"<tr[^>]*>\s*<td[^>]*><a[^>]*>ASB-2025-00009</a>.*?</tr>", response.text, re.S).group(0)
+    assert '<a class="govuk-link" href="/cases/ASB-2025-00009">ASB-2025-00009</a>' in row
+    assert "&lt;b&gt;Noise&lt;/b&gt; &amp; threats" in row and "<b>" not in row
+    assert re.search(r"threats <strong class=\"govuk-tag govuk-tag--red\">\s*Restricted\s*</strong>", row)
+    cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+    assert cells[2:] == ["Victim", "Fenland District Council", "Wisbech", "Open", "31 March 2025"]
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

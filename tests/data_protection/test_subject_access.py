@@ -1,6 +1,7 @@
 """Subject access (UK GDPR Art. 15): the printable page and the JSON download of
 everything held about a person, for managers and administrators only, audited."""
 
+import difflib
 import gc
 import json
 import time
@@ -24,6 +25,7 @@ from casework.data_protection import views as subject_access_views
 from casework.data_protection.services import subject_access
 from casework.meetings.models import MeetingDecision
 from casework.permissions import Role
+from casework.referrals.models import Referral
 from casework.victims.models import ClockOutcome
 from casework.victims.services import risk, riskmatrix
 from tests.conftest import ROOT
@@ -194,6 +196,38 @@ def test_query_count_does_not_grow_with_the_records(app: Flask, client_as: Clien
 
     few, many = queries(2), queries(25)
     assert len(many) == len(few), "\n".join(many)
+
+
+def test_query_count_is_the_same_with_nothing_but_a_case_recorded(app: Flask, client_as: ClientAs) -> None:
+    """Updates of actions and decisions on agenda items come with their actions and
+    items, so the count does not depend on whether the person has any."""
+    manager = make_user(role=Role.MANAGER)
+    client = client_as(manager)
+
+    def queries(person_id: int) -> list[str]:
+        db.session.remove()
+        with recorded_statements(app.extensions["casework.engine"]) as statements:
+            response = client.get(f"/people/{person_id}/subject-access")
+        assert response.status_code == 200
+        return statements
+
+    officer = make_user()
+    bare = make_person(created_by=officer)
+    add_party(case=make_case(lead_agency=officer.agency, opened_by=officer), person=bare, role=PartyRole.VICTIM)
+    db.session.commit()
+    victim, _made, officer = person_with_records(cases=3)
+    referral = db.session.scalars(select(Referral).where(Referral.person_id == victim.id)).one()
+    on_referral = make_action(
+        agency=officer.agency, created_by=officer, meeting_id=make_psg_meeting(chair=officer).id, title="Call back"
+    )
+    on_referral.referral_id = referral.id
+    db.session.add(ActionUpdate(action_id=on_referral.id, note="Left a message", author_id=officer.id))
+    db.session.commit()
+
+    few, many = queries(bare.id), queries(victim.id)
+    exported = client.get(f"/people/{victim.id}/subject-access/download").json
+    assert exported["referrals"][0]["actions"][0]["updates"][0]["note"] == "Left a message"
+    assert len(many) == len(few), "\n".join(difflib.unified_diff(few, many, lineterm=""))
 
 
 def test_the_person_page_links_to_the_export_for_those_who_may_use_it(client_as: ClientAs) -> None:

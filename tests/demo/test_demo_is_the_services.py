@@ -25,8 +25,7 @@ from casework.cases.models import (
     NoteKind,
 )
 from casework.cases.services import access_requests
-from casework.clock import add_days, add_months, utcnow
-from casework.demo import load_demo
+from casework.clock import add_days, add_months
 from casework.demo.plan import PLAN
 from casework.demo.premises import PREMISES, REGISTER_AGE
 from casework.meetings.models import AgendaItem, Meeting, MeetingKind
@@ -45,10 +44,8 @@ from casework.victims.services import sla
 
 
 @pytest.fixture
-def demo_now(session):
-    now = utcnow()
-    assert load_demo(now=now)
-    return now
+def demo_now(demo):
+    return demo()
 
 
 def user(email: str) -> User:
@@ -208,7 +205,7 @@ def test_the_agendas_are_the_generators(app, demo_now):
             )
         ]
 
-    picked = agenda.pick(upcoming, demo_now).shown(app.config["AGENDA_SECTION_LIMIT"])
+    picked = agenda.pick(upcoming, demo_now, limit=app.config["AGENDA_SECTION_LIMIT"])
     assert agenda_of(upcoming) == [(None, r, "", [reason]) for r, reason in picked.referrals] + [
         (case.case_id, None, "", case.reasons) for case in picked.cases
     ]

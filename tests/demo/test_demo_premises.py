@@ -7,8 +7,8 @@ from casework.demo import load_demo
 from casework.premises.models import Premises
 
 
-def test_loading_the_demo_twice_adds_no_premises(session):
-    assert load_demo()
+def test_loading_the_demo_twice_adds_no_premises(demo):
+    demo()  # loaded once (tests/demo/conftest.py checks that it loaded)
     count = len(db.session.scalars(select(Premises.id)).all())
     assert not load_demo()
     assert len(db.session.scalars(select(Premises.id)).all()) == count

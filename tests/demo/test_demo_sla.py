@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from casework import db
 from casework.agencies.models import Agency
 from casework.cases.models import Case, CaseParty, CaseType, PartyRole
-from casework.clock import ZONE, utcnow
+from casework.clock import ZONE
 from casework.demo import load_demo
 from casework.victims.models import ClockKind, ClockOutcome, RiskAssessment, RiskLevel, RiskMatrix, SlaClock
 from casework.victims.services import riskmatrix
@@ -48,14 +48,6 @@ def figures(clocks: list[SlaClock], kind: ClockKind, now: datetime) -> dict:
     }
 
 
-def load(app, now=None):
-    """Load the demo as `flask casework demo` does: in an app context, then commit."""
-    with app.app_context():
-        assert load_demo(now=now)
-        db.session.commit()
-    return now or utcnow()
-
-
 def all_clocks() -> list[SlaClock]:
     return list(db.session.scalars(select(SlaClock)))
 
@@ -71,9 +63,9 @@ def all_clocks() -> list[SlaClock]:
     ],
     ids=["today", "q1-first-hour", "q4-day-3", "q3-day-5", "mid-quarter"],
 )
-def test_the_last_complete_quarter_looks_like_the_source_reports(app, session, now):
+def test_the_last_complete_quarter_looks_like_the_source_reports(demo, now):
     """Even in the first days of a quarter, when clocks due now started in the last one."""
-    now = load(app, now)
+    now = demo(now)
     clocks = all_clocks()
     conference = figures(clocks, ClockKind.CONFERENCE_72H, now)
     reduction = figures(clocks, ClockKind.REDUCE_7D, now)
@@ -86,8 +78,8 @@ def test_the_last_complete_quarter_looks_like_the_source_reports(app, session, n
     assert reduction["stopped"] >= 3
 
 
-def test_mid_quarter_the_figures_are_14_of_19_and_11_of_14(app, session):
-    now = load(app, datetime(2026, 8, 20, 8, 0, tzinfo=UTC))
+def test_mid_quarter_the_figures_are_14_of_19_and_11_of_14(demo):
+    now = demo(datetime(2026, 8, 20, 8, 0, tzinfo=UTC))
     clocks = all_clocks()
     conference, reduction = figures(clocks, ClockKind.CONFERENCE_72H, now), figures(clocks, ClockKind.REDUCE_7D, now)
     assert conference == {"started": 19, "victims": 19, "counted": 19, "met": 14, "rate": 100 * 14 / 19, "stopped": 0}
@@ -95,8 +87,8 @@ def test_mid_quarter_the_figures_are_14_of_19_and_11_of_14(app, session):
     assert (round(conference["rate"]), round(reduction["rate"])) == (74, 79)
 
 
-def test_the_high_risk_victims_are_victims_of_victim_cases_spread_across_lead_agencies(app, session):
-    now = load(app)
+def test_the_high_risk_victims_are_victims_of_victim_cases_spread_across_lead_agencies(demo):
+    now = demo()
     start, end = quarter_before(now)
     cohort = [c for c in all_clocks() if start <= c.started_at < end]
     cases = {case.id: case for case in db.session.scalars(select(Case).where(Case.id.in_({c.case_id for c in cohort})))}
@@ -108,8 +100,8 @@ def test_the_high_risk_victims_are_victims_of_victim_cases_spread_across_lead_ag
     assert {(c.case_id, c.person_id) for c in cohort} <= victims
 
 
-def test_every_assessment_scores_what_its_answers_give_with_its_matrix(app, session):
-    load(app)
+def test_every_assessment_scores_what_its_answers_give_with_its_matrix(demo):
+    demo()
     matrices = {m.id: riskmatrix.parse(m.definition) for m in db.session.scalars(select(RiskMatrix))}
     assert [m.name for m in matrices.values()] == ["Casework default ASB victim risk matrix"]
     assessments = list(db.session.scalars(select(RiskAssessment)))
@@ -135,8 +127,8 @@ def test_every_assessment_scores_what_its_answers_give_with_its_matrix(app, sess
         )
 
 
-def test_loading_the_demo_again_adds_no_victims_or_clocks(app, session):
-    load(app)
+def test_loading_the_demo_again_adds_no_victims_or_clocks(app, demo):
+    demo()
     counts = [
         db.session.scalar(select(func.count()).select_from(model))
         for model in (RiskAssessment, SlaClock, RiskMatrix, Agency)

@@ -1,7 +1,7 @@
 """The agenda's sections: how each is ranked, the limit on each, "and N more" with its
 link to what did not fit, and a statement count that does not grow with the casebook."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +15,7 @@ from casework.meetings.models import AgendaItem, Meeting
 from casework.meetings.services import agenda
 from casework.permissions import Role
 from casework.referrals.models import ReferralStatus
+from casework.victims.models import ClockKind, SlaClock
 from tests.factories import make_action, make_agency, make_agenda_item, make_psg_meeting, make_referral, make_user
 from tests.meetings.test_agenda_services import FLAGGED, HIGH, HIGH_RISK, MEDIUM, a_case, assess, flag, with_victim
 from tests.support.queries import assert_same_queries, recorded_statements
@@ -131,6 +132,50 @@ def test_a_case_with_more_urgent_reasons_comes_first_in_its_section(world):
     assert items(world)[0].reasons[1:] == [HIGH_RISK, FLAGGED]
 
 
+def overdue_clock(world, case, due_at: datetime) -> None:
+    """The victim's case conference, owed since ``due_at`` and never held."""
+    victim = with_victim(world, case)
+    assess(world.member, case, victim, HIGH, ago=timedelta(days=10))
+    assess(world.member, case, victim, MEDIUM, ago=timedelta(days=1))
+    clock = db.session.scalars(
+        select(SlaClock).where(SlaClock.case_id == case.id, SlaClock.kind == ClockKind.CONFERENCE_72H)
+    ).one()
+    clock.started_at, clock.due_at = due_at - timedelta(hours=72), due_at
+    db.session.commit()
+
+
+def test_the_longest_overdue_is_judged_by_uk_dates_and_a_tie_goes_by_reference(world):
+    """Clocks due on one summer's day in the UK: 22:30 UTC on the 14th is 23:30 BST that
+    day; 23:30 UTC on the 14th and 00:30 UTC on the 15th are both the 15th in the UK, a
+    tie that the reference decides."""
+    year = world.now.year - 1
+    earliest, late_evening, early_morning = (a_case(world, reference=f"ASB-{year}-4000{n}") for n in (3, 2, 1))
+    overdue_clock(world, earliest, datetime(year, 7, 14, 22, 30, tzinfo=UTC))
+    overdue_clock(world, late_evening, datetime(year, 7, 14, 23, 30, tzinfo=UTC))
+    overdue_clock(world, early_morning, datetime(year, 7, 15, 0, 30, tzinfo=UTC))
+
+    generate(world, limit=25)
+
+    assert cases_on_agenda(world) == [earliest.id, early_morning.id, late_evening.id]
+
+
+def test_cases_that_tie_on_everything_but_the_reference_are_cut_at_the_limit_by_reference(world):
+    year = world.now.year
+    tied = [a_case(world, reference=f"ASB-{year}-6000{n}") for n in (3, 1, 2)]
+    for case in tied:
+        assess(world.member, case, with_victim(world, case), HIGH, ago=timedelta(hours=1))
+    in_order = sorted(tied, key=lambda case: case.reference)
+
+    generate(world, limit=2)
+    assert cases_on_agenda(world) == [case.id for case in in_order[:2]]
+    assert more(world) == {"high-risk": 1}
+    _meeting, _section, rest = agenda.more_cases(world.chair, world.meeting_id, "high-risk", page=1, per_page=50)
+    assert rest.total == 1 and [shown.case.id for shown in rest.items] == [in_order[2].id]
+
+    generate(world, limit=3)  # exactly the limit: nothing more
+    assert cases_on_agenda(world) == [case.id for case in in_order] and more(world) is None
+
+
 # --- The limit and "and N more" ---------------------------------------------------------
 
 
@@ -196,6 +241,27 @@ def test_the_list_of_what_did_not_fit_is_paged_and_answers_404_for_a_finished_me
     assert client.get(rest).status_code == 404
     html = client.get(f"/meetings/{world.meeting_id}").text
     assert "and 53 more cases flagged for PSG review" in html and f'href="{rest}"' not in html
+
+
+def test_a_referral_kept_for_its_minutes_beyond_the_limit_is_not_counted_again(world):
+    received = [world.now - timedelta(days=days) for days in (3, 2, 1)]
+    first, second, third = (make_referral(referrer=world.officer, received_at=at) for at in received)
+    generate(world, limit=2)
+    assert [item.referral_id for item in items(world)] == [first.id, second.id]
+    assert more(world) == {"referrals": 1}
+    items(world)[1].minutes = "Asked the police for more."
+    older = make_referral(referrer=world.officer, received_at=world.now - timedelta(days=4))
+
+    generate(world, limit=2)
+
+    assert [item.referral_id for item in items(world)] == [older.id, first.id, second.id]
+    assert more(world) == {"referrals": 1}  # the third only
+
+
+def test_the_generate_button_answers_only_post(world):
+    client = world.client_as(world.chair)
+    response = client.get(f"/meetings/{world.meeting_id}/agenda/generate")
+    assert response.status_code == 405
 
 
 def test_the_configured_limit_is_what_the_chair_gets(app, world):

@@ -1,6 +1,8 @@
 """/admin/notifications: counts by status, the failed and pending rows, paged, and the
 retry button (POST, audited)."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,6 +11,7 @@ from sqlalchemy import select
 from casework import db
 from casework.audit.models import AuditEvent
 from casework.clock import utcnow
+from casework.notifications import queue
 from casework.notifications.models import Notification, NotificationKind, NotificationStatus
 from casework.permissions import Role
 from tests.factories import make_user
@@ -56,14 +59,96 @@ def test_the_page_counts_each_status_and_lists_failed_rows_first(client_as, admi
     assert "2 notifications" in page  # sent rows are counted, not listed
 
 
-def test_the_list_is_paged(client_as, admin, app, monkeypatch):
+def references(page: str) -> list[str]:
+    return re.findall(r"REF-\d+", page)
+
+
+def link(page: str, rel: str) -> str | None:
+    found = re.search(rf'href="([^"]+)" rel="{rel}"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_the_list_is_paged_forwards_and_back_over_ties_without_skipping_or_repeating(
+    client_as, admin, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "NOTIFICATIONS_PER_PAGE", 3)
+    someone = make_user()
+    # Failed rows all at one time, pending ones at two times: ties everywhere, and a page
+    # that straddles the two statuses.
+    expected = [row(someone, S.FAILED, reference=f"REF-{number}").reference for number in range(4)]
+    expected += [
+        row(someone, S.PENDING, reference=f"REF-{number}", minutes=number // 3).reference for number in range(4, 11)
+    ]
+    client = client_as(admin)
+
+    pages, url = [], "/admin/notifications"
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        pages.append(references(page))
+        assert "11 notifications" in page
+        url = link(page, "next")
+    assert [ref for shown in pages for ref in shown] == expected
+    assert [len(shown) for shown in pages] == [3, 3, 3, 2]
+
+    back = [pages[-1]]
+    url = link(client.get(f"/admin/notifications?after={_id(expected[8])}").get_data(as_text=True), "prev")
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        back.append(references(page))
+        url = link(page, "prev")
+    assert back[::-1] == pages
+
+
+def _id(reference: str) -> int:
+    return db.session.scalar(select(Notification.id).where(Notification.reference == reference))
+
+
+def test_an_old_page_number_or_a_mangled_cursor_shows_the_first_page(client_as, admin, app, monkeypatch):
     monkeypatch.setitem(app.config, "NOTIFICATIONS_PER_PAGE", 2)
     someone = make_user()
     for number in range(5):
         row(someone, S.PENDING, reference=f"REF-{number}", minutes=number)
-    page = client_as(admin).get("/admin/notifications?page=3").get_data(as_text=True)
-    assert "page 3 of 3" in page
-    assert "REF-4" in page and "REF-0" not in page
+    client = client_as(admin)
+    for url in ("/admin/notifications?page=3", "/admin/notifications?after=x", "/admin/notifications?before=99999"):
+        page = client.get(url).get_data(as_text=True)
+        assert references(page) == ["REF-0", "REF-1"], url
+        assert link(page, "prev") is None and link(page, "next") is not None
+
+
+def test_a_row_sent_since_its_page_was_shown_still_leads_on(client_as, admin, app, monkeypatch):
+    monkeypatch.setitem(app.config, "NOTIFICATIONS_PER_PAGE", 2)
+    someone = make_user()
+    made = [row(someone, S.PENDING, reference=f"REF-{number}", minutes=number) for number in range(5)]
+    client = client_as(admin)
+    url = link(client.get("/admin/notifications").get_data(as_text=True), "next")
+    made[1].status = S.SENT  # the row the link starts after
+    db.session.commit()
+    assert references(client.get(url).get_data(as_text=True)) == ["REF-2", "REF-3"]
+
+
+def test_counts_stop_at_the_limit(client_as, admin, monkeypatch):
+    monkeypatch.setattr(queue, "COUNT_LIMIT", 3)
+    someone = make_user()
+    for number in range(4):
+        row(someone, S.SENT)
+        row(someone, S.PENDING, reference=f"REF-{number}")
+    for _ in range(2):
+        row(someone, S.FAILED)
+    page = client_as(admin).get("/admin/notifications").get_data(as_text=True)
+    counted = dict(
+        re.findall(
+            r'<th scope="row" class="govuk-table__header">(\w+)</th>\s*<td class="govuk-table__cell govuk-table__cell--numeric">([^<]+)</td>',
+            page,
+        )
+    )
+    assert counted == {
+        "Pending": "More than 3",
+        "Sent": "More than 3",
+        "Failed": "2",
+        "Digested": "0",
+        "Withdrawn": "0",
+    }
+    assert "More than 3 notifications" in page
 
 
 def test_retry_puts_a_failed_row_back_and_audits_it(client_as, admin):

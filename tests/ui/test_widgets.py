@@ -3,8 +3,9 @@
 govuk-frontend-wtf draws a field with Flask's render_template (every context processor
 again, for each field); Casework draws it from the widget's template alone, and a plain
 select in Python (casework/ui/widgets.py). The tag macro writes govukTag's markup
-itself. Each must give what the library's own way gives: the same elements, attributes
-and text (a select written in Python leaves out the macros' indentation).
+itself, and so does ``widgets.tag`` for rows written in Python. Each must give what the
+library's own way gives: the same elements, attributes and text (a select written in
+Python leaves out the macros' indentation).
 """
 
 from html.parser import HTMLParser
@@ -72,6 +73,13 @@ class EveryWidget(FlaskForm):
         widget=GovSelect(),
     )
     scope = SelectField("Show", choices=[("mine", "Mine"), ("all", "All")], default="mine", widget=RadiosWidget())
+    answer = SelectField(
+        "Is it <urgent>?",
+        description="Say & mean it",
+        choices=[("yes", "Yes"), ("no", "No <really>")],
+        validators=[InputRequired("Say whether it is urgent")],
+        widget=RadiosWidget(),
+    )
     kinds = SelectMultipleField("Kinds", choices=[("a", "A"), ("b", "B")], widget=GovCheckboxesInput())
     notes = TextAreaField("Notes", widget=GovTextArea())
     details = TextAreaField("Details", widget=GovCharacterCount())
@@ -92,7 +100,11 @@ PARAMS = {
 
 @pytest.mark.parametrize(
     "formdata",
-    [{}, {"text": "<b>Ann</b>", "area": "wisbech", "agency": "2", "must": "open", "scope": "all", "kinds": ["b"]}],
+    [
+        {},
+        {"text": "<b>Ann</b>", "area": "wisbech", "agency": "2", "must": "open", "scope": "all", "kinds": ["b"]},
+        {"text": 'say "hi"', "required": "March", "answer": "no"},
+    ],
 )
 def test_every_widget_draws_what_the_library_draws(app: Flask, formdata: dict[str, object]) -> None:
     with app.test_request_context(method="POST", data=formdata):
@@ -102,7 +114,7 @@ def test_every_widget_draws_what_the_library_draws(app: Flask, formdata: dict[st
             params = PARAMS.get(field.name, {})
             ours = str(field(params=params) if params else field())
             theirs = _drawn_by_the_library(field, params)
-            if isinstance(field.widget, GovSelect):
+            if isinstance(field.widget, GovSelect | GovTextInput | RadiosWidget):  # written in Python
                 assert structure(ours) == structure(theirs), field.name
             else:
                 assert ours == theirs, field.name
@@ -116,6 +128,22 @@ def test_a_plain_select_is_written_in_python_and_anything_else_by_the_macro(app:
         assert widgets.select(form.area.widget.map_gov_params(form.area, **kwargs)) is not None
         heading = {**kwargs, "params": PARAMS["must"]}
         assert widgets.select(form.must.widget.map_gov_params(form.must, **heading)) is None
+
+
+def test_plain_radios_and_text_boxes_are_written_in_python_and_anything_else_by_the_macro(app: Flask) -> None:
+    with app.test_request_context():
+        form = EveryWidget()
+        assert widgets.text_input(form.text.widget.map_gov_params(form.text, id="text")) is not None
+        heading = {"id": "text", "params": {"label": {"text": "Name", "isPageHeading": True}}}
+        assert widgets.text_input(form.text.widget.map_gov_params(form.text, **heading)) is None
+        prefixed = {"id": "text", "params": {"prefix": {"text": "£"}}}
+        assert widgets.text_input(form.text.widget.map_gov_params(form.text, **prefixed)) is None
+        items = [{"text": "Mine", "value": "mine"}, {"text": "All", "value": "all"}]
+        assert widgets.radios(form.scope.widget.map_gov_params(form.scope, id="scope", items=items)) is not None
+        revealing = [items[0], {**items[1], "conditional": {"html": "<p>more</p>"}}]
+        params = form.scope.widget.map_gov_params(form.scope, id="scope", items=items)
+        assert widgets.radios({**params, "items": revealing}) is None
+        assert widgets.radios({**params, "fieldset": {"legend": {"text": "Show", "isPageHeading": True}}}) is None
 
 
 def _drawn_by_the_library(field: object, params: dict[str, object]) -> str:
@@ -145,6 +173,8 @@ def test_the_tag_macro_writes_govuk_tag_markup(app: Flask, text: str, colour: st
             "{{ govukTag({'text': text, 'classes': 'govuk-tag--' ~ colour if colour else none}) }}"
         )
         assert ours.render(text=text, colour=colour) == theirs.render(text=text, colour=colour)
+        # and the same markup written in Python, for rows built outside a template
+        assert widgets.tag(text, colour) == theirs.render(text=text, colour=colour)
 
 
 def test_a_page_works_out_its_navigation_once_however_many_fields_it_draws(client_as, council, monkeypatch) -> None:
@@ -162,3 +192,25 @@ def test_a_page_works_out_its_navigation_once_however_many_fields_it_draws(clien
     assert response.status_code == 200
     assert 'name="lead_agency"' in response.get_data(as_text=True)
     assert len(worked_out) == 1
+
+
+@pytest.mark.parametrize(
+    "navigation",
+    [
+        [],
+        [{"href": "/", "text": "My work", "active": True}],
+        [
+            {"href": "/", "text": "My work", "active": False},
+            {"href": "/cases?a=1&b=2", "text": "Cases <all>", "active": True},
+            {"href": "/plan", "text": "Plan", "active": False},
+        ],
+    ],
+)
+def test_the_service_navigation_is_drawn_as_the_macro_draws_it(app: Flask, navigation: list[dict[str, object]]) -> None:
+    with app.test_request_context():
+        theirs = app.jinja_env.from_string(
+            '{% from "govuk_frontend_jinja/components/service-navigation/macro.html" import govukServiceNavigation %}'
+            "{{ govukServiceNavigation({'serviceName': 'Casework', 'serviceUrl': '/?x=<1>', 'navigation': navigation}) }}"
+        ).render(navigation=navigation)
+        ours = widgets.service_navigation("/?x=<1>", navigation)
+        assert structure(ours) == structure(theirs)

@@ -8,8 +8,7 @@ due-date order, one status at a time, and merges the walks (see _ordered_ids), s
 reads about as many index entries as the rows before the page, not every action. What
 is counted is bounded: an agency's live actions, and the partnership's overdue ones.
 A page then costs one statement for its actions (with their agency and officer) and
-one per kind of subject among them for the subjects' names, whatever the number of
-rows. See docs/actions.md for the measurements.
+one for the subjects' names, whatever the number of rows and the kinds of subject. See docs/actions.md for the measurements.
 """
 
 from dataclasses import dataclass

@@ -34,6 +34,10 @@ class TimelineItem:
     title: str
     byline: str
     lines: list[str] = field(default_factory=list)
+    # What the entry records ("action" created, "action_update"), and that record's id:
+    # with the time, an order that stays the same from one page of a timeline to the next.
+    kind: str = ""
+    ident: int = 0
 
 
 def subject_actions(
@@ -78,6 +82,8 @@ def action_events(actions: Iterable[Action]) -> list[TimelineItem]:
                 f"Action created: {action.title} (for {action.assigned_agency.name})",
                 _byline(action.created_by),
                 [action.detail] if action.detail else [],
+                "action",
+                action.id,
             )
         )
         for change in action.updates:
@@ -87,5 +93,5 @@ def action_events(actions: Iterable[Action]) -> list[TimelineItem]:
                 title = f"Action updated: {action.title}"
                 moved = f"{change.from_status.label.lower()} to {change.to_status.label.lower()}"
                 lines.insert(0, f"Status changed from {moved}")
-            events.append(TimelineItem(change.at, title, _byline(change.author), lines))
+            events.append(TimelineItem(change.at, title, _byline(change.author), lines, "action_update", change.id))
     return events

@@ -219,29 +219,51 @@ def subject_to_act_on(
 
 
 def subject_labels(actions: Iterable[Action]) -> dict[int, SubjectLabel]:
-    """Each action's subject label, by action id: one statement per kind of subject
-    among the actions, whatever their number."""
+    """Each action's subject label, by action id: one statement for every kind of subject
+    among the actions (a UNION ALL of a lookup per kind), whatever their number and
+    whichever kinds they are about; none for no actions."""
     actions = list(actions)
     wanted: dict[SubjectKind, set[int]] = {}
     for action in actions:
         subject = Subject.of_action(action)
         wanted.setdefault(subject.kind, set()).add(subject.id)
+    if not wanted:
+        return {}
     found: dict[tuple[SubjectKind, int], SubjectLabel] = {}
-    queries = {
-        SubjectKind.CASE: lambda ids: select(Case.id, Case.reference, sa.null()).where(Case.id.in_(ids)),
-        SubjectKind.PREMISES: lambda ids: select(Premises.id, Premises.name, sa.null()).where(Premises.id.in_(ids)),
-        SubjectKind.MEETING: lambda ids: select(Meeting.id, Meeting.kind, Meeting.held_at).where(Meeting.id.in_(ids)),
-        SubjectKind.PLAN: lambda ids: select(PlanAction.id, PlanAction.ref, sa.null()).where(PlanAction.id.in_(ids)),
-    }
-    for kind, ids in wanted.items():
-        for subject_id, text, held_at in db.session.execute(queries[kind](sorted(ids))):
-            shown = text.label if isinstance(text, MeetingKind) else text
-            found[kind, subject_id] = SubjectLabel(kind, subject_id, shown, held_at)
+    for kind_value, subject_id, text, held_at in db.session.execute(sa.union_all(*_label_queries(wanted))):
+        kind = SubjectKind(kind_value)
+        shown = MeetingKind(text).label if kind is SubjectKind.MEETING else text
+        found[kind, subject_id] = SubjectLabel(kind, subject_id, shown, held_at)
     labels = {}
     for action in actions:
         subject = Subject.of_action(action)
         labels[action.id] = found[subject.kind, subject.id]
     return labels
+
+
+def _label_queries(wanted: dict[SubjectKind, set[int]]) -> list[sa.Select[str, int, str, datetime | None]]:
+    """A lookup per kind of subject, in the same four columns: kind, id, text, held_at
+    (the meeting's kind as stored, turned into its words by the caller)."""
+    held_at_type = Meeting.__table__.c.held_at.type
+    no_time = sa.type_coerce(sa.null(), held_at_type)
+    columns = {
+        SubjectKind.CASE: (Case.id, Case.reference, no_time),
+        SubjectKind.PREMISES: (Premises.id, Premises.name, no_time),
+        SubjectKind.MEETING: (Meeting.id, Meeting.kind, sa.type_coerce(Meeting.held_at, held_at_type)),
+        SubjectKind.PLAN: (PlanAction.id, PlanAction.ref, no_time),
+    }
+    queries: list[sa.Select[str, int, str, datetime | None]] = []
+    for kind in sorted(wanted):
+        key, text, held_at = columns[kind]
+        queries.append(
+            select(
+                sa.literal_column(f"'{kind.value}'", sa.String()).label("kind"),
+                key.label("id"),
+                sa.type_coerce(text, sa.String()).label("text"),
+                held_at.label("held_at"),
+            ).where(key.in_(sorted(wanted[kind])))
+        )
+    return queries
 
 
 @dataclass(frozen=True)

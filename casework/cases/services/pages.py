@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from casework import db
 from casework.accounts.models import User
@@ -79,9 +79,48 @@ class CaseFilter:
     page: int = 1
 
 
+class ListedAgency(NamedTuple):
+    id: int
+    name: str
+
+
+class ListedCase(NamedTuple):
+    """What a row of the list shows of a case: read as columns, not as a ``Case``,
+    since building 25 mapped objects cost more than the statement that reads them."""
+
+    id: int
+    reference: str
+    title: str
+    case_type: CaseType
+    status: CaseStatus
+    town: str
+    restricted: bool
+    opened_at: datetime
+    lead_agency: ListedAgency
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is CaseStatus.OPEN
+
+
+# The columns of a ListedCase, lead agency last.
+_LISTED = (
+    Case.id,
+    Case.reference,
+    Case.title,
+    Case.case_type,
+    Case.status,
+    Case.town,
+    Case.restricted,
+    Case.opened_at,
+    Agency.id,
+    Agency.name,
+)
+
+
 @dataclass(frozen=True)
 class CaseRow:
-    case: Case
+    case: ListedCase
     full_view: bool
 
 
@@ -155,7 +194,7 @@ class _Key:
 
 
 class _Row(NamedTuple):
-    case: Case
+    case: ListedCase
     full_view: bool
     key: object  # the value of the sort column, as the query compared it
 
@@ -231,18 +270,20 @@ class _Listing:
                 sa.or_(first.beyond(value, reverse=reverse), tie.beyond(case_id, reverse=reverse)),
             )
         page = ids.subquery()
+        visible = visible_cases(self.actor)
         query = (
-            visible_cases(self.actor)
+            visible.with_only_columns(*_LISTED, visible.selected_columns.full_view, page.c.sort_key)
             .join(page, page.c.id == Case.id)
-            .join(Case.lead_agency)
-            .add_columns(page.c.sort_key)
-            .options(contains_eager(Case.lead_agency))
+            .join(Agency, Agency.id == Case.lead_agency_id)
             .order_by(
                 _Key(page.c.sort_key, first.descending, first.kind).ordered(reverse=reverse),
                 _Key(page.c.id, tie.descending, int).ordered(reverse=reverse),
             )
         )
-        rows = [_Row(case, bool(full), key) for case, full, key in db.session.execute(query)]
+        rows = [
+            _Row(ListedCase._make((*row[:8], ListedAgency._make(row[8:10]))), bool(row[10]), row[11])
+            for row in db.session.execute(query)
+        ]
         has_more = len(rows) > per_page
         rows = rows[:per_page]
         return (rows if forwards else rows[::-1]), has_more

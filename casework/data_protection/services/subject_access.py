@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from casework import db
 from casework.accounts.models import User
@@ -186,30 +186,41 @@ def _notes(case_ids: list[int]) -> Sequence[sa.Row[int, datetime, NoteKind, str,
 
 def _actions(actor: User, which: sa.ColumnElement[bool]) -> Sequence[Action]:
     """The actions asked for, as far as policy lets the actor see them (the same clause
-    as every page that shows an action)."""
-    return db.session.scalars(
-        visible_actions(actor)
-        .where(which)
-        .options(
-            joinedload(Action.assigned_agency),
-            joinedload(Action.assignee),
-            joinedload(Action.created_by),
-            selectinload(Action.updates).joinedload(ActionUpdate.author),
+    as every page that shows an action). Their updates come in the same statement: a
+    second one, sent only when there are actions, made the export's count of statements
+    depend on whether the person had any."""
+    return (
+        db.session.scalars(
+            visible_actions(actor)
+            .where(which)
+            .options(
+                joinedload(Action.assigned_agency),
+                joinedload(Action.assignee),
+                joinedload(Action.created_by),
+                joinedload(Action.updates).joinedload(ActionUpdate.author),
+            )
+            .order_by(Action.case_id, Action.referral_id, Action.id)
         )
-        .order_by(Action.case_id, Action.referral_id, Action.id)
-    ).all()
+        .unique()
+        .all()
+    )
 
 
 def _agenda_items(case_ids: list[int]) -> Sequence[AgendaItem]:
-    return db.session.scalars(
-        select(AgendaItem)
-        .where(AgendaItem.case_id.in_(case_ids) if case_ids else sa.false())
-        .options(
-            joinedload(AgendaItem.meeting),
-            selectinload(AgendaItem.decisions).joinedload(MeetingDecision.recorded_by),
+    """With their decisions in the same statement, as the actions' updates."""
+    return (
+        db.session.scalars(
+            select(AgendaItem)
+            .where(AgendaItem.case_id.in_(case_ids) if case_ids else sa.false())
+            .options(
+                joinedload(AgendaItem.meeting),
+                joinedload(AgendaItem.decisions).joinedload(MeetingDecision.recorded_by),
+            )
+            .order_by(AgendaItem.case_id, AgendaItem.id)
         )
-        .order_by(AgendaItem.case_id, AgendaItem.id)
-    ).all()
+        .unique()
+        .all()
+    )
 
 
 def _conferences(case_ids: list[int]) -> Sequence[Meeting]:

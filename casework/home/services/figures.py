@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 
 from casework import db
 from casework.accounts.models import User
-from casework.actions.models import LIVE_STATUSES, Action, ActionStatus
+from casework.actions.models import LIVE_STATUSES, Action, DoneActionCount, LiveActionCount
 from casework.agencies.models import Agency
 from casework.audit import services as audit
-from casework.cases.models import Case, CaseStatus, CaseType
+from casework.cases.models import CaseCount, CaseStatus, CaseType
 from casework.clock import Quarter, local_date, previous_quarters, quarter_of
 from casework.permissions import Permission
 from casework.policy import authorize
@@ -42,10 +42,6 @@ def shown(count: int) -> str:
     return f"<{SMALL}" if 0 < count < SMALL else str(count)
 
 
-def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.count(sa.case((condition, 1)))
-
-
 # --- Actions by agency -------------------------------------------------------------------
 
 
@@ -60,27 +56,33 @@ class AgencyActions:
 def actions_by_agency(quarter: Quarter, now: datetime) -> list[AgencyActions]:
     """Each agency's actions (active agencies, and any other that owes some), in one query.
 
-    Most actions are done and long past: the live ones and those done in the quarter are
-    counted from their own index ranges, never by reading every action an agency has had
-    (docs/performance.md)."""
+    Added up from the counts the database keeps (``LiveActionCount`` by due month,
+    ``DoneActionCount`` by when done): a few rows per agency and month, never every
+    action. Only the live actions due earlier this month are read one by one, from the
+    (status, due date) index (docs/performance.md)."""
+    today = local_date(now)
+    this_month = today.replace(day=1)
     live = (
         select(
-            Action.assigned_agency_id.label("agency_id"),
-            func.count().label("live"),
-            _count_where(Action.due_on < local_date(now)).label("overdue"),
+            LiveActionCount.assigned_agency_id.label("agency_id"),
+            func.sum(LiveActionCount.tally).label("live"),
+            func.sum(sa.case((LiveActionCount.due_month < this_month, LiveActionCount.tally), else_=0)).label(
+                "overdue"
+            ),
         )
-        .where(Action.status.in_(LIVE_STATUSES))
+        .group_by(LiveActionCount.assigned_agency_id)
+        .subquery()
+    )
+    overdue_this_month = (
+        select(Action.assigned_agency_id.label("agency_id"), func.count().label("overdue"))
+        .where(Action.status.in_(LIVE_STATUSES), Action.due_on >= this_month, Action.due_on < today)
         .group_by(Action.assigned_agency_id)
         .subquery()
     )
     done = (
-        select(Action.assigned_agency_id.label("agency_id"), func.count().label("done"))
-        .where(
-            Action.status == ActionStatus.DONE,
-            Action.completed_at >= quarter.start,
-            Action.completed_at < quarter.end,
-        )
-        .group_by(Action.assigned_agency_id)
+        select(DoneActionCount.assigned_agency_id.label("agency_id"), func.sum(DoneActionCount.tally).label("done"))
+        .where(DoneActionCount.completed_from >= quarter.start, DoneActionCount.completed_from < quarter.end)
+        .group_by(DoneActionCount.assigned_agency_id)
         .subquery()
     )
     owes_any = select(Action.id).where(Action.assigned_agency_id == Agency.id).exists()
@@ -88,10 +90,11 @@ def actions_by_agency(quarter: Quarter, now: datetime) -> list[AgencyActions]:
         select(
             Agency.name,
             func.coalesce(live.c.live, 0),
-            func.coalesce(live.c.overdue, 0),
+            func.coalesce(live.c.overdue, 0) + func.coalesce(overdue_this_month.c.overdue, 0),
             func.coalesce(done.c.done, 0),
         )
         .outerjoin(live, live.c.agency_id == Agency.id)
+        .outerjoin(overdue_this_month, overdue_this_month.c.agency_id == Agency.id)
         .outerjoin(done, done.c.agency_id == Agency.id)
         .where(Agency.active | owes_any)
         .order_by(Agency.name)
@@ -111,14 +114,29 @@ class CaseCounts:
 
 
 def cases_by_quarter(quarters: list[Quarter]) -> list[CaseCounts]:
-    """Cases opened in each quarter by type and status now, newest quarter first, in one query."""
+    """Cases opened in each quarter by type and status now, newest quarter first, in one query.
+
+    Added up from the counts the database keeps by month (``CaseCount``): a few hundred
+    rows whatever the size of the casebook, where counting the cases read every case
+    opened in the year (docs/performance.md)."""
     in_quarter = [
-        _count_where((Case.opened_at >= quarter.start) & (Case.opened_at < quarter.end)) for quarter in quarters
+        func.coalesce(
+            func.sum(
+                sa.case(
+                    ((CaseCount.opened_from >= quarter.start) & (CaseCount.opened_from < quarter.end), CaseCount.tally)
+                )
+            ),
+            0,
+        )
+        for quarter in quarters
     ]
     rows = db.session.execute(
-        select(Case.case_type, Case.status, *in_quarter)
-        .where(Case.opened_at >= min(q.start for q in quarters), Case.opened_at < max(q.end for q in quarters))
-        .group_by(Case.case_type, Case.status)
+        select(CaseCount.case_type, CaseCount.status, *in_quarter)
+        .where(
+            CaseCount.opened_from >= min(q.start for q in quarters),
+            CaseCount.opened_from < max(q.end for q in quarters),
+        )
+        .group_by(CaseCount.case_type, CaseCount.status)
     )
     counts: dict[tuple[int, CaseType, CaseStatus], int] = {}
     for case_type, status, *per_quarter in rows:

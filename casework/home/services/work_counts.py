@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from casework import db
 from casework.accounts.models import User
-from casework.actions.models import LIVE_STATUSES, Action
+from casework.actions.models import LIVE_STATUSES, Action, LiveActionCount
 from casework.actions.services.actions import DUE_SOON_DAYS
 from casework.audit.models import AuditEvent
 from casework.cases.models import CaseAgency
@@ -50,13 +50,25 @@ def _count(model: type, *conditions: sa.ColumnElement[bool]) -> sa.ScalarSelect[
 
 
 def _action_counts(actor: User, today: date) -> dict[str, sa.ScalarSelect[int]]:
+    """The agency's live actions: those due before this month and the total are added up
+    from the counts kept by due month (LiveActionCount), never by reading every live
+    action; only this month's and the next few days' are counted one by one."""
     owed = (owes_action_clause(actor), Action.status.in_(LIVE_STATUSES))
     soon = today + timedelta(days=DUE_SOON_DAYS)
+    this_month = today.replace(day=1)
+    kept = (owes_action_clause(actor, LiveActionCount.assigned_agency_id),)
     return {
-        "actions_overdue": _count(Action, *owed, Action.due_on < today),
+        "actions_overdue": select(
+            _kept(*kept, LiveActionCount.due_month < this_month)
+            + _count(Action, *owed, Action.due_on >= this_month, Action.due_on < today)
+        ).scalar_subquery(),
         "actions_due_soon": _count(Action, *owed, Action.due_on >= today, Action.due_on <= soon),
-        "actions_live": _count(Action, *owed),
+        "actions_live": _kept(*kept),
     }
+
+
+def _kept(*conditions: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+    return select(func.coalesce(func.sum(LiveActionCount.tally), 0)).where(*conditions).scalar_subquery()
 
 
 def _wanted(

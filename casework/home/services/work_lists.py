@@ -5,19 +5,20 @@ the number of rows."""
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, select
+import sqlalchemy as sa
+from sqlalchemy import func, select
 
 from casework import db
 from casework.accounts.models import User
-from casework.actions.models import LIVE_STATUSES, Action
+from casework.actions.models import LIVE_STATUSES, Action, LiveActionCount
 from casework.actions.services.actions import DUE_SOON_DAYS, rag
 from casework.agencies.models import Agency
 from casework.clock import start_of_day
 from casework.meetings.models import Meeting, MeetingKind
 from casework.permissions import Permission
 from casework.policy import authorize, owes_action_clause, visible_premises
-from casework.premises.models import Premises, PremisesVisit, TlsStatus
-from casework.premises.services.tls_rules import TlsRules, deadlines
+from casework.premises.services import tls_reports
+from casework.premises.services.tls_rules import TlsRules
 from casework.rag import Rag
 
 # Actions listed under "Actions your agency owes"; one more is read to know there are more.
@@ -72,16 +73,39 @@ class AgencyOverdue:
 
 
 def overdue_actions_by_agency(actor: User, today: date) -> list[AgencyOverdue]:
-    """How many live actions each agency owes past their due date, and the oldest."""
+    """How many live actions each agency owes past their due date, and the oldest.
+
+    Those due before this month are added up from the counts kept by due month
+    (LiveActionCount), this month's counted one by one; the oldest is the first entry of
+    each live status in the agency's (agency, status, due date) index."""
     authorize(actor, Permission.ACTION_VIEW_OVERDUE)
-    rows = db.session.execute(
-        select(Agency.name, func.count(Action.id), func.min(Action.due_on))
-        .join(Action, Action.assigned_agency_id == Agency.id)
-        .where(Action.status.in_(LIVE_STATUSES), Action.due_on < today)
-        .group_by(Agency.id, Agency.name)
-        .order_by(func.count(Action.id).desc(), Agency.name)
+    this_month = today.replace(day=1)
+    overdue = sa.union_all(
+        select(LiveActionCount.assigned_agency_id.label("agency_id"), LiveActionCount.tally.label("count")).where(
+            LiveActionCount.due_month < this_month
+        ),
+        select(Action.assigned_agency_id, sa.literal(1)).where(
+            Action.status.in_(LIVE_STATUSES), Action.due_on >= this_month, Action.due_on < today
+        ),
+    ).subquery()
+    counts = (
+        select(overdue.c.agency_id, func.sum(overdue.c.count).label("count"))
+        .group_by(overdue.c.agency_id)
+        .having(func.sum(overdue.c.count) > 0)
+        .subquery()
     )
-    return [AgencyOverdue(name, count, oldest) for name, count, oldest in rows]
+    oldest = [
+        select(func.min(Action.due_on))
+        .where(Action.assigned_agency_id == Agency.id, Action.status == status)
+        .scalar_subquery()
+        for status in LIVE_STATUSES
+    ]
+    rows = db.session.execute(
+        select(Agency.name, counts.c.count, *oldest)
+        .join(counts, counts.c.agency_id == Agency.id)
+        .order_by(counts.c.count.desc(), Agency.name)
+    )
+    return [AgencyOverdue(name, count, min(d for d in due if d is not None)) for name, count, *due in rows]
 
 
 @dataclass(frozen=True)
@@ -92,26 +116,10 @@ class PremisesDeadlines:
 
 
 def premises_deadlines(actor: User, now: datetime, rules: TlsRules) -> PremisesDeadlines:
-    """Premises with a deadline passed, and with one due soon. Only red and amber
-    premises have deadlines, a small share of the register, so their dates are read in
-    one statement and the calendar rules (tls_rules) applied to them here."""
-    last_visit = func.max(PremisesVisit.visited_at)
-    rows = db.session.execute(
-        visible_premises(actor)
-        .with_only_columns(Premises.id, Premises.status, Premises.status_since, last_visit)
-        .outerjoin(
-            PremisesVisit,
-            and_(PremisesVisit.premises_id == Premises.id, PremisesVisit.visited_at >= Premises.status_since),
-        )
-        .where(Premises.status != TlsStatus.GREEN)
-        .group_by(Premises.id, Premises.status, Premises.status_since)
-    )
+    """Premises with a deadline passed, and with one due soon, with the register's rules
+    (tls_rules), so My work and its "deadline passed" filter agree: counted in one
+    statement that reads only the premises past a deadline and those near one
+    (tls_reports.deadline_counts)."""
     soon = now + timedelta(days=PREMISES_DUE_SOON_DAYS)
-    passed = due_soon = 0
-    for _, status, since, visited_at in rows:
-        pending = [d for d in deadlines(status, since, visited_at, rules) if not d.met]
-        if any(d.overdue(now) for d in pending):
-            passed += 1
-        elif any(d.due_at <= soon for d in pending):
-            due_soon += 1
-    return PremisesDeadlines(passed, due_soon)
+    counts = tls_reports.deadline_counts(now, rules, until=soon, also=visible_premises(actor).whereclause)
+    return PremisesDeadlines(counts.passed, counts.due)

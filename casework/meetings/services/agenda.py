@@ -15,21 +15,46 @@ Only open cases are picked. A case with several reasons appears once, with all o
 them, in the section of its first reason. The sections come in that order (referrals
 awaiting a decision, cases from accepted referrals, high risk, overdue, flagged), and
 each shows at most ``limit`` items, the most urgent first (``rank``); how many more
-qualified is kept on the meeting, for "and N more". Every query covers all cases at
-once and the new items are inserted in one statement, so the number of statements
-does not grow with the casebook.
+qualified is kept on the meeting, for "and N more". The reasons are read, grouped by
+case and ranked in one statement, which returns only what is shown (and what is already
+on the agenda), and the new items are inserted in one statement, so neither the
+statements nor the work in Python grow with the casebook.
 
 The agenda is the partnership's: the generator picks cases whatever the chair's
 agency, and the meeting page shows each case as each viewer may see it.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Date,
+    Integer,
+    Row,
+    SQLColumnExpression,
+    String,
+    Subquery,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy import (
+    case as sql_case,
+)
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from casework import db
 from casework.accounts.models import User
@@ -37,6 +62,7 @@ from casework.actions.models import LIVE_STATUSES, Action
 from casework.audit import services as audit
 from casework.cases.models import Case, CaseParty, CaseStatus, PartyRole
 from casework.clock import ZONE, local_date, utcnow
+from casework.db import UTCDateTime, local_day
 from casework.exceptions import NotFound
 from casework.meetings.models import AgendaItem, AgendaSection, Meeting, MeetingKind
 from casework.meetings.services.commands import ADDED_BY_CHAIR, claim, runnable_meeting
@@ -45,7 +71,7 @@ from casework.notifications import events
 from casework.paging import Page, clamp
 from casework.policy import visible_cases
 from casework.referrals.models import Referral, ReferralStatus
-from casework.victims.models import ClockOutcome, RiskAssessment, RiskLevel, SlaClock
+from casework.victims.models import ClockKind, ClockOutcome, RiskAssessment, RiskLevel, SlaClock
 
 # Without an earlier meeting, "since the last meeting" means this long before this one.
 DEFAULT_WINDOW = timedelta(days=31)
@@ -60,40 +86,25 @@ FLAGGED = "Flagged for PSG review by the lead agency"
 CASE_SECTIONS = (AgendaSection.ACCEPTED, AgendaSection.HIGH_RISK, AgendaSection.OVERDUE, AgendaSection.REVIEW)
 
 
-@dataclass
-class _Pick:
-    """A case the casebook brings to the agenda, with its reasons by section and what
-    ranks it within its section."""
+class _Signal(IntEnum):
+    """What brings a case to the agenda, in agenda order: a case is in the section of
+    its first signal (a clock and an action are both "something overdue")."""
 
-    reference: str = ""
-    reasons: dict[AgendaSection, list[str]] = field(default_factory=lambda: defaultdict(list))
-    # The urgent signals: a new referral, a high-risk victim, an overdue SLA clock.
-    urgent: set[str] = field(default_factory=set)
-    # The day the longest-overdue clock or action fell due.
-    overdue_since: date = date.max
+    ACCEPTED = 1
+    HIGH_RISK = 2
+    CLOCK = 3
+    ACTION = 4
+    FLAGGED = 5
 
-    def add(self, section: AgendaSection, reason: str, *, urgent: str = "") -> None:
-        if reason not in self.reasons[section]:
-            self.reasons[section].append(reason)
-        if urgent:
-            self.urgent.add(urgent)
 
-    def due(self, day: date) -> None:
-        self.overdue_since = min(self.overdue_since, day)
-
-    @property
-    def section(self) -> AgendaSection:
-        return min(self.reasons, key=CASE_SECTIONS.index)
-
-    @property
-    def rank(self) -> tuple[int, int, date, str]:
-        """Within its section: more urgent signals first, then the longest overdue, then
-        by reference (the oldest case first)."""
-        return (CASE_SECTIONS.index(self.section), -len(self.urgent), self.overdue_since, self.reference)
-
-    @property
-    def texts(self) -> list[str]:
-        return [reason for section in CASE_SECTIONS for reason in self.reasons.get(section, [])]
+_SECTION_OF = {
+    _Signal.ACCEPTED: AgendaSection.ACCEPTED,
+    _Signal.HIGH_RISK: AgendaSection.HIGH_RISK,
+    _Signal.CLOCK: AgendaSection.OVERDUE,
+    _Signal.FLAGGED: AgendaSection.REVIEW,
+}
+# The urgent signals: what a victim is waiting on the partnership for now.
+_URGENT = (_Signal.ACCEPTED, _Signal.HIGH_RISK, _Signal.CLOCK)
 
 
 def _local_date(moment: datetime) -> str:
@@ -115,110 +126,138 @@ def _open_case() -> ColumnElement[bool]:
     return Case.status == CaseStatus.OPEN
 
 
-def _waiting_referrals(since: datetime) -> list[tuple[int, str]]:
-    """Referrals still awaiting a decision, oldest first, each with its reason."""
-    rows = db.session.execute(
-        select(Referral.id, Referral.received_at)
-        .where(Referral.status == ReferralStatus.NEW)
-        .order_by(Referral.received_at, Referral.id)
-    )
+def _signal(
+    case_id: SQLColumnExpression[int | None],
+    signal: _Signal,
+    *,
+    day: SQLColumnExpression[Any] | None = None,
+    at: SQLColumnExpression[Any] | None = None,
+    kind: SQLColumnExpression[Any] | None = None,
+    count: SQLColumnExpression[Any] | None = None,
+) -> list[ColumnElement[Any]]:
+    """One row of the signals: the case, the signal, the day its overdue clock or action
+    fell due, when its referral was accepted, the clock's kind, how many actions."""
     return [
-        (
-            referral_id,
-            NEW_REFERRAL if received_at >= since else f"Referral awaiting a decision since {_local_date(received_at)}",
-        )
-        for referral_id, received_at in rows
+        case_id.label("case_id"),
+        literal(int(signal), Integer).label("signal"),
+        (day if day is not None else cast(null(), Date)).label("day"),
+        (at if at is not None else cast(null(), UTCDateTime())).label("at"),
+        (kind if kind is not None else cast(null(), String(40))).label("kind"),
+        (count if count is not None else cast(null(), Integer)).label("count"),
     ]
 
 
-def _accepted_referrals(since: datetime, picks: dict[int, _Pick]) -> None:
-    rows = db.session.execute(
-        select(Referral.case_id, Case.reference, Referral.decided_at)
+def _signals(since: datetime, now: datetime) -> CTE:
+    """Every reason an open case qualifies, one row each, from index-backed queries."""
+    accepted = (
+        select(*_signal(Referral.case_id, _Signal.ACCEPTED, at=Referral.decided_at))
         .join(Case, Case.id == Referral.case_id)
         .where(Referral.status == ReferralStatus.ACCEPTED, Referral.decided_at >= since, _open_case())
-        .order_by(Referral.decided_at)
     )
-    for case_id, reference, decided_at in rows:
-        assert case_id is not None and decided_at is not None  # accepted into a case: both set
-        picks[case_id].reference = reference
-        picks[case_id].add(
-            AgendaSection.ACCEPTED, f"New referral, accepted {_local_date(decided_at)}", urgent="referral"
-        )
-
-
-def _high_risk(picks: dict[int, _Pick]) -> None:
-    """Open cases where the latest assessment of a victim still on the case is high."""
+    # The latest assessment (by assessed_at) of a victim still on the case is high.
+    assessed = aliased(RiskAssessment)
     latest = (
-        select(RiskAssessment.case_id, RiskAssessment.person_id, func.max(RiskAssessment.assessed_at).label("at"))
-        .join(Case, Case.id == RiskAssessment.case_id)
-        .where(_open_case())
-        .group_by(RiskAssessment.case_id, RiskAssessment.person_id)
-        .subquery()
+        select(func.max(assessed.assessed_at))
+        .where(assessed.case_id == RiskAssessment.case_id, assessed.person_id == RiskAssessment.person_id)
+        .scalar_subquery()
     )
-    rows = db.session.execute(
-        select(Case.id, Case.reference)
-        .join(RiskAssessment, RiskAssessment.case_id == Case.id)
-        .join(
-            latest,
-            and_(
-                latest.c.case_id == RiskAssessment.case_id,
-                latest.c.person_id == RiskAssessment.person_id,
-                latest.c.at == RiskAssessment.assessed_at,
+    # "+ 0" makes SQLite start from the open cases (by status) and read each one's
+    # parties, rather than every party of every case and then its case.
+    high = (
+        select(*_signal(CaseParty.case_id, _Signal.HIGH_RISK))
+        .select_from(Case)
+        .join(CaseParty, CaseParty.case_id == Case.id + 0)
+        .where(
+            _open_case(),
+            CaseParty.role == PartyRole.VICTIM,
+            CaseParty.removed_at.is_(None),
+            exists().where(
+                RiskAssessment.case_id == CaseParty.case_id,
+                RiskAssessment.person_id == CaseParty.person_id,
+                RiskAssessment.level == RiskLevel.HIGH,
+                RiskAssessment.assessed_at == latest,
             ),
         )
-        .join(
-            CaseParty,
-            and_(
-                CaseParty.case_id == RiskAssessment.case_id,
-                CaseParty.person_id == RiskAssessment.person_id,
-                CaseParty.role == PartyRole.VICTIM,
-                CaseParty.removed_at.is_(None),
-            ),
-        )
-        .where(RiskAssessment.level == RiskLevel.HIGH)
-        .distinct()
+        .group_by(CaseParty.case_id)
     )
-    for case_id, reference in rows:
-        picks[case_id].reference = reference
-        picks[case_id].add(AgendaSection.HIGH_RISK, HIGH_RISK, urgent="high")
-
-
-def _overdue(now: datetime, picks: dict[int, _Pick]) -> None:
-    clocks = db.session.execute(
-        select(SlaClock.case_id, Case.reference, SlaClock.kind, func.min(SlaClock.due_at))
+    clocks = (
+        select(*_signal(SlaClock.case_id, _Signal.CLOCK, day=local_day(func.min(SlaClock.due_at)), kind=SlaClock.kind))
         .join(Case, Case.id == SlaClock.case_id)
         .where(SlaClock.outcome == ClockOutcome.OPEN, SlaClock.due_at < now, _open_case())
-        .group_by(SlaClock.case_id, Case.reference, SlaClock.kind)
-        .order_by(SlaClock.kind)
+        .group_by(SlaClock.case_id, SlaClock.kind)
     )
-    for case_id, reference, kind, due_at in clocks:
-        picks[case_id].reference = reference
-        picks[case_id].add(
-            AgendaSection.OVERDUE, f"Overdue SLA clock: {kind.label[0].lower()}{kind.label[1:]}", urgent="clock"
-        )
-        picks[case_id].due(local_date(due_at))
-    today = local_date(now)
     # "+ 0" keeps SQLite from walking every case and each one's actions: it starts from
     # the live overdue actions in ix_actions_status_due_on_assigned_agency_id, which
     # holds their case_id, and looks up each case by its key.
-    actions = db.session.execute(
-        select(Case.id, Case.reference, func.count(), func.min(Action.due_on))
+    actions = (
+        select(*_signal(Case.id, _Signal.ACTION, day=func.min(Action.due_on), count=func.count()))
         .join(Action, Action.case_id + 0 == Case.id)
-        .where(Action.status.in_(LIVE_STATUSES), Action.due_on < today, _open_case())
-        .group_by(Case.id, Case.reference)
+        .where(Action.status.in_(LIVE_STATUSES), Action.due_on < local_date(now), _open_case())
+        .group_by(Case.id)
     )
-    for case_id, reference, count, due_on in actions:
-        picks[case_id].reference = reference
-        picks[case_id].add(AgendaSection.OVERDUE, "Overdue action" if count == 1 else f"{count} overdue actions")
-        picks[case_id].due(due_on)
+    flagged = select(*_signal(Case.id, _Signal.FLAGGED)).where(Case.psg_review.is_(True), _open_case())
+    return union_all(accepted, high, clocks, actions, flagged).cte("signals")
 
 
-def _flagged(picks: dict[int, _Pick]) -> None:
-    for case_id, reference in db.session.execute(
-        select(Case.id, Case.reference).where(Case.psg_review.is_(True), _open_case())
-    ):
-        picks[case_id].reference = reference
-        picks[case_id].add(AgendaSection.REVIEW, FLAGGED)
+def _ranked(signals: CTE, *, section: AgendaSection | None = None, excluding: Any = None) -> Subquery:
+    """Each qualifying case once, with its section (the number of its first signal), its
+    place in the section and how many the section has. Within a section: more urgent
+    signals first, then the case whose oldest overdue clock or action fell due earliest
+    (UK local dates), then by reference (the older case first)."""
+    first = func.min(sql_case((signals.c.signal == int(_Signal.ACTION), int(_Signal.CLOCK)), else_=signals.c.signal))
+    urgent = sum(
+        (func.max(sql_case((signals.c.signal == int(signal), 1), else_=0)) for signal in _URGENT),
+        start=literal(0, Integer),
+    )
+    per_case = select(
+        signals.c.case_id, first.label("section"), urgent.label("urgent"), func.min(signals.c.day).label("since")
+    ).group_by(signals.c.case_id)
+    if excluding is not None:
+        per_case = per_case.where(signals.c.case_id.not_in(excluding))
+    if section is not None:
+        number = next(signal for signal, name in _SECTION_OF.items() if name is section)
+        per_case = per_case.having(first == int(number))
+    cases = per_case.subquery("per_case")
+    return (
+        select(
+            cases.c.case_id,
+            cases.c.section,
+            func.row_number()
+            .over(
+                partition_by=cases.c.section,
+                order_by=(cases.c.urgent.desc(), cases.c.since.asc().nulls_last(), Case.reference),
+            )
+            .label("position"),
+            func.count().over(partition_by=cases.c.section).label("total"),
+        )
+        .join(Case, Case.id == cases.c.case_id)
+        .subquery("ranked")
+    )
+
+
+def _reasons(rows: Iterable[Row[Any]]) -> dict[int, list[str]]:
+    """Each case's reasons in words, from its signal rows in agenda order."""
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for row in rows:
+        signal = _Signal(row.signal)
+        if signal is _Signal.ACCEPTED:
+            text = f"New referral, accepted {_local_date(row.at)}"
+        elif signal is _Signal.HIGH_RISK:
+            text = HIGH_RISK
+        elif signal is _Signal.CLOCK:
+            label = ClockKind(row.kind).label
+            text = f"Overdue SLA clock: {label[0].lower()}{label[1:]}"
+        elif signal is _Signal.ACTION:
+            text = "Overdue action" if row.count == 1 else f"{row.count} overdue actions"
+        else:
+            text = FLAGGED
+        if text not in reasons[row.case_id]:
+            reasons[row.case_id].append(text)
+    return reasons
+
+
+def _signal_order(signals: CTE) -> tuple[ColumnElement[Any], ...]:
+    return (signals.c.signal, signals.c.at, signals.c.kind)
 
 
 @dataclass(frozen=True)
@@ -230,41 +269,83 @@ class PickedCase:
 
 @dataclass(frozen=True)
 class Picked:
-    """Everything the casebook brings to a meeting's agenda, each section ranked."""
+    """What the casebook brings to a meeting's agenda: the first ``limit`` of each
+    section in agenda order, the reasons of every case it picks that is on the agenda
+    now, and how many each section has."""
 
     referrals: list[tuple[int, str]]
     cases: list[PickedCase]
-
-    def shown(self, limit: int) -> "Picked":
-        """The first ``limit`` of each section."""
-        cases: list[PickedCase] = []
-        for section in CASE_SECTIONS:
-            cases.extend([case for case in self.cases if case.section is section][:limit])
-        return Picked(self.referrals[:limit], cases)
+    reasons: dict[int, list[str]]
+    sections: dict[int, AgendaSection]
+    waiting: set[int]  # referrals awaiting a decision among those read
+    totals: dict[AgendaSection, int]
 
     def left_out(self, cases: set[int | None], referrals: set[int | None]) -> dict[str, int]:
         """How many of each section are not among ``cases`` and ``referrals`` (those on
         the agenda), for the sections that have any."""
-        counts = {AgendaSection.REFERRALS.value: sum(referral_id not in referrals for referral_id, _ in self.referrals)}
-        for case in self.cases:
-            if case.case_id not in cases:
-                counts[case.section.value] = counts.get(case.section.value, 0) + 1
-        return {section: count for section, count in counts.items() if count}
+        counts = dict(self.totals)
+        counts[AgendaSection.REFERRALS] -= len(self.waiting & referrals)
+        for case_id in cases:
+            if case_id in self.sections:
+                counts[self.sections[case_id]] -= 1
+        return {section.value: counts[section] for section in AgendaSection if counts.get(section)}
 
 
-def pick(meeting: Meeting, now: datetime) -> Picked:
-    """Read the casebook: every referral and case that qualifies for this meeting's
-    agenda, with its reasons, in agenda order (each section ranked)."""
-    since = window_start(meeting)
-    picks: dict[int, _Pick] = defaultdict(_Pick)
-    _accepted_referrals(since, picks)
-    _high_risk(picks)
-    _overdue(now, picks)
-    _flagged(picks)
-    ordered = sorted(picks.items(), key=lambda entry: entry[1].rank)
-    return Picked(
-        _waiting_referrals(since), [PickedCase(case_id, found.section, found.texts) for case_id, found in ordered]
+def _waiting_referrals(meeting: Meeting, since: datetime, limit: int) -> tuple[list[tuple[int, str]], set[int], int]:
+    """The first ``limit`` referrals awaiting a decision, oldest first, each with its
+    reason; every one awaiting a decision that is on the agenda; how many there are."""
+    ranked = (
+        select(
+            Referral.id,
+            Referral.received_at,
+            func.row_number().over(order_by=(Referral.received_at, Referral.id)).label("position"),
+            func.count().over().label("total"),
+        )
+        .where(Referral.status == ReferralStatus.NEW)
+        .subquery()
     )
+    on_agenda = select(AgendaItem.referral_id).where(
+        AgendaItem.meeting_id == meeting.id, AgendaItem.referral_id.is_not(None)
+    )
+    rows = db.session.execute(
+        select(ranked).where(or_(ranked.c.position <= limit, ranked.c.id.in_(on_agenda))).order_by(ranked.c.position)
+    ).all()
+    shown = [
+        (
+            row.id,
+            NEW_REFERRAL
+            if row.received_at >= since
+            else f"Referral awaiting a decision since {_local_date(row.received_at)}",
+        )
+        for row in rows
+        if row.position <= limit
+    ]
+    return shown, {row.id for row in rows}, rows[0].total if rows else 0
+
+
+def pick(meeting: Meeting, now: datetime, *, limit: int = SECTION_LIMIT) -> Picked:
+    """Read the casebook: the first ``limit`` referrals and cases of each section that
+    qualify for this meeting's agenda, in agenda order, with their reasons; the reasons
+    of those beyond the limit already on the agenda; and how many each section has.
+    The ranking is done in SQL, so only what is shown comes back."""
+    since = window_start(meeting)
+    referrals, waiting, waiting_total = _waiting_referrals(meeting, since, limit)
+    signals = _signals(since, now)
+    ranked = _ranked(signals)
+    on_agenda = select(AgendaItem.case_id).where(AgendaItem.meeting_id == meeting.id, AgendaItem.case_id.is_not(None))
+    chosen = select(ranked).where(or_(ranked.c.position <= limit, ranked.c.case_id.in_(on_agenda))).subquery("chosen")
+    rows = db.session.execute(
+        select(chosen, *(column for column in signals.c if column.key != "case_id"))
+        .select_from(signals)
+        .join(chosen, chosen.c.case_id == signals.c.case_id)
+        .order_by(chosen.c.section, chosen.c.position, *_signal_order(signals))
+    ).all()
+    reasons = _reasons(rows)
+    sections = {row.case_id: _SECTION_OF[_Signal(row.section)] for row in rows}
+    totals = {AgendaSection.REFERRALS: waiting_total} | {_SECTION_OF[_Signal(row.section)]: row.total for row in rows}
+    shown = {row.case_id for row in rows if row.position <= limit}
+    cases = [PickedCase(case_id, sections[case_id], reasons[case_id]) for case_id in reasons if case_id in shown]
+    return Picked(referrals, cases, reasons, sections, waiting, totals)
 
 
 def generate_agenda(
@@ -287,7 +368,7 @@ def generate_agenda(
     """
     meeting = runnable_meeting(actor, meeting_id, version=version)
     moment = now or utcnow()
-    picked = pick(meeting, moment)
+    picked = pick(meeting, moment, limit=limit)
     existing = list(
         db.session.scalars(
             select(AgendaItem)
@@ -296,9 +377,9 @@ def generate_agenda(
             .order_by(AgendaItem.position, AgendaItem.id)
         )
     )
-    slots = _place_picked(meeting, picked.shown(limit), existing)
+    slots = _place_picked(meeting, picked, existing)
     added = sum(isinstance(slot, dict) for slot in slots)
-    dropped = _keep_or_drop_unpicked(existing, slots, {case.case_id: case.reasons for case in picked.cases})
+    dropped = _keep_or_drop_unpicked(existing, slots, picked.reasons)
     _number_and_insert(slots)
     meeting.agenda_generated_at = moment
     meeting.agenda_more = (
@@ -425,25 +506,30 @@ def more_cases(
     if section is None or meeting.locked:
         raise NotFound("agenda section", meeting_id)
     on_agenda = select(AgendaItem.case_id).where(AgendaItem.meeting_id == meeting.id, AgendaItem.case_id.is_not(None))
-    listed = set(db.session.scalars(on_agenda))
-    rest = [
-        case for case in pick(meeting, now or utcnow()).cases if case.section is section and case.case_id not in listed
-    ]
-    page = clamp(page, len(rest), per_page)
-    shown = rest[(page - 1) * per_page : page * per_page]
+    signals = _signals(window_start(meeting), now or utcnow())
+    ranked = _ranked(signals, section=section, excluding=on_agenda)
+    total = db.session.scalar(select(func.count()).select_from(ranked)) or 0
+    page = clamp(page, total, per_page)
+    rows = db.session.execute(
+        select(ranked.c.case_id, *(column for column in signals.c if column.key != "case_id"))
+        .join(signals, signals.c.case_id == ranked.c.case_id)
+        .where(ranked.c.position.between((page - 1) * per_page + 1, page * per_page))
+        .order_by(ranked.c.position, *_signal_order(signals))
+    ).all()
+    shown = [PickedCase(case_id, section, reasons) for case_id, reasons in _reasons(rows).items()]
     seen: dict[int, tuple[Case, bool]] = {}
     if shown:
-        rows = db.session.execute(
+        visible = db.session.execute(
             visible_cases(actor)
             .where(Case.id.in_([case.case_id for case in shown]))
             .options(joinedload(Case.lead_agency))
         )
-        seen = {case.id: (case, bool(full)) for case, full in rows}
+        seen = {case.id: (case, bool(full)) for case, full in visible}
     items = []
     for case in shown:
         found, full_view = seen.get(case.case_id, (None, False))
         items.append(MoreCase(found, full_view, case.reasons))
-    return meeting, section, Page(items, len(rest), page, per_page)
+    return meeting, section, Page(items, total, page, per_page)
 
 
 def record_more_view(actor: User, meeting: Meeting, section: AgendaSection) -> None:

@@ -27,19 +27,34 @@ def administrators_only() -> None:
 @bp.get("")
 def index() -> str:
     admin = actor()
-    page = queue.waiting(
-        admin,
-        page=paging.page_number(request.args.get("page")),
-        per_page=current_app.config["NOTIFICATIONS_PER_PAGE"],
-    )
+    # A page starts after or before the row at the edge of the page the link was on; an
+    # old link with ?page= shows the first page.
+    after = paging.whole_number(request.args.get("after"))
+    before = None if after else paging.whole_number(request.args.get("before"))
+    page = queue.waiting(admin, per_page=current_app.config["NOTIFICATIONS_PER_PAGE"], after=after, before=before)
+    counts = queue.counts(admin)
     return render_template(
         "notifications_admin/index.html",
-        counts=queue.counts(admin),
+        counts=counts,
+        limit=queue.COUNT_LIMIT,
+        waiting=sum(counts[status] for status in queue.WAITING),
         page=page,
+        pages=_pages(page),
         subjects=SUBJECTS,
         failed=NotificationStatus.FAILED,
         form=RetryForm(),
     )
+
+
+def _pages(page: queue.WaitingPage) -> dict[str, object] | None:
+    """Links to the pages either side (govukPagination)."""
+    if page.previous is None and page.next is None:
+        return None
+    return {
+        "previous": {"href": url_for(".index", before=page.previous)} if page.previous else None,
+        "next": {"href": url_for(".index", after=page.next)} if page.next else None,
+        "landmarkLabel": "Failed and pending notifications, pages",
+    }
 
 
 @bp.post("/<int:notification_id>/retry")

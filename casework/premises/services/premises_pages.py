@@ -9,7 +9,7 @@ same whatever the number of incidents.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,20 +23,19 @@ from casework.actions.services.action_timeline import SubjectAction, action_even
 from casework.audit import services as audit
 from casework.audit.models import AuditEvent
 from casework.cases.models import Case
-from casework.clock import ZONE, add_days, add_months, local_date, start_of_day
+from casework.clock import add_days, add_months, local_date, start_of_day
 from casework.paging import Page, clamp
 from casework.permissions import Permission
 from casework.policy import authorize, sees_premises_case_links, sees_premises_in_full, visible_cases
 from casework.premises.models import (
-    AccreditationChange,
-    LicensingHearing,
     Premises,
     PremisesIncident,
-    PremisesStatusChange,
     PremisesVisit,
     TlsStatus,
 )
-from casework.premises.services.premises import get_premises, suggested_statuses
+from casework.premises.services import premises_timeline
+from casework.premises.services.premises import get_premises, get_premises_counting, suggested_statuses
+from casework.premises.services.premises_timeline import TimelineEntry, TimelineKey, TimelinePage
 from casework.premises.services.tls_rules import Deadline, Suggestion, TlsRules, deadlines, window_start
 
 SORTS = ("name", "colour", "days", "deadline")
@@ -234,17 +233,6 @@ def _last_visits(ids: list[int]) -> dict[int, datetime]:
 
 
 @dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    title: str
-    byline: str
-    lines: list[str] = field(default_factory=list)
-    kind: str = ""
-    # Hearings are recorded by date only: placed at midday to sort, shown without a time.
-    date_only: bool = False
-
-
-@dataclass(frozen=True)
 class CaseLink:
     """A case linked to the premises, or a link taken off, and by whom."""
 
@@ -260,7 +248,9 @@ class PremisesPage:
     premises: Premises
     deadlines: list[Deadline]
     suggestion: Suggestion
+    # The latest entries of the timeline, and how many it has in all.
     timeline: list[TimelineEntry]
+    timeline_total: int
     # Cases about this premises that the viewer may list, with whether they see each in full.
     linked_cases: list[tuple[Case, bool]]
     actions: list[SubjectAction] = field(default_factory=list)
@@ -269,29 +259,29 @@ class PremisesPage:
     # For the licensing officers: every link made or taken off, newest first.
     case_links: list[CaseLink] = field(default_factory=list)
 
-
-def _local_midday(day: Any) -> datetime:
-    return datetime.combine(day, datetime.min.time().replace(hour=12), tzinfo=ZONE)
+    @property
+    def timeline_not_shown(self) -> int:
+        return self.timeline_total - len(self.timeline)
 
 
 def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRules) -> PremisesPage:
     """Everything a premises' page shows, and the audit record of this view."""
-    premises = get_premises(actor, premises_id)
+    premises, recorded = get_premises_counting(actor, premises_id, premises_timeline.recorded_count(premises_id))
     through_case = not sees_premises_in_full(actor)
     audit.record(actor, "premises.viewed", "premises", premises.id, detail={"through_case": through_case})
-    timeline, visits = _recorded_timeline(premises.id)
-    if through_case:
-        timeline = [_without_free_text(entry) for entry in timeline]
     actions = subject_actions(actor, Action.premises_id == premises.id, today=local_date(now), summaries=through_case)
-    for event in action_events(row.action for row in actions if row.shown):
-        timeline.append(TimelineEntry(event.at, event.title, event.byline, event.lines, "action"))
-    timeline.sort(key=lambda entry: entry.at, reverse=True)
-    last_visit = max((visit.visited_at for visit in visits), default=None)
+    events = action_events(row.action for row in actions if row.shown)
+    visits: list[PremisesVisit] = []  # the latest, newest first: the first is the last visit
+    timeline = premises_timeline.read_page(
+        premises.id, events, limit=premises_timeline.TIMELINE_SHOWN, free_text=not through_case, visits=visits
+    )
+    last_visit = visits[0].visited_at if visits else None
     return PremisesPage(
         premises=premises,
         deadlines=deadlines(premises.status, premises.status_since, last_visit, rules),
         suggestion=suggested_statuses([premises.id], now, rules)[premises.id],
-        timeline=timeline,
+        timeline=timeline.entries,
+        timeline_total=recorded + len(events),
         linked_cases=[
             (case, full_view)
             for case, full_view in db.session.execute(
@@ -304,11 +294,27 @@ def premises_page(actor: User, premises_id: int, *, now: datetime, rules: TlsRul
     )
 
 
-def _without_free_text(entry: TimelineEntry) -> TimelineEntry:
-    """An entry as someone who sees the premises through a case sees it: what happened
-    and when, without what was written about it (an incident keeps its source)."""
-    kept = [line for line in entry.lines if line.startswith("Source: ")] if entry.kind == "incident" else []
-    return replace(entry, lines=kept)
+@dataclass(frozen=True)
+class TimelineOfPremises:
+    premises: Premises
+    page: TimelinePage
+    through_case: bool
+
+
+def premises_timeline_page(
+    actor: User, premises_id: int, *, now: datetime, cursor: TimelineKey | None, older: bool = True
+) -> TimelineOfPremises:
+    """A page of the premises' whole timeline (the newest with no ``cursor``), as its
+    page shows it to the actor, and the audit record of this view."""
+    premises, recorded = get_premises_counting(actor, premises_id, premises_timeline.recorded_count(premises_id))
+    through_case = not sees_premises_in_full(actor)
+    audit.record(
+        actor, "premises.viewed", "premises", premises.id, detail={"through_case": through_case, "timeline": True}
+    )
+    actions = subject_actions(actor, Action.premises_id == premises.id, today=local_date(now), summaries=through_case)
+    events = action_events(row.action for row in actions if row.shown)
+    page = premises_timeline.read_page(premises.id, events, cursor=cursor, older=older, free_text=not through_case)
+    return TimelineOfPremises(premises, page, through_case)
 
 
 LINK_VERBS = {"premises.case_linked": True, "premises.case_unlinked": False}
@@ -336,96 +342,6 @@ def _case_links(premises_id: int) -> list[CaseLink]:
         )
         for event in events
     ]
-
-
-def _recorded_timeline(premises_id: int) -> tuple[list[TimelineEntry], list[PremisesVisit]]:
-    """What is recorded about the premises, unsorted, and its visits (for the deadlines)."""
-    changes = db.session.scalars(
-        select(PremisesStatusChange)
-        .options(joinedload(PremisesStatusChange.officer))
-        .where(PremisesStatusChange.premises_id == premises_id)
-    )
-    incidents = db.session.scalars(
-        select(PremisesIncident)
-        .options(joinedload(PremisesIncident.reporting_agency), joinedload(PremisesIncident.recorded_by))
-        .where(PremisesIncident.premises_id == premises_id)
-    )
-    visits = list(
-        db.session.scalars(
-            select(PremisesVisit)
-            .options(joinedload(PremisesVisit.officer))
-            .where(PremisesVisit.premises_id == premises_id)
-        )
-    )
-    hearings = db.session.scalars(
-        select(LicensingHearing)
-        .options(joinedload(LicensingHearing.recorded_by))
-        .where(LicensingHearing.premises_id == premises_id)
-    )
-    accreditations = db.session.scalars(
-        select(AccreditationChange)
-        .options(joinedload(AccreditationChange.officer))
-        .where(AccreditationChange.premises_id == premises_id)
-    )
-    timeline = [_status_change_entry(change) for change in changes]
-    timeline += [_incident_entry(incident) for incident in incidents]
-    timeline += [_visit_entry(visit) for visit in visits]
-    timeline += [_hearing_entry(hearing) for hearing in hearings]
-    timeline += [_accreditation_entry(accreditation) for accreditation in accreditations]
-    return timeline, visits
-
-
-def _status_change_entry(change: PremisesStatusChange) -> TimelineEntry:
-    return TimelineEntry(
-        change.at,
-        f"Moved from {change.from_status.label.lower()} to {change.to_status.label.lower()}",
-        change.officer.name,
-        [change.reason],
-        "status",
-    )
-
-
-def _incident_entry(incident: PremisesIncident) -> TimelineEntry:
-    return TimelineEntry(
-        incident.occurred_at,
-        f"Incident: {incident.category.label.lower()} ({incident.severity.label.lower()} severity)",
-        f"{incident.reporting_agency.name}, recorded by {incident.recorded_by.name}",
-        [f"Source: {incident.source.label}"] + ([incident.description] if incident.description else []),
-        "incident",
-    )
-
-
-def _visit_entry(visit: PremisesVisit) -> TimelineEntry:
-    result = "" if visit.result.value == "not_applicable" else f": {visit.result.label.lower()}"
-    return TimelineEntry(
-        visit.visited_at,
-        f"{visit.kind.label}{result}",
-        visit.officer.name,
-        [visit.notes] if visit.notes else [],
-        "visit",
-    )
-
-
-def _hearing_entry(hearing: LicensingHearing) -> TimelineEntry:
-    return TimelineEntry(
-        _local_midday(hearing.held_on),
-        f"{hearing.kind.label}: {hearing.outcome.label.lower()}",
-        hearing.recorded_by.name,
-        [hearing.notes] if hearing.notes else [],
-        "hearing",
-        date_only=True,
-    )
-
-
-def _accreditation_entry(accreditation: AccreditationChange) -> TimelineEntry:
-    verb = "given" if accreditation.value else "taken away"
-    return TimelineEntry(
-        accreditation.at,
-        f"{accreditation.field.label} {verb}",
-        accreditation.officer.name,
-        [accreditation.reason],
-        "accreditation",
-    )
 
 
 @dataclass(frozen=True)

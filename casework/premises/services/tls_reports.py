@@ -19,7 +19,7 @@ The cohort of a quarter is the status changes made in it:
 The rate is met as a share of met, late and not met; pending ones are shown but not
 counted, as with the SLA clocks, and the RAG is the SLA dashboard's.
 
-The database does the grouping: the page costs four queries whatever the number of
+The database does the grouping: the page costs five queries whatever the number of
 premises. The deadline is a calendar date in the partnership's zone (``add_months``),
 so the last step, comparing each cohort change's next change with its deadline, is
 done here on the rows of the cohort (one row per change made in the quarter).
@@ -40,7 +40,7 @@ from casework import db
 from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.audit import services as audit
-from casework.clock import ZONE, Quarter, add_days, add_months, local_date
+from casework.clock import ZONE, Quarter, add_days, add_months, local_date, start_of_day
 from casework.permissions import Permission
 from casework.policy import authorize, can
 from casework.premises.models import (
@@ -50,8 +50,8 @@ from casework.premises.models import (
     PremisesVisit,
     TlsStatus,
 )
-from casework.premises.services.premises_pages import deadline_cut
-from casework.premises.services.tls_rules import DeadlineKind, TlsRules
+from casework.premises.services.premises_pages import Cut, deadline_cut
+from casework.premises.services.tls_rules import DeadlineKind, TlsRules, deadlines
 from casework.rag import Rag, against_target
 
 RED, AMBER, GREEN = TlsStatus.RED, TlsStatus.AMBER, TlsStatus.GREEN
@@ -153,6 +153,8 @@ class Activity:
 def activity(quarters: list[Quarter]) -> list[Activity]:
     """Moves, visits and hearings in each quarter, in one query (a UNION ALL of three
     rows, each with one count per quarter)."""
+    if not quarters:
+        return []
 
     def counts(
         column: sa.SQLColumnExpression[Any], bounds: Sequence[tuple[object, object]]
@@ -162,10 +164,21 @@ def activity(quarters: list[Quarter]) -> list[Activity]:
     instants = [(q.start, q.end) for q in quarters]
     # Hearings are held on a local date: the quarter's local calendar dates.
     dates = [(local_date(q.start), local_date(q.end)) for q in quarters]
+
+    def within(column: sa.SQLColumnExpression[Any], bounds: Sequence[tuple[Any, Any]]) -> Any:
+        # Only the quarters' rows, read from the index on the time (not the whole history).
+        return sa.and_(column >= min(start for start, _ in bounds), column < max(end for _, end in bounds))
+
     statement = sa.union_all(
-        select(sa.literal("moves"), *counts(PremisesStatusChange.at, instants)),
-        select(sa.literal("visits"), *counts(PremisesVisit.visited_at, instants)),
-        select(sa.literal("hearings"), *counts(LicensingHearing.held_on, dates)),
+        select(sa.literal("moves"), *counts(PremisesStatusChange.at, instants)).where(
+            within(PremisesStatusChange.at, instants)
+        ),
+        select(sa.literal("visits"), *counts(PremisesVisit.visited_at, instants)).where(
+            within(PremisesVisit.visited_at, instants)
+        ),
+        select(sa.literal("hearings"), *counts(LicensingHearing.held_on, dates)).where(
+            within(LicensingHearing.held_on, dates)
+        ),
     )
     found = {row[0]: row[1:] for row in db.session.execute(statement)}
     return [Activity(q, found["moves"][i], found["visits"][i], found["hearings"][i]) for i, q in enumerate(quarters)]
@@ -221,7 +234,104 @@ def _first_due(entries: list[tuple[datetime, int, _Rule, Any]], listed: int) -> 
     if len(entries) > listed:
         last = local_date(entries[listed - 1][0]) + timedelta(days=_CLAMPED_DAYS)
         entries = list(itertools.takewhile(lambda entry: local_date(entry[0]) < last, entries))
-    return sorted((rule.add(since), since, premises_id, rule, row[4]) for since, premises_id, rule, row in entries)
+    return sorted((rule.add(since), since, premises_id, rule, name) for since, premises_id, rule, name in entries)
+
+
+@dataclass(frozen=True)
+class DeadlineCounts:
+    passed: int  # premises with a deadline passed
+    due: int  # the others with a deadline due by the instant asked about
+
+
+def _visited() -> Any:
+    """The premises had a visit at or after it entered its colour (meets the visit deadline)."""
+    return sa.exists().where(
+        PremisesVisit.premises_id == Premises.id, PremisesVisit.visited_at >= Premises.status_since
+    )
+
+
+def _passed_by_comparison(rule: _Rule, cut: Cut) -> Any:
+    return sa.and_(
+        Premises.status == rule.status,
+        Premises.status_since < cut.passed_before,
+        *([~_visited()] if rule.visit else []),
+    )
+
+
+def deadline_counts(
+    now: datetime, rules: TlsRules, *, until: datetime | None = None, also: Any = None
+) -> DeadlineCounts:
+    """How many red and amber premises (``also`` those) have a deadline passed at
+    ``now``, and how many of the others have one due by ``until``, in one statement.
+
+    Most premises with a deadline passed entered their colour before the cut-off of
+    ``now`` (``deadline_cut``): the database counts those with a comparison of times,
+    reading only them. The few between that cut-off and ``until``'s (whose deadline
+    falls from today to ``until``'s date) are read with their latest visit and checked
+    here with the rules themselves, so both counts are exact.
+    """
+    until = now if until is None else until
+    cuts = [(rule, deadline_cut(rule.add, now), deadline_cut(rule.add, until)) for rule in _rules_of(rules)]
+    extra = [] if also is None else [also]
+    last_visit = (
+        select(func.max(PremisesVisit.visited_at)).where(PremisesVisit.premises_id == Premises.id).scalar_subquery()
+    )
+    window = sa.or_(
+        *(
+            sa.and_(
+                Premises.status == rule.status,
+                Premises.status_since >= at_now.passed_before,
+                Premises.status_since < at_until.open_from,
+            )
+            for rule, at_now, at_until in cuts
+        )
+    )
+    checked = select(Premises.id, Premises.status, Premises.status_since, last_visit, sa.null()).where(window, *extra)
+    counted = (
+        select(sa.null(), sa.null(), sa.null(), sa.null(), func.count())
+        .select_from(Premises)
+        .where(sa.or_(*(_passed_by_comparison(rule, at_now) for rule, at_now, _ in cuts)), *extra)
+    )
+    passed = due = 0
+    rows: Sequence[Any] = db.session.execute(sa.union_all(checked, counted)).all()
+    for premises_id, status, since, visited_at, count in rows:
+        if premises_id is None:  # the count
+            passed += count
+            continue
+        if any(_counted_by_comparison(rule, at_now, status, since, visited_at) for rule, at_now, _ in cuts):
+            continue  # counted by the database
+        pending = [d for d in deadlines(status, since, visited_at, rules) if not d.met]
+        if any(d.overdue(now) for d in pending):
+            passed += 1
+        elif any(d.due_at <= until for d in pending):
+            due += 1
+    return DeadlineCounts(passed, due)
+
+
+def _counted_by_comparison(
+    rule: _Rule, cut: Cut, status: TlsStatus, since: datetime, visited_at: datetime | None
+) -> bool:
+    """Whether the database counted this premises by comparison for ``rule``."""
+    visited = visited_at is not None and visited_at >= since
+    return status is rule.status and since < cut.passed_before and not (rule.visit and visited)
+
+
+# Read beyond the listed ones of each deadline, so that the starts of the next few days
+# are usually read in the same statement (``_first_due``).
+_SPARE = 20
+
+
+def _oldest(rule: _Rule, cut: Cut, limit: int, *, before: datetime | None = None) -> Any:
+    """The premises owing ``rule``'s deadline that may have passed it (by comparison,
+    or today), oldest start first: ``limit`` of them, or all that started ``before``."""
+    query = select(Premises.status_since, Premises.id, Premises.name).where(
+        Premises.status == rule.status,
+        Premises.status_since < cut.open_from,
+        *([~_visited()] if rule.visit else []),
+    )
+    if before is not None:
+        return query.where(Premises.status_since < before)
+    return query.order_by(Premises.status_since, Premises.id).limit(limit)
 
 
 def overdue_now(
@@ -231,47 +341,34 @@ def overdue_now(
     most overdue of them (by the deadline passed first, then the time they entered
     their colour, then id).
 
-    One query reads the red and amber premises that entered their colour long enough
-    ago for a deadline to have passed (a day's margin below the shortest calendar
-    span), with their latest visit. Each is tested against each deadline with the
-    cut-offs the register's filter uses (a comparison of times; the calendar is worked
-    out only for the few whose deadline falls today), and only the first few of each
-    deadline, by the time they entered their colour, get a deadline worked out
-    (``_first_due``); the most overdue are the first of a merge of the three. Names are
-    read only when ``named``.
+    The count is ``deadline_counts``. The list reads, for each deadline, the premises
+    whose start is oldest (the first ``listed`` and a few more, from the index on colour
+    and start) and works out their deadlines (``_first_due``); the most overdue are the
+    first of a merge of the three, in two statements whatever the size of the register.
+    Starts whose deadline falls today come last by start, and are kept if it has
+    passed. Names are read only when ``named``.
     """
     listed = OVERDUE_LISTED if listed is None else listed
-    margin = timedelta(days=1)
-    red_before = now - timedelta(days=28 * rules.red_to_amber_months) + margin
-    amber_before = now - timedelta(days=min(28 * rules.amber_to_green_months, rules.amber_visit_days)) + margin
-    last_visit = (
-        select(func.max(PremisesVisit.visited_at)).where(PremisesVisit.premises_id == Premises.id).scalar_subquery()
-    )
-    name = Premises.name if named else sa.null()
-    rows = db.session.execute(
-        select(Premises.id, Premises.status, Premises.status_since, last_visit, name).where(
-            ((Premises.status == RED) & (Premises.status_since < red_before))
-            | ((Premises.status == AMBER) & (Premises.status_since < amber_before))
-        )
-    ).all()
-    passed: list[list[tuple[datetime, int, _Rule, Any]]] = []
-    for rule in _rules_of(rules):
-        cut = deadline_cut(rule.add, now)
-        passed.append(
-            sorted(
-                (row.status_since, row.id, rule, row)
-                for row in rows
-                if row.status is rule.status
-                and not (rule.visit and row[3] is not None and row[3] >= row.status_since)
-                and (
-                    row.status_since < cut.passed_before
-                    or (row.status_since < cut.open_from and rule.add(row.status_since) < now)
-                )
-            )
-        )
-    count = len({premises_id for entries in passed for _, premises_id, _, _ in entries})
-    if not named:
+    count = deadline_counts(now, rules).passed
+    if not named or not count:
         return count, []
+    cuts = [(rule, deadline_cut(rule.add, now)) for rule in _rules_of(rules)]
+    oldest = [_oldest(rule, cut, listed + _SPARE).subquery() for rule, cut in cuts]
+    rows = db.session.execute(
+        sa.union_all(*(sa.select(sa.literal(index), *query.c) for index, query in enumerate(oldest)))
+    ).all()
+    passed: list[list[tuple[datetime, int, _Rule, Any]]] = [[] for _ in cuts]
+    for index, since, premises_id, name in rows:
+        passed[index].append((since, premises_id, cuts[index][0], name))
+    for index, (rule, cut) in enumerate(cuts):
+        entries = sorted(passed[index], key=lambda entry: (entry[0], entry[1]))
+        if len(entries) == listed + _SPARE:
+            bound = start_of_day(local_date(entries[listed - 1][0]) + timedelta(days=_CLAMPED_DAYS))
+            if entries[-1][0] < bound:  # the starts of the next few days were not all read
+                more = db.session.execute(_oldest(rule, cut, 0, before=bound))
+                entries = sorted((since, premises_id, rule, name) for since, premises_id, name in more)
+        # Those whose deadline falls today come last, and only if it has passed.
+        passed[index] = [entry for entry in entries if entry[0] < cut.passed_before or rule.add(entry[0]) < now]
     firsts = [_first_due(entries, listed) for entries in passed]
     most_overdue: dict[int, OverduePremises] = {}
     for due_at, _, premises_id, rule, name in heapq.merge(*firsts):
@@ -322,7 +419,7 @@ def report(
     rules: TlsRules,
     target: int,
 ) -> TlsReport:
-    """The whole page in four queries. Users without PREMISES_VIEW (analysts) get the
+    """The whole page in five queries (four without the list of names). Users without PREMISES_VIEW (analysts) get the
     counts only: no premises name is read from the database for them."""
     authorize(actor, Permission.PREMISES_REPORT)
     named = can(actor, Permission.PREMISES_VIEW)

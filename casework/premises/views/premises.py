@@ -27,6 +27,7 @@ from casework.premises.forms import (
 )
 from casework.premises.services import premises, premises_pages
 from casework.premises.services.premises_pages import RegisterFilter
+from casework.premises.services.premises_timeline import TimelineKey
 from casework.premises.services.tls_rules import TlsRules
 from casework.ui.bounds import date_bounds
 from casework.ui.flow import Page, Saved, submit
@@ -90,6 +91,19 @@ def detail(premises_id: int) -> str:
     now = utcnow()
     data = premises_pages.premises_page(actor(), premises_id, now=now, rules=_rules())
     return render_template("premises/detail.html", data=data, premises=data.premises, now=now)
+
+
+@bp.get("/<int:premises_id>/timeline")
+@writes_on_get  # the audit record of this view
+def timeline(premises_id: int) -> str:
+    """The whole timeline, a page at a time: ``before`` an entry (older entries) or
+    ``after`` one (newer entries); the newest page without either."""
+    before = TimelineKey.parse(request.args.get("before"))
+    after = None if before else TimelineKey.parse(request.args.get("after"))
+    data = premises_pages.premises_timeline_page(
+        actor(), premises_id, now=utcnow(), cursor=before or after, older=after is None
+    )
+    return render_template("premises/timeline.html", data=data)
 
 
 def _detail_url(premises_id: int) -> str:

@@ -439,8 +439,8 @@ def served(target: str, environment: dict[str, str], log: Path, workers: int = 2
         output.close()
 
 
-def _get(port: int, path: str, cookie: str) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def _get(port: int, path: str, cookie: str, timeout: float = 30) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request("GET", path, headers={"Cookie": f"__Host-session={cookie}", "User-Agent": USER_AGENT})
         response = connection.getresponse()
@@ -449,9 +449,12 @@ def _get(port: int, path: str, cookie: str) -> tuple[int, bytes]:
         connection.close()
 
 
-def window(port: int, path: str, cookie: str, clients: int, seconds: float) -> tuple[float, list[float]]:
+def window(
+    port: int, path: str, cookie: str, clients: int, seconds: float, timeout: float = 30
+) -> tuple[float, list[float]]:
     """Requests per second served to ``clients`` concurrent clients over ``seconds``, and
-    the time of each response in ms. Any answer but 200, or none, stops the run."""
+    the time of each response in ms. Any answer but 200, or none within ``timeout``
+    seconds, stops the run."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     failures: list[str] = []
     start = time.perf_counter()
@@ -460,7 +463,7 @@ def window(port: int, path: str, cookie: str, clients: int, seconds: float) -> t
     def client(mine: list[float]) -> None:
         while not failures and (began := time.perf_counter()) < stop:
             try:
-                status, _body = _get(port, path, cookie)
+                status, _body = _get(port, path, cookie, timeout)
             except OSError as error:  # a worker killed by gunicorn's timeout, on a starved machine
                 failures.append(f"{path}: no answer ({error!r})")
                 return
@@ -478,6 +481,9 @@ def window(port: int, path: str, cookie: str, clients: int, seconds: float) -> t
     elapsed = time.perf_counter() - start
     times = [latency for mine in latencies for latency in mine]
     return len(times) / elapsed, times
+
+
+WARM_UP_TIMEOUT = 300  # seconds for a worker's first answers
 
 
 def _percentile(times: list[float], share: float) -> float:
@@ -516,7 +522,9 @@ def measure(
             ports = {"application": app_port, "baseline": base_port}
             for name, port in ports.items():  # every worker warm: templates compiled, connections open
                 try:
-                    window(port, path, cookie, 2, 1.0)
+                    # A worker's first answer compiles every template of the page (seconds of
+                    # CPU on a busy machine), and at LARGE reads a cold database: wait for it.
+                    window(port, path, cookie, 2, 1.0, timeout=WARM_UP_TIMEOUT)
                 except RuntimeError as failed:
                     raise RuntimeError(f"{name}: {failed}\n{logs[name].read_text()}") from None
             for clients in concurrency:

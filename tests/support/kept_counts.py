@@ -1,0 +1,56 @@
+"""The counts the database keeps for the partnership's figures (case_counts,
+live_action_counts, done_action_counts), worked out again in Python from the rows they
+count, to check the triggers that keep them."""
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from casework import db
+from casework.actions.models import LIVE_STATUSES, Action, ActionStatus, DoneActionCount, LiveActionCount
+from casework.cases.models import Case, CaseCount
+
+
+def stretch(at: datetime) -> datetime:
+    """The UTC month a moment falls in, or that month's last hour on its own."""
+    if (at + timedelta(hours=1)).month != at.month:
+        return at.replace(minute=0, second=0, microsecond=0)
+    return at.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _kept(rows) -> dict[tuple, int]:
+    return {tuple(key): tally for *key, tally in rows if tally}
+
+
+def assert_case_counts_kept() -> None:
+    """case_counts holds what counting the cases again gives, nothing more or less."""
+    db.session.flush()
+    cases = db.session.execute(select(Case.opened_at, Case.case_type, Case.status)).all()
+    expected = Counter((stretch(at), case_type, status) for at, case_type, status in cases)
+    kept = db.session.execute(select(CaseCount.opened_from, CaseCount.case_type, CaseCount.status, CaseCount.tally))
+    assert _kept(kept) == dict(expected)
+
+
+def assert_action_counts_kept() -> None:
+    """The live actions by agency, status and due month, and the done ones by agency and
+    when done, as counting the actions again gives them."""
+    db.session.flush()
+    actions = db.session.execute(select(Action.assigned_agency_id, Action.status, Action.due_on, Action.completed_at))
+    live: Counter[tuple] = Counter()
+    done: Counter[tuple] = Counter()
+    for agency_id, status, due_on, completed_at in actions:
+        if status in LIVE_STATUSES:
+            live[(agency_id, status, due_on.replace(day=1))] += 1
+        elif status is ActionStatus.DONE and completed_at is not None:
+            done[(stretch(completed_at), agency_id)] += 1
+    kept_live = db.session.execute(
+        select(
+            LiveActionCount.assigned_agency_id, LiveActionCount.status, LiveActionCount.due_month, LiveActionCount.tally
+        )
+    )
+    kept_done = db.session.execute(
+        select(DoneActionCount.completed_from, DoneActionCount.assigned_agency_id, DoneActionCount.tally)
+    )
+    assert _kept(kept_live) == dict(live)
+    assert _kept(kept_done) == dict(done)

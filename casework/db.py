@@ -202,7 +202,10 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # No JIT compilation: it pays off on long analytical queries, not on pages of a few
+    # milliseconds, and a misestimated cost triggered it on the case list's text search
+    # at county size, adding 40 to 120 ms of compiling to a statement (docs/performance.md).
+    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args={"options": "-c jit=off"})
 
 
 def init_app(app: Flask) -> None:

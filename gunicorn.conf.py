@@ -1,9 +1,10 @@
 """gunicorn's settings for production: `gunicorn wsgi:app` reads this file from the
 working directory. Options given on the command line override it.
 
-The collector is left at its defaults: neither gc.freeze() after start-up nor a higher
-threshold for young collections made the case list measurably cheaper
-(docs/performance.md, "Throughput")."""
+Each worker freezes what start-up made (wsgi.py), which keeps full garbage collections
+from pausing requests; the collector's thresholds are left at their defaults, as a
+higher one for young collections made the case list no cheaper (docs/performance.md,
+"Throughput", "Pauses for garbage collection")."""
 
 import os
 

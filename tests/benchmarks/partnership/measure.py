@@ -10,6 +10,7 @@ judge its rows against targets of its own (`Row.missed`).
 """
 
 import fnmatch
+import gc
 import os
 import time
 from collections.abc import Callable
@@ -104,6 +105,8 @@ def measure_pages(
     url: str, backend: str, size: Size, pages: list[Page], *, plans: bool = False, requests: int = TIMED
 ) -> list[Row]:
     app = create_app(TestConfig(url))
+    gc.collect()
+    gc.freeze()  # as wsgi.py does in each worker after start-up
     engine = app.extensions["casework.engine"]
     finder = Finder(_clients(app))
     rows = []

@@ -91,8 +91,6 @@ class Action(Base):
         ),
         # "Assigned to me".
         sa.Index("ix_actions_assignee_id", "assignee_id", "status", "due_on"),
-        # The figures' actions done in a quarter, by agency.
-        sa.Index("ix_actions_status_completed_at", "status", "completed_at", "assigned_agency_id"),
     )
 
 

@@ -16,7 +16,6 @@ COUNTY_STATISTICS = {
     ("actions", "ix_actions_assigned_agency_id_status_due_on"): "1000000 100000 25000 14 1 1 1 1 1 1",
     ("actions", "ix_actions_assignee_id"): "1000000 9901 2476 4",
     ("actions", "ix_actions_status_due_on_assigned_agency_id"): "1000000 250000 86 1 1 1",
-    ("actions", "ix_actions_status_completed_at"): "1000000 250000 10 10",
     ("cases", "ix_cases_status_opened_at"): "100000 50000 19",
     ("cases", "ix_cases_opened_at_id"): "100000 35 1",
     ("cases", "ix_cases_lead_agency_id"): "100000 10000",

@@ -72,7 +72,7 @@ def _csrf_error(_error: CSRFError) -> tuple[str, int]:
     )
 
 
-def _http_error(error: HTTPException) -> tuple[str, int]:
+def _http_error(error: HTTPException) -> tuple[str, int, list[tuple[str, str]]]:
     status = error.code or 500
     titles = {404: "Page not found", 405: "Page not found", 429: "Too many requests"}
     title = titles.get(status, "Sorry, there is a problem")
@@ -81,7 +81,9 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
         405: "If you typed the web address, check it is correct.",
         429: "You have made too many requests. Wait a few minutes and try again.",
     }.get(status, "The request could not be completed. Go back and try again.")
-    return _page(status, title, message)
+    # What the error says beyond its body, such as the methods a 405 allows.
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    return (*_page(status, title, message), headers)
 
 
 def _unexpected(error: Exception) -> tuple[str, int]:

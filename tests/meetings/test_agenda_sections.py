@@ -262,6 +262,7 @@ def test_the_generate_button_answers_only_post(world):
     client = world.client_as(world.chair)
     response = client.get(f"/meetings/{world.meeting_id}/agenda/generate")
     assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
 
 
 def test_the_configured_limit_is_what_the_chair_gets(app, world):

@@ -306,14 +306,33 @@ def authorize(user: User, permission: Permission) -> None:
         raise PermissionDenied(permission)
 
 
+def clauses_key(user: User) -> tuple[object, ...]:
+    """Everything the SQL clauses below read of a user: a statement built from them for
+    one user is right for any user with the same key, so callers may keep it."""
+    return (user.id, user.agency_id, user.role, user.active)
+
+
 # --- Cases -------------------------------------------------------------------------
 
 
-def involved_clause(user: User, case_id: sa.SQLColumnExpression[int] = Case.id) -> ColumnElement[bool]:
+def involved_clause(
+    user: User, case_id: sa.SQLColumnExpression[int] = Case.id, *, per_row: bool = False
+) -> ColumnElement[bool]:
     """True for cases the user's agency is involved in; ``case_id`` correlates it to
     another table's case (a note's), so a query over that table probes each of its rows
-    instead of joining every case first."""
-    return select(CaseAgency.id).where(CaseAgency.case_id == case_id, CaseAgency.agency_id == user.agency_id).exists()
+    instead of joining every case first.
+
+    ``per_row`` for a list that stops after a few rows: PostgreSQL may otherwise answer
+    the EXISTS by hashing every case the agency is involved in first (50,000 at county
+    scale), which pays only when most rows are read. It does not rewrite an EXISTS whose
+    query has an OFFSET, so each row is probed in the index on (case_id, agency_id)."""
+    involved = select(CaseAgency.id).where(CaseAgency.case_id == case_id, CaseAgency.agency_id == user.agency_id)
+    return probed(involved, per_row=per_row).exists()
+
+
+def probed(query: Select[T], *, per_row: bool) -> Select[T]:
+    """``query`` (for an EXISTS) as PostgreSQL probes per row: see involved_clause."""
+    return query.offset(0) if per_row else query
 
 
 def open_involvements_clause(user: User) -> ColumnElement[bool]:
@@ -322,22 +341,23 @@ def open_involvements_clause(user: User) -> ColumnElement[bool]:
     return sa.and_(CaseAgency.agency_id == user.agency_id, CaseAgency.case_open.is_(True))
 
 
-def works_on_clause(user: User) -> ColumnElement[bool]:
+def works_on_clause(user: User, *, per_row: bool = False) -> ColumnElement[bool]:
     """SQL truth of 'this user works on the case': their agency is involved in it, or
-    their role reads every case. Changing a case needs this, not only the full view."""
+    their role reads every case. Changing a case needs this, not only the full view.
+    ``per_row`` as for involved_clause."""
     if can(user, P.CASE_VIEW_ANY):
         return sa.true()
     if can(user, P.CASE_VIEW_INVOLVED):
-        return involved_clause(user)
+        return involved_clause(user, per_row=per_row)
     return sa.false()
 
 
-def full_view_clause(user: User) -> ColumnElement[bool]:
+def full_view_clause(user: User, *, per_row: bool = False) -> ColumnElement[bool]:
     """SQL truth of 'this user sees the whole case': they work on it, or they chair an
-    open PSG meeting with it on the agenda."""
+    open PSG meeting with it on the agenda. ``per_row`` as for involved_clause."""
     if can(user, P.CASE_VIEW_ANY):
         return sa.true()
-    return sa.or_(works_on_clause(user), chaired_agenda_clause(user))
+    return sa.or_(works_on_clause(user, per_row=per_row), chaired_agenda_clause(user))
 
 
 def listable_clause(user: User) -> ColumnElement[bool]:
@@ -355,16 +375,18 @@ def visible_cases(user: User) -> Select[Case, bool]:
     return select(Case, full_view).where(listable_clause(user))
 
 
-def stub_safe(user: User, condition: ColumnElement[bool], *, shown_on_stub: bool) -> ColumnElement[bool]:
+def stub_safe(
+    user: User, condition: ColumnElement[bool], *, shown_on_stub: bool, per_row: bool = False
+) -> ColumnElement[bool]:
     """A list filter that cannot be used to learn what a stub hides.
 
     A filter on something the stub shows (case type) may match ordinary stubs but not
     restricted ones; a filter on something no stub shows (status, area, title) only
-    matches cases the user sees in full.
+    matches cases the user sees in full. ``per_row`` as for involved_clause.
     """
-    full_view = full_view_clause(user)
-    if shown_on_stub:
-        return sa.and_(condition, sa.or_(full_view, Case.restricted.is_(False)))
+    full_view = full_view_clause(user, per_row=per_row)
+    if shown_on_stub:  # the column first: most cases are not restricted, and need no probe
+        return sa.and_(condition, sa.or_(Case.restricted.is_(False), full_view))
     return sa.and_(condition, full_view)
 
 
@@ -532,15 +554,16 @@ def visible_people(user: User) -> Select[Person]:
 # --- Licensed premises ---------------------------------------------------------------
 
 
-def visible_premises(user: User) -> Select[Premises]:
+def visible_premises(user: User, *, per_row: bool = False) -> Select[Premises]:
     """Premises are partnership-wide for those with PREMISES_VIEW; anyone else sees a
-    premises only through a case linked to it that they see in full (need to know)."""
+    premises only through a case linked to it that they see in full (need to know).
+    ``per_row`` as for involved_clause."""
     if can(user, P.PREMISES_VIEW):
         return select(Premises)
     if not can(user, P.CASE_LIST):
         return select(Premises).where(sa.false())
-    through_a_case = select(Case.id).where(Case.premises_id == Premises.id, full_view_clause(user)).exists()
-    return select(Premises).where(through_a_case)
+    linked = select(Case.id).where(Case.premises_id == Premises.id, full_view_clause(user, per_row=per_row))
+    return select(Premises).where(probed(linked, per_row=per_row).exists())
 
 
 def sees_premises_in_full(user: User) -> bool:
@@ -634,16 +657,23 @@ def owes_actions_of_clause(agency_id: int) -> ColumnElement[bool]:
 
 def notification_shown_clause(user: User) -> ColumnElement[bool]:
     """SQL truth of 'the user still sees the notification's case in full, and its
-    premises': otherwise the row shows only its kind, without reference or link."""
+    premises': otherwise the row shows only its kind, without reference or link.
+    Worked out for the rows of a page, so each row's case is probed on its own."""
     case_seen = (
-        select(Case.id).where(Case.id == Notification.case_id, full_view_clause(user)).exists()
+        probed(
+            select(Case.id).where(Case.id == Notification.case_id, full_view_clause(user, per_row=True)), per_row=True
+        ).exists()
         if can(user, P.CASE_LIST)
         else sa.false()
     )
-    premises_seen = visible_premises(user).with_only_columns(Premises.id).where(Premises.id == Notification.premises_id)
+    premises_seen = (
+        visible_premises(user, per_row=True)
+        .with_only_columns(Premises.id)
+        .where(Premises.id == Notification.premises_id)
+    )
     return sa.and_(
         sa.or_(Notification.case_id.is_(None), case_seen),
-        sa.or_(Notification.premises_id.is_(None), premises_seen.exists()),
+        sa.or_(Notification.premises_id.is_(None), probed(premises_seen, per_row=True).exists()),
     )
 
 

@@ -43,6 +43,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=True,  # SQLite can only alter tables by copying them
         compare_type=True,
         render_item=_render_item,
+        include_object=db.not_made_by_ddl,
     )
 
 

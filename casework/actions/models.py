@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.accounts.models import User
 from casework.agencies.models import Agency
+from casework.cases.models import POSTGRESQL_CASE_SIGNAL_TRIGGERS, SQLITE_CASE_SIGNAL_TRIGGERS
 from casework.db import SQLITE_STRETCH, Base, CreatedAt, IntPK, LongText, Str200, on_create
 
 
@@ -190,3 +191,9 @@ completed_at ON actions FOR EACH ROW EXECUTE FUNCTION action_counts_kept()""",
 ]
 # month_stretch() comes with the cases' table.
 on_create(Action.__table__, sqlite=SQLITE_ACTION_COUNT_TRIGGERS, postgresql=POSTGRESQL_ACTION_COUNT_TRIGGERS)
+# The case's first live action due day, for the PSG agenda (casework/cases/models.py).
+on_create(
+    Action.__table__,
+    sqlite=SQLITE_CASE_SIGNAL_TRIGGERS["actions"],
+    postgresql=POSTGRESQL_CASE_SIGNAL_TRIGGERS["actions"],
+)

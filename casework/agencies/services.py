@@ -1,5 +1,7 @@
 """The partner agencies of the partnership."""
 
+from typing import NamedTuple
+
 from sqlalchemy import func, select
 
 from casework import db
@@ -10,13 +12,20 @@ from casework.exceptions import InvalidInput, NotFound
 from casework.permissions import Permission
 from casework.policy import authorize
 
-# Built once: every list page with an agency filter reads it.
-_ACTIVE = select(Agency).where(Agency.active.is_(True)).order_by(Agency.name)
+
+class AgencyChoice(NamedTuple):
+    id: int
+    name: str
 
 
-def active_agencies() -> list[Agency]:
+# Built once: every list page with an agency filter reads it. Columns, not Agency
+# objects: a choice needs no more, and mapping them cost more than reading them.
+_ACTIVE = select(Agency.id, Agency.name).where(Agency.active.is_(True)).order_by(Agency.name)
+
+
+def active_agencies() -> list[AgencyChoice]:
     """For choice lists; agency names are not personal data, so any signed-in user may read them."""
-    return list(db.session.scalars(_ACTIVE))
+    return [AgencyChoice._make(row) for row in db.session.execute(_ACTIVE)]
 
 
 def list_agencies(actor: User) -> list[tuple[Agency, int]]:

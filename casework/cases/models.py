@@ -1,5 +1,5 @@
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from casework.db import (
 )
 from casework.limits import STOP_REASON_MAX
 from casework.people.models import Person
+from casework.text_search import CREATE_EXTENSION, trigram_index
 
 if TYPE_CHECKING:
     from casework.accounts.models import User
@@ -96,7 +97,7 @@ class Case(Base):
     # Set by the lead agency to bring the case to the next PSG meeting's agenda.
     psg_review: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     district: Mapped[Str100] = mapped_column(default="")
-    town: Mapped[Str100] = mapped_column(default="", index=True)
+    town: Mapped[Str100] = mapped_column(default="")
     ward: Mapped[Str100] = mapped_column(default="")
     restricted: Mapped[bool] = mapped_column(default=False)
     opened_at: Mapped[CreatedAt]
@@ -107,6 +108,11 @@ class Case(Base):
     legal_hold_reason: Mapped[ReasonText] = mapped_column(default="", server_default="")
     # Set when the retention run replaced its personal data; statistics are kept.
     anonymised_at: Mapped[datetime | None]
+    # Kept by database triggers (CASE_SIGNAL_TRIGGERS) for the PSG agenda: whether the
+    # latest assessment of a victim still on the case is high, and the day the earliest
+    # live action falls due (a day, not a flag: being overdue depends on today).
+    high_risk_victim: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    first_live_action_due_on: Mapped[date | None]
     version: Mapped[int] = mapped_column(default=1)
 
     lead_agency: Mapped[Agency] = relationship(lazy="raise")
@@ -120,6 +126,10 @@ class Case(Base):
     __table_args__ = (
         sa.Index("ix_cases_status_opened_at", "status", "opened_at"),
         sa.Index("ix_cases_opened_at_id", "opened_at", "id"),  # the list's default order
+        # The list filtered by town (and status), newest first. The type and the
+        # restricted flag ride along so that counting the filtered cases reads this index
+        # alone; the area choices read its towns.
+        sa.Index("ix_cases_town_status_opened_at_id", "town", "status", "opened_at", "id", "case_type", "restricted"),
         # A premises' cases, newest first. Partial: most cases name no premises, and
         # SQLite's statistics for a full index counted those NULLs as one value shared
         # by every case, so it scanned every case rather than use the index.
@@ -131,6 +141,15 @@ class Case(Base):
             postgresql_where=sa.text("premises_id IS NOT NULL"),
         ),
         sa.Index("ix_cases_psg_review_status", "psg_review", "status"),  # the agenda's flagged cases
+        # The agenda's high-risk and overdue cases, the first of each in order and how
+        # many, from the index alone.
+        sa.Index(
+            "ix_cases_status_high_risk_victim_first_live_action_due_on",
+            "status",
+            "high_risk_victim",
+            "first_live_action_due_on",
+            "reference",
+        ),
     )
 
     @property
@@ -139,6 +158,19 @@ class Case(Base):
 
     def __repr__(self) -> str:
         return f"<Case {self.reference}>"
+
+
+# The list's text search (casework.text_search), on PostgreSQL; the migration
+# case_list_search_and_town_filter makes the same.
+on_create(
+    Case.__table__,
+    sqlite=[],
+    postgresql=[
+        CREATE_EXTENSION,
+        trigram_index("ix_cases_title_trigram", "cases", "lower(title)"),
+        trigram_index("ix_cases_reference_trigram", "cases", "reference"),
+    ],
+)
 
 
 class CaseParty(Base):
@@ -344,4 +376,101 @@ on_create(
     Case.__table__,
     sqlite=SQLITE_CASE_COUNT_TRIGGERS,
     postgresql=[POSTGRESQL_STRETCH_FUNCTION, *POSTGRESQL_CASE_COUNT_TRIGGERS],
+)
+
+
+# What brings a case to the PSG agenda, kept on the case (Case.high_risk_victim and
+# Case.first_live_action_due_on) by triggers on the rows that decide it, in the
+# transaction of every write whatever its path, so the agenda reads them from an index
+# instead of every open case's victims and every live action. The migration
+# case_signals creates the same and fills the columns.
+_LIVE_ACTION = "('open', 'in_progress')"
+_HIGH_RISK_OF = """EXISTS (SELECT 1 FROM case_parties AS party
+    WHERE party.case_id = cases.id AND party.role = 'victim' AND party.removed_at IS NULL
+      AND EXISTS (SELECT 1 FROM risk_assessments AS assessment
+          WHERE assessment.case_id = party.case_id AND assessment.person_id = party.person_id
+            AND assessment.level = 'high'
+            AND assessment.assessed_at = (SELECT max(latest.assessed_at) FROM risk_assessments AS latest
+                WHERE latest.case_id = party.case_id AND latest.person_id = party.person_id)))"""
+_FIRST_DUE_OF = f"""(SELECT min(actions.due_on) FROM actions
+    WHERE actions.case_id = cases.id AND actions.status IN {_LIVE_ACTION})"""  # nosec B608 - built from constants, no input
+
+
+def _sqlite_refresh(column: str, value: str, case: str) -> str:
+    # Written only when it changes: most writes (a done action, a witness) change nothing.
+    return f"UPDATE cases SET {column} = {value} WHERE id = {case} AND {column} IS NOT {value};"  # nosec B608 - built from constants, no input
+
+
+def _sqlite_triggers(table: str, columns: str, column: str, value: str, when: str) -> list[str]:
+    """Insert, delete and update triggers on ``table`` that refresh ``column`` of the
+    case (or cases) of the row, when the row (``when`` of NEW or OLD) can matter."""
+    new, old = when.format(row="NEW"), when.format(row="OLD")
+    return [
+        f"""CREATE TRIGGER {table}_case_signals_insert AFTER INSERT ON {table} WHEN {new}
+BEGIN {_sqlite_refresh(column, value, "NEW.case_id")} END""",
+        f"""CREATE TRIGGER {table}_case_signals_delete AFTER DELETE ON {table} WHEN {old}
+BEGIN {_sqlite_refresh(column, value, "OLD.case_id")} END""",
+        f"""CREATE TRIGGER {table}_case_signals_update AFTER UPDATE OF {columns} ON {table} WHEN {new} OR {old}
+BEGIN {_sqlite_refresh(column, value, "OLD.case_id")} {_sqlite_refresh(column, value, "NEW.case_id")} END""",
+    ]
+
+
+_POSTGRESQL_REFRESH = """UPDATE cases SET {column} = kept.value
+            FROM (SELECT cases.id, {value} AS value FROM cases WHERE cases.id = ANY (touched)) AS kept
+            WHERE cases.id = kept.id AND cases.{column} IS DISTINCT FROM kept.value;"""
+
+
+def _postgresql_triggers(table: str, columns: str, column: str, value: str, when: str) -> list[str]:
+    """The function and trigger that refresh ``column`` of the case (or cases) of a row
+    of ``table`` when the row (``when`` of NEW or OLD) can matter."""
+    refresh = _POSTGRESQL_REFRESH.format(column=column, value=value)
+    return [
+        f"""CREATE FUNCTION {table}_case_signals() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    touched integer[] := ARRAY[]::integer[];
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        IF {when.format(row="OLD")} THEN
+            touched := touched || OLD.case_id;
+        END IF;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        IF {when.format(row="NEW")} THEN
+            touched := touched || NEW.case_id;
+        END IF;
+    END IF;
+    IF cardinality(touched) > 0 THEN
+        {refresh}
+    END IF;
+    RETURN NULL;
+END $$""",  # nosec B608 - built from constants, no input
+        f"""CREATE TRIGGER {table}_case_signals AFTER INSERT OR DELETE OR UPDATE OF {columns} ON {table}
+FOR EACH ROW EXECUTE FUNCTION {table}_case_signals()""",
+    ]
+
+
+# (table, the columns that decide, the column of cases kept, its value, when a row matters)
+_CASE_SIGNAL_SOURCES = (
+    (
+        "actions",
+        "case_id, status, due_on",
+        "first_live_action_due_on",
+        _FIRST_DUE_OF,
+        f"{{row}}.status IN {_LIVE_ACTION}",
+    ),
+    (
+        "case_parties",
+        "case_id, person_id, role, removed_at",
+        "high_risk_victim",
+        _HIGH_RISK_OF,
+        "{row}.role = 'victim'",
+    ),
+    ("risk_assessments", "case_id, person_id, level, assessed_at", "high_risk_victim", _HIGH_RISK_OF, "TRUE"),
+)
+SQLITE_CASE_SIGNAL_TRIGGERS = {source[0]: _sqlite_triggers(*source) for source in _CASE_SIGNAL_SOURCES}
+POSTGRESQL_CASE_SIGNAL_TRIGGERS = {source[0]: _postgresql_triggers(*source) for source in _CASE_SIGNAL_SOURCES}
+on_create(
+    CaseParty.__table__,
+    sqlite=SQLITE_CASE_SIGNAL_TRIGGERS["case_parties"],
+    postgresql=POSTGRESQL_CASE_SIGNAL_TRIGGERS["case_parties"],
 )

@@ -18,11 +18,12 @@ from casework.demo.past import recorded_at
 from casework.demo.plan import AMBULANCE, COUNCIL, FIRE, HEALTH, HOUSING, POLICE, PROBATION, VOLUNTARY
 from casework.demo.referrals import Referred, accept_into_case, decline_referral, refer, someone_on
 from casework.demo.shared import CHAIR, OpenCase, Work, lead_of, weekday
-from casework.meetings.models import AgendaItem, AttendanceStatus, Meeting
+from casework.meetings.models import AttendanceStatus, Meeting
 from casework.meetings.services import agenda
 from casework.meetings.services import commands as meetings
 from casework.meetings.services import pages as meeting_pages
 from casework.meetings.services.agenda import HIGH_RISK
+from casework.meetings.services.pages import ItemFacts
 from casework.referrals.models import Consent, Referral, ReferralSubject
 
 MEETING_PLACE = "Fenland Hall, March"
@@ -64,12 +65,12 @@ class _Chair:
     def chair(self) -> User:
         return self.work.staff[CHAIR]
 
-    def minutes(self, item: AgendaItem, text: str) -> None:
+    def minutes(self, item: ItemFacts, text: str) -> None:
         self.at += timedelta(minutes=self.work.rng.randint(10, 20))
         with recorded_at(self.at):
             meetings.record_minutes(self.chair, self.meeting.id, item.id, version=self.meeting.version, minutes=text)
 
-    def decide(self, item: AgendaItem, text: str, planned: Planned | None = None) -> None:
+    def decide(self, item: ItemFacts, text: str, planned: Planned | None = None) -> None:
         """A decision and, with ``planned``, the action it creates, then that action's history."""
         self.at += timedelta(minutes=self.work.rng.randint(3, 9))
         officer, request = None, None
@@ -91,8 +92,8 @@ class _Chair:
 class _Stories:
     """What the demo tells about particular items of the last meeting's agenda."""
 
-    referrals: dict[int, Callable[[_Chair, AgendaItem], None]] = field(default_factory=dict)
-    cases: dict[int, Callable[[_Chair, AgendaItem], None]] = field(default_factory=dict)
+    referrals: dict[int, Callable[[_Chair, ItemFacts], None]] = field(default_factory=dict)
+    cases: dict[int, Callable[[_Chair, ItemFacts], None]] = field(default_factory=dict)
 
 
 def load_past_meeting(work: Work) -> Meeting:
@@ -136,7 +137,7 @@ def load_past_meeting(work: Work) -> Meeting:
     return meeting
 
 
-def _run_the_agenda(running: _Chair, stories: _Stories) -> AgendaItem | None:
+def _run_the_agenda(running: _Chair, stories: _Stories) -> ItemFacts | None:
     """Minutes and a decision on every item the chair may write about, in agenda order.
     Returns the item the chair amends afterwards."""
     # The items the chair's meeting page lets them write on, keeping to the cases the
@@ -161,7 +162,7 @@ def _run_the_agenda(running: _Chair, stories: _Stories) -> AgendaItem | None:
     return amended
 
 
-def _works_on(chair: User, item: AgendaItem) -> bool:
+def _works_on(chair: User, item: ItemFacts) -> bool:
     if item.case_id is None:
         return True
     involved = select(CaseAgency.id).where(CaseAgency.case_id == item.case_id, CaseAgency.agency_id == chair.agency_id)
@@ -210,8 +211,8 @@ def _refer_before_the_meeting(work: Work, day: date, stories: _Stories) -> None:
 
 def _accepted_from_the_volunteers(
     referral: Referral, into: OpenCase, someone: Referred
-) -> Callable[[_Chair, AgendaItem], None]:
-    def tell(running: _Chair, item: AgendaItem) -> None:
+) -> Callable[[_Chair, ItemFacts], None]:
+    def tell(running: _Chair, item: ItemFacts) -> None:
         running.minutes(
             item,
             "Fenland Community Support referred a victim who already has an open case. The new incidents are added "
@@ -229,8 +230,8 @@ def _accepted_from_the_volunteers(
 
 def _accepted_from_the_police(
     referral: Referral, into: OpenCase, someone: Referred
-) -> Callable[[_Chair, AgendaItem], None]:
-    def tell(running: _Chair, item: AgendaItem) -> None:
+) -> Callable[[_Chair, ItemFacts], None]:
+    def tell(running: _Chair, item: ItemFacts) -> None:
         running.minutes(
             item, "The police referred a victim of repeated criminal damage who is already known to the PSG."
         )
@@ -240,8 +241,8 @@ def _accepted_from_the_police(
     return tell
 
 
-def _declined_dispute(referral: Referral) -> Callable[[_Chair, AgendaItem], None]:
-    def tell(running: _Chair, item: AgendaItem) -> None:
+def _declined_dispute(referral: Referral) -> Callable[[_Chair, ItemFacts], None]:
+    def tell(running: _Chair, item: ItemFacts) -> None:
         running.minutes(
             item,
             "A dispute over parking and a shared hedge; no anti-social behaviour has been reported to any agency.",
@@ -256,7 +257,7 @@ def _declined_dispute(referral: Referral) -> Callable[[_Chair, AgendaItem], None
     return tell
 
 
-def _high_risk(running: _Chair, item: AgendaItem) -> None:
+def _high_risk(running: _Chair, item: ItemFacts) -> None:
     """The first high-risk victim the chair sees in full: a joint visit, and more."""
     involved = set(db.session.scalars(select(CaseAgency.agency_id).where(CaseAgency.case_id == item.case_id)))
     partner = HOUSING if running.work.agency(HOUSING).id in involved else COUNCIL
@@ -287,7 +288,7 @@ def _flag_before_the_meeting(work: Work, at: datetime, stories: _Stories) -> Ope
     with recorded_at(at):
         cases.set_psg_review(lead_of(flagged.case), flagged.case.reference, flagged=True, version=flagged.case.version)
 
-    def tell(running: _Chair, item: AgendaItem) -> None:
+    def tell(running: _Chair, item: ItemFacts) -> None:
         running.minutes(
             item,
             "The lead officer asked for a partnership view: incidents continue despite warnings, and the people "
@@ -306,7 +307,7 @@ def _flag_before_the_meeting(work: Work, at: datetime, stories: _Stories) -> Ope
     return flagged
 
 
-def _sharing(running: _Chair, item: AgendaItem) -> None:
+def _sharing(running: _Chair, item: ItemFacts) -> None:
     running.minutes(
         item, "The revised information sharing agreement was noted. Two partners have not yet returned it signed."
     )

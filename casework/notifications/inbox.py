@@ -27,15 +27,27 @@ def _mine(actor: User) -> sa.ColumnElement[bool]:
 
 
 def notifications_page(actor: User, *, page: int, per_page: int) -> Page[InboxRow]:
-    """The actor's notifications, newest first: two statements, whatever the rows."""
+    """The actor's notifications, newest first: two statements, whatever the rows.
+
+    The page is chosen first, from the index on (user_id, created_at, id), and whether
+    the user still sees each row's case or premises is worked out for its rows alone:
+    asked of the whole list, PostgreSQL hashed every case the user's agency is involved
+    in (38,000 at county scale) to answer it for 25 rows."""
     total = db.session.scalar(select(func.count(Notification.id)).where(_mine(actor))) or 0
     page = clamp(page, total, per_page)
-    rows = db.session.execute(
-        select(Notification, notification_shown_clause(actor).label("shown"))
+    newest = (Notification.created_at.desc(), Notification.id.desc())
+    on_page = (
+        select(Notification.id)
         .where(_mine(actor))
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .order_by(*newest)
         .limit(per_page)
         .offset((page - 1) * per_page)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Notification, notification_shown_clause(actor).label("shown"))
+        .join(on_page, on_page.c.id == Notification.id)
+        .order_by(*newest)
     ).all()
     return Page([InboxRow(notification, bool(shown)) for notification, shown in rows], total, page, per_page)
 

@@ -178,6 +178,9 @@ class Premises(Base):
     __table_args__ = (
         # The register's filter by colour, oldest in that colour first (deadlines).
         sa.Index("ix_premises_status_status_since", "status", "status_since"),
+        # The register in name order (its default), so a page and its filters walk the
+        # names instead of sorting every premises.
+        sa.Index("ix_premises_name_id", "name", "id"),
     )
 
     def __repr__(self) -> str:

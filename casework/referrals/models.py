@@ -81,8 +81,15 @@ class Referral(Base):
         sa.Index("ix_referrals_received_at_id", "received_at", "id"),
         # Referrals accepted since the last meeting, for the PSG agenda.
         sa.Index("ix_referrals_status_decided_at", "status", "decided_at"),
+        # The referrals naming a person, in order, for the subject access export.
+        sa.Index("ix_referrals_person_id_received_at_id", "person_id", "received_at", "id"),
     )
 
     @property
     def subject_name(self) -> str:
-        return " ".join(part for part in (self.first_name, self.last_name) if part) or self.place
+        return referral_subject_name(self.first_name, self.last_name, self.place)
+
+
+def referral_subject_name(first_name: str, last_name: str, place: str) -> str:
+    """Who or what a referral is about, in words: the person's name, else the place."""
+    return " ".join(part for part in (first_name, last_name) if part) or place

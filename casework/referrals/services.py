@@ -37,7 +37,6 @@ from casework.policy import (
     can,
     full_view_clause,
     listable_clause,
-    stub_safe,
     visible_cases,
     visible_referrals,
     works_on_clause,
@@ -361,17 +360,18 @@ def nearby_open_cases(actor: User, referral: Referral) -> list[Case]:
         conditions.append(sa.and_(Case.town != "", sa.literal(where).contains(func.lower(Case.town))))
     if not conditions:
         return []
+    if not can(actor, P.CASE_LIST):
+        return []
+    # Only cases seen in full (as stub_safe with shown_on_stub=False), probed one by one
+    # as the newest open cases are read: the list stops after NEARBY_LIMIT.
     query = (
-        visible_cases(actor)
-        .where(
-            Case.status == CaseStatus.OPEN,
-            stub_safe(actor, sa.or_(*conditions), shown_on_stub=False),
-        )
+        select(Case)
+        .where(Case.status == CaseStatus.OPEN, sa.or_(*conditions), full_view_clause(actor, per_row=True))
         .options(joinedload(Case.lead_agency))
         .order_by(Case.opened_at.desc(), Case.id.desc())
         .limit(NEARBY_LIMIT)
     )
-    return [case for case, _full in db.session.execute(query)]
+    return list(db.session.scalars(query))
 
 
 # --- Deciding ----------------------------------------------------------------------

@@ -43,13 +43,20 @@ ADMIN_PAGES = (
 )
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")  # fmt: skip
+
+
 def local_datetime(value: datetime | None) -> str:
-    """'21 November 2026 at 2:05pm', in the partnership's time zone."""
+    """'21 November 2026 at 2:05pm', in the partnership's time zone. Written out rather
+    than through strftime: a long list (the subject access export's audit trail) calls
+    this thousands of times a page."""
     if value is None:
         return ""
     local = value.astimezone(ZONE)
-    hour = local.strftime("%I").lstrip("0")
-    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{local:%p}".replace("AM", "am").replace("PM", "pm")
+    hour = local.hour
+    clock = f"{hour % 12 or 12}:{local.minute:02d}{'pm' if hour >= 12 else 'am'}"
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year} at {clock}"
 
 
 def local_date(value: date | datetime | None) -> str:
@@ -137,9 +144,22 @@ def unread_notifications() -> int:
     return count
 
 
+# The navigation by where it is drawn (the app's root, the page's endpoint) and what
+# the user may open: the same few dozen lists serve every page, instead of a url_for
+# and a permission check per link on each. Bounded by the endpoints and the roles.
+_NAVIGATIONS: dict[tuple[str, str, frozenset[Permission]], list[dict[str, object]]] = {}
+
+
 def _navigation() -> list[dict[str, object]]:
     if not current_user.is_authenticated:
         return []
+    key = (request.script_root, request.endpoint or "", permissions_of(current_user))
+    if (kept := _NAVIGATIONS.get(key)) is None:
+        kept = _NAVIGATIONS[key] = _navigation_links()
+    return kept
+
+
+def _navigation_links() -> list[dict[str, object]]:
     links = _links(NAVIGATION)
     admin = admin_pages()
     if len(admin) > 1:

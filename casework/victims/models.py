@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.accounts.models import User
-from casework.cases.models import Case
-from casework.db import Base, CreatedAt, IntPK, ReasonText, Str200
+from casework.cases.models import POSTGRESQL_CASE_SIGNAL_TRIGGERS, SQLITE_CASE_SIGNAL_TRIGGERS, Case
+from casework.db import SQLITE_STRETCH, Base, CreatedAt, IntPK, ReasonText, Str200, on_create
 from casework.limits import STOP_REASON_MAX
 from casework.people.models import Person
 
@@ -74,7 +74,17 @@ class RiskAssessment(Base):
 
     __table_args__ = (
         sa.Index("ix_risk_assessments_case_id_person_id_assessed_at", "case_id", "person_id", "assessed_at"),
+        # A person's assessments in order, for the subject access export.
+        sa.Index("ix_risk_assessments_person_id_assessed_at_id", "person_id", "assessed_at", "id"),
     )
+
+
+# Whether the case has a high-risk victim, for the PSG agenda (casework/cases/models.py).
+on_create(
+    RiskAssessment.__table__,
+    sqlite=SQLITE_CASE_SIGNAL_TRIGGERS["risk_assessments"],
+    postgresql=POSTGRESQL_CASE_SIGNAL_TRIGGERS["risk_assessments"],
+)
 
 
 class ClockKind(enum.StrEnum):
@@ -170,7 +180,60 @@ class SlaClock(Base):
         # the database counts a quarter's clocks by kind and outcome without the table.
         sa.Index("ix_sla_clocks_kind_outcome_started_at", "kind", "outcome", "started_at", "due_at", "person_id"),
         sa.Index("ix_sla_clocks_case_id_person_id", "case_id", "person_id"),
+        # A person's clocks in order, for the subject access export.
+        sa.Index("ix_sla_clocks_person_id_started_at_id", "person_id", "started_at", "id"),
     )
+
+
+class SlaClockCount(Base):
+    """How many clocks started in each stretch of time, by kind and outcome: the
+    dashboard's quarterly figures add up these few rows instead of every clock of the
+    quarter. Kept by triggers on ``sla_clocks`` in the transaction of every change, as
+    ``CaseCount`` is; ``started_from`` is the start of a stretch (a UTC month, or its
+    last hour on its own: ``casework.db.SQLITE_STRETCH``)."""
+
+    __tablename__ = "sla_clock_counts"
+
+    started_from: Mapped[datetime] = mapped_column(primary_key=True)
+    kind: Mapped[ClockKind] = mapped_column(primary_key=True)
+    outcome: Mapped[ClockOutcome] = mapped_column(primary_key=True)
+    tally: Mapped[int]
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+# The triggers that keep sla_clock_counts; the migration sla_clock_counts creates the same.
+_ADD = f"""INSERT INTO sla_clock_counts (started_from, kind, outcome, tally)
+    VALUES ({SQLITE_STRETCH.format(at="NEW.started_at")}, NEW.kind, NEW.outcome, 1)
+    ON CONFLICT (started_from, kind, outcome) DO UPDATE SET tally = tally + 1;"""  # nosec B608 - built from constants, no input
+_TAKE = f"""UPDATE sla_clock_counts SET tally = tally - 1
+    WHERE started_from = {SQLITE_STRETCH.format(at="OLD.started_at")}
+      AND kind = OLD.kind AND outcome = OLD.outcome;"""  # nosec B608 - built from constants, no input
+SQLITE_CLOCK_COUNT_TRIGGERS = [
+    f"CREATE TRIGGER sla_clock_counts_insert AFTER INSERT ON sla_clocks BEGIN {_ADD} END",
+    f"CREATE TRIGGER sla_clock_counts_delete AFTER DELETE ON sla_clocks BEGIN {_TAKE} END",
+    f"""CREATE TRIGGER sla_clock_counts_update AFTER UPDATE OF started_at, kind, outcome ON sla_clocks
+BEGIN {_TAKE} {_ADD} END""",
+]
+POSTGRESQL_CLOCK_COUNT_TRIGGERS = [
+    """CREATE FUNCTION sla_clock_counts_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE sla_clock_counts SET tally = tally - 1
+        WHERE started_from = month_stretch(OLD.started_at) AND kind = OLD.kind AND outcome = OLD.outcome;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO sla_clock_counts (started_from, kind, outcome, tally)
+        VALUES (month_stretch(NEW.started_at), NEW.kind, NEW.outcome, 1)
+        ON CONFLICT (started_from, kind, outcome) DO UPDATE SET tally = sla_clock_counts.tally + 1;
+    END IF;
+    RETURN NULL;
+END $$""",
+    """CREATE TRIGGER sla_clock_counts_kept AFTER INSERT OR DELETE OR UPDATE OF started_at, kind, outcome
+ON sla_clocks FOR EACH ROW EXECUTE FUNCTION sla_clock_counts_kept()""",
+]
+# month_stretch() comes with the cases' table.
+on_create(SlaClock.__table__, sqlite=SQLITE_CLOCK_COUNT_TRIGGERS, postgresql=POSTGRESQL_CLOCK_COUNT_TRIGGERS)
 
 
 class SlaStop(Base):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from casework import db
 from casework.actions.models import Action, ActionStatus, ActionUpdate
-from casework.actions.services import actions
+from casework.actions.services import action_lists, actions
 from casework.actions.services.actions import DueDateInPast, Subject, SubjectKind, rag
 from casework.audit.models import AuditEvent
 from casework.clock import today
@@ -357,3 +357,33 @@ def test_a_stale_version_is_refused(action, police):
         actions.update_action(second, action.id, version=1, status=ActionStatus.CANCELLED, note="No longer needed")
     assert written() == before
     assert db.session.get(Action, action.id).status is ActionStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize("live", [0, 3, 24, 25, 26, 27, 60])
+def test_every_page_of_live_and_finished_actions_lists_each_once_in_order(session, live):
+    """Pages among the live actions read no finished ones (the live count the database
+    keeps says where they end); pages across or after the boundary still list every
+    action once, in order, with due dates shared by many."""
+    officer = make_user(agency=make_agency())
+    day = date(2026, 12, 1)
+    statuses = [(ActionStatus.OPEN, ActionStatus.IN_PROGRESS)[index % 2] for index in range(live)]
+    statuses += [(ActionStatus.DONE, ActionStatus.CANCELLED)[index % 2] for index in range(40)]
+    premises = make_premises()
+    made = [
+        make_action(
+            agency=officer.agency, created_by=officer, premises=premises, status=status,
+            due_on=day + timedelta(days=index % 3),
+        )
+        for index, status in enumerate(statuses)
+    ]  # fmt: skip
+    live_first = sorted((a for a in made if a.status.is_live), key=lambda a: (a.due_on, a.id))
+    finished_after = sorted((a for a in made if not a.status.is_live), key=lambda a: (a.due_on, a.id), reverse=True)
+    listed, number = [], 1
+    while True:
+        criteria = action_lists.InboxFilter(statuses=tuple(ActionStatus), page=number)
+        page = action_lists.inbox(officer, criteria, today=day)
+        listed += [row.action.id for row in page.items]
+        if not page.has_next:
+            break
+        number += 1
+    assert listed == [action.id for action in live_first + finished_after]

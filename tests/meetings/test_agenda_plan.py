@@ -1,7 +1,8 @@
 """The agenda is ranked in one statement; on SQLite each of its reasons is read from an
 index, starting from what qualifies rather than from every case, action or party (scans
 that took seconds at county scale: docs/performance.md, "The PSG agenda at county
-scale")."""
+scale"). A case's high-risk victim and its first live action's due day are kept on the
+case, so neither its parties, its assessments nor the live actions are walked."""
 
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ PARTIES_AND_FLAGS = {
     ("case_parties", "sqlite_autoindex_case_parties_1"): "265015 3 1 1",
     ("case_parties", "ix_case_parties_case_id_role_removed_at"): "265015 3 2 2 1",
     ("cases", "ix_cases_psg_review_status"): "100000 50000 33353",
+    ("cases", "ix_cases_status_high_risk_victim_first_live_action_due_on"): "100057 50029 25015 22 1",
 }
 
 TABLES = ("actions", "cases", "case_parties", "risk_assessments", "sla_clocks", "referrals")
@@ -34,20 +36,26 @@ def test_every_reason_is_read_from_an_index(app, session):
         connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = ? AND idx = ?", (table, index))
         connection.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", (table, index, stat))
     connection.exec_driver_sql("ANALYZE sqlite_schema")
-    with sent_statements(app.extensions["casework.engine"], "signals") as sent:
+    with sent_statements(app.extensions["casework.engine"], "candidates") as sent:
         agenda.pick(meeting, utcnow())
     [(statement, parameters)] = sent
     plan = plan_of(connection, statement, parameters)
+    index = "ix_cases_status_high_risk_victim_first_live_action_due_on"
     for step in (
-        # The live overdue actions from their (status, due date) index, which holds the case.
-        "SEARCH actions USING COVERING INDEX ix_actions_status_due_on_assigned_agency_id (status=? AND due_on<?)",
-        # The open cases, then each one's current victims from the index alone.
-        "SEARCH cases USING COVERING INDEX ix_cases_status_opened_at (status=?)",
-        "SEARCH case_parties USING COVERING INDEX ix_case_parties_case_id_role_removed_at"
-        " (case_id=? AND role=? AND removed_at=?)",
+        # The first of the open high-risk cases and of the others with an overdue action,
+        # by the day it fell due, and how many there are, from the index alone.
+        f"SEARCH cases USING COVERING INDEX {index} (status=? AND high_risk_victim=? AND first_live_action_due_on<?)",
+        f"SEARCH cases USING COVERING INDEX {index} (status=? AND high_risk_victim=?)",
         # The flagged open cases, without reading the open ones.
-        "SEARCH cases USING COVERING INDEX ix_cases_psg_review_status (psg_review=? AND status=?)",
+        "SEARCH cases USING INDEX ix_cases_psg_review_status (psg_review=? AND status=?)",
         "SEARCH sla_clocks USING INDEX ix_sla_clocks_outcome_due_at (outcome=? AND due_at<?)",
     ):
         assert step in plan, plan
     assert not [step for step in plan if step.startswith(tuple(f"SCAN {table}" for table in TABLES))], plan
+    # Neither parties nor assessments are read; actions only by case, to count the
+    # overdue ones of the cases returned.
+    read = [step for step in plan if step.startswith(("SEARCH", "SCAN"))]
+    assert not [step for step in read if " case_parties " in step or " risk_assessments " in step], plan
+    assert [step for step in read if " actions " in step] == [
+        "SEARCH actions USING INDEX ix_actions_case_id (case_id=?)"
+    ], plan

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from casework import db
 from casework.audit.models import AuditEvent
+from casework.cases.models import CaseStatus
 from casework.clock import ZONE as LONDON
 from casework.clock import utcnow
 from casework.meetings.models import AgendaItem, Meeting
@@ -265,9 +266,9 @@ def test_the_generate_button_answers_only_post(world):
     assert response.headers["Allow"] == "POST"
 
 
-def test_the_configured_limit_is_what_the_chair_gets(app, world):
+def test_the_configured_limit_is_what_the_chair_gets(app, world, monkeypatch):
     flagged_cases(world, 3)
-    app.config["AGENDA_SECTION_LIMIT"] = 2
+    monkeypatch.setitem(app.config, "AGENDA_SECTION_LIMIT", 2)  # the app outlives the test
     client = world.client_as(world.chair)
     response = client.post(
         f"/meetings/{world.meeting_id}/agenda/generate", data={"version": str(world.meeting.version)}
@@ -346,3 +347,60 @@ def test_the_statements_do_not_grow_with_the_cases_that_qualify(app, world):
     many, many_again = statements(), statements(again=True)
     assert_same_queries(few, many)
     assert_same_queries(few_again, many_again)
+
+
+def test_the_first_of_each_section_and_its_count_match_the_whole_ranking_at_every_limit(world):
+    """Only the first ``limit`` of each way a case can rank are read, and the sections are
+    counted apart: at every limit the agenda is the start of the whole ranking, "and N
+    more" is its size, and the pages of what did not fit hold the rest once each."""
+    year = world.now.year
+    cases = iter(a_case(world, reference=f"ASB-{year}-{70000 + n}") for n in range(60))
+    today = world.now.astimezone(LONDON).date()
+
+    def high(case):
+        assess(world.member, case, with_victim(world, case), HIGH, ago=timedelta(hours=1))
+        return case
+
+    for days in (9, 3, 3, 1):  # high risk and an action overdue (a tie on the day)
+        overdue_action(world, high(next(cases)), days=days)
+    for _ in range(3):  # high risk, nothing overdue; one with an action not due yet
+        high(next(cases))
+    make_action(agency=world.council, created_by=world.member, case=high(next(cases)), due_on=today)
+    for days in (5, 5, 2, 12):  # only an overdue action
+        overdue_action(world, next(cases), days=days)
+    for hours in (30, 80):  # an overdue clock, one with an overdue action too
+        clocked = next(cases)
+        overdue_clock(world, clocked, world.now - timedelta(hours=hours))
+    overdue_action(world, clocked, days=1)
+    for _ in range(3):  # flagged only
+        flag(next(cases))
+    both = next(cases)
+    flag(both)
+    overdue_action(world, both, days=4)  # flagged but in the overdue section
+    closed = a_case(world, status=CaseStatus.CLOSED)
+    overdue_action(world, high(closed), days=30)  # closed: never picked
+
+    meeting = db.session.get(Meeting, world.meeting_id)
+    whole = agenda.pick(meeting, utcnow(), limit=1000)
+    order = {section: [case.case_id for case in whole.cases if case.section is section] for section in whole.totals}
+    assert {section.value: len(ids) for section, ids in order.items() if ids} == {
+        "high-risk": 8, "overdue": 7, "review": 3,
+    }  # fmt: skip
+    assert closed.id not in whole.sections
+    for limit in (1, 2, 3, 4, 7):
+        generate(world, limit=limit)
+        expected = [case_id for section in agenda.CASE_SECTIONS for case_id in order.get(section, [])[:limit]]
+        assert cases_on_agenda(world) == expected, limit
+        left = {section.value: len(ids) - limit for section, ids in order.items() if len(ids) > limit}
+        assert more(world) == (left or None), limit
+        for section in agenda.CASE_SECTIONS:
+            rest, page = [], 1
+            while True:
+                _meeting, _section, listed = agenda.more_cases(
+                    world.chair, world.meeting_id, section.value, page=page, per_page=2
+                )
+                rest += [shown.case.id for shown in listed.items]
+                if page * 2 >= listed.total:
+                    break
+                page += 1
+            assert rest == order.get(section, [])[limit:], (limit, section)

@@ -3,6 +3,8 @@ Most cases name no premises: a full index's statistics counted those NULLs as on
 shared by half the casebook, and the planner scanned all 100,000 cases in date order
 instead (about 350 ms a view of the busiest premises: docs/performance.md)."""
 
+import pytest
+
 from casework import db
 from casework.clock import utcnow
 from casework.permissions import Role
@@ -31,3 +33,40 @@ def test_a_premises_cases_are_read_from_the_index_on_the_premises(app, session):
     plan = plan_of(connection, statement, parameters)
     assert any(step.startswith("SEARCH cases USING INDEX ix_cases_premises_id_opened_at") for step in plan), plan
     assert not any(step.startswith("SCAN cases") for step in plan), plan
+
+
+# What ANALYZE recorded about the benchmark's 5,000 premises.
+PREMISES_STATISTICS = (
+    ("premises", "ix_premises_name_id", "5000 2 1"),
+    ("premises", "ix_premises_status_status_since", "5000 1700 1"),
+    ("premises", "ix_premises_town", "5000 1000"),
+    ("premises", "ix_premises_cluster", "5000 1000"),
+    ("premises", "sqlite_autoindex_premises_1", "5000 1"),  # the licence numbers
+)
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        premises_pages.RegisterFilter(page=100),
+        premises_pages.RegisterFilter(sort="name", descending=True, page=100),
+        premises_pages.RegisterFilter(deadline_passed=True),
+        premises_pages.RegisterFilter(suggestion_differs=True),
+    ],
+)
+def test_the_register_in_name_order_walks_the_index_of_names(app, session, criteria):
+    """Sorting every premises (or every match) for a page of 25 took 5 ms at 5,000."""
+    officer = make_user(role=Role.LICENSING_OFFICER, agency=make_agency())
+    make_premises()
+    connection = db.session.connection()
+    as_at_county_scale(connection)
+    connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'premises'")
+    for row in PREMISES_STATISTICS:
+        connection.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", row)
+    connection.exec_driver_sql("ANALYZE sqlite_schema")
+    with sent_statements(app.extensions["casework.engine"], "ORDER BY premises.name") as sent:
+        premises_pages.register(officer, criteria, now=utcnow(), rules=TlsRules())
+    [(statement, parameters)] = sent
+    plan = plan_of(connection, statement, parameters)
+    assert any(step.startswith("SCAN premises USING INDEX ix_premises_name_id") for step in plan), plan
+    assert not any("TEMP B-TREE" in step for step in plan), plan

@@ -209,3 +209,15 @@ def test_pagination_25_per_page(client_as, officer):
     assert len(names(first)) == 25 and "27 premises, page 1 of 2" in first
     second = client.get("/premises?page=2").text
     assert names(second) == ["Premises 25", "Premises 26"]
+
+
+@pytest.mark.parametrize("sort", ["name-asc", "name-desc"])
+def test_pages_of_premises_with_the_same_name_skip_and_repeat_none(client_as, officer, sort):
+    same = {make_premises(name="The Crown").id for _ in range(30)}
+    make_premises(name="A first")
+    make_premises(name="Z last")
+    client = client_as(officer)
+    pages = [client.get(f"/premises?sort={sort}&page={number}").text for number in (1, 2)]
+    listed = [int(found) for page in pages for found in re.findall(r'href="/premises/(\d+)">The Crown<', page)]
+    assert sorted(listed) == sorted(same)
+    assert listed == sorted(listed, reverse=sort == "name-desc")

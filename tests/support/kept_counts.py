@@ -1,5 +1,5 @@
 """The counts the database keeps for the partnership's figures (case_counts,
-live_action_counts, done_action_counts), worked out again in Python from the rows they
+live_action_counts, done_action_counts, sla_clock_counts), worked out again in Python from the rows they
 count, to check the triggers that keep them."""
 
 from collections import Counter
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from casework import db
 from casework.actions.models import LIVE_STATUSES, Action, ActionStatus, DoneActionCount, LiveActionCount
 from casework.cases.models import Case, CaseCount
+from casework.victims.models import SlaClock, SlaClockCount
 
 
 def stretch(at: datetime) -> datetime:
@@ -54,3 +55,14 @@ def assert_action_counts_kept() -> None:
     )
     assert _kept(kept_live) == dict(live)
     assert _kept(kept_done) == dict(done)
+
+
+def assert_sla_clock_counts_kept() -> None:
+    """sla_clock_counts holds what counting the clocks again gives, nothing more or less."""
+    db.session.flush()
+    clocks = db.session.execute(select(SlaClock.started_at, SlaClock.kind, SlaClock.outcome)).all()
+    expected = Counter((stretch(at), kind, outcome) for at, kind, outcome in clocks)
+    kept = db.session.execute(
+        select(SlaClockCount.started_from, SlaClockCount.kind, SlaClockCount.outcome, SlaClockCount.tally)
+    )
+    assert _kept(kept) == dict(expected)

@@ -49,3 +49,16 @@ def sent_statements(engine: Engine, containing: str) -> Iterator[list[tuple[str,
 
 def plan_of(connection: Connection, statement: str, parameters: Any) -> list[str]:
     return [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+
+
+def postgresql_plan_with_dear_probes(connection: Connection, statement: str, parameters: Any) -> str:
+    """PostgreSQL's plan (EXPLAIN's text) with each probe of an index made to look dear,
+    as it does to the planner at county scale when it expects to read thousands of rows:
+    wherever the SQL lets it, the planner then answers a correlated EXISTS by hashing
+    every row of the subquery first ("hashed SubPlan") instead of probing per row."""
+    connection.exec_driver_sql("SET LOCAL random_page_cost = 100000")
+    try:
+        rows = connection.exec_driver_sql("EXPLAIN VERBOSE " + statement, parameters)
+        return "\n".join(row[0] for row in rows)
+    finally:
+        connection.exec_driver_sql("SET LOCAL random_page_cost = DEFAULT")

@@ -6,7 +6,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 from markupsafe import Markup
 
 from casework import TEMPLATES
-from casework.ui.tables import table_row
+from casework.ui.tables import drawn_row, table_row
 
 ENVIRONMENT = Environment(
     loader=ChoiceLoader(
@@ -137,3 +137,14 @@ def test_html_that_is_a_plain_string_is_escaped() -> None:
     assert "<img" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "&lt;b&gt;head&lt;/b&gt;" in html
+
+
+def test_a_drawn_row_is_the_row_table_row_writes_and_passes_through_it() -> None:
+    texts = ("2 December 2026 at 9:30am", "Pat <Constable> & co", "", 'Said "no"\nTwice')
+    cells = [{"text": text} for text in texts[:-1]] + [{"text": texts[-1], "classes": "casework-preserve-lines"}]
+    drawn = drawn_row(*texts, last_classes="casework-preserve-lines")
+    assert drawn == table_row(cells)
+    assert drawn_row(*texts) == table_row([{"text": text} for text in texts])
+    assert table_row(drawn) is drawn
+    params = {**PARAMS, "rows": [drawn]}
+    assert str(drawn) in ours(params)

@@ -194,6 +194,30 @@ def test_a_page_works_out_its_navigation_once_however_many_fields_it_draws(clien
     assert len(worked_out) == 1
 
 
+def menu(page: str) -> str:
+    return page[page.index('<ul class="govuk-service-navigation__list"') :].split("</ul>")[0]
+
+
+def test_the_navigation_is_worked_out_once_per_page_and_set_of_permissions(client_as, council, monkeypatch) -> None:
+    """Kept by the page's endpoint and what the user may open: a second view of a page
+    builds no links, and a role that may open other pages gets links of its own."""
+    from casework.permissions import Role
+    from casework.ui import templating
+    from tests.factories import make_user
+
+    monkeypatch.setattr(templating, "_NAVIGATIONS", {})
+    worked_out = []
+    links = templating._navigation_links
+    monkeypatch.setattr(templating, "_navigation_links", lambda: worked_out.append(1) or links())
+    member = client_as(make_user(agency=council))
+    first, again = (menu(member.get("/cases").get_data(as_text=True)) for _ in range(2))
+    assert len(worked_out) == 1
+    assert first == again and again.count('aria-current="true"') == 1 and ">Cases</strong>" in again
+    manager = menu(client_as(make_user(role=Role.MANAGER, agency=council)).get("/cases").get_data(as_text=True))
+    assert len(worked_out) == 2
+    assert manager != again and ">Cases</strong>" in manager
+
+
 @pytest.mark.parametrize(
     "navigation",
     [

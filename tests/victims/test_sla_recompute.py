@@ -1,5 +1,6 @@
 """The stored SLA clocks follow what is recorded through the services: assessments,
-case conferences, closing the case and taking a victim off it."""
+case conferences, closing the case and taking a victim off it; and the counts of clocks
+the database keeps for the dashboard follow the clocks."""
 
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from casework.rag import Rag
 from casework.victims.models import ClockKind, ClockOutcome, SlaClock, SlaStop
 from casework.victims.services import conferences, risk, riskmatrix, sla, sla_reports
 from tests.factories import add_party, make_agency, make_case, make_person, make_user
+from tests.support.kept_counts import assert_sla_clock_counts_kept
 from tests.support.queries import recorded_statements
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
@@ -29,6 +31,13 @@ STANDARD = LOWEST
 CONFERENCE, REDUCE = ClockKind.CONFERENCE_72H, ClockKind.REDUCE_7D
 OPEN, MET, MET_LATE, STOPPED = ClockOutcome.OPEN, ClockOutcome.MET, ClockOutcome.MET_LATE, ClockOutcome.STOPPED
 OVERDUE_AT_CLOSING = ClockOutcome.OVERDUE_AT_CLOSING
+
+
+@pytest.fixture(autouse=True)
+def _counts_kept(session):
+    """After every change these tests make, the kept counts match the clocks."""
+    yield
+    assert_sla_clock_counts_kept()
 
 
 @pytest.fixture

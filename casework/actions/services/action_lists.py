@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from casework import db
 from casework.accounts.models import User
-from casework.actions.models import LIVE_STATUSES, Action, ActionStatus, ActionUpdate
+from casework.actions.models import LIVE_STATUSES, Action, ActionStatus, ActionUpdate, LiveActionCount
 from casework.actions.services.actions import SubjectKind, SubjectLabel, rag, subject_labels
 from casework.agencies.models import Agency
 from casework.exceptions import NotFound
@@ -74,20 +74,30 @@ class InboxPage:
         return None if self.total is None else max(1, -(-self.total // self.per_page))
 
 
-def _ordered_ids(conditions: list[Any], statuses: tuple[ActionStatus, ...], *, offset: int, limit: int) -> Any:
+def _ordered_ids(
+    conditions: list[Any], statuses: tuple[ActionStatus, ...], *, offset: int, limit: int, live_before: Any = None
+) -> Any:
     """The ids (and sort keys) of one page, merged from one ordered walk of the inbox
     index per status: (assigned_agency_id, status, due_on) gives each status in due-date
     order, so the database reads at most ``offset + limit`` entries of each status and
-    sorts only those, instead of sorting every action the agency owes."""
+    sorts only those, instead of sorting every action the agency owes.
+
+    Live actions come before finished ones, so when ``live_before`` (a SQL count of the
+    live actions listed) is given, a finished status is read only as far as the page
+    goes past the live ones: nothing for a page among the live actions."""
     arms = []
     for status in statuses:
         finished = not status.is_live
         order = [Action.due_on.desc(), Action.id.desc()] if finished else [Action.due_on, Action.id]
+        reach: Any = offset + limit
+        if finished and live_before is not None:
+            past_live = offset + limit - live_before
+            reach = sa.case((past_live > 0, past_live), else_=0)
         arm = (
             select(Action.id, Action.due_on, sa.literal(int(finished)).label("finished"))
             .where(*conditions, Action.status == status)
             .order_by(*order)
-            .limit(offset + limit)
+            .limit(reach)
             .subquery()
         )
         arms.append(select(arm))
@@ -113,6 +123,20 @@ def _inbox_order(keys: Any) -> list[Any]:
     ]
 
 
+def _live_listed(actor: User, criteria: InboxFilter, conditions: list[Any]) -> Any:
+    """How many live actions a list of live and finished ones starts with, as SQL, from
+    the counts the database keeps (a few rows a month); None (unknown) when a filter
+    narrows the list beyond agency and status, which those counts do not split by."""
+    live = [status for status in criteria.statuses if status.is_live]
+    if not live or len(live) == len(criteria.statuses) or len(conditions) > 1:
+        return None
+    return (
+        select(func.coalesce(func.sum(LiveActionCount.tally), 0))
+        .where(owes_action_clause(actor, LiveActionCount.assigned_agency_id), LiveActionCount.status.in_(live))
+        .scalar_subquery()
+    )
+
+
 def inbox(actor: User, criteria: InboxFilter, *, today: date, per_page: int = 25) -> InboxPage:
     """One page of the actions the actor's agency owes."""
     authorize(actor, Permission.ACTION_INBOX)
@@ -136,7 +160,13 @@ def inbox(actor: User, criteria: InboxFilter, *, today: date, per_page: int = 25
         )
         number = clamp(criteria.page, total, per_page)
     # One more than a page, to know whether there is a next one.
-    keys = _ordered_ids(conditions, criteria.statuses, offset=(number - 1) * per_page, limit=per_page + 1)
+    keys = _ordered_ids(
+        conditions,
+        criteria.statuses,
+        offset=(number - 1) * per_page,
+        limit=per_page + 1,
+        live_before=_live_listed(actor, criteria, conditions),
+    )
     actions = list(
         db.session.scalars(
             select(Action)

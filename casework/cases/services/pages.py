@@ -2,16 +2,16 @@
 
 import base64
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from casework import db
+from casework import db, text_search
 from casework.accounts.models import User
 from casework.actions.models import Action
 from casework.actions.services.action_timeline import SubjectAction, TimelineItem, action_events, subject_actions
@@ -30,6 +30,7 @@ from casework.policy import (
     authorize,
     can,
     case_type_as_seen,
+    clauses_key,
     full_view_clause,
     may_on_case,
     needs_access_reason,
@@ -133,16 +134,32 @@ class CasePage:
     previous: str | None  # the cursor of the previous page, None on the first
 
 
+# Statements the list builds, kept per worker by what they were built from: the
+# policy's reading of the user (clauses_key), the filters and the page's start. Built
+# once, a statement also keeps its cache key, so a repeated page only executes it:
+# building the list's statements cost several times what SQLite takes to run them.
+_BUILT: dict[Hashable, Any] = {}
+_BUILT_MAX = 1000
+
+
+def _built(key: Hashable, build: Callable[[], Any]) -> Any:
+    found = _BUILT.get(key)
+    if found is None:
+        if len(_BUILT) >= _BUILT_MAX:  # rarely reached: a worker serves a few hundred users
+            _BUILT.clear()
+        found = _BUILT[key] = build()
+    return found
+
+
 def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> CasePage:
     """One page of the cases the user may list, by keyset: a page starts after (or
     before) the sort key of a row of the page the user came from, so page 100 costs
     what page 1 does. The total is counted only up to COUNT_CAP."""
     authorize(actor, P.CASE_LIST)
-    conditions = _list_conditions(actor, criteria)
-    matching = visible_cases(actor).where(*conditions)
-    capped = matching.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
-    listing = _Listing(actor, matching, _sort_keys(actor, criteria))
+    shape = (clauses_key(actor), replace(criteria, after="", before="", page=1))
+    matching, counting = _built(("cases", shape), lambda: _matching(actor, criteria))
+    total = db.session.scalar(counting) or 0
+    listing = _Listing(actor, matching, _sort_keys(actor, criteria), shape)
     if (after := _cursor(criteria.after, listing.keys)) is not None:
         rows, has_more = listing.rows(per_page, start=after)
         return _page(rows, total, has_next=has_more, has_previous=True)
@@ -157,21 +174,35 @@ def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> CasePage:
     return _page(rows, total, has_next=has_more, has_previous=False)
 
 
+def _matching(actor: User, criteria: CaseFilter) -> tuple[Select[Case, bool], Select[int]]:
+    """The cases the list shows, and the statement counting them up to the cap."""
+    matching = visible_cases(actor).where(*_list_conditions(actor, criteria))
+    capped = matching.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
+    return matching, select(func.count()).select_from(capped)
+
+
 def _list_conditions(actor: User, criteria: CaseFilter) -> list[sa.ColumnElement[bool]]:
     conditions = []
     if criteria.scope == "mine" and not can(actor, P.CASE_VIEW_ANY):
         conditions.append(works_on_clause(actor))
+    # Filters on what no stub shows match only cases seen in full: one condition for all
+    # of them, so the full view is worked out once a row, not once a filter. Each is
+    # checked on rows an index of the filter or the order chose, so as a probe a row.
+    hidden = []
     if criteria.status is not None:
-        conditions.append(stub_safe(actor, Case.status == criteria.status, shown_on_stub=False))
+        hidden.append(Case.status == criteria.status)
     if criteria.case_type is not None:
-        conditions.append(stub_safe(actor, Case.case_type == criteria.case_type, shown_on_stub=True))
+        conditions.append(stub_safe(actor, Case.case_type == criteria.case_type, shown_on_stub=True, per_row=True))
     if criteria.lead_agency_id is not None:
         conditions.append(Case.lead_agency_id == criteria.lead_agency_id)  # every stub shows it
     if criteria.town:
-        conditions.append(stub_safe(actor, Case.town == criteria.town, shown_on_stub=False))
+        hidden.append(Case.town == criteria.town)
+    if hidden:
+        conditions.append(stub_safe(actor, sa.and_(*hidden), shown_on_stub=False, per_row=True))
     if text := criteria.text.strip():
-        in_title = stub_safe(actor, func.lower(Case.title).contains(text.lower(), autoescape=True), shown_on_stub=False)
-        conditions.append(sa.or_(Case.reference.contains(text.upper(), autoescape=True), in_title))
+        # The reference is on every stub; the title only on the full view.
+        in_title = stub_safe(actor, text_search.contains(Case.title, text), shown_on_stub=False, per_row=True)
+        conditions.append(sa.or_(text_search.contains_capitals(Case.reference, text), in_title))
     return conditions
 
 
@@ -242,6 +273,7 @@ class _Listing:
     actor: User
     matching: Select[Case, bool]  # the cases listed: visible, and filtered
     keys: tuple[_Key, _Key]
+    shape: Hashable  # what ``matching`` was built from
 
     def rows(
         self, per_page: int, *, start: tuple[object, int] | None = None, forwards: bool = True, offset: int = 0
@@ -252,12 +284,28 @@ class _Listing:
         The page's ids are chosen first, and only then are their cases read with the
         full view worked out for each: PostgreSQL otherwise plans that column for every
         case the user may list (a hashed subplan over all their agency's cases)."""
+        key = ("case rows", self.shape, per_page, start, forwards, offset)
+        query = _built(key, lambda: self._query(per_page, start, forwards, offset))
+        rows = [
+            _Row(ListedCase._make((*row[:8], ListedAgency._make(row[8:10]))), bool(row[10]), row[11])
+            for row in db.session.execute(query)
+        ]
+        has_more = len(rows) > per_page
+        rows = rows[:per_page]
+        return (rows if forwards else rows[::-1]), has_more
+
+    def _query(
+        self, per_page: int, start: tuple[object, int] | None, forwards: bool, offset: int
+    ) -> Select[*tuple[Any, ...]]:
         first, tie = self.keys
         reverse = not forwards
-        ids: Select[int, Any] = (
-            self.matching.with_only_columns(Case.id.label("id"), first.column.label("sort_key"))
-            .join(Agency, Agency.id == Case.lead_agency_id)
-            .order_by(first.ordered(reverse=reverse), tie.ordered(reverse=reverse))
+        ids: Select[int, Any] = self.matching.with_only_columns(Case.id.label("id"), first.column.label("sort_key"))
+        if first.column is SORTS["lead-agency"]:
+            # Only that order needs the agency: without it, the page's ids (and an old
+            # link's OFFSET) come from the date index alone.
+            ids = ids.join(Agency, Agency.id == Case.lead_agency_id)
+        ids = (
+            ids.order_by(first.ordered(reverse=reverse), tie.ordered(reverse=reverse))
             .limit(per_page + 1)
             .offset(offset)
         )
@@ -280,13 +328,7 @@ class _Listing:
                 _Key(page.c.id, tie.descending, int).ordered(reverse=reverse),
             )
         )
-        rows = [
-            _Row(ListedCase._make((*row[:8], ListedAgency._make(row[8:10]))), bool(row[10]), row[11])
-            for row in db.session.execute(query)
-        ]
-        has_more = len(rows) > per_page
-        rows = rows[:per_page]
-        return (rows if forwards else rows[::-1]), has_more
+        return query
 
 
 def _numbered_page(listing: _Listing, total: int, per_page: int, number: int) -> CasePage:
@@ -321,14 +363,17 @@ def known_towns(actor: User) -> list[str]:
     smallest one after the last), and each kept if a case there is seen in full: a
     few index probes per town, however many cases there are, where a DISTINCT over
     the user's cases would read every one of them."""
+    return list(db.session.scalars(_built(("towns", clauses_key(actor)), lambda: _towns(actor))))
+
+
+def _towns(actor: User) -> Select[str]:
     towns = select(func.min(Case.town).label("town")).where(Case.town > "").cte("towns", recursive=True)
     following = select(func.min(Case.town)).where(Case.town > towns.c.town).scalar_subquery()
     towns = towns.union_all(select(following).where(towns.c.town.is_not(None)))
     # A case there, as a scalar subquery rather than EXISTS: PostgreSQL would turn an
     # EXISTS into a join with every case the user sees, where this stays a probe a town.
     seen = select(Case.id).where(Case.town == towns.c.town, full_view_clause(actor)).limit(1).scalar_subquery()
-    query = select(towns.c.town).where(towns.c.town.is_not(None), seen.is_not(None)).order_by(towns.c.town)
-    return list(db.session.scalars(query))
+    return select(towns.c.town).where(towns.c.town.is_not(None), seen.is_not(None)).order_by(towns.c.town)
 
 
 # --- One case ----------------------------------------------------------------------
@@ -367,14 +412,24 @@ class CasePageData:
     stub_risk: RiskLevel | None = None
 
 
+_Party = TypeVar("_Party")
+
+
 def subject_name(case: Case) -> str:
     """The person the case is about, as shown on a stub: the first victim or perpetrator."""
-    wanted = {CaseType.VICTIM: PartyRole.VICTIM, CaseType.PERPETRATOR: PartyRole.PERPETRATOR}.get(case.case_type)
     parties = sorted((p for p in case.parties if p.removed_at is None), key=lambda p: p.id)
-    for party in parties:
-        if party.role == wanted:
-            return party.person.full_name
-    return parties[0].person.full_name if parties and wanted else ""
+    subject = subject_party(case.case_type, [(p.role, p) for p in parties])
+    return subject.person.full_name if subject is not None else ""
+
+
+def subject_party(case_type: CaseType, parties: Sequence[tuple[PartyRole, _Party]]) -> _Party | None:
+    """Of a case's current parties (role, party), in the order they were added, the one a
+    stub names: the first with the role the case is about, else the first of all; none
+    for a case about a place or a problem."""
+    wanted = {CaseType.VICTIM: PartyRole.VICTIM, CaseType.PERPETRATOR: PartyRole.PERPETRATOR}.get(case_type)
+    if wanted is None or not parties:
+        return None
+    return next((party for role, party in parties if role == wanted), parties[0][1])
 
 
 def case_page(

@@ -7,6 +7,7 @@ people is listed under ``third_parties`` and every free-text section is flagged,
 the data protection officer to review before anything is disclosed.
 """
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -343,8 +344,10 @@ def _person_records(
         )
         .order_by(Referral.received_at, Referral.id)
     ).all()
+    # The detail as stored, decoded only where there is one: most events have none, and
+    # decoding thousands of "{}" was a tenth of a long trail's cost.
     events = db.session.execute(
-        select(AuditEvent.at, User.name, AuditEvent.verb, AuditEvent.case_id, AuditEvent.detail)
+        select(AuditEvent.at, User.name, AuditEvent.verb, AuditEvent.case_id, sa.cast(AuditEvent.detail, sa.Text))
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .where(
             sa.or_(
@@ -370,7 +373,7 @@ def _person_records(
                 "who": who or "System",
                 "action": audit.verb_label(verb),
                 "case": reference_of.get(case_id) if case_id else None,
-                "reason": _reason(detail),
+                "reason": _reason(json.loads(detail)) if detail and detail != "{}" else "",
             }
             for at, who, verb, case_id, detail in events
         ],

@@ -35,17 +35,25 @@ class UrgentAction:
 
 def urgent_actions(actor: User, today: date) -> list[UrgentAction]:
     """The live actions the actor's agency owes that are overdue or due soon, the
-    earliest due first (URGENT_ACTIONS of them, and one more)."""
-    actions = db.session.scalars(
-        select(Action)
-        .where(
-            owes_action_clause(actor),
-            Action.status.in_(LIVE_STATUSES),
-            Action.due_on <= today + timedelta(days=DUE_SOON_DAYS),
-        )
-        .order_by(Action.due_on, Action.id)
+    earliest due first (URGENT_ACTIONS of them, and one more).
+
+    Read as one range of the agency's index entries per live status, each already in
+    due order and only as far as the list reaches: asked of both statuses at once, the
+    database read every live action of the agency due so far (3,400 at county scale)
+    and sorted them to keep eleven."""
+    due_by = today + timedelta(days=DUE_SOON_DAYS)
+    earliest = (Action.due_on, Action.id)
+    ranges = [
+        select(Action.id)
+        .where(owes_action_clause(actor), Action.status == status, Action.due_on <= due_by)
+        .order_by(*earliest)
         .limit(URGENT_ACTIONS + 1)
-    )
+        .subquery()
+        for status in LIVE_STATUSES
+    ]
+    # Each range is a subquery of its own: SQLite takes no LIMIT in a member of a UNION.
+    ids = sa.union_all(*(select(part.c.id) for part in ranges))
+    actions = db.session.scalars(select(Action).where(Action.id.in_(ids)).order_by(*earliest).limit(URGENT_ACTIONS + 1))
     return [UrgentAction(action, rag(action.status, action.due_on, today)) for action in actions]
 
 

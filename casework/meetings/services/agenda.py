@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -37,30 +38,36 @@ from sqlalchemy import (
     Date,
     Integer,
     Row,
+    ScalarSelect,
+    Select,
     SQLColumnExpression,
     String,
     Subquery,
+    and_,
+    bindparam,
     cast,
     delete,
-    exists,
+    false,
     func,
     insert,
     literal,
     null,
     or_,
     select,
+    true,
+    union,
     union_all,
 )
 from sqlalchemy import (
     case as sql_case,
 )
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from casework import db
 from casework.accounts.models import User
 from casework.actions.models import LIVE_STATUSES, Action
 from casework.audit import services as audit
-from casework.cases.models import Case, CaseParty, CaseStatus, PartyRole
+from casework.cases.models import Case, CaseStatus
 from casework.clock import ZONE, local_date, utcnow
 from casework.db import UTCDateTime, local_day
 from casework.exceptions import NotFound
@@ -71,7 +78,7 @@ from casework.notifications import events
 from casework.paging import Page, clamp
 from casework.policy import visible_cases
 from casework.referrals.models import Referral, ReferralStatus
-from casework.victims.models import ClockKind, ClockOutcome, RiskAssessment, RiskLevel, SlaClock
+from casework.victims.models import ClockKind, ClockOutcome, SlaClock
 
 # Without an earlier meeting, "since the last meeting" means this long before this one.
 DEFAULT_WINDOW = timedelta(days=31)
@@ -147,38 +154,13 @@ def _signal(
     ]
 
 
-def _signals(since: datetime, now: datetime) -> CTE:
-    """Every reason an open case qualifies, one row each, from index-backed queries."""
+def _accepted_and_clocks(since: datetime, now: datetime) -> tuple[Select[Any], Select[Any]]:
+    """The signals of cases accepted from a referral since the last meeting and of those
+    with an overdue SLA clock: both few, however large the casebook."""
     accepted = (
         select(*_signal(Referral.case_id, _Signal.ACCEPTED, at=Referral.decided_at))
         .join(Case, Case.id == Referral.case_id)
         .where(Referral.status == ReferralStatus.ACCEPTED, Referral.decided_at >= since, _open_case())
-    )
-    # The latest assessment (by assessed_at) of a victim still on the case is high.
-    assessed = aliased(RiskAssessment)
-    latest = (
-        select(func.max(assessed.assessed_at))
-        .where(assessed.case_id == RiskAssessment.case_id, assessed.person_id == RiskAssessment.person_id)
-        .scalar_subquery()
-    )
-    # "+ 0" makes SQLite start from the open cases (by status) and read each one's
-    # parties, rather than every party of every case and then its case.
-    high = (
-        select(*_signal(CaseParty.case_id, _Signal.HIGH_RISK))
-        .select_from(Case)
-        .join(CaseParty, CaseParty.case_id == Case.id + 0)
-        .where(
-            _open_case(),
-            CaseParty.role == PartyRole.VICTIM,
-            CaseParty.removed_at.is_(None),
-            exists().where(
-                RiskAssessment.case_id == CaseParty.case_id,
-                RiskAssessment.person_id == CaseParty.person_id,
-                RiskAssessment.level == RiskLevel.HIGH,
-                RiskAssessment.assessed_at == latest,
-            ),
-        )
-        .group_by(CaseParty.case_id)
     )
     clocks = (
         select(*_signal(SlaClock.case_id, _Signal.CLOCK, day=local_day(func.min(SlaClock.due_at)), kind=SlaClock.kind))
@@ -186,24 +168,121 @@ def _signals(since: datetime, now: datetime) -> CTE:
         .where(SlaClock.outcome == ClockOutcome.OPEN, SlaClock.due_at < now, _open_case())
         .group_by(SlaClock.case_id, SlaClock.kind)
     )
-    # "+ 0" keeps SQLite from walking every case and each one's actions: it starts from
-    # the live overdue actions in ix_actions_status_due_on_assigned_agency_id, which
-    # holds their case_id, and looks up each case by its key.
-    actions = (
-        select(*_signal(Case.id, _Signal.ACTION, day=func.min(Action.due_on), count=func.count()))
-        .join(Action, Action.case_id + 0 == Case.id)
-        .where(Action.status.in_(LIVE_STATUSES), Action.due_on < local_date(now), _open_case())
-        .group_by(Case.id)
+    return accepted, clocks
+
+
+@dataclass(frozen=True)
+class _When:
+    """When the agenda is picked: the start of "since the last meeting", now, and today
+    in the UK; values, or bound parameters of a statement built once."""
+
+    since: Any
+    now: Any
+    today: Any
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """The cases that can be among the first ``depth`` of a section, and how many each
+    section has.
+
+    Every case from an accepted referral or with an overdue clock (``recent``) is a
+    candidate. Any other case's place follows from what is kept on it (a high-risk
+    victim, its first live action's due day, the flag): in the high-risk section those
+    with an overdue action come first by that day, then the rest by reference; in the
+    overdue section by that day; flagged ones by reference. So the first ``depth`` of
+    each of these orders, read from an index, hold every other case that can be among
+    the first ``depth`` of its section, and the sections' sizes are index-only counts."""
+
+    recent: CTE
+    ids: CTE
+    counts: dict[_Signal, ScalarSelect[Any]]
+
+
+def _candidates(when: _When, depth: Any, *, excluding: Any, keep: Any) -> _Candidates:
+    since, now = when.since, when.now
+    recent = union(
+        select(Referral.case_id)
+        .join(Case, Case.id == Referral.case_id)
+        .where(Referral.status == ReferralStatus.ACCEPTED, Referral.decided_at >= since, _open_case()),
+        select(SlaClock.case_id)
+        .join(Case, Case.id == SlaClock.case_id)
+        .where(SlaClock.outcome == ClockOutcome.OPEN, SlaClock.due_at < now, _open_case()),
+    ).cte("recent")
+    today = when.today
+    others = [_open_case(), Case.id.not_in(select(recent.c.case_id))]
+    if excluding is not None:
+        others.append(Case.id.not_in(excluding))
+    overdue = Case.first_live_action_due_on < today
+    # Not a range of the index: those without an overdue action are read in the order of
+    # another column (reference, or from the flagged ones) and this only filters them.
+    not_overdue = sql_case((overdue, 1), else_=0) == 0
+    high, low = Case.high_risk_victim == true(), Case.high_risk_victim == false()
+    # The flagged ones are read from their own index; the kept columns only filter them.
+    flagged = and_(Case.psg_review.is_(True), sql_case((high, 1), else_=0) == 0)
+    by_day = (Case.first_live_action_due_on, Case.reference)
+    # The same order as the reference, but not read from its index: walking every case
+    # by reference to find a few high-risk or flagged ones reads most of the casebook.
+    by_reference = (Case.reference + "",)
+    orders = (
+        ((high, overdue), by_day),
+        ((high, not_overdue), by_reference),
+        ((low, overdue), by_day),
+        ((flagged, not_overdue), by_reference),
+    )
+    firsts = [
+        select(Case.id).where(*others, *where).order_by(*order).limit(depth).subquery() for where, order in orders
+    ]
+    chosen = [select(recent.c.case_id), *(select(first.c.id) for first in firsts)]
+    if keep is not None:
+        chosen.append(keep)
+    counts = {
+        signal: select(func.count()).select_from(Case).where(*others, *where).scalar_subquery()
+        for signal, where in (
+            (_Signal.HIGH_RISK, (high,)),
+            (_Signal.CLOCK, (low, overdue)),
+            (_Signal.FLAGGED, (flagged, not_overdue)),
+        )
+    }
+    return _Candidates(recent, union(*chosen).cte("candidates"), counts)
+
+
+def _signals(when: _When, among: CTE, name: str = "signals") -> CTE:
+    """Every reason each of the candidates ``among`` qualifies, one row each."""
+    accepted, clocks = _accepted_and_clocks(when.since, when.now)
+    candidate = select(among.c.case_id)
+    # Whether the latest assessment of a victim still on the case is high, and the day
+    # its first live action falls due, are kept on the case by triggers.
+    high = select(*_signal(Case.id, _Signal.HIGH_RISK)).where(_open_case(), Case.high_risk_victim == true())
+    actions = select(*_signal(Case.id, _Signal.ACTION, day=Case.first_live_action_due_on)).where(
+        _open_case(), Case.first_live_action_due_on < when.today
     )
     flagged = select(*_signal(Case.id, _Signal.FLAGGED)).where(Case.psg_review.is_(True), _open_case())
-    return union_all(accepted, high, clocks, actions, flagged).cte("signals")
+    return union_all(
+        accepted.where(Referral.case_id.in_(candidate)),
+        high.where(Case.id.in_(candidate)),
+        clocks.where(SlaClock.case_id.in_(candidate)),
+        actions.where(Case.id.in_(candidate)),
+        flagged.where(Case.id.in_(candidate)),
+    ).cte(name)
 
 
-def _ranked(signals: CTE, *, section: AgendaSection | None = None, excluding: Any = None) -> Subquery:
-    """Each qualifying case once, with its section (the number of its first signal), its
-    place in the section and how many the section has. Within a section: more urgent
-    signals first, then the case whose oldest overdue clock or action fell due earliest
-    (UK local dates), then by reference (the older case first)."""
+def _ranked(
+    when: _When,
+    depth: Any,
+    *,
+    section: AgendaSection | None = None,
+    excluding: Any = None,
+    keep: Any = None,
+) -> tuple[CTE, Subquery]:
+    """The signals of the candidates, and each candidate once with its section (the
+    number of its first signal), its place in the section (exact for the first
+    ``depth``) and how many the section has. Within a section: more urgent signals
+    first, then the case whose oldest overdue clock or action fell due earliest (UK
+    local dates), then by reference (the older case first). ``keep`` (the cases on the
+    agenda) join the candidates; ``excluding`` leaves cases out of the sections."""
+    candidates = _candidates(when, depth, excluding=excluding, keep=keep)
+    signals = _signals(when, candidates.ids)
     first = func.min(sql_case((signals.c.signal == int(_Signal.ACTION), int(_Signal.CLOCK)), else_=signals.c.signal))
     urgent = sum(
         (func.max(sql_case((signals.c.signal == int(signal), 1), else_=0)) for signal in _URGENT),
@@ -218,7 +297,11 @@ def _ranked(signals: CTE, *, section: AgendaSection | None = None, excluding: An
         number = next(signal for signal, name in _SECTION_OF.items() if name is section)
         per_case = per_case.having(first == int(number))
     cases = per_case.subquery("per_case")
-    return (
+    recent = sql_case((cases.c.case_id.in_(select(candidates.recent.c.case_id)), 1), else_=0)
+    others = sql_case(
+        *((cases.c.section == int(signal), count) for signal, count in candidates.counts.items()), else_=0
+    )
+    ranked = (
         select(
             cases.c.case_id,
             cases.c.section,
@@ -228,11 +311,12 @@ def _ranked(signals: CTE, *, section: AgendaSection | None = None, excluding: An
                 order_by=(cases.c.urgent.desc(), cases.c.since.asc().nulls_last(), Case.reference),
             )
             .label("position"),
-            func.count().over(partition_by=cases.c.section).label("total"),
+            (func.sum(recent).over(partition_by=cases.c.section) + others).label("total"),
         )
         .join(Case, Case.id == cases.c.case_id)
         .subquery("ranked")
     )
+    return signals, ranked
 
 
 def _reasons(rows: Iterable[Row[Any]]) -> dict[int, list[str]]:
@@ -258,6 +342,18 @@ def _reasons(rows: Iterable[Row[Any]]) -> dict[int, list[str]]:
 
 def _signal_order(signals: CTE) -> tuple[ColumnElement[Any], ...]:
     return (signals.c.signal, signals.c.at, signals.c.kind)
+
+
+def _signal_columns(signals: CTE, today: Any) -> list[ColumnElement[Any]]:
+    """The signals' columns but the case's, with how many of its live actions are
+    overdue, counted for the cases returned only."""
+    overdue = (
+        select(func.count())
+        .where(Action.case_id == signals.c.case_id, Action.status.in_(LIVE_STATUSES), Action.due_on < today)
+        .scalar_subquery()
+    )
+    count = sql_case((signals.c.signal == int(_Signal.ACTION), overdue), else_=signals.c.count).label("count")
+    return [count if column.key == "count" else column for column in signals.c if column.key != "case_id"]
 
 
 @dataclass(frozen=True)
@@ -323,6 +419,29 @@ def _waiting_referrals(meeting: Meeting, since: datetime, limit: int) -> tuple[l
     return shown, {row.id for row in rows}, rows[0].total if rows else 0
 
 
+@cache
+def _pick_statement() -> Select[Any]:
+    """The agenda's one statement, built once with its values as parameters: building a
+    statement of this size costs more than running it on a small casebook."""
+    when = _When(
+        bindparam("since", type_=UTCDateTime()), bindparam("now", type_=UTCDateTime()), bindparam("today", type_=Date())
+    )
+    limit = bindparam("limit", type_=Integer())
+    on_agenda = select(AgendaItem.case_id).where(
+        AgendaItem.meeting_id == bindparam("meeting_id", type_=Integer()), AgendaItem.case_id.is_not(None)
+    )
+    _, ranked = _ranked(when, limit, keep=on_agenda)
+    chosen = select(ranked).where(or_(ranked.c.position <= limit, ranked.c.case_id.in_(on_agenda))).cte("chosen")
+    # The reasons of the chosen cases only, read again by case.
+    signals = _signals(when, chosen, "reasons")
+    return (
+        select(chosen, *_signal_columns(signals, when.today))
+        .select_from(signals)
+        .join(chosen, chosen.c.case_id == signals.c.case_id)
+        .order_by(chosen.c.section, chosen.c.position, *_signal_order(signals))
+    )
+
+
 def pick(meeting: Meeting, now: datetime, *, limit: int = SECTION_LIMIT) -> Picked:
     """Read the casebook: the first ``limit`` referrals and cases of each section that
     qualify for this meeting's agenda, in agenda order, with their reasons; the reasons
@@ -330,15 +449,9 @@ def pick(meeting: Meeting, now: datetime, *, limit: int = SECTION_LIMIT) -> Pick
     The ranking is done in SQL, so only what is shown comes back."""
     since = window_start(meeting)
     referrals, waiting, waiting_total = _waiting_referrals(meeting, since, limit)
-    signals = _signals(since, now)
-    ranked = _ranked(signals)
-    on_agenda = select(AgendaItem.case_id).where(AgendaItem.meeting_id == meeting.id, AgendaItem.case_id.is_not(None))
-    chosen = select(ranked).where(or_(ranked.c.position <= limit, ranked.c.case_id.in_(on_agenda))).subquery("chosen")
     rows = db.session.execute(
-        select(chosen, *(column for column in signals.c if column.key != "case_id"))
-        .select_from(signals)
-        .join(chosen, chosen.c.case_id == signals.c.case_id)
-        .order_by(chosen.c.section, chosen.c.position, *_signal_order(signals))
+        _pick_statement(),
+        {"since": since, "now": now, "today": local_date(now), "limit": limit, "meeting_id": meeting.id},
     ).all()
     reasons = _reasons(rows)
     sections = {row.case_id: _SECTION_OF[_Signal(row.section)] for row in rows}
@@ -506,15 +619,20 @@ def more_cases(
     if section is None or meeting.locked:
         raise NotFound("agenda section", meeting_id)
     on_agenda = select(AgendaItem.case_id).where(AgendaItem.meeting_id == meeting.id, AgendaItem.case_id.is_not(None))
-    signals = _signals(window_start(meeting), now or utcnow())
-    ranked = _ranked(signals, section=section, excluding=on_agenda)
-    total = db.session.scalar(select(func.count()).select_from(ranked)) or 0
+    moment, since = now or utcnow(), window_start(meeting)
+    when = _When(since, moment, local_date(moment))
+    _, counted = _ranked(when, 1, section=section, excluding=on_agenda)
+    total = db.session.scalar(select(func.max(counted.c.total))) or 0
     page = clamp(page, total, per_page)
+    _, ranked = _ranked(when, page * per_page, section=section, excluding=on_agenda)
+    shown_here = (
+        select(ranked).where(ranked.c.position.between((page - 1) * per_page + 1, page * per_page)).cte("shown")
+    )
+    signals = _signals(when, shown_here, "reasons")
     rows = db.session.execute(
-        select(ranked.c.case_id, *(column for column in signals.c if column.key != "case_id"))
-        .join(signals, signals.c.case_id == ranked.c.case_id)
-        .where(ranked.c.position.between((page - 1) * per_page + 1, page * per_page))
-        .order_by(ranked.c.position, *_signal_order(signals))
+        select(shown_here.c.case_id, *_signal_columns(signals, when.today))
+        .join(signals, signals.c.case_id == shown_here.c.case_id)
+        .order_by(shown_here.c.position, *_signal_order(signals))
     ).all()
     shown = [PickedCase(case_id, section, reasons) for case_id, reasons in _reasons(rows).items()]
     seen: dict[int, tuple[Case, bool]] = {}

@@ -45,10 +45,11 @@ def _load_items(meeting: Meeting) -> list[AgendaItem]:
     )
 
 
-def _sees_record(actor: User, item: AgendaItem, full_view: bool) -> bool:
-    if item.case_id is not None:
+def _sees_record(actor: User, case_id: int | None, referral_id: int | None, full_view: bool) -> bool:
+    """Whether the actor sees an item's minutes and decisions (by what the item is about)."""
+    if case_id is not None:
         return full_view
-    if item.referral_id is not None:
+    if referral_id is not None:
         return can(actor, P.REFERRAL_DECIDE)
     return True
 
@@ -87,6 +88,6 @@ def _writable_item(actor: User, meeting: Meeting, item_id: int) -> AgendaItem:
     if item.case_id is not None:
         row = db.session.execute(visible_cases(actor).where(Case.id == item.case_id)).first()
         full_view = row is not None and bool(row[1])
-    if not _sees_record(actor, item, full_view):
+    if not _sees_record(actor, item.case_id, item.referral_id, full_view):
         raise PermissionDenied(P.MEETING_RUN)
     return item

@@ -8,22 +8,24 @@ conferences are meetings too, but they are recorded and shown on their case
 (services/conferences.py), never here.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from casework import db
 from casework.accounts.models import User
 from casework.actions.models import Action
 from casework.agencies.models import Agency
 from casework.audit import services as audit
-from casework.cases.models import Case, CaseAgency, CaseParty
+from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, CaseType, PartyRole
 from casework.cases.services import lookup as case_lookup
 
 # The stub's subject follows the case page's rule exactly.
-from casework.cases.services.pages import subject_name
+from casework.cases.services.pages import subject_party
 from casework.clock import local_date, start_of_day, utcnow
 from casework.exceptions import InvalidTransition, NotFound, PermissionDenied
 from casework.meetings.models import (
@@ -33,19 +35,20 @@ from casework.meetings.models import (
     Meeting,
     MeetingAmendment,
     MeetingAttendance,
+    MeetingDecision,
 )
 from casework.meetings.services.lookup import (
     _attendance,
-    _load_items,
     _psg_meetings,
     _sees_record,
     finishable,
     get_meeting,
 )
 from casework.paging import Page, clamp
+from casework.people.models import Person
 from casework.permissions import Permission
 from casework.policy import assignable_users_clause, authorize, can, visible_actions, visible_cases, visible_referrals
-from casework.referrals.models import Referral
+from casework.referrals.models import Referral, ReferralStatus, referral_subject_name
 
 P = Permission
 
@@ -78,27 +81,94 @@ def list_meetings(actor: User, *, page: int, per_page: int, now: datetime | None
 
 
 # --- How each viewer sees the agenda -----------------------------------------------
+#
+# The agenda of a county's backlog has over a hundred items. The pages read the columns
+# they show into small frozen records rather than mapped objects (a case with its
+# parties and their people, an item with its decisions): mapped objects hold reference
+# cycles, so every one a page loads is left for the garbage collector, and at a hundred
+# items that was several collections a request and a full one every few requests.
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class DecisionFacts:
+    id: int
+    text: str
+    recorded_by_name: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """An agenda item's columns, and its decisions in the order they were recorded."""
+
+    id: int
+    case_id: int | None
+    referral_id: int | None
+    topic: str
+    reasons: list[str]
+    minutes: str
+    decisions: Sequence[DecisionFacts]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What an item shows of its case; the template decides which of it a stub shows."""
+
+    id: int
+    reference: str
+    title: str
+    case_type: CaseType
+    status: CaseStatus
+    restricted: bool
+    lead_agency_name: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is CaseStatus.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralFacts:
+    """What an item shows of its referral, to those who decide referrals."""
+
+    id: int
+    first_name: str
+    last_name: str
+    place: str
+    status: ReferralStatus
+    received_at: datetime
+    referring_agency_name: str
+
+    @property
+    def subject_name(self) -> str:
+        return referral_subject_name(self.first_name, self.last_name, self.place)
+
+
+# No decision, or no action from one: shared, so a hundred items make no empty containers.
+_NO_DECISIONS: tuple["DecisionFacts", ...] = ()
+_NO_ACTIONS: Mapping[int, list[Action]] = MappingProxyType({})
+
+
+@dataclass(slots=True)
 class ItemView:
     """An agenda item as one viewer may see it."""
 
-    item: AgendaItem
+    item: ItemFacts
     number: int
-    case: Case | None = None
+    case: CaseFacts | None = None
     full_view: bool = False
     # A stub's subject (DESIGN.md section 1); never set for a restricted stub.
     subject_name: str = ""
     # The referral, for those who decide referrals; None for everyone else.
-    referral: Referral | None = None
+    referral: ReferralFacts | None = None
     # Why the item is on the agenda; hidden on a restricted stub, which shows nothing
     # but the reference and the lead agency.
     shows_reasons: bool = True
     # The minutes, decisions and amendments about it.
     shows_record: bool = True
     may_write: bool = False
-    actions: dict[int, list[Action]] = field(default_factory=dict)
+    # The actions each decision created, by decision id.
+    actions: Mapping[int, list[Action]] = field(default_factory=lambda: _NO_ACTIONS)
 
     @property
     def is_case(self) -> bool:
@@ -124,32 +194,106 @@ class ItemView:
         if self.is_case:
             return "A case not shared with your agency"
         if self.is_referral:
-            return f"Referral from {self.referral.referring_agency.name}" if self.referral else "A new referral"
+            return f"Referral from {self.referral.referring_agency_name}" if self.referral else "A new referral"
         return self.item.topic
 
 
-def _item_views(actor: User, meeting: Meeting, items: list[AgendaItem], numbers: dict[int, int]) -> list[ItemView]:
-    """The items as the actor may see them, in a constant number of queries."""
-    case_ids = {item.case_id for item in items if item.case_id is not None}
-    cases: dict[int, tuple[Case, bool]] = {}
-    if case_ids:
-        rows = db.session.execute(
-            visible_cases(actor)
-            .where(Case.id.in_(case_ids))
-            .options(joinedload(Case.lead_agency), selectinload(Case.parties).joinedload(CaseParty.person))
+def _items(meeting: Meeting) -> list[ItemFacts]:
+    """The meeting's items in agenda order, with their decisions: two statements."""
+    rows = db.session.execute(
+        select(
+            AgendaItem.id,
+            AgendaItem.case_id,
+            AgendaItem.referral_id,
+            AgendaItem.topic,
+            AgendaItem.reasons,
+            AgendaItem.minutes,
         )
-        cases = {case.id: (case, bool(full)) for case, full in rows}
-    referrals: dict[int, Referral] = {}
-    referral_ids = {item.referral_id for item in items if item.referral_id is not None}
-    if referral_ids and can(actor, P.REFERRAL_DECIDE):
-        referrals = {
-            referral.id: referral
-            for referral in db.session.scalars(
-                visible_referrals(actor)
-                .where(Referral.id.in_(referral_ids))
-                .options(joinedload(Referral.referring_agency))
+        .where(AgendaItem.meeting_id == meeting.id)
+        .order_by(AgendaItem.position, AgendaItem.id)
+    ).all()
+    decisions: dict[int, list[DecisionFacts]] = {}
+    if rows:
+        for item_id, decision_id, text, recorded_by, recorded_at in db.session.execute(
+            select(
+                MeetingDecision.item_id,
+                MeetingDecision.id,
+                MeetingDecision.text,
+                User.name,
+                MeetingDecision.recorded_at,
             )
-        }
+            .join(User, User.id == MeetingDecision.recorded_by_id)
+            .where(MeetingDecision.item_id.in_([row.id for row in rows]))
+            .order_by(MeetingDecision.id)
+        ):
+            decisions.setdefault(item_id, []).append(DecisionFacts(decision_id, text, recorded_by, recorded_at))
+    return [ItemFacts(*row, decisions=decisions.get(row.id, _NO_DECISIONS)) for row in rows]
+
+
+def _cases(actor: User, case_ids: set[int]) -> dict[int, tuple[CaseFacts, bool]]:
+    """The items' cases the actor may list, with whether they see each in full."""
+    if not case_ids:
+        return {}
+    visible = visible_cases(actor)
+    *_, full_view = visible.selected_columns  # after the columns of Case
+    rows = db.session.execute(
+        visible.with_only_columns(
+            Case.id,
+            Case.reference,
+            Case.title,
+            Case.case_type,
+            Case.status,
+            Case.restricted,
+            Agency.name,
+            full_view,
+        )
+        .join(Agency, Agency.id == Case.lead_agency_id)
+        .where(Case.id.in_(case_ids))
+    )
+    return {row[0]: (CaseFacts(*row[:7]), bool(row[7])) for row in rows}
+
+
+def _subject_names(cases: list[CaseFacts]) -> dict[int, str]:
+    """The subject each of these cases' stubs names, by the case page's rule
+    (cases.services.pages.subject_name), from the current parties' roles and names. Sent
+    whenever the agenda has a case, stubs or not, so a page's statements are the same."""
+    parties: dict[int, list[tuple[PartyRole, str]]] = {}
+    for case_id, role, first_name, last_name in db.session.execute(
+        select(CaseParty.case_id, CaseParty.role, Person.first_name, Person.last_name)
+        .join(Person, Person.id == CaseParty.person_id)
+        .where(CaseParty.case_id.in_([case.id for case in cases]), CaseParty.removed_at.is_(None))
+        .order_by(CaseParty.case_id, CaseParty.id)
+    ):
+        parties.setdefault(case_id, []).append((role, f"{first_name} {last_name}"))  # as Person.full_name
+    return {case.id: subject_party(case.case_type, parties.get(case.id, [])) or "" for case in cases}
+
+
+def _referrals(actor: User, referral_ids: set[int]) -> dict[int, ReferralFacts]:
+    """The items' referrals, for those who decide referrals; nothing for anyone else."""
+    if not referral_ids or not can(actor, P.REFERRAL_DECIDE):
+        return {}
+    rows = db.session.execute(
+        visible_referrals(actor)
+        .with_only_columns(
+            Referral.id,
+            Referral.first_name,
+            Referral.last_name,
+            Referral.place,
+            Referral.status,
+            Referral.received_at,
+            Agency.name,
+        )
+        .join(Agency, Agency.id == Referral.referring_agency_id)
+        .where(Referral.id.in_(referral_ids))
+    )
+    return {row.id: ReferralFacts(*row) for row in rows}
+
+
+def _item_views(actor: User, meeting: Meeting, items: list[ItemFacts], numbers: dict[int, int]) -> list[ItemView]:
+    """The items as the actor may see them, in a constant number of queries."""
+    cases = _cases(actor, {item.case_id for item in items if item.case_id is not None})
+    names = _subject_names([case for case, full in cases.values() if not full and not case.restricted]) if cases else {}
+    referrals = _referrals(actor, {item.referral_id for item in items if item.referral_id is not None})
     runs = can(actor, P.MEETING_RUN) and not meeting.locked
     views = []
     for item in items:
@@ -160,8 +304,8 @@ def _item_views(actor: User, meeting: Meeting, items: list[AgendaItem], numbers:
         if view.is_stub:
             view.shows_reasons = case is not None and not case.restricted
             if view.shows_reasons and case is not None:
-                view.subject_name = subject_name(case)
-        view.shows_record = _sees_record(actor, item, full_view)
+                view.subject_name = names.get(case.id, "")
+        view.shows_record = _sees_record(actor, item.case_id, item.referral_id, full_view)
         view.may_write = runs and view.shows_record
         views.append(view)
     _attach_actions(actor, views)
@@ -181,7 +325,10 @@ def _attach_actions(actor: User, views: list[ItemView]) -> None:
     )
     for action in actions:
         assert action.decision_id is not None  # the query reads the actions of these decisions
-        by_decision[action.decision_id].actions.setdefault(action.decision_id, []).append(action)
+        view = by_decision[action.decision_id]
+        found = view.actions if isinstance(view.actions, dict) else {}
+        found.setdefault(action.decision_id, []).append(action)
+        view.actions = found
 
 
 @dataclass(frozen=True)
@@ -214,7 +361,7 @@ def meeting_page(actor: User, meeting_id: int) -> MeetingPage:
         .options(joinedload(MeetingAttendance.agency))
         .order_by(Agency.name)
     ).all()
-    items = _load_items(meeting)
+    items = _items(meeting)
     numbers = {item.id: number for number, item in enumerate(items, start=1)}
     views = _item_views(actor, meeting, items, numbers)
     shown = {view.item.id: view.shows_record for view in views}
@@ -257,7 +404,7 @@ def item_page(actor: User, meeting_id: int, item_id: int) -> ItemPage:
     """One item, for the chair recording its minutes and decisions."""
     meeting = get_meeting(actor, meeting_id)
     authorize(actor, P.MEETING_RUN)
-    items = _load_items(meeting)
+    items = _items(meeting)
     numbers = {item.id: number for number, item in enumerate(items, start=1)}
     wanted = [item for item in items if item.id == item_id]
     if not wanted:
@@ -269,7 +416,7 @@ def item_page(actor: User, meeting_id: int, item_id: int) -> ItemPage:
     return ItemPage(meeting, view)
 
 
-def record_view(actor: User, meeting: Meeting, item: AgendaItem | None = None) -> None:
+def record_view(actor: User, meeting: Meeting, item: ItemFacts | None = None) -> None:
     """The audit record of a meeting's page, or of one item's: they show the agenda's
     cases as the viewer may see them, and what was minuted about the people on them."""
     detail = {"item_id": item.id} if item is not None else {}
@@ -329,7 +476,7 @@ def amendable_items(actor: User, meeting_id: int) -> tuple[Meeting, list[ItemVie
         raise InvalidTransition(
             "Amendments are added once the meeting is finished: until then, change the record itself"
         )
-    items = _load_items(meeting)
+    items = _items(meeting)
     numbers = {item.id: number for number, item in enumerate(items, start=1)}
     views = [view for view in _item_views(actor, meeting, items, numbers) if view.shows_record]
     return meeting, views

@@ -197,10 +197,11 @@ def register(
         "deadline": [no_deadline, flip(Premises.status_since), Premises.name],
     }
     order = orders.get(criteria.sort, orders["name"])
+    # Premises of the same name in the direction of the names, so the name order walks
+    # the index on (name, id) either way.
+    tie = flip(Premises.id) if order is orders["name"] else Premises.id
     page = clamp(criteria.page, total, per_page)
-    premises = list(
-        db.session.scalars(base.order_by(*order, Premises.id).limit(per_page).offset((page - 1) * per_page))
-    )
+    premises = list(db.session.scalars(base.order_by(*order, tie).limit(per_page).offset((page - 1) * per_page)))
     ids = [item.id for item in premises]
     suggestions = suggested_statuses(ids, now, rules)
     last_visits = _last_visits(ids)

@@ -35,11 +35,16 @@ from flask.testing import FlaskClient
 
 from casework import create_app, db
 from casework.accounts.models import User
+from casework.accounts.services import passwords
 from casework.clock import timestamp
 from casework.session_store import bind_to_user
 from config import TestConfig
 from tests.factories import make_agency
 from tests.support.postgres import PostgresUnavailable, throwaway_postgres
+
+# argon2id at its real cost is most of the time of every test that signs in through the
+# form or changes a password; tests/accounts/test_passwords.py checks the real cost.
+passwords.lower_cost_for_tests()
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"

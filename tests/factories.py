@@ -1,6 +1,7 @@
 """Keyword-only builders. Each adds and commits: under the test fixture a commit only
 releases a SAVEPOINT, and the test's outer transaction still rolls everything back."""
 
+import functools
 import itertools
 from datetime import date, datetime
 
@@ -20,7 +21,15 @@ from casework.rag import Rag
 from casework.referrals.models import Consent, Referral, ReferralStatus, ReferralSubject
 
 PASSWORD = "correct horse battery staple"
-_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: argon2id is slow on purpose
+
+
+@functools.cache
+def _password_hash() -> str:
+    """PASSWORD hashed once per process, when the first user is made: after
+    tests/conftest.py has set the cost the suite hashes at."""
+    return hash_password(PASSWORD)
+
+
 _numbers = itertools.count(1)
 
 
@@ -45,7 +54,7 @@ def make_user(
         name=name or f"User {number}",
         role=role,
         agency_id=(agency or make_agency()).id,
-        password_hash=_PASSWORD_HASH,
+        password_hash=_password_hash(),
         active=active,
     )
     db.session.add(user)
@@ -152,8 +161,35 @@ def make_premises(
     licence_number: str | None = None,
     created_at: datetime | None = None,
 ) -> Premises:
+    premises = build_premises(
+        name=name,
+        status=status,
+        status_since=status_since,
+        kind=kind,
+        town=town,
+        cluster=cluster,
+        licence_number=licence_number,
+        created_at=created_at,
+    )
+    db.session.add(premises)
+    db.session.commit()
+    return premises
+
+
+def build_premises(
+    *,
+    name: str | None = None,
+    status: TlsStatus = TlsStatus.GREEN,
+    status_since: datetime | None = None,
+    kind: PremisesKind = PremisesKind.ON_SALES,
+    town: str = "Wisbech",
+    cluster: str = "Wisbech pub cluster",
+    licence_number: str | None = None,
+    created_at: datetime | None = None,
+) -> Premises:
+    """The row ``make_premises`` adds, not yet added: for a test that adds hundreds at once."""
     number = next(_numbers)
-    premises = Premises(
+    return Premises(
         name=name or f"The Crown {number}",
         address=f"{number} Market Place, {town}",
         postcode="PE13 1AB",
@@ -167,9 +203,6 @@ def make_premises(
         status_since=status_since or utcnow(),
         created_at=created_at or utcnow(),
     )
-    db.session.add(premises)
-    db.session.commit()
-    return premises
 
 
 # --- Actions ---------------------------------------------------------------------------

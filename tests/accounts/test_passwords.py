@@ -1,5 +1,7 @@
 """The password rules: length, a shipped list of common passwords, no composition rules."""
 
+import subprocess
+import sys
 from importlib.resources import files
 
 import pytest
@@ -13,6 +15,7 @@ from casework.accounts.services.passwords import (
     verify_password,
 )
 from casework.exceptions import InvalidInput
+from tests.conftest import ROOT
 
 HARDER = "Choose a password that is harder to guess"
 
@@ -101,3 +104,24 @@ def test_verifying_against_no_hash_fails_like_a_wrong_password():
     assert verify_password(None, "anything at all") is False
     assert verify_password("not a hash", "anything at all") is False
     assert passwords.MIN_LENGTH == 12 and passwords.MAX_LENGTH == 128
+
+
+def test_outside_the_test_suite_passwords_are_hashed_at_argon2_cffis_default_cost():
+    """The suite hashes at the lowest cost (tests/conftest.py); the app, the CLI and the
+    demo, in a process of their own, hash at the library's defaults: t=3, m=64 MiB, p=4."""
+    from argon2 import DEFAULT_MEMORY_COST, DEFAULT_PARALLELISM, DEFAULT_TIME_COST, extract_parameters
+
+    program = "from casework.accounts.services import passwords; print(passwords.hash_password('x'), end='')"
+    made = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True, cwd=ROOT)
+    parameters = extract_parameters(made.stdout)
+    assert parameters.type.name == "ID"
+    assert (
+        (parameters.time_cost, parameters.memory_cost, parameters.parallelism)
+        == (
+            DEFAULT_TIME_COST,
+            DEFAULT_MEMORY_COST,
+            DEFAULT_PARALLELISM,
+        )
+        == (3, 65536, 4)
+    )
+    assert extract_parameters(hash_password("x")).memory_cost == 8  # and the suite's own

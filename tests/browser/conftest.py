@@ -10,6 +10,9 @@ Chromium is Debian's (/usr/bin/chromium), launched once per test session (per py
 worker), with one signed-in browser context per demo account for the whole run.
 """
 
+import contextlib
+import fcntl
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -20,14 +23,14 @@ import pytest
 from alembic import command
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, ViewportSize, sync_playwright
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from casework import create_app, db
 from casework.demo import DEMO_PASSWORD, load_demo
 from config import TestConfig
 from tests.conftest import IN_CI, alembic_config
-from tests.support.databases import fresh_database
+from tests.support.databases import dump_database, fresh_database, restore_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -160,16 +163,25 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="session")
 def live_server(browser: Browser, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with fresh_database(database_url, tmp_path_factory.mktemp("browser"), prefix="casework_browser") as url:
-        command.upgrade(alembic_config(url), "head")
         # create_app points the global db.session at the new engine: put back what
         # the rest of the suite had, and let each browser test bind it for itself.
         previous = _bound_engine()
-        app = create_app(LiveConfig(url))
-        engine = app.extensions["casework.engine"]
+        shared = _shared_demo(tmp_path_factory, url)
         try:
-            with app.app_context():
-                load_demo()
-                db.session.commit()
+            with _only_one_worker(shared):
+                restored = shared is not None and shared.exists()
+                if shared is not None and restored:
+                    restore_database(url, shared)
+                else:
+                    command.upgrade(alembic_config(url), "head")
+                app = create_app(LiveConfig(url))
+                engine = app.extensions["casework.engine"]
+                if not restored:
+                    with app.app_context():
+                        load_demo()
+                        db.session.commit()
+                    if shared is not None:
+                        dump_database(url, shared)
         finally:
             _bind_session(previous)
 
@@ -185,6 +197,31 @@ def live_server(browser: Browser, database_url: str, tmp_path_factory: pytest.Te
             thread.join()
             server.server_close()
             engine.dispose()
+
+
+def _shared_demo(tmp_path_factory: pytest.TempPathFactory, url: str) -> Path | None:
+    """Where the first pytest-xdist worker to start a live server leaves a copy of its
+    database with the demo loaded, for the other worker to restore: loading the demo on
+    PostgreSQL (some 4,400 statements, each a round trip) takes far longer than a
+    restore. The workers' temporary directories share a parent for the run."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") or make_url(url).get_backend_name() != "postgresql":
+        return None
+    return tmp_path_factory.getbasetemp().parent / "casework-browser-demo.dump"
+
+
+@contextlib.contextmanager
+def _only_one_worker(shared: Path | None) -> Iterator[None]:
+    """Held while a worker loads the demo or restores it, so the other worker waits for
+    the copy rather than loading the demo too."""
+    if shared is None:
+        yield
+        return
+    with shared.with_name(shared.name + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ from casework.premises.models import (
 from casework.premises.services import tls_reports
 from casework.premises.services.tls_rules import TlsRules, deadlines
 from casework.rag import Rag
-from tests.factories import make_agency, make_premises, make_user
+from tests.factories import build_premises, make_agency, make_premises, make_user
 from tests.support.queries import recorded_statements
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
@@ -267,18 +267,20 @@ def test_the_most_overdue_are_listed_and_every_one_counted(officer, manager, mon
     starts += [at(2026, 8, 31, 10), at(2026, 8, 30, 11), at(2026, 8, 29, 23)]  # 30 November, clamped
     starts += [add_months(now, -3) + timedelta(minutes=delta) for delta in (-30, 30)]  # due today
     starts += [now - timedelta(days=28, minutes=delta) for delta in (-30, 30)]
+    visited = []
     for since in starts:
         for status in (RED, AMBER):
-            premises = make_premises(status=status, status_since=since)
+            premises = build_premises(status=status, status_since=since)
+            db.session.add(premises)
             if status is AMBER and rng.random() < 0.3:
-                db.session.add(
-                    PremisesVisit(
-                        premises_id=premises.id,
-                        kind=VisitKind.COMPLIANCE,
-                        officer_id=officer.id,
-                        visited_at=since + timedelta(days=rng.choice([-2, 1, 40])),
-                    )
-                )
+                visited.append((premises, since + timedelta(days=rng.choice([-2, 1, 40]))))
+    db.session.flush()  # the premises in one go (hundreds of them), then their visits
+    for premises, visited_at in visited:
+        db.session.add(
+            PremisesVisit(
+                premises_id=premises.id, kind=VisitKind.COMPLIANCE, officer_id=officer.id, visited_at=visited_at
+            )
+        )
     db.session.commit()
     expected = _listed_by_hand(now)
     assert len(expected) > 100

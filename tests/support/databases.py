@@ -1,12 +1,15 @@
 """Databases of their own, for tests that cannot run inside the rolled-back transaction."""
 
 import contextlib
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
+
+from tests.support.postgres import PostgresUnavailable, find_postgres_bin_dir
 
 
 @contextlib.contextmanager
@@ -29,3 +32,29 @@ def fresh_database(database_url: str, directory: Path, *, prefix: str) -> Iterat
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def dump_database(database_url: str, path: Path) -> None:
+    """Write a PostgreSQL database, schema and rows, to ``path`` (pg_dump's custom format)."""
+    written = path.with_name(path.name + ".partial")
+    _run_client("pg_dump", "--format=custom", f"--file={written}", _libpq(database_url))
+    written.rename(path)  # whoever reads it sees the whole dump or none
+
+
+def restore_database(database_url: str, path: Path) -> None:
+    """Fill an empty PostgreSQL database from a dump ``dump_database`` wrote."""
+    _run_client("pg_restore", "--no-owner", "--exit-on-error", f"--dbname={_libpq(database_url)}", str(path))
+
+
+def _libpq(database_url: str) -> str:
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _run_client(program: str, *args: str) -> None:
+    bin_dir = find_postgres_bin_dir()
+    if bin_dir is None:
+        raise PostgresUnavailable(f"{program} not found")
+    command = [str(bin_dir / program), *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{program} failed ({result.returncode}): {result.stderr}")

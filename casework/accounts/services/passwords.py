@@ -14,6 +14,17 @@ _hasher = PasswordHasher()  # argon2id, library defaults: t=3, m=64 MiB, p=4
 # Verified against when the e-mail is unknown, so both answers take the same time.
 _DUMMY_HASH = _hasher.hash("casework-timing-equaliser")
 
+
+def lower_cost_for_tests() -> None:
+    """Hash with the cheapest argon2id there is, for this process: the test suite signs in
+    thousands of times, and each sign-in at the real cost is a fifth of a second or more
+    of a busy processor. Only tests/conftest.py calls this; the algorithm, the checks and
+    the rehashing are the same, and a test checks the real cost everywhere else."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    _DUMMY_HASH = _hasher.hash("casework-timing-equaliser")
+
+
 MIN_LENGTH = 12
 MAX_LENGTH = 128  # bounds the hashing cost of a single request
 

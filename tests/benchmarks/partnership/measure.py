@@ -46,6 +46,7 @@ class Row:
     note: str = ""
     missed: str = ""  # a part's own targets it missed ("" when it met them)
     judge_ratio: bool = True  # False where LARGE against SMALL is not the question
+    records: int | None = None  # what the page listed, where it is judged per record
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -120,6 +121,10 @@ def measure_pages(
             timing.send()
         row = Row(backend, size.name, page.name, page.account, page.method, round(p50(times), 1),
                   round(p95(times), 1), len(statements), page.budget_ms, round(timing.size / 1024, 1))  # fmt: skip
+        if page.records is not None:
+            with app.app_context():
+                row.records = page.records(finder)
+                db.session.remove()
         rows.append(row)
         print(
             f"  {page.name:<36} p50 {row.p50_ms:8.1f} ms  p95 {row.p95_ms:8.1f} ms  {row.statements:5d} statements",

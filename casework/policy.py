@@ -496,8 +496,10 @@ def decides_access_request_clause(user: User) -> ColumnElement[bool]:
         return sa.false()
     if can(user, P.CASE_VIEW_ANY):
         return sa.true()
-    leads = select(Case.id).where(Case.id == AccessRequest.case_id, Case.lead_agency_id == user.agency_id)
-    return leads.exists()
+    if user.agency_id is None:
+        return sa.false()
+    # The case's lead agency is kept on the request, so a chair's queue is one index range.
+    return AccessRequest.lead_agency_id == user.agency_id
 
 
 def access_request_deciders(case: Case) -> Select[User]:

@@ -251,6 +251,11 @@ class AccessRequest(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     # The asker's agency when they asked: the one a grant adds to the case.
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    # The case's lead agency, whose chairs decide the request: copied so that a chair's
+    # queue is one index range. Set when the request is made; triggers fill it for a row
+    # inserted without it and keep it when a case's lead agency changes
+    # (*_ACCESS_REQUEST_LEAD_TRIGGERS).
+    lead_agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
     reason: Mapped[str] = mapped_column(sa.Text, info=limited(ACCESS_REQUEST_REASON_MAX))
     status: Mapped[AccessRequestStatus] = mapped_column(default=AccessRequestStatus.PENDING)
     requested_at: Mapped[CreatedAt]
@@ -262,12 +267,17 @@ class AccessRequest(Base):
 
     case: Mapped[Case] = relationship(lazy="raise")
     user: Mapped["User"] = relationship(foreign_keys=[user_id], lazy="raise")
-    agency: Mapped[Agency] = relationship(lazy="raise")
+    agency: Mapped[Agency] = relationship(foreign_keys=[agency_id], lazy="raise")
     decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id], lazy="raise")
 
     __table_args__ = (
-        # The queue's order: pending first, oldest first.
+        # The queue's two ranges, each read in its own order from its first row shown:
+        # pending, oldest first; decided, latest decision first. A chair's queue is one
+        # lead agency; a manager's is every request.
         sa.Index("ix_access_requests_status_requested_at", "status", "requested_at"),
+        sa.Index("ix_access_requests_lead_status_requested", "lead_agency_id", "status", "requested_at", "id"),
+        sa.Index("ix_access_requests_lead_decided", "lead_agency_id", "decided_at", "id"),
+        sa.Index("ix_access_requests_decided_at_id", "decided_at", "id"),
         # One pending request per user and case, however many requests race to be it.
         sa.Index(
             "uq_access_requests_pending",
@@ -278,6 +288,41 @@ class AccessRequest(Base):
             postgresql_where=sa.text("status = 'pending'"),
         ),
     )
+
+
+# A case's lead agency copied onto its requests for access, in the transaction that
+# inserts a request or changes the case; the migration access_request_lead_agency
+# creates the same.
+SQLITE_ACCESS_REQUEST_LEAD_TRIGGERS = [
+    """CREATE TRIGGER cases_access_request_lead AFTER UPDATE OF lead_agency_id ON cases
+WHEN NEW.lead_agency_id IS NOT OLD.lead_agency_id
+BEGIN UPDATE access_requests SET lead_agency_id = NEW.lead_agency_id WHERE case_id = NEW.id; END""",
+    """CREATE TRIGGER access_requests_lead_agency AFTER INSERT ON access_requests WHEN NEW.lead_agency_id IS NULL
+BEGIN UPDATE access_requests SET lead_agency_id = (SELECT cases.lead_agency_id FROM cases
+    WHERE cases.id = NEW.case_id) WHERE id = NEW.id; END""",
+]
+POSTGRESQL_ACCESS_REQUEST_LEAD_TRIGGERS = [
+    """CREATE FUNCTION cases_access_request_lead() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE access_requests SET lead_agency_id = NEW.lead_agency_id WHERE case_id = NEW.id;
+    RETURN NULL;
+END $$""",
+    """CREATE TRIGGER cases_access_request_lead AFTER UPDATE OF lead_agency_id ON cases FOR EACH ROW
+WHEN (NEW.lead_agency_id IS DISTINCT FROM OLD.lead_agency_id) EXECUTE FUNCTION cases_access_request_lead()""",
+    """CREATE FUNCTION access_requests_lead_agency() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.lead_agency_id := (SELECT cases.lead_agency_id FROM cases WHERE cases.id = NEW.case_id);
+    RETURN NEW;
+END $$""",
+    """CREATE TRIGGER access_requests_lead_agency BEFORE INSERT ON access_requests FOR EACH ROW
+WHEN (NEW.lead_agency_id IS NULL) EXECUTE FUNCTION access_requests_lead_agency()""",
+]
+# Made with access_requests, after cases: the trigger on cases writes to it.
+on_create(
+    AccessRequest.__table__,
+    sqlite=SQLITE_ACCESS_REQUEST_LEAD_TRIGGERS,
+    postgresql=POSTGRESQL_ACCESS_REQUEST_LEAD_TRIGGERS,
+)
 
 
 class CaseReferenceCounter(Base):

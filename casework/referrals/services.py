@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -161,41 +161,84 @@ class ReferralRow:
     case_visible: bool
 
 
-def list_referrals(actor: User, *, status: ReferralStatus | None, page: int, per_page: int) -> Page[ReferralRow]:
+# The list counts its referrals exactly up to this many, then says "more than": an exact
+# total reads every referral, and no one pages to the end of years of decided ones. The
+# new ones, which the chair has to decide, are always counted exactly.
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class ReferralPage(Page[ReferralRow]):
+    more_than: bool = False  # more than COUNT_CAP referrals: ``total`` is the cap
+    has_next: bool = False
+
+    @property
+    def pages(self) -> int:
+        """The pages known: all of them, or when the total is capped those the cap
+        covers and as far as the next one from here."""
+        counted = max(1, -(-self.total // self.per_page))
+        if not self.more_than:
+            return counted
+        return max(counted, self.page + 1 if self.has_next else self.page)
+
+
+def list_referrals(actor: User, *, status: ReferralStatus | None, page: int, per_page: int) -> ReferralPage:
     """The referrals the actor sees, new ones first, then the newest, in three
     statements whatever their number (the user, the counts, the page).
 
     The page is read as two ranges of indexes rather than one sort of every referral:
     the new ones newest first (``ix_referrals_status_received_at``), then the decided
     ones newest first (``ix_referrals_received_at_id``), each only as far as the page
-    reaches, its place in each worked out from the count of new referrals."""
+    reaches, its place in each worked out from the count of new referrals (an index
+    range). The total is counted only up to COUNT_CAP; past the end of a longer list
+    one more statement counts it to find the last page."""
     authorize(actor, P.REFERRAL_MAKE)
     query = visible_referrals(actor)
     if status is not None:
         query = query.where(Referral.status == status)
     is_new = Referral.status == ReferralStatus.NEW
-    total, new = db.session.execute(query.with_only_columns(func.count(), func.count(sa.case((is_new, 1))))).one()
-    page = clamp(page, total, per_page)
-    offset = (page - 1) * per_page
+    capped = query.with_only_columns(Referral.id).limit(COUNT_CAP + 1).subquery()
+    counted, new = db.session.execute(
+        select(
+            select(func.count()).select_from(capped).scalar_subquery(),
+            query.where(is_new).with_only_columns(func.count(), maintain_column_froms=True).scalar_subquery(),
+        )
+    ).one()
+    more_than = counted > COUNT_CAP
+    page = max(1, page) if more_than else clamp(page, counted, per_page)
+    rows = _referral_rows(actor, query, new, (page - 1) * per_page, per_page + 1)
+    if not rows and page > 1:  # past the end of a list longer than the cap: its last page
+        total = db.session.scalar(query.with_only_columns(func.count(), maintain_column_froms=True)) or 0
+        page = clamp(page, total, per_page)
+        rows = _referral_rows(actor, query, new, (page - 1) * per_page, per_page + 1)
+    items = [ReferralRow(referral, reference, bool(visible)) for referral, reference, visible in rows[:per_page]]
+    return ReferralPage(
+        items, min(counted, COUNT_CAP), page, per_page, more_than=more_than, has_next=len(rows) > per_page
+    )
+
+
+def _referral_rows(actor: User, query: Select[Referral], new: int, offset: int, limit: int) -> list[sa.Row]:
+    """``limit`` referrals from ``offset``: new ones first, each part newest first."""
+    is_new = Referral.status == ReferralStatus.NEW
     newest = (Referral.received_at.desc(), Referral.id.desc())
     parts = []
     if offset < new:  # the page starts among the new referrals
-        parts.append(query.where(is_new).order_by(*newest).limit(per_page).offset(offset))
-    if offset + per_page > new:  # and reaches the decided ones
+        parts.append(query.where(is_new).order_by(*newest).limit(limit).offset(offset))
+    if offset + limit > new:  # and reaches the decided ones
         decided = query.where(Referral.status != ReferralStatus.NEW).order_by(*newest)
-        parts.append(decided.limit(per_page - max(0, new - offset)).offset(max(0, offset - new)))
+        parts.append(decided.limit(limit - max(0, new - offset)).offset(max(0, offset - new)))
     # Each part is a subquery of its own: SQLite takes no LIMIT in a member of a UNION.
     ids = sa.union_all(*(select(part.with_only_columns(Referral.id).subquery().c.id) for part in parts))
-    rows = db.session.execute(
-        select(Referral)
-        .where(Referral.id.in_(ids))
-        .outerjoin(Case, Case.id == Referral.case_id)
-        .add_columns(Case.reference, _case_visible(actor))
-        .options(joinedload(Referral.referring_agency), joinedload(Referral.referrer))
-        .order_by(sa.case((is_new, 0), else_=1), *newest)
-    ).all()
-    items = [ReferralRow(referral, reference, bool(visible)) for referral, reference, visible in rows]
-    return Page(items, total, page, per_page)
+    return list(
+        db.session.execute(
+            select(Referral)
+            .where(Referral.id.in_(ids))
+            .outerjoin(Case, Case.id == Referral.case_id)
+            .add_columns(Case.reference, _case_visible(actor))
+            .options(joinedload(Referral.referring_agency), joinedload(Referral.referrer))
+            .order_by(sa.case((is_new, 0), else_=1), *newest)
+        ).all()
+    )
 
 
 def _case_visible(actor: User) -> sa.ColumnElement[bool]:

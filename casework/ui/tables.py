@@ -54,11 +54,15 @@ def table_row(cells: Iterable[Mapping[str, Any]] | Markup, first_cell_is_header:
     return Markup("".join(out))  # nosec B704 - every part is a literal or went through escape()
 
 
-def drawn_row(*texts: str | None, last_classes: str = "") -> Markup:
+def drawn_row(*texts: str | None, first_classes: str = "", last_classes: str = "") -> Markup:
     """The markup ``table_row`` writes for a row of plain text cells (none a header; None
-    is no text), the last with ``last_classes`` if given: for long lists, without a dict
-    a cell."""
-    cells = [f'<td class="govuk-table__cell">{escape(text or "")}</td>' for text in texts[:-1]]
-    last = f"govuk-table__cell {escape(last_classes)}" if last_classes else "govuk-table__cell"
-    cells.append(f'<td class="{last}">{escape(texts[-1] or "")}</td>')
+    is no text; a text may be the template's or a widget's Markup), the first with
+    ``first_classes`` and the last with ``last_classes`` if given: for long lists,
+    without a dict a cell."""
+    classes = ["govuk-table__cell"] * len(texts)
+    if first_classes:
+        classes[0] = f"govuk-table__cell {escape(first_classes)}"
+    if last_classes:
+        classes[-1] = f"{classes[-1]} {escape(last_classes)}"
+    cells = [f'<td class="{kind}">{escape(text or "")}</td>' for kind, text in zip(classes, texts, strict=True)]
     return Markup(f'<tr class="govuk-table__row">{"".join(cells)}</tr>')  # nosec B704 - literals and escape()

@@ -64,7 +64,7 @@ def local_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(ZONE).date()
-    return f"{value.day} {value:%B %Y}"
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"  # not strftime: a list calls this per row
 
 
 def _amount(number: int, unit: str) -> str:

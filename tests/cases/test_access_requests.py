@@ -14,7 +14,7 @@ from casework import db
 from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.audit.models import AuditEvent
-from casework.cases.models import ACCESS_DECLINE_REASON_MAX, AccessRequest, AccessRequestStatus, CaseAgency
+from casework.cases.models import ACCESS_DECLINE_REASON_MAX, AccessRequest, AccessRequestStatus, Case, CaseAgency
 from casework.cases.services import access_requests, commands
 from casework.clock import utcnow
 from casework.exceptions import InvalidTransition
@@ -254,6 +254,80 @@ def test_the_queue_puts_waiting_requests_first_oldest_first(world, time_machine)
     access_requests.decline(world.chair, first.id, reason="No")
     shown = access_requests.queue(world.chair, page=1, per_page=10).items
     assert [request.case_id for request in shown] == [cases[1].id, cases[2].id, cases[0].id]
+
+
+def _requests_on_led_cases(world, time_machine, *, waiting: int, decided: int) -> None:
+    """Requests on cases the council leads, in pairs asked (and decided) at the same
+    moment, so that the queue's order has ties to break; and one on another agency's."""
+    made = []
+    for number in range(waiting + decided):
+        case = make_case(lead_agency=world.council, opened_by=world.chair)
+        made.append(commands.request_access(make_user(agency=make_agency()), case.reference, reason=WHY))
+        if number % 2:
+            time_machine.move_to(utcnow() + timedelta(minutes=1), tick=False)
+    for number, request in enumerate(made[waiting:]):
+        if number % 3:
+            access_requests.decline(world.chair, request.id, reason="No")
+        else:
+            commands.grant_access(world.chair, request.id)
+        if number % 2:
+            time_machine.move_to(utcnow() + timedelta(minutes=1), tick=False)
+    elsewhere = make_case(lead_agency=world.police, opened_by=world.other_chair)
+    commands.request_access(make_user(agency=make_agency()), elsewhere.reference, reason=WHY)
+    db.session.flush()
+
+
+@pytest.mark.parametrize("per_page", [1, 3, 4, 25])
+def test_the_queue_pages_through_both_ranges_skipping_and_repeating_nothing(world, time_machine, per_page):
+    _requests_on_led_cases(world, time_machine, waiting=5, decided=6)
+    for decider in (world.chair, world.manager):
+        everything = db.session.scalars(select(AccessRequest)).all()
+        mine = [r for r in everything if decider is world.manager or r.lead_agency_id == world.council.id]
+        pending = sorted(
+            (r for r in mine if r.status is AccessRequestStatus.PENDING), key=lambda r: (r.requested_at, r.id)
+        )
+        decided = sorted(
+            (r for r in mine if r.status is not AccessRequestStatus.PENDING),
+            key=lambda r: (r.decided_at, r.id),
+            reverse=True,
+        )
+        first = access_requests.queue(decider, page=1, per_page=per_page)
+        shown = [
+            r.id
+            for number in range(1, first.pages + 1)
+            for r in access_requests.queue(decider, page=number, per_page=per_page).items
+        ]
+        assert shown == [r.id for r in pending + decided]
+        assert first.total == len(mine)
+        last = access_requests.queue(decider, page=first.pages + 5, per_page=per_page)
+        assert last.page == first.pages and last.items
+
+
+def test_a_change_of_lead_agency_moves_the_cases_requests_to_the_new_leads_queue(world):
+    ask(world)
+    ask(world, user=make_user(agency=world.police))
+    other = make_case(lead_agency=world.council, opened_by=world.chair)
+    commands.request_access(world.asker, other.reference, reason=WHY)
+    db.session.flush()
+    db.session.get_one(Case, world.case.id).lead_agency_id = world.police.id
+    db.session.flush()
+    db.session.expire_all()
+    kept = db.session.execute(
+        select(AccessRequest.id, AccessRequest.lead_agency_id, Case.lead_agency_id).join(
+            Case, Case.id == AccessRequest.case_id
+        )
+    ).all()
+    assert len(kept) == 3 and all(on_request == on_case for _id, on_request, on_case in kept)
+    assert {r.case_id for r in access_requests.queue(world.other_chair, page=1, per_page=25).items} == {world.case.id}
+    assert {r.case_id for r in access_requests.queue(world.chair, page=1, per_page=25).items} == {other.id}
+
+
+def test_a_request_written_without_its_lead_agency_gets_the_cases(world):
+    db.session.add(AccessRequest(case_id=world.case.id, user_id=world.asker.id, agency_id=world.housing.id, reason="x"))
+    db.session.flush()
+    db.session.expire_all()
+    assert the_request(world).lead_agency_id == world.council.id
+    assert [r.case_id for r in access_requests.queue(world.chair, page=1, per_page=25).items] == [world.case.id]
 
 
 def test_the_queue_is_audited_when_it_shows_requests(world):

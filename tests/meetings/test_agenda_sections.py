@@ -404,3 +404,46 @@ def test_the_first_of_each_section_and_its_count_match_the_whole_ranking_at_ever
                     break
                 page += 1
             assert rest == order.get(section, [])[limit:], (limit, section)
+
+
+def test_cases_with_an_overdue_clock_lead_their_section_by_day_and_reference_at_every_limit(world):
+    """Only the first ``limit`` cases with an overdue clock in each section are ranked,
+    the rest counted: at every limit they come first in their section, by the earlier of
+    the clock's UK day and an overdue action's day, a tie on the day by reference, and
+    "and N more" and its pages hold the rest once each."""
+    year = world.now.year
+    refs = iter(range(80001, 80100))
+
+    def case(*, clock_hours=None, action_days=None, high=False):
+        found = a_case(world, reference=f"ASB-{year}-{next(refs)}")
+        if clock_hours is not None:
+            overdue_clock(world, found, world.now - timedelta(hours=clock_hours))
+        if action_days is not None:
+            overdue_action(world, found, days=action_days)
+        if high:
+            assess(world.member, found, with_victim(world, found), HIGH, ago=timedelta(hours=1))
+        return found
+
+    tied_first = case(clock_hours=100, high=True)
+    action_earlier = case(clock_hours=30, action_days=9, high=True)
+    tied_second = case(clock_hours=100, high=True)
+    latest = case(clock_hours=50, high=True)
+    high_action = case(action_days=20, high=True)
+    high_only = case(high=True)
+    clock_only = case(clock_hours=40)
+    clock_earlier = case(clock_hours=90, action_days=1)
+    action_first = case(clock_hours=20, action_days=6)
+    action_only = case(action_days=30)
+    order = {
+        "high-risk": [action_earlier, tied_first, tied_second, latest, high_action, high_only],
+        "overdue": [action_first, clock_earlier, clock_only, action_only],
+    }
+    for limit in range(1, 7):
+        generate(world, limit=limit)
+        assert cases_on_agenda(world) == [found.id for cases in order.values() for found in cases[:limit]], limit
+        left = {name: len(cases) - limit for name, cases in order.items() if len(cases) > limit}
+        assert more(world) == (left or None), limit
+        for name, cases in order.items():
+            _meeting, _section, listed = agenda.more_cases(world.chair, world.meeting_id, name, page=1, per_page=50)
+            assert [shown.case.id for shown in listed.items] == [found.id for found in cases[limit:]], (limit, name)
+            assert listed.total == max(len(cases) - limit, 0), (limit, name)

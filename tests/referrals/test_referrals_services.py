@@ -236,6 +236,39 @@ def test_every_page_of_the_list_in_turn_holds_each_referral_once_new_first(world
         assert read == expected
 
 
+@pytest.mark.parametrize("per_page", [2, 3, 5])
+def test_a_list_longer_than_the_cap_pages_on_without_its_total(world, monkeypatch, per_page):
+    """Past COUNT_CAP the total says "more than" and the pages go on as far as there are
+    referrals, each once and in order, across ties and the edge between new and decided
+    ones; the new ones are still counted exactly. A page past the end is the last."""
+    monkeypatch.setattr(referrals, "COUNT_CAP", 4)
+    at = world.referral.received_at
+    made = [world.referral]
+    for n, status in enumerate([ReferralStatus.NEW] * 3 + [ReferralStatus.DECLINED] * 7):
+        made.append(make_referral(referrer=world.partner, status=status, received_at=at - timedelta(days=n % 2)))
+    expected = [
+        r.id
+        for r in sorted(made, key=lambda r: (r.status is not ReferralStatus.NEW, -r.received_at.timestamp(), -r.id))
+    ]
+
+    read, number = [], 1
+    while True:
+        page = referrals.list_referrals(world.chair, status=None, page=number, per_page=per_page)
+        assert (page.total, page.more_than, page.page) == (4, True, number)
+        read += [row.referral.id for row in page.items]
+        if page.pages == number:
+            break
+        number += 1
+    assert read == expected
+    assert number == -(-len(expected) // per_page)
+
+    last = referrals.list_referrals(world.chair, status=None, page=100, per_page=per_page)
+    assert last.page == number and [row.referral.id for row in last.items] == expected[(number - 1) * per_page :]
+    assert last.pages == number
+    few = referrals.list_referrals(world.chair, status=ReferralStatus.NEW, page=9, per_page=per_page)
+    assert (few.total, few.more_than) == (4, False) and few.page == few.pages == -(-4 // per_page)
+
+
 def test_viewing_a_referral_is_audited_without_its_contents(world):
     data = referrals.referral_page(world.partner, world.referral.id)
     assert data.referral.id == world.referral.id and not data.may_decide

@@ -1,9 +1,9 @@
 """Times as pages show them, in the partnership's time zone."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from casework.clock import ZONE
-from casework.ui.templating import local_datetime
+from casework.ui.templating import local_date, local_datetime
 
 
 def _by_strftime(value: datetime) -> str:
@@ -27,3 +27,12 @@ def test_noon_midnight_and_summer_time() -> None:
     assert local_datetime(datetime(2026, 7, 1, 23, 30, tzinfo=UTC)) == "2 July 2026 at 12:30am"
     assert local_datetime(datetime(2026, 7, 1, 13, 9, tzinfo=UTC)) == "1 July 2026 at 2:09pm"
     assert local_datetime(None) == ""
+
+
+def test_a_date_is_written_as_strftime_would_write_it_every_day_of_the_year_and_at_midnight_in_summer() -> None:
+    for day in range(366):
+        value = date(2028, 1, 1) + timedelta(days=day)
+        assert local_date(value) == f"{value.day} {value:%B %Y}", value
+    assert local_date(datetime(2026, 6, 30, 23, 30, tzinfo=UTC)) == "1 July 2026"
+    assert local_date(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == "31 December 2026"
+    assert local_date(None) == ""

@@ -43,7 +43,12 @@ def record_request(actor: User, case: Case, *, reason: str) -> AccessRequest:
     if waiting is not None and waiting.status is PENDING:
         raise InvalidTransition(ALREADY_ASKED)
     request = AccessRequest(
-        case_id=case.id, user_id=actor.id, agency_id=actor.agency_id, reason=reason.strip(), requested_at=utcnow()
+        case_id=case.id,
+        user_id=actor.id,
+        agency_id=actor.agency_id,
+        lead_agency_id=case.lead_agency_id,
+        reason=reason.strip(),
+        requested_at=utcnow(),
     )
     try:
         with db.session.begin_nested():
@@ -167,23 +172,47 @@ def _with_details(query: sa.Select[AccessRequest]) -> sa.Select[AccessRequest]:
 
 def queue(actor: User, *, page: int, per_page: int) -> Page[AccessRequest]:
     """The requests the user may decide: pending first, oldest first; then the decided
-    ones, latest decision first. Two queries whatever the page holds."""
+    ones, latest decision first. Two ranges, each read from an index from the first row
+    the page shows, so the work follows the page, not the history. Two queries."""
     authorize(actor, P.ACCESS_REQUEST_DECIDE)
     mine = decides_access_request_clause(actor)
-    total = db.session.scalar(select(func.count()).select_from(AccessRequest).where(mine)) or 0
+    waiting = AccessRequest.status == PENDING
+    counts = db.session.execute(
+        select(func.count(), func.count(sa.case((waiting, AccessRequest.id)))).select_from(AccessRequest).where(mine)
+    ).one()
+    total, pending = counts[0] or 0, counts[1] or 0
     page = clamp(page, total, per_page)
-    waiting_first = sa.case((AccessRequest.status == PENDING, 0), else_=1)
+    start = (page - 1) * per_page
+    from_pending = max(0, min(per_page, pending - start))
+    pending_ids = (
+        select(AccessRequest.id)
+        .where(mine, waiting)
+        .order_by(AccessRequest.requested_at, AccessRequest.id)
+        .limit(from_pending)
+        .offset(start)
+    )
+    # Decided requests carry their decision's time; pending ones have none.
+    decided_ids = (
+        select(AccessRequest.id)
+        .where(mine, AccessRequest.decided_at.is_not(None), ~waiting)
+        .order_by(AccessRequest.decided_at.desc(), AccessRequest.id.desc())
+        .limit(per_page - from_pending)
+        .offset(max(0, start - pending))
+    )
+    shown = sa.or_(
+        AccessRequest.id.in_(pending_ids) if from_pending else sa.false(),
+        AccessRequest.id.in_(decided_ids) if from_pending < per_page else sa.false(),
+    )
     rows = db.session.scalars(
         _with_details(select(AccessRequest))
-        .where(mine)
+        .where(shown)
         .order_by(
-            waiting_first,
-            sa.case((AccessRequest.status == PENDING, AccessRequest.requested_at)),
+            sa.case((waiting, 0), else_=1),
+            sa.case((waiting, AccessRequest.requested_at)),
+            sa.case((waiting, AccessRequest.id)),
             AccessRequest.decided_at.desc(),
-            AccessRequest.id,
+            AccessRequest.id.desc(),
         )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
     return Page(list(rows), total, page, per_page)
 

@@ -158,7 +158,9 @@ def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> CasePage:
     authorize(actor, P.CASE_LIST)
     shape = (clauses_key(actor), replace(criteria, after="", before="", page=1))
     matching, counting = _built(("cases", shape), lambda: _matching(actor, criteria))
-    total = db.session.scalar(counting) or 0
+    # The list's statements read columns, not mapped objects: run on the session's
+    # connection, they skip the ORM's execution and result set-up (a tenth of the page).
+    total = db.session.connection().scalar(counting) or 0
     listing = _Listing(actor, matching, _sort_keys(actor, criteria), shape)
     if (after := _cursor(criteria.after, listing.keys)) is not None:
         rows, has_more = listing.rows(per_page, start=after)
@@ -288,7 +290,7 @@ class _Listing:
         query = _built(key, lambda: self._query(per_page, start, forwards, offset))
         rows = [
             _Row(ListedCase._make((*row[:8], ListedAgency._make(row[8:10]))), bool(row[10]), row[11])
-            for row in db.session.execute(query)
+            for row in db.session.connection().execute(query)
         ]
         has_more = len(rows) > per_page
         rows = rows[:per_page]
@@ -363,7 +365,7 @@ def known_towns(actor: User) -> list[str]:
     smallest one after the last), and each kept if a case there is seen in full: a
     few index probes per town, however many cases there are, where a DISTINCT over
     the user's cases would read every one of them."""
-    return list(db.session.scalars(_built(("towns", clauses_key(actor)), lambda: _towns(actor))))
+    return list(db.session.connection().scalars(_built(("towns", clauses_key(actor)), lambda: _towns(actor))))
 
 
 def _towns(actor: User) -> Select[str]:

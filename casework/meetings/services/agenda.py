@@ -186,29 +186,79 @@ class _Candidates:
     """The cases that can be among the first ``depth`` of a section, and how many each
     section has.
 
-    Every case from an accepted referral or with an overdue clock (``recent``) is a
-    candidate. Any other case's place follows from what is kept on it (a high-risk
-    victim, its first live action's due day, the flag): in the high-risk section those
-    with an overdue action come first by that day, then the rest by reference; in the
-    overdue section by that day; flagged ones by reference. So the first ``depth`` of
-    each of these orders, read from an index, hold every other case that can be among
-    the first ``depth`` of its section, and the sections' sizes are index-only counts."""
+    Every case from an accepted referral since the last meeting is a candidate (few).
+    A case with an overdue clock ranks before every case
+    without one in its section (high risk, or overdue when the victim is not), and
+    among them by the earlier of its first clock's UK day and its first overdue
+    action's day, then by reference: only the first ``depth`` of each of those two
+    orders are candidates. Any other case's place follows from what is kept on it (a
+    high-risk victim, its first live action's due day, the flag): in the high-risk
+    section those with an overdue action come first by that day, then the rest by
+    reference; in the overdue section by that day; flagged ones by reference. So the
+    first ``depth`` of each of these orders, read from an index, hold every other case
+    that can be among the first ``depth`` of its section. ``counts`` are the sections'
+    sizes: the cases with a clock counted by group, the others index-only."""
 
-    recent: CTE
     ids: CTE
-    counts: dict[_Signal, ScalarSelect[Any]]
+    counts: dict[_Signal, ColumnElement[Any]]
+
+
+def _count(query: Select[Any]) -> ScalarSelect[Any]:
+    return select(func.count()).select_from(query.subquery()).scalar_subquery()
+
+
+def _clock_candidates(when: _When, depth: Any, excluding: Any) -> tuple[CTE, list[Select[Any]], dict[_Signal, Any]]:
+    """The cases accepted from a referral or with an overdue clock (``recent``); the
+    first ``depth`` of those with a clock only, in each of the two sections they can be
+    in; and how many of these each section has."""
+    accepted = (
+        select(Referral.case_id)
+        .join(Case, Case.id == Referral.case_id)
+        .where(Referral.status == ReferralStatus.ACCEPTED, Referral.decided_at >= when.since, _open_case())
+        .cte("accepted")
+        .prefix_with("MATERIALIZED")
+    )
+    # Each case's first overdue clock as a UK day (the same order as its instant), with
+    # what is kept on the case, so that ranking these reads nothing else.
+    clocked = (
+        select(
+            Case.id.label("case_id"),
+            local_day(func.min(SlaClock.due_at)).label("day"),
+            Case.high_risk_victim,
+            Case.first_live_action_due_on,
+            Case.reference,
+        )
+        .join(Case, Case.id == SlaClock.case_id)
+        .where(SlaClock.outcome == ClockOutcome.OPEN, SlaClock.due_at < when.now, _open_case())
+        .group_by(Case.id)
+        .cte("clocked")
+        .prefix_with("MATERIALIZED")
+    )
+    recent = union(select(accepted.c.case_id), select(clocked.c.case_id)).cte("recent")
+    kept = [] if excluding is None else [clocked.c.case_id.not_in(excluding)]
+    action_day = clocked.c.first_live_action_due_on
+    action_first = and_(action_day < when.today, action_day < clocked.c.day)
+    since = sql_case((action_first, action_day), else_=clocked.c.day)
+    clock_only = select(clocked.c.case_id).where(clocked.c.case_id.not_in(select(accepted.c.case_id)), *kept)
+    groups = {
+        _Signal.HIGH_RISK: clocked.c.high_risk_victim == true(),
+        _Signal.CLOCK: clocked.c.high_risk_victim == false(),
+    }
+    firsts = [
+        select(first.c.case_id)
+        for first in (
+            clock_only.where(where).order_by(since, clocked.c.reference).limit(depth).subquery()
+            for where in groups.values()
+        )
+    ]
+    counts: dict[_Signal, Any] = {signal: _count(clock_only.where(where)) for signal, where in groups.items()}
+    accepted_kept = [] if excluding is None else [accepted.c.case_id.not_in(excluding)]
+    counts[_Signal.ACCEPTED] = _count(select(accepted.c.case_id).where(*accepted_kept).distinct())
+    return recent, [select(accepted.c.case_id), *firsts], counts
 
 
 def _candidates(when: _When, depth: Any, *, excluding: Any, keep: Any) -> _Candidates:
-    since, now = when.since, when.now
-    recent = union(
-        select(Referral.case_id)
-        .join(Case, Case.id == Referral.case_id)
-        .where(Referral.status == ReferralStatus.ACCEPTED, Referral.decided_at >= since, _open_case()),
-        select(SlaClock.case_id)
-        .join(Case, Case.id == SlaClock.case_id)
-        .where(SlaClock.outcome == ClockOutcome.OPEN, SlaClock.due_at < now, _open_case()),
-    ).cte("recent")
+    recent, clock_firsts, clock_counts = _clock_candidates(when, depth, excluding)
     today = when.today
     others = [_open_case(), Case.id.not_in(select(recent.c.case_id))]
     if excluding is not None:
@@ -233,18 +283,18 @@ def _candidates(when: _When, depth: Any, *, excluding: Any, keep: Any) -> _Candi
     firsts = [
         select(Case.id).where(*others, *where).order_by(*order).limit(depth).subquery() for where, order in orders
     ]
-    chosen = [select(recent.c.case_id), *(select(first.c.id) for first in firsts)]
+    chosen = [*clock_firsts, *(select(first.c.id) for first in firsts)]
     if keep is not None:
         chosen.append(keep)
-    counts = {
-        signal: select(func.count()).select_from(Case).where(*others, *where).scalar_subquery()
-        for signal, where in (
-            (_Signal.HIGH_RISK, (high,)),
-            (_Signal.CLOCK, (low, overdue)),
-            (_Signal.FLAGGED, (flagged, not_overdue)),
-        )
-    }
-    return _Candidates(recent, union(*chosen).cte("candidates"), counts)
+    counts: dict[_Signal, ColumnElement[Any]] = dict(clock_counts)
+    for signal, where in (
+        (_Signal.HIGH_RISK, (high,)),
+        (_Signal.CLOCK, (low, overdue)),
+        (_Signal.FLAGGED, (flagged, not_overdue)),
+    ):
+        count = select(func.count()).select_from(Case).where(*others, *where).scalar_subquery()
+        counts[signal] = counts[signal] + count if signal in counts else count
+    return _Candidates(union(*chosen).cte("candidates"), counts)
 
 
 def _signals(when: _When, among: CTE, name: str = "signals") -> CTE:
@@ -297,10 +347,7 @@ def _ranked(
         number = next(signal for signal, name in _SECTION_OF.items() if name is section)
         per_case = per_case.having(first == int(number))
     cases = per_case.subquery("per_case")
-    recent = sql_case((cases.c.case_id.in_(select(candidates.recent.c.case_id)), 1), else_=0)
-    others = sql_case(
-        *((cases.c.section == int(signal), count) for signal, count in candidates.counts.items()), else_=0
-    )
+    total = sql_case(*((cases.c.section == int(signal), count) for signal, count in candidates.counts.items()), else_=0)
     ranked = (
         select(
             cases.c.case_id,
@@ -311,7 +358,7 @@ def _ranked(
                 order_by=(cases.c.urgent.desc(), cases.c.since.asc().nulls_last(), Case.reference),
             )
             .label("position"),
-            (func.sum(recent).over(partition_by=cases.c.section) + others).label("total"),
+            total.label("total"),
         )
         .join(Case, Case.id == cases.c.case_id)
         .subquery("ranked")

@@ -752,6 +752,7 @@ def _access_requests(world: World, connection: sa.Connection) -> None:
                 "case_id": case.id,
                 "user_id": world.officer(agency),
                 "agency_id": agency,
+                "lead_agency_id": case.lead,
                 "reason": "The family has been referred to us; we need to see the history.",
                 "status": "pending" if waiting else rng.choice(("granted", "declined")),
                 "requested_at": at,

@@ -258,6 +258,46 @@ def not_made_by_ddl(_obj: object, name: str | None, type_: str, reflected: bool,
     return not (type_ == "index" and reflected and name in DDL_INDEXES)
 
 
+def monthly_count_triggers(
+    counts: str, watched: str, *, stretch: str, at: str, keys: tuple[str, str]
+) -> tuple[list[str], list[str]]:
+    """The SQLite and PostgreSQL triggers that keep ``counts`` (a tally of ``watched``'s
+    rows by the stretch of their ``at`` and two ``keys``) up to date in the transaction
+    of every insert, update and delete of ``watched``. PostgreSQL's need
+    month_stretch(), made with the cases' table."""
+    first, second = keys
+    add = f"""INSERT INTO {counts} ({stretch}, {first}, {second}, tally)
+    VALUES ({SQLITE_STRETCH.format(at=f"NEW.{at}")}, NEW.{first}, NEW.{second}, 1)
+    ON CONFLICT ({stretch}, {first}, {second}) DO UPDATE SET tally = tally + 1;"""  # nosec B608 - built from constants, no input
+    take = f"""UPDATE {counts} SET tally = tally - 1
+    WHERE {stretch} = {SQLITE_STRETCH.format(at=f"OLD.{at}")}
+      AND {first} = OLD.{first} AND {second} = OLD.{second};"""  # nosec B608 - built from constants, no input
+    sqlite = [
+        f"CREATE TRIGGER {counts}_insert AFTER INSERT ON {watched} BEGIN {add} END",
+        f"CREATE TRIGGER {counts}_delete AFTER DELETE ON {watched} BEGIN {take} END",
+        f"""CREATE TRIGGER {counts}_update AFTER UPDATE OF {at}, {first}, {second} ON {watched}
+BEGIN {take} {add} END""",
+    ]
+    postgresql = [
+        f"""CREATE FUNCTION {counts}_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE {counts} SET tally = tally - 1
+        WHERE {stretch} = month_stretch(OLD.{at}) AND {first} = OLD.{first} AND {second} = OLD.{second};
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO {counts} ({stretch}, {first}, {second}, tally)
+        VALUES (month_stretch(NEW.{at}), NEW.{first}, NEW.{second}, 1)
+        ON CONFLICT ({stretch}, {first}, {second}) DO UPDATE SET tally = {counts}.tally + 1;
+    END IF;
+    RETURN NULL;
+END $$""",  # nosec B608 - built from constants, no input
+        f"""CREATE TRIGGER {counts}_kept AFTER INSERT OR DELETE OR UPDATE OF {at}, {first}, {second}
+ON {watched} FOR EACH ROW EXECUTE FUNCTION {counts}_kept()""",
+    ]
+    return sqlite, postgresql
+
+
 def on_create(table: sa.FromClause, *, sqlite: list[str], postgresql: list[str]) -> None:
     """Statements to run after ``table`` is made by create_all (benchmarks, throwaway
     databases); the migrations run the same ones."""

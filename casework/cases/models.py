@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casework.agencies.models import Agency
 from casework.db import (
     POSTGRESQL_STRETCH_FUNCTION,
-    SQLITE_STRETCH,
     Base,
     CreatedAt,
     IntPK,
@@ -18,6 +17,7 @@ from casework.db import (
     Str100,
     Str200,
     limited,
+    monthly_count_triggers,
     on_create,
 )
 from casework.limits import STOP_REASON_MAX
@@ -387,35 +387,9 @@ class CaseCount(Base):
 
 
 # The triggers that keep case_counts; the migration case_counts creates the same.
-_ADD = f"""INSERT INTO case_counts (opened_from, case_type, status, tally)
-    VALUES ({SQLITE_STRETCH.format(at="NEW.opened_at")}, NEW.case_type, NEW.status, 1)
-    ON CONFLICT (opened_from, case_type, status) DO UPDATE SET tally = tally + 1;"""  # nosec B608 - built from constants, no input
-_TAKE = f"""UPDATE case_counts SET tally = tally - 1
-    WHERE opened_from = {SQLITE_STRETCH.format(at="OLD.opened_at")}
-      AND case_type = OLD.case_type AND status = OLD.status;"""  # nosec B608 - built from constants, no input
-SQLITE_CASE_COUNT_TRIGGERS = [
-    f"CREATE TRIGGER case_counts_insert AFTER INSERT ON cases BEGIN {_ADD} END",
-    f"CREATE TRIGGER case_counts_delete AFTER DELETE ON cases BEGIN {_TAKE} END",
-    f"""CREATE TRIGGER case_counts_update AFTER UPDATE OF opened_at, case_type, status ON cases
-BEGIN {_TAKE} {_ADD} END""",
-]
-POSTGRESQL_CASE_COUNT_TRIGGERS = [
-    """CREATE FUNCTION case_counts_kept() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        UPDATE case_counts SET tally = tally - 1
-        WHERE opened_from = month_stretch(OLD.opened_at) AND case_type = OLD.case_type AND status = OLD.status;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        INSERT INTO case_counts (opened_from, case_type, status, tally)
-        VALUES (month_stretch(NEW.opened_at), NEW.case_type, NEW.status, 1)
-        ON CONFLICT (opened_from, case_type, status) DO UPDATE SET tally = case_counts.tally + 1;
-    END IF;
-    RETURN NULL;
-END $$""",
-    """CREATE TRIGGER case_counts_kept AFTER INSERT OR DELETE OR UPDATE OF opened_at, case_type, status
-ON cases FOR EACH ROW EXECUTE FUNCTION case_counts_kept()""",
-]
+SQLITE_CASE_COUNT_TRIGGERS, POSTGRESQL_CASE_COUNT_TRIGGERS = monthly_count_triggers(
+    "case_counts", "cases", stretch="opened_from", at="opened_at", keys=("case_type", "status")
+)
 # Made with the table they watch: the database resolves case_counts only when one fires.
 on_create(
     Case.__table__,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.accounts.models import User
 from casework.cases.models import POSTGRESQL_CASE_SIGNAL_TRIGGERS, SQLITE_CASE_SIGNAL_TRIGGERS, Case
-from casework.db import SQLITE_STRETCH, Base, CreatedAt, IntPK, ReasonText, Str200, on_create
+from casework.db import Base, CreatedAt, IntPK, ReasonText, Str200, monthly_count_triggers, on_create
 from casework.limits import STOP_REASON_MAX
 from casework.people.models import Person
 
@@ -204,35 +204,9 @@ class SlaClockCount(Base):
 
 
 # The triggers that keep sla_clock_counts; the migration sla_clock_counts creates the same.
-_ADD = f"""INSERT INTO sla_clock_counts (started_from, kind, outcome, tally)
-    VALUES ({SQLITE_STRETCH.format(at="NEW.started_at")}, NEW.kind, NEW.outcome, 1)
-    ON CONFLICT (started_from, kind, outcome) DO UPDATE SET tally = tally + 1;"""  # nosec B608 - built from constants, no input
-_TAKE = f"""UPDATE sla_clock_counts SET tally = tally - 1
-    WHERE started_from = {SQLITE_STRETCH.format(at="OLD.started_at")}
-      AND kind = OLD.kind AND outcome = OLD.outcome;"""  # nosec B608 - built from constants, no input
-SQLITE_CLOCK_COUNT_TRIGGERS = [
-    f"CREATE TRIGGER sla_clock_counts_insert AFTER INSERT ON sla_clocks BEGIN {_ADD} END",
-    f"CREATE TRIGGER sla_clock_counts_delete AFTER DELETE ON sla_clocks BEGIN {_TAKE} END",
-    f"""CREATE TRIGGER sla_clock_counts_update AFTER UPDATE OF started_at, kind, outcome ON sla_clocks
-BEGIN {_TAKE} {_ADD} END""",
-]
-POSTGRESQL_CLOCK_COUNT_TRIGGERS = [
-    """CREATE FUNCTION sla_clock_counts_kept() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        UPDATE sla_clock_counts SET tally = tally - 1
-        WHERE started_from = month_stretch(OLD.started_at) AND kind = OLD.kind AND outcome = OLD.outcome;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        INSERT INTO sla_clock_counts (started_from, kind, outcome, tally)
-        VALUES (month_stretch(NEW.started_at), NEW.kind, NEW.outcome, 1)
-        ON CONFLICT (started_from, kind, outcome) DO UPDATE SET tally = sla_clock_counts.tally + 1;
-    END IF;
-    RETURN NULL;
-END $$""",
-    """CREATE TRIGGER sla_clock_counts_kept AFTER INSERT OR DELETE OR UPDATE OF started_at, kind, outcome
-ON sla_clocks FOR EACH ROW EXECUTE FUNCTION sla_clock_counts_kept()""",
-]
+SQLITE_CLOCK_COUNT_TRIGGERS, POSTGRESQL_CLOCK_COUNT_TRIGGERS = monthly_count_triggers(
+    "sla_clock_counts", "sla_clocks", stretch="started_from", at="started_at", keys=("kind", "outcome")
+)
 # month_stretch() comes with the cases' table.
 on_create(SlaClock.__table__, sqlite=SQLITE_CLOCK_COUNT_TRIGGERS, postgresql=POSTGRESQL_CLOCK_COUNT_TRIGGERS)
 

@@ -176,6 +176,27 @@ def _local_day_on_sqlite(stored: str | None) -> str | None:
     return local_date(moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
+class later_by_hours(sa.sql.functions.FunctionElement[datetime]):
+    """A stored UTC time plus a whole number of hours, in SQL (SQLite stores text)."""
+
+    type = UTCDateTime()
+    name = "later_by_hours"
+    inherit_cache = True
+
+
+@compiles(later_by_hours)
+def _later_on_sqlite(element: later_by_hours, compiler: Any, **kw: Any) -> str:
+    moment, hours = (compiler.process(clause, **kw) for clause in element.clauses)
+    # The stored text's own format (microseconds: %f gives milliseconds, then 000).
+    return f"strftime('%Y-%m-%d %H:%M:%f000', {moment}, '+' || {hours} || ' hours')"
+
+
+@compiles(later_by_hours, "postgresql")
+def _later_on_postgresql(element: later_by_hours, compiler: Any, **kw: Any) -> str:
+    moment, hours = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({moment} + make_interval(hours => {hours}))"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:

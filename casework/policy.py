@@ -167,6 +167,8 @@ ENDPOINT_PERMISSIONS: dict[str, frozenset[Permission]] = {
         "main.home": (),
         "notifications_inbox.index": (),
         "notifications_inbox.mark_all_read": (),
+        # My work's "Victims needing action" in full: what its panel needs (WORK_PANEL_NEEDS).
+        "main.victims_needing_action": (P.RISK_ASSESS,),
         "main.figures": (P.REPORTS_VIEW,),
         "main.sla_figures": (P.REPORTS_VIEW,),
         "main.premises_figures": (P.REPORTS_VIEW,),
@@ -203,6 +205,7 @@ ENDPOINT_PERMISSIONS: dict[str, frozenset[Permission]] = {
         "admin.agency_edit": (P.AGENCY_MANAGE,),
         "admin.audit_log": (P.AUDIT_VIEW,),
         "sla.index": (P.SLA_VIEW_FIGURES,),
+        "sla.due_now": (P.SLA_VIEW,),
         "sla.export": (P.SLA_EXPORT,),
         "premises.index": (P.PREMISES_VIEW,),
         # Members and partners see a premises through a linked case they see in full.
@@ -358,6 +361,18 @@ def full_view_clause(user: User, *, per_row: bool = False) -> ColumnElement[bool
     if can(user, P.CASE_VIEW_ANY):
         return sa.true()
     return sa.or_(works_on_clause(user, per_row=per_row), chaired_agenda_clause(user))
+
+
+def full_view_is_involvement(user: User) -> bool:
+    """Whether the cases this user sees in full are exactly those their agency is
+    involved in (full_view_clause is involved_clause alone): no role that reads every
+    case, and no meetings to chair. Counts kept per agency hold for such a user."""
+    return (
+        can(user, P.CASE_LIST)
+        and can(user, P.CASE_VIEW_INVOLVED)
+        and not can(user, P.CASE_VIEW_ANY)
+        and not can(user, P.MEETING_RUN)
+    )
 
 
 def listable_clause(user: User) -> ColumnElement[bool]:

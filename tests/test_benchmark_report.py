@@ -1,6 +1,7 @@
 """The benchmark's verdicts: what makes a page over budget."""
 
-from tests.benchmarks.partnership.measure import Row
+from tests.benchmarks.partnership.measure import Row, turns
+from tests.benchmarks.partnership.pages import Finder
 from tests.benchmarks.partnership.report import over_budget
 
 
@@ -19,3 +20,15 @@ def test_a_page_that_lists_every_record_is_judged_per_record():
     # The same records and 1.9 times the time: the code grew, not the data.
     [line] = over_budget([_row("small", 100.0, records=2_000), _row("large", 190.0, records=2_000)])
     assert line.problems() == ["ratio over 1.5"]
+
+
+def test_the_size_timed_first_alternates_from_page_to_page():
+    assert [turns(2, page) for page in range(4)] == [[0, 1], [1, 0], [0, 1], [1, 0]]
+    assert turns(1, 1) == [0]
+
+
+def test_page_100_is_a_full_page_at_both_sizes():
+    finder = Finder({})
+    assert finder.last_page(1_856) == 74  # not 75, which would show 6 rows
+    assert finder.last_page(250_000) == 100
+    assert finder.last_page(10) == 1

@@ -182,35 +182,53 @@ def test_my_work(app: Flask, client_as: ClientAs, role: Role) -> None:
 # --- The SLA dashboard -------------------------------------------------------------
 
 
-def test_sla_dashboard(app: Flask, client_as: ClientAs) -> None:
-    """The now view, the quarter's figures and the trend cost the same however many
-    clocks there are, for a manager who sees every name."""
+def _add_clocks_due(agencies: list[Agency], count: int) -> None:
     from datetime import timedelta
 
     from casework.clock import utcnow
     from tests.support.sla_clocks import make_clock_due
 
+    now = utcnow()
+    for number in range(count):
+        lead = agencies[number % 3]
+        case = make_case(lead_agency=lead, opened_by=make_user(agency=lead))
+        victim = make_person(created_by=make_user(agency=lead), first_name=f"Victim{number}")
+        add_party(case=case, person=victim, role=PartyRole.VICTIM)
+        # Alternately overdue and due soon, so every clock is due now.
+        make_clock_due(case=case, person=victim, due_at=now + timedelta(hours=(number % 20) - 10))
+
+
+def test_sla_dashboard(app: Flask, client_as: ClientAs) -> None:
+    """The now view, the quarter's figures and the trend cost the same however many
+    clocks there are, for a manager who sees every name."""
+    from casework.victims.services.sla_reports import NOW_ROWS
+
     agencies = [make_agency() for _ in range(3)]
     client = client_as(make_user(role=Role.MANAGER, agency=agencies[0]))
-
-    def add_clocks(count: int) -> None:
-        now = utcnow()
-        for number in range(count):
-            lead = agencies[number % 3]
-            case = make_case(lead_agency=lead, opened_by=make_user(agency=lead))
-            victim = make_person(created_by=make_user(agency=lead), first_name=f"Victim{number}")
-            add_party(case=case, person=victim, role=PartyRole.VICTIM)
-            # Alternately overdue and due soon, so every clock is listed on the page.
-            make_clock_due(case=case, person=victim, due_at=now + timedelta(hours=(number % 20) - 10))
-
-    add_clocks(5)
+    _add_clocks_due(agencies, 5)
     few_page, few = page_queries(app, client, "/sla")
-    add_clocks(95)
+    _add_clocks_due(agencies, 95)
     many_page, many = page_queries(app, client, "/sla")
 
-    assert (case_links(few_page), case_links(many_page)) == (5, 100)
+    assert (case_links(few_page), case_links(many_page)) == (5, NOW_ROWS)
     assert_same_queries(few, many)
     assert len(many) <= DASHBOARD_BUDGET, many
+
+
+def test_sla_clocks_due_now(app: Flask, client_as: ClientAs) -> None:
+    """Every clock due now, a page at a time: the same statements for 5 rows as for 50."""
+    from casework.victims.services.sla_reports import DUE_NOW_PER_PAGE
+
+    agencies = [make_agency() for _ in range(3)]
+    client = client_as(make_user(role=Role.MANAGER, agency=agencies[0]))
+    _add_clocks_due(agencies, 5)
+    few_page, few = page_queries(app, client, "/sla/due-now")
+    _add_clocks_due(agencies, 95)
+    many_page, many = page_queries(app, client, "/sla/due-now")
+
+    assert (case_links(few_page), case_links(many_page)) == (5, DUE_NOW_PER_PAGE)
+    assert_same_queries(few, many)
+    assert len(many) <= LIST_BUDGET, many
 
 
 # --- The premises register ---------------------------------------------------------

@@ -38,7 +38,7 @@ class Action(Base):
     id: Mapped[IntPK]
     title: Mapped[Str200]
     detail: Mapped[LongText] = mapped_column(default="")
-    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
     premises_id: Mapped[int | None] = mapped_column(sa.ForeignKey("premises.id"), index=True)
     meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meetings.id"), index=True)
     plan_action_id: Mapped[int | None] = mapped_column(sa.ForeignKey("plan_actions.id"), index=True)
@@ -92,6 +92,9 @@ class Action(Base):
         ),
         # "Assigned to me".
         sa.Index("ix_actions_assignee_id", "assignee_id", "status", "due_on"),
+        # A case's actions; with the status and day, the agenda counts each item's overdue
+        # actions from the index alone.
+        sa.Index("ix_actions_case_id_status_due_on", "case_id", "status", "due_on"),
     )
 
 

@@ -109,10 +109,12 @@ class Case(Base):
     # Set when the retention run replaced its personal data; statistics are kept.
     anonymised_at: Mapped[datetime | None]
     # Kept by database triggers (CASE_SIGNAL_TRIGGERS) for the PSG agenda: whether the
-    # latest assessment of a victim still on the case is high, and the day the earliest
-    # live action falls due (a day, not a flag: being overdue depends on today).
+    # latest assessment of a victim still on the case is high, the day the earliest
+    # live action falls due, and when the earliest open SLA clock falls due (a day and
+    # an instant, not flags: being overdue depends on now).
     high_risk_victim: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     first_live_action_due_on: Mapped[date | None]
+    first_open_clock_due_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 
     lead_agency: Mapped[Agency] = relationship(lazy="raise")
@@ -140,15 +142,45 @@ class Case(Base):
             sqlite_where=sa.text("premises_id IS NOT NULL"),
             postgresql_where=sa.text("premises_id IS NOT NULL"),
         ),
-        sa.Index("ix_cases_psg_review_status", "psg_review", "status"),  # the agenda's flagged cases
-        # The agenda's high-risk and overdue cases, the first of each in order and how
-        # many, from the index alone.
+        # The agenda's flagged cases, with what decides their section, from the index alone.
         sa.Index(
-            "ix_cases_status_high_risk_victim_first_live_action_due_on",
+            "ix_cases_agenda_flagged",
+            "psg_review",
+            "status",
+            "high_risk_victim",
+            "first_live_action_due_on",
+            "first_open_clock_due_at",
+            "reference",
+        ),
+        # The agenda's high-risk and overdue cases, the first of each in order and how
+        # many, from the index alone: by the first overdue action's day, and those with
+        # an overdue clock by its due time. Each carries the other's column, so that
+        # leaving out (or keeping only) the cases with an overdue clock reads no rows.
+        sa.Index(
+            "ix_cases_agenda_by_action_day",
             "status",
             "high_risk_victim",
             "first_live_action_due_on",
             "reference",
+            "first_open_clock_due_at",
+        ),
+        sa.Index(
+            "ix_cases_agenda_by_clock_due_at",
+            "status",
+            "high_risk_victim",
+            "first_open_clock_due_at",
+            "first_live_action_due_on",
+            "reference",
+        ),
+        # The high-risk ones without anything overdue, by reference: the first few read
+        # in order instead of sorting the section.
+        sa.Index(
+            "ix_cases_agenda_by_reference",
+            "status",
+            "high_risk_victim",
+            "reference",
+            "first_live_action_due_on",
+            "first_open_clock_due_at",
         ),
     )
 
@@ -224,6 +256,85 @@ class CaseAgency(Base):
         # An agency's cases (the visibility clauses, driven by agency), and its open ones.
         sa.Index("ix_case_agencies_agency_id_case_open_case_id", "agency_id", "case_open", "case_id"),
     )
+
+
+class CaseListCount(Base):
+    """How many cases each agency is involved in, by town, status and type: the case
+    list's count for a user who sees in full exactly their agency's cases, filtered by
+    any of these, is one read of a few rows instead of a probe for every case in the
+    town (policy.full_view_is_involvement).
+
+    Database triggers on ``case_agencies`` and ``cases`` keep it in the transaction of
+    every involvement added or taken away and every change of a case's town, status
+    or type. It counts involvements: a case is counted once for each agency on it."""
+
+    __tablename__ = "case_list_counts"
+
+    agency_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    town: Mapped[Str100] = mapped_column(primary_key=True)
+    status: Mapped[CaseStatus] = mapped_column(primary_key=True)
+    case_type: Mapped[CaseType] = mapped_column(primary_key=True)
+    tally: Mapped[int]
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+# The triggers that keep case_list_counts; the migration case_list_counts creates the same.
+_LIST_KEY = "agency_id, town, status, case_type"
+_LIST_ADD = """INSERT INTO case_list_counts (agency_id, town, status, case_type, tally)
+    SELECT {agency}, cases.town, cases.status, cases.case_type, 1 FROM cases WHERE cases.id = {case}
+    ON CONFLICT (agency_id, town, status, case_type) DO UPDATE SET tally = case_list_counts.tally + 1;"""
+_LIST_TAKE = """UPDATE case_list_counts SET tally = tally - 1
+    WHERE ({key}) IN (SELECT {agency}, cases.town, cases.status, cases.case_type FROM cases WHERE cases.id = {case});"""
+_LIST_CASE_TAKE = """UPDATE case_list_counts SET tally = tally - 1
+    WHERE town = OLD.town AND status = OLD.status AND case_type = OLD.case_type
+      AND agency_id IN (SELECT case_agencies.agency_id FROM case_agencies WHERE case_agencies.case_id = OLD.id);"""
+_LIST_CASE_ADD = """INSERT INTO case_list_counts (agency_id, town, status, case_type, tally)
+    SELECT case_agencies.agency_id, NEW.town, NEW.status, NEW.case_type, 1
+    FROM case_agencies WHERE case_agencies.case_id = NEW.id
+    ON CONFLICT (agency_id, town, status, case_type) DO UPDATE SET tally = case_list_counts.tally + 1;"""
+SQLITE_CASE_LIST_COUNT_TRIGGERS = [
+    f"""CREATE TRIGGER case_list_counts_involved AFTER INSERT ON case_agencies
+BEGIN {_LIST_ADD.format(agency="NEW.agency_id", case="NEW.case_id")} END""",
+    f"""CREATE TRIGGER case_list_counts_uninvolved AFTER DELETE ON case_agencies
+BEGIN {_LIST_TAKE.format(key=_LIST_KEY, agency="OLD.agency_id", case="OLD.case_id")} END""",
+    f"""CREATE TRIGGER case_list_counts_moved AFTER UPDATE OF case_id, agency_id ON case_agencies
+BEGIN {_LIST_TAKE.format(key=_LIST_KEY, agency="OLD.agency_id", case="OLD.case_id")}
+{_LIST_ADD.format(agency="NEW.agency_id", case="NEW.case_id")} END""",
+    f"""CREATE TRIGGER case_list_counts_case_changed AFTER UPDATE OF town, status, case_type ON cases
+BEGIN {_LIST_CASE_TAKE} {_LIST_CASE_ADD} END""",
+    f"CREATE TRIGGER case_list_counts_case_deleted AFTER DELETE ON cases BEGIN {_LIST_CASE_TAKE} END",
+]
+POSTGRESQL_CASE_LIST_COUNT_TRIGGERS = [
+    f"""CREATE FUNCTION case_list_counts_involvement() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        {_LIST_TAKE.format(key=_LIST_KEY, agency="OLD.agency_id", case="OLD.case_id")}
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        {_LIST_ADD.format(agency="NEW.agency_id", case="NEW.case_id")}
+    END IF;
+    RETURN NULL;
+END $$""",
+    """CREATE TRIGGER case_list_counts_involvement AFTER INSERT OR DELETE OR UPDATE OF case_id, agency_id
+ON case_agencies FOR EACH ROW EXECUTE FUNCTION case_list_counts_involvement()""",
+    f"""CREATE FUNCTION case_list_counts_case() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {_LIST_CASE_TAKE}
+    IF TG_OP <> 'DELETE' THEN
+        {_LIST_CASE_ADD}
+    END IF;
+    RETURN NULL;
+END $$""",
+    """CREATE TRIGGER case_list_counts_case AFTER DELETE OR UPDATE OF town, status, case_type
+ON cases FOR EACH ROW EXECUTE FUNCTION case_list_counts_case()""",
+]
+# Made with case_agencies, after cases: the triggers read both.
+on_create(
+    CaseAgency.__table__,
+    sqlite=SQLITE_CASE_LIST_COUNT_TRIGGERS,
+    postgresql=POSTGRESQL_CASE_LIST_COUNT_TRIGGERS,
+)
 
 
 class AccessRequestStatus(enum.StrEnum):
@@ -398,11 +509,12 @@ on_create(
 )
 
 
-# What brings a case to the PSG agenda, kept on the case (Case.high_risk_victim and
-# Case.first_live_action_due_on) by triggers on the rows that decide it, in the
-# transaction of every write whatever its path, so the agenda reads them from an index
-# instead of every open case's victims and every live action. The migration
-# case_signals creates the same and fills the columns.
+# What brings a case to the PSG agenda, kept on the case (Case.high_risk_victim,
+# Case.first_live_action_due_on, Case.first_open_clock_due_at) by triggers on the rows
+# that decide it, in the transaction of every write whatever its path, so the agenda
+# reads them from an index instead of every open case's victims, live actions and open
+# clocks. The migrations case_signals and first_open_clock create the same and fill the
+# columns.
 _LIVE_ACTION = "('open', 'in_progress')"
 _HIGH_RISK_OF = """EXISTS (SELECT 1 FROM case_parties AS party
     WHERE party.case_id = cases.id AND party.role = 'victim' AND party.removed_at IS NULL
@@ -413,6 +525,8 @@ _HIGH_RISK_OF = """EXISTS (SELECT 1 FROM case_parties AS party
                 WHERE latest.case_id = party.case_id AND latest.person_id = party.person_id)))"""
 _FIRST_DUE_OF = f"""(SELECT min(actions.due_on) FROM actions
     WHERE actions.case_id = cases.id AND actions.status IN {_LIVE_ACTION})"""  # nosec B608 - built from constants, no input
+_FIRST_CLOCK_OF = """(SELECT min(sla_clocks.due_at) FROM sla_clocks
+    WHERE sla_clocks.case_id = cases.id AND sla_clocks.outcome = 'open')"""
 
 
 def _sqlite_refresh(column: str, value: str, case: str) -> str:
@@ -485,6 +599,9 @@ _CASE_SIGNAL_SOURCES = (
         "{row}.role = 'victim'",
     ),
     ("risk_assessments", "case_id, person_id, level, assessed_at", "high_risk_victim", _HIGH_RISK_OF, "TRUE"),
+    # Whatever the case's status: the agenda reads open cases only, and a case reopened
+    # keeps its clocks.
+    ("sla_clocks", "case_id, outcome, due_at", "first_open_clock_due_at", _FIRST_CLOCK_OF, "{row}.outcome = 'open'"),
 )
 SQLITE_CASE_SIGNAL_TRIGGERS = {source[0]: _sqlite_triggers(*source) for source in _CASE_SIGNAL_SOURCES}
 POSTGRESQL_CASE_SIGNAL_TRIGGERS = {source[0]: _postgresql_triggers(*source) for source in _CASE_SIGNAL_SOURCES}

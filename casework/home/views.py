@@ -1,11 +1,12 @@
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 from werkzeug.wrappers import Response
 
 from casework.clock import local_date, utcnow
-from casework.home.services import figures
+from casework.home.services import figures, victim_clocks
 from casework.home.services.my_work import my_work
+from casework.paging import page_number
 from casework.policy import WorkPanel, works_with_figures_only
 from casework.premises.services.tls_rules import TlsRules
 from casework.victims.services import sla_reports
@@ -21,6 +22,18 @@ def home() -> str:
         return render_template("main/figures.html", figures=figures.partnership_figures(user, utcnow()), home=True)
     work = my_work(user, TlsRules.from_config(current_app.config))
     return render_template("main/home.html", work=work, Panel=WorkPanel)
+
+
+@bp.get("/victims-needing-action")
+@writes_on_get  # the audit record of the victims shown
+def victims_needing_action() -> str:
+    """The whole of My work's "Victims needing action", a page at a time."""
+    user = actor()
+    page = victim_clocks.page_of(
+        user, utcnow(), page=page_number(request.args.get("page")), per_page=victim_clocks.PER_PAGE
+    )
+    victim_clocks.record_list_view(user, page.items)
+    return render_template("main/victims_needing_action.html", page=page)
 
 
 @bp.get("/figures", endpoint="figures")

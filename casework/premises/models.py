@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.clock import utcnow
-from casework.db import Base, CreatedAt, IntPK, LongText, ReasonText, Str100, Str200
+from casework.db import SQLITE_STRETCH, Base, CreatedAt, IntPK, LongText, ReasonText, Str100, Str200, on_create
 from casework.people.models import ADDRESS_MAX, POSTCODE_MAX
 
 LICENCE_NUMBER_MAX = 40
@@ -294,3 +294,99 @@ class AccreditationChange(Base):
 
     premises: Mapped[Premises] = relationship(lazy="raise")
     officer: Mapped[User] = relationship(lazy="raise")
+
+
+class ActivityKind(enum.StrEnum):
+    MOVE = "move"  # a move of colour
+    VISIT = "visit"
+    HEARING = "hearing"
+
+
+class PremisesActivityCount(Base):
+    """How many moves of colour, visits and hearings fell in each stretch of time: the
+    traffic light report's activity by quarter adds up these few rows instead of every
+    row of four quarters. Kept by triggers on the three tables in the transaction of
+    every change, as ``CaseCount`` is. Moves and visits are kept by stretch (a UTC
+    month, or its last hour on its own: ``casework.db.SQLITE_STRETCH``); a hearing is
+    held on a local date, so it is kept by the month of that date, stored as the
+    month's first day at 00:00 UTC."""
+
+    __tablename__ = "premises_activity_counts"
+
+    stretch_from: Mapped[datetime] = mapped_column(primary_key=True)
+    kind: Mapped[ActivityKind] = mapped_column(primary_key=True)
+    tally: Mapped[int]
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+# What each kind counts: the table, its column of time, and that column's stretch in
+# SQLite ({row} is NEW or OLD) and in PostgreSQL.
+ACTIVITY_SOURCES = {
+    ActivityKind.MOVE: (
+        "premises_status_changes",
+        "at",
+        SQLITE_STRETCH.format(at="{row}.at"),
+        "month_stretch({row}.at)",
+    ),
+    ActivityKind.VISIT: (
+        "premises_visits",
+        "visited_at",
+        SQLITE_STRETCH.format(at="{row}.visited_at"),
+        "month_stretch({row}.visited_at)",
+    ),
+    ActivityKind.HEARING: (
+        "licensing_hearings",
+        "held_on",
+        "substr({row}.held_on, 1, 7) || '-01 00:00:00.000000'",
+        "date_trunc('month', {row}.held_on::timestamp) AT TIME ZONE 'UTC'",
+    ),
+}
+
+
+def activity_count_triggers(kind: ActivityKind) -> tuple[list[str], list[str]]:
+    """The SQLite and PostgreSQL triggers that keep ``kind``'s rows of
+    premises_activity_counts; the migration premises_activity_counts creates the same."""
+    table, column, sqlite_stretch, postgresql_stretch = ACTIVITY_SOURCES[kind]
+    name = f"premises_activity_counts_{kind.value}"
+
+    def add(stretch: str) -> str:
+        return f"""INSERT INTO premises_activity_counts (stretch_from, kind, tally)
+    VALUES ({stretch.format(row="NEW")}, '{kind.value}', 1)
+    ON CONFLICT (stretch_from, kind) DO UPDATE SET tally = premises_activity_counts.tally + 1;"""  # nosec B608 - built from constants, no input
+
+    def take(stretch: str) -> str:
+        return f"""UPDATE premises_activity_counts SET tally = tally - 1
+    WHERE stretch_from = {stretch.format(row="OLD")} AND kind = '{kind.value}';"""  # nosec B608 - built from constants, no input
+
+    sqlite = [
+        f"CREATE TRIGGER {name}_insert AFTER INSERT ON {table} BEGIN {add(sqlite_stretch)} END",
+        f"CREATE TRIGGER {name}_delete AFTER DELETE ON {table} BEGIN {take(sqlite_stretch)} END",
+        f"""CREATE TRIGGER {name}_update AFTER UPDATE OF {column} ON {table}
+BEGIN {take(sqlite_stretch)} {add(sqlite_stretch)} END""",
+    ]
+    postgresql = [
+        f"""CREATE FUNCTION {name}_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        {take(postgresql_stretch)}
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        {add(postgresql_stretch)}
+    END IF;
+    RETURN NULL;
+END $$""",
+        f"""CREATE TRIGGER {name}_kept AFTER INSERT OR DELETE OR UPDATE OF {column}
+ON {table} FOR EACH ROW EXECUTE FUNCTION {name}_kept()""",
+    ]
+    return sqlite, postgresql
+
+
+# Made with the tables they watch; month_stretch() comes with the cases' table.
+for _kind, _watched in (
+    (ActivityKind.MOVE, PremisesStatusChange),
+    (ActivityKind.VISIT, PremisesVisit),
+    (ActivityKind.HEARING, LicensingHearing),
+):
+    _sqlite, _postgresql = activity_count_triggers(_kind)
+    on_create(_watched.__table__, sqlite=_sqlite, postgresql=_postgresql)

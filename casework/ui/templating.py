@@ -131,9 +131,10 @@ def admin_pages() -> list[dict[str, object]]:
 
 
 def unread_notifications() -> int:
-    """The signed-in user's unread notifications, for the header. Counted in the
-    statement that reads the session and its user, so most pages send no query for it;
-    otherwise (the request that signs in) one, once."""
+    """The signed-in user's unread notifications, for the header, counted up to one more
+    than inbox.UNREAD_SHOWN_AT_MOST. Counted in the statement that reads the session and
+    its user, so most pages send no query for it; otherwise (the request that signs in)
+    one, once."""
     if not current_user.is_authenticated:
         return 0
     if "unread_notifications" not in g:
@@ -181,6 +182,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(service_navigation)
     app.add_template_global(admin_pages)
     app.add_template_global(unread_notifications)
+    app.jinja_env.globals["unread_shown_at_most"] = inbox.UNREAD_SHOWN_AT_MOST
 
     @app.context_processor
     def page_values() -> dict[str, object]:

@@ -209,6 +209,130 @@ SQLITE_CLOCK_COUNT_TRIGGERS, POSTGRESQL_CLOCK_COUNT_TRIGGERS = monthly_count_tri
 )
 # month_stretch() comes with the cases' table.
 on_create(SlaClock.__table__, sqlite=SQLITE_CLOCK_COUNT_TRIGGERS, postgresql=POSTGRESQL_CLOCK_COUNT_TRIGGERS)
+on_create(
+    SlaClock.__table__,
+    sqlite=SQLITE_CASE_SIGNAL_TRIGGERS["sla_clocks"],
+    postgresql=POSTGRESQL_CASE_SIGNAL_TRIGGERS["sla_clocks"],
+)
+
+
+class SlaClockVictim(Base):
+    """Each victim with a clock started in a quarter, by kind, with how many: the
+    dashboard's distinct victims of a quarter are these rows counted (and that count is
+    kept too: ``SlaClockVictimCount``), not a distinct count over the quarter's clocks. Kept by triggers on ``sla_clocks`` in the
+    transaction of every change; a row goes when its last clock does. ``quarter_from``
+    is the UTC instant the quarter starts (``casework.clock.Quarter.start``)."""
+
+    __tablename__ = "sla_clock_victims"
+
+    quarter_from: Mapped[datetime] = mapped_column(primary_key=True)
+    kind: Mapped[ClockKind] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(primary_key=True)
+    tally: Mapped[int]
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+# The start of the UK quarter of a UTC time, in SQLite (no time zones there). A quarter
+# starts at local midnight on 1 January (GMT, 00:00 UTC), or on 1 April, July or October
+# (BST, 23:00 UTC the day before): summer time always runs from the last Sunday of March
+# to the last Sunday of October. So, but in December, a time an hour on is in the
+# quarter's calendar months. PostgreSQL reads the zone itself.
+_SQLITE_SHIFTED = (
+    "(CASE WHEN substr({at}, 6, 2) = '12' THEN substr({at}, 1, 19) ELSE datetime(substr({at}, 1, 19), '+1 hour') END)"
+)
+_SQLITE_QUARTER_MONTH = "((CAST(substr({shifted}, 6, 2) AS INTEGER) - 1) / 3 * 3 + 1)"
+
+
+def sqlite_quarter_from(at: str) -> str:
+    shifted = _SQLITE_SHIFTED.format(at=at)
+    month = _SQLITE_QUARTER_MONTH.format(shifted=shifted)
+    year = f"substr({shifted}, 1, 4)"
+    return (
+        f"(CASE WHEN {month} = 1 THEN {year} || '-01-01 00:00:00.000000'"
+        f" ELSE strftime('%Y-%m-%d %H:00:00.000000', {year} || printf('-%02d-01', {month}), '-1 hour') END)"
+    )
+
+
+_VICTIM_KEY = "quarter_from = {quarter} AND kind = OLD.kind AND person_id = OLD.person_id"
+_VICTIM_ADD = """INSERT INTO sla_clock_victims (quarter_from, kind, person_id, tally)
+    VALUES ({quarter}, NEW.kind, NEW.person_id, 1)
+    ON CONFLICT (quarter_from, kind, person_id) DO UPDATE SET tally = tally + 1;"""
+_VICTIM_TAKE = """UPDATE sla_clock_victims SET tally = tally - 1 WHERE {key};
+    DELETE FROM sla_clock_victims WHERE {key} AND tally = 0;"""
+_SQLITE_ADD = _VICTIM_ADD.format(quarter=sqlite_quarter_from("NEW.started_at"))
+_SQLITE_TAKE = _VICTIM_TAKE.format(key=_VICTIM_KEY.format(quarter=sqlite_quarter_from("OLD.started_at")))
+SQLITE_CLOCK_VICTIM_TRIGGERS = [
+    f"CREATE TRIGGER sla_clock_victims_insert AFTER INSERT ON sla_clocks BEGIN {_SQLITE_ADD} END",
+    f"CREATE TRIGGER sla_clock_victims_delete AFTER DELETE ON sla_clocks BEGIN {_SQLITE_TAKE} END",
+    f"""CREATE TRIGGER sla_clock_victims_update AFTER UPDATE OF started_at, kind, person_id ON sla_clocks
+BEGIN {_SQLITE_TAKE} {_SQLITE_ADD} END""",
+]
+POSTGRESQL_CLOCK_VICTIM_TRIGGERS = [
+    """CREATE FUNCTION sla_quarter_from(at timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+    SELECT date_trunc('quarter', at AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
+$$""",
+    """CREATE FUNCTION sla_clock_victims_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE sla_clock_victims SET tally = tally - 1
+        WHERE quarter_from = sla_quarter_from(OLD.started_at) AND kind = OLD.kind AND person_id = OLD.person_id;
+        DELETE FROM sla_clock_victims
+        WHERE quarter_from = sla_quarter_from(OLD.started_at) AND kind = OLD.kind AND person_id = OLD.person_id
+          AND tally = 0;
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO sla_clock_victims (quarter_from, kind, person_id, tally)
+        VALUES (sla_quarter_from(NEW.started_at), NEW.kind, NEW.person_id, 1)
+        ON CONFLICT (quarter_from, kind, person_id) DO UPDATE SET tally = sla_clock_victims.tally + 1;
+    END IF;
+    RETURN NULL;
+END $$""",
+    """CREATE TRIGGER sla_clock_victims_kept AFTER INSERT OR DELETE OR UPDATE OF started_at, kind, person_id
+ON sla_clocks FOR EACH ROW EXECUTE FUNCTION sla_clock_victims_kept()""",
+]
+on_create(SlaClock.__table__, sqlite=SQLITE_CLOCK_VICTIM_TRIGGERS, postgresql=POSTGRESQL_CLOCK_VICTIM_TRIGGERS)
+
+
+class SlaClockVictimCount(Base):
+    """How many victims each quarter has by kind: the rows of ``SlaClockVictim``
+    counted, kept by triggers on that table, so the dashboard reads one row however
+    many victims a quarter has."""
+
+    __tablename__ = "sla_clock_victim_counts"
+
+    quarter_from: Mapped[datetime] = mapped_column(primary_key=True)
+    kind: Mapped[ClockKind] = mapped_column(primary_key=True)
+    victims: Mapped[int]
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+_VICTIM_COUNT_ADD = """INSERT INTO sla_clock_victim_counts (quarter_from, kind, victims)
+    VALUES (NEW.quarter_from, NEW.kind, 1)
+    ON CONFLICT (quarter_from, kind) DO UPDATE SET victims = {table}victims + 1;"""
+_VICTIM_COUNT_TAKE = """UPDATE sla_clock_victim_counts SET victims = victims - 1
+    WHERE quarter_from = OLD.quarter_from AND kind = OLD.kind;"""
+SQLITE_VICTIM_COUNT_TRIGGERS = [
+    "CREATE TRIGGER sla_clock_victim_counts_insert AFTER INSERT ON sla_clock_victims"
+    f" BEGIN {_VICTIM_COUNT_ADD.format(table='')} END",
+    f"CREATE TRIGGER sla_clock_victim_counts_delete AFTER DELETE ON sla_clock_victims BEGIN {_VICTIM_COUNT_TAKE} END",
+]
+POSTGRESQL_VICTIM_COUNT_TRIGGERS = [
+    f"""CREATE FUNCTION sla_clock_victim_counts_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        {_VICTIM_COUNT_TAKE}
+    ELSE
+        {_VICTIM_COUNT_ADD.format(table="sla_clock_victim_counts.")}
+    END IF;
+    RETURN NULL;
+END $$""",
+    """CREATE TRIGGER sla_clock_victim_counts_kept AFTER INSERT OR DELETE ON sla_clock_victims
+FOR EACH ROW EXECUTE FUNCTION sla_clock_victim_counts_kept()""",
+]
+on_create(SlaClockVictim.__table__, sqlite=SQLITE_VICTIM_COUNT_TRIGGERS, postgresql=POSTGRESQL_VICTIM_COUNT_TRIGGERS)
 
 
 class SlaStop(Base):

@@ -1,17 +1,22 @@
 """axe-core on the main pages: no serious or critical WCAG 2.2 AA violation, and the
 GOV.UK and MoJ scripts run under the Content-Security-Policy without an error."""
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from casework import db
 from casework.accounts.models import User
 from casework.cases.models import Case, CaseAgency, CaseParty, CaseStatus, Note
+from casework.clock import utcnow
 from casework.notifications.models import Notification, NotificationKind, NotificationStatus
+from casework.people.models import Person
 from casework.premises.models import Premises
-from casework.victims.models import RiskAssessment
+from casework.victims.models import RiskAssessment, SlaClock
 from tests.browser.conftest import ADMIN, ANALYST, MANAGER, MEMBER, Browsing
 from tests.support.accessibility import BLOCKING, assert_accessible, axe_violations
+from tests.support.sla_clocks import make_clock_due
 
 pytestmark = pytest.mark.browser
 
@@ -183,6 +188,31 @@ def test_case_page_with_a_victims_level_and_clocks(browsing: Browsing) -> None:
     assert_accessible(page, browsing)
 
 
+def test_victims_needing_action_in_full(browsing: Browsing) -> None:
+    reference, person_id = member_assessed_victim()
+    try:  # an overdue clock of the member's own, taken away again after
+        case = db.session.scalars(select(Case).where(Case.reference == reference)).one()
+        clock = make_clock_due(
+            case=case, person=db.session.get_one(Person, person_id), due_at=utcnow() - timedelta(hours=1)
+        )
+        made = (clock.id, clock.started_by_assessment_id)
+    finally:
+        db.session.remove()
+    try:
+        page = browsing.page(as_user=MEMBER)
+        page.goto("/victims-needing-action")
+        page.get_by_role("heading", name="Victims needing action").wait_for()
+        assert page.locator("#victims-needing-action-list tbody tr").count() >= 1
+        assert_accessible(page, browsing)
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        db.session.execute(delete(SlaClock).where(SlaClock.id == made[0]))
+        db.session.execute(delete(RiskAssessment).where(RiskAssessment.id == made[1]))
+        db.session.commit()
+        db.session.remove()
+
+
 def test_risk_assessment_form_with_errors(browsing: Browsing) -> None:
     reference, person_id = member_assessed_victim()
     page = browsing.page(as_user=MEMBER)
@@ -211,6 +241,13 @@ def test_record_a_case_conference_form(browsing: Browsing) -> None:
 def test_sla_dashboard(browsing: Browsing, email: str) -> None:
     page = browsing.page(as_user=email)
     page.goto("/sla")
+    page.get_by_role("heading", level=1).wait_for()
+    assert_accessible(page, browsing)
+
+
+def test_sla_clocks_due_now(browsing: Browsing) -> None:
+    page = browsing.page(as_user=MANAGER)
+    page.goto("/sla/due-now")
     page.get_by_role("heading", level=1).wait_for()
     assert_accessible(page, browsing)
 

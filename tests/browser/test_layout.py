@@ -22,9 +22,11 @@ LAPTOP = {"width": 1280, "height": 800}
 # Each list page, as the role that sees the most columns on it.
 LIST_PAGES = [
     (CHAIR, "/"),
+    (CHAIR, "/victims-needing-action"),
     (MANAGER, "/cases?scope=all"),
     (LICENSING, "/premises"),
     (MANAGER, "/sla"),
+    (MANAGER, "/sla/due-now"),
     (CHAIR, "/referrals"),
     (MANAGER, "/actions?status=all"),
     (MANAGER, "/actions/overdue"),

@@ -3,6 +3,8 @@
 the indexes that serve them: trigram indexes for the text on PostgreSQL, the town, status
 and date index for the filtered list, and page numbers read from the date index alone."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import event, select
 
@@ -139,3 +141,66 @@ def test_sqlite_skips_to_a_numbered_page_through_the_date_index_alone(app, towns
     plans = sqlite_plans(app, lambda: pages.list_cases(manager, CaseFilter(page=3), per_page=5), "OFFSET")
     page_plans = [plan for plan in plans if "MATERIALIZE" in plan]
     assert page_plans and all("SCAN cases USING COVERING INDEX ix_cases_opened_at_id" in p for p in page_plans), plans
+
+
+@pytest.fixture
+def searched(session):
+    """101 cases of the member's agency whose title holds "cuckooing", opened a minute
+    apart, and 3 of another agency's (stubs to the member: their titles are not searched)."""
+    council, police = make_agency(), make_agency()
+    member = make_user(agency=council)
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    cases = [
+        make_case(
+            lead_agency=council,
+            opened_by=member,
+            involved=[council],
+            title=f"Cuckooing at flat {n}",
+            opened_at=start + timedelta(minutes=n),
+        )
+        for n in range(pages.SEARCH_COUNT_CAP + 1)
+    ]
+    for n in range(3):
+        make_case(lead_agency=police, title=f"Cuckooing on the estate {n}")
+    return member, cases
+
+
+def searching(text: str = "CUCKOO", **criteria) -> CaseFilter:
+    return CaseFilter(scope="all", text=text, **criteria)
+
+
+@pytest.mark.both_databases
+def test_a_text_search_counts_to_100_then_says_more_than_100(searched):
+    member, cases = searched
+    over = pages.list_cases(member, searching(), per_page=25)
+    assert (over.total, over.more_than) == (100, True)
+    # The first page is the newest matches, as without a search; the pages go past the cap.
+    assert [row.case.reference for row in over.items] == [case.reference for case in cases[::-1][:25]]
+    seen, page = [], over
+    while True:
+        seen += [row.case.id for row in page.items]
+        if page.next is None:
+            break
+        page = pages.list_cases(member, searching(after=page.next), per_page=25)
+    assert sorted(seen) == sorted(case.id for case in cases)
+    # One fewer match: exact.
+    cases[0].title = "Noise at flat 0"
+    db.session.commit()
+    at_cap = pages.list_cases(member, searching(), per_page=25)
+    assert (at_cap.total, at_cap.more_than) == (100, False)
+    # Without text the list counts on to COUNT_CAP.
+    everything = pages.list_cases(member, CaseFilter(scope="all"), per_page=25)
+    assert (everything.total, everything.more_than) == (104, False)
+
+
+@pytest.mark.both_databases
+def test_the_page_says_more_than_100_match_and_how_to_narrow_the_search(client_as, searched):
+    member, cases = searched
+    client = client_as(member)
+    found_page = client.get(client.post("/cases/search", data={"text": "cuckoo", "scope": "all"}).location).text
+    assert (
+        '<p class="govuk-body" role="status">More than 100 cases match.'
+        " Type more of the reference or title to narrow the search.</p>"
+    ) in found_page
+    narrower = client.get(client.post("/cases/search", data={"text": "flat 10", "scope": "all"}).location).text
+    assert '<p class="govuk-body" role="status">2 cases</p>' in narrower  # flats 10 and 100

@@ -1,9 +1,10 @@
 """What brings a case to the PSG agenda, kept on the case by the database
-(``Case.high_risk_victim``, ``Case.first_live_action_due_on``): after every way an
-assessment, a victim or an action is written, changed or deleted, and a case closed,
-the kept values equal the same facts worked out from the rows."""
+(``Case.high_risk_victim``, ``Case.first_live_action_due_on``,
+``Case.first_open_clock_due_at``): after every way an assessment, a victim, an action
+or an SLA clock is written, changed or deleted, and a case closed, the kept values
+equal the same facts worked out from the rows."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -18,9 +19,11 @@ from casework.cases.services import commands as cases
 from casework.clock import local_date, utcnow
 from casework.people import services as people
 from casework.permissions import Role
-from casework.victims.models import RiskAssessment, RiskLevel
+from casework.victims.models import ClockKind, ClockOutcome, RiskAssessment, RiskLevel, SlaClock
+from casework.victims.services import conferences
 from tests.factories import add_party, make_action, make_agency, make_case, make_person, make_premises, make_user
 from tests.meetings.test_agenda_services import HIGH, MEDIUM, assess
+from tests.support.sla_clocks import make_clock_due
 
 pytestmark = pytest.mark.both_databases
 
@@ -181,10 +184,83 @@ def test_actions_keep_the_first_live_due_day(member):
     assert assert_kept()[case.id] == (False, today - timedelta(days=3))
 
 
+def first_clocks() -> dict[int, tuple[datetime | None, datetime | None]]:
+    """Each case's first open clock's due time, kept and worked out from the clocks."""
+    db.session.flush()
+    db.session.expire_all()
+    due = dict(
+        db.session.execute(
+            select(SlaClock.case_id, func.min(SlaClock.due_at))
+            .where(SlaClock.outcome == ClockOutcome.OPEN)
+            .group_by(SlaClock.case_id)
+        ).all()
+    )
+    rows = db.session.execute(select(Case.id, Case.first_open_clock_due_at))
+    return {case_id: (kept, due.get(case_id)) for case_id, kept in rows}
+
+
+def assert_first_clock(case: Case) -> datetime | None:
+    facts = first_clocks()
+    assert all(kept == worked for kept, worked in facts.values()), facts
+    return facts[case.id][0]
+
+
+def test_clocks_keep_the_first_open_clock_due_at(member):
+    police = make_agency(name="Cambridgeshire Constabulary")
+    manager = make_user(agency=member.agency, role=Role.MANAGER)
+    now = utcnow()
+    case = make_case(lead_agency=member.agency, opened_by=member)
+    other = make_case(lead_agency=member.agency, opened_by=member)
+    victim, second = make_person(created_by=member), make_person(created_by=member, first_name="Bea")
+    for person in (victim, second):
+        add_party(case=case, person=person, role=PartyRole.VICTIM)
+    assert assert_first_clock(case) is None
+    # Started by a high assessment (the services derive and store the clocks).
+    assess(member, case, victim, HIGH, ago=timedelta(hours=80))
+    started = assert_first_clock(case)
+    assert started is not None and started < utcnow()  # the 72-hour clock is overdue
+    # Met by a conference.
+    conferences.record_conference(
+        member, case.reference, held_at=now - timedelta(hours=2), present=[member.agency_id, police.id],
+        apologies=[], outcome="Joint visit agreed",
+    )  # fmt: skip
+    db.session.commit()
+    assert assert_first_clock(case) != started
+    # Written by hand: an insert, a new due time, met, missed, moved, deleted.
+    soon = make_clock_due(case=case, person=second, due_at=now - timedelta(days=1))
+    later = make_clock_due(case=case, person=second, due_at=now + timedelta(days=3), kind=ClockKind.REDUCE_7D)
+    assert assert_first_clock(case) == soon.due_at
+    db.session.execute(update(SlaClock).where(SlaClock.id == soon.id).values(due_at=now - timedelta(days=2)))
+    assert assert_first_clock(case) == now - timedelta(days=2)
+    db.session.execute(update(SlaClock).where(SlaClock.id == soon.id).values(outcome=ClockOutcome.MET_LATE))
+    assert assert_first_clock(case) == later.due_at
+    db.session.execute(update(SlaClock).where(SlaClock.id == soon.id).values(outcome=ClockOutcome.OPEN))
+    assert assert_first_clock(case) == now - timedelta(days=2)
+    db.session.execute(update(SlaClock).where(SlaClock.id == soon.id).values(case_id=other.id))
+    assert assert_first_clock(case) == later.due_at
+    assert assert_first_clock(other) == now - timedelta(days=2)
+    db.session.execute(delete(SlaClock).where(SlaClock.id == soon.id))
+    assert assert_first_clock(other) is None
+    # Withdrawn: the victim taken off the case stops their clocks.
+    party = db.session.scalar(select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.person_id == second.id))
+    people.remove_from_case(member, case.reference, party_id=party.id, reason="Moved away")
+    db.session.commit()
+    assert_first_clock(case)
+    # Closing the case stops the rest; reopening it keeps what closing recorded.
+    assess(member, case, victim, HIGH, ago=timedelta(hours=1))
+    assert assert_first_clock(case) is not None
+    closed = cases.close_case(manager, case.reference, version=case.version, reason="Resolved")
+    db.session.commit()
+    assert assert_first_clock(case) is None
+    cases.reopen_case(manager, case.reference, version=closed.version, reason="It started again")
+    db.session.commit()
+    assert_first_clock(case)
+
+
 def test_the_migrated_database_keeps_the_signals_with_triggers(session):
-    """A migration that copies actions, case_parties or risk_assessments on SQLite (batch
+    """A migration that copies actions, case_parties, risk_assessments or sla_clocks on SQLite (batch
     mode) drops their triggers and must create them again: this fails if one forgets."""
-    tables = ("actions", "case_parties", "risk_assessments")
+    tables = ("actions", "case_parties", "risk_assessments", "sla_clocks")
     if db.session.get_bind().dialect.name == "postgresql":
         query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
         expected = {f"{table}_case_signals" for table in tables}

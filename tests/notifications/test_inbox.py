@@ -4,10 +4,11 @@ case the user no longer sees in full, marking them read, and the queries they co
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from casework import db
 from casework.clock import start_of_day, today, utcnow
+from casework.notifications import inbox
 from casework.notifications.models import Notification, NotificationKind
 from casework.notifications.outbox import notify
 from casework.permissions import Role
@@ -93,6 +94,49 @@ def test_the_header_counts_unread_notifications_for_screen_readers_too(client_as
         '<a class="govuk-link" href="/notifications">Notifications'
         ' (3<span class="govuk-visually-hidden"> unread</span>)</a>'
     ) in header
+
+
+def unread_notices(user, count: int) -> None:
+    for number in range(count):
+        notify([user], K.REFERRAL_MADE, link=f"/referrals/{number}", reference=f"Referral {number}")
+    db.session.commit()
+
+
+MORE_THAN_99 = (
+    '<a class="govuk-link" href="/notifications">Notifications (<span aria-hidden="true">99+</span>'
+    '<span class="govuk-visually-hidden">more than 99 unread</span>)</a>'
+)
+
+
+@pytest.mark.both_databases
+@pytest.mark.parametrize(
+    ("unread", "link"),
+    [
+        (
+            99,
+            '<a class="govuk-link" href="/notifications">Notifications (99<span class="govuk-visually-hidden"> unread</span>)</a>',
+        ),
+        (100, MORE_THAN_99),
+        (101, MORE_THAN_99),
+    ],
+)
+def test_the_header_counts_up_to_99_then_shows_99_plus_read_as_more_than_99(client_as, council, unread, link):
+    user = make_user(agency=council)
+    unread_notices(user, unread)
+    told(make_user(agency=council))  # someone else's is not counted
+    assert link in client_as(user).get("/").text
+
+
+@pytest.mark.both_databases
+def test_the_count_stops_one_past_what_the_header_shows(council):
+    """The request that signs in counts with a query of its own: the same cap."""
+    user = make_user(agency=council)
+    unread_notices(user, 99)
+    assert inbox.unread_count(user) == 99
+    unread_notices(user, 2)
+    assert inbox.unread_count(user) == inbox.UNREAD_SHOWN_AT_MOST + 1 == 100
+    db.session.execute(update(Notification).where(Notification.user_id == user.id).values(read_at=utcnow()))
+    assert inbox.unread_count(user) == 0
 
 
 def test_a_user_with_no_notifications_sees_the_link_without_a_count(client_as, council):

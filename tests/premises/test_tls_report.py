@@ -3,7 +3,7 @@ see and download it, what analysts see, the quarter chooser, the audited downloa
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -234,3 +234,15 @@ def test_a_long_list_of_overdue_premises_ends_with_a_link_to_them_all(client_as,
 def test_no_link_when_every_overdue_premises_is_listed(client_as, register):
     text = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get("/premises/report").text
     assert "overdue-more" not in text and "deadline_passed" not in text
+
+
+@pytest.mark.calendar
+def test_the_25_most_overdue_are_listed_and_the_register_has_the_rest(client_as, register):
+    """The register fixture has 2 premises past a deadline; 24 more red ones make 26."""
+    for days in range(24):
+        make_premises(status=RED, status_since=datetime(2025, 6, 1, 10, tzinfo=UTC) + timedelta(days=days))
+    text = client_as(make_user(role=Role.MANAGER, agency=register["council"])).get("/premises/report").text
+    assert cell(text, "overdue-count") == "26 premises have a deadline passed."
+    assert text.count('<a class="govuk-link" href="/premises/') == 25
+    assert "And 1 more premises." in text
+    assert "See all 26 premises with a deadline passed in the register" in text

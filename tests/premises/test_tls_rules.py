@@ -157,3 +157,26 @@ def test_more_than_one_agency_suggests_red_and_names_them():
         RED,
         "incidents in the last 30 days reported by A, B and C: 3 agencies, so red",
     )
+
+
+def test_the_reports_quick_deadline_test_agrees_with_the_calendar():
+    """The report tells most cohort changes met or late from the time elapsed alone
+    (``tls_reports._within``); around every month's end and both clock changes of two
+    years, for 1 to 12 months and times either side of the bounds it uses, it says what
+    ``add_months`` says."""
+    from casework.premises.services.tls_reports import _within
+
+    start = datetime(2025, 1, 1, 0, 30, tzinfo=UTC)
+    moments = [start + timedelta(hours=7 * step) for step in range(2 * 365 * 24 // 7)]
+    for at in moments[::5]:
+        for months in (1, 2, 3, 6, 12):
+            due = add_months(at, months)
+            for elapsed in (
+                due - at,
+                timedelta(days=28 * months - 1),
+                timedelta(days=31 * months + 1),
+                timedelta(days=28 * months - 1, seconds=1),
+                timedelta(days=31 * months + 1, seconds=-1),
+            ):
+                for then in (at + elapsed - timedelta(seconds=1), at + elapsed, at + elapsed + timedelta(seconds=1)):
+                    assert _within(at, then, months) is (then <= due), (at, months, then)

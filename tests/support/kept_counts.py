@@ -1,16 +1,25 @@
 """The counts the database keeps for the partnership's figures (case_counts,
-live_action_counts, done_action_counts, sla_clock_counts), worked out again in Python from the rows they
-count, to check the triggers that keep them."""
+live_action_counts, done_action_counts, sla_clock_counts, sla_clock_victims,
+sla_clock_victim_counts, case_list_counts, premises_activity_counts), worked out again
+in Python from the rows they count, to check the triggers that keep them."""
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from casework import db
 from casework.actions.models import LIVE_STATUSES, Action, ActionStatus, DoneActionCount, LiveActionCount
-from casework.cases.models import Case, CaseCount
-from casework.victims.models import SlaClock, SlaClockCount
+from casework.cases.models import Case, CaseAgency, CaseCount, CaseListCount
+from casework.clock import quarter_of
+from casework.premises.models import (
+    ActivityKind,
+    LicensingHearing,
+    PremisesActivityCount,
+    PremisesStatusChange,
+    PremisesVisit,
+)
+from casework.victims.models import SlaClock, SlaClockCount, SlaClockVictim, SlaClockVictimCount
 
 
 def stretch(at: datetime) -> datetime:
@@ -64,5 +73,62 @@ def assert_sla_clock_counts_kept() -> None:
     expected = Counter((stretch(at), kind, outcome) for at, kind, outcome in clocks)
     kept = db.session.execute(
         select(SlaClockCount.started_from, SlaClockCount.kind, SlaClockCount.outcome, SlaClockCount.tally)
+    )
+    assert _kept(kept) == dict(expected)
+
+
+def assert_case_list_counts_kept() -> None:
+    """case_list_counts holds each agency's involvements by the case's town, status and
+    type, as counting them again gives them."""
+    db.session.flush()
+    involvements = db.session.execute(
+        select(CaseAgency.agency_id, Case.town, Case.status, Case.case_type).join(Case, Case.id == CaseAgency.case_id)
+    )
+    expected = Counter(tuple(row) for row in involvements)
+    kept = db.session.execute(
+        select(
+            CaseListCount.agency_id,
+            CaseListCount.town,
+            CaseListCount.status,
+            CaseListCount.case_type,
+            CaseListCount.tally,
+        )
+    )
+    assert _kept(kept) == dict(expected)
+
+
+def assert_sla_clock_victims_kept() -> None:
+    """sla_clock_victims holds each victim with a clock started in a quarter, by kind,
+    with how many, and sla_clock_victim_counts how many victims each quarter has by
+    kind, as counting the clocks again in Python gives them (the quarter from
+    casework.clock, not from the triggers' SQL); no victim's row with no clock."""
+    db.session.flush()
+    clocks = db.session.execute(select(SlaClock.started_at, SlaClock.kind, SlaClock.person_id)).all()
+    expected = Counter((quarter_of(at).start, kind, person_id) for at, kind, person_id in clocks)
+    kept = db.session.execute(
+        select(SlaClockVictim.quarter_from, SlaClockVictim.kind, SlaClockVictim.person_id, SlaClockVictim.tally)
+    ).all()
+    assert all(tally > 0 for *_, tally in kept)
+    assert _kept(kept) == dict(expected)
+    victims = Counter((quarter, kind) for quarter, kind, _person_id in expected)
+    counted = db.session.execute(
+        select(SlaClockVictimCount.quarter_from, SlaClockVictimCount.kind, SlaClockVictimCount.victims)
+    )
+    assert _kept(counted) == dict(victims)
+
+
+def assert_premises_activity_counts_kept() -> None:
+    """premises_activity_counts holds what counting the moves of colour, visits and
+    hearings again gives (a hearing by the month of its date), nothing more or less."""
+    db.session.flush()
+    expected: Counter[tuple] = Counter()
+    for (at,) in db.session.execute(select(PremisesStatusChange.at)):
+        expected[(stretch(at), ActivityKind.MOVE)] += 1
+    for (at,) in db.session.execute(select(PremisesVisit.visited_at)):
+        expected[(stretch(at), ActivityKind.VISIT)] += 1
+    for (held_on,) in db.session.execute(select(LicensingHearing.held_on)):
+        expected[(datetime(held_on.year, held_on.month, 1, tzinfo=UTC), ActivityKind.HEARING)] += 1
+    kept = db.session.execute(
+        select(PremisesActivityCount.stretch_from, PremisesActivityCount.kind, PremisesActivityCount.tally)
     )
     assert _kept(kept) == dict(expected)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, event
 # What ANALYZE recorded about the actions and the cases of the benchmark's county
 # partnership (1,000,000 actions, 100,000 cases): the planner chooses by these.
 COUNTY_STATISTICS = {
-    ("actions", "ix_actions_case_id"): "1000000 11",
+    ("actions", "ix_actions_case_id_status_due_on"): "1000000 11 4 1",
     ("actions", "ix_actions_assigned_agency_id_status_due_on"): "1000000 100000 25000 14 1 1 1 1 1 1",
     ("actions", "ix_actions_assignee_id"): "1000000 9901 2476 4",
     ("actions", "ix_actions_status_due_on_assigned_agency_id"): "1000000 250000 86 1 1 1",

@@ -17,7 +17,7 @@ from casework.rag import Rag
 from casework.victims.models import ClockKind, ClockOutcome, SlaClock, SlaStop
 from casework.victims.services import conferences, risk, riskmatrix, sla, sla_reports
 from tests.factories import add_party, make_agency, make_case, make_person, make_user
-from tests.support.kept_counts import assert_sla_clock_counts_kept
+from tests.support.kept_counts import assert_sla_clock_counts_kept, assert_sla_clock_victims_kept
 from tests.support.queries import recorded_statements
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.calendar]
@@ -35,9 +35,10 @@ OVERDUE_AT_CLOSING = ClockOutcome.OVERDUE_AT_CLOSING
 
 @pytest.fixture(autouse=True)
 def _counts_kept(session):
-    """After every change these tests make, the kept counts match the clocks."""
+    """After every change these tests make, the kept counts and victims match the clocks."""
     yield
     assert_sla_clock_counts_kept()
+    assert_sla_clock_victims_kept()
 
 
 @pytest.fixture

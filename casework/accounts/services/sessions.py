@@ -4,14 +4,13 @@ id its cookie carries (casework/session_store.py is the Flask side)."""
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from casework import db
 from casework.accounts.models import BrowserSession, User
-from casework.notifications.models import Notification
+from casework.notifications.inbox import unread_counted
 
 
 def id_hash(session_id: str) -> str:
@@ -32,13 +31,9 @@ class Found:
     unread_notifications: int = 0
 
 
-def _loading() -> Select[Any]:
-    # count(*), not of a column: PostgreSQL then answers from the index alone.
-    unread = (
-        select(func.count())
-        .where(Notification.user_id == BrowserSession.user_id, Notification.read_at.is_(None))
-        .scalar_subquery()
-    )
+def _loading() -> Select[str, int | None, User, int]:
+    # Counted up to the header's cap, from the index alone.
+    unread = unread_counted(BrowserSession.user_id)
     return (
         select(BrowserSession.data, BrowserSession.user_id, User, unread.label("unread"))
         .outerjoin(User, User.id == BrowserSession.user_id)

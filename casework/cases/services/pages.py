@@ -17,7 +17,17 @@ from casework.actions.models import Action
 from casework.actions.services.action_timeline import SubjectAction, TimelineItem, action_events, subject_actions
 from casework.agencies.models import Agency
 from casework.audit import services as audit
-from casework.cases.models import AccessRequest, Case, CaseAgency, CaseParty, CaseStatus, CaseType, Note, PartyRole
+from casework.cases.models import (
+    AccessRequest,
+    Case,
+    CaseAgency,
+    CaseListCount,
+    CaseParty,
+    CaseStatus,
+    CaseType,
+    Note,
+    PartyRole,
+)
 from casework.cases.services import access_requests
 from casework.cases.services.lookup import get_case
 from casework.clock import today
@@ -32,6 +42,7 @@ from casework.policy import (
     case_type_as_seen,
     clauses_key,
     full_view_clause,
+    full_view_is_involvement,
     may_on_case,
     needs_access_reason,
     open_agendas_chaired,
@@ -60,6 +71,10 @@ SORTS = {
 # The list counts its cases exactly up to this many, then says "more than": an exact
 # count of a large list reads every case in it, and no one reads its pages to the end.
 COUNT_CAP = 1000
+# A text search is for finding a case, so it counts only this far ("More than 100
+# cases"): past it the user types more of the name or title. Counting to COUNT_CAP
+# read about 2,600 cases at county scale to say "More than 1,000" (docs/access.md).
+SEARCH_COUNT_CAP = 100
 CURSOR_MAX = 400  # characters: a sort value of at most LINE_MAX, an id, quotes
 
 
@@ -128,8 +143,8 @@ class CaseRow:
 @dataclass(frozen=True)
 class CasePage:
     items: list[CaseRow]
-    total: int  # exact up to COUNT_CAP
-    more_than: bool  # more than COUNT_CAP cases match: ``total`` is the cap
+    total: int  # exact up to the cap (count_cap)
+    more_than: bool  # more cases match than the cap: ``total`` is the cap
     next: str | None  # the cursor of the next page, None on the last
     previous: str | None  # the cursor of the previous page, None on the first
 
@@ -154,8 +169,9 @@ def _built(key: Hashable, build: Callable[[], Any]) -> Any:
 def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> CasePage:
     """One page of the cases the user may list, by keyset: a page starts after (or
     before) the sort key of a row of the page the user came from, so page 100 costs
-    what page 1 does. The total is counted only up to COUNT_CAP."""
+    what page 1 does. The total is exact up to count_cap (beyond it, "more than")."""
     authorize(actor, P.CASE_LIST)
+    cap = count_cap(criteria)
     shape = (clauses_key(actor), replace(criteria, after="", before="", page=1))
     matching, counting = _built(("cases", shape), lambda: _matching(actor, criteria))
     # The list's statements read columns, not mapped objects: run on the session's
@@ -164,23 +180,52 @@ def list_cases(actor: User, criteria: CaseFilter, *, per_page: int) -> CasePage:
     listing = _Listing(actor, matching, _sort_keys(actor, criteria), shape)
     if (after := _cursor(criteria.after, listing.keys)) is not None:
         rows, has_more = listing.rows(per_page, start=after)
-        return _page(rows, total, has_next=has_more, has_previous=True)
+        return _page(rows, total, cap, has_next=has_more, has_previous=True)
     if (before := _cursor(criteria.before, listing.keys)) is not None:
         rows, has_more = listing.rows(per_page, start=before, forwards=False)
         if len(rows) == per_page:
-            return _page(rows, total, has_next=True, has_previous=has_more)
+            return _page(rows, total, cap, has_next=True, has_previous=has_more)
         # Fewer rows before it than a page (cases were opened meanwhile): the first page.
     elif criteria.page > 1:
-        return _numbered_page(listing, total, per_page, criteria.page)
+        return _numbered_page(listing, total, cap, per_page, criteria.page)
     rows, has_more = listing.rows(per_page)
-    return _page(rows, total, has_next=has_more, has_previous=False)
+    return _page(rows, total, cap, has_next=has_more, has_previous=False)
+
+
+def count_cap(criteria: CaseFilter) -> int:
+    """How far the list counts its cases before it says "more than"."""
+    return SEARCH_COUNT_CAP if criteria.text.strip() else COUNT_CAP
 
 
 def _matching(actor: User, criteria: CaseFilter) -> tuple[Select[Case, bool], Select[int]]:
-    """The cases the list shows, and the statement counting them up to the cap."""
+    """The cases the list shows, and the statement counting them (up to the cap, unless
+    the database keeps their count)."""
     matching = visible_cases(actor).where(*_list_conditions(actor, criteria))
-    capped = matching.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
+    if (kept := _kept_count(actor, criteria)) is not None:
+        return matching, kept
+    capped = matching.with_only_columns(Case.id).limit(count_cap(criteria) + 1).subquery()
     return matching, select(func.count()).select_from(capped)
+
+
+def _kept_count(actor: User, criteria: CaseFilter) -> Select[int] | None:
+    """The count of the list from case_list_counts, where it is exactly that: the list
+    holds only cases seen in full (my agency's, or filtered by status or town, which
+    only match those), the user sees in full exactly their agency's cases, and no
+    filter reaches past what the counts hold. A few rows a filter, where counting the
+    cases probes every one in the town (or the agency) for the agency's involvement."""
+    only_full_view = criteria.scope == "mine" or criteria.status is not None or bool(criteria.town)
+    if not (only_full_view and full_view_is_involvement(actor)):
+        return None
+    if criteria.text.strip() or criteria.lead_agency_id is not None:
+        return None
+    kept = [CaseListCount.agency_id == actor.agency_id]
+    if criteria.status is not None:
+        kept.append(CaseListCount.status == criteria.status)
+    if criteria.case_type is not None:
+        kept.append(CaseListCount.case_type == criteria.case_type)
+    if criteria.town:
+        kept.append(CaseListCount.town == criteria.town)
+    return select(func.coalesce(func.sum(CaseListCount.tally), 0)).where(*kept)
 
 
 def _list_conditions(actor: User, criteria: CaseFilter) -> list[sa.ColumnElement[bool]]:
@@ -333,26 +378,26 @@ class _Listing:
         return query
 
 
-def _numbered_page(listing: _Listing, total: int, per_page: int, number: int) -> CasePage:
+def _numbered_page(listing: _Listing, total: int, cap: int, per_page: int, number: int) -> CasePage:
     """A page by its number, as the list's links once were: read by OFFSET, so an old
     bookmark still opens where it did, with cursors from there on. Past the end, the
     last page."""
     offset = (number - 1) * per_page
-    if offset >= total and total <= COUNT_CAP:
+    if offset >= total and total <= cap:
         offset = max(0, (-(-total // per_page) - 1) * per_page)  # the last page, known from the count
     rows, has_more = listing.rows(per_page, offset=offset)
     if not rows:  # past the end of a list longer than the cap: its last rows
         rows, has_more = listing.rows(per_page, forwards=False)
-        return _page(rows, total, has_next=False, has_previous=has_more)
-    return _page(rows, total, has_next=has_more, has_previous=offset > 0)
+        return _page(rows, total, cap, has_next=False, has_previous=has_more)
+    return _page(rows, total, cap, has_next=has_more, has_previous=offset > 0)
 
 
-def _page(rows: list[_Row], total: int, *, has_next: bool, has_previous: bool) -> CasePage:
+def _page(rows: list[_Row], total: int, cap: int, *, has_next: bool, has_previous: bool) -> CasePage:
     cursors = [_encode(row) for row in rows[:1] + rows[-1:]]
     return CasePage(
         [CaseRow(row.case, row.full_view) for row in rows],
-        min(total, COUNT_CAP),
-        total > COUNT_CAP,
+        min(total, cap),
+        total > cap,
         next=cursors[-1] if has_next and rows else None,
         previous=cursors[0] if has_previous and rows else None,
     )

@@ -12,6 +12,7 @@ from casework.accounts.models import User
 from casework.actions.services.actions import DUE_SOON_DAYS
 from casework.cases.models import Case, CaseStatus, Note
 from casework.clock import local_date, utcnow
+from casework.home.services import victim_clocks
 from casework.home.services.work_counts import WorkCounts, work_counts
 from casework.home.services.work_lists import (
     URGENT_ACTIONS,
@@ -24,16 +25,13 @@ from casework.home.services.work_lists import (
     urgent_actions,
 )
 from casework.meetings.models import Meeting
-from casework.people.models import Person
 from casework.permissions import Permission
 from casework.policy import WorkPanel, can, involved_clause, work_panels
 from casework.premises.services.tls_rules import TlsRules
-from casework.victims.models import ClockOutcome, SlaClock
+from casework.victims.models import SlaClock
 from casework.victims.services import sla
 
 RECENT = 10
-# Clocks listed under "Victims needing action"; one more is read to know there are more.
-NEEDING_ACTION = 50
 
 
 @dataclass
@@ -46,7 +44,6 @@ class MyWork:
     recent_notes: list[Note] = field(default_factory=list)
     # Open clocks of victims on my agency's cases, overdue or due soon: most urgent first.
     clocks_needing_action: list[SlaClock] = field(default_factory=list)
-    more_clocks_needing_action: bool = False
     due_soon_hours: int = 0
     # The actions my agency owes that are overdue or due soon, the earliest due first.
     urgent_actions: list[UrgentAction] = field(default_factory=list)
@@ -58,6 +55,16 @@ class MyWork:
     @property
     def open_case_count(self) -> int:
         return self.counts.open_cases
+
+    @property
+    def more_clocks_needing_action(self) -> int:
+        """How many clocks the full list has beyond those shown (counted no further than
+        victim_clocks.MY_WORK_COUNTED; see clocks_needing_action_past_count)."""
+        return max(0, self.counts.clocks_needing_action - len(self.clocks_needing_action))
+
+    @property
+    def clocks_needing_action_past_count(self) -> bool:
+        return self.counts.clocks_needing_action > victim_clocks.MY_WORK_COUNTED
 
     @property
     def yesterday(self) -> date:
@@ -85,9 +92,7 @@ def my_work(actor: User, tls_rules: TlsRules) -> MyWork:
 def _panel_lists(actor: User, work: MyWork, now: datetime, tls_rules: TlsRules) -> None:
     """The lists of the user's panels: one query each."""
     if WorkPanel.VICTIM_CLOCKS in work.panels:
-        clocks = _clocks_needing_action(actor)
-        work.clocks_needing_action = clocks[:NEEDING_ACTION]
-        work.more_clocks_needing_action = len(clocks) > NEEDING_ACTION
+        work.clocks_needing_action = victim_clocks.clocks(actor, now, limit=victim_clocks.MY_WORK_FIRST)
         work.due_soon_hours = sla.rules().due_soon_hours
     if WorkPanel.AGENCY_ACTIONS in work.panels:
         actions = urgent_actions(actor, work.today)
@@ -123,21 +128,5 @@ def _cases(actor: User, work: MyWork) -> None:
             .options(joinedload(Note.author), contains_eager(Note.case))
             .order_by(Note.created_at.desc(), Note.id.desc())
             .limit(RECENT)
-        )
-    )
-
-
-def _clocks_needing_action(actor: User) -> list[SlaClock]:
-    """Overdue first (they fell due earliest), then the soonest due, in one query."""
-    due_by = utcnow() + timedelta(hours=sla.rules().due_soon_hours)
-    return list(
-        db.session.scalars(
-            select(SlaClock)
-            .join(Case, Case.id == SlaClock.case_id)
-            .join(Person, Person.id == SlaClock.person_id)
-            .where(SlaClock.outcome == ClockOutcome.OPEN, SlaClock.due_at <= due_by, involved_clause(actor))
-            .options(contains_eager(SlaClock.case), contains_eager(SlaClock.person))
-            .order_by(SlaClock.due_at, SlaClock.id)
-            .limit(NEEDING_ACTION + 1)
         )
     )

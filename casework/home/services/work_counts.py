@@ -18,6 +18,7 @@ from casework.actions.services.actions import DUE_SOON_DAYS
 from casework.audit.models import AuditEvent
 from casework.cases.models import CaseAgency
 from casework.cases.services import access_requests
+from casework.home.services import victim_clocks
 from casework.policy import (
     WorkPanel,
     open_involvements_clause,
@@ -35,6 +36,7 @@ FAILED_SIGN_IN_VERBS = ("auth.sign_in_failed", "auth.two_factor_failed")
 @dataclass
 class WorkCounts:
     open_cases: int = 0
+    clocks_needing_action: int = 0  # up to victim_clocks.MY_WORK_COUNTED + 1
     actions_overdue: int = 0
     actions_due_soon: int = 0  # due today or within DUE_SOON_DAYS: amber
     actions_live: int = 0
@@ -77,6 +79,8 @@ def _wanted(
     wanted: dict[str, sa.ScalarSelect[int]] = {}
     if sees_cases:
         wanted["open_cases"] = _count(CaseAgency, open_involvements_clause(actor))
+    if WorkPanel.VICTIM_CLOCKS in panels:
+        wanted["clocks_needing_action"] = victim_clocks.count_up_to(actor, now, victim_clocks.MY_WORK_COUNTED)
     if WorkPanel.AGENCY_ACTIONS in panels:
         wanted |= _action_counts(actor, today)
     if WorkPanel.UNDECIDED_REFERRALS in panels:

@@ -69,7 +69,7 @@ from casework.actions.models import LIVE_STATUSES, Action
 from casework.audit import services as audit
 from casework.cases.models import Case, CaseStatus
 from casework.clock import ZONE, local_date, utcnow
-from casework.db import UTCDateTime, local_day
+from casework.db import UTCDateTime, later_by_hours, local_day
 from casework.exceptions import NotFound
 from casework.meetings.models import AgendaItem, AgendaSection, Meeting, MeetingKind
 from casework.meetings.services.commands import ADDED_BY_CHAIR, claim, runnable_meeting
@@ -190,14 +190,13 @@ class _Candidates:
     A case with an overdue clock ranks before every case
     without one in its section (high risk, or overdue when the victim is not), and
     among them by the earlier of its first clock's UK day and its first overdue
-    action's day, then by reference: only the first ``depth`` of each of those two
-    orders are candidates. Any other case's place follows from what is kept on it (a
-    high-risk victim, its first live action's due day, the flag): in the high-risk
-    section those with an overdue action come first by that day, then the rest by
-    reference; in the overdue section by that day; flagged ones by reference. So the
-    first ``depth`` of each of these orders, read from an index, hold every other case
-    that can be among the first ``depth`` of its section. ``counts`` are the sections'
-    sizes: the cases with a clock counted by group, the others index-only."""
+    action's day, then by reference (``_clock_candidates``). Any other case's place
+    follows from what is kept on it (a high-risk victim, its first live action's due
+    day, the flag): in the high-risk section those with an overdue action come first by
+    that day, then the rest by reference; in the overdue section by that day; flagged
+    ones by reference. So the first ``depth`` of each of these orders, read from an
+    index, hold every other case that can be among the first ``depth`` of its section.
+    ``counts`` are the sections' sizes, counted from the indexes."""
 
     ids: CTE
     counts: dict[_Signal, ColumnElement[Any]]
@@ -207,10 +206,34 @@ def _count(query: Select[Any]) -> ScalarSelect[Any]:
     return select(func.count()).select_from(query.subquery()).scalar_subquery()
 
 
+# Past the due time of the last of a section's first cases with a clock, every case due
+# on the same UK day (a day is at most 25 hours long): ties on the day go by reference.
+_DAY_LONGEST = 26
+
+
+def _count_but(where: Iterable[ColumnElement[bool]], accepted: CTE, excluding: Any) -> ColumnElement[Any]:
+    """How many open cases match ``where`` and are neither accepted from a referral nor
+    among ``excluding``: all the matches counted from an index, less those (few), so the
+    many cases' keys are not read (PostgreSQL's indexes do not carry them)."""
+    where = [_open_case(), *where]
+    left_out: Any = select(accepted.c.case_id)
+    if excluding is not None:
+        left_out = union(left_out, excluding)
+    every = select(func.count()).select_from(Case).where(*where).scalar_subquery()
+    out = select(func.count()).select_from(Case).where(*where, Case.id.in_(left_out)).scalar_subquery()
+    return every - out
+
+
 def _clock_candidates(when: _When, depth: Any, excluding: Any) -> tuple[CTE, list[Select[Any]], dict[_Signal, Any]]:
-    """The cases accepted from a referral or with an overdue clock (``recent``); the
-    first ``depth`` of those with a clock only, in each of the two sections they can be
-    in; and how many of these each section has."""
+    """The cases accepted from a referral since the last meeting; the cases with an
+    overdue clock that can be among the first ``depth`` of each of the two sections
+    they can be in; and how many of these each section has.
+
+    Such a case ranks by the earlier of its first clock's UK day and its first overdue
+    action's day, so the first ``depth`` of those are among the first ``depth`` by the
+    clock's due time (with every case due on the last one's day) and the first ``depth``
+    by the action's day (with every case on the last one's day), both read from an
+    index by what is kept on the case."""
     accepted = (
         select(Referral.case_id)
         .join(Case, Case.id == Referral.case_id)
@@ -218,49 +241,39 @@ def _clock_candidates(when: _When, depth: Any, excluding: Any) -> tuple[CTE, lis
         .cte("accepted")
         .prefix_with("MATERIALIZED")
     )
-    # Each case's first overdue clock as a UK day (the same order as its instant), with
-    # what is kept on the case, so that ranking these reads nothing else.
-    clocked = (
-        select(
-            Case.id.label("case_id"),
-            local_day(func.min(SlaClock.due_at)).label("day"),
-            Case.high_risk_victim,
-            Case.first_live_action_due_on,
-            Case.reference,
-        )
-        .join(Case, Case.id == SlaClock.case_id)
-        .where(SlaClock.outcome == ClockOutcome.OPEN, SlaClock.due_at < when.now, _open_case())
-        .group_by(Case.id)
-        .cte("clocked")
-        .prefix_with("MATERIALIZED")
-    )
-    recent = union(select(accepted.c.case_id), select(clocked.c.case_id)).cte("recent")
-    kept = [] if excluding is None else [clocked.c.case_id.not_in(excluding)]
-    action_day = clocked.c.first_live_action_due_on
-    action_first = and_(action_day < when.today, action_day < clocked.c.day)
-    since = sql_case((action_first, action_day), else_=clocked.c.day)
-    clock_only = select(clocked.c.case_id).where(clocked.c.case_id.not_in(select(accepted.c.case_id)), *kept)
+    clock, action_day = Case.first_open_clock_due_at, Case.first_live_action_due_on
+    clock_only = [_open_case(), clock < when.now, Case.id.not_in(select(accepted.c.case_id))]
+    if excluding is not None:
+        clock_only.append(Case.id.not_in(excluding))
     groups = {
-        _Signal.HIGH_RISK: clocked.c.high_risk_victim == true(),
-        _Signal.CLOCK: clocked.c.high_risk_victim == false(),
+        _Signal.HIGH_RISK: Case.high_risk_victim == true(),
+        _Signal.CLOCK: Case.high_risk_victim == false(),
     }
-    firsts = [
-        select(first.c.case_id)
-        for first in (
-            clock_only.where(where).order_by(since, clocked.c.reference).limit(depth).subquery()
-            for where in groups.values()
-        )
-    ]
-    counts: dict[_Signal, Any] = {signal: _count(clock_only.where(where)) for signal, where in groups.items()}
+    firsts: list[Select[Any]] = [select(accepted.c.case_id)]
+    for where in groups.values():
+        last_due = select(clock).where(*clock_only, where).order_by(clock).limit(1).offset(depth - 1)
+        due_by = func.coalesce(later_by_hours(last_due.scalar_subquery(), _DAY_LONGEST), when.now)
+        firsts.append(select(Case.id).where(*clock_only, where, clock < due_by))
+        overdue = action_day < when.today
+        last_day = select(action_day).where(*clock_only, where, overdue).order_by(action_day).limit(1).offset(depth - 1)
+        day_by = func.coalesce(last_day.scalar_subquery(), when.today)
+        firsts.append(select(Case.id).where(*clock_only, where, overdue, action_day <= day_by))
+    # Every open high-risk case not accepted is in the high-risk section, with a clock or
+    # not: its size is counted in one go with the others' (``_candidates``).
+    low = groups[_Signal.CLOCK]
+    counts: dict[_Signal, Any] = {_Signal.CLOCK: _count_but((clock < when.now, low), accepted, excluding)}
     accepted_kept = [] if excluding is None else [accepted.c.case_id.not_in(excluding)]
     counts[_Signal.ACCEPTED] = _count(select(accepted.c.case_id).where(*accepted_kept).distinct())
-    return recent, [select(accepted.c.case_id), *firsts], counts
+    return accepted, firsts, counts
 
 
 def _candidates(when: _When, depth: Any, *, excluding: Any, keep: Any) -> _Candidates:
-    recent, clock_firsts, clock_counts = _clock_candidates(when, depth, excluding)
+    accepted, clock_firsts, clock_counts = _clock_candidates(when, depth, excluding)
     today = when.today
-    others = [_open_case(), Case.id.not_in(select(recent.c.case_id))]
+    clock = Case.first_open_clock_due_at
+    # Not a range of the indexes: they carry the clock's due time to filter on it.
+    no_overdue_clock = or_(clock.is_(None), clock >= when.now)
+    others = [_open_case(), no_overdue_clock, Case.id.not_in(select(accepted.c.case_id))]
     if excluding is not None:
         others.append(Case.id.not_in(excluding))
     overdue = Case.first_live_action_due_on < today
@@ -272,11 +285,11 @@ def _candidates(when: _When, depth: Any, *, excluding: Any, keep: Any) -> _Candi
     flagged = and_(Case.psg_review.is_(True), sql_case((high, 1), else_=0) == 0)
     by_day = (Case.first_live_action_due_on, Case.reference)
     # The same order as the reference, but not read from its index: walking every case
-    # by reference to find a few high-risk or flagged ones reads most of the casebook.
+    # by reference to find a few flagged ones reads most of the casebook.
     by_reference = (Case.reference + "",)
     orders = (
         ((high, overdue), by_day),
-        ((high, not_overdue), by_reference),
+        ((high, not_overdue), (Case.reference,)),  # read in order from the open high-risk ones
         ((low, overdue), by_day),
         ((flagged, not_overdue), by_reference),
     )
@@ -288,11 +301,11 @@ def _candidates(when: _When, depth: Any, *, excluding: Any, keep: Any) -> _Candi
         chosen.append(keep)
     counts: dict[_Signal, ColumnElement[Any]] = dict(clock_counts)
     for signal, where in (
-        (_Signal.HIGH_RISK, (high,)),
-        (_Signal.CLOCK, (low, overdue)),
-        (_Signal.FLAGGED, (flagged, not_overdue)),
+        (_Signal.HIGH_RISK, (high,)),  # with an overdue clock or not
+        (_Signal.CLOCK, (no_overdue_clock, low, overdue)),
+        (_Signal.FLAGGED, (no_overdue_clock, flagged, not_overdue)),
     ):
-        count = select(func.count()).select_from(Case).where(*others, *where).scalar_subquery()
+        count = _count_but(where, accepted, excluding)
         counts[signal] = counts[signal] + count if signal in counts else count
     return _Candidates(union(*chosen).cte("candidates"), counts)
 

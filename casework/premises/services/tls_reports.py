@@ -29,7 +29,7 @@ import heapq
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,8 +44,9 @@ from casework.clock import ZONE, Quarter, add_days, add_months, local_date, star
 from casework.permissions import Permission
 from casework.policy import authorize, can
 from casework.premises.models import (
-    LicensingHearing,
+    ActivityKind,
     Premises,
+    PremisesActivityCount,
     PremisesStatusChange,
     PremisesVisit,
     TlsStatus,
@@ -99,6 +100,21 @@ class CohortFigures:
         return against_target(self.met, self.counted, self.target)
 
 
+# A deadline ``months`` calendar months on is between 28 and 31 days a month later;
+# a day's margin covers the clocks changing. Only a time between the two needs the calendar.
+_MARGIN = timedelta(days=1)
+
+
+def _within(at: datetime, then: datetime, months: int) -> bool:
+    """Whether ``then`` is at or before ``add_months(at, months)``."""
+    elapsed = then - at
+    if elapsed <= timedelta(days=28 * months) - _MARGIN:
+        return True
+    if elapsed > timedelta(days=31 * months) + _MARGIN:
+        return False
+    return then <= add_months(at, months)
+
+
 def _outcome(
     entered: TlsStatus,
     at: datetime,
@@ -107,12 +123,12 @@ def _outcome(
     now: datetime,
     rules: TlsRules,
 ) -> str:
-    due = add_months(at, _months(rules, entered))
+    months = _months(rules, entered)
     if next_at is None:
-        return "pending" if now <= due else "not_met"
+        return "pending" if _within(at, now, months) else "not_met"
     if next_to not in _REACHES[entered]:
         return "not_met"
-    return "met" if next_at <= due else "late"
+    return "met" if _within(at, next_at, months) else "late"
 
 
 def cohorts(quarter: Quarter, now: datetime, rules: TlsRules, target: int) -> list[CohortFigures]:
@@ -151,37 +167,38 @@ class Activity:
 
 
 def activity(quarters: list[Quarter]) -> list[Activity]:
-    """Moves, visits and hearings in each quarter, in one query (a UNION ALL of three
-    rows, each with one count per quarter)."""
+    """Moves, visits and hearings in each quarter, added up from the few rows the
+    database keeps by month (``PremisesActivityCount``), in one query."""
     if not quarters:
         return []
-
-    def counts(
-        column: sa.SQLColumnExpression[Any], bounds: Sequence[tuple[object, object]]
-    ) -> list[sa.ColumnElement[int]]:
-        return [func.count(sa.case(((column >= start) & (column < end), 1))) for start, end in bounds]
-
-    instants = [(q.start, q.end) for q in quarters]
-    # Hearings are held on a local date: the quarter's local calendar dates.
-    dates = [(local_date(q.start), local_date(q.end)) for q in quarters]
-
-    def within(column: sa.SQLColumnExpression[Any], bounds: Sequence[tuple[Any, Any]]) -> Any:
-        # Only the quarters' rows, read from the index on the time (not the whole history).
-        return sa.and_(column >= min(start for start, _ in bounds), column < max(end for _, end in bounds))
-
-    statement = sa.union_all(
-        select(sa.literal("moves"), *counts(PremisesStatusChange.at, instants)).where(
-            within(PremisesStatusChange.at, instants)
-        ),
-        select(sa.literal("visits"), *counts(PremisesVisit.visited_at, instants)).where(
-            within(PremisesVisit.visited_at, instants)
-        ),
-        select(sa.literal("hearings"), *counts(LicensingHearing.held_on, dates)).where(
-            within(LicensingHearing.held_on, dates)
-        ),
+    # Hearings are kept by the month of their local date, as its first day at 00:00 UTC.
+    dates = [(_month_key(local_date(q.start)), _month_key(local_date(q.end))) for q in quarters]
+    bounds = {
+        ActivityKind.MOVE: [(q.start, q.end) for q in quarters],
+        ActivityKind.VISIT: [(q.start, q.end) for q in quarters],
+        ActivityKind.HEARING: dates,
+    }
+    first = min(start for spans in bounds.values() for start, _ in spans)
+    last = max(end for spans in bounds.values() for _, end in spans)
+    tallies = {kind: [0] * len(quarters) for kind in ActivityKind}
+    rows = db.session.execute(
+        select(PremisesActivityCount.kind, PremisesActivityCount.stretch_from, PremisesActivityCount.tally).where(
+            PremisesActivityCount.stretch_from >= first, PremisesActivityCount.stretch_from < last
+        )
     )
-    found = {row[0]: row[1:] for row in db.session.execute(statement)}
-    return [Activity(q, found["moves"][i], found["visits"][i], found["hearings"][i]) for i, q in enumerate(quarters)]
+    for kind, stretch_from, tally in rows:
+        for index, (start, end) in enumerate(bounds[kind]):
+            if start <= stretch_from < end:
+                tallies[kind][index] += tally
+    return [
+        Activity(q, tallies[ActivityKind.MOVE][i], tallies[ActivityKind.VISIT][i], tallies[ActivityKind.HEARING][i])
+        for i, q in enumerate(quarters)
+    ]
+
+
+def _month_key(day: date) -> datetime:
+    """The stretch a hearing held in ``day``'s month is kept under (``day`` is a month's first)."""
+    return datetime(day.year, day.month, 1, tzinfo=UTC)
 
 
 # --- Now ------------------------------------------------------------------------------
@@ -198,8 +215,9 @@ class OverduePremises:
 
 # The report lists this many of the premises with a deadline passed, most overdue
 # first; the count is of all of them, and the register filtered by "deadline passed"
-# lists the rest.
-OVERDUE_LISTED = 50
+# lists the rest. A page to act from, not the whole list: each row listed is drawn on
+# every view of the report (docs/access.md, "The traffic light report").
+OVERDUE_LISTED = 25
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The managers' SLA dashboard: clocks due now, quarterly compliance, the trend, the export.
 
 Every figure is counted by the database (DESIGN.md section 3.2): the quarters' clocks
-from the counts it keeps by month, kind and outcome (``SlaClockCount``), open clocks and
-victims from the ``sla_clocks`` rows, so the page costs the same handful of queries
+from the counts it keeps by month, kind and outcome (``SlaClockCount``), a quarter's
+victims from the count it keeps of them (``SlaClockVictimCount``), open
+clocks from the ``sla_clocks`` rows, so the page costs the same handful of queries
 however many clocks there are. A clock's status depends on when you look; ``clock_status`` works it out in SQL
 for a given moment (the statuses of ``ClockStatus``):
 
@@ -44,18 +45,18 @@ from casework.agencies.models import Agency
 from casework.audit import services as audit
 from casework.cases.models import Case
 from casework.clock import ZONE, Quarter
+from casework.paging import Page, clamp
 from casework.people.models import Person
 from casework.permissions import Permission
 from casework.policy import authorize, can, seen_on_case
 from casework.rag import Rag, against_target
-from casework.victims.models import ClockKind, ClockOutcome, ClockStatus, SlaClock, SlaClockCount
+from casework.victims.models import ClockKind, ClockOutcome, ClockStatus, SlaClock, SlaClockCount, SlaClockVictimCount
 from casework.victims.services import sla
 
-# The now view lists at most this many clocks, most overdue first; the counts by
-# agency are always complete. A hundred is more than anyone works through at once, and
-# keeps the page within its time budget (each row costs about 0.1 ms to fetch and show;
-# docs/performance.md).
-NOW_ROWS = 100
+# The dashboard lists at most this many clocks due now, most overdue first, and links
+# to the page of every one (docs/sla.md); the counts by agency are always complete.
+NOW_ROWS = 25
+DUE_NOW_PER_PAGE = 50
 
 
 # --- A clock's status, in SQL -------------------------------------------------------
@@ -142,6 +143,10 @@ class NowView:
     def total(self) -> int:
         return self.overdue + self.due_soon
 
+    @property
+    def not_listed(self) -> int:
+        return self.total - self.listed if self.named else 0
+
 
 def now_view(actor: User, now: datetime) -> NowView:
     """Overdue clocks and clocks due within the due-soon window, by lead agency.
@@ -191,15 +196,10 @@ def _counts_by_agency(due_now: ColumnElement[bool], status: ColumnElement[str]) 
     }
 
 
-def _list_clocks(
-    actor: User,
-    view: NowView,
-    groups: dict[int, AgencyClocks],
-    due_now: ColumnElement[bool],
-    status: ColumnElement[str],
-) -> None:
-    """The first NOW_ROWS clocks due now, most overdue first, each under its agency."""
-    rows = db.session.execute(
+def _due_now_rows(actor: User, due_now: ColumnElement[bool], status: ColumnElement[str]) -> sa.Select[*tuple[Any, ...]]:
+    """The clocks due now with their case and victim as the actor may see them, most
+    overdue first (the id breaks ties, so pages neither skip nor repeat a clock)."""
+    return (
         select(
             SlaClock.kind,
             SlaClock.due_at,
@@ -213,12 +213,60 @@ def _list_clocks(
         .join(Person, Person.id == SlaClock.person_id)
         .where(due_now)
         .order_by(SlaClock.due_at, SlaClock.id)
-        .limit(NOW_ROWS)
     )
+
+
+def _now_row(
+    kind: ClockKind, due_at: datetime, status: str, reference: str | None, first: str | None, last: str | None
+) -> NowRow:
+    name = f"{first} {last}" if first is not None else None
+    return NowRow(kind, due_at, ClockStatus(status), reference, name)
+
+
+def _list_clocks(
+    actor: User,
+    view: NowView,
+    groups: dict[int, AgencyClocks],
+    due_now: ColumnElement[bool],
+    status: ColumnElement[str],
+) -> None:
+    """The first NOW_ROWS clocks due now, most overdue first, each under its agency."""
+    rows = db.session.execute(_due_now_rows(actor, due_now, status).limit(NOW_ROWS))
     for kind, due_at, status_value, agency_id, reference, first_name, last_name in rows:
-        name = f"{first_name} {last_name}" if first_name is not None else None
-        groups[agency_id].rows.append(NowRow(kind, due_at, ClockStatus(status_value), reference, name))
+        groups[agency_id].rows.append(_now_row(kind, due_at, status_value, reference, first_name, last_name))
         view.listed += 1
+
+
+@dataclass(frozen=True)
+class DueNowList:
+    """One page of every clock due now, for the page the dashboard links to."""
+
+    at: datetime
+    due_soon_hours: int
+    clocks: Page[tuple[str, NowRow]]  # (the lead agency's name, the clock)
+
+
+def due_now_list(actor: User, now: datetime, *, page: int, per_page: int = DUE_NOW_PER_PAGE) -> DueNowList:
+    """Every clock overdue or due within the due-soon window, most overdue first, a page
+    at a time; audited as ``sla.due_now_viewed``, since it names victims. Paged by
+    offset: the clocks due now are a few hundred at county scale, however large the
+    casebook, and their exact number is the dashboard's headline."""
+    authorize(actor, Permission.SLA_VIEW)
+    rules = sla.rules()
+    status = clock_status(now, rules)
+    due_now = (SlaClock.outcome == ClockOutcome.OPEN) & _due_by(now + timedelta(hours=rules.due_soon_hours))
+    total = db.session.scalar(select(func.count()).select_from(SlaClock).where(due_now)) or 0
+    page = clamp(page, total, per_page)
+    agency_name = select(Agency.name).where(Agency.id == Case.lead_agency_id).scalar_subquery()
+    rows = db.session.execute(
+        _due_now_rows(actor, due_now, status).add_columns(agency_name).offset((page - 1) * per_page).limit(per_page)
+    )
+    items = [
+        (name, _now_row(kind, due_at, status_value, reference, first, last))
+        for kind, due_at, status_value, _agency_id, reference, first, last, name in rows
+    ]
+    audit.record(actor, "sla.due_now_viewed", "sla_report", None, detail={"page": page, "rows": len(items)})
+    return DueNowList(now, rules.due_soon_hours, Page(items, total, page, per_page))
 
 
 # --- Quarterly compliance -------------------------------------------------------------
@@ -290,8 +338,9 @@ class QuarterFigures:
 # Open clocks are read from the index on (kind, outcome, started_at, due_at, person_id)
 # without the table, because whether one is overdue or due soon depends on ``now``: they
 # are split at ``now`` and at the end of the due-soon window, with the same tests as
-# ``clock_status``. For the chosen quarter, the distinct victims of each kind are counted
-# from the same index. Every part returns rows of (quarter number in the list, kind,
+# ``clock_status``. For the chosen quarter, the distinct victims of each kind are read
+# from the count the database keeps of its rows per quarter, kind and victim
+# (SlaClockVictimCount, SlaClockVictim). Every part returns rows of (quarter number in the list, kind,
 # outcome or VICTIMS, count, of those overdue, of those due by the end of the window).
 # The statement is built once for each shape and then only given its parameters:
 # building the SELECTs costs more than running them.
@@ -333,22 +382,16 @@ def _figures_statement(quarters: int, victims_of: tuple[int, ...]) -> sa.Compoun
                 ).where(SlaClock.kind == kind, SlaClock.outcome == ClockOutcome.OPEN, *_started_in(number))
             )
     for number in victims_of:
-        for kind in ClockKind:
-            parts.append(
-                select(
-                    sa.literal_column(str(number)),
-                    _word(kind),
-                    _word(_VICTIMS),
-                    func.count(sa.distinct(SlaClock.person_id)),
-                    zero,
-                    zero,
-                ).where(
-                    # Every outcome, listed so that SQLite walks the index by kind and outcome.
-                    SlaClock.kind == kind,
-                    SlaClock.outcome.in_(list(ClockOutcome)),
-                    *_started_in(number),
-                )
-            )
+        parts.append(
+            select(
+                sa.literal_column(str(number)),
+                sa.type_coerce(SlaClockVictimCount.kind, sa.String()),
+                _word(_VICTIMS),
+                SlaClockVictimCount.victims,
+                zero,
+                zero,
+            ).where(SlaClockVictimCount.quarter_from == sa.bindparam(f"start_{number}"))
+        )
     return sa.union_all(*parts)
 
 

@@ -5,6 +5,7 @@ from werkzeug.wrappers import Response
 
 from casework.clock import parse_quarter, previous_quarters, quarter_of, utcnow
 from casework.exceptions import InvalidInput
+from casework.paging import page_number
 from casework.permissions import Permission
 from casework.policy import authorize
 from casework.ui.forms import chosen_quarter
@@ -37,6 +38,14 @@ def index() -> str:
         trend=trend,
         chart=trend_chart(trend, sla.rules().target_percent),
     )
+
+
+@bp.get("/due-now")
+@writes_on_get  # the audit record of this view
+def due_now() -> str:
+    """Every clock overdue or due soon, a page at a time: the dashboard lists the first."""
+    listed = sla_reports.due_now_list(actor(), utcnow(), page=page_number(request.args.get("page")))
+    return render_template("sla/due_now.html", listed=listed)
 
 
 @bp.get("/export")

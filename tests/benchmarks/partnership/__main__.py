@@ -34,24 +34,29 @@ def arguments() -> argparse.Namespace:
 
 
 def run_backend(backend: str, options: argparse.Namespace, context: dict[str, object]) -> list[Row]:
+    """Every page at each size in the same window (the sizes in turn, request by request),
+    then the parts, size by size."""
     rows: list[Row] = []
-    sizes = ["small", "large"] if options.size == "both" else [options.size]
+    sizes = [SIZES[name] for name in (["small", "large"] if options.size == "both" else [options.size])]
     pages = selected(PAGES, options.pages)
     parts = {name: part for name, part in PARTS.items() if not options.pages or options.pages.lower() in name}
     with cache_for(backend) as cache:
-        for name in sizes:
-            size = SIZES[name]
+        for size in sizes:
             began = time.perf_counter()
             info = cache.dataset(size, rebuild=options.rebuild)
-            print(f"{backend}, {name}: dataset ready in {time.perf_counter() - began:.0f} s "
+            print(f"{backend}, {size.name}: dataset ready in {time.perf_counter() - began:.0f} s "
                   f"(built in {info.get('build_seconds')} s on {info.get('built_at')})", flush=True)  # fmt: skip
-            context.setdefault("datasets", {})[f"{backend}/{name}"] = info  # type: ignore[index]
-            if options.build_only:
-                continue
-            print(f"{backend}, {name}: timing {len(pages)} pages (load average {load_average()})", flush=True)
+            context.setdefault("datasets", {})[f"{backend}/{size.name}"] = info  # type: ignore[index]
+        if options.build_only:
+            return rows
+        if pages:
+            copies = {size.name: cache.working_copy(size) for size in sizes}
+            names = " and ".join(size.name for size in sizes)
+            print(f"{backend}, {names}: timing {len(pages)} pages (load average {load_average()})", flush=True)
             rows += measure_pages(
-                cache.working_copy(size), backend, size, pages, plans=options.explain, requests=options.requests
+                copies, backend, sizes, options.pages, plans=options.explain, requests=options.requests
             )
+        for size in sizes:
             for part in parts.values():
                 rows += part(cache.working_copy(size), size)
     return rows

@@ -1,20 +1,26 @@
 """Timing the pages on one working copy, and the parts that are not pages.
 
-`measure_pages` signs in the demo accounts and sends each page through the Flask test
-client: 5 requests to warm up, then 50 timed (routing, queries, template, the audit
-insert and commit; no network or WSGI server), then one more with its statements
-counted. A part (`PARTS`) is any function that takes the working copy's database URL
+`measure_pages` serves each size's working copy from an application in a worker
+process of its own, which signs in the demo accounts and sends each page through the
+Flask test client: 5 requests to warm up, then 50 timed (routing, queries, template,
+the audit insert and commit; no network or WSGI server), then one more with its
+statements counted. Each page is timed at one size, then at the other straight after. A part (`PARTS`) is any function that takes the working copy's database URL
 and the size and returns rows for the same report: the outbox sender is one; a
 measurement through a real server (throughput, concurrency) is another; a part may
 judge its rows against targets of its own (`Row.missed`).
 """
 
+import contextlib
 import fnmatch
 import gc
+import multiprocessing
 import os
+import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from multiprocessing.connection import Connection
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,7 +29,7 @@ from casework import create_app, db
 from config import TestConfig
 from tests.benchmarks.partnership.common import explain, p50, p95, timed
 from tests.benchmarks.partnership.dataset import Size
-from tests.benchmarks.partnership.pages import Finder, Page
+from tests.benchmarks.partnership.pages import PAGES, Finder, Page
 from tests.conftest import SignedInClient
 from tests.support.queries import recorded_statements
 
@@ -102,37 +108,139 @@ class _Timing:
         return timed(self.send, 1)[0]
 
 
-def measure_pages(
-    url: str, backend: str, size: Size, pages: list[Page], *, plans: bool = False, requests: int = TIMED
-) -> list[Row]:
-    app = create_app(TestConfig(url))
-    gc.collect()
-    gc.freeze()  # as wsgi.py does in each worker after start-up
-    engine = app.extensions["casework.engine"]
-    finder = Finder(_clients(app))
-    rows = []
-    for page in pages:
-        timing = _Timing(app, finder, page)
+class _Bench:
+    """One dataset's app, signed-in clients and the page being timed, in a process of its
+    own (`_serve`): two apps in one process would share module-level caches."""
+
+    def __init__(self, url: str, backend: str, size: Size, pattern: str, plans: bool) -> None:
+        self.backend, self.size, self.plans = backend, size, plans
+        self.pages = selected(PAGES, pattern)
+        self.app = create_app(TestConfig(url))
+        gc.collect()
+        gc.freeze()  # as wsgi.py does in each worker after start-up
+        self.engine = self.app.extensions["casework.engine"]
+        self.finder = Finder(_clients(self.app))
+
+    def run(self, arguments: tuple[int, int]) -> Row:
+        """Time the ``index``-th page: the warm-ups and ``requests`` timed requests in one
+        loop here, as in a single process, then its row."""
+        index, requests = arguments
+        page = self.pages[index]
+        timing = _Timing(self.app, self.finder, page)
         for _ in range(WARM_UP):
             timing.one()
-        times = [timing.one() for _ in range(requests)]
+        times, cpu = [], []  # cpu: this process's CPU time per request (not the database server's)
+        for _ in range(requests):
+            began = time.process_time()
+            times.append(timing.one())
+            cpu.append((time.process_time() - began) * 1000)
+        return self.finish(page, timing, times, cpu)
+
+    def finish(self, page: Page, timing: _Timing, times: list[float], cpu: list[float]) -> Row:
+        """The page's row: its times, then one more request with its statements counted."""
         timing.next()
-        with recorded_statements(engine) as statements:
+        with recorded_statements(self.engine) as statements:
             timing.send()
-        row = Row(backend, size.name, page.name, page.account, page.method, round(p50(times), 1),
+        row = Row(self.backend, self.size.name, page.name, page.account, page.method, round(p50(times), 1),
                   round(p95(times), 1), len(statements), page.budget_ms, round(timing.size / 1024, 1))  # fmt: skip
         if page.records is not None:
-            with app.app_context():
-                row.records = page.records(finder)
+            with self.app.app_context():
+                row.records = page.records(self.finder)
                 db.session.remove()
-        rows.append(row)
-        print(
-            f"  {page.name:<36} p50 {row.p50_ms:8.1f} ms  p95 {row.p95_ms:8.1f} ms  {row.statements:5d} statements",
-            flush=True,
-        )
-        if plans and page.method == "GET":
-            explain(engine, timing.send)
-    engine.dispose()
+        print(f"  {self.size.name:<5}  {page.name:<36} p50 {row.p50_ms:8.1f} ms  p95 {row.p95_ms:8.1f} ms  "
+              f"{row.statements:5d} statements  CPU p50 {p50(cpu):6.1f} ms", flush=True)  # fmt: skip
+        if self.plans and page.method == "GET":
+            explain(self.engine, timing.send)
+        return row
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _serve(connection: Connection, url: str, backend: str, size: Size, pattern: str, plans: bool) -> None:
+    """A worker process: answer the parent's commands (a `_Bench` method and its
+    argument) one at a time until told to stop."""
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    try:
+        bench = _Bench(url, backend, size, pattern, plans)
+        connection.send(("ok", None))
+    except Exception:  # reported to the parent, which raises
+        connection.send(("error", traceback.format_exc()))
+        return
+    while True:
+        command, argument = connection.recv()
+        try:
+            method = getattr(bench, command)
+            answer = method() if argument is None else method(argument)
+        except Exception:  # reported too; the parent raises
+            connection.send(("error", traceback.format_exc()))
+            continue
+        connection.send(("ok", answer))
+        if command == "close":
+            return
+
+
+class _Worker:
+    """The parent's end of one `_serve` process."""
+
+    def __init__(self, url: str, backend: str, size: Size, pattern: str, plans: bool) -> None:
+        self.size = size
+        context = multiprocessing.get_context("spawn")  # nothing inherited from the parent
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, url, backend, size, pattern, plans), daemon=True)
+        self.process.start()
+        child.close()
+        self._answer()
+
+    def _answer(self) -> object:
+        try:
+            status, answer = self.connection.recv()
+        except EOFError:
+            raise RuntimeError(f"the {self.size.name} worker exited") from None
+        if status == "error":
+            raise RuntimeError(f"the {self.size.name} worker failed:\n{answer}")
+        return answer
+
+    def call(self, command: str, argument: object = None) -> object:
+        self.connection.send((command, argument))
+        return self._answer()
+
+    def close(self) -> None:
+        with contextlib.suppress(EOFError, BrokenPipeError, RuntimeError):
+            self.call("close")
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+def turns(count: int, page: int) -> list[int]:
+    """The order in which ``count`` workers take the ``page``-th page (each all its
+    requests): the first alternating from page to page, so that neither size is always
+    timed second."""
+    ahead = list(range(count))
+    return ahead if page % 2 == 0 else ahead[::-1]
+
+
+def measure_pages(
+    copies: dict[str, str], backend: str, sizes: list[Size], pattern: str, *, plans: bool = False,
+    requests: int = TIMED,
+) -> list[Row]:  # fmt: skip
+    """Time the pages on each size's working copy (``copies``: size name -> URL), each in a
+    process of its own, in the same window: each page at one size, then at the other
+    straight after, so a change of the machine's load reaches both alike. (Taking the
+    sizes in turn request by request made every request about a quarter slower at both
+    sizes, each starting with the other process's data in the CPU's caches.)"""
+    workers = [_Worker(copies[size.name], backend, size, pattern, plans) for size in sizes]
+    rows: list[Row] = []
+    try:
+        for index in range(len(selected(PAGES, pattern))):
+            for turn in turns(len(workers), index):
+                row = workers[turn].call("run", (index, requests))
+                assert isinstance(row, Row)
+                rows.append(row)
+    finally:
+        for worker in workers:
+            worker.close()
     return rows
 
 

@@ -6,7 +6,6 @@ and form are worked out afresh before each request (outside the timing), so each
 request has something to do: a new referral to accept, the meeting's current version.
 """
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from casework.accounts.models import User
 from casework.actions.models import Action
 from casework.cases.models import Case, CaseAgency, CaseParty
 from casework.clock import utcnow
+from casework.home.services import victim_clocks
 from casework.meetings.models import Meeting, MeetingKind
 from casework.premises.models import Premises, PremisesIncident
 from casework.referrals.models import Referral
@@ -45,8 +45,9 @@ class Finder:
         return user
 
     def last_page(self, rows: int, at_most: int = 100) -> int:
-        """Page 100, or the last page where there are fewer (SMALL)."""
-        return max(1, min(at_most, math.ceil(rows / PER_PAGE)))
+        """Page 100, or the last full page where there are fewer (SMALL): a full page, so
+        that both sizes show as many rows (the very last page may show only a few)."""
+        return max(1, min(at_most, rows // PER_PAGE))
 
     def count(self, model: type) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
@@ -55,6 +56,12 @@ class Finder:
         """The actions the account's agency owes (its inbox, any status)."""
         agency = self.user(account).agency_id
         return db.session.scalar(sa.select(sa.func.count()).where(Action.assigned_agency_id == agency)) or 0
+
+    def needing_action_listed(self) -> int:
+        """The clocks the member's full list of victims needing action shows on its first
+        page: a page of 50 at LARGE, the few there are at SMALL."""
+        page = victim_clocks.page_of(self.user("member"), utcnow(), page=1, per_page=victim_clocks.PER_PAGE)
+        return len(page.items)
 
     @cached_property
     def member_case(self) -> tuple[str, int]:
@@ -102,6 +109,12 @@ class Finder:
         what the export must show, which grows with the person's history, not the code."""
         response = self.clients["admin"].get(f"/people/{self.subject}/subject-access/download")
         return _entries(response.get_json())
+
+    def due_now_rows(self) -> int:
+        """The clocks the first page of every clock due now lists: at most a page (50)
+        at LARGE, every one (about 17) at SMALL, so the page is judged per row shown."""
+        page = self.clients["manager"].get("/sla/due-now").text
+        return page.count('<td class="govuk-table__cell casework-nowrap">')
 
     @cached_property
     def busiest_premises(self) -> int:
@@ -247,6 +260,12 @@ PAGES: list[Page] = [
         Page(f"My work ({account})", account, "/")
         for account in ("member", "chair", "licensing", "manager", "partner", "analyst", "admin")
     ),
+    Page(
+        "Victims needing action, the full list",
+        "member",
+        "/victims-needing-action",
+        records=Finder.needing_action_listed,
+    ),
     # The case list
     Page("Case list, a member's default", "member", "/cases"),
     Page("Case list, page 100", "member", lambda f: f"/cases?scope=all&page={f.last_page(f.count(Case))}"),
@@ -267,6 +286,7 @@ PAGES: list[Page] = [
     Page("Overdue actions", "manager", "/actions/overdue"),
     # Dashboards and reports
     Page("SLA dashboard", "manager", "/sla"),
+    Page("SLA clocks due now", "manager", "/sla/due-now", records=Finder.due_now_rows),
     Page("TLS report", "manager", "/premises/report"),
     Page("Premises register", "licensing", "/premises"),
     Page("Premises register, page 100", "licensing", lambda f: f"/premises?page={f.last_page(f.count(Premises))}"),

@@ -164,7 +164,7 @@ BASELINE_PAGE = """\
 {% block govukHeader %}
   <div class="casework-account casework-no-print"><div class="govuk-width-container casework-account__container">
     <span>Signed in as {{ user_name }}</span>
-    <a class="govuk-link" href="/notifications">Notifications{% if unread %} ({{ unread }}<span class="govuk-visually-hidden"> unread</span>){% endif %}</a>
+    <a class="govuk-link" href="/notifications">Notifications{% if unread > 99 %} (<span aria-hidden="true">99+</span><span class="govuk-visually-hidden">more than 99 unread</span>){% elif unread %} ({{ unread }}<span class="govuk-visually-hidden"> unread</span>){% endif %}</a>
     <form method="post" action="/sign-out"><input type="hidden" name="csrf_token" value="{{ csrf }}">
       <button type="submit" class="govuk-link casework-link-button">Sign out</button></form>
   </div></div>
@@ -309,14 +309,22 @@ def baseline_app() -> Flask:
     db.write_intent.set(False)  # a read: SQLite's BEGIN, not BEGIN IMMEDIATE
     serializer, signer = TaggedJSONSerializer(), URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
     users = User.__table__
+    notifications = sa.table("notifications", sa.column("user_id"), sa.column("read_at"))
     load = sa.select(
         BrowserSession.data,
         users.c.name,
         users.c.active,
         users.c.session_token,
+        # Counted up to 100, as the header shows "99+" beyond 99.
         sa.select(sa.func.count())
-        .select_from(sa.table("notifications", sa.column("user_id"), sa.column("read_at")))
-        .where(sa.column("user_id") == BrowserSession.user_id, sa.column("read_at").is_(None))
+        .select_from(
+            sa.select(sa.literal_column("1"))
+            .select_from(notifications)
+            .where(notifications.c.user_id == BrowserSession.user_id, notifications.c.read_at.is_(None))
+            .limit(100)
+            .correlate(BrowserSession)
+            .subquery()
+        )
         .scalar_subquery()
         .label("unread"),
     ).outerjoin(users, users.c.id == BrowserSession.user_id)

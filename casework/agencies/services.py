@@ -25,7 +25,10 @@ _ACTIVE = select(Agency.id, Agency.name).where(Agency.active.is_(True)).order_by
 
 def active_agencies() -> list[AgencyChoice]:
     """For choice lists; agency names are not personal data, so any signed-in user may read them."""
-    return [AgencyChoice._make(row) for row in db.session.execute(_ACTIVE)]
+    # On the session's connection, as the case list's statements: columns need none of
+    # the ORM's execution and result set-up (half the cost of this read). Choices are
+    # read before a form's writes, or after a failed one was rolled back.
+    return [AgencyChoice._make(row) for row in db.session.connection().execute(_ACTIVE)]
 
 
 def list_agencies(actor: User) -> list[tuple[Agency, int]]:

@@ -20,8 +20,9 @@ from casework.policy import authorize
 WAITING = (NotificationStatus.FAILED, NotificationStatus.PENDING)  # listed in this order
 
 # Counting every row of an outbox kept for years costs more than the number is worth:
-# above this many in a status the page says "more than 10,000" (docs/notifications.md).
-COUNT_LIMIT = 10_000
+# above this many in a status the page says "more than 1,000" (docs/notifications.md).
+# Each status reads at most this many index entries on every view of the page.
+COUNT_LIMIT = 1_000
 
 
 @dataclass(frozen=True)

@@ -273,3 +273,41 @@ def service_navigation(service_url: str, navigation: Iterable[Mapping[str, Any]]
         out.append("</ul></nav>")
     out.append("</div></div></section>")
     return Markup("".join(out))  # nosec B704 - every part is a literal or went through escape()
+
+
+_ARROWS = {
+    "prev": "m6.5938-0.0078125-6.7266 6.7266 6.7441 6.4062 1.377-1.449-4.1856-3.9768h12.896v-2h-12.984l4.2931-4.293-1.414-1.414z",
+    "next": "m8.107-0.0078125-1.4136 1.414 4.2926 4.293h-12.986v2h12.896l-4.1855 3.9766 1.377 1.4492 6.7441-6.4062-6.7246-6.7266z",
+}
+
+
+def _arrow_link(kind: str, href: str, text: str) -> str:
+    return (
+        f'  <div class="govuk-pagination__{kind}">\n'
+        f'    <a class="govuk-link govuk-pagination__link" href="{escape(href)}" rel="{kind}">\n'
+        f'    <svg class="govuk-pagination__icon govuk-pagination__icon--{kind}" xmlns="http://www.w3.org/2000/svg"'
+        ' height="13" width="15" aria-hidden="true" focusable="false" viewBox="0 0 15 13">\n'
+        f'        <path d="{_ARROWS[kind]}"></path>\n'
+        "      </svg>\n"
+        '      <span class="govuk-pagination__link-title govuk-pagination__link-title--decorated">\n'
+        f'        {text}<span class="govuk-visually-hidden"> page</span>\n'
+        "      </span>\n"
+        "    </a>\n"
+        "  </div>\n"
+    )
+
+
+def previous_next(previous: str | None, next_: str | None) -> Markup:
+    """govukPagination's markup for "Previous" and "Next" alone (a list paged by keyset,
+    with no page numbers), given their addresses; nothing without either. The macro
+    imports another and calls two more for each link: a few percent of the case list's
+    CPU (tests/ui/test_widgets.py compares the two)."""
+    if not (previous or next_):
+        return Markup("")
+    out = ['<nav class="govuk-pagination govuk-pagination--block" aria-label="Pagination">\n']
+    if previous:
+        out.append(_arrow_link("prev", previous, "Previous"))
+    if next_:
+        out.append(_arrow_link("next", next_, "Next"))
+    out.append("</nav>\n")
+    return Markup("".join(out))  # nosec B704 - literals and the escaped addresses

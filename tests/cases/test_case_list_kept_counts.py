@@ -184,3 +184,23 @@ def test_the_migrated_database_keeps_the_list_counts_with_triggers(session):
         expected = {f"case_list_counts_{name}" for name in ("involved", "uninvolved", "moved", "case_changed")}
         expected.add("case_list_counts_case_deleted")
     assert {name for (name,) in db.session.execute(sa.text(query))} >= expected
+
+
+def test_a_members_area_choices_follow_their_agencys_involvements(partnership):
+    """Read from the kept counts: a town stays a choice while a case there is the
+    agency's, whatever its status, and never the empty town."""
+    council, housing = partnership["council"], partnership["housing"]
+    officer = make_user(agency=housing)
+    assert pages.known_towns(officer) == []
+    case_id = db.session.scalar(sa.select(Case.id).where(Case.town == "Wisbech").order_by(Case.id).limit(1))
+    db.session.add(CaseAgency(case_id=case_id, agency_id=housing.id, added_by_id=make_user(agency=council).id))
+    db.session.flush()
+    assert pages.known_towns(officer) == ["Wisbech"]
+    db.session.execute(sa.update(Case).where(Case.id == case_id).values(town="Chatteris", status=CaseStatus.CLOSED))
+    assert pages.known_towns(officer) == ["Chatteris"]
+    db.session.execute(sa.update(Case).where(Case.id == case_id).values(town=""))
+    assert pages.known_towns(officer) == []
+    db.session.execute(sa.update(Case).where(Case.id == case_id).values(town="March"))
+    db.session.execute(sa.delete(CaseAgency).where(CaseAgency.case_id == case_id, CaseAgency.agency_id == housing.id))
+    assert pages.known_towns(officer) == []
+    assert pages.known_towns(make_user(agency=council)) == ["March", "Wisbech"]

@@ -111,10 +111,20 @@ def test_an_actions_restricted_case_is_found_by_its_key(app, world):
 
 
 def test_the_area_choices_are_read_town_by_town_through_the_index(app, world):
-    [plan] = sqlite_plans(app, lambda: pages.known_towns(world["member"]), "town")
+    """For a chair, who may see more than their agency's cases (an agenda's)."""
+    chair = make_user(agency=world["council"], role=Role.PSG_CHAIR)
+    [plan] = sqlite_plans(app, lambda: pages.known_towns(chair), "town")
     assert "SCAN cases" not in plan, plan
     assert "ix_cases_town" in plan, plan
     # The council leads the odd-numbered cases, the police the even ones.
+    assert pages.known_towns(chair) == ["Town 1", "Town 3"]
+
+
+def test_a_members_area_choices_are_read_from_their_agencys_kept_counts(app, world):
+    """A member sees in full exactly their agency's cases: the towns its counts hold."""
+    [plan] = sqlite_plans(app, lambda: pages.known_towns(world["member"]), "town")
+    assert "SCAN" not in plan and "cases" not in plan.replace("case_list_counts", ""), plan
+    assert "case_list_counts USING PRIMARY KEY (agency_id=? AND town>?)" in plan, plan
     assert pages.known_towns(world["member"]) == ["Town 1", "Town 3"]
     assert pages.known_towns(world["officer"]) == ["Town 0", "Town 2"]
 

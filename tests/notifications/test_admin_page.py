@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from casework import db
 from casework.audit.models import AuditEvent
@@ -126,6 +126,15 @@ def test_a_row_sent_since_its_page_was_shown_still_leads_on(client_as, admin, ap
     assert references(client.get(url).get_data(as_text=True)) == ["REF-2", "REF-3"]
 
 
+def counted_by_status(page: str) -> dict[str, str]:
+    return dict(
+        re.findall(
+            r'<th scope="row" class="govuk-table__header">(\w+)</th>\s*<td class="govuk-table__cell govuk-table__cell--numeric">([^<]+)</td>',
+            page,
+        )
+    )
+
+
 def test_counts_stop_at_the_limit(client_as, admin, monkeypatch):
     monkeypatch.setattr(queue, "COUNT_LIMIT", 3)
     someone = make_user()
@@ -135,13 +144,7 @@ def test_counts_stop_at_the_limit(client_as, admin, monkeypatch):
     for _ in range(2):
         row(someone, S.FAILED)
     page = client_as(admin).get("/admin/notifications").get_data(as_text=True)
-    counted = dict(
-        re.findall(
-            r'<th scope="row" class="govuk-table__header">(\w+)</th>\s*<td class="govuk-table__cell govuk-table__cell--numeric">([^<]+)</td>',
-            page,
-        )
-    )
-    assert counted == {
+    assert counted_by_status(page) == {
         "Pending": "More than 3",
         "Sent": "More than 3",
         "Failed": "2",
@@ -149,6 +152,36 @@ def test_counts_stop_at_the_limit(client_as, admin, monkeypatch):
         "Withdrawn": "0",
     }
     assert "More than 3 notifications" in page
+
+
+def many(user, status: NotificationStatus, number: int) -> None:
+    rows = [
+        {"user_id": user.id, "kind": NotificationKind.CLOCK_OVERDUE, "link": "/cases/x", "status": status}
+        for _ in range(number)
+    ]
+    db.session.execute(insert(Notification), rows)
+    db.session.commit()
+
+
+def test_the_counts_are_exact_up_to_a_thousand_and_capped_one_over(client_as, admin):
+    # A thousand is where an exact figure stops telling an administrator anything: each
+    # status reads at most 1,001 index entries, however old the outbox.
+    someone = make_user()
+    many(someone, S.SENT, 1_001)
+    many(someone, S.FAILED, 1_000)
+    page = client_as(admin).get("/admin/notifications").get_data(as_text=True)
+    assert counted_by_status(page) == {
+        "Pending": "0",
+        "Sent": "More than 1,000",
+        "Failed": "1,000",
+        "Digested": "0",
+        "Withdrawn": "0",
+    }
+    assert "1,000 notifications" in page and "More than 1,000 notifications" not in page
+    many(someone, S.PENDING, 1)
+    page = client_as(admin).get("/admin/notifications").get_data(as_text=True)
+    assert counted_by_status(page)["Pending"] == "1"
+    assert "More than 1,000 notifications" in page  # failed and pending together pass it
 
 
 def test_retry_puts_a_failed_row_back_and_audits_it(client_as, admin):

@@ -70,3 +70,27 @@ def test_the_register_in_name_order_walks_the_index_of_names(app, session, crite
     plan = plan_of(connection, statement, parameters)
     assert any(step.startswith("SCAN premises USING INDEX ix_premises_name_id") for step in plan), plan
     assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+def test_the_count_of_premises_past_a_deadline_reads_each_colour_once(app, session):
+    """Amber's two deadlines as two branches of an OR read the amber premises twice
+    and looked the matches up by row id to count each once (0.9 ms at 5,000 premises)."""
+    officer = make_user(role=Role.LICENSING_OFFICER, agency=make_agency())
+    make_premises()
+    connection = db.session.connection()
+    as_at_county_scale(connection)
+    connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'premises'")
+    for row in PREMISES_STATISTICS:
+        connection.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", row)
+    connection.exec_driver_sql("ANALYZE sqlite_schema")
+    with sent_statements(app.extensions["casework.engine"], "count(*)") as sent:
+        premises_pages.register(
+            officer, premises_pages.RegisterFilter(deadline_passed=True), now=utcnow(), rules=TlsRules()
+        )
+    [(statement, parameters)] = sent
+    plan = plan_of(connection, statement, parameters)
+    ranges = [
+        step for step in plan if step.startswith("SEARCH premises USING COVERING INDEX ix_premises_status_status_since")
+    ]
+    assert len(ranges) == 2, plan
+    assert not any(step.startswith("SEARCH premises USING INTEGER PRIMARY KEY") for step in plan), plan

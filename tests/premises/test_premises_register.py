@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from casework import db
-from casework.clock import add_months, utcnow
+from casework.clock import add_days, add_months, utcnow
 from casework.permissions import Role
 from casework.premises.models import (
     IncidentCategory,
@@ -161,6 +161,66 @@ def test_deadline_passed_when_a_later_start_is_due_earlier(client_as, officer):
         )
         page = client_as(officer).get("/premises?deadline_passed=y").text
     assert names(page) == ["Red since the 30th"]
+
+
+def visit(premises, officer, at) -> None:
+    db.session.add(
+        PremisesVisit(
+            premises_id=premises.id,
+            kind=VisitKind.COMPLIANCE,
+            result=VisitResult.NOT_APPLICABLE,
+            officer_id=officer.id,
+            visited_at=at,
+        )
+    )
+    db.session.commit()
+
+
+@pytest.mark.calendar
+def test_deadline_passed_counts_an_amber_premises_past_both_deadlines_once(client_as, officer):
+    """Amber must reach green within 3 months and be visited within 28 days: a premises
+    past both is one premises in the count and the list, and one whose visit deadline
+    falls today is listed once it has passed (two hours either side: when the clocks go
+    back, a deadline at 01:35 falls in the first of the two 01:00 hours, before 01:30 in
+    the second)."""
+    now = utcnow()
+    months_ago, visit_due = add_months(now, -3), add_days(now, -28)
+    make_premises(name="Both passed", status=TlsStatus.AMBER, status_since=months_ago - timedelta(days=5))
+    visited = make_premises(
+        name="Visited, months passed", status=TlsStatus.AMBER, status_since=months_ago - timedelta(days=2)
+    )
+    visit(visited, officer, months_ago - timedelta(days=1))
+    make_premises(name="Visit due two hours ago", status=TlsStatus.AMBER, status_since=visit_due - timedelta(hours=2))
+    make_premises(name="Visit due in two hours", status=TlsStatus.AMBER, status_since=visit_due + timedelta(hours=2))
+    recent = make_premises(name="Visited in time", status=TlsStatus.AMBER, status_since=visit_due)
+    visit(recent, officer, now - timedelta(days=1))
+    make_premises(name="Red due minutes ago", status=TlsStatus.RED, status_since=months_ago - timedelta(minutes=5))
+    make_premises(name="Old green", status_since=now - timedelta(days=900))
+    page = client_as(officer).get("/premises?deadline_passed=y").text
+    expected = ["Both passed", "Red due minutes ago", "Visit due two hours ago", "Visited, months passed"]
+    assert names(page) == expected
+    assert "4 premises" in page
+
+
+def test_deadline_passed_pages_through_every_match_once(client_as, officer):
+    now = utcnow()
+    expected = set()
+    for number in range(9):
+        expected.add(
+            make_premises(name=f"Red {number}", status=TlsStatus.RED, status_since=now - timedelta(days=200)).id
+        )
+        expected.add(
+            make_premises(name=f"Amber {number}", status=TlsStatus.AMBER, status_since=now - timedelta(days=40)).id
+        )
+        expected.add(
+            make_premises(name=f"Both {number}", status=TlsStatus.AMBER, status_since=now - timedelta(days=200)).id
+        )
+        make_premises(name=f"Green {number}", status_since=now - timedelta(days=200))
+    client = client_as(officer)
+    pages = [client.get(f"/premises?deadline_passed=y&page={number}").text for number in (1, 2)]
+    assert "27 premises, page 1 of 2" in pages[0]
+    listed = [int(found) for page in pages for found in re.findall(r'href="/premises/(\d+)">', page)]
+    assert sorted(listed) == sorted(expected)
 
 
 @pytest.mark.calendar

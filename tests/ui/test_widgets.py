@@ -238,3 +238,25 @@ def test_the_service_navigation_is_drawn_as_the_macro_draws_it(app: Flask, navig
         ).render(navigation=navigation)
         ours = widgets.service_navigation("/?x=<1>", navigation)
         assert structure(ours) == structure(theirs)
+
+
+@pytest.mark.parametrize(
+    ("previous", "next_"),
+    [("/cases?before=abc", None), (None, "/cases?status=open&after=<x>"), ("/cases?a=1&before=b", "/cases?after=c")],
+)
+def test_previous_and_next_are_drawn_as_the_macro_draws_them(
+    app: Flask, previous: str | None, next_: str | None
+) -> None:
+    links = {"previous": {"href": previous} if previous else None, "next": {"href": next_} if next_ else None}
+    with app.test_request_context():
+        theirs = app.jinja_env.from_string(
+            '{% from "govuk_frontend_jinja/components/pagination/macro.html" import govukPagination %}'
+            "{{ govukPagination(links) }}"
+        ).render(links=links)
+        ours = widgets.previous_next(previous, next_)
+    assert ours == theirs  # the same text, to the whitespace
+    assert structure(ours) == structure(theirs)
+
+
+def test_no_previous_or_next_draws_nothing() -> None:
+    assert widgets.previous_next(None, None) == Markup("")

@@ -200,6 +200,7 @@ class _Candidates:
 
     ids: CTE
     counts: dict[_Signal, ColumnElement[Any]]
+    accepted: CTE  # the cases accepted from a referral since the last meeting
 
 
 def _count(query: Select[Any]) -> ScalarSelect[Any]:
@@ -242,9 +243,10 @@ def _clock_candidates(when: _When, depth: Any, excluding: Any) -> tuple[CTE, lis
         .prefix_with("MATERIALIZED")
     )
     clock, action_day = Case.first_open_clock_due_at, Case.first_live_action_due_on
-    clock_only = [_open_case(), clock < when.now, Case.id.not_in(select(accepted.c.case_id))]
+    not_accepted = [_open_case(), Case.id.not_in(select(accepted.c.case_id))]
     if excluding is not None:
-        clock_only.append(Case.id.not_in(excluding))
+        not_accepted.append(Case.id.not_in(excluding))
+    clock_only = [*not_accepted, clock < when.now]
     groups = {
         _Signal.HIGH_RISK: Case.high_risk_victim == true(),
         _Signal.CLOCK: Case.high_risk_victim == false(),
@@ -253,7 +255,11 @@ def _clock_candidates(when: _When, depth: Any, excluding: Any) -> tuple[CTE, lis
     for where in groups.values():
         last_due = select(clock).where(*clock_only, where).order_by(clock).limit(1).offset(depth - 1)
         due_by = func.coalesce(later_by_hours(last_due.scalar_subquery(), _DAY_LONGEST), when.now)
-        firsts.append(select(Case.id).where(*clock_only, where, clock < due_by))
+        # One upper bound, the earlier of the two: with two, the index range stops at
+        # now and every case with an overdue clock is read.
+        firsts.append(
+            select(Case.id).where(*not_accepted, where, clock < sql_case((due_by < when.now, due_by), else_=when.now))
+        )
         overdue = action_day < when.today
         last_day = select(action_day).where(*clock_only, where, overdue).order_by(action_day).limit(1).offset(depth - 1)
         day_by = func.coalesce(last_day.scalar_subquery(), when.today)
@@ -307,13 +313,23 @@ def _candidates(when: _When, depth: Any, *, excluding: Any, keep: Any) -> _Candi
     ):
         count = _count_but(where, accepted, excluding)
         counts[signal] = counts[signal] + count if signal in counts else count
-    return _Candidates(union(*chosen).cte("candidates"), counts)
+    return _Candidates(union(*chosen).cte("candidates"), counts, accepted)
 
 
-def _signals(when: _When, among: CTE, name: str = "signals") -> CTE:
-    """Every reason each of the candidates ``among`` qualifies, one row each."""
-    accepted, clocks = _accepted_and_clocks(when.since, when.now)
-    candidate = select(among.c.case_id)
+def _ranking_signals(when: _When, candidates: _Candidates) -> CTE:
+    """The signals of the candidates as far as ranking needs them (which, and the day
+    each fell due), from what is already read or kept on the case: the accepted cases,
+    and the first open clock's due time, whose UK day is that of the case's first
+    overdue clock when it is past. Neither the referrals nor the clocks are read."""
+    candidate = select(candidates.ids.c.case_id)
+    accepted = select(*_signal(candidates.accepted.c.case_id, _Signal.ACCEPTED))
+    clock = Case.first_open_clock_due_at
+    clocks = select(*_signal(Case.id, _Signal.CLOCK, day=local_day(clock))).where(_open_case(), clock < when.now)
+    return union_all(accepted, clocks.where(Case.id.in_(candidate)), *_kept_signals(when, candidate)).cte("signals")
+
+
+def _kept_signals(when: _When, candidate: Select[Any]) -> list[Select[Any]]:
+    """The signals kept on the case row: a high-risk victim, an overdue action, the flag."""
     # Whether the latest assessment of a victim still on the case is high, and the day
     # its first live action falls due, are kept on the case by triggers.
     high = select(*_signal(Case.id, _Signal.HIGH_RISK)).where(_open_case(), Case.high_risk_victim == true())
@@ -321,12 +337,18 @@ def _signals(when: _When, among: CTE, name: str = "signals") -> CTE:
         _open_case(), Case.first_live_action_due_on < when.today
     )
     flagged = select(*_signal(Case.id, _Signal.FLAGGED)).where(Case.psg_review.is_(True), _open_case())
+    return [query.where(Case.id.in_(candidate)) for query in (high, actions, flagged)]
+
+
+def _signals(when: _When, among: CTE, name: str = "signals") -> CTE:
+    """Every reason each of the cases ``among`` qualifies, one row each, with the
+    referral's decision time and the clock's kind for its words."""
+    accepted, clocks = _accepted_and_clocks(when.since, when.now)
+    candidate = select(among.c.case_id)
     return union_all(
         accepted.where(Referral.case_id.in_(candidate)),
-        high.where(Case.id.in_(candidate)),
         clocks.where(SlaClock.case_id.in_(candidate)),
-        actions.where(Case.id.in_(candidate)),
-        flagged.where(Case.id.in_(candidate)),
+        *_kept_signals(when, candidate),
     ).cte(name)
 
 
@@ -345,7 +367,7 @@ def _ranked(
     local dates), then by reference (the older case first). ``keep`` (the cases on the
     agenda) join the candidates; ``excluding`` leaves cases out of the sections."""
     candidates = _candidates(when, depth, excluding=excluding, keep=keep)
-    signals = _signals(when, candidates.ids)
+    signals = _ranking_signals(when, candidates)
     first = func.min(sql_case((signals.c.signal == int(_Signal.ACTION), int(_Signal.CLOCK)), else_=signals.c.signal))
     urgent = sum(
         (func.max(sql_case((signals.c.signal == int(signal), 1), else_=0)) for signal in _URGENT),

@@ -7,6 +7,7 @@ import jinja2
 from flask import Flask, g, request, session, url_for
 from flask_login import current_user
 from govuk_frontend_wtf.gov_form_base import GovFormBase
+from markupsafe import Markup
 
 from casework.audit import services as audit
 from casework.clock import ZONE, utcnow
@@ -14,6 +15,7 @@ from casework.notifications import inbox
 from casework.permissions import Permission
 from casework.policy import can, permissions_of
 from casework.session_store import unread_notifications_read_with
+from casework.ui import widgets
 from casework.ui.tables import table_row
 from casework.ui.widgets import render_widget, service_navigation
 from casework.victims.models import ClockStatus, SlaClock
@@ -117,6 +119,11 @@ def pagination(endpoint: str, page: int, pages: int, **values: object) -> dict[s
     }
 
 
+def page_links(endpoint: str, page: int, pages: int, **values: object) -> Markup:
+    """The numbered links to the pages of a list, as govukPagination draws them."""
+    return widgets.pagination_links(pagination(endpoint, page, pages, **values))
+
+
 def _links(entries: tuple[tuple[str, str, Permission | None, tuple[str, ...]], ...]) -> list[dict[str, object]]:
     endpoint = request.endpoint or ""
     return [
@@ -198,7 +205,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(countdown)
     app.add_template_filter(clock_status)
     app.add_template_filter(audit.verb_label, "audit_verb")
-    app.add_template_global(pagination)
+    app.add_template_global(page_links)
+    app.add_template_global(widgets.pagination_links)
     app.add_template_global(table_row)
     app.add_template_global(service_navigation)
     app.add_template_global(admin_pages)

@@ -27,7 +27,7 @@ from markupsafe import Markup
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired
 
-from casework.ui import widgets
+from casework.ui import templating, widgets
 from casework.ui.fields import GovDateField, RadiosWidget
 
 
@@ -256,6 +256,29 @@ def test_previous_and_next_are_drawn_as_the_macro_draws_them(
         ours = widgets.previous_next(previous, next_)
     assert ours == theirs  # the same text, to the whitespace
     assert structure(ours) == structure(theirs)
+
+
+@pytest.mark.parametrize(("page", "pages"), [(1, 2), (2, 2), (5, 60), (1, 9), (9, 9), (3, 5)])
+def test_numbered_pages_are_drawn_as_the_macro_draws_them(app: Flask, page: int, pages: int) -> None:
+    with app.test_request_context("/premises?town=<Wisbech>&deadline_passed=y&page=2"):
+        params = templating.pagination("premises.index", page, pages)
+        theirs = app.jinja_env.from_string(
+            '{% from "govuk_frontend_jinja/components/pagination/macro.html" import govukPagination %}'
+            "{{ govukPagination(params) }}"
+        ).render(params=params)
+        ours = templating.page_links("premises.index", page, pages)
+    assert ours == theirs  # the same text, to the whitespace
+    assert ours == widgets.pagination_links(params)
+
+
+def test_previous_and_next_without_page_numbers_are_drawn_as_the_macro_draws_them(app: Flask) -> None:
+    params = {"previous": {"href": "/actions?page=4"}, "next": {"href": "/actions?page=6&due_from=<1>"}}
+    with app.test_request_context():
+        theirs = app.jinja_env.from_string(
+            '{% from "govuk_frontend_jinja/components/pagination/macro.html" import govukPagination %}'
+            "{{ govukPagination(params) }}"
+        ).render(params=params)
+    assert widgets.pagination_links(params) == theirs
 
 
 def test_no_previous_or_next_draws_nothing() -> None:

@@ -168,14 +168,18 @@ class SlaClock(Base):
     stop_reason: Mapped[str] = mapped_column(sa.String(STOP_REASON_MAX), default="")
     # The assessment that started the episode, so the clocks can be traced to it.
     started_by_assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("risk_assessments.id"))
+    # The case's lead agency, copied so that the dashboard counts the clocks due now by
+    # agency from the index alone. Filled and kept by triggers (*_CLOCK_LEAD_TRIGGERS),
+    # never written by the application; no foreign key of its own: the case's holds it.
+    lead_agency_id: Mapped[int | None]
 
     case: Mapped[Case] = relationship(lazy="raise")
     person: Mapped[Person] = relationship(lazy="raise")
 
     __table_args__ = (
-        # "Unmet clocks by due time": the dashboard's now view and My work. With the case,
-        # the dashboard counts the clocks due now by agency without reading the clocks.
-        sa.Index("ix_sla_clocks_outcome_due_at_case_id", "outcome", "due_at", "case_id"),
+        # "Unmet clocks by due time": the dashboard's now view and My work. With the lead
+        # agency, the dashboard counts the clocks due now by agency from the index alone.
+        sa.Index("ix_sla_clocks_due_now", "outcome", "due_at", "case_id", "lead_agency_id"),
         sa.Index("ix_sla_clocks_started_at", "started_at"),
         # The dashboard's quarterly figures: every column they read is in the index, so
         # the database counts a quarter's clocks by kind and outcome without the table.
@@ -214,6 +218,39 @@ on_create(
     sqlite=SQLITE_CASE_SIGNAL_TRIGGERS["sla_clocks"],
     postgresql=POSTGRESQL_CASE_SIGNAL_TRIGGERS["sla_clocks"],
 )
+
+# A case's lead agency copied onto its SLA clocks, in the transaction that starts a
+# clock, moves it to another case or changes the case's lead agency; the migration
+# sla_clock_lead_agency creates the same.
+SQLITE_CLOCK_LEAD_TRIGGERS = [
+    """CREATE TRIGGER sla_clocks_lead_agency AFTER INSERT ON sla_clocks
+BEGIN UPDATE sla_clocks SET lead_agency_id = (SELECT cases.lead_agency_id FROM cases
+    WHERE cases.id = NEW.case_id) WHERE id = NEW.id; END""",
+    """CREATE TRIGGER sla_clocks_lead_agency_moved AFTER UPDATE OF case_id ON sla_clocks
+BEGIN UPDATE sla_clocks SET lead_agency_id = (SELECT cases.lead_agency_id FROM cases
+    WHERE cases.id = NEW.case_id) WHERE id = NEW.id; END""",
+    """CREATE TRIGGER cases_sla_clock_lead AFTER UPDATE OF lead_agency_id ON cases
+WHEN NEW.lead_agency_id IS NOT OLD.lead_agency_id
+BEGIN UPDATE sla_clocks SET lead_agency_id = NEW.lead_agency_id WHERE case_id = NEW.id; END""",
+]
+POSTGRESQL_CLOCK_LEAD_TRIGGERS = [
+    """CREATE FUNCTION sla_clocks_lead_agency() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.lead_agency_id := (SELECT cases.lead_agency_id FROM cases WHERE cases.id = NEW.case_id);
+    RETURN NEW;
+END $$""",
+    """CREATE TRIGGER sla_clocks_lead_agency BEFORE INSERT OR UPDATE OF case_id, lead_agency_id ON sla_clocks
+FOR EACH ROW EXECUTE FUNCTION sla_clocks_lead_agency()""",
+    """CREATE FUNCTION cases_sla_clock_lead() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE sla_clocks SET lead_agency_id = NEW.lead_agency_id WHERE case_id = NEW.id;
+    RETURN NULL;
+END $$""",
+    """CREATE TRIGGER cases_sla_clock_lead AFTER UPDATE OF lead_agency_id ON cases FOR EACH ROW
+WHEN (NEW.lead_agency_id IS DISTINCT FROM OLD.lead_agency_id) EXECUTE FUNCTION cases_sla_clock_lead()""",
+]
+# Made with sla_clocks, after cases: the trigger on cases writes to it.
+on_create(SlaClock.__table__, sqlite=SQLITE_CLOCK_LEAD_TRIGGERS, postgresql=POSTGRESQL_CLOCK_LEAD_TRIGGERS)
 
 
 class SlaClockVictim(Base):

@@ -17,7 +17,7 @@ COUNTY_STATISTICS = {
     ("risk_assessments", "ix_risk_assessments_case_id_person_id_assessed_at"): "50056 2 2 1",
     ("sla_clocks", "ix_sla_clocks_kind_outcome_started_at"): "100050 50025 12507 1 1 1",
     ("sla_clocks", "ix_sla_clocks_started_at"): "100050 2",
-    ("sla_clocks", "ix_sla_clocks_outcome_due_at_case_id"): "100050 25013 1 1",
+    ("sla_clocks", "ix_sla_clocks_due_now"): "100050 25013 1 1 1",
     ("sla_clocks", "ix_sla_clocks_case_id_person_id"): "100050 3 3",
     ("referrals", "ix_referrals_status_decided_at"): "40071 13357 1",
     ("referrals", "ix_referrals_received_at_id"): "40071 1 1",

@@ -25,7 +25,7 @@ PARTIES_AND_FLAGS = {
     ("cases", "ix_cases_agenda_by_action_day"): "100057 50029 25015 22 1 1",
     ("cases", "ix_cases_agenda_by_clock_due_at"): "100057 50029 25015 69 17 1",
     ("cases", "ix_cases_agenda_by_reference"): "100057 50029 25015 1 1 1",
-    ("sla_clocks", "ix_sla_clocks_outcome_due_at_case_id"): "100050 25013 1 1",
+    ("sla_clocks", "ix_sla_clocks_due_now"): "100050 25013 1 1 1",
     ("sla_clocks", "ix_sla_clocks_case_id_person_id"): "100050 3 3",
 }
 

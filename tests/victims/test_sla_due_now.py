@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from casework import db
 from casework.audit.models import AuditEvent
-from casework.cases.models import PartyRole
+from casework.cases.models import Case, PartyRole
 from casework.clock import utcnow
 from casework.exceptions import PermissionDenied
 from casework.permissions import Role
+from casework.victims.models import SlaClock
 from casework.victims.services import sla_reports
 from tests.factories import add_party, make_agency, make_case, make_person, make_user
 from tests.support.sla_clocks import make_clock_due
@@ -112,3 +113,29 @@ def test_who_may_not_see_named_cases_is_refused_the_page(client_as, lead, role):
     assert client_as(make_user(role=role, agency=lead["council"])).get("/sla/due-now").status_code == 403
     with pytest.raises(PermissionDenied):
         sla_reports.due_now_list(make_user(role=role), utcnow(), page=1)
+
+
+def test_the_counts_by_agency_follow_a_change_of_the_cases_lead_agency(lead):
+    """Each clock keeps a copy of its case's lead agency, by triggers, for the counts."""
+    police = make_agency(name="Cambridgeshire Constabulary")
+    clocks_due(lead, [1, 2])
+    other = make_case(lead_agency=police, opened_by=make_user(agency=police))
+    make_clock_due(case=other, person=lead["victim"], due_at=utcnow() - timedelta(hours=3))
+
+    def counts():
+        view = sla_reports.now_view(lead["manager"], utcnow())
+        return {group.agency_name: group.overdue for group in view.agencies}
+
+    assert counts() == {"Fenland District Council": 2, "Cambridgeshire Constabulary": 1}
+    db.session.get_one(Case, lead["case"].id).lead_agency_id = police.id
+    db.session.flush()
+    assert counts() == {"Cambridgeshire Constabulary": 3}
+    moved = db.session.scalars(select(SlaClock).where(SlaClock.case_id == other.id)).one()
+    moved.case_id = make_case(lead_agency=lead["council"], opened_by=make_user(agency=lead["council"])).id
+    db.session.flush()
+    assert counts() == {"Cambridgeshire Constabulary": 2, "Fenland District Council": 1}
+    db.session.expire_all()
+    kept = db.session.execute(
+        select(SlaClock.lead_agency_id, Case.lead_agency_id).join(Case, Case.id == SlaClock.case_id)
+    ).all()
+    assert len(kept) == 3 and all(on_clock == on_case for on_clock, on_case in kept)

@@ -281,39 +281,26 @@ _ARROWS = {
 }
 
 
-def _arrow_link(kind: str, href: str, text: str) -> str:
-    return (
-        f'  <div class="govuk-pagination__{kind}">\n'
-        f'    <a class="govuk-link govuk-pagination__link" href="{escape(href)}" rel="{kind}">\n'
-        f'    <svg class="govuk-pagination__icon govuk-pagination__icon--{kind}" xmlns="http://www.w3.org/2000/svg"'
-        ' height="13" width="15" aria-hidden="true" focusable="false" viewBox="0 0 15 13">\n'
-        f'        <path d="{_ARROWS[kind]}"></path>\n'
-        "      </svg>\n"
-        '      <span class="govuk-pagination__link-title govuk-pagination__link-title--decorated">\n'
-        f'        {text}<span class="govuk-visually-hidden"> page</span>\n'
-        "      </span>\n"
-        "    </a>\n"
-        "  </div>\n"
-    )
-
-
-def _numbered_arrow(kind: str, href: str, text: str) -> str:
-    """An arrow link beside page numbers: the arrow before "Previous" and after "Next"."""
+def _arrow_link(kind: str, href: str, text: str, *, beside_numbers: bool = False) -> str:
+    """ "Previous" or "Next" as govukPagination draws it: on its own (a list paged by
+    keyset), the arrow before a decorated title; beside page numbers, a plain title with
+    the arrow before "Previous" and after "Next"."""
     arrow = (
         f'    <svg class="govuk-pagination__icon govuk-pagination__icon--{kind}" xmlns="http://www.w3.org/2000/svg"'
         ' height="13" width="15" aria-hidden="true" focusable="false" viewBox="0 0 15 13">\n'
         f'        <path d="{_ARROWS[kind]}"></path>\n'
         "      </svg>\n"
     )
+    decorated = "" if beside_numbers else " govuk-pagination__link-title--decorated"
     title = (
-        '      <span class="govuk-pagination__link-title">\n'
+        f'      <span class="govuk-pagination__link-title{decorated}">\n'
         f'        {text}<span class="govuk-visually-hidden"> page</span>\n'
         "      </span>\n"
     )
     return (
         f'  <div class="govuk-pagination__{kind}">\n'
         f'    <a class="govuk-link govuk-pagination__link" href="{escape(href)}" rel="{kind}">\n'
-        + (arrow + title if kind == "prev" else title + arrow)
+        + (title + arrow if beside_numbers and kind == "next" else arrow + title)
         + "    </a>\n  </div>\n"
     )
 
@@ -346,12 +333,12 @@ def pagination_links(params: Mapping[str, Any]) -> Markup:
         return previous_next(previous["href"] if previous else None, next_["href"] if next_ else None)
     out = ['<nav class="govuk-pagination" aria-label="Pagination">\n']
     if previous:
-        out.append(_numbered_arrow("prev", previous["href"], "Previous"))
+        out.append(_arrow_link("prev", previous["href"], "Previous", beside_numbers=True))
     out.append('  <ul class="govuk-pagination__list">\n')
     out.extend(_page_item(item) for item in params["items"])
     out.append("  </ul>\n")
     if next_:
-        out.append(_numbered_arrow("next", next_["href"], "Next"))
+        out.append(_arrow_link("next", next_["href"], "Next", beside_numbers=True))
     out.append("</nav>\n")
     return Markup("".join(out))  # nosec B704 - literals, numbers and the escaped addresses
 

@@ -338,12 +338,6 @@ def probed(query: Select[T], *, per_row: bool) -> Select[T]:
     return query.offset(0) if per_row else query
 
 
-def open_involvements_clause(user: User) -> ColumnElement[bool]:
-    """SQL truth of 'this involvement is of the user's agency in an open case'
-    (over case_agencies): the agency's open cases, counted from its own index entries."""
-    return sa.and_(CaseAgency.agency_id == user.agency_id, CaseAgency.case_open.is_(True))
-
-
 def works_on_clause(user: User, *, per_row: bool = False) -> ColumnElement[bool]:
     """SQL truth of 'this user works on the case': their agency is involved in it, or
     their role reads every case. Changing a case needs this, not only the full view.

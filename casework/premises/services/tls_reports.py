@@ -25,6 +25,7 @@ so the last step, comparing each cohort change's next change with its deadline, 
 done here on the rows of the cohort (one row per change made in the quarter).
 """
 
+import functools
 import heapq
 import itertools
 from collections.abc import Callable, Sequence
@@ -268,12 +269,81 @@ def _visited() -> Any:
     )
 
 
-def _passed_by_comparison(rule: _Rule, cut: Cut) -> Any:
-    return sa.and_(
-        Premises.status == rule.status,
-        Premises.status_since < cut.passed_before,
-        *([~_visited()] if rule.visit else []),
+_STARTS = Premises.status_since.type
+
+
+class _Bounds:
+    """The cut of one rule at now and at ``until``, as bound parameters (see Cut)."""
+
+    def __init__(self, index: int) -> None:
+        self.passed_before = sa.bindparam(f"passed_before_{index}", type_=_STARTS)
+        self.open_from = sa.bindparam(f"open_from_{index}", type_=_STARTS)
+        self.due_before = sa.bindparam(f"due_before_{index}", type_=_STARTS)  # until's passed_before
+        self.due_open_from = sa.bindparam(f"due_open_from_{index}", type_=_STARTS)  # until's open_from
+
+    def values(self, at_now: Cut, at_until: Cut) -> dict[str, datetime]:
+        return {
+            self.passed_before.key: at_now.passed_before,
+            self.open_from.key: at_now.open_from,
+            self.due_before.key: at_until.passed_before,
+            self.due_open_from.key: at_until.open_from,
+        }
+
+
+@dataclass(frozen=True)
+class _CountParts:
+    bounds: list[_Bounds]  # one for each rule, in _rules_of's order
+    checked: Any  # the premises whose deadline falls on today's or until's date
+    counted: dict[TlsStatus, tuple[Any, Any]]  # per colour: its select, and where its starts end
+
+
+@functools.cache
+def _deadline_count_parts() -> _CountParts:
+    """deadline_counts' selects, built once: the cuts are their parameters.
+
+    By comparison of starts, a premises' deadline passed before today, or falls between
+    today and ``until``'s date; on either of those two dates it is read to be checked.
+    Each colour is counted over one range of the index on colour and start.
+    """
+    rules = _rules_of(TlsRules())  # the shape only: the colours and which rule a visit meets
+    bounds = [_Bounds(index) for index in range(len(rules))]
+    since = Premises.status_since
+
+    def pending(rule: _Rule, *starts: Any) -> Any:
+        return sa.and_(*starts, *([~_visited()] if rule.visit else []))
+
+    def on_the_day(rule: _Rule, b: _Bounds) -> Any:
+        return sa.or_(
+            sa.and_(since >= b.passed_before, since < b.open_from),
+            sa.and_(since >= b.due_before, since < b.due_open_from),
+        )
+
+    counted = {}
+    for status in dict.fromkeys(rule.status for rule in rules):
+        own = [(rule, b) for rule, b in zip(rules, bounds, strict=True) if rule.status is status]
+        passed = sa.or_(*(pending(rule, since < b.passed_before) for rule, b in own))
+        due = sa.and_(
+            sa.or_(*(pending(rule, since >= b.open_from, since < b.due_before) for rule, b in own)),
+            ~passed,
+            ~sa.or_(*(on_the_day(rule, b) for rule, b in own)),
+        )
+        ends = sa.bindparam(f"starts_end_{status.value}", type_=_STARTS)
+        query = select(
+            sa.null(), sa.null(), sa.null(), sa.null(), func.count(sa.case((passed, 1))), func.count(sa.case((due, 1)))
+        ).where(Premises.status == status, since < ends)
+        counted[status] = (query, ends)
+    last_visit = (
+        select(func.max(PremisesVisit.visited_at)).where(PremisesVisit.premises_id == Premises.id).scalar_subquery()
     )
+    checked = select(Premises.id, Premises.status, since, last_visit, sa.null(), sa.null()).where(
+        sa.or_(
+            *(
+                sa.and_(Premises.status == rule.status, on_the_day(rule, b))
+                for rule, b in zip(rules, bounds, strict=True)
+            )
+        )
+    )
+    return _CountParts(bounds, checked, counted)
 
 
 def deadline_counts(
@@ -282,39 +352,29 @@ def deadline_counts(
     """How many red and amber premises (``also`` those) have a deadline passed at
     ``now``, and how many of the others have one due by ``until``, in one statement.
 
-    Most premises with a deadline passed entered their colour before the cut-off of
-    ``now`` (``deadline_cut``): the database counts those with a comparison of times,
-    reading only them. The few between that cut-off and ``until``'s (whose deadline
-    falls from today to ``until``'s date) are read with their latest visit and checked
-    here with the rules themselves, so both counts are exact.
+    A deadline's date follows its start's date (``deadline_cut``), so the database
+    counts by comparing starts: passed when the deadline's date is before today, due
+    when it falls between today and ``until``'s date. Only the few premises whose
+    deadline falls on today's date or on ``until``'s are read, with their latest visit,
+    and checked here with the rules themselves, where the time of day decides; so both
+    counts are exact.
     """
     until = now if until is None else until
     cuts = [(rule, deadline_cut(rule.add, now), deadline_cut(rule.add, until)) for rule in _rules_of(rules)]
+    parts = _deadline_count_parts()
     extra = [] if also is None else [also]
-    last_visit = (
-        select(func.max(PremisesVisit.visited_at)).where(PremisesVisit.premises_id == Premises.id).scalar_subquery()
-    )
-    window = sa.or_(
-        *(
-            sa.and_(
-                Premises.status == rule.status,
-                Premises.status_since >= at_now.passed_before,
-                Premises.status_since < at_until.open_from,
-            )
-            for rule, at_now, at_until in cuts
-        )
-    )
-    checked = select(Premises.id, Premises.status, Premises.status_since, last_visit, sa.null()).where(window, *extra)
-    counted = (
-        select(sa.null(), sa.null(), sa.null(), sa.null(), func.count())
-        .select_from(Premises)
-        .where(sa.or_(*(_passed_by_comparison(rule, at_now) for rule, at_now, _ in cuts)), *extra)
-    )
+    values: dict[str, datetime] = {}
+    for bound, (_, at_now, at_until) in zip(parts.bounds, cuts, strict=True):
+        values |= bound.values(at_now, at_until)
+    for status, (_, ends) in parts.counted.items():
+        values[ends.key] = max(at_until.passed_before for rule, _, at_until in cuts if rule.status is status)
+    selects = [parts.checked, *(query for query, _ in parts.counted.values())]
     passed = due = 0
-    rows: Sequence[Any] = db.session.execute(sa.union_all(checked, counted)).all()
-    for premises_id, status, since, visited_at, count in rows:
-        if premises_id is None:  # the count
-            passed += count
+    rows: Sequence[Any] = db.session.execute(sa.union_all(*(query.where(*extra) for query in selects)), values).all()
+    for premises_id, status, since, visited_at, passed_count, due_count in rows:
+        if premises_id is None:  # the counts
+            passed += passed_count
+            due += due_count
             continue
         if any(_counted_by_comparison(rule, at_now, status, since, visited_at) for rule, at_now, _ in cuts):
             continue  # counted by the database
@@ -329,7 +389,7 @@ def deadline_counts(
 def _counted_by_comparison(
     rule: _Rule, cut: Cut, status: TlsStatus, since: datetime, visited_at: datetime | None
 ) -> bool:
-    """Whether the database counted this premises by comparison for ``rule``."""
+    """Whether the database counted this premises as passed by comparison for ``rule``."""
     visited = visited_at is not None and visited_at >= since
     return status is rule.status and since < cut.passed_before and not (rule.visit and visited)
 

@@ -173,7 +173,7 @@ def add_new_person(
     db.session.add(person)
     db.session.flush()
     audit.record(actor, "person.created", "person", person.id, person_id=person.id, case_id=case.id)
-    return _add_party(actor, case, person, role)
+    return _add_party(actor, case, person, role, new_person=True)
 
 
 def _roles_on_case(case: Case, people: list[Person]) -> dict[int, str]:
@@ -201,10 +201,15 @@ def add_existing_person(actor: User, reference: str, *, person_id: int, role: Pa
     return _add_party(actor, case, person, role)
 
 
-def _add_party(actor: User, case: Case, person: Person, role: PartyRole) -> CaseParty:
-    existing = db.session.scalar(
-        select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == role)
-    )
+def _add_party(actor: User, case: Case, person: Person, role: PartyRole, *, new_person: bool = False) -> CaseParty:
+    """``new_person``: created in this request, so on no case yet (nothing to look up)."""
+    existing = None
+    if not new_person:
+        existing = db.session.scalar(
+            select(CaseParty).where(
+                CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == role
+            )
+        )
     if existing is not None and existing.removed_at is None:
         raise InvalidInput(f"{person.full_name} is already a {role.label.lower()} on this case", field="role")
     if existing is not None:

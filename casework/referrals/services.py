@@ -646,12 +646,15 @@ def _joins(referral: Referral, case: Case) -> bool:
     return involved is None and referral.referring_agency.active
 
 
-def _check_referring_agency_may_join(actor: User, referral: Referral, case: Case, *, field: str) -> None:
-    """A restricted case is shared only by its lead agency's chair or a manager
+def _check_referring_agency_may_join(actor: User, referral: Referral, case: Case, *, field: str) -> bool:
+    """Whether accepting brings the referring agency into the case (``_joins``). A
+    restricted case is shared only by its lead agency's chair or a manager
     (policy.share_check): another chair is told whom to ask, on the form, instead of
     being refused the page."""
-    if not _joins(referral, case) or case_lookup.may_share(actor, case.reference):
-        return
+    if not _joins(referral, case):
+        return False
+    if case_lookup.may_share(actor, case.reference):
+        return True
     lead = db.session.scalar(select(Agency.name).where(Agency.id == case.lead_agency_id))
     agency = referral.referring_agency.name
     if field == "restricted":  # a new case, opened and rolled back with this refusal
@@ -670,8 +673,7 @@ def _check_referring_agency_may_join(actor: User, referral: Referral, case: Case
 
 
 def _involve_referring_agency(actor: User, referral: Referral, case: Case, *, field: str) -> None:
-    _check_referring_agency_may_join(actor, referral, case, field=field)
-    if _joins(referral, case):
+    if _check_referring_agency_may_join(actor, referral, case, field=field):
         cases.add_agency(
             actor,
             case.reference,

@@ -18,6 +18,7 @@ from casework.referrals import services as referrals
 from casework.referrals.models import Consent, Referral, ReferralStatus, ReferralSubject
 from casework.referrals.services import NewCase, ReferredPerson
 from tests.factories import add_party, make_agency, make_case, make_person, make_referral, make_user
+from tests.support.queries import recorded_statements
 
 pytestmark = pytest.mark.both_databases
 
@@ -350,6 +351,17 @@ def test_accepting_into_a_new_case_opens_it_adds_the_person_and_involves_the_ref
     assert accepted.detail == {"case_reference": case.reference, "new_case": True, "role": "victim", "new_person": True}
     # The referring agency now sees the case it referred, in full.
     assert referrals.referral_page(world.partner, world.referral.id).case_visible
+
+
+def test_accepting_a_new_person_asks_the_database_only_what_it_does_not_know(world, app):
+    """A person created by the acceptance is on no case yet, and whether the referring
+    agency joins is looked up once: each read is a round trip on every acceptance."""
+    db.session.expire_all()
+    with recorded_statements(app.extensions["casework.engine"]) as statements:
+        accept_new(world.chair, world.referral)
+    assert not [s for s in statements if s.startswith("SELECT case_parties")]
+    involvement_reads = [s for s in statements if s.startswith("SELECT case_agencies.id FROM case_agencies")]
+    assert len(involvement_reads) == 2  # whether the referrer joins; and add_agency's own check
 
 
 def test_accepting_into_an_existing_case_with_a_known_person(world):

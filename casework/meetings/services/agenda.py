@@ -69,7 +69,7 @@ from casework.actions.models import LIVE_STATUSES, Action
 from casework.audit import services as audit
 from casework.cases.models import Case, CaseStatus
 from casework.clock import ZONE, local_date, utcnow
-from casework.db import UTCDateTime, later_by_hours, local_day
+from casework.db import UTCDateTime, later_by_hours, local_day, null_or_not_before
 from casework.exceptions import NotFound
 from casework.meetings.models import AgendaItem, AgendaSection, Meeting, MeetingKind
 from casework.meetings.services.commands import ADDED_BY_CHAIR, claim, runnable_meeting
@@ -285,7 +285,7 @@ def _candidates(when: _When, depth: Any, *, excluding: Any, keep: Any) -> _Candi
     overdue = Case.first_live_action_due_on < today
     # Not a range of the index: those without an overdue action are read in the order of
     # another column (reference, or from the flagged ones) and this only filters them.
-    not_overdue = sql_case((overdue, 1), else_=0) == 0
+    not_overdue = null_or_not_before(Case.first_live_action_due_on, today)
     high, low = Case.high_risk_victim == true(), Case.high_risk_victim == false()
     # The flagged ones are read from their own index; the kept columns only filter them.
     flagged = and_(Case.psg_review.is_(True), sql_case((high, 1), else_=0) == 0)

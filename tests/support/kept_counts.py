@@ -1,7 +1,8 @@
 """The counts the database keeps for the partnership's figures (case_counts,
-live_action_counts, done_action_counts, sla_clock_counts, sla_clock_victims,
-sla_clock_victim_counts, case_list_counts, premises_activity_counts), worked out again
-in Python from the rows they count, to check the triggers that keep them."""
+live_action_counts, done_action_counts, sla_clock_counts with the clocks' lead agency,
+sla_clock_victims, sla_clock_victim_counts, case_list_counts, premises_activity_counts),
+worked out again in Python from the rows they count, to check the triggers that keep
+them."""
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -75,6 +76,9 @@ def assert_sla_clock_counts_kept() -> None:
         select(SlaClockCount.started_from, SlaClockCount.kind, SlaClockCount.outcome, SlaClockCount.tally)
     )
     assert _kept(kept) == dict(expected)
+    # Each clock's copy of its case's lead agency, which the dashboard counts by.
+    leads = db.session.execute(select(SlaClock.id, SlaClock.lead_agency_id, Case.lead_agency_id).join(Case))
+    assert [(clock, kept_lead) for clock, kept_lead, lead in leads if kept_lead != lead] == []
 
 
 def assert_case_list_counts_kept() -> None:

@@ -21,6 +21,7 @@ from casework.exceptions import NotFound
 from casework.paging import page_number, whole_number
 from casework.ui.bounds import date_bounds
 from casework.ui.flow import AskFirst, Page, Saved, submit
+from casework.ui.templating import pagination
 from casework.web import actor, given_reasons, writes_on_get
 
 bp = Blueprint("actions", __name__, template_folder="templates", url_prefix="/actions")
@@ -76,29 +77,12 @@ def _page_number() -> int:
 
 
 def _pagination(endpoint: str, page: int, pages: int | None, has_next: bool) -> dict[str, object] | None:
-    """Parameters for govukPagination, or None for a single page. Links keep every filter,
-    including the three boxes of a date (the same name three times in the query).
-    Numbered when the number of pages is known; previous and next only otherwise."""
-    args: dict[str, Any] = request.args.to_dict(flat=False)
-
-    def href(number: int) -> str:
-        return url_for(endpoint, **{**args, "page": number})
-
+    """Parameters for govukPagination, or None for a single page: numbered when the
+    number of pages is known, previous and next only otherwise."""
     last = pages if pages is not None else page + 1 if has_next else page
     if last <= 1:
         return None
-    items: list[dict[str, object]] = []
-    if pages is not None:
-        for number in range(1, pages + 1):
-            if number in (1, pages) or abs(number - page) <= 2:
-                items.append({"number": number, "href": href(number), "current": number == page})
-            elif items and not items[-1].get("ellipsis"):
-                items.append({"ellipsis": True})
-    links: dict[str, object] = {
-        "previous": {"href": href(page - 1)} if page > 1 else None,
-        "next": {"href": href(page + 1)} if page < last else None,
-    }
-    return {**links, "items": items} if items else links
+    return pagination(endpoint, page, last, numbered=pages is not None)
 
 
 # --- My agency's inbox ------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Template filters and the values every page needs."""
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -97,31 +98,36 @@ def clock_status(clock: SlaClock, now: datetime | None = None) -> ClockStatus:
     return sla.status_at(clock, now or utcnow())
 
 
-def pagination(endpoint: str, page: int, pages: int, **values: object) -> dict[str, object]:
-    """Parameters for govukPagination: first, last and two either side, with ellipses."""
+def pagination(
+    endpoint: str, page: int, pages: int, values: Mapping[str, object] | None = None, *, numbered: bool = True
+) -> dict[str, object]:
+    """Parameters for govukPagination: first, last and two either side, with ellipses;
+    previous and next only when not ``numbered`` (a list that does not count its pages)."""
     # Every value of a repeated parameter: a GOV.UK date input sends day, month and year
     # under one name.
-    args: dict[str, Any] = {**request.args.to_dict(flat=False), **values}
+    args: dict[str, Any] = {**request.args.to_dict(flat=False), **(values or {})}
 
     def href(number: int) -> str:
         return url_for(endpoint, **{**args, "page": number})
 
+    links: dict[str, object] = {
+        "previous": {"href": href(page - 1)} if page > 1 else None,
+        "next": {"href": href(page + 1)} if page < pages else None,
+    }
+    if not numbered:
+        return links
     items: list[dict[str, object]] = []
     for number in range(1, pages + 1):
         if number in (1, pages) or abs(number - page) <= 2:
             items.append({"number": number, "href": href(number), "current": number == page})
         elif items and not items[-1].get("ellipsis"):
             items.append({"ellipsis": True})
-    return {
-        "items": items,
-        "previous": {"href": href(page - 1)} if page > 1 else None,
-        "next": {"href": href(page + 1)} if page < pages else None,
-    }
+    return {"items": items, **links}
 
 
 def page_links(endpoint: str, page: int, pages: int, **values: object) -> Markup:
     """The numbered links to the pages of a list, as govukPagination draws them."""
-    return widgets.pagination_links(pagination(endpoint, page, pages, **values))
+    return widgets.pagination_links(pagination(endpoint, page, pages, values))
 
 
 def _links(entries: tuple[tuple[str, str, Permission | None, tuple[str, ...]], ...]) -> list[dict[str, object]]:

@@ -312,7 +312,7 @@ def _deadline_count_parts() -> _CountParts:
     def pending(rule: _Rule, *starts: Any) -> Any:
         return sa.and_(*starts, *([~_visited()] if rule.visit else []))
 
-    def on_the_day(rule: _Rule, b: _Bounds) -> Any:
+    def on_the_day(b: _Bounds) -> Any:
         return sa.or_(
             sa.and_(since >= b.passed_before, since < b.open_from),
             sa.and_(since >= b.due_before, since < b.due_open_from),
@@ -325,7 +325,7 @@ def _deadline_count_parts() -> _CountParts:
         due = sa.and_(
             sa.or_(*(pending(rule, since >= b.open_from, since < b.due_before) for rule, b in own)),
             ~passed,
-            ~sa.or_(*(on_the_day(rule, b) for rule, b in own)),
+            ~sa.or_(*(on_the_day(b) for _, b in own)),
         )
         ends = sa.bindparam(f"starts_end_{status.value}", type_=_STARTS)
         query = select(
@@ -336,12 +336,7 @@ def _deadline_count_parts() -> _CountParts:
         select(func.max(PremisesVisit.visited_at)).where(PremisesVisit.premises_id == Premises.id).scalar_subquery()
     )
     checked = select(Premises.id, Premises.status, since, last_visit, sa.null(), sa.null()).where(
-        sa.or_(
-            *(
-                sa.and_(Premises.status == rule.status, on_the_day(rule, b))
-                for rule, b in zip(rules, bounds, strict=True)
-            )
-        )
+        sa.or_(*(sa.and_(Premises.status == rule.status, on_the_day(b)) for rule, b in zip(rules, bounds, strict=True)))
     )
     return _CountParts(bounds, checked, counted)
 

@@ -173,7 +173,7 @@ def add_new_person(
     db.session.add(person)
     db.session.flush()
     audit.record(actor, "person.created", "person", person.id, person_id=person.id, case_id=case.id)
-    return _add_party(actor, case, person, role, new_person=True)
+    return _new_party(actor, case, person, role)  # a person created now is on no case yet
 
 
 def _roles_on_case(case: Case, people: list[Person]) -> dict[int, str]:
@@ -201,42 +201,36 @@ def add_existing_person(actor: User, reference: str, *, person_id: int, role: Pa
     return _add_party(actor, case, person, role)
 
 
-def _add_party(actor: User, case: Case, person: Person, role: PartyRole, *, new_person: bool = False) -> CaseParty:
-    """``new_person``: created in this request, so on no case yet (nothing to look up)."""
-    existing = None
-    if not new_person:
-        existing = db.session.scalar(
-            select(CaseParty).where(
-                CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == role
-            )
-        )
-    if existing is not None and existing.removed_at is None:
+def _add_party(actor: User, case: Case, person: Person, role: PartyRole) -> CaseParty:
+    """An existing person onto the case; back in a role they were taken off, the earlier
+    record of them is reused."""
+    existing = db.session.scalar(
+        select(CaseParty).where(CaseParty.case_id == case.id, CaseParty.person_id == person.id, CaseParty.role == role)
+    )
+    if existing is None:
+        return _new_party(actor, case, person, role)
+    if existing.removed_at is None:
         raise InvalidInput(f"{person.full_name} is already a {role.label.lower()} on this case", field="role")
-    if existing is not None:
-        # Back on the case in the same role: the earlier record of them is reused.
-        existing.removed_at, existing.removal_reason = None, ""
-        db.session.flush()
-        audit.record(
-            actor,
-            "case.person_added",
-            "case_party",
-            existing.id,
-            case_id=case.id,
-            person_id=person.id,
-            detail={"role": role.value},
-        )
-        return existing
+    existing.removed_at, existing.removal_reason = None, ""
+    return _recorded(actor, existing)
+
+
+def _new_party(actor: User, case: Case, person: Person, role: PartyRole) -> CaseParty:
     party = CaseParty(case_id=case.id, person_id=person.id, role=role, added_by_id=actor.id, added_at=utcnow())
     db.session.add(party)
+    return _recorded(actor, party)
+
+
+def _recorded(actor: User, party: CaseParty) -> CaseParty:
     db.session.flush()
     audit.record(
         actor,
         "case.person_added",
         "case_party",
         party.id,
-        case_id=case.id,
-        person_id=person.id,
-        detail={"role": role.value},
+        case_id=party.case_id,
+        person_id=party.person_id,
+        detail={"role": party.role.value},
     )
     return party
 

@@ -148,10 +148,10 @@ def generate_agenda(meeting_id: int) -> Response:
     form = MeetingVersionForm()
 
     def change() -> str:
-        items = agenda.generate_agenda(
+        count = agenda.generate_agenda(
             user, meeting_id, version=_version(form), limit=current_app.config["AGENDA_SECTION_LIMIT"]
         )
-        return f"Agenda generated from the casebook: {len(items)} {'item' if len(items) == 1 else 'items'}."
+        return f"Agenda generated from the casebook: {count} {'item' if count == 1 else 'items'}."
 
     return press(form, change, back=_detail_url(meeting_id, "agenda"), conflict_message=BUTTON_CONFLICT)
 

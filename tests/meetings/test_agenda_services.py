@@ -119,8 +119,13 @@ def flag(case):
 
 
 def generate(world, actor=None):
-    items = agenda.generate_agenda(actor or world.chair, world.meeting.id)
+    """The agenda's items after generating it, in order."""
+    count = agenda.generate_agenda(actor or world.chair, world.meeting.id)
     db.session.commit()
+    items = db.session.scalars(
+        select(AgendaItem).where(AgendaItem.meeting_id == world.meeting.id).order_by(AgendaItem.position)
+    ).all()
+    assert len(items) == count
     return items
 
 

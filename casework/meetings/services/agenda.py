@@ -47,6 +47,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    exists,
     false,
     func,
     insert,
@@ -61,7 +62,7 @@ from sqlalchemy import (
 from sqlalchemy import (
     case as sql_case,
 )
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from casework import db
 from casework.accounts.models import User
@@ -71,7 +72,7 @@ from casework.cases.models import Case, CaseStatus
 from casework.clock import ZONE, local_date, utcnow
 from casework.db import UTCDateTime, later_by_hours, local_day, null_or_not_before
 from casework.exceptions import NotFound
-from casework.meetings.models import AgendaItem, AgendaSection, Meeting, MeetingKind
+from casework.meetings.models import AgendaItem, AgendaSection, Meeting, MeetingDecision, MeetingKind
 from casework.meetings.services.commands import ADDED_BY_CHAIR, claim, runnable_meeting
 from casework.meetings.services.lookup import get_meeting
 from casework.notifications import events
@@ -550,9 +551,10 @@ def generate_agenda(
     version: int | None = None,
     now: datetime | None = None,
     limit: int = SECTION_LIMIT,
-) -> list[AgendaItem]:
+) -> int:
     """(Re)build the meeting's generated items from the casebook as it is now: the
-    first ``limit`` of each section, and how many more each had.
+    first ``limit`` of each section, and how many more each had. Returns how many items
+    the agenda has.
 
     - Items the chair added by hand stay, after the generated ones; if the casebook
       picks the same case, its reasons join the chair's.
@@ -564,18 +566,12 @@ def generate_agenda(
     meeting = runnable_meeting(actor, meeting_id, version=version)
     moment = now or utcnow()
     picked = pick(meeting, moment, limit=limit)
-    existing = list(
-        db.session.scalars(
-            select(AgendaItem)
-            .where(AgendaItem.meeting_id == meeting.id)
-            .options(selectinload(AgendaItem.decisions))
-            .order_by(AgendaItem.position, AgendaItem.id)
-        )
-    )
-    slots = _place_picked(meeting, picked, existing)
+    existing = _existing_items(meeting)
+    slots = _place_picked(meeting, picked, list(existing))
     added = sum(isinstance(slot, dict) for slot in slots)
     dropped = _keep_or_drop_unpicked(existing, slots, picked.reasons)
     _number_and_insert(slots)
+    first_time = meeting.agenda_generated_at is None
     meeting.agenda_generated_at = moment
     meeting.agenda_more = (
         picked.left_out(
@@ -591,12 +587,20 @@ def generate_agenda(
         meeting.id,
         detail={"items": len(slots), "added": added, "dropped": dropped},
     )
-    events.agenda_published(actor, meeting)
-    return list(
-        db.session.scalars(
-            select(AgendaItem).where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position, AgendaItem.id)
-        )
+    if first_time:
+        events.agenda_published(actor, meeting)
+    return len(slots)
+
+
+def _existing_items(meeting: Meeting) -> dict[AgendaItem, bool]:
+    """The meeting's items in agenda order, each with whether it has decisions."""
+    decided = exists().where(MeetingDecision.item_id == AgendaItem.id)
+    rows = db.session.execute(
+        select(AgendaItem, decided)
+        .where(AgendaItem.meeting_id == meeting.id)
+        .order_by(AgendaItem.position, AgendaItem.id)
     )
+    return {item: bool(has_decisions) for item, has_decisions in rows}
 
 
 # An item on the rebuilt agenda: one already stored, or the row of a new one.
@@ -644,7 +648,7 @@ def _subject(slot: _Slot, key: str) -> int | None:
     return slot[key] if isinstance(slot, dict) else getattr(slot, key)
 
 
-def _keep_or_drop_unpicked(existing: list[AgendaItem], slots: list[_Slot], picked: dict[int, list[str]]) -> int:
+def _keep_or_drop_unpicked(existing: dict[AgendaItem, bool], slots: list[_Slot], picked: dict[int, list[str]]) -> int:
     """Append the items not placed that stay (the chair's, and those with minutes or
     decisions) to the agenda, delete the rest, and say how many were dropped.
 
@@ -652,14 +656,14 @@ def _keep_or_drop_unpicked(existing: list[AgendaItem], slots: list[_Slot], picke
     beyond its section's limit that stays on the agenda anyway gets today's reasons."""
     placed = {id(slot) for slot in slots}
     gone = []
-    for item in existing:
+    for item, has_decisions in existing.items():
         if id(item) in placed:
             continue
         reasons = picked.get(item.case_id, []) if item.case_id is not None else []
         if item.added_by_chair:
             item.reasons = [ADDED_BY_CHAIR, *reasons]
             slots.append(item)
-        elif item.minutes.strip() or item.decisions:
+        elif item.minutes.strip() or has_decisions:
             if reasons:
                 item.reasons = reasons
             slots.append(item)

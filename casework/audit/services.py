@@ -6,16 +6,18 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, func, not_, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, joinedload
 
 from casework import db
 from casework.accounts.models import User
 from casework.agencies.models import Agency
 from casework.audit.models import AuditEvent
 from casework.cases.models import Case
+from casework.clock import utcnow
 from casework.permissions import Permission
 from casework.policy import authorize
 from casework.premises.models import Premises
@@ -154,9 +156,11 @@ def record(
     case_id: int | None = None,
     person_id: int | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> None:
+    """Record what the actor did, in the same unit of work as the change itself."""
     meta = request_meta.get()
     event = AuditEvent(
+        at=utcnow(),  # when it happened, not when the commit writes it
         actor_id=actor.id if actor else None,
         verb=verb,
         object_type=object_type,
@@ -170,8 +174,82 @@ def record(
     if (events := _held.get()) is not None:
         events.append(event)
     else:
-        db.session.add(event)
-    return event
+        _wait_for_commit(event)
+
+
+# --- Records wait for the commit ---------------------------------------------------
+# A unit of work's records are written together by its commit, in one INSERT: added to
+# the session as they are made, each would go in a statement of its own, as the session
+# flushes before every query. Each keeps the transaction or savepoint it was made in, so
+# that a savepoint rolled back takes its records with it, as it does the rows it wrote.
+_WAITING = "audit_records_waiting"
+
+
+def _waiting(session: Session) -> list[tuple[SessionTransaction, AuditEvent]]:
+    return session.info.setdefault(_WAITING, [])
+
+
+def _wait_for_commit(record: AuditEvent) -> None:
+    session = db.session()
+    made_in = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    _waiting(session).append((made_in, record))
+
+
+def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+_TABLE = cast(sa.Table, AuditEvent.__table__)
+_COLUMNS = [column.key for column in _TABLE.columns if column.key != "id"]
+
+
+@sa.event.listens_for(db.session, "before_commit")
+def _write_waiting(session: Session) -> None:
+    """The records made in the transaction being committed (the innermost: the session
+    commits a savepoint before its parent), in one INSERT with no RETURNING (nothing
+    needs their ids), after the session's own changes that they may refer to. Records
+    made outside a savepoint wait for their own transaction's commit: written inside
+    the savepoint, they would go if a savepoint between the two were rolled back."""
+    _write(session, session.get_nested_transaction() or session.get_transaction())
+
+
+def _write(session: Session, committing: SessionTransaction | None) -> None:
+    waiting = session.info.get(_WAITING)
+    if not waiting or committing is None:
+        return
+    rows = [
+        {key: getattr(record, key) for key in _COLUMNS} for made_in, record in waiting if _within(made_in, committing)
+    ]
+    if rows:
+        session.info[_WAITING] = [(made_in, record) for made_in, record in waiting if not _within(made_in, committing)]
+        session.flush()
+        session.connection().execute(sa.insert(_TABLE), rows)
+
+
+@sa.event.listens_for(db.session, "do_orm_execute")
+def _write_waiting_before_reading_them(state: ORMExecuteState) -> None:
+    """A query of the audit trail (its entity or one of its columns) sees the records
+    made in the current transaction or savepoint, as it would any row written there.
+    (Looking for the table in every query's FROM clause would
+    cost more than the statements saved.)"""
+    if state.session.info.get(_WAITING) and AuditEvent.__mapper__ in state.all_mappers:
+        _write(state.session, state.session.get_nested_transaction() or state.session.get_transaction())
+
+
+@sa.event.listens_for(db.session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
+    if waiting := session.info.get(_WAITING):
+        session.info[_WAITING] = [(made_in, record) for made_in, record in waiting if not _within(made_in, rolled_back)]
+
+
+@sa.event.listens_for(db.session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # committed (written already) or rolled back
+        session.info.pop(_WAITING, None)
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.both_databases
 @pytest.fixture
 def event(session) -> AuditEvent:
     user = make_user()
-    recorded = audit.record(user, "case.viewed", "case", 1, detail={"reason": "original"})
+    audit.record(user, "case.viewed", "case", 1, detail={"reason": "original"})
     db.session.commit()
-    return recorded
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.actor_id == user.id)).one()
 
 
 def refused(change: Callable[[], None]) -> None:

@@ -44,7 +44,7 @@ OTHERS = [role for role in Role if role not in EDITORS]
 
 
 def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    return db.session.scalar(select(func.count(model.id)))
 
 
 def written() -> tuple[int, int]:

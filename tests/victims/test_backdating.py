@@ -64,7 +64,8 @@ def stored() -> tuple[int, int, int]:
 
 
 def record(world, at: datetime, answers=CRITICAL) -> RiskAssessment:
-    return risk.record_assessment(
+    """An assessment saved as a request saves it, before the requests that follow."""
+    assessment = risk.record_assessment(
         world.member_user,
         world.reference,
         world.victim,
@@ -74,6 +75,8 @@ def record(world, at: datetime, answers=CRITICAL) -> RiskAssessment:
         override_level=None,
         override_reason="",
     )
+    db.session.commit()
+    return assessment
 
 
 def window_message(opened_at: datetime, days: int = 31) -> str:

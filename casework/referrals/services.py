@@ -26,7 +26,7 @@ from casework.cases.services import commands as cases
 from casework.cases.services import lookup as case_lookup
 from casework.clock import today, utcnow
 from casework.db import ensure_version
-from casework.exceptions import Checks, EditConflict, InvalidInput, InvalidTransition, NotFound
+from casework.exceptions import Checks, EditConflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
 from casework.notifications import events
 from casework.paging import Page, clamp
 from casework.people import services as people
@@ -646,25 +646,25 @@ def _joins(referral: Referral, case: Case) -> bool:
     return involved is None and referral.referring_agency.active
 
 
-def _check_referring_agency_may_join(actor: User, referral: Referral, case: Case, *, field: str) -> bool:
-    """Whether accepting brings the referring agency into the case (``_joins``). A
-    restricted case is shared only by its lead agency's chair or a manager
+def _check_referring_agency_may_join(actor: User, referral: Referral, case: Case, *, field: str) -> None:
+    """A restricted case is shared only by its lead agency's chair or a manager
     (policy.share_check): another chair is told whom to ask, on the form, instead of
     being refused the page."""
-    if not _joins(referral, case):
-        return False
-    if case_lookup.may_share(actor, case.reference):
-        return True
+    if _joins(referral, case) and not case_lookup.may_share(actor, case.reference):
+        raise _may_not_share(referral, case, field=field)
+
+
+def _may_not_share(referral: Referral, case: Case, *, field: str) -> InvalidInput:
     lead = db.session.scalar(select(Agency.name).where(Agency.id == case.lead_agency_id))
     agency = referral.referring_agency.name
     if field == "restricted":  # a new case, opened and rolled back with this refusal
-        raise InvalidInput(
+        return InvalidInput(
             f"Only {lead}'s chair or a manager can share a restricted case {lead} leads with {agency}, "
             f"which the referral would bring in. Lead the case from your own agency, leave it unrestricted, "
             "or ask one of them to accept the referral",
             field=field,
         )
-    raise InvalidInput(
+    return InvalidInput(
         f"Case {case.reference} is restricted, so only {lead}'s chair or a manager can share it with {agency}, "
         f"which the referral would bring in. Ask one of them to add {agency} to the case first, "
         "or choose another case",
@@ -673,13 +673,19 @@ def _check_referring_agency_may_join(actor: User, referral: Referral, case: Case
 
 
 def _involve_referring_agency(actor: User, referral: Referral, case: Case, *, field: str) -> None:
-    if _check_referring_agency_may_join(actor, referral, case, field=field):
+    """Bring the referring agency into the case (``_joins``); whether the chair may share
+    it is add_agency's to decide, and a refusal is said as ``_may_not_share`` says it."""
+    if not _joins(referral, case):
+        return
+    try:
         cases.add_agency(
             actor,
             case.reference,
             agency_id=referral.referring_agency_id,
             reason="Its referral was accepted into the case",
         )
+    except PermissionDenied:
+        raise _may_not_share(referral, case, field=field) from None
 
 
 def _case_note(actor: User, referral: Referral) -> str:

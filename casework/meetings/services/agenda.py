@@ -615,9 +615,17 @@ def _number_and_insert(slots: list[_Slot]) -> None:
         if isinstance(slot, dict):
             new_rows.append(slot | {"position": position})
         else:
-            slot.position = position
+            _set(slot, position=position)
     if new_rows:
         db.session.execute(insert(AgendaItem), new_rows)
+
+
+def _set(item: AgendaItem, **values: Any) -> None:
+    """Change only what differs: an item assigned its own value is still flushed (its
+    history compared), and an agenda generated again mostly keeps its items as they are."""
+    for key, value in values.items():
+        if getattr(item, key) != value:
+            setattr(item, key, value)
 
 
 def _place_picked(meeting: Meeting, picked: Picked, existing: list[AgendaItem]) -> list[_Slot]:
@@ -634,7 +642,7 @@ def _place_picked(meeting: Meeting, picked: Picked, existing: list[AgendaItem]) 
                 | row
             )
         else:
-            item.reasons = [ADDED_BY_CHAIR, *reasons] if item.added_by_chair else reasons
+            _set(item, reasons=[ADDED_BY_CHAIR, *reasons] if item.added_by_chair else reasons)
             slots.append(item)
 
     for referral_id, reason in picked.referrals:
@@ -661,11 +669,11 @@ def _keep_or_drop_unpicked(existing: dict[AgendaItem, bool], slots: list[_Slot],
             continue
         reasons = picked.get(item.case_id, []) if item.case_id is not None else []
         if item.added_by_chair:
-            item.reasons = [ADDED_BY_CHAIR, *reasons]
+            _set(item, reasons=[ADDED_BY_CHAIR, *reasons])
             slots.append(item)
         elif item.minutes.strip() or has_decisions:
             if reasons:
-                item.reasons = reasons
+                _set(item, reasons=reasons)
             slots.append(item)
         else:
             gone.append(item)

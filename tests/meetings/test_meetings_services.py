@@ -22,6 +22,7 @@ from casework.meetings.models import (
     MeetingKind,
 )
 from casework.meetings.services import commands as meetings
+from casework.meetings.services import lookup
 from casework.meetings.services import pages as meeting_pages
 from casework.meetings.services.commands import ActionRequest
 from casework.permissions import Role
@@ -154,6 +155,21 @@ def test_a_case_conference_is_not_a_psg_meeting(world):
     )
     with pytest.raises(NotFound):
         meeting_pages.meeting_page(world.chair, conference.id)
+
+
+def test_a_meeting_already_read_without_its_chair_comes_with_its_chair(world):
+    """The meeting is taken from the session when the request has read it: read by a
+    query that did not load its chair, the chair is loaded then."""
+    db.session.expunge_all()
+    [read] = db.session.scalars(select(Meeting).where(Meeting.id == world.meeting.id))
+    found = lookup.get_meeting(world.chair, world.meeting.id)
+    assert found is read
+    assert found.chair.name == "Chris Chair"
+
+
+def test_a_meeting_that_does_not_exist_is_not_found(world):
+    with pytest.raises(NotFound):
+        lookup.get_meeting(world.chair, world.meeting.id + 1000)
 
 
 # --- What each viewer sees of an item --------------------------------------------------

@@ -3,6 +3,7 @@ chair's changes share."""
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -28,9 +29,13 @@ def get_meeting(actor: User, meeting_id: int) -> Meeting:
     who may not see meetings at all, are NotFound."""
     if not can(actor, P.MEETING_VIEW):
         raise NotFound("meeting", meeting_id)
-    meeting = db.session.scalar(_psg_meetings().where(Meeting.id == meeting_id).options(joinedload(Meeting.chair)))
-    if meeting is None:
+    # From the session when the request has read it already (a form's view, before its
+    # command): a query would send a statement to get the same object back.
+    meeting = db.session.get(Meeting, meeting_id, options=[joinedload(Meeting.chair)])
+    if meeting is None or meeting.kind is not MeetingKind.PSG_MEETING:
         raise NotFound("meeting", meeting_id)
+    if "chair" in sa.inspect(meeting).unloaded:  # read by a query that did not load it
+        db.session.refresh(meeting, ["chair"])
     return meeting
 
 

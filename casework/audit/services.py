@@ -189,10 +189,14 @@ def _waiting(session: Session) -> list[tuple[SessionTransaction, AuditEvent]]:
     return session.info.setdefault(_WAITING, [])
 
 
+def _innermost(session: Session) -> SessionTransaction | None:
+    """The savepoint the session is in, else its transaction (None before it begins)."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
 def _wait_for_commit(record: AuditEvent) -> None:
     session = db.session()
-    made_in = session.get_nested_transaction() or session.get_transaction() or session.begin()
-    _waiting(session).append((made_in, record))
+    _waiting(session).append((_innermost(session) or session.begin(), record))
 
 
 def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
@@ -214,7 +218,7 @@ def _write_waiting(session: Session) -> None:
     needs their ids), after the session's own changes that they may refer to. Records
     made outside a savepoint wait for their own transaction's commit: written inside
     the savepoint, they would go if a savepoint between the two were rolled back."""
-    _write(session, session.get_nested_transaction() or session.get_transaction())
+    _write(session, _innermost(session))
 
 
 def _write(session: Session, committing: SessionTransaction | None) -> None:
@@ -234,10 +238,10 @@ def _write(session: Session, committing: SessionTransaction | None) -> None:
 def _write_waiting_before_reading_them(state: ORMExecuteState) -> None:
     """A query of the audit trail (its entity or one of its columns) sees the records
     made in the current transaction or savepoint, as it would any row written there.
-    (Looking for the table in every query's FROM clause would
-    cost more than the statements saved.)"""
+    (Looking for the table in every query's FROM clause would cost more than the
+    statements saved.)"""
     if state.session.info.get(_WAITING) and AuditEvent.__mapper__ in state.all_mappers:
-        _write(state.session, state.session.get_nested_transaction() or state.session.get_transaction())
+        _write(state.session, _innermost(state.session))
 
 
 @sa.event.listens_for(db.session, "after_soft_rollback")

@@ -51,6 +51,9 @@ def test_every_table_is_filled_in_proportion(built):
     assert 2.0 * 80 <= rows["people"] <= 3.0 * 80
     assert rows["sla_clocks"] == 2 * rows["risk_assessments"] > 0
     assert rows["referrals"] == round(40_000 * 80 / 100_000) + ACCEPT_QUEUE
+    # Floors, so that a small casebook's lists fill the same pages as a large one's.
+    assert rows["premises"] == 250 and rows["premises_incidents"] == 250 * 40
+    assert rows["meetings"] == 50
     for table in (
         "access_requests",
         "case_agencies",

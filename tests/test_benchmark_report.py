@@ -22,8 +22,8 @@ def test_a_page_that_lists_every_record_is_judged_per_record():
     assert line.problems() == ["ratio over 1.5"]
 
 
-def test_the_size_timed_first_alternates_from_page_to_page():
-    assert [turns(2, page) for page in range(4)] == [[0, 1], [1, 0], [0, 1], [1, 0]]
+def test_the_size_timed_first_alternates_from_block_to_block():
+    assert [turns(2, block) for block in range(4)] == [[0, 1], [1, 0], [0, 1], [1, 0]]
     assert turns(1, 1) == [0]
 
 

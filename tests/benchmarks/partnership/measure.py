@@ -3,8 +3,9 @@
 `measure_pages` serves each size's working copy from an application in a worker
 process of its own, which signs in the demo accounts and sends each page through the
 Flask test client: 5 requests to warm up, then 50 timed (routing, queries, template,
-the audit insert and commit; no network or WSGI server), then two more with their
-statements counted. Each page is timed at one size, then at the other straight after. A part (`PARTS`) is any function that takes the working copy's database URL
+the audit insert and commit; no network or WSGI server) in blocks of 10, the two sizes
+taking turns block by block, each block after one untimed request whose statements are
+counted. A part (`PARTS`) is any function that takes the working copy's database URL
 and the size and returns rows for the same report: the outbox sender is one; a
 measurement through a real server (throughput, concurrency) is another; a part may
 judge its rows against targets of its own (`Row.missed`).
@@ -34,6 +35,7 @@ from tests.conftest import SignedInClient
 from tests.support.queries import recorded_statements
 
 WARM_UP, TIMED = 5, 50
+BLOCK = 10  # timed requests a size takes in one turn
 ACCOUNTS = ("member", "chair", "licensing", "manager", "partner", "analyst", "admin")
 
 
@@ -121,39 +123,41 @@ class _Bench:
         self.engine = self.app.extensions["casework.engine"]
         self.finder = Finder(_clients(self.app))
 
-    def run(self, arguments: tuple[int, int]) -> Row:
-        """Time the ``index``-th page: the warm-ups and ``requests`` timed requests in one
-        loop here, as in a single process, then its row."""
-        index, requests = arguments
-        page = self.pages[index]
-        timing = _Timing(self.app, self.finder, page)
+    def start(self, index: int) -> None:
+        """Begin the ``index``-th page: its warm-up requests."""
+        self.timing = _Timing(self.app, self.finder, self.pages[index])
+        self.times: list[float] = []
+        self.cpu: list[float] = []  # this process's CPU time per request (not the database server's)
+        self.counts: list[int] = []
         for _ in range(WARM_UP):
-            timing.one()
-        times, cpu = [], []  # cpu: this process's CPU time per request (not the database server's)
-        for _ in range(requests):
-            began = time.process_time()
-            times.append(timing.one())
-            cpu.append((time.process_time() - began) * 1000)
-        return self.finish(page, timing, times, cpu)
+            self.timing.one()
 
-    def finish(self, page: Page, timing: _Timing, times: list[float], cpu: list[float]) -> Row:
-        """The page's row: its times, then its statements: the fewer of two more requests,
-        as a signed-in session's time of last request is written once a minute, on
-        whichever page it falls (web.LAST_SEEN_RESOLUTION)."""
-        counts = []
-        for _ in range(2):
-            timing.next()
-            with recorded_statements(self.engine) as statements:
-                timing.send()
-            counts.append(len(statements))
+    def block(self, count: int) -> None:
+        """One request untimed, with its statements counted, as the other size's process
+        has just had the CPU and its caches; then ``count`` timed."""
+        self.timing.next()
+        with recorded_statements(self.engine) as statements:
+            self.timing.send()
+        self.counts.append(len(statements))
+        for _ in range(count):
+            began = time.process_time()
+            self.times.append(self.timing.one())
+            self.cpu.append((time.process_time() - began) * 1000)
+
+    def end(self) -> Row:
+        """The page's row. Its statements are the fewest any counted request sent, as a
+        signed-in session's time of last request is written once a minute, on whichever
+        page it falls (web.LAST_SEEN_RESOLUTION)."""
+        timing, times = self.timing, self.times
+        page = timing.page
         row = Row(self.backend, self.size.name, page.name, page.account, page.method, round(p50(times), 1),
-                  round(p95(times), 1), min(counts), page.budget_ms, round(timing.size / 1024, 1))  # fmt: skip
+                  round(p95(times), 1), min(self.counts), page.budget_ms, round(timing.size / 1024, 1))  # fmt: skip
         if page.records is not None:
             with self.app.app_context():
                 row.records = page.records(self.finder)
                 db.session.remove()
         print(f"  {self.size.name:<5}  {page.name:<36} p50 {row.p50_ms:8.1f} ms  p95 {row.p95_ms:8.1f} ms  "
-              f"{row.statements:5d} statements  CPU p50 {p50(cpu):6.1f} ms", flush=True)  # fmt: skip
+              f"{row.statements:5d} statements  CPU p50 {p50(self.cpu):6.1f} ms", flush=True)  # fmt: skip
         if self.plans and page.method == "GET":
             explain(self.engine, timing.send)
         return row
@@ -218,12 +222,12 @@ class _Worker:
             self.process.kill()
 
 
-def turns(count: int, page: int) -> list[int]:
-    """The order in which ``count`` workers take the ``page``-th page (each all its
-    requests): the first alternating from page to page, so that neither size is always
-    timed second."""
+def turns(count: int, block: int) -> list[int]:
+    """The order in which ``count`` workers take the ``block``-th block of a page's
+    requests: the first alternating from block to block, so that neither size is
+    always timed second."""
     ahead = list(range(count))
-    return ahead if page % 2 == 0 else ahead[::-1]
+    return ahead if block % 2 == 0 else ahead[::-1]
 
 
 def measure_pages(
@@ -231,16 +235,23 @@ def measure_pages(
     requests: int = TIMED,
 ) -> list[Row]:  # fmt: skip
     """Time the pages on each size's working copy (``copies``: size name -> URL), each in a
-    process of its own, in the same window: each page at one size, then at the other
-    straight after, so a change of the machine's load reaches both alike. (Taking the
-    sizes in turn request by request made every request about a quarter slower at both
-    sizes, each starting with the other process's data in the CPU's caches.)"""
+    process of its own, in the same window: a page's requests in blocks of `BLOCK`, the
+    sizes taking turns block by block, so that a spell of load on the machine (seconds,
+    on a shared host) reaches both sizes alike instead of the one timed at that moment.
+    (Taking turns request by request made every request about a quarter slower at both
+    sizes, each starting with the other process's data in the CPU's caches: hence whole
+    blocks, each after one untimed request.)"""
     workers = [_Worker(copies[size.name], backend, size, pattern, plans) for size in sizes]
     rows: list[Row] = []
     try:
         for index in range(len(selected(PAGES, pattern))):
-            for turn in turns(len(workers), index):
-                row = workers[turn].call("run", (index, requests))
+            for worker in workers:
+                worker.call("start", index)
+            for block, first in enumerate(range(0, requests, BLOCK)):
+                for turn in turns(len(workers), block):
+                    workers[turn].call("block", min(BLOCK, requests - first))
+            for worker in workers:
+                row = worker.call("end")
                 assert isinstance(row, Row)
                 rows.append(row)
     finally:

@@ -127,10 +127,18 @@ class Finder:
 
     @cached_property
     def owed_action(self) -> int:
+        """The latest open action the member's agency owes on an open case it may see
+        (not on the plan), so that both sizes show the same kind of page."""
         agency = self.user("member").agency_id
         return db.session.scalar(
             sa.select(Action.id)
-            .where(Action.assigned_agency_id == agency, Action.status == "open")
+            .join(Case, Case.id == Action.case_id)
+            .where(
+                Action.assigned_agency_id == agency,
+                Action.status == "open",
+                Case.status == "open",
+                Case.restricted.is_(False),
+            )
             .order_by(Action.id.desc())
             .limit(1)
         )  # type: ignore[return-value]

@@ -39,3 +39,14 @@ def test_a_dataset_at_a_revision_this_tree_does_not_know_is_built_again(tmp_path
     engine.dispose()
 
     assert not brought_up_to_date(url, {"alembic_head": "f00dfeedbeef"})
+
+
+def test_a_dataset_is_migrated_whatever_its_description_claims(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cached.sqlite'}"
+    migrate(url)
+    command.downgrade(alembic_config(url), "-1")
+    info: dict[str, object] = {"alembic_head": alembic_head()}  # a description out of step
+
+    assert brought_up_to_date(url, info)
+
+    assert _revision(url) == alembic_head() == info["alembic_head"]

@@ -37,11 +37,25 @@ def cache_key() -> str:
     return f"v{BUILDER_VERSION}"
 
 
+def _revision(url: str) -> str | None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except sa.exc.DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+
+
 def brought_up_to_date(url: str, info: dict[str, object]) -> bool:
-    """Apply the migrations added since ``info`` was built to the dataset at ``url``;
-    False if its revision is unknown here (or it cannot be upgraded), to build it again."""
-    head = alembic_head()
-    if info.get("alembic_head") == head:
+    """Apply the migrations added since the dataset at ``url`` was built; False if its
+    revision is unknown here (or it cannot be upgraded), to build it again. The revision
+    is read from the dataset itself: ``info`` only records it (a copied or restored
+    description can claim a revision the database is not at)."""
+    head, revision = alembic_head(), _revision(url)
+    if revision == head:
+        info["alembic_head"] = head
         return True
     try:
         migrate(url)
@@ -54,7 +68,7 @@ def brought_up_to_date(url: str, info: dict[str, object]) -> bool:
         engine.dispose()
     migrations = info.setdefault("migrations", [])
     assert isinstance(migrations, list)
-    migrations.append({"from": info.get("alembic_head"), "at": utcnow().isoformat()})
+    migrations.append({"from": revision, "at": utcnow().isoformat()})
     info["alembic_head"] = head
     return True
 
@@ -118,7 +132,8 @@ class SqliteCache:
     @staticmethod
     def _up_to_date(stem: Path, info: dict[str, object]) -> bool:
         """Migrate a copy and put it in place, so a failed upgrade leaves the cache whole."""
-        if info.get("alembic_head") == alembic_head():
+        if _revision(f"sqlite:///{stem.with_suffix('.sqlite')}") == alembic_head():
+            info["alembic_head"] = alembic_head()
             return True
         upgrading = stem.with_suffix(".upgrading")
         shutil.copyfile(stem.with_suffix(".sqlite"), upgrading)

@@ -132,8 +132,9 @@ class SqliteCache:
     @staticmethod
     def _up_to_date(stem: Path, info: dict[str, object]) -> bool:
         """Migrate a copy and put it in place, so a failed upgrade leaves the cache whole."""
-        if _revision(f"sqlite:///{stem.with_suffix('.sqlite')}") == alembic_head():
-            info["alembic_head"] = alembic_head()
+        head = alembic_head()
+        if _revision(f"sqlite:///{stem.with_suffix('.sqlite')}") == head:  # no copy needed
+            info["alembic_head"] = head
             return True
         upgrading = stem.with_suffix(".upgrading")
         shutil.copyfile(stem.with_suffix(".sqlite"), upgrading)

@@ -111,9 +111,12 @@ class ServerSession(SessionMixin):
 
     def write(self, *, now: datetime, lifetime_seconds: float) -> None:
         """Store what changed, in the current transaction."""
-        if not self.has_changes():
+        if self._data is None:
+            return  # never read, so never changed
+        wanted = self._wanted()  # serialised once: the state compared is the state stored
+        if not self._renew and wanted == self._stored:
             return
-        wanted, expires_at = self._wanted(), now + timedelta(seconds=lifetime_seconds)
+        expires_at = now + timedelta(seconds=lifetime_seconds)
         if self._renew or wanted is None or self.id is None:
             if self.id is not None:
                 store.remove(self.id)  # the old id names nothing from now on
@@ -215,7 +218,7 @@ def _write_with_the_request(db_session: Session) -> None:
     if not has_request_context() or not db.write_intent.get() or db_session.in_nested_transaction():
         return
     browser = request_ctx.session
-    if isinstance(browser, ServerSession) and browser.has_changes():
+    if isinstance(browser, ServerSession):
         browser.write(now=utcnow(), lifetime_seconds=_lifetime(current_app))
 
 

@@ -17,6 +17,8 @@ from casework.demo import DEMO_PASSWORD
 from config import TestConfig
 from tests.benchmarks.partnership.common import migrate
 from tests.benchmarks.partnership.dataset import ACCEPT_QUEUE, SUBJECT_CASES, Size, build
+from tests.benchmarks.partnership.measure import _clients, _Timing
+from tests.benchmarks.partnership.pages import PAGES, Finder
 from tests.support.databases import fresh_database
 
 pytestmark = pytest.mark.both_databases
@@ -130,3 +132,19 @@ def test_the_manager_signs_in_and_sees_the_dashboards(built):
     for url in ("/sla", "/actions/overdue"):
         response = manager.get(url)
         assert response.status_code == 200, (url, response.location)
+
+
+def test_timed_writes_leave_the_session_as_a_browser_would(built, request):
+    """A browser follows a write's redirect to a page that shows the write's message, so
+    its session holds one message at most; timed writes must do the same, or every one
+    leaves another message and the session, read and written on every request, grows
+    through the page's timing."""
+    app, _info = built
+    with time_machine.travel(request.config.getoption("now"), tick=False):
+        timing = _Timing(app, Finder(_clients(app)), next(page for page in PAGES if page.name == "Add a note (POST)"))
+        messages = []
+        for _ in range(4):
+            timing.one()
+            with timing.client.session_transaction() as session:
+                messages.append(len(session.get("_flashes", [])))
+    assert messages == [1, 1, 1, 1]

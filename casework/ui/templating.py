@@ -17,7 +17,7 @@ from casework.permissions import Permission
 from casework.policy import can, permissions_of
 from casework.session_store import unread_notifications_read_with
 from casework.ui import widgets
-from casework.ui.tables import table_row
+from casework.ui.tables import body_rows, head_cells
 from casework.ui.widgets import render_widget, service_navigation
 from casework.victims.models import ClockStatus, SlaClock
 from casework.victims.services import sla
@@ -213,7 +213,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(audit.verb_label, "audit_verb")
     app.add_template_global(page_links)
     app.add_template_global(widgets.pagination_links)
-    app.add_template_global(table_row)
+    app.add_template_global(body_rows)
+    app.add_template_global(head_cells)
     app.add_template_global(service_navigation)
     app.add_template_global(admin_pages)
     app.add_template_global(unread_notifications)

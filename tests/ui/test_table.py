@@ -6,7 +6,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 from markupsafe import Markup
 
 from casework import TEMPLATES
-from casework.ui.tables import drawn_row, table_row
+from casework.ui.tables import body_rows, drawn_row, head_cells, linked_row, table_row
+from casework.ui.widgets import link
 
 ENVIRONMENT = Environment(
     loader=ChoiceLoader(
@@ -19,7 +20,7 @@ ENVIRONMENT = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-ENVIRONMENT.globals["table_row"] = table_row
+ENVIRONMENT.globals.update(body_rows=body_rows, head_cells=head_cells)
 
 PARAMS = {
     "classes": "casework-example",
@@ -148,3 +149,10 @@ def test_a_drawn_row_is_the_row_table_row_writes_and_passes_through_it() -> None
     assert table_row(drawn) is drawn
     params = {**PARAMS, "rows": [drawn]}
     assert str(drawn) in ours(params)
+
+
+def test_a_linked_row_is_the_drawn_row_with_a_link_first() -> None:
+    texts = ("Pat <Constable> & co", Markup("<strong>tag</strong>"), "", None, 'Said "no"')
+    for classes in ("", "casework-nowrap"):
+        expected = drawn_row(link("/cases/A&B<1>", "A&B <1>"), *texts, first_classes=classes)
+        assert linked_row("/cases/A&B<1>", "A&B <1>", *texts, first_classes=classes) == expected

@@ -30,9 +30,9 @@ from casework.paging import page_number
 from casework.permissions import Permission
 from casework.policy import authorize, can, may_lift_restriction
 from casework.ui.flow import Page, Saved, submit
-from casework.ui.tables import drawn_row
+from casework.ui.tables import linked_row
 from casework.ui.templating import local_date
-from casework.ui.widgets import link, previous_next, tag
+from casework.ui.widgets import previous_next, tag
 from casework.web import ACCESS_REASONS_KEY, actor, given_reasons, local_path, writes_on_get
 
 bp = Blueprint("cases", __name__, template_folder="../templates", url_prefix="/cases")
@@ -200,16 +200,17 @@ def _table_row(row: pages.CaseRow, case_url: str) -> Markup:
     address without the reference, which is quoted as the router would (url_for is a
     tenth of the row)."""
     case = row.case
-    reference = link(case_url + quote(case.reference, safe="!$&'()*+,/:;=@"), case.reference)
+    href = case_url + quote(case.reference, safe="!$&'()*+,/:;=@")
     if not row.full_view:  # a stub: what DESIGN.md section 1 lets it show, no more
         shown = _RESTRICTED if case.restricted else _LIMITED
         case_type = "" if case.restricted else case.case_type.label
-        return drawn_row(
-            reference, shown, case_type, case.lead_agency.name, "", "", "", first_classes="casework-nowrap"
+        return linked_row(
+            href, case.reference, shown, case_type, case.lead_agency.name, "", "", "", first_classes="casework-nowrap"
         )
-    title = escape(case.title) + (" " + _RESTRICTED if case.restricted else "")
-    return drawn_row(
-        reference,
+    title = escape(case.title) + " " + _RESTRICTED if case.restricted else case.title
+    return linked_row(
+        href,
+        case.reference,
         title,
         case.case_type.label,
         case.lead_agency.name,

@@ -16,7 +16,7 @@ from casework.cases.models import Case
 from casework.demo import DEMO_PASSWORD
 from config import TestConfig
 from tests.benchmarks.partnership.common import migrate
-from tests.benchmarks.partnership.dataset import ACCEPT_QUEUE, SUBJECT_CASES, Size, build
+from tests.benchmarks.partnership.dataset import ACCEPT_QUEUE, MOST_ASSESSED, SUBJECT_CASES, Size, build
 from tests.benchmarks.partnership.measure import _clients, _Timing
 from tests.benchmarks.partnership.pages import PAGES, Finder
 from tests.support.databases import fresh_database
@@ -124,6 +124,24 @@ def test_the_member_signs_in_and_sees_the_casebook(built):
     app, _info = built
     page = signed_in(app, "member").get("/cases?scope=all").get_data(as_text=True)
     assert page.count('href="/cases/ASB-') >= 20
+
+
+def test_the_filtered_list_and_the_risk_history_fill_a_page_however_small(built):
+    """The filtered case list shows a full page of 25 at any size, and the risk history's
+    victim has more assessments than LARGE gives any victim by chance."""
+    app, _info = built
+    member = signed_in(app, "member")
+    filtered = member.get("/cases?scope=all&status=open&case_type=victim&town=Wisbech").get_data(as_text=True)
+    assert filtered.count('href="/cases/ASB-') == 25 and 'rel="next"' in filtered
+    with app.app_context():
+        assessed = Finder(_clients(app)).assessed_victim
+        most = db.session.scalar(
+            sa.text("SELECT count(*) FROM risk_assessments GROUP BY case_id, person_id ORDER BY 1 DESC LIMIT 1")
+        )
+        db.session.remove()
+    assert most == MOST_ASSESSED
+    history = member.get(f"/cases/{assessed[0]}/victims/{assessed[1]}/risk-assessments")
+    assert history.status_code == 200
 
 
 def test_the_manager_signs_in_and_sees_the_dashboards(built):

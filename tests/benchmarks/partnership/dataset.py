@@ -46,9 +46,16 @@ from tests.benchmarks.partnership.common import insert
 from tests.support.victims import HIGH_SCORE
 
 # Bump when the data changes, so cached datasets are built again.
-BUILDER_VERSION = 4
+BUILDER_VERSION = 5
 
 EIGHT_YEARS = timedelta(days=8 * 365)
+# The first cases are open victim cases in this town that the member's agency works on,
+# so that the filtered case list (open, victim, this town) is a full page at SMALL too:
+# SMALL's share is about a dozen, LARGE has hundreds.
+FILTERED_TOWN, FILTERED_CASES = "Wisbech", 30
+# The risk history's victim (on the first of those cases) is assessed this often: more
+# than any victim LARGE assesses by chance (6), where SMALL's most assessed had 4.
+MOST_ASSESSED = 7
 SUBJECT_CASES = 60
 ACCEPT_QUEUE = 60  # new referrals "accept a referral" takes: 5 warm-ups, 50 timed, 5 counted
 QUEUE_ADDRESS = " Church Lane, March"  # how the benchmark tells the dataset's referrals from the demo's
@@ -263,8 +270,11 @@ def _cases(world: World, connection: sa.Connection) -> None:
     numbers = _counters()
     next_id = _next_id(Case)
     rows, involvement = [], []
+    member_agency = db.session.scalar(sa.select(User.agency_id).where(User.id == world.demo["member@demo.test"]))
+    filtered_place = next(place for place in PLACES if place[1] == FILTERED_TOWN)
     for case_id in range(next_id, next_id + world.size.cases):
-        is_open = rng.random() < 0.08
+        filtered = case_id - next_id < FILTERED_CASES
+        is_open = rng.random() < 0.08 or filtered
         # Open cases are recent; closed ones spread over eight years and took weeks to months.
         opened = world.ago(timedelta(days=730), skew=2.5) if is_open else world.ago(EIGHT_YEARS)
         ends = now if is_open else min(now, opened + timedelta(days=rng.expovariate(1 / 90) + 1))
@@ -272,6 +282,8 @@ def _cases(world: World, connection: sa.Connection) -> None:
         numbers[year] = numbers.get(year, 0) + 1
         lead = world.agency()
         others = {world.agency() for _ in range(rng.choice((0, 1, 1, 2, 2, 3)))} - {lead}
+        if filtered:
+            others = (others | {member_agency}) - {lead}
         case = CaseRow(
             case_id,
             f"ASB-{year}-{numbers[year]:05d}",
@@ -280,10 +292,10 @@ def _cases(world: World, connection: sa.Connection) -> None:
             is_open,
             lead,
             (lead, *sorted(others)),
-            rng.choice(CASE_TYPES),
+            "victim" if filtered else rng.choice(CASE_TYPES),
         )
         world.cases.append(case)
-        district, town, ward = rng.choice(PLACES)
+        district, town, ward = filtered_place if filtered else rng.choice(PLACES)
         officer = world.officer(lead)
         rows.append(
             {
@@ -299,7 +311,7 @@ def _cases(world: World, connection: sa.Connection) -> None:
                 "district": district,
                 "town": town,
                 "ward": ward,
-                "restricted": rng.random() < 0.03,
+                "restricted": rng.random() < 0.03 and not filtered,
                 "opened_at": opened,
                 "opened_by_id": officer,
                 "closed_at": None if is_open else ends,
@@ -430,9 +442,13 @@ def _victims(world: World, connection: sa.Connection) -> None:
     with_victims = [case for case in world.cases if case.victims]
     first = _next_id(RiskAssessment)
     assessments, clocks = [], []
-    for assessment_id in range(first, first + world.size.scaled(50_000)):
-        case = rng.choice(with_victims)
-        person = rng.choice(case.victims)
+    most_assessed = world.cases[0], world.cases[0].victims[0]  # a victim case: its first party is the victim
+    for assessment_id in range(first, first + world.size.scaled(50_000) + MOST_ASSESSED):
+        if assessment_id - first < MOST_ASSESSED:
+            case, person = most_assessed
+        else:
+            case = rng.choice(with_victims)
+            person = rng.choice(case.victims)
         started = world.between(case.opened, case.ends)
         officer = world.officer(case.lead)
         assessments.append(

@@ -16,7 +16,14 @@ from casework.cases.models import Case
 from casework.demo import DEMO_PASSWORD
 from config import TestConfig
 from tests.benchmarks.partnership.common import migrate
-from tests.benchmarks.partnership.dataset import ACCEPT_QUEUE, MOST_ASSESSED, SUBJECT_CASES, Size, build
+from tests.benchmarks.partnership.dataset import (
+    ACCEPT_QUEUE,
+    FILTERED_CASES,
+    MOST_ASSESSED,
+    SUBJECT_CASES,
+    Size,
+    build,
+)
 from tests.benchmarks.partnership.measure import _clients, _Timing
 from tests.benchmarks.partnership.pages import PAGES, Finder
 from tests.support.databases import fresh_database
@@ -127,8 +134,9 @@ def test_the_member_signs_in_and_sees_the_casebook(built):
 
 
 def test_the_filtered_list_and_the_risk_history_fill_a_page_however_small(built):
-    """The filtered case list shows a full page of 25 at any size, and the risk history's
-    victim has more assessments than LARGE gives any victim by chance."""
+    """The filtered case list shows a full page of 25 at any size, the risk history's
+    victim has more assessments than LARGE gives any victim by chance, and the agenda's
+    flagged section has more cases than it shows."""
     app, _info = built
     member = signed_in(app, "member")
     filtered = member.get("/cases?scope=all&status=open&case_type=victim&town=Wisbech").get_data(as_text=True)
@@ -140,6 +148,10 @@ def test_the_filtered_list_and_the_risk_history_fill_a_page_however_small(built)
         )
         db.session.remove()
     assert most == MOST_ASSESSED
+    with app.app_context():
+        flagged = db.session.scalar(sa.text("SELECT count(*) FROM cases WHERE psg_review AND status = 'open'"))
+        db.session.remove()
+    assert flagged >= FILTERED_CASES  # the agenda's flagged section is full
     history = member.get(f"/cases/{assessed[0]}/victims/{assessed[1]}/risk-assessments")
     assert history.status_code == 200
 

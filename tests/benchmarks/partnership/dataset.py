@@ -46,12 +46,13 @@ from tests.benchmarks.partnership.common import insert
 from tests.support.victims import HIGH_SCORE
 
 # Bump when the data changes, so cached datasets are built again.
-BUILDER_VERSION = 5
+BUILDER_VERSION = 6
 
 EIGHT_YEARS = timedelta(days=8 * 365)
 # The first cases are open victim cases in this town that the member's agency works on,
-# so that the filtered case list (open, victim, this town) is a full page at SMALL too:
-# SMALL's share is about a dozen, LARGE has hundreds.
+# flagged for PSG review, so that the filtered case list (open, victim, this town) and
+# the agenda's flagged section are full at SMALL too: SMALL's share is about a dozen
+# and four, LARGE has hundreds of each.
 FILTERED_TOWN, FILTERED_CASES = "Wisbech", 30
 # The risk history's victim (on the first of those cases) is assessed this often: more
 # than any victim LARGE assesses by chance (6), where SMALL's most assessed had 4.
@@ -307,7 +308,7 @@ def _cases(world: World, connection: sa.Connection) -> None:
                 "status": "open" if is_open else "closed",
                 "lead_agency_id": lead,
                 "lead_officer_id": officer,
-                "psg_review": is_open and rng.random() < 0.05,
+                "psg_review": (is_open and rng.random() < 0.05) or filtered,
                 "district": district,
                 "town": town,
                 "ward": ward,

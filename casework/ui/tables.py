@@ -31,7 +31,8 @@ def _cell(opening: str, closing: str, cell: Mapping[str, Any]) -> str:
         if cell.get(name):
             opening += f' {name}="{escape(cell[name])}"'
     for name, value in (cell.get("attributes") or {}).items():
-        opening += f' {escape(name)}="{escape(value)}"'
+        if value is not None:  # as govukTable's xmlattr: no value, no attribute
+            opening += f' {escape(name)}="{escape(value)}"'
     # escape() leaves the template's own Markup as it is; None is no text at all.
     content = cell.get("html") or cell.get("text")
     content = "" if content is None else escape(content)
@@ -62,17 +63,7 @@ def head_cells(items: Iterable[Mapping[str, Any]]) -> Markup:
         opening = '<th scope="col" class="govuk-table__header'
         if format_ := item.get("format"):
             opening += f" govuk-table__header--{escape(format_)}"
-        if extra := item.get("classes"):
-            opening += f" {escape(extra)}"
-        opening += '"'
-        for name in ("colspan", "rowspan"):
-            if item.get(name):
-                opening += f' {name}="{escape(item[name])}"'
-        for name, value in (item.get("attributes") or {}).items():
-            if value is not None:
-                opening += f' {escape(name)}="{escape(value)}"'
-        content = item.get("html") or item.get("text")
-        out.append(f"\n      {opening}>{'' if content is None else escape(content)}</th>")
+        out.append(f"\n      {_cell(opening, '</th>', item)}")
     return Markup("".join(out))  # nosec B704 - every part is a literal or went through escape()
 
 

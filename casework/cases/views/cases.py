@@ -207,7 +207,7 @@ def _table_row(row: pages.CaseRow, case_url: str) -> Markup:
         return linked_row(
             href, case.reference, shown, case_type, case.lead_agency.name, "", "", "", first_classes="casework-nowrap"
         )
-    title = escape(case.title) + " " + _RESTRICTED if case.restricted else case.title
+    title = (escape(case.title) + " " + _RESTRICTED) if case.restricted else case.title
     return linked_row(
         href,
         case.reference,

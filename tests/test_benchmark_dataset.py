@@ -13,12 +13,14 @@ from flask.testing import FlaskClient
 
 from casework import create_app, db
 from casework.cases.models import Case
+from casework.clock import local_date, utcnow
 from casework.demo import DEMO_PASSWORD
+from casework.meetings.services.agenda import SECTION_LIMIT
 from config import TestConfig
 from tests.benchmarks.partnership.common import migrate
 from tests.benchmarks.partnership.dataset import (
     ACCEPT_QUEUE,
-    FILTERED_CASES,
+    AGENDA_CASES,
     FILTERED_TOWN,
     MOST_ASSESSED,
     SUBJECT_CASES,
@@ -31,7 +33,8 @@ from tests.support.databases import fresh_database
 
 pytestmark = pytest.mark.both_databases
 
-TINY = Size("tiny", 80)
+# Large enough for the first cases the pages need at every size, with most still closed.
+TINY = Size("tiny", 500)
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +57,14 @@ def built(
 def test_every_table_is_filled_in_proportion(built):
     _app, info = built
     rows = info["rows_added"]
-    assert rows["cases"] == 80
-    assert rows["actions"] == 800
-    assert rows["audit_events"] == 80 * 50
-    assert rows["notes"] > 0 and rows["notifications"] == 160
-    assert 2.0 * 80 <= rows["people"] <= 3.0 * 80
+    cases = TINY.cases
+    assert rows["cases"] == cases
+    assert rows["actions"] == cases * 10
+    assert rows["audit_events"] == cases * 50
+    assert rows["notes"] > 0 and rows["notifications"] == cases * 2
+    assert 2.0 * cases <= rows["people"] <= 3.0 * cases
     assert rows["sla_clocks"] == 2 * rows["risk_assessments"] > 0
-    assert rows["referrals"] == round(40_000 * 80 / 100_000) + ACCEPT_QUEUE
+    assert rows["referrals"] == round(40_000 * cases / 100_000) + ACCEPT_QUEUE
     # Floors, so that a small casebook's lists fill the same pages as a large one's.
     assert rows["premises"] == 250 and rows["premises_incidents"] == 250 * 40
     assert rows["meetings"] == 50
@@ -118,7 +122,7 @@ def test_the_subject_is_on_sixty_cases_or_every_case(built):
             sa.text("SELECT count(*) FROM case_parties GROUP BY person_id ORDER BY 1 DESC LIMIT 1")
         )
         db.session.remove()
-    assert most == min(SUBJECT_CASES, 80)
+    assert most == min(SUBJECT_CASES, TINY.cases)
 
 
 def signed_in(app: Flask, account: str) -> FlaskClient:
@@ -135,9 +139,8 @@ def test_the_member_signs_in_and_sees_the_casebook(built):
 
 
 def test_the_filtered_list_and_the_risk_history_fill_a_page_however_small(built):
-    """The filtered case list shows a full page of 25 at any size, the risk history's
-    victim has more assessments than LARGE gives any victim by chance, and the agenda's
-    flagged section has more cases than it shows."""
+    """The filtered case list shows a full page of 25 at any size, and the risk history's
+    victim has more assessments than LARGE gives any victim by chance."""
     app, _info = built
     member = signed_in(app, "member")
     filtered = member.get(f"/cases?scope=all&status=open&case_type=victim&town={FILTERED_TOWN}").get_data(as_text=True)
@@ -147,12 +150,38 @@ def test_the_filtered_list_and_the_risk_history_fill_a_page_however_small(built)
         most = db.session.scalar(
             sa.text("SELECT count(*) FROM risk_assessments GROUP BY case_id, person_id ORDER BY 1 DESC LIMIT 1")
         )
-        flagged = db.session.scalar(sa.text("SELECT count(*) FROM cases WHERE psg_review AND status = 'open'"))
         db.session.remove()
     assert most == MOST_ASSESSED
-    assert flagged >= FILTERED_CASES  # the agenda's flagged section is full
     history = member.get(f"/cases/{assessed[0]}/victims/{assessed[1]}/risk-assessments")
     assert history.status_code == 200
+
+
+def test_every_order_the_agenda_ranks_by_is_longer_than_a_section_however_small(built, request):
+    """The agenda reads each order it ranks a section's cases in as far as a section
+    shows: LARGE fills every one with hundreds of open cases, and so must a small
+    casebook, or the two sizes would not time the same work."""
+    app, _info = built
+    with time_machine.travel(request.config.getoption("now"), tick=False):
+        now = utcnow()
+    today = local_date(now)
+    clock, action = Case.first_open_clock_due_at, Case.first_live_action_due_on
+    high, overdue_clock, overdue_action = Case.high_risk_victim.is_(True), clock < now, action < today
+    no_clock, nothing_due = sa.or_(clock.is_(None), clock >= now), sa.or_(action.is_(None), action >= today)
+    orders = {
+        "high risk, by the overdue clock": (high, overdue_clock),
+        "high risk, with an overdue clock, by the overdue action": (high, overdue_clock, overdue_action),
+        "high risk, by the overdue action": (high, no_clock, overdue_action),
+        "high risk, nothing overdue": (high, no_clock, nothing_due),
+        "overdue, by the action": (~high, no_clock, overdue_action),
+        "flagged, nothing overdue": (~high, Case.psg_review.is_(True), no_clock, nothing_due),
+    }
+    with app.app_context():
+        lengths = {
+            name: db.session.scalar(sa.select(sa.func.count()).where(Case.status == "open", *where))
+            for name, where in orders.items()
+        }
+        db.session.remove()
+    assert all(length >= AGENDA_CASES > SECTION_LIMIT for length in lengths.values()), lengths
 
 
 def test_the_manager_signs_in_and_sees_the_dashboards(built):

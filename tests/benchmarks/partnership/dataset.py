@@ -46,17 +46,17 @@ from tests.benchmarks.partnership.common import insert
 from tests.support.victims import HIGH_SCORE
 
 # Bump when the data changes, so cached datasets are built again.
-BUILDER_VERSION = 6
+BUILDER_VERSION = 7
 
 EIGHT_YEARS = timedelta(days=8 * 365)
 # The first cases are open victim cases in this town that the member's agency works on,
-# flagged for PSG review, so that the filtered case list (open, victim, this town) and
-# the agenda's flagged section are full at SMALL too: SMALL's share is about a dozen
-# and four, LARGE has hundreds of each.
+# so that the filtered case list (open, victim, this town) is full at SMALL too: SMALL's
+# share is about a dozen, LARGE has hundreds.
 FILTERED_TOWN, FILTERED_CASES = "Wisbech", 30
 # The risk history's victim (on the first of those cases) is assessed this often: more
 # than any victim LARGE assesses by chance (6), where SMALL's most assessed had 4.
 MOST_ASSESSED = 7
+AGENDA_CASES = 30  # of each of the AGENDA_KINDS (below)
 SUBJECT_CASES = 60
 ACCEPT_QUEUE = 60  # new referrals "accept a referral" takes: 5 warm-ups, 50 timed, 5 counted
 QUEUE_ADDRESS = " Church Lane, March"  # how the benchmark tells the dataset's referrals from the demo's
@@ -115,6 +115,30 @@ LARGE = Size("large", 100_000)
 SIZES = {size.name: size for size in (SMALL, LARGE)}
 
 
+@dataclass(frozen=True)
+class AgendaKind:
+    """Open victim cases of one kind the agenda ranks."""
+
+    high_risk: bool  # the victim assessed high, once
+    clocks_overdue: bool  # that assessment's clocks still open past due, else met on time
+    action_overdue: bool  # its one action overdue, else due within a month
+    flagged: bool = False
+
+
+# The agenda reads each of the orders it ranks a section's cases in (by an overdue
+# clock's due time or an overdue action's day, then by reference) as far as a section
+# shows (25): LARGE fills every order with hundreds of open cases, SMALL with a handful.
+# After the filtered ones, AGENDA_CASES cases of each of these kinds fill every order at
+# every size.
+AGENDA_KINDS = (
+    AgendaKind(high_risk=True, clocks_overdue=True, action_overdue=True),
+    AgendaKind(high_risk=True, clocks_overdue=False, action_overdue=True),
+    AgendaKind(high_risk=True, clocks_overdue=False, action_overdue=False),
+    AgendaKind(high_risk=False, clocks_overdue=False, action_overdue=True),
+    AgendaKind(high_risk=False, clocks_overdue=False, action_overdue=False, flagged=True),
+)
+
+
 @dataclass
 class CaseRow:
     id: int
@@ -125,6 +149,7 @@ class CaseRow:
     lead: int
     agencies: tuple[int, ...]
     case_type: str
+    agenda: AgendaKind | None = None
     victims: list[int] = field(default_factory=list)
 
 
@@ -275,9 +300,12 @@ def _cases(world: World, connection: sa.Connection) -> None:
     filtered_place = next(place for place in PLACES if place[1] == FILTERED_TOWN)
     for case_id in range(next_id, next_id + world.size.cases):
         filtered = case_id - next_id < FILTERED_CASES
-        is_open = rng.random() < 0.08 or filtered
+        agenda = _agenda_kind(case_id - next_id)
+        is_open = rng.random() < 0.08 or filtered or agenda is not None
         # Open cases are recent; closed ones spread over eight years and took weeks to months.
         opened = world.ago(timedelta(days=730), skew=2.5) if is_open else world.ago(EIGHT_YEARS)
+        if agenda:  # old enough for its clocks and action to be overdue
+            opened = min(opened, now - timedelta(days=60))
         ends = now if is_open else min(now, opened + timedelta(days=rng.expovariate(1 / 90) + 1))
         year = opened.astimezone(ZONE).year
         numbers[year] = numbers.get(year, 0) + 1
@@ -293,7 +321,8 @@ def _cases(world: World, connection: sa.Connection) -> None:
             is_open,
             lead,
             (lead, *sorted(others)),
-            "victim" if filtered else rng.choice(CASE_TYPES),
+            "victim" if filtered or agenda else rng.choice(CASE_TYPES),
+            agenda,
         )
         world.cases.append(case)
         district, town, ward = filtered_place if filtered else rng.choice(PLACES)
@@ -308,11 +337,11 @@ def _cases(world: World, connection: sa.Connection) -> None:
                 "status": "open" if is_open else "closed",
                 "lead_agency_id": lead,
                 "lead_officer_id": officer,
-                "psg_review": (is_open and rng.random() < 0.05) or filtered,
+                "psg_review": agenda.flagged if agenda else is_open and rng.random() < 0.05,
                 "district": district,
                 "town": town,
                 "ward": ward,
-                "restricted": rng.random() < 0.03 and not filtered,
+                "restricted": rng.random() < 0.03 and not (filtered or agenda),
                 "opened_at": opened,
                 "opened_by_id": officer,
                 "closed_at": None if is_open else ends,
@@ -331,6 +360,12 @@ def _cases(world: World, connection: sa.Connection) -> None:
             )
     insert(connection, Case.__table__, rows)
     insert(connection, CaseAgency.__table__, involvement)
+
+
+def _agenda_kind(index: int) -> AgendaKind | None:
+    """Which of the AGENDA_KINDS the case at this place is, if any."""
+    kind = (index - FILTERED_CASES) // AGENDA_CASES
+    return AGENDA_KINDS[kind] if index >= FILTERED_CASES and kind < len(AGENDA_KINDS) else None
 
 
 def _reference_counters(world: World) -> None:
@@ -437,20 +472,29 @@ def _notes(world: World, connection: sa.Connection) -> None:
 def _victims(world: World, connection: sa.Connection) -> None:
     """High-risk assessments of victims, each starting two SLA clocks (100,000 clocks at
     LARGE): met on time three times in four, late or stopped otherwise; on open cases
-    the clocks still running, and a backlog overdue."""
+    the clocks still running, and a backlog overdue. The agenda's high-risk cases have
+    one assessment each, with their clocks overdue or met as their kind says, and no
+    other."""
     rng = world.rng
     matrix_id = risk.current_matrix().id
-    with_victims = [case for case in world.cases if case.victims]
-    first = _next_id(RiskAssessment)
-    assessments, clocks = [], []
-    most_assessed = world.cases[0], world.cases[0].victims[0]  # a victim case: its first party is the victim
-    for assessment_id in range(first, first + world.size.scaled(50_000) + MOST_ASSESSED):
-        if assessment_id - first < MOST_ASSESSED:
-            case, person = most_assessed
-        else:
+    # The risk history's victim and the agenda's cases are assessed as said below, and only so.
+    with_victims = [case for case in world.cases[1:] if case.victims and not case.agenda]
+
+    def assessed() -> Iterator[tuple[CaseRow, int, datetime, str | None]]:
+        """Who is assessed when, and their clocks' outcome if not left to chance."""
+        case = world.cases[0]  # a victim case: its first party is the victim
+        for _ in range(MOST_ASSESSED):
+            yield case, case.victims[0], world.between(case.opened, case.ends), None
+        for case in world.cases:
+            if case.agenda and case.agenda.high_risk:
+                started = world.between(world.now - timedelta(days=40), world.now - timedelta(days=8))
+                yield case, case.victims[0], started, "open" if case.agenda.clocks_overdue else "met"
+        for _ in range(world.size.scaled(50_000)):
             case = rng.choice(with_victims)
-            person = rng.choice(case.victims)
-        started = world.between(case.opened, case.ends)
+            yield case, rng.choice(case.victims), world.between(case.opened, case.ends), None
+
+    assessments, clocks = [], []
+    for assessment_id, (case, person, started, outcome) in enumerate(assessed(), start=_next_id(RiskAssessment)):
         officer = world.officer(case.lead)
         assessments.append(
             {
@@ -469,24 +513,37 @@ def _victims(world: World, connection: sa.Connection) -> None:
             }
         )
         for kind, hours in (("conference_72h", 72), ("reduce_7d", 168)):
-            clocks.append(_clock(world, case, person, kind, started, timedelta(hours=hours), assessment_id))
+            clocks.append(_clock(world, case, person, kind, started, timedelta(hours=hours), assessment_id, outcome))
     insert(connection, RiskAssessment.__table__, assessments)
     insert(connection, SlaClock.__table__, clocks)
 
 
 def _clock(
-    world: World, case: CaseRow, person: int, kind: str, started: datetime, allowed: timedelta, assessment: int
+    world: World,
+    case: CaseRow,
+    person: int,
+    kind: str,
+    started: datetime,
+    allowed: timedelta,
+    assessment: int,
+    outcome: str | None = None,
 ) -> dict[str, object]:
+    """A clock with a random outcome, or with ``outcome``: "open", or "met" on time."""
     rng, now = world.rng, world.now
     due = started + allowed
-    draw = rng.random()
-    outcome, met_at, stopped_at = "met", started + allowed * rng.random(), None
-    if draw < 0.05:
-        outcome, met_at, stopped_at = "stopped", None, started + allowed * rng.random()
-    elif draw < 0.25:
-        outcome, met_at = "met_late", due + timedelta(hours=rng.uniform(1, 200))
-    if (met_at or stopped_at) > now or (case.is_open and due < now and rng.random() < 0.1):  # type: ignore[operator]
-        outcome, met_at, stopped_at = "open", None, None  # still running, or the backlog
+    met_at: datetime | None = started + allowed * rng.random()
+    stopped_at: datetime | None = None
+    if outcome == "open":
+        met_at = None
+    elif outcome is None:
+        draw = rng.random()
+        outcome = "met"
+        if draw < 0.05:
+            outcome, met_at, stopped_at = "stopped", None, started + allowed * rng.random()
+        elif draw < 0.25:
+            outcome, met_at = "met_late", due + timedelta(hours=rng.uniform(1, 200))
+        if (met_at or stopped_at) > now or (case.is_open and due < now and rng.random() < 0.1):  # type: ignore[operator]
+            outcome, met_at, stopped_at = "open", None, None  # still running, or the backlog
     return {
         "kind": kind,
         "case_id": case.id,
@@ -665,8 +722,14 @@ def _actions(world: World, connection: sa.Connection) -> None:
     meetings = db.session.scalars(sa.select(Meeting.id)).all()
     plan = db.session.scalars(sa.select(PlanAction.id)).all()
 
+    undesignated = [case for case in world.cases if not case.agenda]
+    designated = [case for case in world.cases if case.agenda]
+
     def rows() -> Iterator[dict[str, object]]:
-        for _ in range(world.size.cases * 10):
+        for case in designated:
+            assert case.agenda
+            yield _agenda_action(world, case, case.agenda, today)
+        for _ in range(world.size.cases * 10 - len(designated)):
             subject: dict[str, object] = {
                 "case_id": None,
                 "premises_id": None,
@@ -676,7 +739,7 @@ def _actions(world: World, connection: sa.Connection) -> None:
             draw = rng.random()
             on_open_case = False
             if draw < 0.8:
-                case = rng.choice(world.cases)
+                case = rng.choice(undesignated)
                 subject["case_id"], agency, on_open_case = case.id, rng.choice(case.agencies), case.is_open
                 created = world.between(case.opened, case.ends)
             else:
@@ -707,6 +770,30 @@ def _actions(world: World, connection: sa.Connection) -> None:
             }
 
     insert(connection, Action.__table__, rows())
+
+
+def _agenda_action(world: World, case: CaseRow, kind: AgendaKind, today: date) -> dict[str, object]:
+    """The one action on a case of the AGENDA_KINDS: overdue, or due within a month."""
+    rng = world.rng
+    due = today + timedelta(days=-rng.randint(1, 14) if kind.action_overdue else rng.randint(1, 30))
+    agency = rng.choice(case.agencies)
+    return {
+        "case_id": case.id,
+        "premises_id": None,
+        "meeting_id": None,
+        "plan_action_id": None,
+        "title": "Visit the victim with the housing officer",
+        "detail": "",
+        "assigned_agency_id": agency,
+        "assignee_id": world.officer(agency),
+        "due_on": due,
+        "status": "open",
+        "completion_note": "",
+        "completed_at": None,
+        "created_by_id": world.officer(agency),
+        "created_at": world.now - timedelta(days=rng.randint(20, 59)),
+        "version": 1,
+    }
 
 
 def _referrals(world: World, connection: sa.Connection) -> None:

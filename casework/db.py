@@ -233,6 +233,10 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA secure_delete = ON")
+            # Up to 16 MB of pages a connection, filled as they are read: the default 2 MB
+            # is less than generating an agenda reads at county size, so each time it read
+            # every page from the file again (docs/performance.md).
+            cursor.execute("PRAGMA cache_size = -16384")
         cursor.close()
 
     @event.listens_for(engine, "begin")

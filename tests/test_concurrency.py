@@ -52,13 +52,14 @@ def _in_parallel(job, count: int) -> list:
         return list(pool.map(job, range(count)))
 
 
-def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_a_16_mb_page_cache(tmp_path):
     engine = db.make_engine(f"sqlite:///{tmp_path / 'settings.sqlite'}")
     try:
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -16 * 1024  # KiB
     finally:
         engine.dispose()
 

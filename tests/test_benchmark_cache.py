@@ -5,8 +5,10 @@ minutes at county size), and one from another branch's history is built again.""
 import sqlalchemy as sa
 from alembic import command
 
+from tests.benchmarks.partnership import cache
 from tests.benchmarks.partnership.cache import brought_up_to_date
 from tests.benchmarks.partnership.common import alembic_config, alembic_head, migrate
+from tests.benchmarks.partnership.dataset import SMALL
 
 
 def _revision(url: str) -> str:
@@ -50,3 +52,28 @@ def test_a_dataset_is_migrated_whatever_its_description_claims(tmp_path):
     assert brought_up_to_date(url, info)
 
     assert _revision(url) == alembic_head() == info["alembic_head"]
+
+
+def test_two_named_working_copies_of_one_dataset_are_apart(tmp_path, monkeypatch):
+    """`--same-data` times two copies of SMALL side by side: a write to one (accepting a
+    referral) must not reach the other."""
+    monkeypatch.setattr(cache, "CACHE", tmp_path)
+    sqlite = cache.SqliteCache()
+    source = f"sqlite:///{sqlite.directory / f'small-{cache.cache_key()}.sqlite'}"
+    engine = sa.create_engine(source)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE queue (id INTEGER)")
+        connection.exec_driver_sql("INSERT INTO queue VALUES (1)")
+    engine.dispose()
+
+    first, second = (sqlite.working_copy(SMALL, name=name) for name in ("small", "large"))
+    engine = sa.create_engine(first)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM queue")
+    engine.dispose()
+
+    assert first != second
+    engine = sa.create_engine(second)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM queue").scalar_one() == 1
+    engine.dispose()

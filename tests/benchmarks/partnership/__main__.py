@@ -23,6 +23,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--rebuild", action="store_true", help="build the datasets again even if cached")
     parser.add_argument("--build-only", action="store_true", help="build or check the cached datasets, time nothing")
     parser.add_argument("--explain", action="store_true", help="print the plan of each statement of each GET page")
+    parser.add_argument(
+        "--same-data",
+        action="store_true",
+        help="time the pages on two copies of SMALL, as SMALL and as LARGE, and no parts: how far a ratio moves "
+        "on this machine when nothing can grow",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--requests",
@@ -37,11 +43,14 @@ def run_backend(backend: str, options: argparse.Namespace, context: dict[str, ob
     """Every page at each size in the same window (the sizes in turn, request by request),
     then the parts, size by size."""
     rows: list[Row] = []
-    sizes = [SIZES[name] for name in (["small", "large"] if options.size == "both" else [options.size])]
+    sizes = [
+        SIZES[name] for name in (["small", "large"] if options.size == "both" or options.same_data else [options.size])
+    ]
     pages = selected(PAGES, options.pages)
     parts = {name: part for name, part in PARTS.items() if not options.pages or options.pages.lower() in name}
+    built = [SIZES["small"]] if options.same_data else sizes
     with cache_for(backend) as cache:
-        for size in sizes:
+        for size in built:
             began = time.perf_counter()
             info = cache.dataset(size, rebuild=options.rebuild)
             print(f"{backend}, {size.name}: dataset ready in {time.perf_counter() - began:.0f} s "
@@ -49,6 +58,10 @@ def run_backend(backend: str, options: argparse.Namespace, context: dict[str, ob
             context.setdefault("datasets", {})[f"{backend}/{size.name}"] = info  # type: ignore[index]
         if options.build_only:
             return rows
+        if options.same_data:
+            copies = {size.name: cache.working_copy(SIZES["small"], name=size.name) for size in sizes}
+            print(f"{backend}: timing {len(pages)} pages on two copies of SMALL (load average {load_average()})")
+            return measure_pages(copies, backend, sizes, options.pages, requests=options.requests)
         if pages:
             copies = {size.name: cache.working_copy(size) for size in sizes}
             names = " and ".join(size.name for size in sizes)
@@ -85,6 +98,8 @@ def main() -> int:
     print(f"Started {context['started']} (load {context['load_average_at_start']}), "
           f"finished {context['finished']} (load {context['load_average_at_end']})")  # fmt: skip
     print(table(rows))
+    if options.same_data:
+        print("\nBoth columns are copies of SMALL (--same-data): every ratio above is the machine's noise.")
     if options.json:
         write_json(options.json, rows, context)
     over = over_budget(rows)

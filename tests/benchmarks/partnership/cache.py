@@ -146,11 +146,13 @@ class SqliteCache:
         stem.with_suffix(".json").write_text(json.dumps(info, indent=1))
         return True
 
-    def working_copy(self, size: Size) -> str:
+    def working_copy(self, size: Size, name: str = "") -> str:
+        """A copy of ``size``'s dataset, named ``name`` (by default the size's)."""
+        name = name or size.name
         source = self.directory / f"{size.name}-{cache_key()}.sqlite"
-        target = CACHE / "work" / f"{size.name}.sqlite"
+        target = CACHE / "work" / f"{name}.sqlite"
         target.parent.mkdir(exist_ok=True)
-        for leftover in target.parent.glob(f"{size.name}.sqlite*"):
+        for leftover in target.parent.glob(f"{name}.sqlite*"):
             leftover.unlink()
         shutil.copyfile(source, target)
         return f"sqlite:///{target}"
@@ -190,11 +192,12 @@ class PostgresCache:
         info_file.write_text(json.dumps(info, indent=1))
         return info
 
-    def working_copy(self, size: Size) -> str:
-        name = f"bench_{size.name}_{cache_key()}"
-        work = f"work_{size.name}"
+    def working_copy(self, size: Size, name: str = "") -> str:
+        """A copy of ``size``'s dataset, named ``name`` (by default the size's)."""
+        source = f"bench_{size.name}_{cache_key()}"
+        work = f"work_{name or size.name}"
         self._execute(f'DROP DATABASE IF EXISTS "{work}"')
-        self._execute(f'CREATE DATABASE "{work}" TEMPLATE "{name}"')
+        self._execute(f'CREATE DATABASE "{work}" TEMPLATE "{source}"')
         return self._url_of(work)
 
     def _url_of(self, database: str) -> str:

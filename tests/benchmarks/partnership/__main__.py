@@ -40,7 +40,7 @@ def arguments() -> argparse.Namespace:
 
 
 def run_backend(backend: str, options: argparse.Namespace, context: dict[str, object]) -> list[Row]:
-    """Every page at each size in the same window (the sizes in turn, request by request),
+    """Every page at each size in the same window (the sizes in turn, block by block),
     then the parts, size by size."""
     rows: list[Row] = []
     sizes = [

@@ -723,19 +723,13 @@ def _actions(world: World, connection: sa.Connection) -> None:
     plan = db.session.scalars(sa.select(PlanAction.id)).all()
 
     undesignated = [case for case in world.cases if not case.agenda]
-    designated = [case for case in world.cases if case.agenda]
+    designated = [(case, case.agenda) for case in world.cases if case.agenda]
 
     def rows() -> Iterator[dict[str, object]]:
-        for case in designated:
-            assert case.agenda
-            yield _agenda_action(world, case, case.agenda, today)
+        for case, kind in designated:
+            yield _agenda_action(world, case, kind, today)
         for _ in range(world.size.cases * 10 - len(designated)):
-            subject: dict[str, object] = {
-                "case_id": None,
-                "premises_id": None,
-                "meeting_id": None,
-                "plan_action_id": None,
-            }
+            subject: dict[str, object] = dict(NO_SUBJECT)
             draw = rng.random()
             on_open_case = False
             if draw < 0.8:
@@ -754,22 +748,49 @@ def _actions(world: World, connection: sa.Connection) -> None:
             due = created.astimezone(ZONE).date() + timedelta(days=rng.randint(1, 90))
             status = _action_status(world, due, today, on_open_case)
             done = status == "done"
-            yield {
-                **subject,
-                "title": "Visit the victim with the housing officer",
-                "detail": "",
-                "assigned_agency_id": agency,
-                "assignee_id": world.officer(agency) if rng.random() < 0.5 else None,
-                "due_on": due,
-                "status": status,
-                "completion_note": "Visited" if done else "",
-                "completed_at": min(world.now, created + timedelta(days=rng.randint(1, 90))) if done else None,
-                "created_by_id": world.officer(agency),
-                "created_at": created,
-                "version": 1,
-            }
+            yield _action(
+                subject,
+                agency,
+                assignee=world.officer(agency) if rng.random() < 0.5 else None,
+                due=due,
+                status=status,
+                completed_at=min(world.now, created + timedelta(days=rng.randint(1, 90))) if done else None,
+                created_by=world.officer(agency),
+                created=created,
+            )
 
     insert(connection, Action.__table__, rows())
+
+
+NO_SUBJECT: dict[str, object] = {"case_id": None, "premises_id": None, "meeting_id": None, "plan_action_id": None}
+
+
+def _action(
+    subject: dict[str, object],
+    agency: int,
+    *,
+    assignee: int | None,
+    due: date,
+    status: str,
+    completed_at: datetime | None,
+    created_by: int,
+    created: datetime,
+) -> dict[str, object]:
+    """An action's row, about ``subject`` (one of NO_SUBJECT's keys set)."""
+    return {
+        **subject,
+        "title": "Visit the victim with the housing officer",
+        "detail": "",
+        "assigned_agency_id": agency,
+        "assignee_id": assignee,
+        "due_on": due,
+        "status": status,
+        "completion_note": "Visited" if status == "done" else "",
+        "completed_at": completed_at,
+        "created_by_id": created_by,
+        "created_at": created,
+        "version": 1,
+    }
 
 
 def _agenda_action(world: World, case: CaseRow, kind: AgendaKind, today: date) -> dict[str, object]:
@@ -777,23 +798,16 @@ def _agenda_action(world: World, case: CaseRow, kind: AgendaKind, today: date) -
     rng = world.rng
     due = today + timedelta(days=-rng.randint(1, 14) if kind.action_overdue else rng.randint(1, 30))
     agency = rng.choice(case.agencies)
-    return {
-        "case_id": case.id,
-        "premises_id": None,
-        "meeting_id": None,
-        "plan_action_id": None,
-        "title": "Visit the victim with the housing officer",
-        "detail": "",
-        "assigned_agency_id": agency,
-        "assignee_id": world.officer(agency),
-        "due_on": due,
-        "status": "open",
-        "completion_note": "",
-        "completed_at": None,
-        "created_by_id": world.officer(agency),
-        "created_at": world.now - timedelta(days=rng.randint(20, 59)),
-        "version": 1,
-    }
+    return _action(
+        NO_SUBJECT | {"case_id": case.id},
+        agency,
+        assignee=world.officer(agency),
+        due=due,
+        status="open",
+        completed_at=None,
+        created_by=world.officer(agency),
+        created=world.now - timedelta(days=rng.randint(20, 59)),
+    )
 
 
 def _referrals(world: World, connection: sa.Connection) -> None:

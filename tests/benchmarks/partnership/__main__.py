@@ -9,7 +9,16 @@ from pathlib import Path
 from tests.benchmarks.partnership import concurrency, outbox, throughput  # noqa: F401 (register their parts)
 from tests.benchmarks.partnership.cache import cache_for
 from tests.benchmarks.partnership.dataset import SIZES
-from tests.benchmarks.partnership.measure import PARTS, TIMED, Row, load_average, measure_pages, selected, started_at
+from tests.benchmarks.partnership.measure import (
+    PARTS,
+    ROUNDS,
+    TIMED,
+    Row,
+    load_average,
+    measure_pages,
+    selected,
+    started_at,
+)
 from tests.benchmarks.partnership.pages import PAGES
 from tests.benchmarks.partnership.report import over_budget, table, write_json
 from tests.support.postgres import PostgresUnavailable
@@ -36,6 +45,12 @@ def arguments() -> argparse.Namespace:
         default=TIMED,
         help="timed requests per page (default %(default)s; fewer for a quick look)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=ROUNDS,
+        help="times each page is timed; each size keeps its round with the lower p95 (default %(default)s)",
+    )
     return parser.parse_args()
 
 
@@ -61,13 +76,21 @@ def run_backend(backend: str, options: argparse.Namespace, context: dict[str, ob
         if options.same_data:
             copies = {size.name: cache.working_copy(SIZES["small"], name=size.name) for size in sizes}
             print(f"{backend}: timing {len(pages)} pages on two copies of SMALL (load average {load_average()})")
-            return measure_pages(copies, backend, sizes, options.pages, requests=options.requests)
+            return measure_pages(
+                copies, backend, sizes, options.pages, requests=options.requests, rounds=options.rounds
+            )
         if pages:
             copies = {size.name: cache.working_copy(size) for size in sizes}
             names = " and ".join(size.name for size in sizes)
             print(f"{backend}, {names}: timing {len(pages)} pages (load average {load_average()})", flush=True)
             rows += measure_pages(
-                copies, backend, sizes, options.pages, plans=options.explain, requests=options.requests
+                copies,
+                backend,
+                sizes,
+                options.pages,
+                plans=options.explain,
+                requests=options.requests,
+                rounds=options.rounds,
             )
         for size in sizes:
             for part in parts.values():
@@ -81,6 +104,7 @@ def main() -> int:
         "started": started_at(),
         "load_average_at_start": load_average(),
         "timed_requests": options.requests,
+        "rounds": options.rounds,
     }
     rows: list[Row] = []
     backends = ["sqlite", "postgresql"] if options.backend == "both" else [options.backend]
@@ -97,6 +121,8 @@ def main() -> int:
     print()
     print(f"Started {context['started']} (load {context['load_average_at_start']}), "
           f"finished {context['finished']} (load {context['load_average_at_end']})")  # fmt: skip
+    if options.rounds > 1:
+        print(f"Each page's figures at each size are from the better of {options.rounds} rounds (by p95).")
     print(table(rows))
     if options.same_data:
         print("\nBoth columns are copies of SMALL (--same-data): every ratio above is the machine's noise.")

@@ -38,6 +38,13 @@ def arguments() -> argparse.Namespace:
         help="time the pages on two copies of SMALL, as SMALL and as LARGE, and no parts: how far a ratio moves "
         "on this machine when nothing can grow",
     )
+    parser.add_argument(
+        "--slower",
+        type=float,
+        default=1.0,
+        help="with --same-data: make every timed request on the copy standing for LARGE this many times as long "
+        "(the CPU spinning), as if the page's work had grown, to see that the verdict catches it",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--requests",
@@ -51,7 +58,10 @@ def arguments() -> argparse.Namespace:
         default=ROUNDS,
         help="times each page is timed; each size keeps its round with the lower p95 (default %(default)s)",
     )
-    return parser.parse_args()
+    options = parser.parse_args()
+    if options.slower != 1.0 and not options.same_data:
+        parser.error("--slower is for --same-data only")
+    return options
 
 
 def run_backend(backend: str, options: argparse.Namespace, context: dict[str, object]) -> list[Row]:
@@ -77,7 +87,13 @@ def run_backend(backend: str, options: argparse.Namespace, context: dict[str, ob
             copies = {size.name: cache.working_copy(SIZES["small"], name=size.name) for size in sizes}
             print(f"{backend}: timing {len(pages)} pages on two copies of SMALL (load average {load_average()})")
             return measure_pages(
-                copies, backend, sizes, options.pages, requests=options.requests, rounds=options.rounds
+                copies,
+                backend,
+                sizes,
+                options.pages,
+                requests=options.requests,
+                rounds=options.rounds,
+                slower=options.slower,
             )
         if pages:
             copies = {size.name: cache.working_copy(size) for size in sizes}
@@ -125,7 +141,10 @@ def main() -> int:
         print(f"Each page's figures at each size are from the better of {options.rounds} rounds (by p95).")
     print(table(rows))
     if options.same_data:
-        print("\nBoth columns are copies of SMALL (--same-data): every ratio above is the machine's noise.")
+        made = f", except that LARGE's requests were made {options.slower} times as long" if options.slower != 1 else ""
+        print(
+            f"\nBoth columns are copies of SMALL (--same-data){made}: every ratio above is otherwise the machine's noise."
+        )
     if options.json:
         write_json(options.json, rows, context)
     over = over_budget(rows)

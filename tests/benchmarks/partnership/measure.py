@@ -125,8 +125,8 @@ class _Bench:
     """One dataset's app, signed-in clients and the page being timed, in a process of its
     own (`_serve`): two apps in one process would share module-level caches."""
 
-    def __init__(self, url: str, backend: str, size: Size, pattern: str, plans: bool) -> None:
-        self.backend, self.size, self.plans = backend, size, plans
+    def __init__(self, url: str, backend: str, size: Size, pattern: str, plans: bool, slower: float) -> None:
+        self.backend, self.size, self.plans, self.slower = backend, size, plans, slower
         self.pages = selected(PAGES, pattern)
         self.app = create_app(TestConfig(url))
         gc.collect()
@@ -154,8 +154,16 @@ class _Bench:
         for _ in range(count):
             self.timing.next()
             began = time.process_time()
-            self.times.append(timed(self.timing.send, 1)[0])
+            self.times.append(timed(self._send, 1)[0])
             self.cpu.append((time.process_time() - began) * 1000)
+
+    def _send(self) -> None:
+        started = time.perf_counter()
+        self.timing.send()
+        if self.slower > 1:  # a page made slower on purpose (--slower), as if its work had grown
+            until = started + (time.perf_counter() - started) * self.slower
+            while time.perf_counter() < until:
+                pass
 
     def end(self) -> Row:
         """The page's row. Its statements are the fewest any counted request sent, as a
@@ -180,12 +188,14 @@ class _Bench:
         self.engine.dispose()
 
 
-def _serve(connection: Connection, url: str, backend: str, size: Size, pattern: str, plans: bool) -> None:
+def _serve(
+    connection: Connection, url: str, backend: str, size: Size, pattern: str, plans: bool, slower: float
+) -> None:
     """A worker process: answer the parent's commands (a `_Bench` method and its
     argument) one at a time until told to stop."""
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     try:
-        bench = _Bench(url, backend, size, pattern, plans)
+        bench = _Bench(url, backend, size, pattern, plans, slower)
         connection.send(("ok", None))
     except Exception:  # reported to the parent, which raises
         connection.send(("error", traceback.format_exc()))
@@ -206,11 +216,13 @@ def _serve(connection: Connection, url: str, backend: str, size: Size, pattern: 
 class _Worker:
     """The parent's end of one `_serve` process."""
 
-    def __init__(self, url: str, backend: str, size: Size, pattern: str, plans: bool) -> None:
+    def __init__(self, url: str, backend: str, size: Size, pattern: str, plans: bool, slower: float) -> None:
         self.size = size
         context = multiprocessing.get_context("spawn")  # nothing inherited from the parent
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, url, backend, size, pattern, plans), daemon=True)
+        self.process = context.Process(
+            target=_serve, args=(child, url, backend, size, pattern, plans, slower), daemon=True
+        )
         self.process.start()
         child.close()
         self._answer()
@@ -257,7 +269,7 @@ def best_of(rounds: list[Row]) -> Row:
 
 def measure_pages(
     copies: dict[str, str], backend: str, sizes: list[Size], pattern: str, *, plans: bool = False,
-    requests: int = TIMED, rounds: int = ROUNDS,
+    requests: int = TIMED, rounds: int = ROUNDS, slower: float = 1.0,
 ) -> list[Row]:  # fmt: skip
     """Time the pages on each size's working copy (``copies``: size name -> URL), each in a
     process of its own, in the same window: a page's requests in blocks of `BLOCK`, the
@@ -267,8 +279,13 @@ def measure_pages(
     sizes, each starting with the other process's data in the CPU's caches: hence whole
     blocks, each after one untimed request.) Every page is timed so ``rounds`` times,
     each round going through all the pages, so that one page's rounds are minutes apart;
-    each size keeps its best round (`best_of`)."""
-    workers = [_Worker(copies[size.name], backend, size, pattern, plans) for size in sizes]
+    each size keeps its best round (`best_of`). ``slower`` makes every timed request of the
+    last size that many times as long, spinning the CPU: the check that a page whose work
+    grew is caught."""
+    workers = [
+        _Worker(copies[size.name], backend, size, pattern, plans, slower if size == sizes[-1] else 1.0)
+        for size in sizes
+    ]
     count = len(selected(PAGES, pattern))
     timed: dict[tuple[int, int], list[Row]] = {}  # (page, worker) -> a row per round
     try:

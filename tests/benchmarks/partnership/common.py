@@ -2,7 +2,7 @@
 
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -30,11 +30,12 @@ def alembic_head() -> str:
     return "+".join(sorted(heads))
 
 
-def insert(connection: sa.Connection, table: sa.Table, rows: Iterable[dict[str, object]]) -> int:
+def insert(connection: sa.Connection, table: sa.FromClause, rows: Iterable[Mapping[str, object]]) -> int:
     """Insert ``rows`` (any iterable of dicts with the same keys, read lazily) in batches;
     return how many. The values go through each column's own conversion, as an ORM
     insert's would, but straight to the driver's executemany: SQLAlchemy's per-row work
     costs more than the database's at millions of rows."""
+    assert isinstance(table, sa.Table)  # a model's __table__
     iterator = iter(rows)
     first = next(iterator, None)
     if first is None:
@@ -60,7 +61,7 @@ def insert(connection: sa.Connection, table: sa.Table, rows: Iterable[dict[str, 
         made = column.default
         return made.arg(None) if made.is_callable else made.arg  # type: ignore[union-attr]
 
-    def converted(row: dict[str, object]) -> tuple[object, ...]:
+    def converted(row: Mapping[str, object]) -> tuple[object, ...]:
         values = []
         given = [*row.values(), *(default(column) for column in defaults)]
         for value, is_plain, converter, column in zip(given, plain, converters, columns, strict=True):
@@ -69,20 +70,20 @@ def insert(connection: sa.Connection, table: sa.Table, rows: Iterable[dict[str, 
             elif isinstance(column.type, sa.JSON):
                 key = id(value)  # the same few dicts and lists, shared by many rows
                 if key not in json_cache:
-                    json_cache[key] = converter(value)  # type: ignore[misc]
+                    json_cache[key] = converter(value)
                 values.append(json_cache[key])
             else:
-                values.append(converter(value))  # type: ignore[misc]
+                values.append(converter(value))
         return tuple(values)
 
     count, batch = 0, [converted(first)]
     for row in iterator:
         batch.append(converted(row))
         if len(batch) == BATCH:
-            connection.exec_driver_sql(statement, batch)  # type: ignore[arg-type]
+            connection.exec_driver_sql(statement, batch)
             count, batch = count + len(batch), []
     if batch:
-        connection.exec_driver_sql(statement, batch)  # type: ignore[arg-type]
+        connection.exec_driver_sql(statement, batch)
     return count + len(batch)
 
 

@@ -297,6 +297,7 @@ def _cases(world: World, connection: sa.Connection) -> None:
     next_id = _next_id(Case)
     rows, involvement = [], []
     member_agency = db.session.scalar(sa.select(User.agency_id).where(User.id == world.demo["member@demo.test"]))
+    assert member_agency is not None
     filtered_place = next(place for place in PLACES if place[1] == FILTERED_TOWN)
     for case_id in range(next_id, next_id + world.size.cases):
         filtered = case_id - next_id < FILTERED_CASES
@@ -371,8 +372,8 @@ def _agenda_kind(index: int) -> AgendaKind | None:
 def _reference_counters(world: World) -> None:
     numbers: dict[int, int] = {}
     for case in world.cases:
-        year, number = case.reference.split("-")[1:]
-        numbers[int(year)] = max(numbers.get(int(year), 0), int(number))
+        year_text, number_text = case.reference.split("-")[1:]
+        numbers[int(year_text)] = max(numbers.get(int(year_text), 0), int(number_text))
     existing = _counters()
     for year, number in numbers.items():
         if year in existing:
@@ -679,7 +680,8 @@ def _meetings(world: World, connection: sa.Connection) -> None:
     insert(connection, Meeting.__table__, meetings)
     insert(connection, MeetingAttendance.__table__, attendance)
     first_item = _next_id(AgendaItem)
-    items, decisions = [], []
+    items: list[dict[str, object]] = []
+    decisions: list[dict[str, object]] = []
     for meeting_id, held in psg:
         for position in range(1, 16):
             item_id = first_item + len(items)
@@ -817,6 +819,7 @@ def _referrals(world: World, connection: sa.Connection) -> None:
     rng, now = world.rng, world.now
     partner = world.demo["partner@demo.test"]
     partner_agency = db.session.scalar(sa.select(User.agency_id).where(User.id == partner))
+    assert partner_agency is not None
     chair = world.demo["chair@demo.test"]
 
     def rows() -> Iterator[dict[str, object]]:
@@ -942,7 +945,9 @@ def _audit(world: World, connection: sa.Connection) -> None:
     def rows() -> Iterator[dict[str, object]]:
         for n, verb in enumerate(rng.choices(verbs, weights, k=world.size.cases * 50)):
             actor = rng.choice(everyone)
-            case_id = person_id = None
+            case_id: int | None = None
+            person_id: int | None = None
+            object_id: int | None
             object_type, object_id = "user", actor
             if n < subject_events:
                 verb = "person.viewed" if n % 2 else "case.viewed"

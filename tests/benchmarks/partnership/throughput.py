@@ -40,6 +40,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import sqlalchemy as sa
 from flask import Flask
@@ -240,14 +241,14 @@ NAVIGATION = ["My work", "Cases", "Actions", "Meetings", "Referrals"]
 
 def _baseline_rows(
     results: list[sa.CursorResult[object]],
-) -> tuple[list[dict[str, object]], int, list[tuple[str, str, list[object]]]]:
+) -> tuple[list[dict[str, object]], int, list[tuple[str, str, list[tuple[str, str]]]]]:
     """The page's rows, the count and the filters' choices, from the replayed results:
     the statement with a ``reference`` column is the page, a single number the count,
     and the rest are the choices."""
     from casework.clock import ZONE
 
     rows: list[dict[str, object]] = []
-    total, choices = 0, []
+    total, choices = 0, list[list[str]]()
     for result in results:
         keys = list(result.keys())
         fetched = result.fetchall()
@@ -259,6 +260,7 @@ def _baseline_rows(
             for row in fetched:
                 opened = row[at["opened_at"]]
                 opened = datetime.fromisoformat(opened) if isinstance(opened, str) else opened
+                assert isinstance(opened, datetime)
                 local = opened.replace(tzinfo=opened.tzinfo or ZONE).astimezone(ZONE)
                 rows.append(
                     {
@@ -275,7 +277,7 @@ def _baseline_rows(
         elif len(keys) == 1 and len(fetched) == 1 and isinstance(fetched[0][0], int):
             total = fetched[0][0]
         else:
-            choices.append([tuple(row)[-1] for row in fetched])
+            choices.append([str(tuple(row)[-1]) for row in fetched])
     selects = [("status", "Status", [("", "Any status"), ("open", "Open"), ("closed", "Closed")])]
     selects += [
         (f"choice{n}", "Choice", [("", "Any")] + [(value, value) for value in values])
@@ -499,9 +501,20 @@ def _percentile(times: list[float], share: float) -> float:
     return ordered[max(0, round(share * len(ordered)) - 1)]
 
 
+class Measured(TypedDict):
+    """One server at one number of clients."""
+
+    server: str  # "application" or "baseline"
+    clients: int
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    share_of_baseline: NotRequired[float]  # the application's
+
+
 def measure(
     url: str, *, path: str = "/cases", concurrency: tuple[int, ...] = (2, 4), seconds: float = 5, rounds: int = 3
-) -> list[dict[str, object]]:
+) -> list[Measured]:
     """The core: a filled database in, one row per server and number of clients out
     (requests per second, the median of ``rounds`` windows; p50 and p99 in ms; and the
     application's share of the baseline)."""
@@ -510,7 +523,7 @@ def measure(
     cookie = signed_in_session(recorder, user_id)
     statements = record_list_statements(recorder, cookie, path)
     recorder.extensions["casework.engine"].dispose()
-    rows: list[dict[str, object]] = []
+    rows: list[Measured] = []
     with tempfile.TemporaryDirectory() as directory:
         recorded = Path(directory) / "statements.json"
         recorded.write_text(json.dumps([[sql, _encode(parameters)] for sql, parameters in statements]))
@@ -555,9 +568,7 @@ def measure(
                         }
                     )
                 application, baseline = rows[-2], rows[-1]
-                application["share_of_baseline"] = float(application["requests_per_second"]) / float(
-                    baseline["requests_per_second"]
-                )  # type: ignore[arg-type]
+                application["share_of_baseline"] = application["requests_per_second"] / baseline["requests_per_second"]
     return rows
 
 
@@ -573,8 +584,8 @@ def part(url: str, size: Size) -> list[Row]:
     for row in rows:
         if row["server"] != "application":
             continue
-        rate, base = float(row["requests_per_second"]), float(baseline[row["clients"]]["requests_per_second"])  # type: ignore[arg-type]
-        share = float(row["share_of_baseline"])  # type: ignore[arg-type]
+        rate, base = row["requests_per_second"], baseline[row["clients"]]["requests_per_second"]
+        share = row["share_of_baseline"]
         missed = [f"under {SHARE_TARGET:.0%} of the baseline"] * (share < SHARE_TARGET)
         missed += [f"under {RATE_TARGET:.0f} requests/s"] * (rate < RATE_TARGET)
         note = f"{rate:.1f} requests/s, {share:.0%} of the baseline's {base:.1f}"
@@ -586,10 +597,10 @@ def part(url: str, size: Size) -> list[Row]:
                 f"Case list through gunicorn, {row['clients']} clients (p50 / p99 ms)",
                 "member",
                 "GET",
-                round(float(row["p50_ms"]), 1),
-                round(float(row["p99_ms"]), 1),
+                round(row["p50_ms"], 1),
+                round(row["p99_ms"], 1),
                 None,
-                0.0,  # type: ignore[arg-type]
+                0.0,
                 note=note,
                 missed="; ".join(missed),
                 judge_ratio=False,

@@ -86,19 +86,11 @@ def run_backend(backend: str, options: argparse.Namespace, context: dict[str, ob
         if options.same_data:
             copies = {size.name: cache.working_copy(SIZES["small"], name=size.name) for size in sizes}
             print(f"{backend}: timing {len(pages)} pages on two copies of SMALL (load average {load_average()})")
-            return measure_pages(
-                copies,
-                backend,
-                sizes,
-                options.pages,
-                requests=options.requests,
-                rounds=options.rounds,
-                slower=options.slower,
-            )
-        if pages:
+        elif pages:
             copies = {size.name: cache.working_copy(size) for size in sizes}
             names = " and ".join(size.name for size in sizes)
             print(f"{backend}, {names}: timing {len(pages)} pages (load average {load_average()})", flush=True)
+        if pages:
             rows += measure_pages(
                 copies,
                 backend,
@@ -107,7 +99,10 @@ def run_backend(backend: str, options: argparse.Namespace, context: dict[str, ob
                 plans=options.explain,
                 requests=options.requests,
                 rounds=options.rounds,
+                slower=options.slower,
             )
+        if options.same_data:
+            return rows  # no parts: they are judged against targets, not against SMALL
         for size in sizes:
             for part in parts.values():
                 rows += part(cache.working_copy(size), size)

@@ -5,11 +5,12 @@ process of its own, which signs in the demo accounts and sends each page through
 Flask test client: 5 requests to warm up, then 50 timed (routing, queries, template,
 the audit insert and commit; no network or WSGI server) in blocks of 10, the two sizes
 taking turns block by block, each block after one untimed request whose statements are
-counted. Every page is timed so in two rounds, the second after all the pages' first, and
-each size keeps the round with the lower p95 (`best_of`). A part (`PARTS`) is any function that takes the working copy's database URL
-and the size and returns rows for the same report: the outbox sender is one; a
-measurement through a real server (throughput, concurrency) is another; a part may
-judge its rows against targets of its own (`Row.missed`).
+counted. Every page is timed so in two rounds, the second after all the pages' first,
+and each size keeps the round with the lower p95 (`best_of`). A part (`PARTS`) is any
+function that takes the working copy's database URL and the size and returns rows for
+the same report: the outbox sender is one; a measurement through a real server
+(throughput, concurrency) is another; a part may judge its rows against targets of its
+own (`Row.missed`).
 """
 
 import contextlib
